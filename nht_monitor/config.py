@@ -1,0 +1,93 @@
+"""Settings of the monitor, validated at construction (pydantic)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+
+
+class PrometheusSettings(BaseModel):
+    """How the live Prometheus exporter serves ``/metrics``.
+
+    ``host`` defaults to loopback; any other address must be asked for. ``port=0``
+    picks a free port (``Monitor.prometheus_url`` says which). ``layers`` controls
+    layer-label cardinality: ``"all"`` every layer, ``"top"`` grouped by top-level
+    module, ``"modules"`` up to ``max_layers`` layers with the rest summed into
+    ``layer="<other>"``. ``rank0_only``: in a distributed run only global rank 0 serves.
+    ``pushgateway`` (``host:port`` or URL): push the final summary there on close.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535)
+    layers: Literal["all", "top", "modules"] = "all"
+    max_layers: int = Field(200, ge=1)
+    rank0_only: bool = True
+    pushgateway: str | None = None
+    push_job: str = "nht_monitor"
+
+
+class MonitorSettings(BaseModel):
+    """Everything :func:`nht_monitor.watch` accepts besides the model and optimizer.
+
+    ``every``: sample every N optimizer steps. ``head``: qualified name of the
+    classification head module (default: last ``nn.Linear`` reached in the forward
+    pass). ``split_bias``: one layer per parameter tensor instead of per module.
+    ``grads``: also sample gradient norms. ``resume``: append to an existing log of the
+    same ``run_id`` and continue step and τ. ``assess``/``assess_every``: run the rule
+    engine live every N samples. ``max_consecutive_errors``: switch sampling off after
+    that many internal failures in a row. ``clock_group``: index of the param group
+    whose lr/weight decay drive the reported τ (default: the decayed group holding most
+    parameter elements). ``console``: print regime/phase changes. ``write_all_ranks``:
+    in a distributed run ranks other than 0 write ``<run_id>.rank<N>.jsonl`` too
+    (by default they compute, as sharded norms need every rank, but write nothing).
+    ``norm_clamp``: keyword arguments of
+    :class:`nht_monitor.NormClamp` to pin the weight norm after each step.
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    log_dir: Path = Path("runs")
+    run_id: str | None = None
+    every: int = Field(1, ge=1)
+    head: str | None = None
+    split_bias: bool = False
+    grads: bool = True
+    resume: bool = False
+    assess: bool = True
+    assess_every: int = Field(10, ge=1)
+    max_consecutive_errors: int = Field(10, ge=1)
+    clock_group: int | None = Field(None, ge=0)
+    console: bool = False
+    write_all_ranks: bool = False
+    prometheus: PrometheusSettings | None = None
+    norm_clamp: dict[str, Any] | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("run_id")
+    @classmethod
+    def _valid_run_id(cls, value: str | None) -> str | None:
+        if value is not None and not _RUN_ID.match(value):
+            raise ValueError(
+                f"run_id {value!r} must be 1-128 characters of letters, digits, '_', '.', '-'"
+                " and start with a letter or digit")
+        return value
+
+    @field_validator("log_dir")
+    @classmethod
+    def _writable_log_dir(cls, value: Path) -> Path:
+        value = Path(value)
+        try:
+            value.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"log_dir {str(value)!r} cannot be created: {exc}") from exc
+        if not value.is_dir():
+            raise ValueError(f"log_dir {str(value)!r} is not a directory")
+        if not os.access(value, os.W_OK | os.X_OK):
+            raise ValueError(f"log_dir {str(value)!r} is not writable")
+        return value

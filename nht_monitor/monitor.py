@@ -1,0 +1,481 @@
+"""The monitor: an optimizer step post-hook that samples norms and writes the run log.
+
+``watch(model, optimizer, log_dir=...)`` is the one line a user adds. After every
+``optimizer.step()`` the hook advances the τ clock and (every ``every`` steps) launches
+a batched norm sample; samples are finalised on a later step, once their device work
+is done, so the loop never waits for the GPU. Metrics given to :meth:`Monitor.log`
+after optimizer step *t* (and before step *t+1*) are recorded with sample *t*; when
+step *t* was not sampled they go with the next sample (latest value wins).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import math
+import numbers
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pydantic import ValidationError
+
+from nht_monitor.assessment import Assessment
+from nht_monitor.clock import TauClock
+from nht_monitor.config import MonitorSettings, PrometheusSettings
+from nht_monitor.errors import ErrorGuard
+from nht_monitor.layers import HeadFinder, build_layer_map, resolve_head, layers_of_module
+from nht_monitor.runlog import RunLogWriter, read_run
+from nht_monitor.sampler import NormSampler, PendingNorms
+from nht_monitor.schema import ModelInfo, RunHeader, RunLogError, Sample
+
+logger = logging.getLogger("nht_monitor")
+
+_MAX_IN_FLIGHT = 4
+
+
+@dataclass(frozen=True)
+class MonitorSnapshot:
+    """What a scrape or a console sees of a run at one moment (thread-safe copy)."""
+
+    run_id: str
+    header: RunHeader
+    sample: Sample | None
+    assessment: Assessment | None
+    samples_total: int
+    errors_total: int
+    last_sample_time: float | None
+
+
+@dataclass
+class _InFlight:
+    step: int
+    time: float
+    tau: float
+    lr: float
+    weight_decay: float
+    groups: list[dict[str, float]]
+    norms: PendingNorms
+    metrics: dict[str, Any]
+
+
+def _distributed_rank() -> int:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank()
+    return 0
+
+
+def _new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def _metric_value(name: str, value: Any) -> Any:
+    """A float, or a detached 0-dim tensor still to be read; ``TypeError`` otherwise."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"metric {name!r}: a tensor with {value.numel()} elements is not a scalar")
+        value = value.detach().reshape(())
+        if value.device.type == "cuda":  # read it later without a sync
+            host = torch.empty((), dtype=value.dtype, pin_memory=True)
+            host.copy_(value, non_blocking=True)
+            event = torch.cuda.Event()
+            event.record(torch.cuda.current_stream(value.device))
+            return (host, event)
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"metric {name!r}: expected a number or a 0-dim tensor, got "
+                        f"{type(value).__name__}")
+    return float(value)
+
+
+def _metric_ready(value: Any) -> bool:
+    return not isinstance(value, tuple) or value[1].query()
+
+
+def _metric_float(value: Any) -> float:
+    if isinstance(value, tuple):
+        value[1].synchronize()
+        return float(value[0])
+    if isinstance(value, torch.Tensor):
+        return float(value)
+    return value
+
+
+class Monitor:
+    """Watches one model/optimizer pair; see :func:`watch`.
+
+    Public state: ``run_id``, ``log_path``, ``header``, ``step`` (optimizer steps so
+    far), ``tau``, ``latest_sample``, ``latest_assessment``, ``samples_total``,
+    ``errors_total``, ``prometheus_url``.
+    """
+
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 settings: MonitorSettings) -> None:
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"watch(model=...) needs a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError("watch(optimizer=...) needs a torch.optim.Optimizer, got "
+                            f"{type(optimizer).__name__}")
+        self.settings = settings
+        self.model = model
+        self.optimizer = optimizer
+        self.rank = _distributed_rank()
+        self.run_id = settings.run_id or _new_run_id()
+        self.log_path = Path(settings.log_dir) / f"{self.run_id}.jsonl"
+        self._lock = threading.Lock()
+        self._guard = ErrorGuard(settings.max_consecutive_errors)
+        self._closed = False
+        self._in_flight: deque[_InFlight] = deque()
+        self._pending_metrics: dict[str, Any] = {}
+        self.latest_sample: Sample | None = None
+        self.latest_assessment: Assessment | None = None
+        self.samples_total = 0
+        self.last_sample_time: float | None = None
+        self.prometheus_url: str | None = None
+        self._exporter = None
+        self._clamp = None
+        self._resumed_samples: list[Sample] = []
+
+        self.layer_map = build_layer_map(model, split_bias=settings.split_bias)
+        self._head_finder: HeadFinder | None = None
+        head_name: str | None = None
+        if settings.head is not None:
+            head_layers = resolve_head(self.layer_map, settings.head)
+            head_name = settings.head
+        else:
+            self._head_finder = HeadFinder(model, self.layer_map)
+            head_name = self._head_finder.head
+            head_layers = layers_of_module(self.layer_map, head_name) if head_name else None
+            if head_name is not None:
+                self._head_finder = None
+        self.sampler = NormSampler(self.layer_map, grads=settings.grads,
+                                   head_layers=head_layers, model=model)
+        self.clock = TauClock.for_optimizer(optimizer, settings.clock_group)
+        self.step = 0
+
+        if settings.norm_clamp is not None:
+            from nht_monitor.clamp import NormClamp
+            self._clamp = NormClamp.from_config(model, dict(settings.norm_clamp))
+
+        config = {"every": settings.every, "split_bias": settings.split_bias,
+                  "grads": settings.grads, "optimizer": type(optimizer).__name__,
+                  "param_groups": len(optimizer.param_groups),
+                  "clock_group": self.clock.reference, "rank": self.rank,
+                  "world_size": (torch.distributed.get_world_size()
+                                 if torch.distributed.is_available()
+                                 and torch.distributed.is_initialized() else 1),
+                  "sharded": self.sampler.sharded, **settings.config}
+        if self._clamp is not None:
+            config["norm_clamp"] = self._clamp.config_dict()
+        self.header = RunHeader(
+            run_id=self.run_id, started_at=datetime.now(timezone.utc),
+            model=ModelInfo(class_name=type(getattr(model, "_orig_mod", model)).__name__,
+                            n_params=self.layer_map.n_params),
+            layers=list(self.layer_map.names), head=head_name, config=config)
+
+        self._writes = self.rank == 0 or settings.write_all_ranks
+        if not self._writes:
+            self._writer = None
+        else:
+            if self.rank != 0:
+                self.log_path = self.log_path.with_suffix(f".rank{self.rank}.jsonl")
+            self._writer = self._open_log()
+
+        self._analyzer = None
+        if settings.assess:
+            try:  # TODO(integration): strict once nht_monitor.analysis has landed
+                from nht_monitor.analysis import Analyzer
+            except ModuleNotFoundError as exc:
+                if exc.name != "nht_monitor.analysis":
+                    raise
+                Analyzer = None  # noqa: N806
+                logger.warning("nht_monitor.analysis not available yet: live assessment off")
+            self._analyzer = Analyzer(header=self.header) if Analyzer else None
+        if self._analyzer is not None:
+            if settings.resume and self._resumed_samples:
+                for sample in self._resumed_samples:
+                    self._analyzer.observe(sample)
+        self._resumed_samples = []
+
+        if settings.prometheus is not None and (self.rank == 0 or not settings.prometheus.rank0_only):
+            from nht_monitor.exporter import start_exporter
+            try:
+                self._exporter = start_exporter(self, settings.prometheus)
+            except BaseException:
+                self._close_writer()
+                raise
+            self.prometheus_url = self._exporter.url
+
+        if self._clamp is not None:
+            self._clamp.attach(optimizer)
+        self._hook = optimizer.register_step_post_hook(self._on_step)
+        atexit.register(self.close)
+
+    # -- construction helpers ----------------------------------------------------
+    def _open_log(self) -> RunLogWriter:
+        exists = self.log_path.exists() and self.log_path.stat().st_size > 0
+        if exists and not self.settings.resume:
+            raise ValueError(f"run log {self.log_path} already exists: pass resume=True to "
+                             "continue that run, or another run_id")
+        if exists:
+            previous = read_run(self.log_path)
+            if list(previous.header.layers) != list(self.header.layers):
+                logger.warning("resuming %s with different layers than it was started with",
+                               self.log_path)
+            self.header = previous.header
+            if previous.samples:
+                last = previous.samples[-1]
+                self.step = last.step
+                if last.groups and len(last.groups) == len(self.clock.taus):
+                    self.clock.taus = [g.tau for g in last.groups]
+                else:
+                    self.clock.taus = [last.tau] * len(self.clock.taus)
+                self.samples_total = len(previous.samples)
+                self._resumed_samples = previous.samples[-10_000:]
+            return RunLogWriter(self.log_path, None, append=True)
+        return RunLogWriter(self.log_path, self.header)
+
+    # -- the hook ----------------------------------------------------------------
+    def _on_step(self, optimizer: torch.optim.Optimizer, _args: Any, _kwargs: Any) -> None:
+        if self._closed or self._guard.disabled:
+            return
+        try:
+            self.step += 1
+            self.clock.advance(optimizer)
+            self._drain(force=False)
+            if self.step % self.settings.every == 0:
+                self._launch()
+            self._guard.succeeded()
+        except Exception as exc:  # never into the training loop
+            self._guard.failed("optimizer step hook", exc)
+
+    def _launch(self) -> None:
+        if self._head_finder is not None and self._head_finder.head is not None:
+            head = self._head_finder.head
+            self.sampler.set_head(layers_of_module(self.layer_map, head))
+            self.header.head = head
+            self._head_finder = None
+        record = _InFlight(step=self.step, time=time.time(), tau=self.clock.tau,
+                           lr=self.clock.lr, weight_decay=self.clock.weight_decay,
+                           groups=self.clock.groups(), norms=self.sampler.launch(),
+                           metrics=self._pending_metrics)
+        self._pending_metrics = {}
+        self._in_flight.append(record)
+        while len(self._in_flight) > _MAX_IN_FLIGHT:
+            self._finalize(self._in_flight.popleft())
+
+    def _drain(self, force: bool) -> None:
+        """Write every in-flight sample that is complete (all of them when ``force``)."""
+        while self._in_flight:
+            record = self._in_flight[0]
+            if not force and record.step >= self.step:
+                return  # still open for metrics of its own step
+            if not force and not (record.norms.ready()
+                                  and all(_metric_ready(v) for v in record.metrics.values())):
+                return
+            self._in_flight.popleft()
+            self._finalize(record)
+
+    def _finalize(self, record: _InFlight) -> None:
+        norms = record.norms.result()
+        names = self.layer_map.names
+        layer_norms = dict(zip(names, norms.layer.tolist()))
+        nonfinite = [n for n, v in layer_norms.items() if not math.isfinite(v)]
+        layer_grads = None
+        if norms.grad_layer is not None:
+            present = norms.grad_present
+            layer_grads = {n: v for n, v, has in zip(names, norms.grad_layer.tolist(), present)
+                           if has}
+            nonfinite += [f"<grad>:{n}" for n, v in layer_grads.items() if not math.isfinite(v)]
+        metrics = {k: _metric_float(v) for k, v in record.metrics.items()}
+        values = [record.tau, record.lr, record.weight_decay, norms.total,
+                  norms.head if norms.head is not None else 0.0,
+                  norms.grad_total if norms.grad_total is not None else 0.0, *metrics.values()]
+        all_finite = not nonfinite and all(math.isfinite(v) for v in values)
+        sample = Sample.model_construct(
+            step=record.step, time=record.time, tau=record.tau, lr=record.lr,
+            weight_decay=record.weight_decay, norm=norms.total, head_norm=norms.head,
+            layer_norms=layer_norms, grad_norm=norms.grad_total, layer_grad_norms=layer_grads,
+            metrics=metrics, groups=record.groups if len(record.groups) > 1 else None,
+            nonfinite=nonfinite, assessment=None)
+        assessment = None
+        if self._analyzer is not None:
+            self._analyzer.observe(sample)
+            if (self.samples_total + 1) % self.settings.assess_every == 0:
+                assessment = self._assess()
+        row = {"step": record.step, "time": record.time, "tau": record.tau, "lr": record.lr,
+               "weight_decay": record.weight_decay, "norm": norms.total,
+               "head_norm": norms.head, "layer_norms": layer_norms,
+               "grad_norm": norms.grad_total, "layer_grad_norms": layer_grads,
+               "metrics": metrics, "nonfinite": nonfinite}
+        if sample.groups is not None:
+            row["groups"] = record.groups
+        if assessment is not None:
+            row["assessment"] = assessment.model_dump(mode="json")
+            sample.assessment = row["assessment"]
+            all_finite = False  # assessments may hold non-finite numbers: scan them
+        if self._writer is not None:
+            self._writer.write(row, all_finite=all_finite)
+        with self._lock:
+            self.latest_sample = sample
+            self.samples_total += 1
+            self.last_sample_time = record.time
+
+    def _assess(self) -> Assessment | None:
+        previous = self.latest_assessment
+        assessment = self._analyzer.assess()  # type: ignore[union-attr]
+        with self._lock:
+            self.latest_assessment = assessment
+        if self.settings.console and (previous is None or previous.regime != assessment.regime
+                                      or previous.phase != assessment.phase):
+            forecast = assessment.transition.forecast_step
+            print(f"[nht-monitor {self.run_id}] step {assessment.step}: regime "
+                  f"{assessment.regime} ({assessment.confidence:.2f}), phase {assessment.phase}"
+                  + (f", transition forecast at step {forecast:.0f}" if forecast else ""),
+                  flush=True)
+        return assessment
+
+    # -- public API --------------------------------------------------------------
+    def log(self, **metrics: Any) -> None:
+        """Record extra scalars (floats or 0-dim tensors) with the current sample.
+
+        Never raises into the loop: a bad value is counted as an internal error.
+        """
+        if self._closed:
+            return
+        for name, value in metrics.items():
+            try:
+                converted = _metric_value(name, value)
+            except Exception as exc:
+                self._guard.failed(f"log({name}=...)", exc)
+                continue
+            open_record = (self._in_flight[-1] if self._in_flight
+                           and self._in_flight[-1].step == self.step else None)
+            (open_record.metrics if open_record else self._pending_metrics)[name] = converted
+
+    def flush(self) -> None:
+        """Write every in-flight sample now (waits for the device) and flush the file."""
+        try:
+            self._drain(force=True)
+            if self._writer is not None:
+                self._writer.flush()
+        except Exception as exc:
+            self._guard.failed("flush", exc)
+
+    def assess(self) -> Assessment | None:
+        """Run the rule engine on everything seen so far (``None`` if assessment is off)."""
+        if self._analyzer is None:
+            return None
+        self.flush()
+        try:
+            return self._assess()
+        except Exception as exc:
+            self._guard.failed("assess", exc)
+            return None
+
+    def close(self) -> None:
+        """Finish the run: final sample if the last step was not sampled, final
+        assessment, flush and close the log, stop the exporter. Idempotent."""
+        if self._closed:
+            return
+        try:
+            if not self._guard.disabled and self.step > 0 and (
+                    not self._in_flight or self._in_flight[-1].step != self.step) and (
+                    self.latest_sample is None or self.latest_sample.step != self.step):
+                self._launch()
+            self.flush()
+            if self._analyzer is not None and self.samples_total:
+                self._assess()
+        except Exception as exc:
+            self._guard.failed("close", exc)
+        self._closed = True
+        self._hook.remove()
+        if self._clamp is not None:
+            self._clamp.detach()
+        if self._head_finder is not None:
+            self._head_finder.remove()
+        if self._exporter is not None:
+            try:
+                self._exporter.close()
+            except Exception as exc:
+                self._guard.failed("exporter close", exc)
+        self._close_writer()
+        atexit.unregister(self.close)
+
+    def _close_writer(self) -> None:
+        if getattr(self, "_writer", None) is not None:
+            self._writer.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def tau(self) -> float:
+        return self.clock.tau
+
+    @property
+    def errors_total(self) -> int:
+        return self._guard.errors_total
+
+    def snapshot(self) -> MonitorSnapshot:
+        """A consistent view for another thread (the exporter)."""
+        with self._lock:
+            return MonitorSnapshot(self.run_id, self.header, self.latest_sample,
+                                   self.latest_assessment, self.samples_total,
+                                   self._guard.errors_total, self.last_sample_time)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Step, τ per group and counters, to checkpoint with the model."""
+        self.flush()
+        return {"version": 1, "run_id": self.run_id, "step": self.step,
+                "taus": list(self.clock.taus), "samples_total": self.samples_total}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a checkpoint: step and τ as they were when it was saved."""
+        if state.get("version") != 1:
+            raise ValueError(f"unknown monitor state version {state.get('version')!r}")
+        self.flush()
+        self.step = int(state["step"])
+        self.clock.taus = [float(t) for t in state["taus"]]
+
+    def __enter__(self) -> Monitor:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"Monitor(run_id={self.run_id!r}, step={self.step}, "
+                f"layers={len(self.layer_map.names)}, log={str(self.log_path)!r})")
+
+
+def watch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
+          prometheus_port: int | None = None, **options: Any) -> Monitor:
+    """Watch ``model`` trained by ``optimizer``; returns the running :class:`Monitor`.
+
+    Options are the fields of :class:`~nht_monitor.config.MonitorSettings`
+    (``log_dir``, ``run_id``, ``every``, ``head``, ``split_bias``, ``grads``,
+    ``resume``, ``assess``, ``assess_every``, ``prometheus``, ``norm_clamp``, …);
+    ``prometheus_port=N`` is short for ``prometheus=PrometheusSettings(port=N)``.
+    Invalid options raise ``ValueError`` here, before training starts.
+    """
+    if prometheus_port is not None:
+        if options.get("prometheus") is not None:
+            raise ValueError("give prometheus_port or prometheus=PrometheusSettings(...), not both")
+        options["prometheus"] = PrometheusSettings(port=prometheus_port)
+    try:
+        settings = MonitorSettings(**options)
+    except ValidationError as exc:
+        raise ValueError(f"invalid nht_monitor.watch options:\n{exc}") from None
+    return Monitor(model, optimizer, settings)
+
+
+__all__ = ["Monitor", "MonitorSnapshot", "watch", "RunLogError"]

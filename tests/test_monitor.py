@@ -1,0 +1,304 @@
+"""watch(): the hook, the clock, the log it writes, and its behaviour under failure."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+import nht_monitor
+from nht_monitor import read_run
+from tests.conftest import TinyNet, tiny_batch, train_steps
+
+
+def ref_norm(model: nn.Module, names=None) -> float:
+    total = 0.0
+    for name, module in model.named_modules():
+        if names is not None and name not in names:
+            continue
+        for p in module.parameters(recurse=False):
+            total += float(torch.linalg.vector_norm(p.detach().double()) ** 2)
+    return math.sqrt(total)
+
+
+@pytest.mark.parametrize("opt_name", ["SGD", "Adam", "AdamW"])
+def test_samples_every_step_with_scheduler_and_two_groups(tiny_net, log_dir, opt_name):
+    decay = [tiny_net.conv.weight, tiny_net.hidden.weight, tiny_net.fc.weight]
+    no_decay = [tiny_net.conv.bias, tiny_net.hidden.bias, tiny_net.fc.bias]
+    cls = getattr(torch.optim, opt_name)
+    optimizer = cls([{"params": no_decay, "weight_decay": 0.0},
+                     {"params": decay, "weight_decay": 0.5}], lr=0.05)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2, gamma=0.5)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="r1", assess=False)
+    train_steps(tiny_net, optimizer, 6, monitor=monitor, scheduler=scheduler)
+    monitor.close()
+
+    run = read_run(log_dir / "r1.jsonl")
+    assert [s.step for s in run.samples] == [1, 2, 3, 4, 5, 6]
+    assert run.header.layers == ["conv", "hidden", "fc"]
+    assert run.header.head == "fc"
+    assert run.header.config["clock_group"] == 1  # the decayed group with most elements
+    # lr used at steps 1..6 is 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125; λ = 0.5
+    lrs = [0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125]
+    expected_tau = [sum(lr * 0.5 for lr in lrs[: i + 1]) for i in range(6)]
+    assert [s.tau for s in run.samples] == pytest.approx(expected_tau)
+    assert [s.lr for s in run.samples] == pytest.approx(lrs)
+    assert all(s.weight_decay == 0.5 for s in run.samples)
+    groups = run.samples[-1].groups
+    assert groups is not None and len(groups) == 2
+    assert groups[0].tau == 0.0 and groups[1].tau == pytest.approx(expected_tau[-1])
+    last = run.samples[-1]
+    assert last.norm == pytest.approx(ref_norm(tiny_net), rel=1e-5)
+    assert last.head_norm == pytest.approx(ref_norm(tiny_net, {"fc"}), rel=1e-5)
+    assert last.layer_norms["conv"] == pytest.approx(ref_norm(tiny_net, {"conv"}), rel=1e-5)
+    assert last.grad_norm is not None and last.grad_norm > 0
+    assert set(last.layer_grad_norms) == {"conv", "hidden", "fc"}
+    assert all("train_loss" in s.metrics for s in run.samples)
+
+
+def test_metrics_logged_after_a_step_belong_to_that_step(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="m", assess=False) as mon:
+        for step in range(1, 5):
+            train_steps(tiny_net, optimizer, 1)
+            mon.log(step_echo=step, as_tensor=torch.tensor(step * 10.0))
+    samples = read_run(log_dir / "m.jsonl").samples
+    assert [(s.step, s.metrics["step_echo"], s.metrics["as_tensor"]) for s in samples] == [
+        (1, 1, 10), (2, 2, 20), (3, 3, 30), (4, 4, 40)]
+
+
+def test_gradient_accumulation_samples_only_real_steps_and_every(tiny_net, log_dir):
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-3, weight_decay=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="acc", every=3,
+                                assess=False)
+    train_steps(tiny_net, optimizer, 10, monitor=monitor, accumulate=4)
+    monitor.close()
+    run = read_run(log_dir / "acc.jsonl")
+    # sampled at 3, 6, 9 and a final sample at close (step 10 was not sampled)
+    assert [s.step for s in run.samples] == [3, 6, 9, 10]
+    assert monitor.step == 10
+    assert run.samples[-1].tau == pytest.approx(10 * 1e-3 * 0.1)
+    assert run.samples[-1].norm == pytest.approx(ref_norm(tiny_net), rel=1e-5)
+
+
+def test_named_head_and_unknown_head_error(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, head="hidden", assess=False)
+    train_steps(tiny_net, optimizer, 1)
+    monitor.close()
+    assert read_run(monitor.log_path).samples[0].head_norm == pytest.approx(
+        ref_norm(tiny_net, {"hidden"}), rel=1e-5)
+    with pytest.raises(ValueError, match=r"head 'classifier' is not a layer.*conv, hidden, fc"):
+        nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, head="classifier")
+
+
+def test_default_head_is_last_linear_called_not_last_registered(log_dir):
+    class Reordered(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.out = nn.Linear(8, 2)   # registered first, called last
+            self.body = nn.Linear(4, 8)
+
+        def forward(self, x):
+            return self.out(torch.relu(self.body(x)))
+
+    model = Reordered()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(model, optimizer, log_dir=log_dir, assess=False)
+    model(torch.randn(2, 4)).sum().backward()
+    optimizer.step()
+    monitor.close()
+    run = read_run(monitor.log_path)
+    assert run.header.head == "out"
+    assert run.samples[0].head_norm == pytest.approx(ref_norm(model, {"out"}), rel=1e-5)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"every": 0}, "every"),
+    ({"run_id": "../escape"}, "run_id"),
+    ({"assess_every": -1}, "assess_every"),
+    ({"bogus_option": 1}, "bogus_option"),
+])
+def test_construction_errors_are_clear(tiny_net, log_dir, bad, message):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=message):
+        nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, **bad)
+
+
+def test_construction_errors_for_wrong_types_and_unwritable_dir(tiny_net, tmp_path):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        nht_monitor.watch("not a model", optimizer, log_dir=tmp_path)
+    with pytest.raises(TypeError, match="Optimizer"):
+        nht_monitor.watch(tiny_net, object(), log_dir=tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ValueError, match="log_dir"):
+        nht_monitor.watch(tiny_net, optimizer, log_dir=blocker / "sub")
+
+
+def test_existing_log_needs_resume(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="dup", assess=False).close()
+    train_steps(tiny_net, optimizer, 0)
+    with pytest.raises(ValueError, match="already exists: pass resume=True"):
+        nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="dup", assess=False)
+
+
+def test_resume_appends_and_continues_step_and_tau(tiny_net, log_dir):
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=0.01, weight_decay=0.2)
+    first = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="res", assess=False)
+    train_steps(tiny_net, optimizer, 4, monitor=first)
+    state = first.state_dict()
+    first.close()
+    # the process "dies" mid-write: a truncated line at the end
+    with open(log_dir / "res.jsonl", "a") as handle:
+        handle.write('{"step": 5, "tau": 0.0')
+    second = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="res",
+                               resume=True, assess=False)
+    assert second.step == 4 and second.tau == pytest.approx(4 * 0.01 * 0.2)
+    train_steps(tiny_net, optimizer, 3, monitor=second)
+    second.close()
+    run = read_run(log_dir / "res.jsonl")
+    assert [s.step for s in run.samples] == [1, 2, 3, 4, 5, 6, 7]
+    assert run.samples[-1].tau == pytest.approx(7 * 0.01 * 0.2)
+    assert run.skipped_lines == 1  # the repaired partial line, now complete but corrupt
+    assert state == {"version": 1, "run_id": "res", "step": 4,
+                     "taus": [pytest.approx(0.008)], "samples_total": 4}
+
+
+def test_load_state_dict_rewinds_to_checkpoint(tiny_net, log_dir):
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=0.01, weight_decay=0.2)
+    mon = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="ck", assess=False)
+    train_steps(tiny_net, optimizer, 2, monitor=mon)
+    checkpoint = mon.state_dict()
+    train_steps(tiny_net, optimizer, 3, monitor=mon)
+    mon.load_state_dict(checkpoint)     # training restarts from the checkpoint
+    train_steps(tiny_net, optimizer, 2, monitor=mon)
+    mon.close()
+    run = read_run(log_dir / "ck.jsonl")
+    assert [s.step for s in run.samples] == [1, 2, 3, 4, 5]  # last occurrence of 3, 4 kept
+    assert run.samples[-2].tau == pytest.approx(4 * 0.002)
+    with pytest.raises(ValueError, match="version"):
+        mon.load_state_dict({"version": 99})
+
+
+def test_error_in_sampler_never_reaches_the_loop(tiny_net, log_dir, monkeypatch, caplog):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="err",
+                                assess=False, max_consecutive_errors=3)
+    train_steps(tiny_net, optimizer, 2, monitor=monitor)
+
+    def boom():
+        raise RuntimeError("injected sampler failure")
+
+    monkeypatch.setattr(monitor.sampler, "launch", boom)
+    train_steps(tiny_net, optimizer, 6, monitor=monitor)  # must not raise
+    assert monitor.errors_total == 3            # then sampling switched itself off
+    assert "injected sampler failure" in caplog.text
+    assert "switched off" in caplog.text
+    monitor.log(bad="not a number")             # bad metric: counted, not raised
+    monitor.close()
+    run = read_run(log_dir / "err.jsonl")
+    assert [s.step for s in run.samples] == [1, 2]  # what was recorded is kept
+    assert monitor.step == 5                    # the hook stopped counting when disabled
+
+
+def test_transient_errors_are_counted_and_sampling_goes_on(tiny_net, log_dir, monkeypatch):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="flaky", assess=False)
+    original = monitor.sampler.launch
+    calls = {"n": 0}
+
+    def flaky():
+        calls["n"] += 1
+        if calls["n"] % 2 == 0:
+            raise RuntimeError("every second sample fails")
+        return original()
+
+    monkeypatch.setattr(monitor.sampler, "launch", flaky)
+    train_steps(tiny_net, optimizer, 8, monitor=monitor)
+    monitor.close()
+    assert monitor.errors_total == 4
+    assert [s.step for s in read_run(log_dir / "flaky.jsonl").samples] == [1, 3, 5, 7, 8]
+
+
+def test_nonfinite_weights_are_recorded_as_such(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="nan", assess=False)
+    train_steps(tiny_net, optimizer, 1, monitor=monitor)
+    with torch.no_grad():
+        tiny_net.hidden.weight[0, 0] = float("inf")
+    train_steps(tiny_net, optimizer, 1, monitor=monitor)
+    monitor.close()
+    text = (log_dir / "nan.jsonl").read_text()
+    for line in text.splitlines():
+        json.loads(line, parse_constant=lambda c: pytest.fail(f"non-standard JSON {c}"))
+    last = read_run(log_dir / "nan.jsonl").samples[-1]
+    assert "hidden" in last.nonfinite and not math.isfinite(last.norm)
+    assert monitor.errors_total == 0
+
+
+def test_torch_compile_model_names_are_clean(log_dir):
+    model = TinyNet()
+    compiled = torch.compile(model, backend="eager")
+    optimizer = torch.optim.SGD(compiled.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(compiled, optimizer, log_dir=log_dir, assess=False)
+    train_steps(compiled, optimizer, 2, monitor=monitor)
+    monitor.close()
+    run = read_run(monitor.log_path)
+    assert run.header.layers == ["conv", "hidden", "fc"]
+    assert run.header.head == "fc"
+    assert run.header.model.class_name == "TinyNet"
+    assert run.samples[-1].norm == pytest.approx(ref_norm(model), rel=1e-5)
+
+
+def test_split_bias_layers(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, split_bias=True, assess=False)
+    train_steps(tiny_net, optimizer, 1)
+    monitor.close()
+    run = read_run(monitor.log_path)
+    assert run.header.layers == ["conv.weight", "conv.bias", "hidden.weight", "hidden.bias",
+                                 "fc.weight", "fc.bias"]
+    assert run.samples[0].head_norm == pytest.approx(ref_norm(tiny_net, {"fc"}), rel=1e-5)
+
+
+def test_monitor_closes_at_interpreter_exit(tmp_path):
+    script = f"""
+import torch, nht_monitor
+m = torch.nn.Linear(3, 2)
+opt = torch.optim.SGD(m.parameters(), lr=0.1)
+mon = nht_monitor.watch(m, opt, log_dir={str(tmp_path)!r}, run_id="exit", every=5, assess=False)
+for _ in range(3):
+    m(torch.randn(4, 3)).sum().backward(); opt.step(); opt.zero_grad()
+mon.log(final=1.0)
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    run = read_run(tmp_path / "exit.jsonl")
+    assert [s.step for s in run.samples] == [3]
+    assert run.samples[0].metrics == {"final": 1.0}
+
+
+def test_close_is_idempotent_and_stops_sampling(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="c", assess=False)
+    train_steps(tiny_net, optimizer, 2, monitor=monitor)
+    monitor.close()
+    monitor.close()
+    train_steps(tiny_net, optimizer, 2, monitor=monitor)
+    assert len(read_run(log_dir / "c.jsonl").samples) == 2
+    snap = monitor.snapshot()
+    assert snap.samples_total == 2 and snap.sample.step == 2 and snap.run_id == "c"
+
+
+def test_core_import_does_not_pull_optional_packages():
+    code = ("import sys, nht_monitor; bad = [m for m in ('torchvision', 'wilds', "
+            "'grafana_foundation_sdk', 'grafana_client', 'prometheus_client', 'matplotlib', "
+            "'lightning', 'transformers') if m in sys.modules]; print(bad); assert not bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -1,0 +1,138 @@
+"""Norms against a float64 brute-force reference (torch.linalg.vector_norm on .double())."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nht_monitor.layers import build_layer_map, layers_of_module
+from nht_monitor.sampler import NormSampler
+
+REL = 1e-5
+
+
+def reference(layer_map, grads=False):
+    per_layer = {}
+    for param, layer in zip(layer_map.params, layer_map.layer_of):
+        tensor = param.grad if grads else param
+        if tensor is None:
+            continue
+        sq = torch.linalg.vector_norm(tensor.detach().double()) ** 2
+        per_layer[layer] = per_layer.get(layer, 0.0) + float(sq)
+    return {k: math.sqrt(v) for k, v in per_layer.items()}
+
+
+class Odd(nn.Module):
+    """Parameters of awkward shapes: empty, 0-dim, large, and a plain Linear."""
+
+    def __init__(self, dtype):
+        super().__init__()
+        self.empty = nn.Parameter(torch.empty(0, 5, dtype=dtype))
+        self.scalar = nn.Parameter(torch.tensor(-3.5, dtype=dtype))
+        self.big = nn.Parameter(torch.randn(300, 200, dtype=dtype) * 7)
+        self.fc = nn.Linear(10, 4).to(dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+def test_weight_norms_match_float64_reference(dtype):
+    torch.manual_seed(1)
+    model = Odd(dtype)
+    layer_map = build_layer_map(model, split_bias=True)
+    sampler = NormSampler(layer_map, grads=False,
+                          head_layers=layers_of_module(layer_map, "fc"))
+    result = sampler.compute()
+    ref = reference(layer_map)
+    for i, name in enumerate(layer_map.names):
+        assert result.layer[i] == pytest.approx(ref[i], rel=REL, abs=1e-12), name
+    total = math.sqrt(sum(v * v for v in ref.values()))
+    assert result.total == pytest.approx(total, rel=REL)
+    head = math.sqrt(sum(ref[i] ** 2 for i in layers_of_module(layer_map, "fc")))
+    assert result.head == pytest.approx(head, rel=REL)
+    assert layer_map.names == ("empty", "scalar", "big", "fc.weight", "fc.bias")
+    assert result.layer[0] == 0.0 and result.layer[1] == pytest.approx(3.5)
+
+
+def test_grouping_by_module_puts_weight_and_bias_together():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    layer_map = build_layer_map(model)
+    assert layer_map.names == ("0", "2")
+    result = NormSampler(layer_map, grads=False).compute()
+    ref = reference(layer_map)
+    assert result.layer.tolist() == pytest.approx([ref[0], ref[1]], rel=REL)
+
+
+def test_grad_norms_and_missing_grads():
+    torch.manual_seed(2)
+    model = nn.ModuleDict({"a": nn.Linear(5, 5), "b": nn.Linear(5, 5), "unused": nn.Linear(5, 1)})
+    layer_map = build_layer_map(model)
+    sampler = NormSampler(layer_map, grads=True)
+    assert sampler.compute().grad_total is None  # no backward yet
+    out = model["b"](model["a"](torch.randn(7, 5))).pow(2).sum()
+    out.backward()
+    result = sampler.compute()
+    ref = reference(layer_map, grads=True)
+    names = list(layer_map.names)
+    for name in ("a", "b"):
+        i = names.index(name)
+        assert result.grad_layer[i] == pytest.approx(ref[i], rel=REL)
+        assert result.grad_present[i]
+    unused = names.index("unused")
+    assert not result.grad_present[unused] and math.isnan(result.grad_layer[unused])
+    assert result.grad_total == pytest.approx(math.sqrt(sum(v * v for v in ref.values())), rel=REL)
+
+
+def test_nonfinite_norms_are_reported_not_raised():
+    model = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3))
+    with torch.no_grad():
+        model[0].weight[0, 0] = float("nan")
+        model[1].bias[0] = float("inf")
+    result = NormSampler(build_layer_map(model), grads=False).compute()
+    assert math.isnan(result.layer[0]) and math.isinf(result.layer[1])
+    assert not math.isfinite(result.total)
+
+
+def test_launch_does_not_read_values_until_result(monkeypatch):
+    """The sampling path never calls .item() (one host read at result time on CPU)."""
+    model = nn.Sequential(*[nn.Linear(8, 8) for _ in range(20)])
+    sampler = NormSampler(build_layer_map(model), grads=False)
+    calls = []
+    original = torch.Tensor.item
+    monkeypatch.setattr(torch.Tensor, "item", lambda self: calls.append(1) or original(self))
+    pending = sampler.launch()
+    assert calls == []
+    assert pending.ready()
+    pending.result()
+    assert calls == []
+
+
+def test_many_layers_use_few_foreach_calls(monkeypatch):
+    """All tensors of one device and dtype go through one _foreach_norm call."""
+    model = nn.Sequential(*[nn.Linear(4, 4) for _ in range(50)])
+    calls = []
+    original = torch._foreach_norm
+    monkeypatch.setattr(torch, "_foreach_norm",
+                        lambda tensors, *a, **k: calls.append(len(tensors)) or original(tensors, *a, **k))
+    sampler = NormSampler(build_layer_map(model), grads=False)
+    sampler.compute()
+    assert calls == [100]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_sampling_is_sync_free():
+    model = nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 10)).cuda()
+    model(torch.randn(4, 64, device="cuda")).sum().backward()
+    sampler = NormSampler(build_layer_map(model), grads=True)
+    sampler.compute()  # warm up allocations and index caches
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        pending = sampler.launch()
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    result = pending.result()
+    ref = reference(sampler.layer_map)
+    assert result.layer.tolist() == pytest.approx([ref[0], ref[1]], rel=REL)
+    assert np.isfinite(result.grad_layer).all()
