@@ -192,9 +192,7 @@ class Monitor:
         if settings.assess:
             try:  # TODO(integration): strict once nht_monitor.analysis has landed
                 from nht_monitor.analysis import Analyzer
-            except ModuleNotFoundError as exc:
-                if exc.name != "nht_monitor.analysis":
-                    raise
+            except ImportError:
                 Analyzer = None  # noqa: N806
                 logger.warning("nht_monitor.analysis not available yet: live assessment off")
             self._analyzer = Analyzer(header=self.header) if Analyzer else None
@@ -271,8 +269,9 @@ class Monitor:
         while len(self._in_flight) > _MAX_IN_FLIGHT:
             self._finalize(self._in_flight.popleft())
 
-    def _drain(self, force: bool) -> None:
-        """Write every in-flight sample that is complete (all of them when ``force``)."""
+    def _drain(self, force: bool, assess_last: bool = False) -> None:
+        """Write every in-flight sample that is complete (all of them when ``force``;
+        ``assess_last`` makes the last one carry a fresh assessment)."""
         while self._in_flight:
             record = self._in_flight[0]
             if not force and record.step >= self.step:
@@ -281,9 +280,9 @@ class Monitor:
                                   and all(_metric_ready(v) for v in record.metrics.values())):
                 return
             self._in_flight.popleft()
-            self._finalize(record)
+            self._finalize(record, assess=assess_last and not self._in_flight)
 
-    def _finalize(self, record: _InFlight) -> None:
+    def _finalize(self, record: _InFlight, assess: bool = False) -> None:
         norms = record.norms.result()
         names = self.layer_map.names
         layer_norms = dict(zip(names, norms.layer.tolist()))
@@ -307,9 +306,12 @@ class Monitor:
             nonfinite=nonfinite, assessment=None)
         assessment = None
         if self._analyzer is not None:
-            self._analyzer.observe(sample)
-            if (self.samples_total + 1) % self.settings.assess_every == 0:
-                assessment = self._assess()
+            try:  # a failing rule engine must not cost the sample
+                self._analyzer.observe(sample)
+                if assess or (self.samples_total + 1) % self.settings.assess_every == 0:
+                    assessment = self._assess()
+            except Exception as exc:
+                self._guard.failed("analyzer", exc)
         row = {"step": record.step, "time": record.time, "tau": record.tau, "lr": record.lr,
                "weight_decay": record.weight_decay, "norm": norms.total,
                "head_norm": norms.head, "layer_norms": layer_norms,
@@ -390,9 +392,7 @@ class Monitor:
                     not self._in_flight or self._in_flight[-1].step != self.step) and (
                     self.latest_sample is None or self.latest_sample.step != self.step):
                 self._launch()
-            self.flush()
-            if self._analyzer is not None and self.samples_total:
-                self._assess()
+            self._drain(force=True, assess_last=True)
         except Exception as exc:
             self._guard.failed("close", exc)
         self._closed = True

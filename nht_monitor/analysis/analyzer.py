@@ -1,0 +1,169 @@
+"""The :class:`Analyzer`: live (``observe``/``assess``/``update``) and offline (``analyze``)."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from nht_monitor.analysis.facts import FactTracker, RunFacts, facts_from_series
+from nht_monitor.analysis.forecast import ScheduleFn
+from nht_monitor.analysis.rules import Context, evaluate
+from nht_monitor.analysis.series import History, Series, sample_row, series_from_samples
+from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.assessment import Assessment
+from nht_monitor.schema import RunHeader, Sample
+
+log = logging.getLogger(__name__)
+
+
+BUDGET_KEYS: tuple[str, ...] = ("budget_steps", "max_steps", "total_steps", "steps")
+"""Header ``config`` keys read as the run's planned number of steps."""
+
+
+def header_budget(header: RunHeader | None) -> float | None:
+    """The planned steps recorded in the header's config (top level or one level down)."""
+    if header is None or not isinstance(header.config, dict):
+        return None
+    levels = [header.config] + [v for v in header.config.values() if isinstance(v, dict)]
+    for level in levels:
+        for key in BUDGET_KEYS:
+            value = level.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                return float(value)
+    return None
+
+
+def _advise():
+    try:
+        from nht_monitor.advice import advise
+    except ImportError:
+        return None
+    return advise
+
+
+class Analyzer:
+    """The rule engine over one run.
+
+    ``header``: the run log header (run id; ``config["norm_clamp"]`` marks a clamped
+    run). ``settings``: thresholds (:class:`AnalyzerSettings`). ``lr_schedule`` /
+    ``wd_schedule``: optional future schedules ``step -> lr`` / ``step -> weight decay``
+    used to turn a τ forecast into steps; by default the current η·λ is held constant.
+
+    Live: :meth:`observe` every sample (O(1) amortised: exact running facts plus a
+    decimated history of at most ``settings.history_points`` rows), :meth:`assess` when
+    an assessment is wanted (cost bounded by the history size), :meth:`update` both.
+    Offline: :meth:`analyze` on a whole log (vectorised). None of them raises on bad
+    data: a failure inside the rules gives an ``undetermined`` assessment naming it.
+    """
+
+    def __init__(self, header: RunHeader | None = None, settings: AnalyzerSettings | None = None,
+                 *, lr_schedule: ScheduleFn | None = None,
+                 wd_schedule: ScheduleFn | None = None) -> None:
+        if settings is not None and not isinstance(settings, AnalyzerSettings):
+            raise TypeError(f"settings must be AnalyzerSettings, got {type(settings).__name__}")
+        if lr_schedule is not None and not callable(lr_schedule):
+            raise TypeError("lr_schedule must be a callable step -> learning rate")
+        if wd_schedule is not None and not callable(wd_schedule):
+            raise TypeError("wd_schedule must be a callable step -> weight decay")
+        self.header = header
+        self.settings = settings or AnalyzerSettings()
+        self.lr_schedule = lr_schedule
+        self.wd_schedule = wd_schedule
+        self._advise = _advise() if self.settings.advice else None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every observed sample."""
+        self._history = History(self.settings.history_points)
+        self._tracker = FactTracker(self.settings)
+        self._last_step: float | None = None
+        self.latest: Assessment | None = None
+
+    # ---------------------------------------------------------------- live
+    def observe(self, sample: Sample) -> None:
+        """Take one sample into account (cheap; never raises on bad values)."""
+        try:
+            row = sample_row(sample, self.settings)
+        except Exception as exc:  # noqa: BLE001 - never break the training loop
+            log.debug("analyzer: unusable sample skipped: %s", exc)
+            return
+        step = row[0]
+        if self._last_step is not None and step <= self._last_step:
+            self._rewind(step)
+        self._last_step = step
+        self._history.append(row)
+        self._tracker.add(row)
+
+    def _rewind(self, step: float) -> None:
+        """A resumed run went back to ``step``: drop later rows and recompute the facts."""
+        self._history.rewind(step)
+        s = self._history.series()
+        facts = facts_from_series(s, self.settings)
+        facts.n = self._tracker.facts.n  # every sample observed, rewritten ones included
+        runmax = float(np.nanmax(s.norm)) if len(s) and np.isfinite(s.norm).any() else -math.inf
+        head_max = float(np.nanmax(s.head)) if len(s) and np.isfinite(s.head).any() else -math.inf
+        self._tracker.reset(facts, runmax, head_max)
+
+    def assess(self, *, lr_schedule: ScheduleFn | None = None,
+               wd_schedule: ScheduleFn | None = None) -> Assessment:
+        """The assessment of everything observed so far (bounded cost)."""
+        series = self._history.series()
+        self.latest = self._run(series, self._tracker.facts, lr_schedule, wd_schedule)
+        return self.latest
+
+    def update(self, sample: Sample) -> Assessment:
+        """:meth:`observe` then :meth:`assess`."""
+        self.observe(sample)
+        return self.assess()
+
+    # ---------------------------------------------------------------- offline
+    def analyze(self, samples: Iterable[Sample], *, until: int | None = None,
+                lr_schedule: ScheduleFn | None = None,
+                wd_schedule: ScheduleFn | None = None) -> Assessment:
+        """Assessment of a whole log (fresh state; ``until``: only samples up to that step)."""
+        try:
+            series = series_from_samples(samples, self.settings)
+        except Exception as exc:  # noqa: BLE001
+            return self._failed(exc)
+        return self.analyze_series(series, until=until, lr_schedule=lr_schedule,
+                                   wd_schedule=wd_schedule)
+
+    def analyze_series(self, series: Series, *, until: int | None = None,
+                       lr_schedule: ScheduleFn | None = None,
+                       wd_schedule: ScheduleFn | None = None) -> Assessment:
+        """:meth:`analyze` on column arrays already extracted (:class:`Series`)."""
+        self.reset()
+        if until is not None:
+            series = series.until(until)
+        facts = facts_from_series(series, self.settings)
+        self.latest = self._run(series, facts, lr_schedule, wd_schedule)
+        return self.latest
+
+    # ---------------------------------------------------------------- common
+    def _run(self, series: Series, facts: RunFacts, lr_schedule: ScheduleFn | None,
+             wd_schedule: ScheduleFn | None) -> Assessment:
+        ctx = Context(facts=facts, run_id=self.header.run_id if self.header else None,
+                      config=dict(self.header.config) if self.header else {},
+                      lr_schedule=lr_schedule or self.lr_schedule,
+                      wd_schedule=wd_schedule or self.wd_schedule,
+                      budget_steps=self.settings.budget_steps or header_budget(self.header))
+        try:
+            with np.errstate(all="ignore"):
+                assessment = evaluate(series, ctx, self.settings)
+        except Exception as exc:  # noqa: BLE001 - never raise into the training loop
+            log.warning("analyzer: rules failed: %r", exc)
+            return self._failed(exc)
+        if self._advise is not None:
+            try:
+                assessment.advice = self._advise(assessment, self.settings.advice_budget_steps)
+            except Exception as exc:  # noqa: BLE001
+                log.debug("analyzer: advise failed: %r", exc)
+        return assessment
+
+    def _failed(self, exc: BaseException) -> Assessment:
+        return Assessment(run_id=self.header.run_id if self.header else None,
+                          n_samples=self._tracker.facts.n,
+                          reasons=[f"analysis failed: {type(exc).__name__}: {exc}"])

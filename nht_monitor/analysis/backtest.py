@@ -1,0 +1,179 @@
+"""Backtest: replay a log through the live analyzer and score its forecasts against the
+*actual* transition.
+
+Actual transition (documented in docs/FORECAST.md): the first step from which the
+held-out accuracy (first present of ``AnalyzerSettings.val_acc_keys``) stays at or above
+``AnalyzerSettings.done_val_acc`` (0.9) for the rest of the log. Logs without a
+held-out accuracy fall back to the norm plateau the whole-log analysis reports
+(``transition.status == "done"``), labelled ``"norm plateau"``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from nht_monitor.analysis.analyzer import Analyzer
+from nht_monitor.analysis.series import Series, series_from_samples
+from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.assessment import Assessment
+from nht_monitor.schema import RunHeader, Sample
+
+FRACTIONS: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75)
+"""Fractions of the actual transition step at which forecasts are scored."""
+
+
+class ActualTransition(BaseModel):
+    """The observed transition: ``step`` (None if not seen) and how it was found."""
+
+    step: float | None = None
+    tau: float | None = None
+    method: str = "none"
+
+
+class ForecastPoint(BaseModel):
+    """The live forecast as of ``fraction`` × actual step: ``error`` = |f − a| / a."""
+
+    fraction: float
+    step: int | None = None
+    regime: str | None = None
+    status: str | None = None
+    forecast_step: float | None = None
+    interval: tuple[float, float] | None = None
+    error: float | None = None
+    covered: bool | None = None
+
+
+class BacktestResult(BaseModel):
+    """What :func:`backtest` returns."""
+
+    run_id: str | None = None
+    n_samples: int = 0
+    actual: ActualTransition = Field(default_factory=ActualTransition)
+    points: list[ForecastPoint] = Field(default_factory=list)
+    regime_first_stable: dict[str, int] = Field(default_factory=dict)
+    final: Assessment | None = None
+
+
+def actual_transition(series: Series, settings: AnalyzerSettings,
+                      final: Assessment | None = None) -> ActualTransition:
+    """The actual transition of a run (see the module docstring)."""
+    ok = np.isfinite(series.val)
+    if ok.any():
+        step, val = series.step[ok], series.val[ok]
+        below = val < settings.done_val_acc
+        if not below[-1]:
+            idx = np.nonzero(below)[0]
+            i = 0 if idx.shape[0] == 0 else int(idx[-1]) + 1
+            j = int(np.searchsorted(series.step, step[i]))
+            return ActualTransition(step=float(step[i]), tau=float(series.tau[j]),
+                                    method=f"held-out accuracy stays >= {settings.done_val_acc:g}")
+        return ActualTransition(method="held-out accuracy never stays above "
+                                       f"{settings.done_val_acc:g}")
+    if final is not None and final.transition.status == "done" and final.transition.forecast_step:
+        return ActualTransition(step=final.transition.forecast_step,
+                                tau=final.transition.forecast_tau, method="norm plateau")
+    return ActualTransition(method="no held-out accuracy and no norm plateau")
+
+
+def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
+             settings: AnalyzerSettings | None = None, *, assessments: int = 200) -> BacktestResult:
+    """Replay ``samples`` through :meth:`Analyzer.observe`/``assess`` (about ``assessments``
+    evenly spaced assessments plus one at each scored fraction)."""
+    settings = settings or AnalyzerSettings()
+    series = series_from_samples(samples, settings)
+    offline = Analyzer(header, settings)
+    final = offline.analyze_series(series)
+    result = BacktestResult(run_id=header.run_id if header else None, n_samples=len(series),
+                            final=final)
+    result.actual = actual_transition(series, settings, final)
+    samples = _dedupe(samples)
+    n = len(samples)
+    if n == 0:
+        return result
+    checkpoints: dict[int, float] = {}
+    if result.actual.step:
+        for frac in FRACTIONS:
+            target = frac * result.actual.step
+            i = int(np.searchsorted(series.step, target, side="right")) - 1
+            if i >= 0:
+                checkpoints.setdefault(i, frac)
+    every = max(1, n // max(1, assessments))
+    live = Analyzer(header, settings.model_copy(update={"advice": False}))
+    labels: list[tuple[int, str]] = []
+    points: dict[float, ForecastPoint] = {}
+    for i, sample in enumerate(samples):
+        live.observe(sample)
+        if i in checkpoints or i % every == every - 1 or i == n - 1:
+            a = live.assess()
+            labels.append((sample.step, a.regime))
+            if i in checkpoints:
+                points[checkpoints[i]] = _point(checkpoints[i], sample.step, a, result.actual.step)
+    result.points = [points.get(f, ForecastPoint(fraction=f)) for f in FRACTIONS] \
+        if result.actual.step else []
+    result.regime_first_stable = _first_stable(labels)
+    return result
+
+
+def _dedupe(samples: Sequence[Sample]) -> list[Sample]:
+    steps = np.fromiter((s.step for s in samples), dtype=np.float64, count=len(samples))
+    from nht_monitor.analysis.series import keep_last_occurrence
+    mask = keep_last_occurrence(steps)
+    return [s for s, k in zip(samples, mask, strict=True) if k]
+
+
+def _point(frac: float, step: int, a: Assessment, actual: float) -> ForecastPoint:
+    f = a.transition.forecast_step
+    err = abs(f - actual) / actual if f is not None and actual else None
+    iv = a.transition.interval
+    covered = bool(iv[0] <= actual <= iv[1]) if iv is not None else None
+    return ForecastPoint(fraction=frac, step=step, regime=a.regime, status=a.transition.status,
+                         forecast_step=f, interval=iv, error=err, covered=covered)
+
+
+def _first_stable(labels: list[tuple[int, str]], hold: int = 5) -> dict[str, int]:
+    """For each label: the first step from which it held for ``hold`` consecutive
+    assessments (or until the end of the log)."""
+    out: dict[str, int] = {}
+    n = len(labels)
+    i = 0
+    while i < n:
+        j = i
+        while j + 1 < n and labels[j + 1][1] == labels[i][1]:
+            j += 1
+        label = labels[i][1]
+        if label not in out and (j - i + 1 >= hold or j == n - 1):
+            out[label] = int(labels[i][0])
+        i = j + 1
+    return out
+
+
+def format_backtest(r: BacktestResult) -> str:
+    """Human-readable backtest report."""
+    lines = [f"run {r.run_id or '?'}: {r.n_samples} samples"]
+    a = r.actual
+    if a.step is None:
+        lines.append(f"actual transition: not seen ({a.method})")
+    else:
+        lines.append(f"actual transition: step {a.step:g} (τ {_f(a.tau)}; {a.method})")
+        lines.append("  seen    step      regime        status      forecast     80% interval"
+                     "             error")
+        for p in r.points:
+            iv = "" if p.interval is None else f"[{p.interval[0]:.0f}, {p.interval[1]:.0f}]"
+            lines.append(f"  {p.fraction:>4.0%}  {_f(p.step):>7}  {p.regime or '-':<12}  "
+                         f"{p.status or '-':<10}  {_f(p.forecast_step):>9}  {iv:<22}  "
+                         f"{'-' if p.error is None else f'{p.error:.1%}'}")
+    for label, step in r.regime_first_stable.items():
+        lines.append(f"regime {label!r} reached and held from step {step}")
+    if r.final is not None:
+        lines.append(f"final: {r.final.regime} (confidence {r.final.confidence:.2f})")
+    return "\n".join(lines)
+
+
+def _f(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return f"{x:.6g}"

@@ -1,0 +1,204 @@
+"""Column arrays of a run log and the bounded, decimated history kept by the live analyzer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.schema import Sample
+
+COLUMNS: tuple[str, ...] = ("step", "tau", "lr", "wd", "norm", "head", "loss", "acc", "val")
+"""Columns of a :class:`Series`; missing values are NaN."""
+
+
+@dataclass
+class Series:
+    """One run as float64 column arrays, steps strictly increasing.
+
+    ``head`` is the head norm, ``loss``/``acc`` training loss/accuracy and ``val``
+    held-out accuracy (NaN where not logged).
+    """
+
+    step: np.ndarray
+    tau: np.ndarray
+    lr: np.ndarray
+    wd: np.ndarray
+    norm: np.ndarray
+    head: np.ndarray
+    loss: np.ndarray
+    acc: np.ndarray
+    val: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.step.shape[0])
+
+    def take(self, index: np.ndarray | slice) -> Series:
+        """The rows selected by ``index`` (a mask, index array or slice)."""
+        return Series(*(getattr(self, c)[index] for c in COLUMNS))
+
+    def until(self, step: float) -> Series:
+        """The rows with ``step <= step``."""
+        return self.take(slice(0, int(np.searchsorted(self.step, step, side="right"))))
+
+    @classmethod
+    def empty(cls) -> Series:
+        """A series without rows."""
+        return cls(*(np.empty(0) for _ in COLUMNS))
+
+
+def _pick(metrics: dict, keys: Sequence[str]) -> float:
+    for key in keys:
+        value = metrics.get(key)
+        if value is not None:
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return math.nan
+    return math.nan
+
+
+def _num(value: object) -> float:
+    if value is None:
+        return math.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def sample_row(sample: Sample, settings: AnalyzerSettings) -> tuple[float, ...]:
+    """The :data:`COLUMNS` values of one sample (NaN for what is missing)."""
+    metrics = sample.metrics or {}
+    return (float(sample.step), _num(sample.tau), _num(sample.lr), _num(sample.weight_decay),
+            _num(sample.norm), _num(sample.head_norm),
+            _pick(metrics, settings.train_loss_keys), _pick(metrics, settings.train_acc_keys),
+            _pick(metrics, settings.val_acc_keys))
+
+
+def keep_last_occurrence(step: np.ndarray) -> np.ndarray:
+    """Mask of rows to keep so steps increase strictly, keeping the last write of a step.
+
+    A resumed run that rewinds to step s overwrites everything logged at steps >= s
+    before the rewind: row i is kept iff its step is below every later row's step.
+    """
+    if step.shape[0] == 0:
+        return np.zeros(0, dtype=bool)
+    later_min = np.minimum.accumulate(step[::-1])[::-1]
+    mask = np.ones(step.shape[0], dtype=bool)
+    mask[:-1] = step[:-1] < later_min[1:]
+    return mask
+
+
+def series_from_samples(samples: Iterable[Sample], settings: AnalyzerSettings) -> Series:
+    """Column arrays of ``samples`` (vectorised after one pass over the objects)."""
+    samples = list(samples)
+    n = len(samples)
+    if n == 0:
+        return Series.empty()
+    cols = {
+        "step": np.fromiter((s.step for s in samples), dtype=np.float64, count=n),
+        "tau": np.fromiter((s.tau for s in samples), dtype=np.float64, count=n),
+        "lr": np.fromiter((s.lr for s in samples), dtype=np.float64, count=n),
+        "wd": np.fromiter((s.weight_decay for s in samples), dtype=np.float64, count=n),
+        "norm": np.fromiter((s.norm for s in samples), dtype=np.float64, count=n),
+        "head": np.fromiter((math.nan if s.head_norm is None else s.head_norm
+                             for s in samples), dtype=np.float64, count=n),
+    }
+    metrics = [s.metrics for s in samples]
+    for col, keys in (("loss", settings.train_loss_keys), ("acc", settings.train_acc_keys),
+                      ("val", settings.val_acc_keys)):
+        present = _present_key(metrics, keys)
+        if present is None:
+            cols[col] = np.full(n, math.nan)
+        else:
+            cols[col] = np.fromiter((_pick(m, keys) if m else math.nan for m in metrics),
+                                    dtype=np.float64, count=n)
+    series = Series(**cols)
+    mask = keep_last_occurrence(series.step)
+    return series if mask.all() else series.take(mask)
+
+
+def _present_key(metrics: list[dict], keys: Sequence[str]) -> str | None:
+    """A key of ``keys`` present in some sample (checked on a few samples spread over the run)."""
+    n = len(metrics)
+    probe = {0, n - 1, n // 2, n // 4, (3 * n) // 4}
+    for i in probe:
+        m = metrics[i]
+        if m:
+            for key in keys:
+                if key in m:
+                    return key
+    # Sparse metrics (logged only every k steps): scan until one is found.
+    for m in metrics:
+        if m:
+            for key in keys:
+                if key in m:
+                    return key
+    return None
+
+
+class History:
+    """Bounded decimated history of a run: O(1) amortised append, at most ``capacity`` rows.
+
+    Every ``stride``-th observed sample is stored; when full, every other stored row is
+    dropped and the stride doubles. The last observed row is always kept separately, so
+    :meth:`series` ends with the latest sample.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = int(capacity)
+        self._data = np.empty((self.capacity + 1, len(COLUMNS)))
+        self._n = 0
+        self.stride = 1
+        self._count = 0
+        self._last: tuple[float, ...] | None = None
+        self._last_stored = False
+
+    def append(self, row: tuple[float, ...]) -> None:
+        """Observe one row (steps are expected to increase; see :meth:`rewind`)."""
+        self._last = row
+        self._count += 1
+        if self._count % self.stride:
+            self._last_stored = False
+            return
+        if self._n >= self.capacity:
+            kept = self._data[1:self._n:2].copy()
+            self._n = kept.shape[0]
+            self._data[:self._n] = kept
+            self.stride *= 2
+            self._count = 0
+            self._last_stored = False
+            return
+        self._data[self._n] = row
+        self._n += 1
+        self._last_stored = True
+
+    def rewind(self, step: float) -> None:
+        """Forget stored rows at or after ``step`` (a resumed run rewrote them)."""
+        if self._n:
+            keep = int(np.searchsorted(self._data[:self._n, 0], step, side="left"))
+            self._n = keep
+        self._last = None
+        self._last_stored = False
+
+    def last_step(self) -> float | None:
+        """Step of the latest observed row, or None."""
+        if self._last is not None:
+            return self._last[0]
+        return float(self._data[self._n - 1, 0]) if self._n else None
+
+    def series(self) -> Series:
+        """Stored rows plus the latest observed row, as a :class:`Series`."""
+        n = self._n
+        if self._last is not None and not self._last_stored:
+            self._data[n] = self._last
+            n += 1
+        block = self._data[:n]
+        return Series(*(block[:, i].copy() for i in range(len(COLUMNS))))
+
+    def __len__(self) -> int:
+        return self._n

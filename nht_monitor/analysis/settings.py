@@ -1,0 +1,127 @@
+"""Every threshold of the rule engine, in one validated settings model.
+
+The defaults were calibrated on the modular-arithmetic *calibration set* (p = 97,
+embedding + MLP, full-batch AdamW, λ × init-scale × seed; see docs/FORECAST.md for the
+grid and the procedure) and never tuned on the validation set.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AnalyzerSettings(BaseModel):
+    """Named, documented thresholds of :class:`nht_monitor.analysis.Analyzer`.
+
+    Metric names: the analyzer reads the first present key of each ``*_keys`` tuple
+    from ``Sample.metrics``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # --- which metrics mean what -------------------------------------------------------
+    train_loss_keys: tuple[str, ...] = ("train_loss", "loss")
+    """Training-loss metric names, first present wins."""
+    train_acc_keys: tuple[str, ...] = ("train_acc", "train_accuracy", "acc", "accuracy")
+    """Training-accuracy metric names, first present wins."""
+    val_acc_keys: tuple[str, ...] = ("val_acc", "test_acc", "val_accuracy", "test_accuracy",
+                                     "worst_group_acc")
+    """Held-out accuracy names; used for the *actual* transition (backtest, scorecard)
+    and for ``transition.status == "done"``."""
+
+    # --- evidence needed before saying anything ----------------------------------------
+    min_samples: int = Field(8, ge=2)
+    """Fewer samples than this: ``undetermined``."""
+
+    # --- fit detection (end of the fitting phase) --------------------------------------
+    fit_train_acc: float = Field(0.99, gt=0.0, le=1.0)
+    """The model has fitted the training set once train accuracy reaches this."""
+    fit_train_loss: float = Field(0.05, gt=0.0)
+    """…or once the training loss falls to this (used when no accuracy is logged)."""
+
+    # --- diverged ----------------------------------------------------------------------
+    explode_factor: float = Field(1e3, gt=1.0)
+    """Diverged when the norm exceeds this multiple of the first finite norm."""
+
+    # --- clamped -----------------------------------------------------------------------
+    clamp_window: int = Field(20, ge=3)
+    """Last this many (stored) points are checked for a pinned norm."""
+    clamp_rel_range: float = Field(1e-5, gt=0.0)
+    """Clamped when (max - min) / mean of the norm over the window is below this and below
+    1% of the τ elapsed over the window (what weight decay alone would change), after the
+    fit; or when the header's ``config["norm_clamp"]`` is set."""
+
+    # --- decay detection (intermediate) -------------------------------------------------
+    decay_min_drop: float = Field(0.05, gt=0.0, lt=1.0)
+    """Intermediate needs the norm at least this fraction below its peak…"""
+    decay_min_rate: float = Field(0.05, ge=0.0)
+    """…and a fitted decay rate of at least this (per unit τ) over the recent window."""
+    flag_drop: float = Field(0.05, gt=0.0, lt=1.0)
+    """A signal (total or head norm) *flags* the transition at the first step after the
+    fit where it is this fraction below its running peak (used for ``lead_steps``)."""
+    fit_window: float = Field(0.5, gt=0.0, le=1.0)
+    """The decay rate is fitted on the last this fraction of the post-peak τ span."""
+
+    # --- weak --------------------------------------------------------------------------
+    weak_max_drop: float = Field(0.05, ge=0.0, lt=1.0)
+    """Weak when, after the fit, the norm stayed within this fraction of its peak…"""
+    weak_min_tau_after_fit: float = Field(0.0, ge=0.0)
+    """…over at least this much τ since the fit (0: as soon as the fit is seen)."""
+    weak_min_samples_after_fit: int = Field(5, ge=1)
+    """…and at least this many samples since the fit."""
+
+    weak_plateau_tau: float = Field(1.0, gt=0.0)
+    """Weak also when, after the fit, the norm has been flat (|rate| < ``decay_min_rate``)
+    over the last this much τ without a transition: it settled above V_st."""
+    weak_forecast_factor: float = Field(10.0, gt=0.0)
+    """Weak also when decaying but the forecast transition lies beyond the budget
+    (``budget_steps``, else the header's planned steps) or, without any, more than this
+    many times the steps so far in the future."""
+    budget_steps: int | None = Field(None, ge=1)
+    """The run's step budget; default: ``config["steps"|"max_steps"|"total_steps"]`` of the
+    header (also one level down, e.g. ``config["demo"]["steps"]``)."""
+
+    # --- strong ------------------------------------------------------------------------
+    strong_collapse: float = Field(0.5, gt=0.0, lt=1.0)
+    """Strong when, without having fitted, the norm fell below this fraction of its peak…"""
+    strong_max_train_acc: float = Field(0.5, gt=0.0, le=1.0)
+    """…and train accuracy is still below this (learning suppressed); without a logged
+    accuracy: …"""
+    strong_min_loss_ratio: float = Field(0.5, gt=0.0)
+    """…the training loss is still above this fraction of its first value."""
+
+    # --- transition forecast -----------------------------------------------------------
+    structured_ratio: float = Field(1.31, gt=1.0)
+    """Prior for V_sc / V_st: the shortcut norm (largest norm at or after the fit) over
+    the structured norm (the norm at the actual transition). The forecast places
+    V_st = V_sc / ratio; calibrated as the median ratio over the calibration set."""
+    rate_factor: float = Field(0.8, gt=0.0, le=1.0)
+    """The decay slows as the norm nears V_st: the remaining delay is forecast at this
+    fraction of the current log-linear rate (calibrated: median over the calibration set
+    of the mean rate from the forecast to the actual transition over the current rate)."""
+    ratio_log_sd: float = Field(0.15, ge=0.0)
+    """Spread (sd of log ratio) of that prior on the calibration set; sets the 80% interval."""
+    interval_z: float = Field(1.2816, gt=0.0)
+    """z of the two-sided 80% interval (10%–90% quantiles of a normal)."""
+    imminent_fraction: float = Field(0.1, gt=0.0, lt=1.0)
+    """``imminent`` when the remaining delay is below this fraction of the whole delay."""
+    max_forecast_steps: float = Field(1e9, gt=0.0)
+    """Forecasts further out than this many steps are reported as not expected."""
+    done_val_acc: float = Field(0.9, gt=0.0, le=1.0)
+    """The *actual* transition: first step at which held-out accuracy reaches this."""
+
+    # --- clean norm separation -----------------------------------------------------------
+    cns_min_separation: float = Field(0.2, gt=0.0, lt=1.0)
+    """CNS holds when 1 - V_st / V_sc reaches this…"""
+    cns_min_z: float = Field(3.0, gt=0.0)
+    """…and V_sc - V_st is at least this many noise sds of the norm."""
+
+    # --- live history ------------------------------------------------------------------
+    history_points: int = Field(1024, ge=64)
+    """The live analyzer keeps at most this many decimated points (bounded cost)."""
+
+    # --- advice ------------------------------------------------------------------------
+    advice: bool = True
+    """Fill ``Assessment.advice`` with :func:`nht_monitor.advice.advise` when available."""
+    advice_budget_steps: int | None = None
+    """Step budget handed to ``advise``."""

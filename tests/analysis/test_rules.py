@@ -1,0 +1,281 @@
+"""The rules on synthetic curves with known answers: one test per regime and rule."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.analysis.backtest import backtest
+from nht_monitor.schema import RunHeader
+from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
+
+LR, WD = 1e-3, 1.0
+
+
+def header(**config) -> RunHeader:
+    return RunHeader(run_id="synthetic", started_at="2026-11-23T00:00:00Z",
+                     model={"class_name": "M", "n_params": 1}, layers=["a", "b"], config=config)
+
+
+def grokking_run(steps: int = 3000, rate: float = 0.8, ratio: float = 2.0):
+    norm_of, val_of, head_of, tau_t = grokking(rate=rate, ratio=ratio, lr=LR, weight_decay=WD)
+    run = make_run(norm_of, steps=steps, lr=LR, weight_decay=WD, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200), val_of=val_of, head_of=head_of)
+    actual = next(s.step for s in run if s.metrics["val_acc"] >= 0.9)
+    return run, actual, tau_t
+
+
+def exact(ratio: float = 2.0) -> AnalyzerSettings:
+    """Settings matching the synthetic law: V_st = V_sc / ratio, no slowdown of the decay."""
+    return AnalyzerSettings(structured_ratio=ratio, rate_factor=1.0)
+
+
+@pytest.mark.parametrize("ratio", [2.0, 3.0])
+def test_exponential_decay_forecast_within_one_percent(ratio):
+    run, actual, _ = grokking_run(ratio=ratio)
+    half = [s for s in run if s.step <= actual // 2]
+    a = Analyzer(header(), exact(ratio)).analyze(half)
+    assert a.regime == "intermediate"
+    assert a.phase == "transitioning"
+    assert a.decay_rate == pytest.approx(0.8, rel=1e-6)
+    assert a.transition.status == "pending"
+    assert abs(a.transition.forecast_step - actual) / actual < 0.01
+    lo, hi = a.transition.interval
+    assert lo <= a.transition.forecast_step <= hi
+    assert a.transition.steps_remaining == pytest.approx(a.transition.forecast_step - a.step)
+    assert a.transition.forecast_tau == pytest.approx(a.tau + math.log(a.norm / (30.0 / ratio)) / 0.8)
+    assert any("V_sc 30 (peak since the fit)" in r for r in a.reasons)
+    assert a.cns.v_sc == pytest.approx(30.0) and a.cns.ratio == pytest.approx(ratio)
+
+
+def test_rate_factor_stretches_the_remaining_delay():
+    run, actual, _ = grokking_run()
+    half = [s for s in run if s.step <= actual // 2]
+    full = Analyzer(header(), exact()).analyze(half).transition.steps_remaining
+    slow = Analyzer(header(), AnalyzerSettings(structured_ratio=2.0, rate_factor=0.5)
+                    ).analyze(half).transition.steps_remaining
+    assert slow == pytest.approx(2 * full)
+
+
+def test_forecast_follows_a_caller_lr_schedule():
+    """A linearly decaying lr: holding the current ηλ forecasts too early; passing the
+    schedule gets it within 1%."""
+    def lr_of(step: int) -> float:
+        return 2e-3 * max(0.05, 1.0 - step / 4000)
+
+    def norm_of(s, t):
+        return 30.0 * math.exp(-0.8 * t) if s > 1 else 30.0
+
+    run = make_run(norm_of, steps=3000, lr_of=lr_of, weight_decay=WD, acc_of=lambda s, t: 1.0,
+                   loss_of=lambda s, t: 1e-3)
+    taus = np.array([s.tau for s in run])
+    settings = exact(2.0)
+    target_tau = math.log(2.0) / 0.8 + run[0].tau
+    actual = run[int(np.searchsorted(taus, target_tau))].step
+    seen = [s for s in run if s.step <= actual // 2]
+    constant = Analyzer(header(), settings).analyze(seen)
+    scheduled = Analyzer(header(), settings, lr_schedule=lr_of).analyze(seen)
+    assert abs(scheduled.transition.forecast_step - actual) / actual < 0.01
+    assert constant.transition.forecast_step < scheduled.transition.forecast_step
+    also = Analyzer(header(), settings).analyze(seen, lr_schedule=lr_of)
+    assert also.transition.forecast_step == pytest.approx(scheduled.transition.forecast_step)
+
+
+def test_transition_done_after_validation_jump():
+    run, actual, _ = grokking_run()
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "intermediate"
+    assert a.transition.status == "done"
+    assert a.transition.forecast_step == actual
+    assert a.phase == "structured"
+    assert a.cns.holds is True
+    assert a.cns.v_st == pytest.approx(15.0, rel=1e-3)
+
+
+def test_head_flags_earlier_with_lead_steps():
+    run, actual, _ = grokking_run()
+    a = Analyzer(header()).analyze([s for s in run if s.step <= actual])
+    assert a.head is not None
+    assert a.head.flagged_step is not None
+    # flag = first step 5% below the running peak (fit at step 200, 1 step = 0.001 τ):
+    # total decays at 0.8/τ, head at 1.6/τ
+    total = 200 + math.log(1 / 0.95) / 0.8 / 1e-3
+    head = 200 + math.log(1 / 0.95) / 1.6 / 1e-3
+    assert a.head.flagged_step == pytest.approx(head, abs=1.5)
+    assert a.head.lead_steps == pytest.approx(total - head, abs=1.5)
+
+
+def test_monotone_growth_after_fit_is_weak():
+    run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=1500, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200))
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "weak"
+    assert a.transition.status == "not_expected"
+    assert a.phase == "shortcut"
+    assert any("growing" in r for r in a.reasons)
+
+
+def test_collapse_with_high_loss_is_strong():
+    run = make_run(lambda s, t: 10.0 * math.exp(-5 * t), steps=500, lr=1e-2,
+                   acc_of=lambda s, t: 0.03, loss_of=lambda s, t: 4.5)
+    loss_only = [s.model_copy(update={"metrics": {"train_loss": 4.5}}) for s in run]
+    assert Analyzer(header()).analyze(loss_only).regime == "strong"
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "strong"
+    assert a.transition.status == "not_expected"
+    assert any("collapsed" in r and "suppressed" in r for r in a.reasons)
+
+
+def test_nan_norm_is_diverged():
+    run = make_run(lambda s, t: 10.0 if s < 300 else math.nan, steps=310,
+                   acc_of=fit_acc(100), loss_of=fit_loss(100))
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "diverged" and a.confidence == 1.0
+    assert "nan" in a.reasons[0]
+
+
+def test_exploding_norm_is_diverged():
+    run = make_run(lambda s, t: 10.0 * math.exp(s / 20), steps=300)
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "diverged"
+    assert "exploding" in a.reasons[0]
+
+
+def test_nan_mid_log_is_skipped_with_a_reason():
+    run, actual, _ = grokking_run()
+    run = run[:actual // 2]
+    run[300] = run[300].model_copy(update={"norm": math.nan})
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "intermediate"
+    assert any("non-finite" in r for r in a.reasons)
+
+
+def test_pinned_norm_is_clamped():
+    run = make_run(lambda s, t: 10.0 + s / 100 if s < 200 else 12.0, steps=600,
+                   acc_of=fit_acc(100), loss_of=fit_loss(100))
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "clamped" and a.clamped
+    assert any("pinned" in r for r in a.reasons)
+
+
+def test_header_norm_clamp_is_clamped():
+    run, actual, _ = grokking_run()
+    a = Analyzer(header(norm_clamp={"target": 12.0})).analyze(run[:actual])
+    assert a.regime == "clamped" and a.clamped
+    assert any("NormClamp" in r for r in a.reasons)
+
+
+def test_zero_weight_decay_is_weak_by_construction():
+    run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=100, weight_decay=0.0)
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "weak" and a.confidence == 1.0
+    assert "law does not apply" in a.reasons[0]
+
+
+def test_zero_lr_is_weak_with_stopped_clock():
+    run = make_run(lambda s, t: 10.0, steps=100, lr=0.0)
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "weak"
+    assert "τ clock does not advance" in a.reasons[0]
+
+
+def test_empty_and_single_sample_are_undetermined():
+    assert Analyzer().analyze([]).regime == "undetermined"
+    assert Analyzer().assess().reasons == ["no samples yet"]
+    one = make_run(lambda s, t: 10.0, steps=1)
+    a = Analyzer().analyze(one)
+    assert a.regime == "undetermined"
+    assert "only 1 sample" in a.reasons[0]
+
+
+def test_still_fitting_is_undetermined():
+    run = make_run(lambda s, t: 10.0 + s / 10, steps=100, acc_of=fit_acc(1000),
+                   loss_of=fit_loss(1000))
+    a = Analyzer().analyze(run)
+    assert a.regime == "undetermined" and a.phase == "fitting"
+
+
+def test_non_monotone_steps_keep_last_occurrence():
+    """A resumed run rewinds to step 101 and continues with different norms."""
+    first = make_run(lambda s, t: 10.0 + 0.01 * s, steps=200, acc_of=fit_acc(50),
+                     loss_of=fit_loss(50))
+    resumed = make_run(lambda s, t: 30.0 * math.exp(-0.8 * t), steps=700, start=101, lr=1e-2,
+                       acc_of=lambda s, t: 1.0, loss_of=lambda s, t: 1e-3)
+    log = first + resumed
+    offline = Analyzer().analyze(log)
+    live = Analyzer()
+    for s in log:
+        live.observe(s)
+    online = live.assess()
+    clean = Analyzer().analyze(first[:100] + resumed)
+    assert offline.n_samples == 800
+    assert offline.regime == clean.regime == online.regime == "intermediate"
+    assert offline.transition.forecast_step == pytest.approx(clean.transition.forecast_step)
+
+
+def test_live_updates_agree_with_offline_analysis():
+    run, actual, _ = grokking_run(steps=2500)
+    live = Analyzer(header())
+    for s in run[:-1]:
+        live.observe(s)
+    online = live.update(run[-1])
+    offline = Analyzer(header()).analyze(run)
+    assert online.regime == offline.regime
+    assert online.transition.status == offline.transition.status
+    assert online.transition.forecast_step == offline.transition.forecast_step
+    assert online.v_peak == offline.v_peak
+    assert online.head.lead_steps == offline.head.lead_steps
+
+
+def test_live_history_stays_bounded():
+    settings = AnalyzerSettings(history_points=64)
+    live = Analyzer(settings=settings)
+    run = make_run(lambda s, t: 10.0 + 0.001 * s, steps=5000, acc_of=fit_acc(100))
+    for s in run:
+        live.observe(s)
+    assert len(live._history) <= 64
+    assert live.assess().regime == "weak"
+    assert live.assess().n_samples == 5000
+
+
+def test_until_cuts_the_log():
+    run, actual, _ = grokking_run()
+    a = Analyzer(settings=exact()).analyze(run, until=actual // 2)
+    assert a.step == actual // 2
+    assert a.transition.status == "pending"
+
+
+def test_no_train_metrics_still_classifies_with_capped_confidence():
+    norm_of, _, _, _ = grokking(lr=LR)
+    run = make_run(norm_of, steps=1200)
+    a = Analyzer().analyze(run)
+    assert a.regime == "intermediate"
+    assert a.confidence <= 0.6
+    assert any("no training loss" in r for r in a.reasons)
+
+
+def test_backtest_scores_forecasts_on_synthetic_grokking():
+    run, actual, _ = grokking_run()
+    r = backtest(run, header(), exact(2.0))
+    assert r.actual.step == actual
+    half = next(p for p in r.points if p.fraction == 0.5)
+    assert half.error < 0.01
+    assert r.regime_first_stable["intermediate"] <= actual // 2
+
+
+def test_settings_are_validated():
+    with pytest.raises(ValueError):
+        AnalyzerSettings(structured_ratio=0.5)
+    with pytest.raises(TypeError):
+        Analyzer(settings={"min_samples": 3})  # type: ignore[arg-type]
+
+
+def test_flat_norm_with_a_tiny_clock_is_not_clamped():
+    """lr = 1e-9: the norm barely moves (float noise), but nothing pins it: not clamped."""
+    run = make_run(lambda s, t: 12.0 + 1e-7 * math.sin(s), steps=600, lr=1e-9, acc_of=fit_acc(100),
+                   loss_of=fit_loss(100))
+    a = Analyzer(header()).analyze(run)
+    assert a.regime != "clamped"
