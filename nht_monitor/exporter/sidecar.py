@@ -1,0 +1,201 @@
+"""The sidecar's source: every run log of a directory, tailed and analyzed per run.
+
+:class:`RunLogDirectory` scans ``DIR/*.jsonl`` (new files are picked up at each poll),
+tails each with :class:`nht_monitor.runlog.RunLogTail` (a partial last line waits until it
+is complete) and feeds every new sample to one :class:`nht_monitor.analysis.Analyzer` per
+run. ``snapshots()`` returns one :class:`RunSnapshot` per run, labelled by the header's
+``run_id``; it never touches the files, so scrapes stay cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from nht_monitor.assessment import Assessment
+from nht_monitor.exporter.snapshot import RunSnapshot
+from nht_monitor.schema import RunLogError, Sample
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Run:
+    path: Path
+    tail: Any
+    analyzer: Any = None
+    sample: Sample | None = None
+    assessment: Assessment | None = None
+    samples_total: int = 0
+    errors_total: int = 0
+    pending: int = 0  # samples observed since the last assessment
+    last_assess: float = 0.0
+    size: int = 0
+    invalid: str | None = None  # why this file is not a run log (then it is skipped)
+
+    @property
+    def run_id(self) -> str:
+        header = self.tail.header
+        return header.run_id if header is not None else self.path.stem
+
+
+class RunLogDirectory:
+    """Tails every run log in ``log_dir`` and keeps each run's latest snapshot.
+
+    ``analyze``: run an :class:`~nht_monitor.analysis.Analyzer` per run (otherwise the
+    assessments the monitor wrote into the log are exported). ``assess_every``: assess
+    after that many new samples, or ``assess_interval`` seconds after the last new one.
+    ``retire_after``: forget runs whose log was not modified for that many seconds
+    (``None``: keep every run). ``poll()`` reads once; ``start(interval)`` polls on a
+    daemon thread until ``close()``.
+    """
+
+    def __init__(self, log_dir: str | Path, *, analyze: bool = True, assess_every: int = 10,
+                 assess_interval: float = 2.0, retire_after: float | None = None,
+                 pattern: str = "*.jsonl") -> None:
+        from nht_monitor.runlog import RunLogTail
+
+        self.log_dir = Path(log_dir)
+        if not self.log_dir.is_dir():
+            raise ValueError(f"log dir {str(self.log_dir)!r} is not a directory")
+        if assess_every < 1:
+            raise ValueError("assess_every must be >= 1")
+        self._tail_class = RunLogTail
+        self._analyzer_class = None
+        if analyze:
+            from nht_monitor.analysis import Analyzer
+            self._analyzer_class = Analyzer
+        self.assess_every = assess_every
+        self.assess_interval = assess_interval
+        self.retire_after = retire_after
+        self.pattern = pattern
+        self._runs: dict[Path, _Run] = {}
+        self._snapshots: list[RunSnapshot] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- reading --------------------------------------------------------------------
+    def poll(self) -> int:
+        """Read every log once (picking up new files); returns the number of new samples."""
+        now = time.time()
+        seen: set[Path] = set()
+        new_total = 0
+        for path in sorted(self.log_dir.glob(self.pattern)):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if self.retire_after is not None and now - stat.st_mtime > self.retire_after:
+                continue
+            seen.add(path)
+            run = self._runs.get(path)
+            if run is None or stat.st_size < run.size:  # new, or rewritten from scratch
+                run = self._runs[path] = _Run(path=path, tail=self._tail_class(path))
+            run.size = stat.st_size
+            if run.invalid is None:
+                new_total += self._poll_run(run)
+        for path in set(self._runs) - seen:
+            del self._runs[path]
+        snapshots: list[RunSnapshot] = []
+        used: set[str] = set()
+        for run in self._runs.values():
+            if run.invalid is None and run.tail.header is not None:
+                snapshot = self._snapshot(run)
+                if snapshot.run_id in used:  # two logs of one run id (e.g. per-rank logs)
+                    snapshot = replace(snapshot, run_id=run.path.stem)
+                used.add(snapshot.run_id)
+                snapshots.append(snapshot)
+        with self._lock:
+            self._snapshots = snapshots
+        return new_total
+
+    def _poll_run(self, run: _Run) -> int:
+        try:
+            samples = run.tail.poll()
+        except RunLogError as exc:  # not a run log (or a newer schema): skip the file
+            run.invalid = str(exc)
+            logger.warning("nht-monitor sidecar: skipping %s: %s", run.path, exc)
+            return 0
+        except Exception as exc:  # unreadable log: count it, keep serving the others
+            run.errors_total += 1
+            logger.warning("nht-monitor sidecar: cannot read %s: %s", run.path, exc)
+            return 0
+        if samples and run.analyzer is None and self._analyzer_class is not None:
+            try:
+                run.analyzer = self._analyzer_class(header=run.tail.header)
+            except Exception as exc:
+                run.errors_total += 1
+                logger.warning("nht-monitor sidecar: no analyzer for %s: %s", run.path, exc)
+        for sample in samples:
+            run.sample = sample
+            run.samples_total += 1
+            if run.analyzer is not None:
+                try:
+                    run.analyzer.observe(sample)
+                    run.pending += 1
+                except Exception as exc:
+                    run.errors_total += 1
+                    logger.warning("nht-monitor sidecar: analysis of %s failed: %s",
+                                   run.path, exc)
+            elif sample.assessment is not None:
+                try:
+                    run.assessment = Assessment.model_validate(sample.assessment)
+                except Exception:
+                    run.errors_total += 1
+        due = run.pending >= self.assess_every or (
+            run.pending and time.monotonic() - run.last_assess >= self.assess_interval)
+        if run.analyzer is not None and due:
+            try:
+                run.assessment = run.analyzer.assess()
+            except Exception as exc:
+                run.errors_total += 1
+                logger.warning("nht-monitor sidecar: assessment of %s failed: %s",
+                               run.path, exc)
+            run.pending = 0
+            run.last_assess = time.monotonic()
+        return len(samples)
+
+    @staticmethod
+    def _snapshot(run: _Run) -> RunSnapshot:
+        skipped = int(getattr(run.tail, "skipped_lines", 0) or 0)
+        sample = run.sample
+        return RunSnapshot(
+            run_id=run.run_id, header=run.tail.header, sample=sample,
+            assessment=run.assessment, samples_total=run.samples_total,
+            errors_total=run.errors_total + skipped,
+            last_sample_time=sample.time if sample is not None else None)
+
+    def snapshots(self) -> list[RunSnapshot]:
+        """The latest snapshot of every run (as of the last poll)."""
+        with self._lock:
+            return list(self._snapshots)
+
+    # -- background polling ---------------------------------------------------------
+    def start(self, interval: float = 1.0) -> RunLogDirectory:
+        """Poll every ``interval`` seconds on a daemon thread; returns ``self``."""
+        if self._thread is not None:
+            return self
+        self.poll()
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.poll()
+                except Exception:
+                    logger.exception("nht-monitor sidecar: poll failed")
+
+        self._thread = threading.Thread(target=loop, name="nht-sidecar-poll", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop the polling thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

@@ -1,0 +1,1 @@
+"""Distributed (gloo, 2 processes) tests of the sampler and the exporter."""

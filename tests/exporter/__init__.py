@@ -1,0 +1,1 @@
+"""Tests of the Prometheus exporter, sidecar, rules and configs."""

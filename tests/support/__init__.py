@@ -1,0 +1,1 @@
+"""Reusable helpers that start real servers for tests."""
