@@ -1,0 +1,140 @@
+"""What a report shows of one run: its log, its assessment and its regime history."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nht_monitor.assessment import Assessment
+from nht_monitor.runlog import RunLog, read_run
+
+logger = logging.getLogger(__name__)
+
+MAX_REPLAYED_ASSESSMENTS = 60
+"""When a log holds no live assessments, the regime history is rebuilt from at most
+this many offline assessments spread over the run."""
+
+
+@dataclass
+class RegimeSpan:
+    """Steps ``[start, end]`` during which the assessed regime was ``regime``."""
+
+    regime: str
+    start: float
+    end: float
+
+
+@dataclass
+class ReportRun:
+    """One run as the report draws it."""
+
+    log: RunLog
+    assessment: Assessment
+    assessment_source: str  # "offline analysis" | "last live assessment" | "none"
+    history: list[RegimeSpan] = field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.log.header.run_id
+
+    @property
+    def samples(self) -> list[Any]:
+        return self.log.samples
+
+    @property
+    def weight_decay(self) -> float | None:
+        """λ of the run (last sample), for colouring sweeps."""
+        return self.samples[-1].weight_decay if self.samples else None
+
+    @property
+    def lr(self) -> float | None:
+        return self.samples[-1].lr if self.samples else None
+
+
+def _analyzer(header: Any) -> Any | None:
+    try:
+        from nht_monitor.analysis import Analyzer
+    except ImportError:  # analysis not available: use what the log says
+        return None
+    return Analyzer(header)
+
+
+def _last_logged(log: RunLog) -> Assessment | None:
+    for sample in reversed(log.samples):
+        if sample.assessment:
+            try:
+                return Assessment.model_validate(sample.assessment)
+            except ValueError:
+                logger.warning("%s: unreadable assessment at step %d", log.path, sample.step)
+    return None
+
+
+def assess(log: RunLog) -> tuple[Assessment, str]:
+    """The run's assessment: offline analysis of the whole log, else the last live one."""
+    analyzer = _analyzer(log.header)
+    if analyzer is not None and log.samples:
+        try:
+            return analyzer.analyze(log.samples), "offline analysis"
+        except Exception as exc:  # a report is still useful with the logged verdict
+            logger.warning("%s: offline analysis failed (%s); using the logged assessment",
+                           log.path, exc)
+    logged = _last_logged(log)
+    if logged is not None:
+        return logged, "last live assessment"
+    return Assessment(run_id=log.header.run_id, n_samples=len(log.samples)), "none"
+
+
+def _spans(points: list[tuple[float, str]], last_step: float) -> list[RegimeSpan]:
+    spans: list[RegimeSpan] = []
+    for step, regime in points:
+        if spans and spans[-1].regime == regime:
+            continue
+        if spans:
+            spans[-1].end = step
+        spans.append(RegimeSpan(regime, step, step))
+    if spans:
+        spans[-1].end = last_step
+    return spans
+
+
+def regime_history(log: RunLog) -> list[RegimeSpan]:
+    """Regime over the run: from the live assessments in the log, else replayed offline."""
+    if not log.samples:
+        return []
+    first, last = float(log.samples[0].step), float(log.samples[-1].step)
+    points = [(float(s.step), str(s.assessment.get("regime", "undetermined")))
+              for s in log.samples if s.assessment]
+    if not points:
+        points = _replay(log)
+    if points and points[0][0] > first:
+        points.insert(0, (first, "undetermined"))
+    return _spans(points, last)
+
+
+def _replay(log: RunLog) -> list[tuple[float, str]]:
+    analyzer = _analyzer(log.header)
+    if analyzer is None:
+        return []
+    every = max(1, math.ceil(len(log.samples) / MAX_REPLAYED_ASSESSMENTS))
+    points = []
+    try:
+        for index, sample in enumerate(log.samples, start=1):
+            analyzer.observe(sample)
+            if index % every == 0 or index == len(log.samples):
+                points.append((float(sample.step), analyzer.assess().regime))
+    except Exception as exc:
+        logger.warning("%s: cannot replay the regime history (%s)", log.path, exc)
+        return []
+    return points
+
+
+def load_run(path: str | os.PathLike[str]) -> ReportRun:
+    """Read ``path`` and assess it (raises ``RunLogError``/``OSError`` for a bad file)."""
+    log = read_run(Path(path))
+    assessment, source = assess(log)
+    return ReportRun(log=log, assessment=assessment, assessment_source=source,
+                     history=regime_history(log))

@@ -1,0 +1,133 @@
+"""Every PromQL expression of every dashboard panel, run against the real Prometheus
+while it scrapes real short training runs watched by nht_monitor (exporter on).
+
+Two runs are trained and exported at once (a small fleet), because some series exist
+only in some states: run ``RUN_PENDING`` (λ = 0.1, no held-out metric) is in the
+intermediate regime with a pending forecast, its interval and a suggested λ; run
+``RUN_DONE`` (λ = 1, held-out accuracy logged) has its transition done and a known head
+lead. Template variables are substituted the way Grafana would: ``$run`` -> one run id
+(each expression must return a non-empty result for at least one of the runs; the
+multi-select "All" value ``A|B`` is checked too), ``$layer`` -> ".*" (the "All" value)
+and each real layer name, ``$window`` -> "30s", ``$__rate_interval`` -> "4s" (four 1 s
+scrape intervals). Exempt expressions are listed in ``EXEMPT`` with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from nht_monitor.config import PrometheusSettings
+from tests.dashboards.dashboard_json import (
+    ROOT,
+    committed,
+    expressions,
+    substitute,
+    variables,
+)
+from tests.report.training import run_training
+from tests.support.prometheus import (  # noqa: F401 - the fixture is used by name
+    binary_available,
+    free_port,
+    prometheus_factory,
+)
+
+RUN_PENDING = "dash-pending"
+RUN_DONE = "dash-done"
+RUNS = {RUN_PENDING: dict(weight_decay=0.1, init_scale=1.0, log_val=False),
+        RUN_DONE: dict(weight_decay=1.0, init_scale=0.3, log_val=True)}
+LAYERS = ("embed", "hidden", "head")
+
+EXEMPT = {
+    # Prometheus creates ALERTS series only while an alert is pending or firing; the
+    # rules' `for:` durations (10 min and more) are far longer than this test's run.
+    ("nht-run-overview.json", "Active alerts", "A"):
+        "ALERTS exists only while an alert of exporters/rules/ is pending or firing",
+}
+
+
+def _label_values(prom_url: str, label: str, match: str) -> list[str]:
+    query = urllib.parse.urlencode({"match[]": match})
+    with urllib.request.urlopen(f"{prom_url}/api/v1/label/{label}/values?{query}",
+                                timeout=5) as response:
+        return json.loads(response.read())["data"]
+
+
+def _cases() -> list[tuple[str, str, str, str]]:
+    cases = []
+    for name, board in committed().items():
+        for title, ref, expr in expressions(board):
+            cases.append((name, title, ref, expr))
+    return cases
+
+
+def _substitutions(expr: str) -> list[dict[str, str]]:
+    """Every way the test fills the template variables of ``expr``."""
+    base = {"window": "30s", "__rate_interval": "4s", "layer": ".*"}
+    runs = [*RUNS, "|".join(RUNS)]
+    layers = [".*", *LAYERS] if "$layer" in expr else [".*"]
+    return [{**base, "run": run, "layer": layer} for run in runs for layer in layers]
+
+
+@pytest.mark.prometheus
+@pytest.mark.slow
+@pytest.mark.skipif(not binary_available("prometheus"), reason="prometheus not installed")
+def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: F811
+    cases = _cases()
+    assert len(cases) >= 25
+    rules = sorted(str(p) for p in (ROOT / "exporters" / "rules").glob("*.yml"))
+    ports = {run: free_port() for run in RUNS}
+    prom = prometheus_factory(targets=[f"127.0.0.1:{port}" for port in ports.values()],
+                              rule_files=rules)
+    monitors = []
+    try:
+        for run, options in RUNS.items():  # Prometheus scrapes them while they train
+            monitors.append(run_training(
+                tmp_path, run, steps=150, close=False, assess_every=5,
+                prometheus=PrometheusSettings(port=ports[run]), **options))
+        for monitor in monitors:
+            monitor.flush()  # the last step's sample is final now
+            prom.wait_for(lambda m=monitor: prom.query_value(
+                f'nht_step{{run="{m.run_id}"}}') == m.step,
+                timeout=60, message=f"the last step of {monitor.run_id} to be scraped")
+        # range functions need a few samples of the final state in their window
+        prom.wait_for(lambda: len(prom.query('count_over_time(nht_step[30s]) >= 3')) == 2,
+                      timeout=30, message="three scrapes of both runs")
+
+        # template variable queries (label_values) find the runs and their layers
+        for name, board in committed().items():
+            for var in variables(board).values():
+                query = var.get("query")
+                if not isinstance(query, dict):
+                    continue
+                metric, label = query["query"][len("label_values("):-1].rsplit(", ", 1)
+                for run in RUNS:
+                    found = _label_values(prom.url, label,
+                                          substitute(metric, {"run": run}))
+                    expected = {run} if label == "run" else set(LAYERS)
+                    assert expected <= set(found), f"{name} ${var['name']}: {found}"
+
+        empty = []
+        for name, title, ref, expr in cases:
+            if (name, title, ref) in EXEMPT:
+                continue
+            results = {}
+            for subs in _substitutions(expr):
+                results[(subs["run"], subs["layer"])] = bool(prom.query(substitute(expr, subs)))
+            by_layer: dict[str, list[bool]] = {}
+            for (run, layer), found in results.items():
+                by_layer.setdefault(layer, []).append(found)
+            for layer, founds in by_layer.items():
+                if not any(founds):
+                    empty.append(f"{name} / {title} / {ref} (layer {layer}): "
+                                 f"{substitute(expr, {**_substitutions(expr)[0], 'layer': layer})}")
+            if not results[("|".join(RUNS), ".*")]:
+                empty.append(f"{name} / {title} / {ref}: empty for all runs selected")
+        assert not empty, "empty results:\n" + "\n".join(empty)
+        assert {(n, t, r) for n, t, r, _ in cases} >= set(EXEMPT), "stale exemption"
+    finally:
+        for monitor in monitors:
+            monitor.close()

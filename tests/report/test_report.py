@@ -1,0 +1,163 @@
+"""``nht-monitor report`` on real short training runs, rendered in headless Chromium."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from matplotlib import image as mpimg  # noqa: E402
+
+from nht_monitor.cli import main  # noqa: E402
+from nht_monitor.report import build_report  # noqa: E402
+from tests.report.training import run_training  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+# Counts the page's images and those decoded (naturalWidth > 0) once everything loaded,
+# and writes the numbers into <body> attributes for --dump-dom.
+PROBE = ("<script>window.addEventListener('load', function () {"
+         "var imgs = Array.prototype.slice.call(document.images);"
+         "document.body.setAttribute('data-images', String(imgs.length));"
+         "document.body.setAttribute('data-decoded', String(imgs.filter(function (i) {"
+         "return i.complete && i.naturalWidth > 0; }).length));});</script>")
+# Three real runs of a small sweep, in different states at the end: intermediate with a
+# pending forecast, weak (norm still growing after the fit), transition already done.
+RUNS = {
+    "mlp-wd0.1": dict(weight_decay=0.1, init_scale=1.0, log_val=False),
+    "mlp-wd1-weak": dict(weight_decay=1.0, init_scale=1.0, log_val=False),
+    "mlp-wd1-done": dict(weight_decay=1.0, init_scale=0.3, log_val=True),
+}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> list[Path]:
+    log_dir = tmp_path_factory.mktemp("runs")
+    return [Path(run_training(log_dir, run_id, steps=150, **options).log_path)
+            for run_id, options in RUNS.items()]
+
+
+def _chromium(args: list[str], user_dir: Path) -> subprocess.CompletedProcess:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={user_dir}", *args],
+                          capture_output=True, text=True, timeout=180)
+
+
+def _decoded(html: Path, tmp: Path) -> tuple[int, int]:
+    probe = tmp / (html.stem + "-probe.html")
+    probe.write_text(html.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
+                     encoding="utf-8")
+    result = _chromium(["--dump-dom", "--virtual-time-budget=5000", probe.as_uri()],
+                       tmp / "chromium-dom")
+    body = re.search(r"<body[^>]*>", result.stdout)
+    assert body, result.stderr[-2000:]
+    images = re.search(r'data-images="(\d+)"', body.group(0))
+    decoded = re.search(r'data-decoded="(\d+)"', body.group(0))
+    assert images and decoded, f"probe did not run: {body.group(0)}"
+    return int(images.group(1)), int(decoded.group(1))
+
+
+def _embedded_pngs(text: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([^"]+)"', text)]
+
+
+def _assert_self_contained(text: str) -> None:
+    assert not re.search(r'(src|href)="(https?:)?//', text), "the report references the network"
+    assert "<script" not in text and "<link" not in text
+
+
+@pytest.mark.chromium
+def test_single_run_report_renders_in_chromium(runs, tmp_path):
+    out = tmp_path / "report.html"
+    summary = build_report([runs[0]], out, png_dir=tmp_path / "png")
+    text = out.read_text(encoding="utf-8")
+    _assert_self_contained(text)
+    pngs = _embedded_pngs(text)
+    assert len(pngs) == summary.figures >= 5  # norms, heatmap, multiples, metrics, τ
+    assert all(p.startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
+    assert sorted(p.name for p in summary.png_files) == sorted(
+        f"mlp-wd0.1_{n}.png" for n in ("norms", "layers_heatmap", "layers", "metrics", "tau"))
+    for section in ("Assessment", "Total and head norm", "Per-layer norms",
+                    "Train / val metrics", "τ clock"):
+        assert f"<h3>{section}</h3>" in text
+    # the assessment of this run: intermediate, forecast pending with its interval
+    assert "regime-intermediate" in text and "Reasons" in text and "Advice" in text
+    assert re.search(r"pending; forecast step [\d,.]+, 80% interval \[[\d,.]+, [\d,.]+\]",
+                     text), "forecast with interval missing"
+
+    shot = tmp_path / "shot.png"
+    result = _chromium([f"--screenshot={shot}", "--window-size=1280,2400", "--hide-scrollbars",
+                        out.as_uri()], tmp_path / "chromium-shot")
+    assert shot.exists(), result.stderr[-2000:]
+    pixels = mpimg.imread(shot)[..., :3]
+    assert pixels.shape[0] >= 2000 and pixels.shape[1] >= 1200
+    # not blank: many distinct colours, and a good part of the page is not background
+    colours = np.unique((pixels * 255).astype(np.uint8).reshape(-1, 3), axis=0)
+    assert len(colours) > 200
+    background = np.all(np.abs(pixels - pixels[-1, -1]) < 0.02, axis=-1)
+    assert background.mean() < 0.9
+
+    assert _decoded(out, tmp_path) == (summary.figures, summary.figures)
+
+
+@pytest.mark.chromium
+def test_probe_detects_a_broken_image(runs, tmp_path):
+    """The decode check can fail: a corrupt embedded image is counted as not decoded."""
+    out = tmp_path / "report.html"
+    summary = build_report([runs[2]], out)
+    text = out.read_text(encoding="utf-8")
+    broken = text.replace("</main>", '<img alt="broken" src="data:image/png;base64,'
+                          'iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB">' + "</main>")
+    out.write_text(broken, encoding="utf-8")
+    assert _decoded(out, tmp_path) == (summary.figures + 1, summary.figures)
+
+
+@pytest.mark.chromium
+def test_sweep_report_via_cli(runs, tmp_path, capsys):
+    out = tmp_path / "sweep.html"
+    png_dir = tmp_path / "figures"
+    code = main(["report", *map(str, runs), "-o", str(out), "--png", str(png_dir)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed and "3 run(s)" in printed
+    text = out.read_text(encoding="utf-8")
+    _assert_self_contained(text)
+    assert 'id="sweep"' in text
+    for heading in ("Norm curves coloured by λ", "Delay vs 1/(ηλ)", "Scorecard P1–P6"):
+        assert f"<h3>{heading}</h3>" in text
+    for run_id in RUNS:
+        assert f"<td>{run_id}</td>" in text
+    for prediction in ("P1", "P2", "P3", "P4", "P5", "P6"):
+        assert f"<b>{prediction}</b>" in text
+    assert "Overall score S = " in text
+    assert (png_dir / "sweep_norms.png").is_file() and (png_dir / "sweep_delay.png").is_file()
+    images, decoded = _decoded(out, tmp_path)
+    assert images == decoded == len(_embedded_pngs(text)) >= 3 * 5 + 1
+
+
+def test_missing_log_is_one_clear_error(tmp_path, capsys):
+    code = main(["report", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "r.html")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "nope.jsonl" in err and "Traceback" not in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_report_of_a_run_without_samples(tmp_path):
+    """A run that has not taken a step yet gives a report saying so, not an error."""
+    monitor = run_training(tmp_path, "no-steps", steps=0)
+    out = tmp_path / "empty.html"
+    summary = build_report([monitor.log_path], out)
+    text = out.read_text(encoding="utf-8")
+    assert summary.figures == 0
+    assert "no samples yet" in text and "regime-undetermined" in text
