@@ -1,0 +1,1 @@
+"""CelebA, target Blond_Hair with spurious Male (torchvision or WILDS layout), and its stand-in."""

@@ -1,0 +1,1 @@
+"""Waterbirds (WILDS ``waterbirds_v1.0`` layout) and its stand-in: worst-group accuracy, CNS."""

@@ -1,0 +1,7 @@
+"""``python -m demos.waterbirds``."""
+
+import sys
+
+from demos.common.cli import main
+
+sys.exit(main("waterbirds"))
