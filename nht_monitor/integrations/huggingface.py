@@ -1,0 +1,85 @@
+"""Hugging Face ``transformers`` callback: watch the Trainer's model and optimizer.
+
+    trainer = Trainer(model=..., args=..., callbacks=[NHTMonitorCallback(log_dir="runs")])
+
+The monitor starts on ``on_train_begin`` (on every process, so sharded norms can be
+all-reduced; only global rank 0 writes the run log) and closes on ``on_train_end``.
+The step post-hook sits on the torch optimizer inside accelerate's
+``AcceleratedOptimizer``, whose inner ``step()`` runs once per optimizer step, so
+gradient accumulation gives one sample per optimizer step. Each ``on_log`` forwards
+``logs["loss"]`` as the ``train_loss`` metric and, on the world process zero, adds the
+latest assessment to ``logs`` (``nht/...`` keys, see
+:func:`nht_monitor.integrations._common.assessment_metrics`) for callbacks after this one.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from typing import Any
+
+try:
+    from transformers import TrainerCallback
+except ImportError as exc:  # pragma: no cover
+    raise ImportError("nht_monitor.integrations.huggingface needs transformers: "
+                      "pip install 'nht-monitor[huggingface]'") from exc
+
+from nht_monitor.integrations._common import (
+    assessment_metrics, unwrap_model, unwrap_optimizer)
+from nht_monitor.monitor import Monitor, watch
+
+logger = logging.getLogger(__name__)
+
+
+class NHTMonitorCallback(TrainerCallback):
+    """``TrainerCallback`` running :func:`nht_monitor.watch` during ``Trainer.train()``.
+
+    ``watch_options`` go to :func:`nht_monitor.watch` (validated here, at construction).
+    ``monitor`` is the running :class:`~nht_monitor.Monitor` (``None`` outside training);
+    ``last_run_path`` the run log of the last training.
+    """
+
+    def __init__(self, **watch_options: Any) -> None:
+        from nht_monitor.config import MonitorSettings
+
+        MonitorSettings(**{k: v for k, v in watch_options.items() if k != "prometheus_port"})
+        self.watch_options = watch_options
+        self.monitor: Monitor | None = None
+        self.last_run_path = None
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None,
+                       optimizer: Any = None, **kwargs: Any) -> None:
+        self._close()
+        if model is None or optimizer is None:
+            logger.warning("NHTMonitorCallback: no model or optimizer at on_train_begin; "
+                           "not watching")
+            return
+        self.monitor = watch(unwrap_model(model), unwrap_optimizer(optimizer),
+                             **self.watch_options)
+        self.last_run_path = self.monitor.log_path
+
+    def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None,
+               **kwargs: Any) -> None:
+        monitor = self.monitor
+        if monitor is None or logs is None:
+            return
+        loss = logs.get("loss")
+        if isinstance(loss, numbers.Real) and not isinstance(loss, bool):
+            monitor.log(train_loss=float(loss))
+        if state.is_world_process_zero:
+            logs.update(assessment_metrics(monitor.latest_assessment))
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        monitor = self.monitor
+        if monitor is None:
+            return
+        self._close()
+        if state.is_world_process_zero and monitor.latest_assessment is not None:
+            a = monitor.latest_assessment
+            logger.info("nht-monitor %s: regime %s at step %s; run log %s", monitor.run_id,
+                        a.regime, a.step, monitor.log_path)
+
+    def _close(self) -> None:
+        if self.monitor is not None:
+            self.monitor.close()
+            self.monitor = None

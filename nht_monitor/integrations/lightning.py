@@ -1,0 +1,113 @@
+"""PyTorch Lightning callback: watch the LightningModule and its first optimizer.
+
+    trainer = lightning.Trainer(callbacks=[NHTMonitorCallback(log_dir="runs")])
+
+The monitor starts on ``on_train_start`` (on every rank, so sharded norms can be
+all-reduced; only global rank 0 writes the run log) and closes on ``on_train_end`` or
+``on_exception``. The step post-hook sits on ``trainer.optimizers[0]``, so gradient
+accumulation gives one sample per optimizer step. The training loss (``outputs["loss"]``)
+is recorded as the ``train_loss`` metric, and each new assessment is sent to the
+trainer's loggers on global rank 0 (metric names in
+:func:`nht_monitor.integrations._common.assessment_metrics`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+try:
+    from lightning.pytorch.callbacks import Callback
+except ImportError:  # pragma: no cover - the old package name
+    try:
+        from pytorch_lightning.callbacks import Callback  # type: ignore[no-redef]
+    except ImportError as exc:
+        raise ImportError("nht_monitor.integrations.lightning needs Lightning: "
+                          "pip install 'nht-monitor[lightning]'") from exc
+
+from nht_monitor.assessment import Assessment
+from nht_monitor.integrations._common import assessment_metrics, unwrap_optimizer
+from nht_monitor.monitor import Monitor, watch
+
+logger = logging.getLogger(__name__)
+
+
+class NHTMonitorCallback(Callback):
+    """Lightning ``Callback`` running :func:`nht_monitor.watch` during ``fit``.
+
+    ``watch_options`` are passed to :func:`nht_monitor.watch` (``log_dir``, ``run_id``,
+    ``every``, ``prometheus_port``, ``norm_clamp``…); they are validated here, at
+    construction. ``log_loss``: record ``outputs["loss"]`` as ``train_loss``.
+    ``log_to_loggers``: send new assessments to ``trainer.loggers``.
+    ``monitor`` is the running :class:`~nht_monitor.Monitor` (``None`` outside ``fit``).
+    """
+
+    def __init__(self, *, log_loss: bool = True, log_to_loggers: bool = True,
+                 **watch_options: Any) -> None:
+        super().__init__()
+        from nht_monitor.config import MonitorSettings
+
+        probe = {k: v for k, v in watch_options.items() if k != "prometheus_port"}
+        MonitorSettings(**probe)  # raise now on bad options, not mid-fit
+        self.watch_options = watch_options
+        self.log_loss = log_loss
+        self.log_to_loggers = log_to_loggers
+        self.monitor: Monitor | None = None
+        self.last_run_path = None
+        self._logged: Assessment | None = None
+
+    def on_train_start(self, trainer: Any, pl_module: torch.nn.Module) -> None:
+        self._close()
+        if not trainer.optimizers:
+            logger.warning("NHTMonitorCallback: the trainer has no optimizer; not watching")
+            return
+        optimizer = unwrap_optimizer(trainer.optimizers[0])
+        self.monitor = watch(pl_module, optimizer, **self.watch_options)
+        self.last_run_path = self.monitor.log_path
+        self._logged = None
+
+    def on_train_batch_end(self, trainer: Any, pl_module: torch.nn.Module, outputs: Any,
+                           batch: Any, batch_idx: int) -> None:
+        monitor = self.monitor
+        if monitor is None:
+            return
+        if self.log_loss:
+            loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+            if isinstance(loss, torch.Tensor) and loss.numel() == 1:
+                monitor.log(train_loss=loss.detach())
+        self._send(trainer, monitor.latest_assessment)
+
+    def _send(self, trainer: Any, assessment: Assessment | None) -> None:
+        if (not self.log_to_loggers or assessment is None or assessment is self._logged
+                or trainer.global_rank != 0):
+            return
+        self._logged = assessment
+        metrics = assessment_metrics(assessment)
+        for trainer_logger in trainer.loggers:
+            try:
+                trainer_logger.log_metrics(metrics, step=trainer.global_step)
+            except Exception as exc:  # a logger failing must not stop training
+                logger.warning("NHTMonitorCallback: %s.log_metrics failed: %s",
+                               type(trainer_logger).__name__, exc)
+
+    def on_train_end(self, trainer: Any, pl_module: torch.nn.Module) -> None:
+        monitor = self.monitor
+        if monitor is None:
+            return
+        self._close()
+        self._send(trainer, monitor.latest_assessment)
+        if trainer.global_rank == 0 and monitor.latest_assessment is not None:
+            a = monitor.latest_assessment
+            logger.info("nht-monitor %s: regime %s at step %s; run log %s", monitor.run_id,
+                        a.regime, a.step, monitor.log_path)
+
+    def on_exception(self, trainer: Any, pl_module: torch.nn.Module,
+                     exception: BaseException) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self.monitor is not None:
+            self.monitor.close()
+            self.monitor = None
