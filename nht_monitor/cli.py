@@ -30,13 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"nht_monitor.commands.{name}")
-        except ModuleNotFoundError as exc:  # TODO(integration): strict once all exist
-            if exc.name != f"nht_monitor.commands.{name}":
-                raise
-            continue
-        module.register(subparsers)
+        importlib.import_module(f"nht_monitor.commands.{name}").register(subparsers)
     return parser
 
 

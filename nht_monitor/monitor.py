@@ -190,12 +190,8 @@ class Monitor:
 
         self._analyzer = None
         if settings.assess:
-            try:  # TODO(integration): strict once nht_monitor.analysis has landed
-                from nht_monitor.analysis import Analyzer
-            except ImportError:
-                Analyzer = None  # noqa: N806
-                logger.warning("nht_monitor.analysis not available yet: live assessment off")
-            self._analyzer = Analyzer(header=self.header) if Analyzer else None
+            from nht_monitor.analysis import Analyzer
+            self._analyzer = Analyzer(header=self.header)
         if self._analyzer is not None:
             if settings.resume and self._resumed_samples:
                 for sample in self._resumed_samples:

@@ -68,19 +68,21 @@ def _shard_groups(param: torch.Tensor) -> tuple[object, ...]:
 
 
 def _fsdp1_groups(model: torch.nn.Module) -> dict[int, object]:
-    """For FSDP1-wrapped models: id(flat param) → the FSDP process group."""
+    """For FSDP1-wrapped models: id(parameter) → the process group of the innermost FSDP
+    unit that owns it (flat parameters, and with ``use_orig_params=True`` the original
+    parameters, which are views of this rank's shard)."""
     try:
         from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
     except ImportError:  # pragma: no cover
         return {}
     found: dict[int, object] = {}
-    for module in model.modules():
-        if isinstance(module, FSDP):
-            for param in module.parameters(recurse=False):
-                found[id(param)] = module.process_group
-            flat = getattr(module, "_flat_param", None)
-            if flat is not None:
-                found[id(flat)] = module.process_group
+    units = [m for m in model.modules() if isinstance(m, FSDP)]
+    for module in reversed(units):  # innermost first: it owns its parameters
+        for param in module.parameters():
+            found.setdefault(id(param), module.process_group)
+        flat = getattr(module, "_flat_param", None)
+        if flat is not None:
+            found.setdefault(id(flat), module.process_group)
     return found
 
 
@@ -118,11 +120,14 @@ class PendingNorms:
         """Norms of this sample (waits for the devices if not ``ready()``)."""
         self.wait()
         n = self.sampler.n_layers
-        total_sq = np.zeros(2 * n, dtype=np.float64)
+        total = np.zeros(3 * n, dtype=np.float64)
         for host in self.host:
-            total_sq += host.numpy().astype(np.float64, copy=False)
+            total += host.numpy().astype(np.float64, copy=False)
         self.sampler._release(self.buffers)
-        return self.sampler._finish(total_sq, self.grad_present)
+        grad_present = self.grad_present
+        if grad_present is not None:  # a shard may hold a layer's grad on another rank
+            grad_present = grad_present | (total[2 * n:] > 0)
+        return self.sampler._finish(total[:2 * n], grad_present)
 
 
 class NormSampler:
@@ -179,7 +184,8 @@ class NormSampler:
     def launch(self) -> PendingNorms:
         """Enqueue one sample's norm computation; returns without waiting."""
         n = self.n_layers
-        accum = {d: torch.zeros(2 * n, dtype=torch.float32, device=d) for d in self.devices}
+        # [weight² per layer | grad² per layer | grad presence per layer (sharded only)]
+        accum = {d: torch.zeros(3 * n, dtype=torch.float32, device=d) for d in self.devices}
         sharded: dict[tuple[torch.device, tuple[object, ...]], torch.Tensor] = {}
         grad_present = np.zeros(n, dtype=bool) if self.grads else None
         with torch.no_grad():
@@ -188,7 +194,7 @@ class NormSampler:
                 if bucket.groups:
                     key = (bucket.device, bucket.groups)
                     if key not in sharded:
-                        sharded[key] = torch.zeros(2 * n, dtype=torch.float32,
+                        sharded[key] = torch.zeros(3 * n, dtype=torch.float32,
                                                    device=bucket.device)
                     target = sharded[key]
                 locals_ = [_local(p.detach()) for p in bucket.params]
@@ -202,8 +208,12 @@ class NormSampler:
                                  else self._grad_index(bucket, present))
                         gnorms = torch._foreach_norm(
                             [_local(g) for g in grads if g is not None], 2, dtype=torch.float32)
-                        target[n:].index_add_(0, index, torch.stack(gnorms).square())
-                        grad_present[[l for l, has in zip(bucket.layer_list, present) if has]] = True  # type: ignore[index]
+                        target[n:2 * n].index_add_(0, index, torch.stack(gnorms).square())
+                        if bucket.groups:  # presence is summed across the shard group too
+                            target[2 * n:].index_fill_(0, index, 1.0)
+                        else:
+                            grad_present[[layer for layer, has in zip(bucket.layer_list, present)  # type: ignore[index]
+                                          if has]] = True
             if sharded:
                 import torch.distributed as dist
                 for (device, groups), vector in sharded.items():

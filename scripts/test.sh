@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up a fresh machine and run the whole test suite (the README's test command;
 # .ci/run runs exactly this). Extra arguments go to pytest.
-#   system: Debian's prometheus (+ promtool), prometheus-alertmanager, chromium
+#   system: Debian's prometheus (+ promtool), prometheus-alertmanager,
+#           prometheus-pushgateway, chromium
 #   python: .venv with torch 2.14.1 + torchvision 0.29.1 (CPU use) and nht-monitor[dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"

@@ -85,11 +85,6 @@ def test_distribute_tensor_shard0_weight_norms_equal_the_unsharded_model(results
         assert math.isclose(sample.layer_norms[layer], value, rel_tol=REL), layer
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sampler.py: FSDP1 use_orig_params=True parameters are views of the local shard but "
-    "_fsdp1_groups only maps FSDP modules' own (recurse=False) parameters, so they are not "
-    "all-reduced; and grad presence is per rank (a layer wholly on the other rank's shard "
-    "has no local grad and is dropped) - see the exporter report"))
 def test_fsdp1_original_parameters_norms_equal_the_unsharded_model(results):
     log = nht_monitor.read_run(results["fsdp1-orig1", 0]["log_path"])
     for got, expected in zip(log.samples, results["reference"].samples, strict=True):
