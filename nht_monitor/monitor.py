@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import atexit
 import logging
-import math
 import numbers
 import secrets
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from nht_monitor.clock import TauClock
 from nht_monitor.config import MonitorSettings, PrometheusSettings
 from nht_monitor.errors import ErrorGuard
 from nht_monitor.layers import HeadFinder, build_layer_map, resolve_head, layers_of_module
+from nht_monitor.recorder import RunRecorder
 from nht_monitor.runlog import RunLogWriter, read_run
 from nht_monitor.sampler import NormSampler, PendingNorms
 from nht_monitor.schema import ModelInfo, RunHeader, RunLogError, Sample
@@ -129,15 +128,12 @@ class Monitor:
         self.rank = _distributed_rank()
         self.run_id = settings.run_id or _new_run_id()
         self.log_path = Path(settings.log_dir) / f"{self.run_id}.jsonl"
-        self._lock = threading.Lock()
         self._guard = ErrorGuard(settings.max_consecutive_errors)
         self._closed = False
         self._in_flight: deque[_InFlight] = deque()
         self._pending_metrics: dict[str, Any] = {}
-        self.latest_sample: Sample | None = None
-        self.latest_assessment: Assessment | None = None
-        self.samples_total = 0
-        self.last_sample_time: float | None = None
+        self._resumed_count = 0
+        self._console_state: tuple[str, str] | None = None
         self.prometheus_url: str | None = None
         self._exporter = None
         self._clamp = None
@@ -188,14 +184,11 @@ class Monitor:
                 self.log_path = self.log_path.with_suffix(f".rank{self.rank}.jsonl")
             self._writer = self._open_log()
 
-        self._analyzer = None
-        if settings.assess:
-            from nht_monitor.analysis import Analyzer
-            self._analyzer = Analyzer(header=self.header)
-        if self._analyzer is not None:
-            if settings.resume and self._resumed_samples:
-                for sample in self._resumed_samples:
-                    self._analyzer.observe(sample)
+        self._recorder = RunRecorder(
+            self.header, self._writer, assess=settings.assess,
+            assess_every=settings.assess_every, on_assessment=self._print_assessment,
+            on_error=self._guard.failed, resumed=self._resumed_samples)
+        self._recorder.samples_total = self._resumed_count
         self._resumed_samples = []
 
         if settings.prometheus is not None and (self.rank == 0 or not settings.prometheus.rank0_only):
@@ -231,7 +224,7 @@ class Monitor:
                     self.clock.taus = [g.tau for g in last.groups]
                 else:
                     self.clock.taus = [last.tau] * len(self.clock.taus)
-                self.samples_total = len(previous.samples)
+                self._resumed_count = len(previous.samples)
                 self._resumed_samples = previous.samples[-10_000:]
             return RunLogWriter(self.log_path, None, append=True)
         return RunLogWriter(self.log_path, self.header)
@@ -281,64 +274,29 @@ class Monitor:
     def _finalize(self, record: _InFlight, assess: bool = False) -> None:
         norms = record.norms.result()
         names = self.layer_map.names
-        layer_norms = dict(zip(names, norms.layer.tolist()))
-        nonfinite = [n for n, v in layer_norms.items() if not math.isfinite(v)]
         layer_grads = None
         if norms.grad_layer is not None:
-            present = norms.grad_present
-            layer_grads = {n: v for n, v, has in zip(names, norms.grad_layer.tolist(), present)
-                           if has}
-            nonfinite += [f"<grad>:{n}" for n, v in layer_grads.items() if not math.isfinite(v)]
-        metrics = {k: _metric_float(v) for k, v in record.metrics.items()}
-        values = [record.tau, record.lr, record.weight_decay, norms.total,
-                  norms.head if norms.head is not None else 0.0,
-                  norms.grad_total if norms.grad_total is not None else 0.0, *metrics.values()]
-        all_finite = not nonfinite and all(math.isfinite(v) for v in values)
-        sample = Sample.model_construct(
+            layer_grads = {n: v for n, v, has in zip(names, norms.grad_layer.tolist(),
+                                                      norms.grad_present) if has}
+        self._recorder.record(
             step=record.step, time=record.time, tau=record.tau, lr=record.lr,
-            weight_decay=record.weight_decay, norm=norms.total, head_norm=norms.head,
-            layer_norms=layer_norms, grad_norm=norms.grad_total, layer_grad_norms=layer_grads,
-            metrics=metrics, groups=record.groups if len(record.groups) > 1 else None,
-            nonfinite=nonfinite, assessment=None)
-        assessment = None
-        if self._analyzer is not None:
-            try:  # a failing rule engine must not cost the sample
-                self._analyzer.observe(sample)
-                if assess or (self.samples_total + 1) % self.settings.assess_every == 0:
-                    assessment = self._assess()
-            except Exception as exc:
-                self._guard.failed("analyzer", exc)
-        row = {"step": record.step, "time": record.time, "tau": record.tau, "lr": record.lr,
-               "weight_decay": record.weight_decay, "norm": norms.total,
-               "head_norm": norms.head, "layer_norms": layer_norms,
-               "grad_norm": norms.grad_total, "layer_grad_norms": layer_grads,
-               "metrics": metrics, "nonfinite": nonfinite}
-        if sample.groups is not None:
-            row["groups"] = record.groups
-        if assessment is not None:
-            row["assessment"] = assessment.model_dump(mode="json")
-            sample.assessment = row["assessment"]
-            all_finite = False  # assessments may hold non-finite numbers: scan them
-        if self._writer is not None:
-            self._writer.write(row, all_finite=all_finite)
-        with self._lock:
-            self.latest_sample = sample
-            self.samples_total += 1
-            self.last_sample_time = record.time
+            weight_decay=record.weight_decay,
+            layer_norms=dict(zip(names, norms.layer.tolist())), norm=norms.total,
+            head_norm=norms.head, layer_grad_norms=layer_grads, grad_norm=norms.grad_total,
+            metrics={k: _metric_float(v) for k, v in record.metrics.items()},
+            groups=record.groups, assess=assess)
 
-    def _assess(self) -> Assessment | None:
-        previous = self.latest_assessment
-        assessment = self._analyzer.assess()  # type: ignore[union-attr]
-        with self._lock:
-            self.latest_assessment = assessment
-        if self.settings.console and (previous is None or previous.regime != assessment.regime
-                                      or previous.phase != assessment.phase):
-            forecast = assessment.transition.forecast_step
-            print(f"[nht-monitor {self.run_id}] step {assessment.step}: regime "
-                  f"{assessment.regime} ({assessment.confidence:.2f}), phase {assessment.phase}"
-                  + (f", transition forecast at step {forecast:.0f}" if forecast else ""),
-                  flush=True)
-        return assessment
+    def _print_assessment(self, assessment: Assessment) -> None:
+        """Console line when the regime or phase changes (``console=True``)."""
+        state = (assessment.regime, assessment.phase)
+        if not self.settings.console or state == self._console_state:
+            return
+        self._console_state = state
+        forecast = assessment.transition.forecast_step
+        print(f"[nht-monitor {self.run_id}] step {assessment.step}: regime "
+              f"{assessment.regime} ({assessment.confidence:.2f}), phase {assessment.phase}"
+              + (f", transition forecast at step {forecast:.0f}" if forecast else ""),
+              flush=True)
 
     # -- public API --------------------------------------------------------------
     def log(self, **metrics: Any) -> None:
@@ -362,21 +320,16 @@ class Monitor:
         """Write every in-flight sample now (waits for the device) and flush the file."""
         try:
             self._drain(force=True)
-            if self._writer is not None:
-                self._writer.flush()
+            self._recorder.flush()
         except Exception as exc:
             self._guard.failed("flush", exc)
 
     def assess(self) -> Assessment | None:
         """Run the rule engine on everything seen so far (``None`` if assessment is off)."""
-        if self._analyzer is None:
+        if self._recorder.analyzer is None:
             return None
         self.flush()
-        try:
-            return self._assess()
-        except Exception as exc:
-            self._guard.failed("assess", exc)
-            return None
+        return self._recorder.assess()
 
     def close(self) -> None:
         """Finish the run: final sample if the last step was not sampled, final
@@ -421,12 +374,29 @@ class Monitor:
     def errors_total(self) -> int:
         return self._guard.errors_total
 
+    @property
+    def latest_sample(self) -> Sample | None:
+        return self._recorder.latest_sample
+
+    @property
+    def latest_assessment(self) -> Assessment | None:
+        return self._recorder.latest_assessment
+
+    @property
+    def samples_total(self) -> int:
+        return self._recorder.samples_total
+
+    @property
+    def last_sample_time(self) -> float | None:
+        return self._recorder.last_sample_time
+
     def snapshot(self) -> MonitorSnapshot:
         """A consistent view for another thread (the exporter)."""
-        with self._lock:
-            return MonitorSnapshot(self.run_id, self.header, self.latest_sample,
-                                   self.latest_assessment, self.samples_total,
-                                   self._guard.errors_total, self.last_sample_time)
+        recorder = self._recorder
+        with recorder.lock:
+            return MonitorSnapshot(self.run_id, self.header, recorder.latest_sample,
+                                   recorder.latest_assessment, recorder.samples_total,
+                                   self._guard.errors_total, recorder.last_sample_time)
 
     def state_dict(self) -> dict[str, Any]:
         """Step, τ per group and counters, to checkpoint with the model."""

@@ -2,16 +2,17 @@
 
 All λ share data, initialisation (same seed) and learning rate; they are trained at
 once by :class:`demos.modular_arithmetic.batched.BatchedModel`. Since ``watch()`` hooks
-one model and one optimizer, each λ's run log is written by
-:class:`demos.modular_arithmetic.slice_log.SliceRunLog` from that λ's slice of the
-stacked weights — the same header/sample schema, the same live analyzer, so every
-log reads, shows and analyses exactly like one written by ``watch()``.
+one model and one optimizer, each λ's run log is written by the core's
+:class:`nht_monitor.recorder.RunRecorder` from that λ's slice of the stacked weights —
+the same code path that writes ``watch()``'s samples (schema, live analyzer, final
+assessment), so every log reads, shows and analyses exactly like one from ``watch()``.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from datetime import datetime, timezone
 from collections.abc import Callable, Sequence
 
 import torch
@@ -23,10 +24,11 @@ from demos.modular_arithmetic.config import ModArithConfig
 from demos.modular_arithmetic.data import make_data
 from demos.modular_arithmetic.model import build_model
 from demos.modular_arithmetic.result import RunResult
-from demos.modular_arithmetic.slice_log import SliceRunLog
 from demos.modular_arithmetic.train import ADAM_BETAS, run_config
+from nht_monitor.recorder import RunRecorder
+from nht_monitor.schema import ModelInfo, RunHeader
 
-SweepProgress = Callable[[int, list[SliceRunLog]], None]
+SweepProgress = Callable[[int, list[RunRecorder]], None]
 
 
 def sweep_run_id(cfg: ModArithConfig, weight_decay: float) -> str:
@@ -66,15 +68,20 @@ def train_sweep(cfg: ModArithConfig, weight_decays: Sequence[float], *,
     layer_of = {name: name.rsplit(".", 1)[0] for name in batched.params}
     layers = list(dict.fromkeys(layer_of.values()))
     n_params = sum(p.numel() for p in model.parameters())
-    logs = [SliceRunLog(cfg.log_dir, sweep_run_id(cfg, w), model_class=type(model).__name__,
-                        n_params=n_params, layers=layers, head="head",
-                        config={"every": 1, "split_bias": False, "grads": True,
-                                "optimizer": "AdamW", "param_groups": 1, "clock_group": 0,
-                                "rank": 0, "world_size": 1, "sharded": False,
-                                "demo": run_config(cfg.model_copy(update={"weight_decay": w})),
-                                "batched_sweep": {"weight_decays": weight_decays, "index": i}},
-                        assess_every=assess_every)
-            for i, w in enumerate(weight_decays)]
+    def header(i: int, w: float) -> RunHeader:
+        return RunHeader(
+            run_id=sweep_run_id(cfg, w), started_at=datetime.now(timezone.utc),
+            model=ModelInfo(class_name=type(model).__name__, n_params=n_params),
+            layers=layers, head="head",
+            config={"every": 1, "split_bias": False, "grads": True, "optimizer": "AdamW",
+                    "param_groups": 1, "clock_group": 0, "rank": 0, "world_size": 1,
+                    "sharded": False,
+                    "demo": run_config(cfg.model_copy(update={"weight_decay": w})),
+                    "batched_sweep": {"weight_decays": weight_decays, "index": i}})
+
+    logs = [RunRecorder.open(cfg.log_dir, header(i, w), assess_every=assess_every,
+                             hold_last=True) for i, w in enumerate(weight_decays)]
+    taus = [0.0] * len(weight_decays)
     trackers = [TransitionTracker(cfg.grok_threshold) for _ in weight_decays]
     peak = [(-1.0, 0) for _ in weight_decays]
     last: dict[str, list[float]] = {}
@@ -101,13 +108,13 @@ def train_sweep(cfg: ModArithConfig, weight_decays: Sequence[float], *,
                     trackers[i].evaluate(step, metrics["val_acc"])
                     last["val_acc"] = last.get("val_acc", [math.nan] * len(logs))
                     last["val_acc"][i] = metrics["val_acc"]
-                assessment = log.write(step=step, lr=cfg.lr, weight_decay=weight_decays[i],
-                                       layer_norms=layer_norms, layer_grad_norms=grad_norms,
-                                       metrics=metrics)
-                trackers[i].assessment(step, assessment)
-                norm = log.last_norm
-                if evaluate and norm > peak[i][0]:
-                    peak[i] = (norm, step)
+                taus[i] += cfg.lr * weight_decays[i]
+                sample = log.record(step=step, tau=taus[i], lr=cfg.lr,
+                                    weight_decay=weight_decays[i], layer_norms=layer_norms,
+                                    layer_grad_norms=grad_norms, metrics=metrics)
+                trackers[i].assessment(step, sample.assessment)
+                if evaluate and sample.norm > peak[i][0]:
+                    peak[i] = (sample.norm, step)
             if progress is not None:
                 progress(step, logs)
     finally:
@@ -116,17 +123,20 @@ def train_sweep(cfg: ModArithConfig, weight_decays: Sequence[float], *,
     wall = time.perf_counter() - started
     results = []
     for i, (w, log) in enumerate(zip(weight_decays, logs)):
-        a = log.latest_assessment
+        a = (log.latest_assessment.model_dump(mode="json")
+             if log.latest_assessment is not None else None)
+        final = log.latest_sample
         results.append(RunResult(
-            run_id=log.run_id, log_path=log.path, weight_decay=w, lr=cfg.lr, steps=cfg.steps,
+            run_id=log.header.run_id, log_path=log.path, weight_decay=w, lr=cfg.lr, steps=cfg.steps,
             grok_step=trackers[i].actual_step, forecast_step=trackers[i].forecast_step,
             forecast_made_at=trackers[i].forecast_made_at,
             first_forecast_step=trackers[i].first_forecast_step,
             first_forecast_made_at=trackers[i].first_forecast_made_at,
-            final_train_loss=log.last_metrics.get("train_loss", math.nan),
-            final_train_acc=log.last_metrics.get("train_acc", math.nan),
+            final_train_loss=final.metrics.get("train_loss", math.nan) if final else math.nan,
+            final_train_acc=final.metrics.get("train_acc", math.nan) if final else math.nan,
             final_val_acc=last.get("val_acc", [math.nan] * len(logs))[i],
-            final_norm=log.last_norm, final_head_norm=log.last_head_norm,
+            final_norm=final.norm if final else math.nan,
+            final_head_norm=final.head_norm if final else None,
             peak_norm=peak[i][0], peak_step=peak[i][1],
             regime=None if a is None else a.get("regime"),
             confidence=None if a is None else a.get("confidence"),

@@ -1,6 +1,6 @@
 """Speed of a batched λ sweep against the same runs one after another.
 
-``python -m demos.modular_arithmetic.benchmark [--steps N] [--lambdas K] [--threads T]``
+``python benchmarks/sweep_batched.py [--steps N] [--lambdas K] [--threads T]``
 trains K runs of N steps both ways (each with its run log and live assessment) on the
 default task and prints both wall times and their ratio, measured side by side.
 """
