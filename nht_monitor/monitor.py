@@ -34,6 +34,7 @@ from nht_monitor.recorder import RunRecorder
 from nht_monitor.runlog import RunLogWriter, read_run
 from nht_monitor.sampler import NormSampler, PendingNorms
 from nht_monitor.schema import ModelInfo, RunHeader, RunLogError, Sample
+from nht_monitor.wrappers import unwrap_optimizer
 
 logger = logging.getLogger("nht_monitor")
 
@@ -119,6 +120,7 @@ class Monitor:
                  settings: MonitorSettings) -> None:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"watch(model=...) needs a torch.nn.Module, got {type(model).__name__}")
+        optimizer = unwrap_optimizer(optimizer)
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise TypeError("watch(optimizer=...) needs a torch.optim.Optimizer, got "
                             f"{type(optimizer).__name__}")

@@ -302,3 +302,18 @@ def test_core_import_does_not_pull_optional_packages():
             "'grafana_foundation_sdk', 'grafana_client', 'prometheus_client', 'matplotlib', "
             "'lightning', 'transformers') if m in sys.modules]; print(bad); assert not bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_accelerate_wrapped_optimizer_is_unwrapped(tiny_net, log_dir):
+    """watch() hooks the optimizer inside accelerate's AcceleratedOptimizer (whose own
+    post-hooks never run), so a prepared pair is watched as it is."""
+    accelerate = pytest.importorskip("accelerate")
+    accelerator = accelerate.Accelerator(cpu=True)
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=0.1)
+    model, prepared = accelerator.prepare(tiny_net, optimizer)
+    assert prepared is not optimizer
+    with nht_monitor.watch(model, prepared, log_dir=log_dir, run_id="acc") as monitor:
+        train_steps(model, prepared, 3)
+    log = read_run(monitor.log_path)
+    assert [s.step for s in log.samples] == [1, 2, 3]
+    assert log.header.config["optimizer"] == "AdamW"

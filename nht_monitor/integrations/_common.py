@@ -5,32 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
-
 from nht_monitor.assessment import REGIMES, Assessment
+from nht_monitor.wrappers import unwrap_model, unwrap_optimizer
+
+__all__ = ["METRIC_PREFIX", "assessment_metrics", "unwrap_model", "unwrap_optimizer"]
 
 METRIC_PREFIX = "nht/"
 """Every metric the callbacks send to a trainer's loggers starts with this."""
-
-
-def unwrap_optimizer(optimizer: Any) -> torch.optim.Optimizer:
-    """The torch optimizer inside wrappers (accelerate's ``AcceleratedOptimizer``,
-    Lightning's ``LightningOptimizer``): the one whose ``step()`` really runs."""
-    seen = 0
-    while not type(optimizer).__module__.startswith("torch.") and seen < 4:
-        inner = getattr(optimizer, "optimizer", None) or getattr(optimizer, "_optimizer", None)
-        if not isinstance(inner, torch.optim.Optimizer):
-            break
-        optimizer = inner
-        seen += 1
-    return optimizer
-
-
-def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
-    """The module inside DDP/DataParallel wrappers (same parameters)."""
-    while isinstance(model, (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel)):
-        model = model.module
-    return model
 
 
 def assessment_metrics(assessment: Assessment | None) -> dict[str, float]:
