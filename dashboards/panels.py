@@ -7,6 +7,7 @@ description that says what a healthy and an unhealthy picture look like.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from grafana_foundation_sdk.builders import (
     bargauge,
@@ -174,14 +175,7 @@ def time_series(title: str, description: str, targets: Sequence[prometheus.Dataq
                 unit: str = "none", height: int = 8, span: int = 12, log: bool = False,
                 legend_table: bool = False) -> timeseries.Panel:
     """A time series panel."""
-    panel = (timeseries.Panel()
-             .title(title)
-             .description(description)
-             .datasource(DATASOURCE)
-             .targets(list(targets))
-             .unit(unit)
-             .height(height)
-             .span(span)
+    panel = (_base(timeseries.Panel(), title, description, targets, height, span, unit)
              .line_width(1)
              .fill_opacity(0)
              .show_points(common_models.VisibilityMode.NEVER)
@@ -197,14 +191,7 @@ def stat_panel(title: str, description: str, targets: Sequence[prometheus.Dataqu
                mappings: list[dash_models.ValueMap] | None = None,
                thresholds: list[tuple[float | None, str]] | None = None) -> stat.Panel:
     """A single-value stat panel (last non-null value)."""
-    panel = (stat.Panel()
-             .title(title)
-             .description(description)
-             .datasource(DATASOURCE)
-             .targets(list(targets))
-             .unit(unit)
-             .height(height)
-             .span(span)
+    panel = (_base(stat.Panel(), title, description, targets, height, span, unit)
              .graph_mode(common_models.BigValueGraphMode.NONE)
              .color_mode(common_models.BigValueColorMode.VALUE)
              .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
@@ -215,6 +202,15 @@ def stat_panel(title: str, description: str, targets: Sequence[prometheus.Dataqu
     if thresholds:
         panel = panel.thresholds(_thresholds(thresholds))
     return panel
+
+
+def _base(panel: Any, title: str, description: str,
+          targets: Sequence[prometheus.Dataquery], height: int, span: int,
+          unit: str | None = None) -> Any:
+    """What every panel builder sets: title, description, datasource, targets, size."""
+    panel = (panel.title(title).description(description).datasource(DATASOURCE)
+             .targets(list(targets)).height(height).span(span))
+    return panel.unit(unit) if unit is not None else panel
 
 
 def _thresholds(steps: list[tuple[float | None, str]]) -> dashboard.ThresholdsConfig:
@@ -246,14 +242,7 @@ def bar_gauge(title: str, description: str, targets: Sequence[prometheus.Dataque
               unit: str = "none", height: int = 8, span: int = 12,
               thresholds: list[tuple[float | None, str]] | None = None) -> bargauge.Panel:
     """A horizontal bar gauge, one bar per series (last value)."""
-    panel = (bargauge.Panel()
-             .title(title)
-             .description(description)
-             .datasource(DATASOURCE)
-             .targets(list(targets))
-             .unit(unit)
-             .height(height)
-             .span(span)
+    panel = (_base(bargauge.Panel(), title, description, targets, height, span, unit)
              .orientation(common_models.VizOrientation.HORIZONTAL)
              .display_mode(common_models.BarGaugeDisplayMode.GRADIENT)
              .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False)))
@@ -265,13 +254,7 @@ def bar_gauge(title: str, description: str, targets: Sequence[prometheus.Dataque
 def layer_heatmap(title: str, description: str, targets: Sequence[prometheus.Dataquery], *,
                   height: int = 10, span: int = 24) -> heatmap.Panel:
     """A heatmap with one row per series (layer) and time on x (no bucketing)."""
-    return (heatmap.Panel()
-            .title(title)
-            .description(description)
-            .datasource(DATASOURCE)
-            .targets(list(targets))
-            .height(height)
-            .span(span)
+    return (_base(heatmap.Panel(), title, description, targets, height, span)
             .calculate(False)
             .color(HeatmapColorOptions()
                    .mode(heatmap_models.HeatmapColorMode.SCHEME)
@@ -286,11 +269,5 @@ def table_panel(title: str, description: str, targets: Sequence[prometheus.Dataq
                 height: int = 6, span: int = 12) -> table.Panel:
     """A table of its (instant, ``format: table``) queries: one row per series, labels as
     columns."""
-    return (table.Panel()
-            .title(title)
-            .description(description)
-            .datasource(DATASOURCE)
-            .targets(list(targets))
-            .height(height)
-            .span(span)
+    return (_base(table.Panel(), title, description, targets, height, span)
             .no_value("none"))
