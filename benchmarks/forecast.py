@@ -130,6 +130,9 @@ def score_run(path: Path, settings: AnalyzerSettings) -> dict:
         row["v_st"] = float(s.norm[i])
         v_sc = facts.sc_peak if facts.sc_peak is not None else facts.peak
         row["ratio"] = v_sc / row["v_st"] if row["v_st"] > 0 else None
+        if facts.sc_peak_step is not None:  # τ from V_sc to the transition (delay_tau)
+            k = min(int(np.searchsorted(s.step, facts.sc_peak_step)), len(s) - 1)
+            row["delay_tau"] = float(s.tau[i] - s.tau[k])
         j = min(int(np.searchsorted(s.step, made_at, side="right")) - 1, len(s) - 1)
         if a.decay_rate and a.decay_rate > 0 and s.tau[i] > s.tau[j] and s.norm[j] > s.norm[i]:
             mean_rate = math.log(s.norm[j] / s.norm[i]) / (s.tau[i] - s.tau[j])
@@ -188,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cache = args.cache or Path(tempfile.mkdtemp(prefix="nht-forecast-"))
     cache.mkdir(parents=True, exist_ok=True)
-    overrides = dict(kv.split("=", 1) for kv in args.setting)
+    overrides = {k: (None if v.strip().lower() in ("none", "null") else v)
+                 for k, v in (kv.split("=", 1) for kv in args.setting)}
     settings = AnalyzerSettings(**overrides)
     print(f"run logs in {cache}", file=sys.stderr)
     print("settings: " + settings.model_dump_json(exclude={"train_loss_keys", "train_acc_keys",
@@ -206,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
             logs = np.log(ratios)
             print(f"{name}: observed V_sc/V_st median {float(np.exp(np.median(logs))):.3f}, "
                   f"sd(log) {float(np.std(logs)):.3f} over {len(ratios)} runs")
+        delays = [r["delay_tau"] for r in rows if r.get("delay_tau") is not None]
+        if delays:
+            print(f"{name}: τ from V_sc to the transition: median {float(np.median(delays)):.3f}, "
+                  f"sd {float(np.std(delays)):.3f} over {len(delays)} runs")
         factors = [r["rate_factor"] for r in rows if r.get("rate_factor")]
         if factors:
             print(f"{name}: mean rate to the transition / rate at 50%: median "

@@ -41,14 +41,18 @@ def main() -> None:
     parser.add_argument("--lambdas", type=int, default=12)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--p", type=int, default=97)
-    parser.add_argument("--width", type=int, default=128)
+    defaults = ModArithConfig()
+    parser.add_argument("--p", type=int, default=defaults.p)
+    parser.add_argument("--width", type=int, default=defaults.width)
+    parser.add_argument("--embed-dim", type=int, default=defaults.embed_dim)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    r = measure(args.steps, args.lambdas, args.device, p=args.p, width=args.width)
+    r = measure(args.steps, args.lambdas, args.device, p=args.p, width=args.width,
+                embed_dim=args.embed_dim)
     print(f"{args.lambdas} λ × {args.steps} steps, p={args.p}, width={args.width}, "
-          f"{torch.get_num_threads()} thread(s), device {args.device}: sequential "
+          f"embed {args.embed_dim}, {torch.get_num_threads()} thread(s), device {args.device}: "
+          f"sequential "
           f"{r['sequential_s']:.1f} s, batched {r['batched_s']:.1f} s, "
           f"speed-up {r['speedup']:.2f}×")
 

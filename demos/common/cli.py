@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +28,11 @@ DEMOS: dict[str, str] = {
 def demo_module(name: str) -> ModuleType:
     """The CLI module of demo ``name`` (a key of :data:`DEMOS`)."""
     return importlib.import_module(DEMOS[name])
+
+
+def default_log_dir() -> Path:
+    """``runs/<YYYYmmdd-HHMMSS>`` (local time): a fresh directory per demo invocation."""
+    return Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
 def float_list(text: str) -> list[float]:
@@ -59,8 +65,9 @@ def add_common_options(parser: argparse.ArgumentParser, *, default_weight_decay:
                        help=f"training length in {duration} (default {default_duration})")
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]")
-    group.add_argument("--log-dir", type=Path, default=Path("runs"),
-                       help="where the run logs go (default ./runs)")
+    group.add_argument("--log-dir", type=Path, default=default_log_dir(),
+                       help="where the run logs go (default ./runs/<date>-<time>, a new "
+                            "directory per invocation; an existing log is never overwritten)")
     group.add_argument("--prometheus-port", type=int, default=None,
                        help="serve live metrics on this port (0 = any free port)")
     group.add_argument("--quick", action="store_true",

@@ -1,7 +1,8 @@
 """``nht-monitor demo modular-arithmetic`` / ``python -m demos.modular_arithmetic``.
 
-Without ``--weight-decay``/``--sweep`` it runs the three-regime sweep λ = 0.1, 1, 10
-(one batched model) and ends with the regime table.
+Without ``--weight-decay``/``--sweep`` it runs the sweep :data:`DEFAULT_SWEEP`
+(λ = 0.01, 0.1, 0.15, 0.2, 0.3, 10; one batched model) and ends with the regime table and
+the delay-law fit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from demos.modular_arithmetic.result import RunResult
 
 DESCRIPTION = ("Grokking (a∘b) mod p with an embedding MLP under full-batch AdamW: weak, "
                "intermediate and strong weight-decay regimes, transition forecast, delay law.")
-DEFAULT_SWEEP = (0.1, 1.0, 10.0)
+DEFAULT_SWEEP = (0.01, 0.1, 0.15, 0.2, 0.3, 10.0)
+"""λ of the default run: weak (0.01), intermediate with delays shrinking as 1/λ
+(0.1–0.3), strong (10) at the default lr 1e-2."""
 COLUMNS = [("weight_decay", "λ"), ("regime", "regime"), ("confidence", "conf"),
            ("peak", "peak norm @step"), ("final_norm", "final norm"),
            ("final_head_norm", "head norm"), ("final_train_acc", "train acc"),

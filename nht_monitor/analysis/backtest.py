@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from nht_monitor.analysis.analyzer import Analyzer
+from nht_monitor.analysis.facts import facts_from_series
 from nht_monitor.analysis.series import Series, series_from_samples
 from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.assessment import Assessment
@@ -56,6 +57,11 @@ class BacktestResult(BaseModel):
     points: list[ForecastPoint] = Field(default_factory=list)
     regime_first_stable: dict[str, int] = Field(default_factory=dict)
     final: Assessment | None = None
+    v_sc_step: float | None = None
+    """Step of V_sc, the largest total norm at or after the fit."""
+    delay_tau: float | None = None
+    """τ from V_sc to the actual transition: this run's value of the forecast's
+    ``AnalyzerSettings.delay_tau`` (pass it to forecast runs of the same task)."""
 
 
 def actual_transition(series: Series, settings: AnalyzerSettings,
@@ -90,6 +96,13 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
     result = BacktestResult(run_id=header.run_id if header else None, n_samples=len(series),
                             final=final)
     result.actual = actual_transition(series, settings, final)
+    facts = facts_from_series(series, settings)
+    if facts.sc_peak_step is not None and len(series):
+        result.v_sc_step = float(facts.sc_peak_step)
+        if result.actual.tau is not None:
+            k = min(int(np.searchsorted(series.step, facts.sc_peak_step)), len(series) - 1)
+            d = float(result.actual.tau - series.tau[k])
+            result.delay_tau = d if math.isfinite(d) and d > 0 else None
     samples = _dedupe(samples)
     n = len(samples)
     if n == 0:
@@ -159,6 +172,9 @@ def format_backtest(r: BacktestResult) -> str:
         lines.append(f"actual transition: not seen ({a.method})")
     else:
         lines.append(f"actual transition: step {a.step:g} (τ {_f(a.tau)}; {a.method})")
+        if r.delay_tau is not None:
+            lines.append(f"delay on the τ clock from V_sc (step {_f(r.v_sc_step)}) to the "
+                         f"transition: {r.delay_tau:.3f} (AnalyzerSettings.delay_tau for this task)")
         lines.append("  seen    step      regime        status      forecast     80% interval"
                      "             error")
         for p in r.points:

@@ -233,25 +233,38 @@ def _too_late(sig: Signal, step_now: float, ctx: Context, settings: AnalyzerSett
 def _forecast(sig: Signal, s: Series, values: np.ndarray, start: int, last: float, peak: float,
               tau_now: float, step_now: float, ctx: Context, settings: AnalyzerSettings,
               name: str) -> None:
-    """Transition forecast: τ until the norm decays from ``last`` to V_st = V_sc / ratio at
-    the fitted log-linear rate, converted to steps with the τ-per-step schedule."""
+    """Transition forecast, converted to steps with the τ-per-step schedule.
+
+    Law-based (``settings.delay_tau`` set and still ahead): τ(V_sc) + ``delay_tau``.
+    Rate-based (otherwise): τ until the norm decays from ``last`` to V_st = V_sc / ratio
+    at the fitted log-linear rate × ``rate_factor``."""
     fit = sig.fit
     v_st = peak / settings.structured_ratio
     sig.v_st = v_st
-    if fit is None or fit.rate <= 0:
-        sig.transition = Transition(status="pending")
-        return
-    rate = fit.rate * settings.rate_factor
-    gap = max(math.log(max(last, 1e-300) / v_st), 0.0)
-    d_tau = gap / rate
-    # sd of the remaining τ: the ratio prior's spread plus the rate's standard error
-    spread = math.hypot(settings.ratio_log_sd / rate, d_tau * fit.rate_se / rate)
+    tau_sc = float(s.tau[min(start, len(s) - 1)])
+    law_tau = tau_sc + settings.delay_tau if settings.delay_tau is not None else None
+    if law_tau is not None and math.isfinite(law_tau) and law_tau > tau_now:
+        d_tau = law_tau - tau_now
+        spread = settings.delay_tau_sd
+        how = (f"law: τ(V_sc) {_fmt(tau_sc)} + delay {settings.delay_tau:g} = τ {_fmt(law_tau)}, "
+               f"Δτ {_fmt(d_tau)} from now")
+    else:
+        if fit is None or fit.rate <= 0:
+            sig.transition = Transition(status="pending")
+            return
+        rate = fit.rate * settings.rate_factor
+        gap = max(math.log(max(last, 1e-300) / v_st), 0.0)
+        d_tau = gap / rate
+        # sd of the remaining τ: the ratio prior's spread plus the rate's standard error
+        spread = math.hypot(settings.ratio_log_sd / rate, d_tau * fit.rate_se / rate)
+        past = (f"past the law's τ {_fmt(law_tau)} without a transition; "
+                if law_tau is not None else "")
+        how = (f"{past}rate: V_sc {_fmt(peak)} (peak since the fit), V_st = "
+               f"V_sc/{settings.structured_ratio:g} = {_fmt(v_st)}; log({_fmt(last)}/{_fmt(v_st)}) / "
+               f"({settings.rate_factor:g} × {_fmt(fit.rate)} per τ) = Δτ {_fmt(d_tau)}")
     lo_tau = max(d_tau - settings.interval_z * spread, 0.0)
     hi_tau = d_tau + settings.interval_z * spread
     steps = _to_steps(d_tau, s, ctx, settings)
-    how = (f"V_sc {_fmt(peak)} (peak since the fit), V_st = V_sc/{settings.structured_ratio:g} "
-           f"= {_fmt(v_st)}; log({_fmt(last)}/{_fmt(v_st)}) / ({settings.rate_factor:g} × {_fmt(fit.rate)} per τ) "
-           f"= Δτ {_fmt(d_tau)}")
     if steps is None:
         sig.transition = Transition(status="pending", forecast_tau=tau_now + d_tau)
         sig.reasons.append(f"{name}: {how}; τ clock too slow/stopped for a step forecast")

@@ -91,6 +91,16 @@ class AnalyzerSettings(BaseModel):
     """…the training loss is still above this fraction of its first value."""
 
     # --- transition forecast -----------------------------------------------------------
+    delay_tau: float | None = Field(1.17, gt=0.0)
+    """The law's delay on the clock: the transition is forecast at τ(V_sc) + ``delay_tau``
+    (τ of the post-fit peak V_sc plus this constant; T = Θ((ηλ)^-1 log(V_sc/V_st)) with
+    the log-ratio over the decay rate held fixed). Calibrated as the median, over the
+    calibration set's delayed runs, of τ from V_sc to the actual transition. Used while
+    that τ is still ahead; once the clock has passed it without a transition the prior is
+    wrong for this run and the rate-based forecast below takes over. ``None``: rate-based
+    only. Task-specific: recalibrate it for another task family (docs/FORECAST.md)."""
+    delay_tau_sd: float = Field(0.20, ge=0.0)
+    """Spread (sd) of that delay on the calibration set, in τ; sets its 80% interval."""
     structured_ratio: float = Field(1.31, gt=1.0)
     """Prior for V_sc / V_st: the shortcut norm (largest norm at or after the fit) over
     the structured norm (the norm at the actual transition). The forecast places

@@ -29,8 +29,9 @@ def grokking_run(steps: int = 3000, rate: float = 0.8, ratio: float = 2.0):
 
 
 def exact(ratio: float = 2.0) -> AnalyzerSettings:
-    """Settings matching the synthetic law: V_st = V_sc / ratio, no slowdown of the decay."""
-    return AnalyzerSettings(structured_ratio=ratio, rate_factor=1.0)
+    """Settings matching the synthetic law: V_st = V_sc / ratio, no slowdown of the decay,
+    rate-based forecast only."""
+    return AnalyzerSettings(structured_ratio=ratio, rate_factor=1.0, delay_tau=None)
 
 
 @pytest.mark.parametrize("ratio", [2.0, 3.0])
@@ -51,11 +52,44 @@ def test_exponential_decay_forecast_within_one_percent(ratio):
     assert a.cns.v_sc == pytest.approx(30.0) and a.cns.ratio == pytest.approx(ratio)
 
 
+def test_law_forecast_places_the_transition_delay_tau_after_v_sc():
+    """Default settings: the forecast is τ(V_sc) + delay_tau, whatever the decay rate."""
+    d = AnalyzerSettings().delay_tau
+    rate = 0.5
+    run, actual, tau_t = grokking_run(rate=rate, ratio=math.exp(rate * d))
+    assert tau_t == pytest.approx(0.2 + d)  # fit at step 200 = τ 0.2
+    half = [s for s in run if s.step <= actual // 2]
+    a = Analyzer(header()).analyze(half)
+    assert a.regime == "intermediate" and a.transition.status == "pending"
+    assert abs(a.transition.forecast_step - actual) / actual < 0.01
+    assert a.transition.forecast_tau == pytest.approx(0.2 + d)
+    lo, hi = a.transition.interval
+    z, sd = AnalyzerSettings().interval_z, AnalyzerSettings().delay_tau_sd
+    assert hi - a.transition.forecast_step == pytest.approx(z * sd / (LR * WD), abs=1.0)
+    assert lo < a.transition.forecast_step < hi
+    assert any("law: τ(V_sc) 0.2" in r for r in a.reasons)
+
+
+def test_law_forecast_hands_over_to_the_rate_once_its_time_has_passed():
+    """A transition later than τ(V_sc) + delay_tau: before that τ the law forecasts it;
+    after it, without a transition, the rate-based forecast takes over (said in reasons)."""
+    d = AnalyzerSettings().delay_tau
+    run, actual, tau_t = grokking_run(steps=4000, rate=0.4, ratio=3.0)
+    assert tau_t > 0.2 + d
+    before = Analyzer(header()).analyze([s for s in run if s.tau <= 0.2 + d / 2])
+    assert before.transition.forecast_tau == pytest.approx(0.2 + d)
+    after_steps = [s for s in run if s.tau <= 0.2 + 1.2 * d]
+    after = Analyzer(header()).analyze(after_steps)
+    rate_only = Analyzer(header(), AnalyzerSettings(delay_tau=None)).analyze(after_steps)
+    assert after.transition.forecast_step == pytest.approx(rate_only.transition.forecast_step)
+    assert any("past the law's τ" in r for r in after.reasons)
+
+
 def test_rate_factor_stretches_the_remaining_delay():
     run, actual, _ = grokking_run()
     half = [s for s in run if s.step <= actual // 2]
     full = Analyzer(header(), exact()).analyze(half).transition.steps_remaining
-    slow = Analyzer(header(), AnalyzerSettings(structured_ratio=2.0, rate_factor=0.5)
+    slow = Analyzer(header(), AnalyzerSettings(structured_ratio=2.0, rate_factor=0.5, delay_tau=None)
                     ).analyze(half).transition.steps_remaining
     assert slow == pytest.approx(2 * full)
 
@@ -264,6 +298,9 @@ def test_backtest_scores_forecasts_on_synthetic_grokking():
     half = next(p for p in r.points if p.fraction == 0.5)
     assert half.error < 0.01
     assert r.regime_first_stable["intermediate"] <= actual // 2
+    # V_sc at the fit (step 200, τ 0.2); transition at τ 0.2 + log(2)/0.8
+    assert r.v_sc_step == 200
+    assert r.delay_tau == pytest.approx(math.log(2.0) / 0.8, abs=2e-3)
 
 
 def test_settings_are_validated():

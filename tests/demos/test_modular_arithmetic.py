@@ -184,3 +184,40 @@ def test_train_run_serves_live_metrics_when_asked(tmp_path):
 
     result = train_run(tiny(tmp_path, steps=20, prometheus_port=0), progress=scrape)
     assert len(bodies) == 1 and result.run_id in bodies[0]
+
+
+def test_default_job_shows_three_regimes_and_the_delay_law(tmp_path, capsys):
+    """The README's main job, at its real defaults (~45 s on 2 cores): weak, intermediate
+    and strong across the default λ, every intermediate run grokked, delay law R² ≥ 0.9."""
+    from demos.modular_arithmetic.cli import DEFAULT_SWEEP
+
+    code = cli_main(["demo", "modular-arithmetic", "--no-progress", "--log-dir", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    regimes = {}
+    for wd in DEFAULT_SWEEP:
+        run = read_run(tmp_path / f"modarith-add-p59-wd{wd:g}-s0.jsonl")
+        assert len(run.samples) == ModArithConfig().steps
+        regimes[wd] = run.samples[-1].assessment["regime"]
+    assert regimes[0.01] == "weak" and regimes[10.0] == "strong"
+    assert all(regimes[wd] == "intermediate" for wd in (0.1, 0.15, 0.2, 0.3)), regimes
+    r2 = float(out.split("R² = ")[1].split()[0])
+    assert r2 >= 0.9, out
+
+
+def test_demo_log_dir_defaults_to_a_fresh_directory_per_invocation():
+    from demos.common.cli import build_parser
+
+    args = build_parser("modular-arithmetic").parse_args([])
+    assert args.log_dir.parent == Path("runs") and args.log_dir.name[:8].isdigit()
+
+
+def test_rerun_into_the_same_log_dir_is_a_clear_error_that_keeps_the_log(tmp_path, capsys):
+    argv = ["demo", "modular-arithmetic", "--quick", "--no-progress", "--weight-decay", "1",
+            "--steps", "5", "--log-dir", str(tmp_path)]
+    assert cli_main(argv) == 0
+    log = tmp_path / "modarith-add-p31-wd1-s0.jsonl"
+    before = log.read_bytes()
+    assert cli_main(argv) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert log.read_bytes() == before
