@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nht_monitor.analysis.settings import AnalyzerSettings
+
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 
 
@@ -49,6 +51,9 @@ class MonitorSettings(BaseModel):
     (by default they compute, as sharded norms need every rank, but write nothing).
     ``norm_clamp``: keyword arguments of
     :class:`nht_monitor.NormClamp` to pin the weight norm after each step.
+    ``analysis``: the live rule engine's thresholds and priors
+    (:class:`nht_monitor.analysis.AnalyzerSettings` or a dict of its fields, e.g.
+    ``{"delay_tau": 1.0, "budget_steps": 20000}``); unknown fields fail here.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -67,6 +72,7 @@ class MonitorSettings(BaseModel):
     write_all_ranks: bool = False
     prometheus: PrometheusSettings | None = None
     norm_clamp: dict[str, Any] | None = None
+    analysis: AnalyzerSettings = Field(default_factory=AnalyzerSettings)
     config: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("run_id")

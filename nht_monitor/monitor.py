@@ -189,7 +189,8 @@ class Monitor:
         self._recorder = RunRecorder(
             self.header, self._writer, assess=settings.assess,
             assess_every=settings.assess_every, on_assessment=self._print_assessment,
-            on_error=self._guard.failed, resumed=self._resumed_samples)
+            on_error=self._guard.failed, resumed=self._resumed_samples,
+            settings=settings.analysis)
         self._recorder.samples_total = self._resumed_count
         self._resumed_samples = []
 

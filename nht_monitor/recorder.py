@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.assessment import Assessment
 from nht_monitor.runlog import RunLogWriter
 from nht_monitor.schema import RunHeader, Sample
@@ -42,7 +43,9 @@ class RunRecorder:
     with every new assessment; ``on_error(where, exc)`` with every internal error
     (the analyzer failing never costs a sample). ``hold_last=True`` writes each line
     one sample late, so the final assessment made by :meth:`close` can still go on
-    the last line when the caller cannot tell which sample is the last.
+    the last line when the caller cannot tell which sample is the last. ``settings``:
+    the analyzer's :class:`~nht_monitor.analysis.AnalyzerSettings` (default: the
+    calibrated defaults).
 
     Public state (read it under ``lock`` from another thread): ``latest_sample``,
     ``latest_assessment``, ``samples_total``, ``last_sample_time``.
@@ -52,7 +55,8 @@ class RunRecorder:
                  assess: bool = True, assess_every: int = 10, hold_last: bool = False,
                  on_assessment: Callable[[Assessment], None] | None = None,
                  on_error: ErrorHandler = _log_error,
-                 resumed: Iterable[Sample] = ()) -> None:
+                 resumed: Iterable[Sample] = (),
+                 settings: AnalyzerSettings | None = None) -> None:
         if assess_every < 1:
             raise ValueError(f"assess_every must be >= 1, got {assess_every}")
         self.header = header
@@ -70,7 +74,7 @@ class RunRecorder:
         self.analyzer = None
         if assess:
             from nht_monitor.analysis import Analyzer
-            self.analyzer = Analyzer(header=header)
+            self.analyzer = Analyzer(header=header, settings=settings)
             for sample in resumed:
                 self.analyzer.observe(sample)
 

@@ -123,11 +123,28 @@ def test_default_head_is_last_linear_called_not_last_registered(log_dir):
     ({"run_id": "../escape"}, "run_id"),
     ({"assess_every": -1}, "assess_every"),
     ({"bogus_option": 1}, "bogus_option"),
+    ({"analysis": {"delay_taux": 1.0}}, "delay_taux"),
+    ({"analysis": {"delay_tau": -1.0}}, "delay_tau"),
 ])
 def test_construction_errors_are_clear(tiny_net, log_dir, bad, message):
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
     with pytest.raises(ValueError, match=message):
         nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, **bad)
+
+
+def test_analysis_settings_reach_the_live_analyzer(tiny_net, log_dir):
+    from nht_monitor.analysis import AnalyzerSettings
+
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=0.1)
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="a",
+                           analysis={"delay_tau": 0.5, "budget_steps": 123}) as monitor:
+        assert monitor._recorder.analyzer.settings.delay_tau == 0.5
+        assert monitor._recorder.analyzer.settings.budget_steps == 123
+        train_steps(tiny_net, optimizer, 3)
+    custom = AnalyzerSettings(delay_tau=None)
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="b",
+                           analysis=custom) as monitor:
+        assert monitor._recorder.analyzer.settings == custom
 
 
 def test_construction_errors_for_wrong_types_and_unwritable_dir(tiny_net, tmp_path):

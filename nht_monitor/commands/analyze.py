@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from pydantic import ValidationError
+
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.analysis.backtest import backtest, format_backtest
 from nht_monitor.analysis.scorecard import format_scorecard, scorecard, summarize_run
@@ -49,9 +51,28 @@ def format_assessment(a: Assessment) -> str:
     return "\n".join(lines)
 
 
+def settings_from_args(args: argparse.Namespace, **fixed: object) -> AnalyzerSettings:
+    """:class:`AnalyzerSettings` from the repeated ``--setting KEY=VALUE`` options (``none``
+    or ``null`` for ``None``) plus ``fixed``; an unknown key or a bad value is a
+    ``ValueError`` naming it (the CLI prints it as a one-line error)."""
+    values: dict[str, object] = {}
+    for item in getattr(args, "setting", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--setting expects KEY=VALUE, got {item!r}")
+        values[key.strip()] = None if value.strip().lower() in ("none", "null") else value.strip()
+    values.update(fixed)
+    try:
+        return AnalyzerSettings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        raise ValueError(f"bad --setting: {problems}") from None
+
+
 def _analyze(args: argparse.Namespace) -> int:
     run = read_run(args.run)
-    analyzer = Analyzer(run.header, AnalyzerSettings(advice_budget_steps=args.budget_steps))
+    analyzer = Analyzer(run.header, settings_from_args(args, advice_budget_steps=args.budget_steps))
     a = analyzer.analyze(run.samples, until=args.until)
     if args.json:
         print(a.model_dump_json())
@@ -62,7 +83,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _backtest(args: argparse.Namespace) -> int:
     run = read_run(args.run)
-    result = backtest(run.samples, run.header)
+    result = backtest(run.samples, run.header, settings_from_args(args))
     if args.json:
         print(result.model_dump_json())
     else:
@@ -71,7 +92,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _scorecard(args: argparse.Namespace) -> int:
-    settings = AnalyzerSettings(advice=False)
+    settings = settings_from_args(args, advice=False)
     runs = []
     for path in args.runs:
         run = read_run(path)
@@ -95,6 +116,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget-steps", type=int, default=None,
                    help="step budget handed to the advice")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object (the Assessment)")
+    _setting_option(p)
     p.set_defaults(func=_analyze)
 
     b = subparsers.add_parser("backtest", help="replay a log and score the live forecasts",
@@ -104,6 +126,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "and when each regime label was reached and held.")
     b.add_argument("run", help="path to RUN.jsonl")
     b.add_argument("--json", action="store_true", help="print one JSON object")
+    _setting_option(b)
     b.set_defaults(func=_backtest)
 
     s = subparsers.add_parser("scorecard", help="P1–P6 predictions over a λ sweep",
@@ -111,4 +134,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                           "S over several logs of one task differing in λ.")
     s.add_argument("runs", nargs="+", help="run logs (.jsonl) of the sweep")
     s.add_argument("--json", action="store_true", help="print one JSON object")
+    _setting_option(s)
     s.set_defaults(func=_scorecard)
+
+
+def _setting_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one AnalyzerSettings field (repeatable), e.g. "
+                             "--setting delay_tau=1.0 (docs/FORECAST.md lists them)")

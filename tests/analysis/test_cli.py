@@ -132,6 +132,29 @@ def test_backtest_on_synthetic_transition(tmp_path, capsys):
     assert "actual transition: step" in capsys.readouterr().out
 
 
+def test_setting_overrides_reach_analyze_backtest_and_scorecard(tmp_path, capsys):
+    norm_of, val_of, head_of, _ = grokking(ratio=1.31)
+    run = make_run(norm_of, steps=2000, acc_of=fit_acc(200), loss_of=fit_loss(200),
+                   val_of=val_of, head_of=head_of)
+    path = _write(tmp_path / "synthetic.jsonl", run)
+    law = _json(capsys, ["analyze", path, "--until", "400", "--json"])
+    rate = _json(capsys, ["analyze", path, "--until", "400", "--json", "--setting", "delay_tau=none"])
+    assert any("law: τ(V_sc)" in r for r in law["reasons"])
+    assert any("rate: V_sc" in r for r in rate["reasons"])
+    assert law["transition"]["forecast_step"] != rate["transition"]["forecast_step"]
+    shorter = _json(capsys, ["analyze", path, "--until", "400", "--json",
+                             "--setting", "delay_tau=0.5"])
+    assert shorter["transition"]["forecast_tau"] == pytest.approx(0.2 + 0.5)
+    bt = _json(capsys, ["backtest", path, "--json", "--setting", "delay_tau=none"])
+    assert bt["delay_tau"] == pytest.approx(math.log(1.31) / 0.8, abs=2e-3)
+    assert main(["scorecard", path, "--setting", "done_val_acc=0.5"]) == 0
+    capsys.readouterr()
+    for bad, message in (("delay_taux=1", "delay_taux"), ("delay_tau=abc", "delay_tau"),
+                         ("novalue", "KEY=VALUE")):
+        assert main(["analyze", path, "--setting", bad]) == 1
+        assert message in capsys.readouterr().err
+
+
 def test_backtest_on_real_log(real_logs, capsys):
     data = _json(capsys, ["backtest", real_logs[1], "--json"])
     assert data["n_samples"] == STEPS
