@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--weight-decays", default="0.01,1")
     parser.add_argument("--every", type=int, default=150)
     parser.add_argument("--border", type=int, default=2, help="border width in pixels")
+    parser.add_argument("--init-scale", type=float, default=1.0,
+                        help="multiply every initial parameter by this (large init: Omnigrok)")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     if args.threads:
@@ -59,10 +61,13 @@ def main() -> None:
     clean = tensors(BorderedDataset(*test, "clean", args.rho, 2, width=args.border))
     bordered = tensors(BorderedDataset(*test, "shortcut", args.rho, 1, width=args.border))
     print(f"device cpu, {torch.get_num_threads()} thread(s); {args.n} images {args.size}², "
-          f"ρ {args.rho:g}, lr {args.lr:g}, full batch")
+          f"ρ {args.rho:g}, lr {args.lr:g}, init ×{args.init_scale:g}, full batch")
     for wd in (float(w) for w in args.weight_decays.split(",")):
         torch.manual_seed(0)
         model, _ = build_image_model("cnn6-small", 10, cifar_stem=True)
+        with torch.no_grad():
+            for param in model.parameters():
+                param.mul_(args.init_scale)
         optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=wd)
         started, points = time.perf_counter(), []
         for step in range(1, args.steps + 1):
