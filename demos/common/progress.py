@@ -19,12 +19,29 @@ def _short(assessment: Any) -> tuple[str, str]:
     return regime, status or "-"
 
 
+ABBREVIATIONS = {"undetermined": "undet", "intermediate": "inter"}
+"""Short regime names for the one-line postfix of a sweep (others are short already)."""
+
+
+def sweep_postfix(labelled: dict[str, Any]) -> str:
+    """``λ:regime`` per run, with ``~forecast`` while a transition is pending, e.g.
+    ``0.1:inter~1342 10:strong``."""
+    parts = []
+    for label, assessment in labelled.items():
+        regime, forecast = _short(assessment)
+        text = f"{label}:{ABBREVIATIONS.get(regime, regime)}"
+        if forecast.startswith("~"):
+            text += forecast
+        parts.append(text)
+    return " ".join(parts)
+
+
 class DemoProgress:
     """A bar over ``total`` steps (or batches); :meth:`update` refreshes the postfix.
 
     The postfix shows ``regime`` and ``forecast`` (``~step`` while pending/imminent,
-    else the transition status) of one run, or ``λ:regime`` for each run of a batched
-    sweep. Refreshing is throttled by tqdm itself; ``disable=True`` prints nothing.
+    else the transition status) of one run, or :func:`sweep_postfix` for the runs of a
+    batched sweep. Refreshing is throttled by tqdm itself; ``disable=True`` prints nothing.
     """
 
     def __init__(self, total: int, desc: str, disable: bool = False) -> None:
@@ -53,8 +70,7 @@ class DemoProgress:
         if position > self._n:
             self.bar.update(position - self._n)
             self._n = position
-        self.bar.set_postfix_str(" ".join(f"{k}:{_short(a)[0][:6]}" for k, a in labelled.items()),
-                                 refresh=False)
+        self.bar.set_postfix_str(sweep_postfix(labelled), refresh=False)
 
     def close(self) -> None:
         self.bar.close()
