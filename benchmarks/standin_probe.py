@@ -24,8 +24,87 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
 from demos.cifar10.data import BorderedDataset, synthetic_cifar  # noqa: E402
+from demos.common import shapes  # noqa: E402
 from demos.common.image_models import build_image_model  # noqa: E402
+
+
+def scaled_mask(kind: str, size: int, rng: np.random.Generator, scale: float) -> np.ndarray:
+    """:func:`shapes.shape_mask` with the shape radius multiplied by ``scale`` (centre range
+    shrunk so that the larger shape stays inside); ``scale`` 1 calls the original."""
+    if scale == 1.0:
+        return shapes.shape_mask(kind, size, rng)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    lo = 0.35 if scale <= 1 else min(0.45, 0.35 + 0.1 * (scale - 1))
+    cy, cx = rng.uniform(lo, 1 - lo, 2) * size
+    r = rng.uniform(0.18, 0.3) * scale * size
+    period = rng.uniform(0.15, 0.25) * scale * size
+    phase = rng.uniform(0, period)
+    inside = (np.abs(yy - cy) < r * 1.2) & (np.abs(xx - cx) < r * 1.2)
+    if kind == "disc":
+        return (yy - cy) ** 2 + (xx - cx) ** 2 < r ** 2
+    if kind == "square":
+        return (np.abs(yy - cy) < r * 0.85) & (np.abs(xx - cx) < r * 0.85)
+    if kind == "triangle":
+        return (yy - cy < r) & (yy - cy > -r) & (np.abs(xx - cx) < (yy - cy + r) * 0.6)
+    if kind == "ring":
+        d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+        return (d < r) & (d > r * 0.55)
+    if kind == "plus":
+        w = r * 0.3
+        return ((np.abs(yy - cy) < w) & (np.abs(xx - cx) < r)) | \
+            ((np.abs(xx - cx) < w) & (np.abs(yy - cy) < r))
+    if kind == "hstripes":
+        return inside & (((yy + phase) % period) < period / 2)
+    if kind == "vstripes":
+        return inside & (((xx + phase) % period) < period / 2)
+    if kind == "dstripes":
+        return inside & (((xx + yy + phase) % period) < period / 2)
+    if kind == "checker":
+        return inside & (((yy // (period / 2)) + (xx // (period / 2))) % 2 == 0)
+    if kind == "dots":
+        return inside & ((((yy + phase) % period) - period / 2) ** 2
+                         + (((xx + phase) % period) - period / 2) ** 2 < (period / 4) ** 2)
+    raise ValueError(f"unknown shape {kind!r}")
+
+
+def easy_image(kind: str, size: int, rng: np.random.Generator, noise: float,
+               scale: float) -> np.ndarray:
+    """uint8 ``[3, size, size]`` like :func:`shapes.core_image` with the shape scaled."""
+    if scale == 1.0:
+        return shapes.core_image(kind, size, rng, noise)
+    fg, bg = shapes._contrasting(rng)  # noqa: SLF001 - same colours as the demo
+    mask = scaled_mask(kind, size, rng, scale)
+    img = np.empty((size, size, 3), dtype=np.float32)
+    img[:] = bg
+    img[mask] = fg
+    img += rng.normal(0, noise, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8).transpose(2, 0, 1)
+
+
+def easy_set(kinds: list[str], n: int, seed: int, size: int, noise: float, scale: float,
+             mode: str, rho: float, border: int, border_seed: int
+             ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` images of the classes ``kinds`` (balanced, shuffled), float in [0, 1].
+
+    ``mode`` ``"shortcut"``: a ``border``-pixel frame of the label's
+    :data:`shapes.PALETTE` colour with probability ``rho``, else of a colour drawn
+    uniformly from the ``len(kinds)`` class colours (so it may match by chance);
+    ``"clean"``: no frame. Same image seed → same images in every mode.
+    """
+    rng = np.random.default_rng(seed)
+    k = len(kinds)
+    labels = np.arange(n) % k
+    rng.shuffle(labels)
+    images = np.stack([easy_image(kinds[c], size, rng, noise, scale) for c in labels])
+    if mode == "shortcut":
+        brng = np.random.default_rng(border_seed)
+        colour = np.where(brng.random(n) < rho, labels, brng.integers(0, k, n))
+        images = np.stack([shapes.add_border(img, shapes.PALETTE[c], border)
+                           for img, c in zip(images, colour)])
+    return torch.from_numpy(images).float() / 255.0, torch.from_numpy(labels).long()
 
 
 def tensors(dataset: BorderedDataset) -> tuple[torch.Tensor, torch.Tensor]:
@@ -52,19 +131,46 @@ def main() -> None:
     parser.add_argument("--init-scale", type=float, default=1.0,
                         help="multiply every initial parameter by this (large init: Omnigrok)")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--classes", default=None,
+                        help="comma list of shapes.SHAPES kinds (e.g. disc,square,triangle,"
+                             "plus) or a number K (the first K): an easier K-class stand-in "
+                             "generated here; default: the demo's 10-class generator")
+    parser.add_argument("--noise", type=float, default=20.0,
+                        help="pixel noise std (0-255 scale) of the --classes images")
+    parser.add_argument("--shape-scale", type=float, default=1.0,
+                        help="multiply the shape radius/period of the --classes images")
+    parser.add_argument("--data-seed", type=int, default=0, help="seed of the training images")
+    parser.add_argument("--n-test", type=int, default=500, help="test images per eval set")
+    parser.add_argument("--seed", type=int, default=0, help="torch seed of the model init")
+    parser.add_argument("--progress", action="store_true",
+                        help="also print each point to stderr as soon as it is measured")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    train = tensors(BorderedDataset(*synthetic_cifar(args.n, 0, size=args.size), "shortcut",
-                                    args.rho, 0, width=args.border))
-    test = synthetic_cifar(500, 10_000, size=args.size)
-    clean = tensors(BorderedDataset(*test, "clean", args.rho, 2, width=args.border))
-    bordered = tensors(BorderedDataset(*test, "shortcut", args.rho, 1, width=args.border))
+    if args.classes is None:
+        n_classes = 10
+        train = tensors(BorderedDataset(*synthetic_cifar(args.n, args.data_seed, size=args.size),
+                                        "shortcut", args.rho, 0, width=args.border))
+        test = synthetic_cifar(args.n_test, 10_000, size=args.size)
+        clean = tensors(BorderedDataset(*test, "clean", args.rho, 2, width=args.border))
+        bordered = tensors(BorderedDataset(*test, "shortcut", args.rho, 1, width=args.border))
+        data = "demo 10-class generator"
+    else:
+        kinds = (list(shapes.SHAPES[:int(args.classes)]) if args.classes.isdigit()
+                 else args.classes.split(","))
+        n_classes = len(kinds)
+        common = dict(size=args.size, noise=args.noise, scale=args.shape_scale,
+                      rho=args.rho, border=args.border)
+        train = easy_set(kinds, args.n, args.data_seed, mode="shortcut", border_seed=0, **common)
+        clean = easy_set(kinds, args.n_test, 10_000, mode="clean", border_seed=2, **common)
+        bordered = easy_set(kinds, args.n_test, 10_000, mode="shortcut", border_seed=1, **common)
+        data = (f"classes {','.join(kinds)}, noise {args.noise:g}, "
+                f"shape ×{args.shape_scale:g}")
     print(f"device cpu, {torch.get_num_threads()} thread(s); {args.n} images {args.size}², "
-          f"ρ {args.rho:g}, lr {args.lr:g}, init ×{args.init_scale:g}, full batch")
+          f"ρ {args.rho:g}, lr {args.lr:g}, init ×{args.init_scale:g}, full batch; {data}")
     for wd in (float(w) for w in args.weight_decays.split(",")):
-        torch.manual_seed(0)
-        model, _ = build_image_model("cnn6-small", 10, cifar_stem=True)
+        torch.manual_seed(args.seed)
+        model, _ = build_image_model("cnn6-small", n_classes, cifar_stem=True)
         with torch.no_grad():
             for param in model.parameters():
                 param.mul_(args.init_scale)
@@ -79,6 +185,9 @@ def main() -> None:
                 norm = math.sqrt(sum(float(p.detach().pow(2).sum()) for p in model.parameters()))
                 points.append(f"{step}: norm {norm:.1f} tr {accuracy(model, train):.2f} "
                               f"cl {accuracy(model, clean):.2f} va {accuracy(model, bordered):.2f}")
+                if args.progress:
+                    print(f"λ {wd:g} {time.perf_counter() - started:.0f} s | {points[-1]}",
+                          file=sys.stderr, flush=True)
         print(f"λ {wd:g} ({time.perf_counter() - started:.0f} s): " + " | ".join(points), flush=True)
 
 

@@ -172,6 +172,9 @@ class Monitor:
                   "sharded": self.sampler.sharded, **settings.config}
         if self._clamp is not None:
             config["norm_clamp"] = self._clamp.config_dict()
+        analysis = settings.analysis.model_dump(mode="json", exclude_defaults=True)
+        if analysis:  # offline commands start from the settings the live engine used
+            config["analysis"] = analysis
         self.header = RunHeader(
             run_id=self.run_id, started_at=datetime.now(timezone.utc),
             model=ModelInfo(class_name=type(getattr(model, "_orig_mod", model)).__name__,

@@ -145,6 +145,12 @@ def test_analysis_settings_reach_the_live_analyzer(tiny_net, log_dir):
     with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="b",
                            analysis=custom) as monitor:
         assert monitor._recorder.analyzer.settings == custom
+    header = read_run(log_dir / "a.jsonl").header
+    assert header.config["analysis"] == {"delay_tau": 0.5, "budget_steps": 123}
+    assert read_run(log_dir / "b.jsonl").header.config["analysis"] == {"delay_tau": None}
+    from nht_monitor.analysis.settings import recorded_settings
+    assert recorded_settings(header).delay_tau == 0.5
+    assert recorded_settings(header, delay_tau=0.7).delay_tau == 0.7
 
 
 def test_construction_errors_for_wrong_types_and_unwritable_dir(tiny_net, tmp_path):

@@ -7,6 +7,8 @@ grid and the procedure) and never tuned on the validation set.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -135,3 +137,14 @@ class AnalyzerSettings(BaseModel):
     """Fill ``Assessment.advice`` with :func:`nht_monitor.advice.advise` when available."""
     advice_budget_steps: int | None = None
     """Step budget handed to ``advise``."""
+
+
+def recorded_settings(header: Any, **overrides: Any) -> AnalyzerSettings:
+    """The settings a run's live engine used — ``header.config["analysis"]``, which
+    ``watch(analysis=...)`` records when it differs from the defaults — updated by
+    ``overrides``. Raises pydantic's ``ValidationError`` for an unknown field or bad value."""
+    config = getattr(header, "config", None)
+    recorded = config.get("analysis") if isinstance(config, dict) else None
+    values: dict[str, Any] = dict(recorded) if isinstance(recorded, dict) else {}
+    values.update(overrides)
+    return AnalyzerSettings(**values)

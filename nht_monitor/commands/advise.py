@@ -28,12 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def assess_run(path: str) -> Assessment:
-    """The analyzer's assessment of the whole run log at ``path``."""
+    """The analyzer's assessment of the whole run log at ``path`` (with the settings its
+    live engine used, if ``watch(analysis=...)`` recorded any)."""
     from nht_monitor.analysis import Analyzer
+    from nht_monitor.analysis.settings import recorded_settings
     from nht_monitor.runlog import read_run
 
     log = read_run(path)
-    assessment = Analyzer(header=log.header).analyze(log.samples)
+    assessment = Analyzer(log.header, recorded_settings(log.header)).analyze(log.samples)
     if assessment.run_id is None:
         assessment.run_id = log.header.run_id
     return assessment

@@ -8,10 +8,12 @@ import math
 from pydantic import ValidationError
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.analysis.settings import recorded_settings
 from nht_monitor.analysis.backtest import backtest, format_backtest
 from nht_monitor.analysis.scorecard import format_scorecard, scorecard, summarize_run
 from nht_monitor.assessment import Assessment
 from nht_monitor.runlog import read_run
+from nht_monitor.schema import RunHeader
 
 
 def _f(x: float | None, fmt: str = ".6g") -> str:
@@ -51,10 +53,12 @@ def format_assessment(a: Assessment) -> str:
     return "\n".join(lines)
 
 
-def settings_from_args(args: argparse.Namespace, **fixed: object) -> AnalyzerSettings:
-    """:class:`AnalyzerSettings` from the repeated ``--setting KEY=VALUE`` options (``none``
-    or ``null`` for ``None``) plus ``fixed``; an unknown key or a bad value is a
-    ``ValueError`` naming it (the CLI prints it as a one-line error)."""
+def settings_from_args(args: argparse.Namespace, header: RunHeader | None = None,
+                       **fixed: object) -> AnalyzerSettings:
+    """:class:`AnalyzerSettings` for one log: the settings its live engine used
+    (:func:`recorded_settings`), then the repeated ``--setting KEY=VALUE`` options
+    (``none``/``null`` for ``None``), then ``fixed``; an unknown key or a bad value is a
+    ``ValueError`` naming it (printed as a one-line error)."""
     values: dict[str, object] = {}
     for item in getattr(args, "setting", None) or []:
         key, sep, value = item.partition("=")
@@ -63,7 +67,7 @@ def settings_from_args(args: argparse.Namespace, **fixed: object) -> AnalyzerSet
         values[key.strip()] = None if value.strip().lower() in ("none", "null") else value.strip()
     values.update(fixed)
     try:
-        return AnalyzerSettings(**values)
+        return recorded_settings(header, **values)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
                              for e in exc.errors())
@@ -72,7 +76,8 @@ def settings_from_args(args: argparse.Namespace, **fixed: object) -> AnalyzerSet
 
 def _analyze(args: argparse.Namespace) -> int:
     run = read_run(args.run)
-    analyzer = Analyzer(run.header, settings_from_args(args, advice_budget_steps=args.budget_steps))
+    analyzer = Analyzer(run.header, settings_from_args(args, run.header,
+                                                         advice_budget_steps=args.budget_steps))
     a = analyzer.analyze(run.samples, until=args.until)
     if args.json:
         print(a.model_dump_json())
@@ -83,7 +88,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
 def _backtest(args: argparse.Namespace) -> int:
     run = read_run(args.run)
-    result = backtest(run.samples, run.header, settings_from_args(args))
+    result = backtest(run.samples, run.header, settings_from_args(args, run.header))
     if args.json:
         print(result.model_dump_json())
     else:
@@ -92,10 +97,10 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _scorecard(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args, advice=False)
     runs = []
     for path in args.runs:
         run = read_run(path)
+        settings = settings_from_args(args, run.header, advice=False)
         runs.append(summarize_run(run.samples, run.header, settings))
     card = scorecard(runs)
     if args.json:

@@ -58,9 +58,13 @@ class ReportRun:
 def _analyzer(header: Any) -> Any | None:
     try:
         from nht_monitor.analysis import Analyzer
+        from nht_monitor.analysis.settings import recorded_settings
     except ImportError:  # analysis not available: use what the log says
         return None
-    return Analyzer(header)
+    try:  # the settings the live engine used, when watch(analysis=...) recorded any
+        return Analyzer(header, recorded_settings(header))
+    except ValueError:  # a malformed recorded config: the report still uses the defaults
+        return Analyzer(header)
 
 
 def _last_logged(log: RunLog) -> Assessment | None:

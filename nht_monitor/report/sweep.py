@@ -91,15 +91,16 @@ def summarize_sweep(runs: Sequence[ReportRun]) -> SweepSummary:
     summary = SweepSummary(forecast_points=forecast_points(runs))
     try:
         from nht_monitor.analysis.scorecard import scorecard, summarize_run
-        from nht_monitor.analysis.settings import AnalyzerSettings
+        from nht_monitor.analysis.settings import recorded_settings
     except ImportError:
         summary.scorecard_note = ("The P1–P6 scorecard needs nht_monitor.analysis, which "
                                   "this installation does not have.")
         summary.delay_note = "No delays without the analysis package."
         return summary
     try:
-        settings = AnalyzerSettings()
-        card = scorecard([summarize_run(r.samples, r.log.header, settings) for r in runs])
+        card = scorecard([summarize_run(r.samples, r.log.header,
+                                        recorded_settings(r.log.header, advice=False))
+                          for r in runs])
     except Exception as exc:  # the rest of the report is still worth writing
         logger.warning("scorecard failed: %s", exc)
         summary.scorecard_note = f"The scorecard could not be computed: {exc}"

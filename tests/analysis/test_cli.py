@@ -145,6 +145,12 @@ def test_setting_overrides_reach_analyze_backtest_and_scorecard(tmp_path, capsys
     shorter = _json(capsys, ["analyze", path, "--until", "400", "--json",
                              "--setting", "delay_tau=0.5"])
     assert shorter["transition"]["forecast_tau"] == pytest.approx(0.2 + 0.5)
+    recorded = _write(tmp_path / "recorded.jsonl", run, header(analysis={"delay_tau": 0.5}))
+    live_settings = _json(capsys, ["analyze", recorded, "--until", "400", "--json"])
+    assert live_settings["transition"]["forecast_tau"] == pytest.approx(0.2 + 0.5)
+    overridden = _json(capsys, ["analyze", recorded, "--until", "400", "--json",
+                                "--setting", "delay_tau=0.6"])
+    assert overridden["transition"]["forecast_tau"] == pytest.approx(0.2 + 0.6)
     bt = _json(capsys, ["backtest", path, "--json", "--setting", "delay_tau=none"])
     assert bt["delay_tau"] == pytest.approx(math.log(1.31) / 0.8, abs=2e-3)
     assert main(["scorecard", path, "--setting", "done_val_acc=0.5"]) == 0
