@@ -31,59 +31,6 @@ from demos.common import shapes  # noqa: E402
 from demos.common.image_models import build_image_model  # noqa: E402
 
 
-def scaled_mask(kind: str, size: int, rng: np.random.Generator, scale: float) -> np.ndarray:
-    """:func:`shapes.shape_mask` with the shape radius multiplied by ``scale`` (centre range
-    shrunk so that the larger shape stays inside); ``scale`` 1 calls the original."""
-    if scale == 1.0:
-        return shapes.shape_mask(kind, size, rng)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-    lo = 0.35 if scale <= 1 else min(0.45, 0.35 + 0.1 * (scale - 1))
-    cy, cx = rng.uniform(lo, 1 - lo, 2) * size
-    r = rng.uniform(0.18, 0.3) * scale * size
-    period = rng.uniform(0.15, 0.25) * scale * size
-    phase = rng.uniform(0, period)
-    inside = (np.abs(yy - cy) < r * 1.2) & (np.abs(xx - cx) < r * 1.2)
-    if kind == "disc":
-        return (yy - cy) ** 2 + (xx - cx) ** 2 < r ** 2
-    if kind == "square":
-        return (np.abs(yy - cy) < r * 0.85) & (np.abs(xx - cx) < r * 0.85)
-    if kind == "triangle":
-        return (yy - cy < r) & (yy - cy > -r) & (np.abs(xx - cx) < (yy - cy + r) * 0.6)
-    if kind == "ring":
-        d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
-        return (d < r) & (d > r * 0.55)
-    if kind == "plus":
-        w = r * 0.3
-        return ((np.abs(yy - cy) < w) & (np.abs(xx - cx) < r)) | \
-            ((np.abs(xx - cx) < w) & (np.abs(yy - cy) < r))
-    if kind == "hstripes":
-        return inside & (((yy + phase) % period) < period / 2)
-    if kind == "vstripes":
-        return inside & (((xx + phase) % period) < period / 2)
-    if kind == "dstripes":
-        return inside & (((xx + yy + phase) % period) < period / 2)
-    if kind == "checker":
-        return inside & (((yy // (period / 2)) + (xx // (period / 2))) % 2 == 0)
-    if kind == "dots":
-        return inside & ((((yy + phase) % period) - period / 2) ** 2
-                         + (((xx + phase) % period) - period / 2) ** 2 < (period / 4) ** 2)
-    raise ValueError(f"unknown shape {kind!r}")
-
-
-def easy_image(kind: str, size: int, rng: np.random.Generator, noise: float,
-               scale: float) -> np.ndarray:
-    """uint8 ``[3, size, size]`` like :func:`shapes.core_image` with the shape scaled."""
-    if scale == 1.0:
-        return shapes.core_image(kind, size, rng, noise)
-    fg, bg = shapes._contrasting(rng)  # noqa: SLF001 - same colours as the demo
-    mask = scaled_mask(kind, size, rng, scale)
-    img = np.empty((size, size, 3), dtype=np.float32)
-    img[:] = bg
-    img[mask] = fg
-    img += rng.normal(0, noise, img.shape)
-    return np.clip(img, 0, 255).astype(np.uint8).transpose(2, 0, 1)
-
-
 def easy_set(kinds: list[str], n: int, seed: int, size: int, noise: float, scale: float,
              mode: str, rho: float, border: int, border_seed: int
              ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,7 +45,7 @@ def easy_set(kinds: list[str], n: int, seed: int, size: int, noise: float, scale
     k = len(kinds)
     labels = np.arange(n) % k
     rng.shuffle(labels)
-    images = np.stack([easy_image(kinds[c], size, rng, noise, scale) for c in labels])
+    images = np.stack([shapes.core_image(kinds[c], size, rng, noise, scale) for c in labels])
     if mode == "shortcut":
         brng = np.random.default_rng(border_seed)
         colour = np.where(brng.random(n) < rho, labels, brng.integers(0, k, n))
@@ -142,6 +89,8 @@ def main() -> None:
     parser.add_argument("--data-seed", type=int, default=0, help="seed of the training images")
     parser.add_argument("--n-test", type=int, default=500, help="test images per eval set")
     parser.add_argument("--seed", type=int, default=0, help="torch seed of the model init")
+    parser.add_argument("--beta2", type=float, default=0.999,
+                        help="AdamW β2 (lower, e.g. 0.99, damps full-batch loss spikes)")
     parser.add_argument("--progress", action="store_true",
                         help="also print each point to stderr as soon as it is measured")
     args = parser.parse_args()
@@ -174,7 +123,8 @@ def main() -> None:
         with torch.no_grad():
             for param in model.parameters():
                 param.mul_(args.init_scale)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=wd)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=wd,
+                                      betas=(0.9, args.beta2))
         started, points = time.perf_counter(), []
         for step in range(1, args.steps + 1):
             loss = F.cross_entropy(model(train[0]), train[1])

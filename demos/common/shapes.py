@@ -20,12 +20,16 @@ PALETTE = np.array([[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200],
 """Ten distinct border colours: colour ``k`` is the shortcut for class ``k``."""
 
 
-def shape_mask(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Boolean ``[size, size]`` mask of ``kind`` at a random position and scale."""
+def shape_mask(kind: str, size: int, rng: np.random.Generator, scale: float = 1.0) -> np.ndarray:
+    """Boolean ``[size, size]`` mask of ``kind`` at a random position and scale.
+
+    ``scale`` multiplies the shape's radius and texture period (the centre range shrinks
+    a little above 1 so the larger shape stays inside); 1 is the demos' stand-in."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
-    cy, cx = rng.uniform(0.35, 0.65, 2) * size
-    r = rng.uniform(0.18, 0.3) * size
-    period = rng.uniform(0.15, 0.25) * size
+    lo = 0.35 if scale <= 1 else min(0.45, 0.35 + 0.1 * (scale - 1))
+    cy, cx = rng.uniform(lo, 1 - lo, 2) * size
+    r = rng.uniform(0.18, 0.3) * scale * size
+    period = rng.uniform(0.15, 0.25) * scale * size
     phase = rng.uniform(0, period)
     inside = (np.abs(yy - cy) < r * 1.2) & (np.abs(xx - cx) < r * 1.2)
     if kind == "disc":
@@ -63,10 +67,12 @@ def _contrasting(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return fg, bg
 
 
-def core_image(kind: str, size: int, rng: np.random.Generator, noise: float = 20.0) -> np.ndarray:
-    """uint8 ``[3, size, size]``: ``kind`` in a random colour on a random background + noise."""
+def core_image(kind: str, size: int, rng: np.random.Generator, noise: float = 20.0,
+               scale: float = 1.0) -> np.ndarray:
+    """uint8 ``[3, size, size]``: ``kind`` in a random colour on a random background + noise
+    (``scale``: see :func:`shape_mask`)."""
     fg, bg = _contrasting(rng)
-    mask = shape_mask(kind, size, rng)
+    mask = shape_mask(kind, size, rng, scale)
     img = np.empty((size, size, 3), dtype=np.float32)
     img[:] = bg
     img[mask] = fg
