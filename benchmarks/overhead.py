@@ -6,7 +6,8 @@ rounds so that machine noise hits every variant alike:
 * ``bare``   — the plain training step;
 * ``naive``  — the step plus a per-tensor ``p.norm().item()`` loop over weights and
   grads (what people write by hand);
-* ``nht``    — the step watched by ``nht_monitor.watch(every=1)`` (live assessment on).
+* ``nht``    — the step watched by ``nht_monitor.watch(every=1)`` (live assessment on);
+* ``every=10`` — the same with ``watch(every=10)``.
 
 Prints the median per-step time of each and the overhead relative to ``bare``, on CPU
 and, when present, on CUDA. Usage: ``python benchmarks/overhead.py [--rounds 7]``.
@@ -72,15 +73,17 @@ def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[st
     n_params = sum(p.numel() for p in model.parameters())
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
     batch = make_batch(kind, device)
-    times: dict[str, list[float]] = {"bare": [], "naive": [], "nht": []}
+    times: dict[str, list[float]] = {"bare": [], "naive": [], "nht": [], "nht10": []}
     with tempfile.TemporaryDirectory() as log_dir:
         run_block(model, optimizer, batch, steps, "bare", device)  # warm-up
         for r in range(rounds):
-            for mode in ("bare", "naive", "nht"):
+            for mode in ("bare", "naive", "nht", "nht10"):
                 monitor = None
-                if mode == "nht":
+                if mode.startswith("nht"):
+                    every = 10 if mode == "nht10" else 1
                     monitor = nht_monitor.watch(model, optimizer, log_dir=log_dir,
-                                                run_id=f"{kind}-{device.type}-{r}", every=1)
+                                                run_id=f"{kind}-{device.type}-{r}-e{every}",
+                                                every=every)
                 times[mode].append(run_block(model, optimizer, batch, steps, mode, device))
                 if monitor is not None:
                     monitor.close()
@@ -88,7 +91,8 @@ def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[st
     print(f"{kind:>4} on {device.type:<4} {n_params / 1e6:5.2f}M params  "
           f"bare {medians['bare'] * 1e3:8.3f} ms/step  "
           f"naive {medians['naive'] * 1e3:8.3f} ms ({100 * (medians['naive'] / medians['bare'] - 1):+6.1f}%)  "
-          f"nht every=1 {medians['nht'] * 1e3:8.3f} ms ({100 * (medians['nht'] / medians['bare'] - 1):+6.1f}%)",
+          f"nht every=1 {medians['nht'] * 1e3:8.3f} ms ({100 * (medians['nht'] / medians['bare'] - 1):+6.1f}%)  "
+          f"every=10 {medians['nht10'] * 1e3:8.3f} ms ({100 * (medians['nht10'] / medians['bare'] - 1):+6.1f}%)",
           flush=True)
     return medians
 
