@@ -39,9 +39,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
-from nht_monitor.analysis.backtest import actual_transition  # noqa: E402
+from nht_monitor.analysis.backtest import actual_transition, delay_tau  # noqa: E402
 from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402
+from nht_monitor.analysis.settings import parse_overrides  # noqa: E402
 from nht_monitor.runlog import read_run  # noqa: E402
 
 CALIBRATION = {
@@ -130,9 +131,7 @@ def score_run(path: Path, settings: AnalyzerSettings) -> dict:
         row["v_st"] = float(s.norm[i])
         v_sc = facts.sc_peak if facts.sc_peak is not None else facts.peak
         row["ratio"] = v_sc / row["v_st"] if row["v_st"] > 0 else None
-        if facts.sc_peak_step is not None:  # τ from V_sc to the transition (delay_tau)
-            k = min(int(np.searchsorted(s.step, facts.sc_peak_step)), len(s) - 1)
-            row["delay_tau"] = float(s.tau[i] - s.tau[k])
+        row["delay_tau"] = delay_tau(s, facts.sc_peak_step, actual.tau)
         j = min(int(np.searchsorted(s.step, made_at, side="right")) - 1, len(s) - 1)
         if a.decay_rate and a.decay_rate > 0 and s.tau[i] > s.tau[j] and s.norm[j] > s.norm[i]:
             mean_rate = math.log(s.norm[j] / s.norm[i]) / (s.tau[i] - s.tau[j])
@@ -191,9 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cache = args.cache or Path(tempfile.mkdtemp(prefix="nht-forecast-"))
     cache.mkdir(parents=True, exist_ok=True)
-    overrides = {k: (None if v.strip().lower() in ("none", "null") else v)
-                 for k, v in (kv.split("=", 1) for kv in args.setting)}
-    settings = AnalyzerSettings(**overrides)
+    settings = AnalyzerSettings(**parse_overrides(args.setting))
     print(f"run logs in {cache}", file=sys.stderr)
     print("settings: " + settings.model_dump_json(exclude={"train_loss_keys", "train_acc_keys",
                                                            "val_acc_keys"}))

@@ -52,8 +52,7 @@ def main() -> None:
                 embed_dim=args.embed_dim)
     print(f"{args.lambdas} λ × {args.steps} steps, p={args.p}, width={args.width}, "
           f"embed {args.embed_dim}, {torch.get_num_threads()} thread(s), device {args.device}: "
-          f"sequential "
-          f"{r['sequential_s']:.1f} s, batched {r['batched_s']:.1f} s, "
+          f"sequential {r['sequential_s']:.1f} s, batched {r['batched_s']:.1f} s, "
           f"speed-up {r['speedup']:.2f}×")
 
 

@@ -29,10 +29,10 @@ class ModArithConfig(BaseModel):
     run — :meth:`resolved` caps ``p`` at 31, ``steps`` at 300 and ``width`` at 64.
 
     The defaults (p = 59, 80% of pairs for training, width 64, embed 32, lr 1e-2,
-    1500 steps) are sized so that the
-    default sweep of the CLI shows all three regimes and the delay law in well under a
-    minute on two CPU cores (docs/RESULTS.md §1a). The larger setting of the earlier
-    runs (p = 97, width 128, embed 64, lr 1e-3, 3000 steps) is §1c there.
+    1500 steps) are sized so that the default sweep of the CLI shows all three regimes
+    and the delay law in under a minute on two CPU cores (docs/RESULTS.md §1a). The
+    larger setting of the earlier runs (p = 97, width 128, embed 64, lr 1e-3, 3000
+    steps) is §1b–1c there.
     """
 
     model_config = ConfigDict(extra="forbid")

@@ -85,6 +85,17 @@ def actual_transition(series: Series, settings: AnalyzerSettings,
     return ActualTransition(method="no held-out accuracy and no norm plateau")
 
 
+def delay_tau(series: Series, v_sc_step: float | None, transition_tau: float | None
+              ) -> float | None:
+    """τ from the step of V_sc to the transition's τ (the run's own ``delay_tau``);
+    ``None`` when either is unknown or the difference is not a positive number."""
+    if v_sc_step is None or transition_tau is None or not len(series):
+        return None
+    k = min(int(np.searchsorted(series.step, v_sc_step)), len(series) - 1)
+    d = float(transition_tau - series.tau[k])
+    return d if math.isfinite(d) and d > 0 else None
+
+
 def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
              settings: AnalyzerSettings | None = None, *, assessments: int = 200) -> BacktestResult:
     """Replay ``samples`` through :meth:`Analyzer.observe`/``assess`` (about ``assessments``
@@ -99,10 +110,7 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
     facts = facts_from_series(series, settings)
     if facts.sc_peak_step is not None and len(series):
         result.v_sc_step = float(facts.sc_peak_step)
-        if result.actual.tau is not None:
-            k = min(int(np.searchsorted(series.step, facts.sc_peak_step)), len(series) - 1)
-            d = float(result.actual.tau - series.tau[k])
-            result.delay_tau = d if math.isfinite(d) and d > 0 else None
+        result.delay_tau = delay_tau(series, facts.sc_peak_step, result.actual.tau)
     samples = _dedupe(samples)
     n = len(samples)
     if n == 0:

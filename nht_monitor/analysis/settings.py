@@ -7,6 +7,7 @@ grid and the procedure) and never tuned on the validation set.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -137,6 +138,20 @@ class AnalyzerSettings(BaseModel):
     """Fill ``Assessment.advice`` with :func:`nht_monitor.advice.advise` when available."""
     advice_budget_steps: int | None = None
     """Step budget handed to ``advise``."""
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """``["delay_tau=1.0", "budget_steps=none"]`` → ``{"delay_tau": "1.0", "budget_steps":
+    None}`` (values stay strings for pydantic to validate; ``none``/``null`` mean ``None``).
+    A malformed item is a ``ValueError`` naming it."""
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--setting expects KEY=VALUE, got {item!r}")
+        value = value.strip()
+        values[key.strip()] = None if value.lower() in ("none", "null") else value
+    return values
 
 
 def recorded_settings(header: Any, **overrides: Any) -> AnalyzerSettings:

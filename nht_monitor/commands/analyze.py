@@ -8,9 +8,9 @@ import math
 from pydantic import ValidationError
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
-from nht_monitor.analysis.settings import recorded_settings
 from nht_monitor.analysis.backtest import backtest, format_backtest
 from nht_monitor.analysis.scorecard import format_scorecard, scorecard, summarize_run
+from nht_monitor.analysis.settings import parse_overrides, recorded_settings
 from nht_monitor.assessment import Assessment
 from nht_monitor.runlog import read_run
 from nht_monitor.schema import RunHeader
@@ -59,12 +59,7 @@ def settings_from_args(args: argparse.Namespace, header: RunHeader | None = None
     (:func:`recorded_settings`), then the repeated ``--setting KEY=VALUE`` options
     (``none``/``null`` for ``None``), then ``fixed``; an unknown key or a bad value is a
     ``ValueError`` naming it (printed as a one-line error)."""
-    values: dict[str, object] = {}
-    for item in getattr(args, "setting", None) or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--setting expects KEY=VALUE, got {item!r}")
-        values[key.strip()] = None if value.strip().lower() in ("none", "null") else value.strip()
+    values = parse_overrides(getattr(args, "setting", None) or [])
     values.update(fixed)
     try:
         return recorded_settings(header, **values)
