@@ -1,7 +1,8 @@
 """Per-step cost of watching a run, measured side by side in one process.
 
 Trains a small MLP and a small CNN (>= 1M parameters) and times, interleaved in
-rounds so that machine noise hits every variant alike:
+rounds (each round runs every variant once, in a shuffled order, so that machine
+noise hits every variant alike):
 
 * ``bare``   — the plain training step;
 * ``naive``  — the step plus a per-tensor ``p.norm().item()`` loop over weights and
@@ -9,13 +10,19 @@ rounds so that machine noise hits every variant alike:
 * ``nht``    — the step watched by ``nht_monitor.watch(every=1)`` (live assessment on);
 * ``every=10`` — the same with ``watch(every=10)``.
 
-Prints the median per-step time of each and the overhead relative to ``bare``, on CPU
-and, when present, on CUDA. Usage: ``python benchmarks/overhead.py [--rounds 7]``.
+Prints per variant the median per-step time, its overhead relative to ``bare`` as
+the ratio of medians and as the median of the per-round paired ratios (with the
+interquartile range of those), and for the monitor the time spent inside its
+optimizer hook per step (bracketed by two marker hooks registered around it in every
+variant): the cost it adds to the loop measured directly, which shared-machine noise
+disturbs far less than a difference of two loop times. On CPU and, when present,
+on CUDA. Usage: ``python benchmarks/overhead.py [--rounds 15] [--steps 20]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import tempfile
 import time
@@ -50,6 +57,21 @@ def naive_norms(model: nn.Module) -> list[float]:
     return out
 
 
+class HookClock:
+    """Two optimizer post-hooks, one registered before the monitor's and one after:
+    the time between them is the time spent in the monitor's hook."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._start = 0.0
+
+    def start(self, *_args) -> None:
+        self._start = time.perf_counter()
+
+    def stop(self, *_args) -> None:
+        self.total += time.perf_counter() - self._start
+
+
 def run_block(model, optimizer, batch, steps: int, mode: str, device) -> float:
     x, y = batch
     if device.type == "cuda":
@@ -67,45 +89,72 @@ def run_block(model, optimizer, batch, steps: int, mode: str, device) -> float:
     return (time.perf_counter() - start) / steps
 
 
+MODES = ("bare", "naive", "nht", "nht10")
+
+
 def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[str, float]:
-    torch.manual_seed(0)
-    model = (mlp() if kind == "mlp" else cnn()).to(device)
-    n_params = sum(p.numel() for p in model.parameters())
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
-    batch = make_batch(kind, device)
-    times: dict[str, list[float]] = {"bare": [], "naive": [], "nht": [], "nht10": []}
+    """One identical model/optimizer pair per variant, each watched (or not) for the
+    whole measurement as in a real run, so a monitor's start-up is not timed; blocks of
+    ``steps`` steps of every variant are interleaved in shuffled order per round."""
+    runs: dict[str, tuple[nn.Module, torch.optim.Optimizer, HookClock]] = {}
+    monitors = []
+    n_params = 0
     with tempfile.TemporaryDirectory() as log_dir:
-        run_block(model, optimizer, batch, steps, "bare", device)  # warm-up
-        for r in range(rounds):
-            for mode in ("bare", "naive", "nht", "nht10"):
-                monitor = None
-                if mode.startswith("nht"):
-                    every = 10 if mode == "nht10" else 1
-                    monitor = nht_monitor.watch(model, optimizer, log_dir=log_dir,
-                                                run_id=f"{kind}-{device.type}-{r}-e{every}",
-                                                every=every)
+        for mode in MODES:
+            torch.manual_seed(0)
+            model = (mlp() if kind == "mlp" else cnn()).to(device)
+            n_params = sum(p.numel() for p in model.parameters())
+            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+            clock = HookClock()
+            optimizer.register_step_post_hook(clock.start)
+            if mode.startswith("nht"):
+                monitors.append(nht_monitor.watch(
+                    model, optimizer, log_dir=log_dir, run_id=f"{kind}-{device.type}-{mode}",
+                    every=10 if mode == "nht10" else 1))
+            optimizer.register_step_post_hook(clock.stop)
+            runs[mode] = (model, optimizer, clock)
+        batch = make_batch(kind, device)
+        times: dict[str, list[float]] = {mode: [] for mode in MODES}
+        in_hook: dict[str, list[float]] = {mode: [] for mode in MODES}
+        shuffle = random.Random(0)
+        for mode, (model, optimizer, _clock) in runs.items():  # warm-up, start-up
+            run_block(model, optimizer, batch, steps, mode, device)
+        for _ in range(rounds):
+            order = list(MODES)
+            shuffle.shuffle(order)
+            for mode in order:
+                model, optimizer, clock = runs[mode]
+                clock.total = 0.0
                 times[mode].append(run_block(model, optimizer, batch, steps, mode, device))
-                if monitor is not None:
-                    monitor.close()
-    medians = {mode: statistics.median(values) for mode, values in times.items()}
-    print(f"{kind:>4} on {device.type:<4} {n_params / 1e6:5.2f}M params  "
-          f"bare {medians['bare'] * 1e3:8.3f} ms/step  "
-          f"naive {medians['naive'] * 1e3:8.3f} ms ({100 * (medians['naive'] / medians['bare'] - 1):+6.1f}%)  "
-          f"nht every=1 {medians['nht'] * 1e3:8.3f} ms ({100 * (medians['nht'] / medians['bare'] - 1):+6.1f}%)  "
-          f"every=10 {medians['nht10'] * 1e3:8.3f} ms ({100 * (medians['nht10'] / medians['bare'] - 1):+6.1f}%)",
-          flush=True)
-    return medians
+                in_hook[mode].append(clock.total / steps)
+        for monitor in monitors:
+            monitor.close()
+    bare = statistics.median(times["bare"])
+    parts = [f"{kind:>4} on {device.type:<4} {n_params / 1e6:5.2f}M params  bare "
+             f"{bare * 1e3:7.3f} ms/step"]
+    for mode, label in (("naive", "naive"), ("nht", "nht every=1"), ("nht10", "every=10")):
+        med = statistics.median(times[mode])
+        paired = [100 * (t / b - 1) for t, b in zip(times[mode], times["bare"])]
+        q1, q2, q3 = statistics.quantiles(paired, n=4) if len(paired) > 1 else (paired * 3)
+        text = (f"  {label} {med * 1e3:7.3f} ms ({100 * (med / bare - 1):+5.1f}%, paired "
+                f"{statistics.median(paired):+5.1f}% [{q1:+.1f}, {q3:+.1f}])")
+        if mode.startswith("nht"):
+            hook = statistics.median(in_hook[mode]) - statistics.median(in_hook["bare"])
+            text += f" in hook {hook * 1e3:.3f} ms = {100 * hook / bare:.1f}%"
+        parts.append(text)
+    print("\n".join(parts), flush=True)
+    return {mode: statistics.median(values) for mode, values in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=30, help="steps per timed block")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=20, help="steps per timed block")
     args = parser.parse_args()
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, devices "
           f"{', '.join(d.type for d in devices)}; median of {args.rounds} interleaved rounds "
-          f"of {args.steps} steps")
+          f"of {args.steps} steps; paired = median [IQR] of per-round ratios")
     for device in devices:
         for kind in ("mlp", "cnn"):
             measure(kind, device, args.rounds, args.steps)

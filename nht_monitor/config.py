@@ -43,7 +43,7 @@ class MonitorSettings(BaseModel):
     pass). ``split_bias``: one layer per parameter tensor instead of per module.
     ``grads``: also sample gradient norms. ``resume``: append to an existing log of the
     same ``run_id`` and continue step and τ. ``assess``/``assess_every``: run the rule
-    engine live every N samples. ``max_consecutive_errors``: switch sampling off after
+    engine live every N samples (at most once per ``write_interval`` batch). ``max_consecutive_errors``: switch sampling off after
     that many internal failures in a row. ``clock_group``: index of the param group
     whose lr/weight decay drive the reported τ (default: the decayed group holding most
     parameter elements). ``console``: print regime/phase changes. ``write_all_ranks``:
@@ -51,7 +51,9 @@ class MonitorSettings(BaseModel):
     (by default they compute, as sharded norms need every rank, but write nothing).
     ``norm_clamp``: keyword arguments of
     :class:`nht_monitor.NormClamp` to pin the weight norm after each step.
-    ``analysis``: the live rule engine's thresholds and priors
+    ``write_interval``: seconds between two batches of finalised samples (written to
+    the log and flushed, assessed, shown to the exporter); 0 finalises each sample on
+    the next step. ``analysis``: the live rule engine's thresholds and priors
     (:class:`nht_monitor.analysis.AnalyzerSettings` or a dict of its fields, e.g.
     ``{"delay_tau": 1.0, "budget_steps": 20000}``); unknown fields fail here.
     """
@@ -67,6 +69,7 @@ class MonitorSettings(BaseModel):
     assess: bool = True
     assess_every: int = Field(10, ge=1)
     max_consecutive_errors: int = Field(10, ge=1)
+    write_interval: float = Field(1.0, ge=0.0, le=60.0)
     clock_group: int | None = Field(None, ge=0)
     console: bool = False
     write_all_ranks: bool = False

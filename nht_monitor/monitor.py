@@ -3,7 +3,10 @@
 ``watch(model, optimizer, log_dir=...)`` is the one line a user adds. After every
 ``optimizer.step()`` the hook advances the τ clock and (every ``every`` steps) launches
 a batched norm sample; samples are finalised on a later step, once their device work
-is done, so the loop never waits for the GPU. Metrics given to :meth:`Monitor.log`
+is done, so the loop never waits for the GPU, and in batches at most every
+``write_interval`` seconds (the host-side work of a sample — per-layer sums, the rule
+engine, the JSON line — costs far less done for many samples at once than one at a
+time between the kernels of a training step). Metrics given to :meth:`Monitor.log`
 after optimizer step *t* (and before step *t+1*) are recorded with sample *t*; when
 step *t* was not sampled they go with the next sample (latest value wins).
 """
@@ -38,7 +41,7 @@ from nht_monitor.wrappers import unwrap_optimizer
 
 logger = logging.getLogger("nht_monitor")
 
-_MAX_IN_FLIGHT = 4
+_MAX_IN_FLIGHT = 256  # samples awaiting finalisation before the oldest is forced out
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class Monitor:
         self._guard = ErrorGuard(settings.max_consecutive_errors)
         self._closed = False
         self._in_flight: deque[_InFlight] = deque()
+        self._last_drain = time.monotonic()
         self._pending_metrics: dict[str, Any] = {}
         self._resumed_count = 0
         self._console_state: tuple[str, str] | None = None
@@ -232,8 +236,8 @@ class Monitor:
                     self.clock.taus = [last.tau] * len(self.clock.taus)
                 self._resumed_count = len(previous.samples)
                 self._resumed_samples = previous.samples[-10_000:]
-            return RunLogWriter(self.log_path, None, append=True)
-        return RunLogWriter(self.log_path, self.header)
+            return RunLogWriter(self.log_path, None, append=True, line_buffered=False)
+        return RunLogWriter(self.log_path, self.header, line_buffered=False)
 
     # -- the hook ----------------------------------------------------------------
     def _on_step(self, optimizer: torch.optim.Optimizer, _args: Any, _kwargs: Any) -> None:
@@ -262,32 +266,50 @@ class Monitor:
         self._pending_metrics = {}
         self._in_flight.append(record)
         while len(self._in_flight) > _MAX_IN_FLIGHT:
-            self._finalize(self._in_flight.popleft())
+            self._finalize(self._in_flight.popleft(), assess=None)
 
-    def _drain(self, force: bool, assess_last: bool = False) -> None:
+    def _drain(self, force: bool, assess_last: bool = False, due: bool = False) -> None:
         """Write every in-flight sample that is complete (all of them when ``force``;
-        ``assess_last`` makes the last one carry a fresh assessment)."""
+        ``assess_last`` makes the last one carry a fresh assessment). Unforced and not
+        ``due``, it does nothing until ``write_interval`` seconds have passed since the
+        last time."""
+        if not force:
+            now = time.monotonic()
+            if not self._in_flight or (
+                    not due and now - self._last_drain < self.settings.write_interval):
+                return
+            self._last_drain = now
+        batch: list[_InFlight] = []
         while self._in_flight:
             record = self._in_flight[0]
             if not force and record.step >= self.step:
-                return  # still open for metrics of its own step
+                break  # still open for metrics of its own step
             if not force and not (record.norms.ready()
                                   and all(_metric_ready(v) for v in record.metrics.values())):
-                return
-            self._in_flight.popleft()
-            self._finalize(record, assess=assess_last and not self._in_flight)
+                break
+            batch.append(self._in_flight.popleft())
+        if not batch:
+            return
+        # the rule engine runs at most once per batch: on its last sample, when the
+        # batch reaches a multiple of assess_every samples (or when asked to)
+        every, done = self.settings.assess_every, self._recorder.samples_total
+        due = (done + len(batch)) // every > done // every
+        for i, record in enumerate(batch):
+            last = i == len(batch) - 1
+            self._finalize(record, assess=last and (due or (assess_last and not self._in_flight)))
+        self._recorder.flush()
 
-    def _finalize(self, record: _InFlight, assess: bool = False) -> None:
+    def _finalize(self, record: _InFlight, assess: bool | None) -> None:
         norms = record.norms.result()
         names = self.layer_map.names
         layer_grads = None
         if norms.grad_layer is not None:
-            layer_grads = {n: v for n, v, has in zip(names, norms.grad_layer.tolist(),
+            layer_grads = {n: v for n, v, has in zip(names, norms.grad_layer,
                                                       norms.grad_present) if has}
         self._recorder.record(
             step=record.step, time=record.time, tau=record.tau, lr=record.lr,
             weight_decay=record.weight_decay,
-            layer_norms=dict(zip(names, norms.layer.tolist())), norm=norms.total,
+            layer_norms=dict(zip(names, norms.layer)), norm=norms.total,
             head_norm=norms.head, layer_grad_norms=layer_grads, grad_norm=norms.grad_total,
             metrics={k: _metric_float(v) for k, v in record.metrics.items()},
             groups=record.groups, assess=assess)
@@ -321,6 +343,15 @@ class Monitor:
             open_record = (self._in_flight[-1] if self._in_flight
                            and self._in_flight[-1].step == self.step else None)
             (open_record.metrics if open_record else self._pending_metrics)[name] = converted
+
+    def poll(self) -> None:
+        """Write, now, every sample whose device work is done (never waits); for
+        callers about to read ``latest_sample``/``latest_assessment`` (a trainer's
+        logging step) who do not want to wait up to ``write_interval``."""
+        try:
+            self._drain(force=False, due=True)
+        except Exception as exc:
+            self._guard.failed("poll", exc)
 
     def flush(self) -> None:
         """Write every in-flight sample now (waits for the device) and flush the file."""

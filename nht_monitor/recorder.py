@@ -96,12 +96,13 @@ class RunRecorder:
                norm: float | None = None, head_norm: float | None = None,
                grad_norm: float | None = None,
                groups: list[dict[str, float]] | None = None,
-               time: float | None = None, assess: bool = False) -> Sample:
+               time: float | None = None, assess: bool | None = None) -> Sample:
         """Record the state after optimizer step ``step`` and return its :class:`Sample`.
 
         ``norm``/``grad_norm`` default to √Σ of the layer norms squared and ``head_norm``
         to the header's head layer(s); pass them when computed more precisely.
-        ``assess=True`` forces an assessment on this sample.
+        ``assess=True`` forces an assessment on this sample, ``False`` skips it, and
+        ``None`` assesses every ``assess_every`` samples.
         """
         layer_norms = dict(layer_norms)
         if norm is None:
@@ -137,7 +138,8 @@ class RunRecorder:
         if self.analyzer is not None:
             try:  # a failing rule engine must not cost the sample
                 self.analyzer.observe(sample)
-                if assess or (self.samples_total + 1) % self._assess_every == 0:
+                if assess or (assess is None
+                              and (self.samples_total + 1) % self._assess_every == 0):
                     assessment = self._assess_now()
                     row["assessment"] = sample.assessment = assessment.model_dump(mode="json")
                     all_finite = False  # assessments may hold non-finite numbers

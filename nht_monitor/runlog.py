@@ -49,21 +49,24 @@ def dumps_line(record: dict[str, Any], *, all_finite: bool = False) -> str:
 class RunLogWriter:
     """Appends header and sample lines to a run log.
 
-    Line-buffered: every line reaches the OS as it is written, so a killed process
-    loses at most the line being written. The header is written with the first sample
+    Line-buffered by default: every line reaches the OS as it is written, so a killed
+    process loses at most the line being written. ``line_buffered=False`` is for a
+    writer that writes lines in batches and calls :meth:`flush` after each (the
+    monitor): fewer system calls, and a kill loses at most the unflushed batch. The header is written with the first sample
     (or on close), so that facts learnt at the first step (the head found in the first
     forward pass) are in it; mutate ``writer.header`` until then. ``append=True``
     continues an existing log (resume) and does not write a second header.
     """
 
     def __init__(self, path: str | os.PathLike[str], header: RunHeader | None, *,
-                 append: bool = False) -> None:
+                 append: bool = False, line_buffered: bool = True) -> None:
         self.path = Path(path)
         if not append and self.path.exists() and self.path.stat().st_size > 0:
             raise FileExistsError(
                 f"run log {self.path} already exists: pass resume=True to continue it "
                 "or choose another run_id")
-        self._file = open(self.path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+        self._file = open(self.path, "a", buffering=1 if line_buffered else -1,  # noqa: SIM115
+                          encoding="utf-8")
         if append:
             self._repair_partial_tail()
         self.header = header if not append else None

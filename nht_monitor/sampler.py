@@ -1,11 +1,13 @@
 """Batched, sync-free sampling of per-layer weight and gradient L2 norms.
 
 :meth:`NormSampler.launch` enqueues the work of one sample on the devices and returns
-at once: per (device, dtype) bucket one ``torch._foreach_norm`` (accumulated in
-float32 whatever the parameter dtype), the squares summed per layer with one
-``index_add_``, and on CUDA one ``non_blocking`` copy into a pinned host buffer
-followed by an event. :meth:`PendingNorms.result` reads the host buffers once the
-events have completed (``ready()``), so the training loop never waits for the device.
+at once: per (device, dtype) bucket one ``torch._foreach_norm`` over its weights and
+gradients together (accumulated in float32 for 16- and 32-bit parameters, in float64
+for float64 ones), per device
+one ``stack`` of the results, and on CUDA one ``non_blocking`` copy into a pinned host
+buffer followed by an event. :meth:`PendingNorms.result` reads the host vectors once
+the events have completed (``ready()``), so the training loop never waits for the
+device, and sums the squares per layer on the host.
 No ``.item()`` is ever called.
 
 Sharded parameters (DTensor with ``Shard`` placements, as made by FSDP2
@@ -16,10 +18,10 @@ and process group, before the square root. Replicated parameters (DDP) need none
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from nht_monitor.layers import LayerMap
@@ -32,18 +34,18 @@ except ImportError:  # pragma: no cover - very old torch or no distributed build
 
 @dataclass(frozen=True)
 class NormResult:
-    """Norms of one sample, float64 on the host.
+    """Norms of one sample, Python floats (float64) on the host.
 
     ``layer`` and ``grad_layer`` are per-layer norms (``grad_layer`` is NaN for layers
     without any gradient, and ``grad_present`` says which had one); ``total``,
     ``head``, ``grad_total`` are the norms over all (head) layers.
     """
 
-    layer: np.ndarray
+    layer: list[float]
     total: float
     head: float | None
-    grad_layer: np.ndarray | None
-    grad_present: np.ndarray | None
+    grad_layer: list[float] | None
+    grad_present: list[bool] | None
     grad_total: float | None
 
 
@@ -93,20 +95,38 @@ class _Bucket:
     device: torch.device
     groups: tuple[object, ...]
     params: list[torch.Tensor]
-    layer_index: torch.Tensor  # int64 on device, one entry per tensor
-    layer_list: list[int]
-    grad_index_cache: dict[bytes, torch.Tensor] = field(default_factory=dict)
+    layers: list[int]  # layer index of each tensor
+    distributed: bool  # DTensor parameters: read their local shard
+    accumulate: torch.dtype | None  # float32 for 16/32-bit floats; float64 stays float64
+
+
+_NORM, _SQUARE, _PRESENCE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each entry of one device's result vector goes on the host, in the order
+    :meth:`NormSampler.launch` builds it: ``kinds[i]`` says whether entry ``i`` is an
+    L2 norm, a squared norm (the all-reduced sharded part) or a grad-presence count;
+    ``slots[i]`` is a layer index ``< n`` for weights and ``n + layer`` for gradients
+    (the layer index for presence). ``grad_layers``: layers with a local gradient.
+    Plain lists: a sample's host work is a few dozen float operations, cheaper in
+    Python than through numpy's per-call overhead."""
+
+    slots: list[int]
+    kinds: list[int]
+    norms_only: bool
+    grad_layers: list[int]
 
 
 @dataclass
 class PendingNorms:
-    """One launched sample: host buffers that fill asynchronously, and their events."""
+    """One launched sample: host vectors that fill asynchronously, and their events."""
 
     sampler: NormSampler
-    host: list[torch.Tensor]
+    host: list[tuple[torch.Tensor, _Layout]]
     events: list[object]
-    grad_present: np.ndarray | None
-    buffers: list[tuple[torch.device, torch.Tensor]]
+    buffers: list[torch.Tensor]
 
     def ready(self) -> bool:
         """True when every device has finished writing (never blocks)."""
@@ -120,14 +140,26 @@ class PendingNorms:
         """Norms of this sample (waits for the devices if not ``ready()``)."""
         self.wait()
         n = self.sampler.n_layers
-        total = np.zeros(3 * n, dtype=np.float64)
-        for host in self.host:
-            total += host.numpy().astype(np.float64, copy=False)
+        sq = [0.0] * (2 * n)
+        present = [False] * n if self.sampler.grads else None
+        for vector, layout in self.host:
+            values = vector.tolist()
+            if layout.norms_only:
+                for slot, value in zip(layout.slots, values):
+                    sq[slot] += value * value
+            else:
+                for slot, kind, value in zip(layout.slots, layout.kinds, values):
+                    if kind == _NORM:
+                        sq[slot] += value * value
+                    elif kind == _SQUARE:
+                        sq[slot] += value
+                    elif value > 0 and present is not None:  # a grad on another rank
+                        present[slot] = True
+            if present is not None:
+                for layer in layout.grad_layers:
+                    present[layer] = True
         self.sampler._release(self.buffers)
-        grad_present = self.grad_present
-        if grad_present is not None:  # a shard may hold a layer's grad on another rank
-            grad_present = grad_present | (total[2 * n:] > 0)
-        return self.sampler._finish(total[:2 * n], grad_present)
+        return self.sampler._finish(sq, present)
 
 
 class NormSampler:
@@ -143,7 +175,7 @@ class NormSampler:
         self.layer_map = layer_map
         self.n_layers = len(layer_map.names)
         self.grads = grads
-        self.head_layers: np.ndarray | None = None
+        self.head_layers: list[int] | None = None
         self.set_head(head_layers)
         fsdp1 = _fsdp1_groups(model) if model is not None else {}
         kinds: dict[tuple[torch.device, torch.dtype, tuple[object, ...]], list[int]] = {}
@@ -154,114 +186,160 @@ class NormSampler:
                 groups = (fsdp1[id(param)],)
             kinds.setdefault((local.device, local.dtype, groups), []).append(i)
         self._buckets: list[_Bucket] = []
-        for (device, _dtype, groups), members in kinds.items():
-            layers = [layer_map.layer_of[i] for i in members]
+        for (device, dtype, groups), members in kinds.items():
+            params = [layer_map.params[i] for i in members]
             self._buckets.append(_Bucket(
-                device=device, groups=groups,
-                params=[layer_map.params[i] for i in members],
-                layer_index=torch.tensor(layers, dtype=torch.long, device=device),
-                layer_list=layers))
+                device=device, groups=groups, params=params,
+                layers=[layer_map.layer_of[i] for i in members],
+                distributed=DTensor is not None and any(isinstance(p, DTensor) for p in params),
+                accumulate=None if dtype == torch.float64 else torch.float32))
         self.devices = sorted({b.device for b in self._buckets}, key=str)
+        self._plan = [(device, [b for b in self._buckets if b.device == device])
+                      for device in self.devices]
         self.sharded = any(b.groups for b in self._buckets)
-        self._pool: dict[torch.device, list[torch.Tensor]] = {d: [] for d in self.devices}
+        self._layouts: dict[tuple[torch.device, bytes], _Layout] = {}
+        self._pool: dict[tuple[torch.device, int], list[torch.Tensor]] = {}
 
     def set_head(self, head_layers: Iterable[int] | None) -> None:
-        self.head_layers = (None if head_layers is None
-                            else np.asarray(sorted(set(head_layers)), dtype=np.int64))
+        self.head_layers = None if head_layers is None else sorted(set(head_layers))
 
     # -- device side -------------------------------------------------------------
-    def _grad_index(self, bucket: _Bucket, present: list[bool]) -> torch.Tensor:
-        key = np.packbits(np.asarray(present, dtype=bool)).tobytes() + bytes([len(present) % 8])
-        cached = bucket.grad_index_cache.get(key)
-        if cached is None:
-            layers = [layer for layer, has in zip(bucket.layer_list, present) if has]
-            cached = torch.tensor(layers, dtype=torch.long, device=bucket.device)
-            if len(bucket.grad_index_cache) > 64:
-                bucket.grad_index_cache.clear()
-            bucket.grad_index_cache[key] = cached
-        return cached
-
     def launch(self) -> PendingNorms:
-        """Enqueue one sample's norm computation; returns without waiting."""
-        n = self.n_layers
-        # [weight² per layer | grad² per layer | grad presence per layer (sharded only)]
-        accum = {d: torch.zeros(3 * n, dtype=torch.float32, device=d) for d in self.devices}
-        sharded: dict[tuple[torch.device, tuple[object, ...]], torch.Tensor] = {}
-        grad_present = np.zeros(n, dtype=bool) if self.grads else None
-        with torch.no_grad():
-            for bucket in self._buckets:
-                target = accum[bucket.device]
-                if bucket.groups:
-                    key = (bucket.device, bucket.groups)
-                    if key not in sharded:
-                        sharded[key] = torch.zeros(3 * n, dtype=torch.float32,
-                                                   device=bucket.device)
-                    target = sharded[key]
-                locals_ = [_local(p.detach()) for p in bucket.params]
-                norms = torch._foreach_norm(locals_, 2, dtype=torch.float32)
-                target[:n].index_add_(0, bucket.layer_index, torch.stack(norms).square())
-                if self.grads:
-                    grads = [p.grad for p in bucket.params]
-                    present = [g is not None for g in grads]
-                    if any(present):
-                        index = (bucket.layer_index if all(present)
-                                 else self._grad_index(bucket, present))
-                        gnorms = torch._foreach_norm(
-                            [_local(g) for g in grads if g is not None], 2, dtype=torch.float32)
-                        target[n:2 * n].index_add_(0, index, torch.stack(gnorms).square())
-                        if bucket.groups:  # presence is summed across the shard group too
-                            target[2 * n:].index_fill_(0, index, 1.0)
-                        else:
-                            grad_present[[layer for layer, has in zip(bucket.layer_list, present)  # type: ignore[index]
-                                          if has]] = True
-            if sharded:
-                import torch.distributed as dist
-                for (device, groups), vector in sharded.items():
-                    for group in groups:
-                        dist.all_reduce(vector, op=dist.ReduceOp.SUM, group=group)
-                    accum[device] += vector
-        return self._to_host(accum, grad_present)
+        """Enqueue one sample's norm computation; returns without waiting.
 
-    def _to_host(self, accum: dict[torch.device, torch.Tensor],
-                 grad_present: np.ndarray | None) -> PendingNorms:
-        host: list[torch.Tensor] = []
+        Per (device, dtype) bucket one ``_foreach_norm`` over its weights and present
+        gradients together; per device one ``stack`` (and, for sharded buckets, one
+        all_reduce of their squared norms per process group); the per-layer sums are
+        made on the host by :meth:`PendingNorms.result`.
+        """
+        host: list[tuple[torch.Tensor, _Layout]] = []
         events: list[object] = []
-        buffers: list[tuple[torch.device, torch.Tensor]] = []
-        for device, vector in accum.items():
-            if device.type == "cpu":
-                host.append(vector)
-                continue
-            pool = self._pool[device]
-            buffer = pool.pop() if pool else torch.empty(
-                vector.shape, dtype=vector.dtype, pin_memory=torch.cuda.is_available())
-            buffer.copy_(vector, non_blocking=True)
-            event = torch.cuda.Event() if device.type == "cuda" else None
-            if event is not None:
-                event.record(torch.cuda.current_stream(device))
-                events.append(event)
-            host.append(buffer)
-            buffers.append((device, buffer))
-        return PendingNorms(self, host, events, grad_present, buffers)
+        buffers: list[torch.Tensor] = []
+        with torch.no_grad():
+            for device, buckets in self._plan:
+                norms: list[torch.Tensor] = []
+                present_all: list[bool] = []
+                sharded: dict[tuple[object, ...], list[torch.Tensor]] = {}
+                for bucket in buckets:
+                    params = ([_local(p.detach()) for p in bucket.params]
+                              if bucket.distributed else bucket.params)
+                    grads = [p.grad for p in bucket.params] if self.grads else []
+                    present = [g is not None for g in grads]
+                    found = [_local(g) if bucket.distributed else g
+                             for g in grads if g is not None]
+                    values = torch._foreach_norm(params + found, 2, dtype=bucket.accumulate)
+                    if bucket.groups:
+                        sharded.setdefault(bucket.groups, []).append(
+                            self._sharded_squares(bucket, values, present))
+                    else:
+                        norms.extend(values)
+                        present_all.extend(present)
+                parts = [torch.stack(norms)] if norms else []
+                if sharded:
+                    import torch.distributed as dist
+                    for groups, pieces in sharded.items():
+                        vector = torch.cat(pieces)
+                        for group in groups:
+                            dist.all_reduce(vector, op=dist.ReduceOp.SUM, group=group)
+                        parts.append(vector)
+                vector = parts[0] if len(parts) == 1 else torch.cat(parts)
+                layout = self._layout(device, tuple(present_all))
+                if device.type == "cpu":
+                    host.append((vector, layout))
+                    continue
+                pool = self._pool.setdefault((device, vector.numel()), [])
+                buffer = pool.pop() if pool else torch.empty(
+                    vector.shape, dtype=vector.dtype, pin_memory=torch.cuda.is_available())
+                buffer.copy_(vector, non_blocking=True)
+                if device.type == "cuda":
+                    event = torch.cuda.Event()
+                    event.record(torch.cuda.current_stream(device))
+                    events.append(event)
+                host.append((buffer, layout))
+                buffers.append(buffer)
+        return PendingNorms(self, host, events, buffers)
 
-    def _release(self, buffers: list[tuple[torch.device, torch.Tensor]]) -> None:
-        for device, buffer in buffers:
-            if len(self._pool[device]) < 4:
-                self._pool[device].append(buffer)
+    def _sharded_squares(self, bucket: _Bucket, values: Sequence[torch.Tensor],
+                         present: list[bool]) -> torch.Tensor:
+        """[weight² | grad² (0 where absent) | grad presence] of one sharded bucket:
+        a fixed layout, so that every rank all-reduces vectors of the same shape."""
+        k = len(bucket.params)
+        zero = torch.zeros((), dtype=torch.float32, device=bucket.device)
+        grads = iter(values[k:])
+        grad_values = [next(grads) if has else zero for has in present] if present else []
+        squared = torch.stack(list(values[:k]) + grad_values).square()
+        if not present:
+            return squared
+        flags = torch.tensor([float(has) for has in present], dtype=torch.float32,
+                             device=bucket.device)
+        return torch.cat([squared, flags])
+
+    def _layout(self, device: torch.device, present: tuple[bool, ...]) -> _Layout:
+        key = (device, present)
+        layout = self._layouts.get(key)
+        if layout is None:
+            layout = self._build_layout(device, present)
+            if len(self._layouts) > 64:
+                self._layouts.clear()
+            self._layouts[key] = layout
+        return layout
+
+    def _build_layout(self, device: torch.device, present: tuple[bool, ...]) -> _Layout:
+        """The layout of ``launch``'s vector for ``device``: unsharded buckets in order
+        (weights, then the present grads, of each), then the sharded buckets grouped by
+        process groups in order of first appearance ([weight² | grad² | presence] each)."""
+        n = self.n_layers
+        slots: list[int] = []
+        kinds: list[int] = []
+        grad_layers: list[int] = []
+        offset = 0
+        sharded: dict[tuple[object, ...], list[_Bucket]] = {}
+        for bucket in self._buckets:
+            if bucket.device != device:
+                continue
+            layers = bucket.layers
+            if bucket.groups:
+                sharded.setdefault(bucket.groups, []).append(bucket)
+                continue
+            has = present[offset:offset + len(layers)]
+            offset += len(has)
+            with_grad = [layer for layer, found in zip(layers, has) if found]
+            slots += layers + [n + layer for layer in with_grad]
+            kinds += [_NORM] * (len(layers) + len(with_grad))
+            grad_layers += with_grad
+        for buckets in sharded.values():
+            for bucket in buckets:
+                layers = bucket.layers
+                slots += layers
+                kinds += [_SQUARE] * len(layers)
+                if self.grads:
+                    slots += [n + layer for layer in layers] + layers
+                    kinds += [_SQUARE] * len(layers) + [_PRESENCE] * len(layers)
+        return _Layout(slots=slots, kinds=kinds, norms_only=all(k == _NORM for k in kinds),
+                       grad_layers=grad_layers)
+
+    def _release(self, buffers: list[torch.Tensor]) -> None:
+        for buffer in buffers:
+            pool = self._pool.setdefault((buffer.device, buffer.numel()), [])
+            if len(pool) < 4:
+                pool.append(buffer)
         buffers.clear()
 
     # -- host side ---------------------------------------------------------------
-    def _finish(self, sq: np.ndarray, grad_present: np.ndarray | None) -> NormResult:
+    def _finish(self, sq: list[float], grad_present: list[bool] | None) -> NormResult:
         n = self.n_layers
         weight_sq, grad_sq = sq[:n], sq[n:]
         head = None
-        if self.head_layers is not None and self.head_layers.size:
-            head = float(np.sqrt(weight_sq[self.head_layers].sum()))
+        if self.head_layers:
+            head = math.sqrt(math.fsum(weight_sq[i] for i in self.head_layers))
         grad_layer = grad_total = None
-        if grad_present is not None and grad_present.any():
-            grad_layer = np.where(grad_present, np.sqrt(grad_sq), np.nan)
-            grad_total = float(np.sqrt(grad_sq[grad_present].sum()))
-        return NormResult(layer=np.sqrt(weight_sq), total=float(np.sqrt(weight_sq.sum())),
-                          head=head, grad_layer=grad_layer,
+        if grad_present is not None and any(grad_present):
+            grad_layer = [math.sqrt(v) if has else math.nan
+                          for v, has in zip(grad_sq, grad_present)]
+            grad_total = math.sqrt(math.fsum(v for v, has in zip(grad_sq, grad_present) if has))
+        return NormResult(layer=[math.sqrt(v) for v in weight_sq],
+                          total=math.sqrt(math.fsum(weight_sq)), head=head,
+                          grad_layer=grad_layer,
                           grad_present=grad_present if grad_layer is not None else None,
                           grad_total=grad_total)
 

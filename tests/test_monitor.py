@@ -72,6 +72,45 @@ def test_metrics_logged_after_a_step_belong_to_that_step(tiny_net, log_dir):
         (1, 1, 10), (2, 2, 20), (3, 3, 30), (4, 4, 40)]
 
 
+def test_samples_are_finalised_in_batches_every_write_interval(tiny_net, log_dir, monkeypatch):
+    """Host-side work (log line, rule engine, exporter state) is done in batches: not
+    before ``write_interval`` has passed, then for every completed sample at once;
+    ``poll()``/``flush()``/``close()`` do it on demand and nothing is lost."""
+    clock = {"now": 1000.0}
+    monkeypatch.setattr("nht_monitor.monitor.time.monotonic", lambda: clock["now"])
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="batch",
+                                write_interval=5.0, assess_every=2)
+    train_steps(tiny_net, optimizer, 4, monitor=monitor)
+    assert monitor.samples_total == 0 and monitor.latest_sample is None
+    assert len((log_dir / "batch.jsonl").read_text().splitlines()) <= 1  # header at most
+    clock["now"] += 5.0
+    train_steps(tiny_net, optimizer, 1, monitor=monitor)  # step 5 finalises steps 1-4
+    assert monitor.samples_total == 4 and monitor.latest_sample.step == 4
+    assert monitor.latest_assessment is not None and monitor.latest_assessment.step == 4
+    train_steps(tiny_net, optimizer, 2, monitor=monitor)
+    assert monitor.samples_total == 4  # the interval has not passed again
+    monitor.poll()  # done on demand: sample 6 (7 stays open for metrics of its step)
+    assert monitor.samples_total == 6
+    monitor.flush()
+    assert monitor.samples_total == 7
+    monitor.close()
+    run = read_run(log_dir / "batch.jsonl")
+    assert [s.step for s in run.samples] == list(range(1, 8))
+    assert all("train_loss" in s.metrics for s in run.samples)
+
+
+def test_write_interval_zero_finalises_each_sample_on_the_next_step(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="each",
+                                write_interval=0, assess=False)
+    for step in range(1, 4):
+        train_steps(tiny_net, optimizer, 1, monitor=monitor)
+        assert monitor.samples_total == step - 1
+    monitor.close()
+    assert monitor.samples_total == 3
+
+
 def test_gradient_accumulation_samples_only_real_steps_and_every(tiny_net, log_dir):
     optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-3, weight_decay=0.1)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="acc", every=3,
@@ -125,6 +164,8 @@ def test_default_head_is_last_linear_called_not_last_registered(log_dir):
     ({"bogus_option": 1}, "bogus_option"),
     ({"analysis": {"delay_taux": 1.0}}, "delay_taux"),
     ({"analysis": {"delay_tau": -1.0}}, "delay_tau"),
+    ({"write_interval": -0.5}, "write_interval"),
+    ({"write_interval": "soon"}, "write_interval"),
 ])
 def test_construction_errors_are_clear(tiny_net, log_dir, bad, message):
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
@@ -340,3 +381,21 @@ def test_accelerate_wrapped_optimizer_is_unwrapped(tiny_net, log_dir):
     log = read_run(monitor.log_path)
     assert [s.step for s in log.samples] == [1, 2, 3]
     assert log.header.config["optimizer"] == "AdamW"
+
+
+def test_float64_model_is_sampled(log_dir):
+    """float64 parameters accumulate in float64 (asking float32 of them is an error)."""
+    torch.manual_seed(0)
+    model = TinyNet().double()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(model, optimizer, log_dir=log_dir, run_id="f64", assess=False)
+    for _ in range(3):
+        x, y = tiny_batch()
+        nn.functional.cross_entropy(model(x.double()), y).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    monitor.close()
+    assert monitor.errors_total == 0
+    run = read_run(log_dir / "f64.jsonl")
+    assert [s.step for s in run.samples] == [1, 2, 3]
+    assert run.samples[-1].norm == pytest.approx(ref_norm(model), rel=1e-12)

@@ -37,7 +37,7 @@ class Odd(nn.Module):
         self.fc = nn.Linear(10, 4).to(dtype)
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16, torch.float64])
 def test_weight_norms_match_float64_reference(dtype):
     torch.manual_seed(1)
     model = Odd(dtype)
@@ -62,7 +62,7 @@ def test_grouping_by_module_puts_weight_and_bias_together():
     assert layer_map.names == ("0", "2")
     result = NormSampler(layer_map, grads=False).compute()
     ref = reference(layer_map)
-    assert result.layer.tolist() == pytest.approx([ref[0], ref[1]], rel=REL)
+    assert result.layer == pytest.approx([ref[0], ref[1]], rel=REL)
 
 
 def test_grad_norms_and_missing_grads():
@@ -110,15 +110,48 @@ def test_launch_does_not_read_values_until_result(monkeypatch):
 
 
 def test_many_layers_use_few_foreach_calls(monkeypatch):
-    """All tensors of one device and dtype go through one _foreach_norm call."""
+    """All weights and present grads of one device and dtype go through one
+    _foreach_norm call."""
     model = nn.Sequential(*[nn.Linear(4, 4) for _ in range(50)])
     calls = []
     original = torch._foreach_norm
     monkeypatch.setattr(torch, "_foreach_norm",
                         lambda tensors, *a, **k: calls.append(len(tensors)) or original(tensors, *a, **k))
-    sampler = NormSampler(build_layer_map(model), grads=False)
+    sampler = NormSampler(build_layer_map(model), grads=True)
     sampler.compute()
-    assert calls == [100]
+    assert calls == [100]  # no grads yet
+    model(torch.randn(2, 4)).sum().backward()
+    sampler.compute()
+    assert calls == [100, 200]
+
+
+def test_mixed_dtypes_and_partial_grads_match_reference():
+    """Several (dtype) buckets, split bias, grads present on some tensors only, and
+    the presence pattern changing from one sample to the next."""
+    torch.manual_seed(3)
+    model = nn.ModuleDict({"a": nn.Linear(6, 5), "b": nn.Linear(5, 4).to(torch.bfloat16),
+                           "c": nn.Linear(4, 3).double(), "d": nn.Linear(3, 2).to(torch.float16)})
+    layer_map = build_layer_map(model, split_bias=True)
+    sampler = NormSampler(layer_map, grads=True)
+    names = list(layer_map.names)
+    for used in (("a", "c"), ("a", "b", "c", "d"), ("b",)):
+        for p in model.parameters():
+            p.grad = None
+        for name in used:
+            layer = model[name]
+            out = layer(torch.randn(3, layer.in_features, dtype=layer.weight.dtype))
+            out.float().pow(2).sum().backward()
+        result = sampler.compute()
+        ref_w, ref_g = reference(layer_map), reference(layer_map, grads=True)
+        for i, name in enumerate(names):
+            assert result.layer[i] == pytest.approx(ref_w[i], rel=REL), name
+            if i in ref_g:
+                assert result.grad_present[i]
+                assert result.grad_layer[i] == pytest.approx(ref_g[i], rel=REL), name
+            else:
+                assert not result.grad_present[i] and math.isnan(result.grad_layer[i])
+        assert result.grad_total == pytest.approx(
+            math.sqrt(sum(v * v for v in ref_g.values())), rel=REL)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -134,5 +167,5 @@ def test_cuda_sampling_is_sync_free():
         torch.cuda.set_sync_debug_mode(0)
     result = pending.result()
     ref = reference(sampler.layer_map)
-    assert result.layer.tolist() == pytest.approx([ref[0], ref[1]], rel=REL)
+    assert result.layer == pytest.approx([ref[0], ref[1]], rel=REL)
     assert np.isfinite(result.grad_layer).all()

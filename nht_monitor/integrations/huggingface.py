@@ -67,6 +67,7 @@ class NHTMonitorCallback(TrainerCallback):
         if isinstance(loss, numbers.Real) and not isinstance(loss, bool):
             monitor.log(train_loss=float(loss))
         if state.is_world_process_zero:
+            monitor.poll()
             logs.update(assessment_metrics(monitor.latest_assessment))
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not torch.distributed.is_available() or
 WORLD_SIZE = 2
 REL = 1e-5
 SPAWN_TIMEOUT = 240
-NAMES = ("ddp", "fsdp2", "dtensor", "fsdp1-orig1", "fsdp1-orig0")
+NAMES = ("ddp", "fsdp2", "fsdp2-mixed", "dtensor", "fsdp1-orig1", "fsdp1-orig0")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,8 @@ def results(tmp_path_factory) -> dict:
         for rank in range(WORLD_SIZE):
             found[name, rank] = json.loads((out / f"{name}.rank{rank}.json").read_text())
     found["reference"] = workers.reference_run(str(out / "reference"), "reference")
+    found["reference-mixed"] = workers.reference_run(str(out / "reference"), "reference-mixed",
+                                                     workers.Mixed)
     return found
 
 
@@ -70,6 +72,20 @@ def test_trained_norms_equal_the_unsharded_model(results, name):
         list(range(1, workers.STEPS + 1))
     for got, expected in zip(log.samples, reference.samples):
         assert_norms_equal(got, expected)
+
+
+def test_sharded_buckets_of_several_dtypes_equal_the_unsharded_model(results):
+    """float32 and float64 layers interleaved: two sharded buckets whose squared norms
+    share one all-reduced vector; every layer's weight and grad norm must land right."""
+    assert results["fsdp2-mixed", 0]["sharded_buckets"] == 2
+    log = nht_monitor.read_run(results["fsdp2-mixed", 0]["log_path"])
+    reference = results["reference-mixed"]
+    assert log.header.layers == ["a", "b", "c", "d"]
+    assert len(log.samples) == len(reference.samples) == workers.STEPS
+    for got, expected in zip(log.samples, reference.samples, strict=True):
+        assert_norms_equal(got, expected)
+    for rank in range(WORLD_SIZE):  # still one all_reduce per sample
+        assert results["fsdp2-mixed", rank]["all_reduce_calls"] == workers.STEPS
 
 
 def test_distribute_tensor_shard0_weight_norms_equal_the_unsharded_model(results):

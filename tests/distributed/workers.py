@@ -34,6 +34,25 @@ def tiny_model() -> torch.nn.Module:
                                torch.nn.Linear(32, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
 
 
+class Mixed(torch.nn.Module):
+    """Layers of two dtypes (float32, float64, float32...): several sharded buckets
+    whose norm vectors interleave in one all-reduced vector."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.a = torch.nn.Linear(8, 32)
+        self.b = torch.nn.Linear(32, 16).double()
+        self.c = torch.nn.Linear(16, 16)
+        self.d = torch.nn.Linear(16, 3).double()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.a(x))
+        x = torch.relu(self.b(x.double())).float()
+        x = torch.relu(self.c(x))
+        return self.d(x.double()).float()
+
+
 def batch() -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(1)
     return (torch.randn(BATCH, 8, generator=generator),
@@ -52,9 +71,9 @@ def train(model: torch.nn.Module, monitor: nht_monitor.Monitor,
     monitor.flush()
 
 
-def reference_run(log_dir: str, run_id: str) -> nht_monitor.RunLog:
+def reference_run(log_dir: str, run_id: str, make=None) -> nht_monitor.RunLog:
     """The same model unsharded in one process on the whole batch."""
-    model = tiny_model()
+    model = (make or tiny_model)()
     optimizer = torch.optim.SGD(model.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     monitor = nht_monitor.watch(model, optimizer, log_dir=log_dir, run_id=run_id, assess=False)
     train(model, monitor, optimizer, *batch())
@@ -99,7 +118,8 @@ def finish(monitor: nht_monitor.Monitor, rank: int, name: str, out: Path,
     result = {"rank": rank, "url": monitor.prometheus_url, "scrape": scrape,
               "all_reduce_calls": all_reduce_calls, "sharded": monitor.header.config.get("sharded"),
               "log_path": str(monitor.log_path) if rank == 0 else None,
-              "samples_total": monitor.samples_total}
+              "samples_total": monitor.samples_total,
+              "sharded_buckets": sum(1 for b in monitor.sampler._buckets if b.groups)}
     (out / f"{name}.rank{rank}.json").write_text(json.dumps(result))
     dist.barrier()  # everyone has scraped before anyone stops serving
     monitor.close()
@@ -138,6 +158,15 @@ def worker(rank: int, world_size: int, init_file: str, out_dir: str) -> None:
         with CountingAllReduce() as counter:
             train(model, monitor, optimizer, *local)
         finish(monitor, rank, "fsdp2", out, counter.calls)
+
+        # FSDP2 over layers of two dtypes: several sharded buckets in one vector
+        model = Mixed()
+        for layer in model.children():
+            fully_shard(layer, mesh=mesh)
+        monitor, optimizer = watched(model, "fsdp2-mixed", log_dir)
+        with CountingAllReduce() as counter:
+            train(model, monitor, optimizer, *local)
+        finish(monitor, rank, "fsdp2-mixed", out, counter.calls)
 
         # distribute_tensor: Shard(0) DTensor parameters made by hand (weights only,
         # no training: one optimizer step without gradients triggers one sample)
