@@ -8,7 +8,8 @@ noise hits every variant alike):
 * ``naive``  — the step plus a per-tensor ``p.norm().item()`` loop over weights and
   grads (what people write by hand);
 * ``nht``    — the step watched by ``nht_monitor.watch(every=1)`` (live assessment on);
-* ``every=10`` — the same with ``watch(every=10)``.
+* ``every=10`` — the same with ``watch(every=10)``;
+* ``no grads`` — ``watch(every=1, grads=False)``: weight norms only.
 
 Prints per variant the median per-step time, its overhead relative to ``bare`` as
 the ratio of medians and as the median of the per-round paired ratios (with the
@@ -89,7 +90,7 @@ def run_block(model, optimizer, batch, steps: int, mode: str, device) -> float:
     return (time.perf_counter() - start) / steps
 
 
-MODES = ("bare", "naive", "nht", "nht10")
+MODES = ("bare", "naive", "nht", "nht10", "nhtw")
 
 
 def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[str, float]:
@@ -110,7 +111,7 @@ def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[st
             if mode.startswith("nht"):
                 monitors.append(nht_monitor.watch(
                     model, optimizer, log_dir=log_dir, run_id=f"{kind}-{device.type}-{mode}",
-                    every=10 if mode == "nht10" else 1))
+                    every=10 if mode == "nht10" else 1, grads=mode != "nhtw"))
             optimizer.register_step_post_hook(clock.stop)
             runs[mode] = (model, optimizer, clock)
         batch = make_batch(kind, device)
@@ -132,7 +133,8 @@ def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[st
     bare = statistics.median(times["bare"])
     parts = [f"{kind:>4} on {device.type:<4} {n_params / 1e6:5.2f}M params  bare "
              f"{bare * 1e3:7.3f} ms/step"]
-    for mode, label in (("naive", "naive"), ("nht", "nht every=1"), ("nht10", "every=10")):
+    for mode, label in (("naive", "naive"), ("nht", "nht every=1"), ("nht10", "every=10"),
+                        ("nhtw", "no grads")):
         med = statistics.median(times[mode])
         paired = [100 * (t / b - 1) for t, b in zip(times[mode], times["bare"])]
         q1, q2, q3 = statistics.quantiles(paired, n=4) if len(paired) > 1 else (paired * 3)

@@ -43,7 +43,7 @@ class MonitorSettings(BaseModel):
     pass). ``split_bias``: one layer per parameter tensor instead of per module.
     ``grads``: also sample gradient norms. ``resume``: append to an existing log of the
     same ``run_id`` and continue step and τ. ``assess``/``assess_every``: run the rule
-    engine live every N samples (at most once per ``write_interval`` batch). ``max_consecutive_errors``: switch sampling off after
+    engine live every N samples. ``max_consecutive_errors``: switch sampling off after
     that many internal failures in a row. ``clock_group``: index of the param group
     whose lr/weight decay drive the reported τ (default: the decayed group holding most
     parameter elements). ``console``: print regime/phase changes. ``write_all_ranks``:

@@ -290,13 +290,9 @@ class Monitor:
             batch.append(self._in_flight.popleft())
         if not batch:
             return
-        # the rule engine runs at most once per batch: on its last sample, when the
-        # batch reaches a multiple of assess_every samples (or when asked to)
-        every, done = self.settings.assess_every, self._recorder.samples_total
-        due = (done + len(batch)) // every > done // every
         for i, record in enumerate(batch):
-            last = i == len(batch) - 1
-            self._finalize(record, assess=last and (due or (assess_last and not self._in_flight)))
+            final = assess_last and i == len(batch) - 1 and not self._in_flight
+            self._finalize(record, assess=True if final else None)
         self._recorder.flush()
 
     def _finalize(self, record: _InFlight, assess: bool | None) -> None:

@@ -88,6 +88,8 @@ def test_samples_are_finalised_in_batches_every_write_interval(tiny_net, log_dir
     train_steps(tiny_net, optimizer, 1, monitor=monitor)  # step 5 finalises steps 1-4
     assert monitor.samples_total == 4 and monitor.latest_sample.step == 4
     assert monitor.latest_assessment is not None and monitor.latest_assessment.step == 4
+    assert [s.step for s in read_run(log_dir / "batch.jsonl").samples
+            if s.assessment is not None] == [2, 4]  # every assess_every samples
     train_steps(tiny_net, optimizer, 2, monitor=monitor)
     assert monitor.samples_total == 4  # the interval has not passed again
     monitor.poll()  # done on demand: sample 6 (7 stays open for metrics of its step)
