@@ -272,11 +272,12 @@ class Monitor:
         """Write every in-flight sample that is complete (all of them when ``force``;
         ``assess_last`` makes the last one carry a fresh assessment). Unforced and not
         ``due``, it does nothing until ``write_interval`` seconds have passed since the
-        last time."""
+        last time or half of ``_MAX_IN_FLIGHT`` samples wait."""
         if not force:
             now = time.monotonic()
             if not self._in_flight or (
-                    not due and now - self._last_drain < self.settings.write_interval):
+                    not due and now - self._last_drain < self.settings.write_interval
+                    and len(self._in_flight) < _MAX_IN_FLIGHT // 2):
                 return
             self._last_drain = now
         batch: list[_InFlight] = []

@@ -126,7 +126,7 @@ class PendingNorms:
     sampler: NormSampler
     host: list[tuple[torch.Tensor, _Layout]]
     events: list[object]
-    buffers: list[torch.Tensor]
+    buffers: list[tuple[tuple[object, ...], torch.Tensor]]  # (pool key, pinned buffer)
 
     def ready(self) -> bool:
         """True when every device has finished writing (never blocks)."""
@@ -198,7 +198,8 @@ class NormSampler:
                       for device in self.devices]
         self.sharded = any(b.groups for b in self._buckets)
         self._layouts: dict[tuple[torch.device, bytes], _Layout] = {}
-        self._pool: dict[tuple[torch.device, int], list[torch.Tensor]] = {}
+        # pinned host buffers by (device, dtype, length), reused once their sample is read
+        self._pool: dict[tuple[object, ...], list[torch.Tensor]] = {}
 
     def set_head(self, head_layers: Iterable[int] | None) -> None:
         self.head_layers = None if head_layers is None else sorted(set(head_layers))
@@ -214,7 +215,7 @@ class NormSampler:
         """
         host: list[tuple[torch.Tensor, _Layout]] = []
         events: list[object] = []
-        buffers: list[torch.Tensor] = []
+        buffers: list[tuple[tuple[object, ...], torch.Tensor]] = []
         with torch.no_grad():
             for device, buckets in self._plan:
                 norms: list[torch.Tensor] = []
@@ -247,7 +248,8 @@ class NormSampler:
                 if device.type == "cpu":
                     host.append((vector, layout))
                     continue
-                pool = self._pool.setdefault((device, vector.numel()), [])
+                key = (device, vector.dtype, vector.numel())
+                pool = self._pool.setdefault(key, [])
                 buffer = pool.pop() if pool else torch.empty(
                     vector.shape, dtype=vector.dtype, pin_memory=torch.cuda.is_available())
                 buffer.copy_(vector, non_blocking=True)
@@ -256,7 +258,7 @@ class NormSampler:
                     event.record(torch.cuda.current_stream(device))
                     events.append(event)
                 host.append((buffer, layout))
-                buffers.append(buffer)
+                buffers.append((key, buffer))
         return PendingNorms(self, host, events, buffers)
 
     def _sharded_squares(self, bucket: _Bucket, values: Sequence[torch.Tensor],
@@ -318,10 +320,10 @@ class NormSampler:
         return _Layout(slots=slots, kinds=kinds, norms_only=all(k == _NORM for k in kinds),
                        grad_layers=grad_layers)
 
-    def _release(self, buffers: list[torch.Tensor]) -> None:
-        for buffer in buffers:
-            pool = self._pool.setdefault((buffer.device, buffer.numel()), [])
-            if len(pool) < 4:
+    def _release(self, buffers: list[tuple[tuple[object, ...], torch.Tensor]]) -> None:
+        for key, buffer in buffers:
+            pool = self._pool.setdefault(key, [])
+            if len(pool) < 64:
                 pool.append(buffer)
         buffers.clear()
 

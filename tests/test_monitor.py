@@ -401,3 +401,32 @@ def test_float64_model_is_sampled(log_dir):
     run = read_run(log_dir / "f64.jsonl")
     assert [s.step for s in run.samples] == [1, 2, 3]
     assert run.samples[-1].norm == pytest.approx(ref_norm(model), rel=1e-12)
+
+
+def test_a_fast_loop_is_finalised_in_batches_of_bounded_size(tiny_net, log_dir):
+    """More samples than the in-flight bound within one write_interval: they are
+    finalised in batches when half the bound waits, never one by one, none lost."""
+    from nht_monitor.monitor import _MAX_IN_FLIGHT
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.01)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="fast",
+                                write_interval=60, assess=False)
+    sizes = []
+    drain = monitor._drain
+
+    def counting(*args, **kwargs):
+        before = monitor.samples_total
+        drain(*args, **kwargs)
+        if monitor.samples_total > before:
+            sizes.append(monitor.samples_total - before)
+
+    monitor._drain = counting
+    steps = _MAX_IN_FLIGHT + 10
+    x, y = tiny_batch()
+    for _ in range(steps):
+        nn.functional.cross_entropy(tiny_net(x), y).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        assert len(monitor._in_flight) <= _MAX_IN_FLIGHT // 2
+    monitor.close()
+    assert sizes[:2] == [_MAX_IN_FLIGHT // 2] * 2
+    assert [s.step for s in read_run(log_dir / "fast.jsonl").samples] == list(range(1, steps + 1))
