@@ -42,8 +42,10 @@ class MonitorSettings(BaseModel):
     classification head module (default: last ``nn.Linear`` reached in the forward
     pass). ``split_bias``: one layer per parameter tensor instead of per module.
     ``grads``: also sample gradient norms. ``resume``: append to an existing log of the
-    same ``run_id`` and continue step and τ. ``assess``/``assess_every``: run the rule
-    engine live every N samples. ``max_consecutive_errors``: switch sampling off after
+    same ``run_id`` and continue step and τ. ``assess``/``assess_every``/
+    ``assess_interval``: run the rule engine live every N samples, but not again within
+    that many seconds (run cold between a step's kernels it costs milliseconds); the
+    last sample is always assessed at ``close()``. ``max_consecutive_errors``: switch sampling off after
     that many internal failures in a row. ``clock_group``: index of the param group
     whose lr/weight decay drive the reported τ (default: the decayed group holding most
     parameter elements). ``console``: print regime/phase changes. ``write_all_ranks``:
@@ -68,6 +70,7 @@ class MonitorSettings(BaseModel):
     resume: bool = False
     assess: bool = True
     assess_every: int = Field(10, ge=1)
+    assess_interval: float = Field(5.0, ge=0.0)
     max_consecutive_errors: int = Field(10, ge=1)
     write_interval: float = Field(1.0, ge=0.0, le=60.0)
     clock_group: int | None = Field(None, ge=0)

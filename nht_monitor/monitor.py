@@ -195,7 +195,8 @@ class Monitor:
 
         self._recorder = RunRecorder(
             self.header, self._writer, assess=settings.assess,
-            assess_every=settings.assess_every, on_assessment=self._print_assessment,
+            assess_every=settings.assess_every, assess_interval=settings.assess_interval,
+            on_assessment=self._print_assessment,
             on_error=self._guard.failed, resumed=self._resumed_samples,
             settings=settings.analysis)
         self._recorder.samples_total = self._resumed_count

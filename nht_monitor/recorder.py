@@ -39,7 +39,8 @@ class RunRecorder:
     """Writes the samples of one run and keeps its live assessment.
 
     ``writer`` is the run log (``None``: assess but write nothing, e.g. non-zero DDP
-    ranks); ``assess=False`` turns the rule engine off. ``on_assessment`` is called
+    ranks); ``assess=False`` turns the rule engine off; it runs every ``assess_every``
+    samples, but not again within ``assess_interval`` seconds of its last run. ``on_assessment`` is called
     with every new assessment; ``on_error(where, exc)`` with every internal error
     (the analyzer failing never costs a sample). ``hold_last=True`` writes each line
     one sample late, so the final assessment made by :meth:`close` can still go on
@@ -52,7 +53,8 @@ class RunRecorder:
     """
 
     def __init__(self, header: RunHeader, writer: RunLogWriter | None, *,
-                 assess: bool = True, assess_every: int = 10, hold_last: bool = False,
+                 assess: bool = True, assess_every: int = 10, assess_interval: float = 0.0,
+                 hold_last: bool = False,
                  on_assessment: Callable[[Assessment], None] | None = None,
                  on_error: ErrorHandler = _log_error,
                  resumed: Iterable[Sample] = (),
@@ -63,6 +65,8 @@ class RunRecorder:
         self.lock = threading.Lock()
         self._writer = writer
         self._assess_every = assess_every
+        self._assess_interval = assess_interval
+        self._last_assess = -math.inf
         self._hold_last = hold_last
         self._held: dict[str, Any] | None = None
         self._on_assessment = on_assessment
@@ -139,7 +143,9 @@ class RunRecorder:
             try:  # a failing rule engine must not cost the sample
                 self.analyzer.observe(sample)
                 if assess or (assess is None
-                              and (self.samples_total + 1) % self._assess_every == 0):
+                              and (self.samples_total + 1) % self._assess_every == 0
+                              and _time.monotonic() - self._last_assess
+                              >= self._assess_interval):
                     assessment = self._assess_now()
                     row["assessment"] = sample.assessment = assessment.model_dump(mode="json")
                     all_finite = False  # assessments may hold non-finite numbers
@@ -164,6 +170,7 @@ class RunRecorder:
 
     def _assess_now(self) -> Assessment:
         assessment = self.analyzer.assess()  # type: ignore[union-attr]
+        self._last_assess = _time.monotonic()
         with self.lock:
             self.latest_assessment = assessment
         if self._on_assessment is not None:

@@ -80,7 +80,7 @@ def test_samples_are_finalised_in_batches_every_write_interval(tiny_net, log_dir
     monkeypatch.setattr("nht_monitor.monitor.time.monotonic", lambda: clock["now"])
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="batch",
-                                write_interval=5.0, assess_every=2)
+                                write_interval=5.0, assess_every=2, assess_interval=0)
     train_steps(tiny_net, optimizer, 4, monitor=monitor)
     assert monitor.samples_total == 0 and monitor.latest_sample is None
     assert len((log_dir / "batch.jsonl").read_text().splitlines()) <= 1  # header at most
@@ -100,6 +100,23 @@ def test_samples_are_finalised_in_batches_every_write_interval(tiny_net, log_dir
     run = read_run(log_dir / "batch.jsonl")
     assert [s.step for s in run.samples] == list(range(1, 8))
     assert all("train_loss" in s.metrics for s in run.samples)
+
+
+def test_live_assessment_every_n_samples_but_not_within_assess_interval(
+        tiny_net, log_dir, monkeypatch):
+    clock = {"now": 1000.0}
+    monkeypatch.setattr("nht_monitor.monitor.time.monotonic", lambda: clock["now"])
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="pace",
+                                write_interval=0, assess_every=2, assess_interval=3.0)
+    for _ in range(12):  # one second per step
+        train_steps(tiny_net, optimizer, 1, monitor=monitor)
+        clock["now"] += 1.0
+    monitor.close()
+    assessed = [s.step for s in read_run(log_dir / "pace.jsonl").samples
+                if s.assessment is not None]
+    # sample k is finalised at time 1000 + k: due at even k, run when 3 s have passed
+    assert assessed == [2, 6, 10, 12]  # and the last one at close()
 
 
 def test_write_interval_zero_finalises_each_sample_on_the_next_step(tiny_net, log_dir):

@@ -86,7 +86,7 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
     try:
         for run, options in RUNS.items():  # Prometheus scrapes them while they train
             monitors.append(run_training(
-                tmp_path, run, steps=150, close=False, assess_every=5,
+                tmp_path, run, steps=150, close=False, assess_every=5, assess_interval=0,
                 prometheus=PrometheusSettings(port=ports[run]), **options))
         for monitor in monitors:
             monitor.flush()  # the last step's sample is final now

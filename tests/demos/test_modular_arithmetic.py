@@ -91,7 +91,7 @@ def test_batched_sweep_matches_sequential_runs(tmp_path):
 def test_train_run_writes_an_assessed_log_and_passes_monitor_kwargs(tmp_path):
     calls = []
     result = train_run(tiny(tmp_path, weight_decay=1.0, steps=30),
-                       monitor_kwargs={"assess_every": 5},
+                       monitor_kwargs={"assess_every": 5, "assess_interval": 0},
                        on_step=lambda step, model, opt: calls.append(step))
     assert calls == list(range(1, 31))
     assert result.log_path == tmp_path / "modarith-add-p23-wd1-s0.jsonl"
