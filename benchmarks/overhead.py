@@ -94,41 +94,51 @@ MODES = ("bare", "naive", "nht", "nht10", "nhtw")
 
 
 def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[str, float]:
-    """One identical model/optimizer pair per variant, each watched (or not) for the
-    whole measurement as in a real run, so a monitor's start-up is not timed; blocks of
+    """One model and optimizer for every variant (identical copies of a model differ in
+    speed by a few % from where their memory happens to lie). Each watched variant has
+    its monitor from the start, as in a real run, so its start-up is not timed; its
+    hook is attached to the optimizer only during that variant's blocks. Blocks of
     ``steps`` steps of every variant are interleaved in shuffled order per round."""
-    runs: dict[str, tuple[nn.Module, torch.optim.Optimizer, HookClock]] = {}
-    monitors = []
-    n_params = 0
+    torch.manual_seed(0)
+    model = (mlp() if kind == "mlp" else cnn()).to(device)
+    n_params = sum(p.numel() for p in model.parameters())
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
+    batch = make_batch(kind, device)
+    clock = HookClock()
+    times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    in_hook: dict[str, list[float]] = {mode: [] for mode in MODES}
     with tempfile.TemporaryDirectory() as log_dir:
+        monitors = {}
         for mode in MODES:
-            torch.manual_seed(0)
-            model = (mlp() if kind == "mlp" else cnn()).to(device)
-            n_params = sum(p.numel() for p in model.parameters())
-            optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1)
-            clock = HookClock()
-            optimizer.register_step_post_hook(clock.start)
             if mode.startswith("nht"):
-                monitors.append(nht_monitor.watch(
+                monitor = nht_monitor.watch(
                     model, optimizer, log_dir=log_dir, run_id=f"{kind}-{device.type}-{mode}",
-                    every=10 if mode == "nht10" else 1, grads=mode != "nhtw"))
-            optimizer.register_step_post_hook(clock.stop)
-            runs[mode] = (model, optimizer, clock)
-        batch = make_batch(kind, device)
-        times: dict[str, list[float]] = {mode: [] for mode in MODES}
-        in_hook: dict[str, list[float]] = {mode: [] for mode in MODES}
+                    every=10 if mode == "nht10" else 1, grads=mode != "nhtw")
+                monitor._hook.remove()  # attached below, only during its own blocks
+                monitors[mode] = monitor
+
+        def block(mode: str) -> float:
+            hooks = [optimizer.register_step_post_hook(clock.start)]
+            if mode in monitors:
+                hooks.append(optimizer.register_step_post_hook(monitors[mode]._on_step))
+            hooks.append(optimizer.register_step_post_hook(clock.stop))
+            clock.total = 0.0
+            try:
+                return run_block(model, optimizer, batch, steps, mode, device)
+            finally:
+                for hook in hooks:
+                    hook.remove()
+
+        for mode in MODES:  # warm-up, and every monitor's first samples
+            block(mode)
         shuffle = random.Random(0)
-        for mode, (model, optimizer, _clock) in runs.items():  # warm-up, start-up
-            run_block(model, optimizer, batch, steps, mode, device)
         for _ in range(rounds):
             order = list(MODES)
             shuffle.shuffle(order)
             for mode in order:
-                model, optimizer, clock = runs[mode]
-                clock.total = 0.0
-                times[mode].append(run_block(model, optimizer, batch, steps, mode, device))
+                times[mode].append(block(mode))
                 in_hook[mode].append(clock.total / steps)
-        for monitor in monitors:
+        for monitor in monitors.values():
             monitor.close()
     bare = statistics.median(times["bare"])
     parts = [f"{kind:>4} on {device.type:<4} {n_params / 1e6:5.2f}M params  bare "
