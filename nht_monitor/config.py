@@ -54,8 +54,9 @@ class MonitorSettings(BaseModel):
     ``norm_clamp``: keyword arguments of
     :class:`nht_monitor.NormClamp` to pin the weight norm after each step.
     ``write_interval``: seconds between two batches of finalised samples (written to
-    the log and flushed, assessed, shown to the exporter); 0 finalises each sample on
-    the next step. ``analysis``: the live rule engine's thresholds and priors
+    the log and flushed, assessed, shown to the exporter; a background thread does it
+    when the loop makes no step for longer than that); 0 finalises each sample on the
+    next step. ``analysis``: the live rule engine's thresholds and priors
     (:class:`nht_monitor.analysis.AnalyzerSettings` or a dict of its fields, e.g.
     ``{"delay_tau": 1.0, "budget_steps": 20000}``); unknown fields fail here.
     """

@@ -17,6 +17,7 @@ import atexit
 import logging
 import numbers
 import secrets
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -55,6 +56,31 @@ class MonitorSnapshot:
     samples_total: int
     errors_total: int
     last_sample_time: float | None
+
+
+class _IdleFlusher:
+    """Finishes a stalled loop's samples: a daemon thread that wakes every
+    ``write_interval`` and, when the training loop has not finished a batch itself
+    for longer than that (a long evaluation, a hang), writes the samples that are
+    ready, so the log and the exporter stay current. It never waits for the
+    monitor's lock: if the loop holds it, the loop is not stalled."""
+
+    def __init__(self, monitor: Monitor, interval: float) -> None:
+        self._monitor = monitor
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="nht-monitor-flush",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._monitor._idle_drain(self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
 
 
 @dataclass
@@ -135,6 +161,8 @@ class Monitor:
         self.log_path = Path(settings.log_dir) / f"{self.run_id}.jsonl"
         self._guard = ErrorGuard(settings.max_consecutive_errors)
         self._closed = False
+        self._lock = threading.RLock()  # the loop's thread vs the idle flusher
+        self._flusher: _IdleFlusher | None = None
         self._in_flight: deque[_InFlight] = deque()
         self._last_drain = time.monotonic()
         self._pending_metrics: dict[str, Any] = {}
@@ -215,6 +243,8 @@ class Monitor:
             self._clamp.attach(optimizer)
         self._hook = optimizer.register_step_post_hook(self._on_step)
         atexit.register(self.close)
+        if settings.write_interval > 0:
+            self._flusher = _IdleFlusher(self, settings.write_interval)
 
     # -- construction helpers ----------------------------------------------------
     def _open_log(self) -> RunLogWriter:
@@ -244,15 +274,30 @@ class Monitor:
     def _on_step(self, optimizer: torch.optim.Optimizer, _args: Any, _kwargs: Any) -> None:
         if self._closed or self._guard.disabled:
             return
+        with self._lock:
+            try:
+                self.step += 1
+                self.clock.advance(optimizer)
+                self._drain(force=False)
+                if self.step % self.settings.every == 0:
+                    self._launch()
+                self._guard.succeeded()
+            except Exception as exc:  # never into the training loop
+                self._guard.failed("optimizer step hook", exc)
+
+    def _idle_drain(self, interval: float) -> None:
+        """Called by the idle flusher's thread (see :class:`_IdleFlusher`)."""
+        if self._closed or time.monotonic() - self._last_drain < interval:
+            return
+        if not self._lock.acquire(blocking=False):
+            return
         try:
-            self.step += 1
-            self.clock.advance(optimizer)
-            self._drain(force=False)
-            if self.step % self.settings.every == 0:
-                self._launch()
-            self._guard.succeeded()
-        except Exception as exc:  # never into the training loop
-            self._guard.failed("optimizer step hook", exc)
+            if not self._closed:
+                self._drain(force=False, due=True)
+        except Exception as exc:
+            self._guard.failed("idle flush", exc)
+        finally:
+            self._lock.release()
 
     def _launch(self) -> None:
         if self._head_finder is not None and self._head_finder.head is not None:
@@ -332,32 +377,36 @@ class Monitor:
         """
         if self._closed:
             return
-        for name, value in metrics.items():
-            try:
-                converted = _metric_value(name, value)
-            except Exception as exc:
-                self._guard.failed(f"log({name}=...)", exc)
-                continue
-            open_record = (self._in_flight[-1] if self._in_flight
-                           and self._in_flight[-1].step == self.step else None)
-            (open_record.metrics if open_record else self._pending_metrics)[name] = converted
+        with self._lock:
+            for name, value in metrics.items():
+                try:
+                    converted = _metric_value(name, value)
+                except Exception as exc:
+                    self._guard.failed(f"log({name}=...)", exc)
+                    continue
+                open_record = (self._in_flight[-1] if self._in_flight
+                               and self._in_flight[-1].step == self.step else None)
+                (open_record.metrics if open_record
+                 else self._pending_metrics)[name] = converted
 
     def poll(self) -> None:
         """Write, now, every sample whose device work is done (never waits); for
         callers about to read ``latest_sample``/``latest_assessment`` (a trainer's
         logging step) who do not want to wait up to ``write_interval``."""
-        try:
-            self._drain(force=False, due=True)
-        except Exception as exc:
-            self._guard.failed("poll", exc)
+        with self._lock:
+            try:
+                self._drain(force=False, due=True)
+            except Exception as exc:
+                self._guard.failed("poll", exc)
 
     def flush(self) -> None:
         """Write every in-flight sample now (waits for the device) and flush the file."""
-        try:
-            self._drain(force=True)
-            self._recorder.flush()
-        except Exception as exc:
-            self._guard.failed("flush", exc)
+        with self._lock:
+            try:
+                self._drain(force=True)
+                self._recorder.flush()
+            except Exception as exc:
+                self._guard.failed("flush", exc)
 
     def assess(self) -> Assessment | None:
         """Run the rule engine on everything seen so far (``None`` if assessment is off)."""
@@ -371,15 +420,20 @@ class Monitor:
         assessment, flush and close the log, stop the exporter. Idempotent."""
         if self._closed:
             return
-        try:
-            if not self._guard.disabled and self.step > 0 and (
-                    not self._in_flight or self._in_flight[-1].step != self.step) and (
-                    self.latest_sample is None or self.latest_sample.step != self.step):
-                self._launch()
-            self._drain(force=True, assess_last=True)
-        except Exception as exc:
-            self._guard.failed("close", exc)
-        self._closed = True
+        if self._flusher is not None:
+            self._flusher.stop()
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                if not self._guard.disabled and self.step > 0 and (
+                        not self._in_flight or self._in_flight[-1].step != self.step) and (
+                        self.latest_sample is None or self.latest_sample.step != self.step):
+                    self._launch()
+                self._drain(force=True, assess_last=True)
+            except Exception as exc:
+                self._guard.failed("close", exc)
+            self._closed = True
         self._hook.remove()
         if self._clamp is not None:
             self._clamp.detach()

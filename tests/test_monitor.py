@@ -119,6 +119,29 @@ def test_live_assessment_every_n_samples_but_not_within_assess_interval(
     assert assessed == [2, 6, 10, 12]  # and the last one at close()
 
 
+def test_a_stalled_loop_still_gets_its_samples_written(tiny_net, log_dir):
+    """No optimizer step for a while (a long evaluation): the idle flusher writes the
+    samples the loop left in flight; the current step's stays open for its metrics."""
+    import time
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="stall",
+                                write_interval=0.2, assess=False)
+    train_steps(tiny_net, optimizer, 5, monitor=monitor)
+    deadline = time.monotonic() + 30
+    while monitor.samples_total < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert monitor.samples_total == 4
+    assert [s.step for s in read_run(log_dir / "stall.jsonl").samples] == [1, 2, 3, 4]
+    monitor.log(val_acc=0.5)  # after the evaluation: still sample 5's
+    train_steps(tiny_net, optimizer, 1, monitor=monitor)
+    monitor.close()
+    samples = read_run(log_dir / "stall.jsonl").samples
+    assert [s.step for s in samples] == [1, 2, 3, 4, 5, 6]
+    assert samples[4].metrics["val_acc"] == 0.5 and "val_acc" not in samples[5].metrics
+    assert monitor.errors_total == 0
+    assert not monitor._flusher._thread.is_alive()  # close() stopped it
+
+
 def test_write_interval_zero_finalises_each_sample_on_the_next_step(tiny_net, log_dir):
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="each",
