@@ -115,6 +115,9 @@ def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[st
                     model, optimizer, log_dir=log_dir, run_id=f"{kind}-{device.type}-{mode}",
                     every=10 if mode == "nht10" else 1, grads=mode != "nhtw")
                 monitor._hook.remove()  # attached below, only during its own blocks
+                # its loop "stalls" while other variants run: keep the idle flusher from
+                # doing the hook's work then, outside the timed hook
+                monitor._flusher.stop()
                 monitors[mode] = monitor
 
         def block(mode: str) -> float:
