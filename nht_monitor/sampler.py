@@ -197,7 +197,10 @@ class NormSampler:
         self._plan = [(device, [b for b in self._buckets if b.device == device])
                       for device in self.devices]
         self.sharded = any(b.groups for b in self._buckets)
-        self._layouts: dict[tuple[torch.device, bytes], _Layout] = {}
+        self._layouts: dict[tuple[torch.device, tuple[bool, ...]], _Layout] = {}
+        # grad-presence flags of sharded buckets, on their device (made once per pattern:
+        # a host-to-device copy per sample would synchronise the stream)
+        self._flags: dict[tuple[int, tuple[bool, ...]], torch.Tensor] = {}
         # pinned host buffers by (device, dtype, length), reused once their sample is read
         self._pool: dict[tuple[object, ...], list[torch.Tensor]] = {}
 
@@ -272,8 +275,13 @@ class NormSampler:
         squared = torch.stack(list(values[:k]) + grad_values).square()
         if not present:
             return squared
-        flags = torch.tensor([float(has) for has in present], dtype=torch.float32,
-                             device=bucket.device)
+        key = (id(bucket), tuple(present))
+        flags = self._flags.get(key)
+        if flags is None:
+            if len(self._flags) > 64:
+                self._flags.clear()
+            flags = self._flags[key] = torch.tensor(
+                [float(has) for has in present], dtype=torch.float32, device=bucket.device)
         return torch.cat([squared, flags])
 
     def _layout(self, device: torch.device, present: tuple[bool, ...]) -> _Layout:
