@@ -150,7 +150,7 @@ def measure(kind: str, device: torch.device, rounds: int, steps: int) -> dict[st
                         ("nhtw", "no grads")):
         med = statistics.median(times[mode])
         paired = [100 * (t / b - 1) for t, b in zip(times[mode], times["bare"])]
-        q1, q2, q3 = statistics.quantiles(paired, n=4) if len(paired) > 1 else (paired * 3)
+        q1, _, q3 = statistics.quantiles(paired, n=4) if len(paired) > 1 else (paired * 3)
         text = (f"  {label} {med * 1e3:7.3f} ms ({100 * (med / bare - 1):+5.1f}%, paired "
                 f"{statistics.median(paired):+5.1f}% [{q1:+.1f}, {q3:+.1f}])")
         if mode.startswith("nht"):

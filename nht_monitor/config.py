@@ -45,12 +45,13 @@ class MonitorSettings(BaseModel):
     same ``run_id`` and continue step and τ. ``assess``/``assess_every``/
     ``assess_interval``: run the rule engine live every N samples, but not again within
     that many seconds (run cold between a step's kernels it costs milliseconds); the
-    last sample is always assessed at ``close()``. ``max_consecutive_errors``: switch sampling off after
-    that many internal failures in a row. ``clock_group``: index of the param group
-    whose lr/weight decay drive the reported τ (default: the decayed group holding most
-    parameter elements). ``console``: print regime/phase changes. ``write_all_ranks``:
-    in a distributed run ranks other than 0 write ``<run_id>.rank<N>.jsonl`` too
-    (by default they compute, as sharded norms need every rank, but write nothing).
+    last sample is always assessed at ``close()``. ``max_consecutive_errors``: switch
+    sampling off after that many internal failures in a row. ``clock_group``: index of
+    the param group whose lr/weight decay drive the reported τ (default: the decayed
+    group holding most parameter elements). ``console``: print regime/phase changes.
+    ``write_all_ranks``: in a distributed run ranks other than 0 write
+    ``<run_id>.rank<N>.jsonl`` too (by default they compute, as sharded norms need every
+    rank, but write nothing).
     ``norm_clamp``: keyword arguments of
     :class:`nht_monitor.NormClamp` to pin the weight norm after each step.
     ``write_interval``: seconds between two batches of finalised samples (written to

@@ -79,8 +79,7 @@ class _IdleFlusher:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+        self._thread.join(timeout=10)
 
 
 @dataclass
@@ -400,11 +399,11 @@ class Monitor:
                 self._guard.failed("poll", exc)
 
     def flush(self) -> None:
-        """Write every in-flight sample now (waits for the device) and flush the file."""
+        """Write every in-flight sample now (waits for the device) and flush the file
+        (``_drain`` flushes after every batch it writes)."""
         with self._lock:
             try:
                 self._drain(force=True)
-                self._recorder.flush()
             except Exception as exc:
                 self._guard.failed("flush", exc)
 

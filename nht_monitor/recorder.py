@@ -40,13 +40,13 @@ class RunRecorder:
 
     ``writer`` is the run log (``None``: assess but write nothing, e.g. non-zero DDP
     ranks); ``assess=False`` turns the rule engine off; it runs every ``assess_every``
-    samples, but not again within ``assess_interval`` seconds of its last run. ``on_assessment`` is called
-    with every new assessment; ``on_error(where, exc)`` with every internal error
-    (the analyzer failing never costs a sample). ``hold_last=True`` writes each line
-    one sample late, so the final assessment made by :meth:`close` can still go on
-    the last line when the caller cannot tell which sample is the last. ``settings``:
-    the analyzer's :class:`~nht_monitor.analysis.AnalyzerSettings` (default: the
-    calibrated defaults).
+    samples, but not again within ``assess_interval`` seconds of its last run.
+    ``on_assessment`` is called with every new assessment; ``on_error(where, exc)`` with
+    every internal error (the analyzer failing never costs a sample). ``hold_last=True``
+    writes each line one sample late, so the final assessment made by :meth:`close` can
+    still go on the last line when the caller cannot tell which sample is the last.
+    ``settings``: the analyzer's :class:`~nht_monitor.analysis.AnalyzerSettings`
+    (default: the calibrated defaults).
 
     Public state (read it under ``lock`` from another thread): ``latest_sample``,
     ``latest_assessment``, ``samples_total``, ``last_sample_time``.

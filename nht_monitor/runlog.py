@@ -52,10 +52,11 @@ class RunLogWriter:
     Line-buffered by default: every line reaches the OS as it is written, so a killed
     process loses at most the line being written. ``line_buffered=False`` is for a
     writer that writes lines in batches and calls :meth:`flush` after each (the
-    monitor): fewer system calls, and a kill loses at most the unflushed batch. The header is written with the first sample
-    (or on close), so that facts learnt at the first step (the head found in the first
-    forward pass) are in it; mutate ``writer.header`` until then. ``append=True``
-    continues an existing log (resume) and does not write a second header.
+    monitor): fewer system calls, and a kill loses at most the unflushed batch. The
+    header is written with the first sample (or on close), so that facts learnt at the
+    first step (the head found in the first forward pass) are in it; mutate
+    ``writer.header`` until then. ``append=True`` continues an existing log (resume) and
+    does not write a second header.
     """
 
     def __init__(self, path: str | os.PathLike[str], header: RunHeader | None, *,

@@ -100,6 +100,18 @@ class _Bucket:
     accumulate: torch.dtype | None  # float32 for 16/32-bit floats; float64 stays float64
 
 
+@dataclass(frozen=True)
+class _DevicePlan:
+    """The buckets of one device in the order their norms go into its result vector:
+    the unsharded ones, then the sharded ones grouped by process groups (one
+    all-reduce per group). :meth:`NormSampler.launch` and the host layout both follow
+    it, so the two cannot disagree."""
+
+    device: torch.device
+    local: list[_Bucket]
+    sharded: list[tuple[tuple[object, ...], list[_Bucket]]]
+
+
 _NORM, _SQUARE, _PRESENCE = 0, 1, 2
 
 
@@ -193,9 +205,15 @@ class NormSampler:
                 layers=[layer_map.layer_of[i] for i in members],
                 distributed=DTensor is not None and any(isinstance(p, DTensor) for p in params),
                 accumulate=None if dtype == torch.float64 else torch.float32))
-        self.devices = sorted({b.device for b in self._buckets}, key=str)
-        self._plan = [(device, [b for b in self._buckets if b.device == device])
-                      for device in self.devices]
+        self._plans: list[_DevicePlan] = []
+        for device in sorted({b.device for b in self._buckets}, key=str):
+            sharded: dict[tuple[object, ...], list[_Bucket]] = {}
+            for bucket in self._buckets:
+                if bucket.device == device and bucket.groups:
+                    sharded.setdefault(bucket.groups, []).append(bucket)
+            self._plans.append(_DevicePlan(
+                device, [b for b in self._buckets if b.device == device and not b.groups],
+                list(sharded.items())))
         self.sharded = any(b.groups for b in self._buckets)
         self._layouts: dict[tuple[torch.device, tuple[bool, ...]], _Layout] = {}
         # grad-presence flags of sharded buckets, on their device (made once per pattern:
@@ -220,34 +238,25 @@ class NormSampler:
         events: list[object] = []
         buffers: list[tuple[tuple[object, ...], torch.Tensor]] = []
         with torch.no_grad():
-            for device, buckets in self._plan:
+            for plan in self._plans:
+                device = plan.device
                 norms: list[torch.Tensor] = []
                 present_all: list[bool] = []
-                sharded: dict[tuple[object, ...], list[torch.Tensor]] = {}
-                for bucket in buckets:
-                    params = ([_local(p.detach()) for p in bucket.params]
-                              if bucket.distributed else bucket.params)
-                    grads = [p.grad for p in bucket.params] if self.grads else []
-                    present = [g is not None for g in grads]
-                    found = [_local(g) if bucket.distributed else g
-                             for g in grads if g is not None]
-                    values = torch._foreach_norm(params + found, 2, dtype=bucket.accumulate)
-                    if bucket.groups:
-                        sharded.setdefault(bucket.groups, []).append(
-                            self._sharded_squares(bucket, values, present))
-                    else:
-                        norms.extend(values)
-                        present_all.extend(present)
+                for bucket in plan.local:
+                    values, present = self._bucket_norms(bucket)
+                    norms.extend(values)
+                    present_all.extend(present)
                 parts = [torch.stack(norms)] if norms else []
-                if sharded:
+                if plan.sharded:
                     import torch.distributed as dist
-                    for groups, pieces in sharded.items():
-                        vector = torch.cat(pieces)
+                    for groups, buckets in plan.sharded:
+                        vector = torch.cat([self._sharded_squares(b, *self._bucket_norms(b))
+                                            for b in buckets])
                         for group in groups:
                             dist.all_reduce(vector, op=dist.ReduceOp.SUM, group=group)
                         parts.append(vector)
                 vector = parts[0] if len(parts) == 1 else torch.cat(parts)
-                layout = self._layout(device, tuple(present_all))
+                layout = self._layout(plan, tuple(present_all))
                 if device.type == "cpu":
                     host.append((vector, layout))
                     continue
@@ -263,6 +272,16 @@ class NormSampler:
                 host.append((buffer, layout))
                 buffers.append((key, buffer))
         return PendingNorms(self, host, events, buffers)
+
+    def _bucket_norms(self, bucket: _Bucket) -> tuple[list[torch.Tensor], list[bool]]:
+        """One ``_foreach_norm`` over the bucket's weights then its present grads, and
+        which grads were present."""
+        params = ([_local(p.detach()) for p in bucket.params] if bucket.distributed
+                  else bucket.params)
+        grads = [p.grad for p in bucket.params] if self.grads else []
+        present = [g is not None for g in grads]
+        found = [_local(g) if bucket.distributed else g for g in grads if g is not None]
+        return list(torch._foreach_norm(params + found, 2, dtype=bucket.accumulate)), present
 
     def _sharded_squares(self, bucket: _Bucket, values: Sequence[torch.Tensor],
                          present: list[bool]) -> torch.Tensor:
@@ -284,40 +303,34 @@ class NormSampler:
                 [float(has) for has in present], dtype=torch.float32, device=bucket.device)
         return torch.cat([squared, flags])
 
-    def _layout(self, device: torch.device, present: tuple[bool, ...]) -> _Layout:
-        key = (device, present)
+    def _layout(self, plan: _DevicePlan, present: tuple[bool, ...]) -> _Layout:
+        key = (plan.device, present)
         layout = self._layouts.get(key)
         if layout is None:
-            layout = self._build_layout(device, present)
+            layout = self._build_layout(plan, present)
             if len(self._layouts) > 64:
                 self._layouts.clear()
             self._layouts[key] = layout
         return layout
 
-    def _build_layout(self, device: torch.device, present: tuple[bool, ...]) -> _Layout:
-        """The layout of ``launch``'s vector for ``device``: unsharded buckets in order
-        (weights, then the present grads, of each), then the sharded buckets grouped by
-        process groups in order of first appearance ([weight² | grad² | presence] each)."""
+    def _build_layout(self, plan: _DevicePlan, present: tuple[bool, ...]) -> _Layout:
+        """The layout of ``launch``'s vector for ``plan``'s device: each unsharded
+        bucket's weights, then its present grads; then each sharded bucket's
+        [weight² | grad² | presence]."""
         n = self.n_layers
         slots: list[int] = []
         kinds: list[int] = []
         grad_layers: list[int] = []
         offset = 0
-        sharded: dict[tuple[object, ...], list[_Bucket]] = {}
-        for bucket in self._buckets:
-            if bucket.device != device:
-                continue
+        for bucket in plan.local:
             layers = bucket.layers
-            if bucket.groups:
-                sharded.setdefault(bucket.groups, []).append(bucket)
-                continue
             has = present[offset:offset + len(layers)]
             offset += len(has)
             with_grad = [layer for layer, found in zip(layers, has) if found]
             slots += layers + [n + layer for layer in with_grad]
             kinds += [_NORM] * (len(layers) + len(with_grad))
             grad_layers += with_grad
-        for buckets in sharded.values():
+        for _groups, buckets in plan.sharded:
             for bucket in buckets:
                 layers = bucket.layers
                 slots += layers

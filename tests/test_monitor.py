@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from torch import nn
 
 import nht_monitor
 from nht_monitor import read_run
+from nht_monitor.monitor import _MAX_IN_FLIGHT
 from tests.conftest import TinyNet, tiny_batch, train_steps
 
 
@@ -122,7 +124,6 @@ def test_live_assessment_every_n_samples_but_not_within_assess_interval(
 def test_a_stalled_loop_still_gets_its_samples_written(tiny_net, log_dir):
     """No optimizer step for a while (a long evaluation): the idle flusher writes the
     samples the loop left in flight; the current step's stays open for its metrics."""
-    import time
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="stall",
                                 write_interval=0.2, assess=False)
@@ -446,7 +447,6 @@ def test_float64_model_is_sampled(log_dir):
 def test_a_fast_loop_is_finalised_in_batches_of_bounded_size(tiny_net, log_dir):
     """More samples than the in-flight bound within one write_interval: they are
     finalised in batches when half the bound waits, never one by one, none lost."""
-    from nht_monitor.monitor import _MAX_IN_FLIGHT
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.01)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="fast",
                                 write_interval=60, assess=False)
