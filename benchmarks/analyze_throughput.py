@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings, series_from_samples  # noqa: E402
-from nht_monitor.schema import Sample  # noqa: E402
+from nht_monitor.runlog.schema import Sample  # noqa: E402
 
 
 def curve(n: int) -> tuple[np.ndarray, ...]:

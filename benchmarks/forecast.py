@@ -7,7 +7,7 @@ One command reproduces the validation table of docs/FORECAST.md::
 It trains (once; later calls reuse the cached logs) a *calibration set* (p = 41,
 width 64, lr 3e-3, λ × init-scale × seed) and a separate *validation set* (p = 47,
 width 96, lr 4e-3, other seeds) with the demos' batched sweep
-(:func:`demos.modular_arithmetic.train_sweep`), then scores the analyzer on each:
+(:func:`nht_monitor.demos.modular_arithmetic.train_sweep`), then scores the analyzer on each:
 
 - regime accuracy at the end of each run and at 30% of its horizon (steps), against
   the outcome-based true regime: ``strong`` if the training set was never fitted
@@ -69,7 +69,7 @@ def generate(name: str, spec: dict, cache: Path, train: bool = True) -> list[Pat
     return the log paths of every finished sweep."""
     import torch
 
-    from demos.modular_arithmetic import ModArithConfig, train_sweep
+    from nht_monitor.demos.modular_arithmetic import ModArithConfig, train_sweep
 
     torch.set_num_threads(1)  # tiny models: one thread is fastest on a shared 2-core box
     paths = []

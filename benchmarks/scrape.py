@@ -20,11 +20,11 @@ from datetime import datetime, timezone
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from nht_monitor.assessment import Assessment, CleanNormSeparation, HeadSignal, Transition
-from nht_monitor.config import PrometheusSettings
+from nht_monitor.analysis.assessment import Assessment, CleanNormSeparation, HeadSignal, Transition
+from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter import RunSnapshot, SnapshotCollector, start_exporter
 from nht_monitor.exporter.exposition import TextRenderer
-from nht_monitor.schema import ModelInfo, RunHeader, Sample
+from nht_monitor.runlog.schema import ModelInfo, RunHeader, Sample
 
 
 def snapshot_with(n_layers: int) -> RunSnapshot:

@@ -26,9 +26,9 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from demos.cifar10.data import BorderedDataset, synthetic_cifar  # noqa: E402
-from demos.common import shapes  # noqa: E402
-from demos.common.image_models import build_image_model  # noqa: E402
+from nht_monitor.demos.cifar10.data import BorderedDataset, synthetic_cifar  # noqa: E402
+from nht_monitor.demos.common import shapes  # noqa: E402
+from nht_monitor.demos.common.image_models import build_image_model  # noqa: E402
 
 
 def easy_set(kinds: list[str], n: int, seed: int, size: int, noise: float, scale: float,

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from demos.modular_arithmetic.config import ModArithConfig
-from demos.modular_arithmetic.sweep import train_sweep
-from demos.modular_arithmetic.train import train_run
+from nht_monitor.demos.modular_arithmetic.config import ModArithConfig
+from nht_monitor.demos.modular_arithmetic.sweep import train_sweep
+from nht_monitor.demos.modular_arithmetic.train import train_run
 
 
 def measure(steps: int, k: int, device: str = "cpu", **overrides) -> dict[str, float]:

@@ -21,8 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     $(printf '%s\n' "${missing[@]}" | sort -u)
 fi
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
-PIP=".venv/bin/pip"
+VENV="${NHT_TEST_VENV:-.venv-test}"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+PIP="$VENV/bin/pip"
 echo "== installing Python packages"
 $PIP install -q --upgrade pip
 # torchvision only exists here for torch 2.14.1 (see ../shared/dependency-notes.md)
@@ -31,7 +32,7 @@ $PIP install -q -e '.[dev]'
 
 echo "== running tests"
 set +e
-.venv/bin/python -m pytest "$@"
+"$VENV/bin/python" -m pytest "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

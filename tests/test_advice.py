@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from nht_monitor.advice import DEFAULT_CONTRACTION_RATE as R
-from nht_monitor.advice import advise, norm_ratio
-from nht_monitor.assessment import Assessment, CleanNormSeparation, Transition
+from nht_monitor.analysis.advice import DEFAULT_CONTRACTION_RATE as R
+from nht_monitor.analysis.advice import advise, norm_ratio
+from nht_monitor.analysis.assessment import Assessment, CleanNormSeparation, Transition
 
 
 def _a(**kw) -> Assessment:
@@ -153,19 +153,19 @@ def test_missing_lr_gives_no_advice():
 
 def test_advice_module_does_not_import_torch():
     """advice.py (and the assessment models it uses) import no torch: only stdlib,
-    pydantic and nht_monitor.assessment (the package __init__ itself imports torch)."""
+    pydantic and nht_monitor.analysis.assessment (the package __init__ itself imports torch)."""
     import ast
     from pathlib import Path
 
-    import nht_monitor.advice
-    import nht_monitor.assessment
+    import nht_monitor.analysis.advice
+    import nht_monitor.analysis.assessment
 
-    for module in (nht_monitor.advice, nht_monitor.assessment):
+    for module in (nht_monitor.analysis.advice, nht_monitor.analysis.assessment):
         tree = ast.parse(Path(module.__file__).read_text())
         names = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                  for alias in node.names}
         names |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-        assert names <= {"__future__", "math", "typing", "pydantic", "nht_monitor.assessment"}, names
+        assert names <= {"__future__", "math", "typing", "pydantic", "nht_monitor.analysis.assessment"}, names
 
 
 def test_advice_fits_in_assessment_and_round_trips():

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from nht_monitor.clamp import NormClamp
+from nht_monitor.control.clamp import NormClamp
 
 
 class Net(nn.Module):
@@ -306,7 +306,7 @@ def test_monitor_labels_a_clamped_run_clamped(tmp_path):
 
 
 def test_demo_exponential_fit_hand_computed():
-    from demos.norm_clamp import fit_exponential
+    from nht_monitor.demos.norm_clamp import fit_exponential
 
     fit = fit_exponential([1.0, 2.0, 3.0, 4.0], [3, 20, 148, None], w_c=50.0)
     # least squares through (1, ln 3), (2, ln 20), (3, ln 148): slope = (ln 148 - ln 3) / 2

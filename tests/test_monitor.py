@@ -14,7 +14,7 @@ from torch import nn
 
 import nht_monitor
 from nht_monitor import read_run
-from nht_monitor.monitor import _MAX_IN_FLIGHT
+from nht_monitor.live.monitor import _MAX_IN_FLIGHT
 from tests.conftest import TinyNet, tiny_batch, train_steps
 
 
@@ -79,7 +79,7 @@ def test_samples_are_finalised_in_batches_every_write_interval(tiny_net, log_dir
     before ``write_interval`` has passed, then for every completed sample at once;
     ``poll()``/``flush()``/``close()`` do it on demand and nothing is lost."""
     clock = {"now": 1000.0}
-    monkeypatch.setattr("nht_monitor.monitor.time.monotonic", lambda: clock["now"])
+    monkeypatch.setattr("nht_monitor.live.monitor.time.monotonic", lambda: clock["now"])
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="batch",
                                 write_interval=5.0, assess_every=2, assess_interval=0)
@@ -107,7 +107,7 @@ def test_samples_are_finalised_in_batches_every_write_interval(tiny_net, log_dir
 def test_live_assessment_every_n_samples_but_not_within_assess_interval(
         tiny_net, log_dir, monkeypatch):
     clock = {"now": 1000.0}
-    monkeypatch.setattr("nht_monitor.monitor.time.monotonic", lambda: clock["now"])
+    monkeypatch.setattr("nht_monitor.live.monitor.time.monotonic", lambda: clock["now"])
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="pace",
                                 write_interval=0, assess_every=2, assess_interval=3.0)

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from nht_monitor.runlog import RunLogTail, RunLogWriter, read_run
-from nht_monitor.schema import RunHeader, RunLogError, Sample
+from nht_monitor.runlog.schema import RunHeader, RunLogError, Sample
 
 
 def header(run_id="r"):

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from nht_monitor.layers import build_layer_map, layers_of_module
-from nht_monitor.sampler import NormSampler
+from nht_monitor.live.layers import build_layer_map, layers_of_module
+from nht_monitor.live.sampler import NormSampler
 
 REL = 1e-5
 

@@ -13,8 +13,8 @@ from nht_monitor.analysis.forecast import ScheduleFn
 from nht_monitor.analysis.rules import Context, evaluate
 from nht_monitor.analysis.series import History, Series, sample_row, series_from_samples
 from nht_monitor.analysis.settings import AnalyzerSettings
-from nht_monitor.assessment import Assessment
-from nht_monitor.schema import RunHeader, Sample
+from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.runlog.schema import RunHeader, Sample
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def header_budget(header: RunHeader | None) -> float | None:
 
 def _advise():
     try:
-        from nht_monitor.advice import advise
+        from nht_monitor.analysis.advice import advise
     except ImportError:
         return None
     return advise

@@ -20,8 +20,8 @@ from nht_monitor.analysis.analyzer import Analyzer
 from nht_monitor.analysis.facts import facts_from_series
 from nht_monitor.analysis.series import Series, series_from_samples
 from nht_monitor.analysis.settings import AnalyzerSettings
-from nht_monitor.assessment import Assessment
-from nht_monitor.schema import RunHeader, Sample
+from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.runlog.schema import RunHeader, Sample
 
 FRACTIONS: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75)
 """Fractions of the actual transition step at which forecasts are scored."""

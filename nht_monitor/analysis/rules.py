@@ -28,7 +28,7 @@ from nht_monitor.analysis.facts import RunFacts
 from nht_monitor.analysis.forecast import DecayFit, ScheduleFn, fit_log_decay, steps_to_tau, tau_per_step
 from nht_monitor.analysis.series import Series
 from nht_monitor.analysis.settings import AnalyzerSettings
-from nht_monitor.assessment import Assessment, CleanNormSeparation, HeadSignal, Transition
+from nht_monitor.analysis.assessment import Assessment, CleanNormSeparation, HeadSignal, Transition
 
 _SCHEDULE_MAX_STEPS = 10_000_000
 

@@ -27,7 +27,7 @@ from nht_monitor.analysis.analyzer import Analyzer
 from nht_monitor.analysis.backtest import actual_transition
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.analysis.settings import AnalyzerSettings
-from nht_monitor.schema import RunHeader, Sample
+from nht_monitor.runlog.schema import RunHeader, Sample
 
 SPEARMAN_MAX = -0.8
 MIN_FRACTION = 0.6

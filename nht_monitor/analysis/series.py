@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nht_monitor.analysis.settings import AnalyzerSettings
-from nht_monitor.schema import Sample
+from nht_monitor.runlog.schema import Sample
 
 COLUMNS: tuple[str, ...] = ("step", "tau", "lr", "wd", "norm", "head", "loss", "acc", "val")
 """Columns of a :class:`Series`; missing values are NaN."""

@@ -135,7 +135,7 @@ class AnalyzerSettings(BaseModel):
 
     # --- advice ------------------------------------------------------------------------
     advice: bool = True
-    """Fill ``Assessment.advice`` with :func:`nht_monitor.advice.advise` when available."""
+    """Fill ``Assessment.advice`` with :func:`nht_monitor.analysis.advice.advise` when available."""
     advice_budget_steps: int | None = None
     """Step budget handed to ``advise``."""
 

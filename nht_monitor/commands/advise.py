@@ -1,7 +1,7 @@
 """``nht-monitor advise RUN.jsonl --budget-steps N [--json]``: what to change in λ.
 
 Analyses the whole run log (``nht_monitor.analysis.Analyzer.analyze``) and prints the
-:class:`nht_monitor.assessment.Advice` for the final assessment: its text, or with
+:class:`nht_monitor.analysis.assessment.Advice` for the final assessment: its text, or with
 ``--json`` one JSON object ``{"run_id", "regime", "step", "advice": {...}}``.
 Exit code 0, or 1 for an unreadable log (one-line error from the CLI).
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from nht_monitor.advice import advise
-from nht_monitor.assessment import Assessment
+from nht_monitor.analysis.advice import advise
+from nht_monitor.analysis.assessment import Assessment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

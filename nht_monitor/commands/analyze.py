@@ -11,9 +11,9 @@ from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.analysis.backtest import backtest, format_backtest
 from nht_monitor.analysis.scorecard import format_scorecard, scorecard, summarize_run
 from nht_monitor.analysis.settings import parse_overrides, recorded_settings
-from nht_monitor.assessment import Assessment
+from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog import read_run
-from nht_monitor.schema import RunHeader
+from nht_monitor.runlog.schema import RunHeader
 
 
 def _f(x: float | None, fmt: str = ".6g") -> str:

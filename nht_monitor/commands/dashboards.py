@@ -1,7 +1,7 @@
 """``nht-monitor dashboards generate|push``: render the Grafana dashboards, upload them.
 
 ``generate`` runs the generator in the top-level ``dashboards`` package (a source
-checkout) and writes ``dashboards/json/``. ``push`` uploads those JSON files to a
+checkout) and writes ``deploy/grafana/dashboards/``. ``push`` uploads those JSON files to a
 running Grafana through ``grafana-client`` (extra ``[dashboards]``): it checks
 ``/api/health``, finds or creates the ``--folder`` and posts every dashboard to
 ``/api/dashboards/db`` with ``overwrite: true`` (create or overwrite). Any failure is
@@ -50,18 +50,18 @@ def _checkout_root() -> Path:
 def _import_dashboards_package() -> Any:
     """The top-level ``dashboards`` package (importable from a source checkout)."""
     try:
-        return importlib.import_module("dashboards.generate")
+        return importlib.import_module("nht_monitor.dashboards.generate")
     except ModuleNotFoundError:
         root = _checkout_root()
         if not (root / "dashboards" / "generate.py").is_file():
             raise PushError("the dashboards generator is not available: run this from a "
                             "source checkout of nht-monitor (it lives in dashboards/)") from None
         sys.path.insert(0, str(root))
-        return importlib.import_module("dashboards.generate")
+        return importlib.import_module("nht_monitor.dashboards.generate")
 
 
 def default_json_dir() -> Path:
-    """``dashboards/json``: of the checkout this package runs from, of an installed
+    """``deploy/grafana/dashboards``: of the checkout this package runs from, of an installed
     ``dashboards`` package, or of the current directory (first that exists)."""
     candidates = [_checkout_root() / "dashboards" / "json"]
     spec = importlib.util.find_spec("dashboards")
@@ -249,11 +249,11 @@ def register(subparsers: Any) -> None:
     """Add ``dashboards generate`` and ``dashboards push``."""
     parser = subparsers.add_parser(
         "dashboards", help="generate the Grafana dashboards or push them to Grafana",
-        description="Grafana dashboards as code (see dashboards/README.md).")
+        description="Grafana dashboards as code (see docs/DASHBOARDS.md).")
     sub = parser.add_subparsers(dest="dashboards_command", metavar="ACTION", required=True)
 
-    gen = sub.add_parser("generate", help="render dashboards/json/*.json from the generator")
-    gen.add_argument("--out", help="output directory (default: dashboards/json)")
+    gen = sub.add_parser("generate", help="render deploy/grafana/dashboards/*.json from the generator")
+    gen.add_argument("--out", help="output directory (default: deploy/grafana/dashboards)")
     gen.add_argument("--check", action="store_true",
                      help="write nothing; exit 1 if the committed JSON is stale")
     gen.set_defaults(func=_generate)
@@ -266,6 +266,6 @@ def register(subparsers: Any) -> None:
     push.add_argument("--folder", default=DEFAULT_FOLDER, metavar="NAME",
                       help=f"folder to put them in, created if missing (default "
                            f"{DEFAULT_FOLDER!r}; '' = the root level)")
-    push.add_argument("--dir", help="directory of dashboard JSON (default: dashboards/json)")
+    push.add_argument("--dir", help="directory of dashboard JSON (default: deploy/grafana/dashboards)")
     push.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     push.set_defaults(func=_push)

@@ -1,4 +1,4 @@
-"""``nht-monitor demo NAME ...``: run a bundled demo (see ``demos/``).
+"""``nht-monitor demo NAME ...``: run a bundled demo (see ``nht_monitor/demos/``).
 
 Each demo's options live in its own ``demos.<name>.cli`` module; this command only
 dispatches. The image demos need the ``[demos]`` extra.
@@ -16,7 +16,7 @@ def register(subparsers: Any) -> None:
         "demo", help="run a bundled demo (modular-arithmetic, cifar10, celeba, waterbirds)",
         description="Train a demo model with the monitor attached and print the regime table.")
     try:
-        from demos.common.cli import DEMOS, demo_module
+        from nht_monitor.demos.common.cli import DEMOS, demo_module
     except ImportError:  # installed without the demos package
         parser.set_defaults(func=_missing)
         return

@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve until SIGINT/SIGTERM (or ``stop`` is set); returns the exit code."""
-    from nht_monitor.config import PrometheusSettings
+    from nht_monitor.exporter.settings import PrometheusSettings
     from nht_monitor.exporter import RunLogDirectory, start_exporter
 
     settings = PrometheusSettings(host=args.host, port=args.port, layers=args.layers,

@@ -1,7 +1,7 @@
 """A prometheus_client ``Collector`` that renders monitor snapshots at scrape time.
 
 Nothing is updated on the training thread: each scrape calls the snapshot function and
-builds the families of :data:`nht_monitor.exporter.series.SERIES` from what it returns.
+builds the families of :data:`nht_monitor.exporter.metrics.SERIES` from what it returns.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample as PromSample
 
-from nht_monitor.assessment import PHASES, REGIMES, TRANSITION_STATUSES
-from nht_monitor.exporter.layers import LayerGrouper
-from nht_monitor.exporter.series import LAYER_SERIES, SERIES
+from nht_monitor.analysis.assessment import PHASES, REGIMES, TRANSITION_STATUSES
+from nht_monitor.exporter.layer_labels import LayerGrouper
+from nht_monitor.exporter.metrics import LAYER_SERIES, SERIES
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class SnapshotCollector(Collector):
     ``snapshots``: returns the current snapshots (objects with ``run_id``, ``header``,
     ``sample``, ``assessment``, ``samples_total``, ``errors_total``,
     ``last_sample_time``), one per run. ``layers``/``max_layers``: layer-label
-    cardinality (see :mod:`nht_monitor.exporter.layers`). ``source``: the ``source``
+    cardinality (see :mod:`nht_monitor.exporter.layer_labels`). ``source``: the ``source``
     label of ``nht_run_info``. ``include_layers=False`` leaves out the per-layer series.
     """
 

@@ -14,7 +14,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from prometheus_client import CollectorRegistry, push_to_gateway
 from prometheus_client.exposition import ThreadingWSGIServer
 
-from nht_monitor.config import PrometheusSettings
+from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter.collector import SnapshotCollector
 from nht_monitor.exporter.exposition import make_metrics_app
 

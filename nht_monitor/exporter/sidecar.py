@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from nht_monitor.assessment import Assessment
+from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.exporter.snapshot import RunSnapshot
-from nht_monitor.schema import RunLogError, Sample
+from nht_monitor.runlog.schema import RunLogError, Sample
 
 logger = logging.getLogger(__name__)
 

@@ -1,16 +1,16 @@
-"""What the exporter reads of one run: the same fields as ``Monitor.snapshot()``."""
+"""What the exporter reads of one run: returned by ``Monitor.snapshot()`` and the sidecar."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nht_monitor.assessment import Assessment
-from nht_monitor.schema import RunHeader, Sample
+from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.runlog.schema import RunHeader, Sample
 
 
 @dataclass(frozen=True)
 class RunSnapshot:
-    """One run's state at a moment (the sidecar's equivalent of ``MonitorSnapshot``)."""
+    """One run's state at a moment (a thread-safe copy: what a scrape or a console sees)."""
 
     run_id: str
     header: RunHeader | None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from nht_monitor.assessment import REGIMES, Assessment
-from nht_monitor.wrappers import unwrap_model, unwrap_optimizer
+from nht_monitor.analysis.assessment import REGIMES, Assessment
+from nht_monitor.live.wrappers import unwrap_model, unwrap_optimizer
 
 __all__ = ["METRIC_PREFIX", "assessment_metrics", "unwrap_model", "unwrap_optimizer"]
 
@@ -17,7 +17,7 @@ METRIC_PREFIX = "nht/"
 def assessment_metrics(assessment: Assessment | None) -> dict[str, float]:
     """The assessment as flat float metrics for a trainer logger.
 
-    ``nht/regime`` (index into :data:`nht_monitor.assessment.REGIMES`),
+    ``nht/regime`` (index into :data:`nht_monitor.analysis.assessment.REGIMES`),
     ``nht/confidence``, ``nht/norm``, ``nht/head_norm``, ``nht/tau``,
     ``nht/forecast_step``, ``nht/steps_remaining``, ``nht/suggested_weight_decay``;
     entries whose value is unknown or non-finite are left out.

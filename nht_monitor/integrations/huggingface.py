@@ -26,7 +26,7 @@ except ImportError as exc:  # pragma: no cover
 
 from nht_monitor.integrations._common import (
     assessment_metrics, unwrap_model, unwrap_optimizer)
-from nht_monitor.monitor import Monitor, watch
+from nht_monitor.live.monitor import Monitor, watch
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class NHTMonitorCallback(TrainerCallback):
     """
 
     def __init__(self, **watch_options: Any) -> None:
-        from nht_monitor.config import MonitorSettings
+        from nht_monitor.live.settings import MonitorSettings
 
         MonitorSettings(**{k: v for k, v in watch_options.items() if k != "prometheus_port"})
         self.watch_options = watch_options

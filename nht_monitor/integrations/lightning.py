@@ -27,9 +27,9 @@ except ImportError:  # pragma: no cover - the old package name
         raise ImportError("nht_monitor.integrations.lightning needs Lightning: "
                           "pip install 'nht-monitor[lightning]'") from exc
 
-from nht_monitor.assessment import Assessment
+from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.integrations._common import assessment_metrics, unwrap_optimizer
-from nht_monitor.monitor import Monitor, watch
+from nht_monitor.live.monitor import Monitor, watch
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class NHTMonitorCallback(Callback):
     def __init__(self, *, log_loss: bool = True, log_to_loggers: bool = True,
                  **watch_options: Any) -> None:
         super().__init__()
-        from nht_monitor.config import MonitorSettings
+        from nht_monitor.live.settings import MonitorSettings
 
         probe = {k: v for k, v in watch_options.items() if k != "prometheus_port"}
         MonitorSettings(**probe)  # raise now on bad options, not mid-fit

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nht_monitor.assessment import Assessment
+from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog import RunLog, read_run
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from nht_monitor._version import __version__
-from nht_monitor.assessment import Assessment
+from nht_monitor.analysis.assessment import Assessment
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from nht_monitor.schema import Sample
+from nht_monitor.runlog.schema import Sample
 
 
 def make_run(norm_of: Callable[[int, float], float], *, steps: int = 1000, lr: float = 1e-3,

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from nht_monitor.assessment import REGIMES, Assessment
+from nht_monitor.analysis.assessment import REGIMES, Assessment
 from nht_monitor.cli import main
 from nht_monitor.runlog import RunLogWriter
 from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
@@ -85,7 +85,7 @@ def test_analyze_json_is_one_assessment(real_logs, capsys):
         assert a.regime in REGIMES and a.regime != "undetermined"
         assert a.n_samples == STEPS and a.step == STEPS
         assert a.reasons
-        assert a.advice is not None  # wired to nht_monitor.advice
+        assert a.advice is not None  # wired to nht_monitor.analysis.advice
 
 
 def test_analyze_regimes_follow_weight_decay(real_logs, capsys):

@@ -28,7 +28,7 @@ sys.modules["nht_monitor"] = parent
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
 import nht_monitor.analysis.backtest, nht_monitor.analysis.scorecard
-from nht_monitor.schema import Sample
+from nht_monitor.runlog.schema import Sample
 run = [Sample(step=i, tau=i * 1e-3, lr=1e-3, weight_decay=1.0, norm=30.0 * 0.999 ** i,
               metrics={{"train_acc": 1.0}}) for i in range(1, 400)]
 a = Analyzer().analyze(run)

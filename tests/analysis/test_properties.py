@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
-from nht_monitor.assessment import REGIMES, Assessment
-from nht_monitor.schema import Sample
+from nht_monitor.analysis.assessment import REGIMES, Assessment
+from nht_monitor.runlog.schema import Sample
 
 anyfloat = st.floats(allow_nan=True, allow_infinity=True, width=64)
 positive = st.one_of(st.floats(min_value=0.0, max_value=1e6), st.just(math.nan), st.just(math.inf))

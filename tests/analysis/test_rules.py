@@ -9,7 +9,7 @@ import pytest
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.analysis.backtest import backtest
-from nht_monitor.schema import RunHeader
+from nht_monitor.runlog.schema import RunHeader
 from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
 
 LR, WD = 1e-3, 1.0

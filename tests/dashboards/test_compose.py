@@ -1,4 +1,4 @@
-"""docker-compose.yml and the Grafana provisioning, checked without a Docker daemon.
+"""deploy/compose/docker-compose.yml and the Grafana provisioning, checked without a Docker daemon.
 
 The compose file is parsed; every bind mount must name an existing file or folder;
 ports, service names and paths must agree between the compose file, the Prometheus
@@ -20,7 +20,7 @@ yaml = pytest.importorskip("yaml")
 
 from tests.dashboards.dashboard_json import ROOT, committed  # noqa: E402
 
-COMPOSE = ROOT / "docker-compose.yml"
+COMPOSE = ROOT / "deploy/compose/docker-compose.yml"
 SERVICES = {"nht-exporter", "prometheus", "alertmanager", "grafana"}
 RUNS_MOUNT = "${NHT_LOG_DIR:-./runs}"  # created by the training job, not by the repo
 
@@ -111,7 +111,7 @@ def test_ports_match_the_configs():
 
 
 def test_prometheus_config_and_rules_pass_promtool(tmp_path):
-    """The mounted config with its rule globs mapped to exporters/rules passes promtool."""
+    """The mounted config with its rule globs mapped to deploy/prometheus/rules passes promtool."""
     if not shutil.which("promtool"):
         pytest.skip("promtool is not installed")
     prometheus = _compose()["services"]["prometheus"]

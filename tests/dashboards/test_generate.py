@@ -17,9 +17,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from grafana_foundation_sdk.models.dashboard import Dashboard, RowPanel  # noqa: E402
 
-from dashboards.generate import render_all  # noqa: E402
+from nht_monitor.dashboards.generate import render_all  # noqa: E402
 from nht_monitor.cli import main  # noqa: E402
-from nht_monitor.exporter.series import SERIES_BY_NAME  # noqa: E402
+from nht_monitor.exporter.metrics import SERIES_BY_NAME  # noqa: E402
 from tests.dashboards.dashboard_json import (  # noqa: E402
     JSON_DIR,
     LABEL_RE,
@@ -43,7 +43,7 @@ def test_committed_json_is_what_the_generator_produces():
     assert set(rendered) == set(BOARDS) == EXPECTED
     for name, text in rendered.items():
         assert (JSON_DIR / name).read_text(encoding="utf-8") == text, (
-            f"dashboards/json/{name} is stale: run `nht-monitor dashboards generate`")
+            f"deploy/grafana/dashboards/{name} is stale: run `nht-monitor dashboards generate`")
 
 
 def test_generate_check_command(capfd):

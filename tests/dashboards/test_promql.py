@@ -20,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from nht_monitor.config import PrometheusSettings
+from nht_monitor.exporter.settings import PrometheusSettings
 from tests.dashboards.dashboard_json import (
     ROOT,
     committed,
@@ -45,7 +45,7 @@ EXEMPT = {
     # Prometheus creates ALERTS series only while an alert is pending or firing; the
     # rules' `for:` durations (10 min and more) are far longer than this test's run.
     ("nht-run-overview.json", "Active alerts", "A"):
-        "ALERTS exists only while an alert of exporters/rules/ is pending or firing",
+        "ALERTS exists only while an alert of deploy/prometheus/rules/ is pending or firing",
 }
 
 

@@ -6,7 +6,7 @@ import math
 from pathlib import Path
 
 from nht_monitor import read_run
-from nht_monitor.assessment import REGIMES, Assessment
+from nht_monitor.analysis.assessment import REGIMES, Assessment
 
 
 def assert_assessed_log(path: Path, *, metrics: tuple[str, ...]) -> Assessment:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demos.celeba.data import GROUPS, detect_layout, load_celeba, synthetic_celeba
+from nht_monitor.demos.celeba.data import GROUPS, detect_layout, load_celeba, synthetic_celeba
 from nht_monitor.cli import main as cli_main
 from tests.demos.fixtures import write_celeba_torchvision, write_celeba_wilds
 from tests.demos.helpers import assert_assessed_log

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from demos.cifar10.data import BorderedDataset, load_cifar10, synthetic_cifar
-from demos.common import shapes
+from nht_monitor.demos.cifar10.data import BorderedDataset, load_cifar10, synthetic_cifar
+from nht_monitor.demos.common import shapes
 from nht_monitor.cli import main as cli_main
 from tests.demos.fixtures import write_cifar10
 from tests.demos.helpers import assert_assessed_log

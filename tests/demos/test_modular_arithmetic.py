@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from demos.common.transition import TransitionTracker
-from demos.modular_arithmetic import (
+from nht_monitor.demos.common.transition import TransitionTracker
+from nht_monitor.demos.modular_arithmetic import (
     ModArithConfig,
     RunResult,
     fit_delay_law,
     train_run,
     train_sweep,
 )
-from demos.modular_arithmetic.data import all_pairs, make_data
+from nht_monitor.demos.modular_arithmetic.data import all_pairs, make_data
 from nht_monitor import read_run
 from nht_monitor.cli import main as cli_main
 from tests.demos.helpers import assert_assessed_log
@@ -163,7 +163,7 @@ def test_cli_quick_sweep_prints_the_regime_table(tmp_path, capsys):
 
 def test_python_m_entry_point_runs_one_lambda(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "demos.modular_arithmetic", "--quick", "--no-progress",
+        [sys.executable, "-m", "nht_monitor.demos.modular_arithmetic", "--quick", "--no-progress",
          "--threads", "1", "--weight-decay", "1", "--steps", "30", "--log-dir", str(tmp_path)],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -189,7 +189,7 @@ def test_train_run_serves_live_metrics_when_asked(tmp_path):
 def test_default_job_shows_three_regimes_and_the_delay_law(tmp_path, capsys):
     """The README's main job, at its real defaults (~45 s on 2 cores): weak, intermediate
     and strong across the default λ, every intermediate run grokked, delay law R² ≥ 0.9."""
-    from demos.modular_arithmetic.cli import DEFAULT_SWEEP
+    from nht_monitor.demos.modular_arithmetic.cli import DEFAULT_SWEEP
 
     code = cli_main(["demo", "modular-arithmetic", "--no-progress", "--log-dir", str(tmp_path)])
     assert code == 0
@@ -206,7 +206,7 @@ def test_default_job_shows_three_regimes_and_the_delay_law(tmp_path, capsys):
 
 
 def test_demo_log_dir_defaults_to_a_fresh_directory_per_invocation():
-    from demos.common.cli import build_parser
+    from nht_monitor.demos.common.cli import build_parser
 
     args = build_parser("modular-arithmetic").parse_args([])
     assert args.log_dir.parent == Path("runs") and args.log_dir.name[:8].isdigit()

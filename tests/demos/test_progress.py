@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from demos.common.progress import DemoProgress, sweep_postfix
+from nht_monitor.demos.common.progress import DemoProgress, sweep_postfix
 
 
 def test_sweep_postfix_abbreviates_and_shows_pending_forecasts():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from demos.waterbirds.data import GROUPS, load_waterbirds, synthetic_splits
+from nht_monitor.demos.waterbirds.data import GROUPS, load_waterbirds, synthetic_splits
 from nht_monitor.cli import main as cli_main
 from tests.demos.fixtures import write_waterbirds
 from tests.demos.helpers import assert_assessed_log

@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 
 import nht_monitor
-from nht_monitor.config import PrometheusSettings
+from nht_monitor.exporter.settings import PrometheusSettings
 
 STEPS = 5
 LR = 0.1

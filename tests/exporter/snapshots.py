@@ -7,7 +7,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from nht_monitor.assessment import (
+from nht_monitor.analysis.assessment import (
     Advice,
     Assessment,
     CleanNormSeparation,
@@ -15,7 +15,7 @@ from nht_monitor.assessment import (
     Transition,
 )
 from nht_monitor.exporter import RunSnapshot
-from nht_monitor.schema import ModelInfo, RunHeader, Sample
+from nht_monitor.runlog.schema import ModelInfo, RunHeader, Sample
 
 
 def make_header(run_id: str = "run-a", layers: list[str] | None = None,

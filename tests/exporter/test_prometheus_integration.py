@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import nht_monitor
-from nht_monitor.config import PrometheusSettings
+from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter import RunLogDirectory, start_exporter
 from tests.exporter.training import watched_run
 from tests.exporter.webhook import RecordingServer

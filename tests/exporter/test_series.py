@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from nht_monitor.assessment import PHASES, REGIMES, TRANSITION_STATUSES
+from nht_monitor.analysis.assessment import PHASES, REGIMES, TRANSITION_STATUSES
 from nht_monitor.exporter import (
     OTHER_LAYERS,
     SERIES,

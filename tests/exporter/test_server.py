@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from nht_monitor.config import PrometheusSettings
+from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter import ExporterError, start_exporter
 from tests.exporter.snapshots import SnapshotSource, full_snapshot, make_sample
 from tests.support.prometheus import PushgatewayServer, free_port

@@ -18,7 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import nht_monitor
-from nht_monitor.config import PrometheusSettings
+from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter import RunLogDirectory, start_exporter
 from tests.exporter.training import watched_run
 from tests.support.prometheus import wait_for

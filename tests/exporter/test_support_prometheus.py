@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from nht_monitor.config import PrometheusSettings
+from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter import start_exporter
 from tests.exporter.snapshots import SnapshotSource, full_snapshot
 from tests.support.prometheus import PrometheusServer, ServerError, prometheus_factory, wait_for

@@ -1,7 +1,0 @@
-"""``python -m demos.waterbirds``."""
-
-import sys
-
-from demos.common.cli import main
-
-sys.exit(main("waterbirds"))

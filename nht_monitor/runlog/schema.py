@@ -1,0 +1,123 @@
+"""The run log's schema: the contract between the sampler and everything downstream.
+
+A run log is ``<log_dir>/<run_id>.jsonl``: one header line, then one line per sample.
+
+Header line (:class:`RunHeader`)::
+
+    {"schema": "nht-monitor/run-log", "version": 1, "run_id": ..., "started_at": ...,
+     "model": {"class_name": ..., "n_params": ...}, "layers": [...], "head": ...,
+     "config": {...}}
+
+Sample line (:class:`Sample`)::
+
+    {"step": 12, "time": 1732381512.3, "tau": 0.012, "lr": 0.001, "weight_decay": 1.0,
+     "norm": 41.2, "head_norm": 9.1, "layer_norms": {"fc1": 30.2, ...},
+     "grad_norm": 0.8, "layer_grad_norms": {...}, "metrics": {"train_loss": 0.3},
+     "groups": [{"lr": ..., "weight_decay": ..., "tau": ...}], "nonfinite": [],
+     "assessment": {...} | null}
+
+Non-finite floats are written as the JSON strings ``"NaN"``, ``"Infinity"`` and
+``"-Infinity"`` (so every line is standard JSON) and read back as floats.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+SCHEMA_NAME = "nht-monitor/run-log"
+SCHEMA_VERSION = 1
+
+_NONFINITE_IN = {"NaN": math.nan, "nan": math.nan, "Infinity": math.inf, "inf": math.inf,
+                 "-Infinity": -math.inf, "-inf": -math.inf}
+
+
+def _parse_float(value: Any) -> Any:
+    if isinstance(value, str) and value in _NONFINITE_IN:
+        return _NONFINITE_IN[value]
+    return value
+
+
+def encode_float(value: float) -> float | str:
+    """Return ``value`` as written to the log: finite floats as they are, others as strings."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+LogFloat = Annotated[float, BeforeValidator(_parse_float)]
+"""A float that may be written as ``"NaN"``/``"Infinity"``/``"-Infinity"`` in the log."""
+
+
+class ModelInfo(BaseModel):
+    """What the header says of the watched model."""
+
+    model_config = ConfigDict(extra="allow")
+    class_name: str
+    n_params: int = Field(ge=0)
+
+
+class RunHeader(BaseModel):
+    """First line of a run log."""
+
+    model_config = ConfigDict(extra="allow")
+    schema_: Literal["nht-monitor/run-log"] = Field(SCHEMA_NAME, alias="schema")
+    version: int = SCHEMA_VERSION
+    run_id: str
+    started_at: datetime
+    model: ModelInfo
+    layers: list[str]
+    head: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The header as written to the log (``schema`` key, ISO timestamp)."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class GroupClock(BaseModel):
+    """Learning rate, weight decay and τ of one optimizer param group at a sample."""
+
+    model_config = ConfigDict(extra="allow")
+    lr: LogFloat
+    weight_decay: LogFloat
+    tau: LogFloat
+
+
+class Sample(BaseModel):
+    """One sampled optimizer step.
+
+    ``step`` counts optimizer steps taken (1 after the first ``optimizer.step()``).
+    ``tau`` is the regularisation clock Σ η_t·λ_t of the reference param group, whose
+    ``lr``/``weight_decay`` are reported too; ``groups`` has every group's values.
+    Norms are L2 norms; ``grad_norm``/``layer_grad_norms`` are ``None`` when no
+    gradient was present. ``nonfinite`` names the layers (or ``"<grad>:layer"``)
+    whose norm was NaN or infinite. ``assessment`` is the live rule-engine result
+    when one was computed at this sample (a :class:`nht_monitor.analysis.assessment.Assessment`
+    as a dict).
+    """
+
+    model_config = ConfigDict(extra="allow")
+    step: int = Field(ge=0)
+    time: float | None = None
+    tau: LogFloat
+    lr: LogFloat
+    weight_decay: LogFloat
+    norm: LogFloat
+    head_norm: LogFloat | None = None
+    layer_norms: dict[str, LogFloat] = Field(default_factory=dict)
+    grad_norm: LogFloat | None = None
+    layer_grad_norms: dict[str, LogFloat] | None = None
+    metrics: dict[str, LogFloat] = Field(default_factory=dict)
+    groups: list[GroupClock] | None = None
+    nonfinite: list[str] = Field(default_factory=list)
+    assessment: dict[str, Any] | None = None
+
+
+class RunLogError(ValueError):
+    """A run log that cannot be read as one (wrong schema, newer version, no header)."""
