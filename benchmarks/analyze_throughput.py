@@ -11,7 +11,9 @@ What is measured (wall clock, best of ``--repeat``), printed side by side:
    norms, so this does not change what is timed). Target: ≥ 200k samples/s.
 2. ``Analyzer.analyze_series`` on column arrays (the rules alone).
 3. Parsing: ``Sample.model_validate_json`` of real 50-layer JSON lines (a subset of
-   ``--parse-samples`` lines, rate extrapolated) — reading a log is NOT part of (1).
+   ``--parse-samples`` lines, rate extrapolated) — reading a log is NOT part of (1) — and
+   the same lines read from a file by ``read_columns`` (no ``Sample`` per line; what
+   ``Analyzer.analyze(path)`` uses).
 4. Live: ``Analyzer.observe`` µs per sample and ``Analyzer.assess`` ms per call after
    the whole stream (bounded history).
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +34,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings, series_from_samples  # noqa: E402
-from nht_monitor.runlog.schema import Sample  # noqa: E402
+from nht_monitor.runlog.reader import read_columns  # noqa: E402
+from nht_monitor.runlog.schema import RunHeader, Sample  # noqa: E402
+from nht_monitor.runlog.writer import dumps_line  # noqa: E402
 
 
 def curve(n: int) -> tuple[np.ndarray, ...]:
@@ -100,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
                                  "grad_norm": 1.0, "time": 1.7e9}) for s in samples[:m]]
     lines = [s.model_dump_json() for s in full]
     t_parse = best(lambda: [Sample.model_validate_json(x) for x in lines], 1)
+    with tempfile.TemporaryDirectory() as tmp:  # the same lines through the columnar reader
+        log = Path(tmp) / "run.jsonl"
+        header = RunHeader(run_id="bench", started_at="2026-01-01T00:00:00Z",
+                           model={"class_name": "M", "n_params": 1}, layers=[])
+        log.write_text(dumps_line(header.to_json_dict()) + "\n".join(lines) + "\n")
+        t_columns = best(lambda: read_columns(log, workers=1), 3)
 
     # live
     k = min(args.live_samples, n)
@@ -119,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| Analyzer.analyze_series (column arrays) | {t_series:.3f} s | {n / t_series:,.0f} samples/s |")
     print(f"| Sample.model_validate_json (50-layer lines, {m:,}) | {t_parse:.3f} s | "
           f"{m / t_parse:,.0f} samples/s (not part of analyze) |")
+    print(f"| read_columns (the same lines from a file, one process) | {t_columns:.3f} s | "
+          f"{m / t_columns:,.0f} samples/s (what analyze reads a log with) |")
     print(f"| Analyzer.observe (live, per sample, {k:,}) | {t_observe * 1e6:.2f} µs | "
           f"{1 / t_observe:,.0f} samples/s |")
     print(f"| Analyzer.assess (live, history ≤ {settings.history_points}) | {t_assess * 1e3:.2f} ms | - |")

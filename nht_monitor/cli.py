@@ -3,6 +3,12 @@
 Each subcommand lives in ``nht_monitor/commands/<module>.py`` and exposes
 ``register(subparsers)``, which adds its parser(s) and sets ``func`` (called with the
 parsed namespace, returning the exit code).
+
+Start-up is cheap: :func:`main` imports only the module of the command being run
+(:data:`COMMANDS` maps each command to its module); ``nht-monitor --help`` and errors
+before a command lists them from :data:`COMMANDS` without importing any. Command
+modules import their heavy dependencies (pydantic models, numpy, the analysis,
+matplotlib, torch) inside the functions that run the command.
 """
 
 from __future__ import annotations
@@ -19,9 +25,22 @@ COMMAND_MODULES: tuple[str, ...] = (
     "show", "analyze", "advise", "exporter", "dashboards", "report", "demo",
 )
 
+COMMANDS: dict[str, tuple[str, str]] = {
+    "show": ("show", "print the last samples of a run log"),
+    "analyze": ("analyze", "regime and transition forecast of a run log"),
+    "backtest": ("analyze", "replay a log and score the live forecasts"),
+    "scorecard": ("analyze", "P1–P6 predictions over a λ sweep"),
+    "advise": ("advise", "weight-decay advice for a run log"),
+    "exporter": ("exporter", "serve every run log of a directory on /metrics (sidecar)"),
+    "dashboards": ("dashboards", "generate the Grafana dashboards or push them to Grafana"),
+    "report": ("report", "write a self-contained HTML report of one or more run logs"),
+    "demo": ("demo", "run a bundled demo (modular-arithmetic, cifar10, celeba, waterbirds)"),
+}
+"""Command → (module of :data:`COMMAND_MODULES` registering it, its one-line help as the
+module registers it; tests/test_cli.py checks the two agree)."""
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand registered."""
+
+def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     parser = argparse.ArgumentParser(
         prog="nht-monitor",
         description="Watch weight norms of a PyTorch run: weight-decay regime and "
@@ -29,14 +48,50 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"nht_monitor.commands.{name}").register(subparsers)
+    return parser, subparsers
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered (``command`` None: imports
+    every command module), or only the module of ``command`` registered and the other
+    commands listed from :data:`COMMANDS` (what :func:`main` uses)."""
+    return _build(set(COMMAND_MODULES) if command is None else {COMMANDS[command][0]})
+
+
+def _index_parser() -> argparse.ArgumentParser:
+    """The top-level parser listing every command from :data:`COMMANDS` (for ``--help``,
+    ``--version`` and errors before a command) without importing a command module."""
+    return _build(set())
+
+
+def _build(modules: set[str]) -> argparse.ArgumentParser:
+    parser, subparsers = _top_parser()
+    registered: set[str] = set()
+    for name, (module, help_text) in COMMANDS.items():
+        if module not in modules:  # listed (help, choices), never run
+            subparsers.add_parser(name, help=help_text, add_help=False)
+        elif module not in registered:
+            importlib.import_module(f"nht_monitor.commands.{module}").register(subparsers)
+            registered.add(module)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``: its first word that is not an option (the top-level
+    options take no value), if it is one of :data:`COMMANDS`."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = _command(argv)
+    parser = build_parser(command) if command else _index_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -109,6 +109,25 @@ def test_float32_and_mixed_dtype_buckets():
     assert total == pytest.approx(4.0, rel=1e-2)
 
 
+
+def test_clamp_and_sampler_share_one_norms_module():
+    """NormClamp's norm and the sampler's total come from the same buckets and norms
+    (nht_monitor.live.norms) and both equal the float64 reference."""
+    from nht_monitor.live import norms
+    from nht_monitor.live.layers import build_layer_map
+    from nht_monitor.live.sampler import NormSampler
+
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Linear(9, 17), nn.Linear(17, 4).double(), nn.LayerNorm(4).double())
+    clamp = NormClamp(model, 1.0, params="all")
+    sampler = NormSampler(build_layer_map(model), grads=False)
+    assert all(isinstance(b, norms.Bucket) for b in clamp._buckets + sampler._buckets)
+    assert [b.dtype for b in clamp._buckets] == [torch.float32, torch.float64]
+    reference = math.sqrt(sum(float(p.detach().double().square().sum())
+                              for p in model.parameters()))
+    assert float(clamp.current_norm()) == pytest.approx(reference, rel=1e-6)
+    assert sampler.compute().total == pytest.approx(reference, rel=1e-6)
+
 def test_linear_schedule_then_hold():
     torch.manual_seed(2)
     model = Net()

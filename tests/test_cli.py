@@ -50,3 +50,53 @@ def test_show_errors_are_one_line(tmp_path, capsys, content, message):
     assert main(["show", str(path)]) == 1
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_command_table_matches_the_registered_commands():
+    """cli.COMMANDS (what --help lists without importing a command) agrees with what the
+    command modules register: the same commands, in order, with the same help."""
+    from nht_monitor.cli import COMMANDS
+
+    action = build_parser()._subparsers._group_actions[0]  # noqa: SLF001
+    registered = {a.dest: a.help for a in action._choices_actions}  # noqa: SLF001
+    assert list(registered) == list(COMMANDS)
+    assert registered == {name: help_text for name, (_, help_text) in COMMANDS.items()}
+    assert {module for module, _ in COMMANDS.values()} == set(COMMAND_MODULES)
+    for name, (module, _) in COMMANDS.items():  # only the command's module registers
+        choices = build_parser(name)._subparsers._group_actions[0].choices  # noqa: SLF001
+        assert list(choices) == list(COMMANDS)  # the others are listed (help, errors)
+        real = {n for n, p in choices.items() if p.add_help}
+        assert real == {n for n, (m, _) in COMMANDS.items() if m == module}
+
+
+def test_help_and_errors_before_a_command_import_no_command_module():
+    script = ("import sys\nfrom nht_monitor.cli import main\n"
+              "for argv in (['--help'], [], ['-v'], ['nonsense']):\n"
+              "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+              "loaded = [m for m in sys.modules if m.startswith('nht_monitor.commands.')]\n"
+              "assert not loaded, loaded\n"
+              "assert 'pydantic' not in sys.modules and 'numpy' not in sys.modules\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "show" in out.stdout and "invalid choice: 'nonsense'" in out.stderr
+
+
+def test_options_before_the_command(tmp_path, capsys):
+    path = tmp_path / "missing.jsonl"
+    assert main(["-v", "show", str(path)]) == 1
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_modular_arithmetic_option_defaults_are_the_config_defaults():
+    """The demo's options are defined without importing torch, so they repeat
+    ModArithConfig's defaults: they must agree."""
+    from nht_monitor.demos.common.cli import build_parser as demo_parser
+    from nht_monitor.demos.modular_arithmetic.cli import DEFAULTS, config_from_args
+    from nht_monitor.demos.modular_arithmetic.config import ModArithConfig
+
+    fields = ModArithConfig.model_fields
+    assert DEFAULTS == {k: fields[k].default for k in DEFAULTS}
+    args = demo_parser("modular-arithmetic").parse_args([])
+    config = config_from_args(args, args._default_weight_decay)
+    assert config.model_dump(exclude={"log_dir"}) == ModArithConfig().model_dump(
+        exclude={"log_dir"})

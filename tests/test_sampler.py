@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from nht_monitor.live import norms
 from nht_monitor.live.layers import build_layer_map, layers_of_module
 from nht_monitor.live.sampler import NormSampler
 
@@ -169,3 +170,42 @@ def test_cuda_sampling_is_sync_free():
     ref = reference(sampler.layer_map)
     assert result.layer == pytest.approx([ref[0], ref[1]], rel=REL)
     assert np.isfinite(result.grad_layer).all()
+
+
+def test_buckets_group_by_device_and_dtype_and_norm_against_the_reference():
+    """The one norms module: parameters grouped by (device, dtype, shard groups) in
+    order of first appearance; each bucket's vector of norms equals float64 norms."""
+    torch.manual_seed(4)
+    params = [torch.randn(30, 7), torch.randn(5, dtype=torch.float64),
+              torch.randn(300).to(torch.bfloat16), torch.randn(2, 3, 4), torch.tensor(2.0)]
+    found = norms.buckets(params)
+    assert [(b.dtype, b.index) for b in found] == [
+        (torch.float32, [0, 3, 4]), (torch.float64, [1]), (torch.bfloat16, [2])]
+    assert [b.accumulate for b in found] == [torch.float32, torch.float64, torch.float32]
+    assert all(b.groups == () and not b.distributed for b in found)
+    for bucket in found:
+        vector = bucket.norms(bucket.params)
+        assert vector.dtype == bucket.accumulate
+        expected = [float(torch.linalg.vector_norm(p.double())) for p in bucket.params]
+        assert vector.tolist() == pytest.approx(expected, rel=REL)
+    assert norms.shard_groups(params[0]) == () and norms.local(params[0]) is params[0]
+
+
+def test_sharded_squares_put_zeros_where_grads_are_absent():
+    """A sharded bucket's all-reduced vector is [weight² | grad² (0 where this rank has
+    no grad) | presence], the same shape on every rank whatever grads it holds."""
+    model = nn.ModuleDict({"a": nn.Linear(3, 2), "b": nn.Linear(2, 2)})
+    sampler = NormSampler(build_layer_map(model), grads=True)
+    [bucket] = sampler._buckets
+    weights = [float(p.detach().double().square().sum()) for p in bucket.params]
+    values, present = sampler._bucket_norms(bucket)  # no grads yet
+    assert present == (False,) * 4
+    assert sampler._sharded_squares(bucket, values, present).tolist() == pytest.approx(
+        weights + [0.0] * 8, rel=REL)
+    model["b"](torch.randn(4, 2)).sum().backward()  # grads on b only
+    for _ in range(2):  # made, then from the cache
+        values, present = sampler._bucket_norms(bucket)
+        assert present == (False, False, True, True)
+        vector = sampler._sharded_squares(bucket, values, present).tolist()
+        grads = [0.0, 0.0] + [float(p.grad.double().square().sum()) for p in bucket.params[2:]]
+        assert vector == pytest.approx(weights + grads + [0.0, 0.0, 1.0, 1.0], rel=REL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Iterable
 
 import numpy as np
@@ -11,9 +12,16 @@ import numpy as np
 from nht_monitor.analysis.facts import FactTracker, RunFacts, facts_from_series
 from nht_monitor.analysis.forecast import ScheduleFn
 from nht_monitor.analysis.rules import Context, evaluate
-from nht_monitor.analysis.series import History, Series, sample_row, series_from_samples
+from nht_monitor.analysis.series import (
+    History,
+    Series,
+    sample_row,
+    series_from_columns,
+    series_from_samples,
+)
 from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.runlog.reader import RunColumns, read_columns
 from nht_monitor.runlog.schema import RunHeader, Sample
 
 log = logging.getLogger(__name__)
@@ -120,12 +128,26 @@ class Analyzer:
         return self.assess()
 
     # ---------------------------------------------------------------- offline
-    def analyze(self, samples: Iterable[Sample], *, until: int | None = None,
-                lr_schedule: ScheduleFn | None = None,
+    def analyze(self, samples: Iterable[Sample] | RunColumns | str | os.PathLike[str], *,
+                until: int | None = None, lr_schedule: ScheduleFn | None = None,
                 wd_schedule: ScheduleFn | None = None) -> Assessment:
-        """Assessment of a whole log (fresh state; ``until``: only samples up to that step)."""
+        """Assessment of a whole log (fresh state; ``until``: only samples up to that step).
+
+        ``samples``: the samples (e.g. ``read_run(path).samples``), a log read by
+        :func:`~nht_monitor.runlog.reader.read_columns`, or the path of a log, read with
+        ``read_columns`` (much faster on long logs: no object per sample; its header is
+        used when this analyzer has none). Reading a path raises as ``read_columns``
+        does (``FileNotFoundError``, :class:`~nht_monitor.runlog.RunLogError`).
+        """
+        if isinstance(samples, (str, os.PathLike)):
+            samples = read_columns(samples)
+            if self.header is None:
+                self.header = samples.header
         try:
-            series = series_from_samples(samples, self.settings)
+            if isinstance(samples, RunColumns):
+                series = series_from_columns(samples, self.settings)
+            else:
+                series = series_from_samples(samples, self.settings)
         except Exception as exc:  # noqa: BLE001
             return self._failed(exc)
         return self.analyze_series(series, until=until, lr_schedule=lr_schedule,

@@ -5,7 +5,8 @@ Actual transition (documented in docs/FORECAST.md): the first step from which th
 held-out accuracy (first present of ``AnalyzerSettings.val_acc_keys``) stays at or above
 ``AnalyzerSettings.done_val_acc`` (0.9) for the rest of the log. Logs without a
 held-out accuracy fall back to the norm plateau the whole-log analysis reports
-(``transition.status == "done"``), labelled ``"norm plateau"``.
+(``transition.status == "done"``), labelled ``"norm plateau"``. The text form of a
+:class:`BacktestResult` is :func:`nht_monitor.analysis.text.format_backtest`.
 """
 
 from __future__ import annotations
@@ -170,34 +171,3 @@ def _first_stable(labels: list[tuple[int, str]], hold: int = 5) -> dict[str, int
             out[label] = int(labels[i][0])
         i = j + 1
     return out
-
-
-def format_backtest(r: BacktestResult) -> str:
-    """Human-readable backtest report."""
-    lines = [f"run {r.run_id or '?'}: {r.n_samples} samples"]
-    a = r.actual
-    if a.step is None:
-        lines.append(f"actual transition: not seen ({a.method})")
-    else:
-        lines.append(f"actual transition: step {a.step:g} (τ {_f(a.tau)}; {a.method})")
-        if r.delay_tau is not None:
-            lines.append(f"delay on the τ clock from V_sc (step {_f(r.v_sc_step)}) to the "
-                         f"transition: {r.delay_tau:.3f} (AnalyzerSettings.delay_tau for this task)")
-        lines.append("  seen    step      regime        status      forecast     80% interval"
-                     "             error")
-        for p in r.points:
-            iv = "" if p.interval is None else f"[{p.interval[0]:.0f}, {p.interval[1]:.0f}]"
-            lines.append(f"  {p.fraction:>4.0%}  {_f(p.step):>7}  {p.regime or '-':<12}  "
-                         f"{p.status or '-':<10}  {_f(p.forecast_step):>9}  {iv:<22}  "
-                         f"{'-' if p.error is None else f'{p.error:.1%}'}")
-    for label, step in r.regime_first_stable.items():
-        lines.append(f"regime {label!r} reached and held from step {step}")
-    if r.final is not None:
-        lines.append(f"final: {r.final.regime} (confidence {r.final.confidence:.2f})")
-    return "\n".join(lines)
-
-
-def _f(x: float | None) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "-"
-    return f"{x:.6g}"

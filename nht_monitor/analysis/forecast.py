@@ -1,4 +1,4 @@
-"""Decay fits in τ and the conversion of a τ-clock forecast into optimizer steps."""
+"""Decay fits in τ, the transition forecast, and its conversion from τ into optimizer steps."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nht_monitor.analysis.assessment import Transition
+from nht_monitor.analysis.series import Series
+from nht_monitor.analysis.settings import AnalyzerSettings
+
 ScheduleFn = Callable[[int], float]
 """A future schedule: optimizer step -> learning rate (or weight decay)."""
 
 _CHUNK = 65536
+_SCHEDULE_MAX_STEPS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,33 @@ def fit_log_decay(tau: np.ndarray, values: np.ndarray) -> DecayFit | None:
     if not (math.isfinite(slope) and math.isfinite(se)):
         return None
     return DecayFit(rate=-slope, rate_se=se, r2=max(0.0, min(1.0, r2)), n=n, noise=noise)
+
+
+def fit_last_fraction(s: Series, values: np.ndarray, start: int, fraction: float
+                      ) -> DecayFit | None:
+    """Decay fit on the last ``fraction`` of the τ span from row ``start`` on (at least
+    the last 3 rows)."""
+    tau = s.tau[start:]
+    if tau.shape[0] < 3:
+        return None
+    t0, t1 = tau[0], tau[-1]
+    if not (math.isfinite(t0) and math.isfinite(t1)) or t1 <= t0:
+        return None
+    lo = t1 - fraction * (t1 - t0)
+    i = start + int(np.searchsorted(tau, lo, side="left"))
+    if s.tau.shape[0] - i < 3:
+        i = max(start, s.tau.shape[0] - 3)
+    return fit_log_decay(s.tau[i:], values[i:])
+
+
+def fit_last_span(s: Series, values: np.ndarray, start: int, span: float) -> DecayFit | None:
+    """Decay fit over the last ``span`` of τ (from row ``start`` on); ``None`` if the rows
+    after ``start`` cover less than ``span``."""
+    tau = s.tau[start:]
+    if tau.shape[0] < 3 or not tau[-1] - tau[0] >= span:
+        return None
+    i = start + int(np.searchsorted(tau, tau[-1] - span, side="left"))
+    return fit_log_decay(s.tau[i:], values[i:])
 
 
 def tau_per_step(step: np.ndarray, tau: np.ndarray, lr: np.ndarray, wd: np.ndarray) -> float:
@@ -125,3 +157,80 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
 
 def _rate_lr(rate: float, wd: float) -> float:
     return rate / wd if wd > 0 else 0.0
+
+
+def steps_ahead(delta_tau: float, s: Series, settings: AnalyzerSettings,
+                lr_schedule: ScheduleFn | None = None,
+                wd_schedule: ScheduleFn | None = None) -> float | None:
+    """:func:`steps_to_tau` from the end of ``s``, at its current τ per step or along the
+    given schedules (integrated over at most 10⁷ steps)."""
+    rate = tau_per_step(s.step, s.tau, s.lr, s.wd)
+    wd_now = float(s.wd[-1]) if s.wd.shape[0] and math.isfinite(s.wd[-1]) else None
+    max_steps = settings.max_forecast_steps
+    if lr_schedule is not None or wd_schedule is not None:
+        max_steps = min(max_steps, _SCHEDULE_MAX_STEPS)
+    return steps_to_tau(delta_tau, float(s.step[-1]), rate, lr_schedule, wd_schedule,
+                        wd_now, max_steps)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """When the norm reaches V_st, the structured norm.
+
+    ``method``: ``"law"`` (τ(V_sc) + ``delay_tau``), ``"rate"`` (the fitted decay from
+    ``last`` down to V_st) or ``"none"`` (no decay to extrapolate). ``v_st`` = V_sc /
+    ``structured_ratio``; ``tau_sc`` = τ(V_sc); ``law_tau`` = τ(V_sc) + ``delay_tau``
+    (``None`` without a law); ``d_tau``: the τ still to go; ``transition``: the forecast
+    in steps (``forecast_step`` ``None`` when the τ clock is too slow to get there).
+    """
+
+    method: str
+    v_st: float
+    tau_sc: float
+    law_tau: float | None
+    transition: Transition
+    d_tau: float | None = None
+
+
+def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now: float,
+                        fit: DecayFit | None, settings: AnalyzerSettings,
+                        lr_schedule: ScheduleFn | None = None,
+                        wd_schedule: ScheduleFn | None = None) -> Forecast:
+    """The transition forecast from V_sc = ``peak`` (at row ``start``), converted to steps.
+
+    Law-based (``settings.delay_tau`` set and still ahead of ``tau_now``): τ(V_sc) +
+    ``delay_tau``, sd ``delay_tau_sd``. Rate-based (otherwise): τ until the norm decays
+    from ``last`` to V_st = V_sc / ``structured_ratio`` at the fitted log-linear rate ×
+    ``rate_factor``; sd from the ratio prior's spread and the rate's standard error.
+    The 80% interval is ± ``interval_z`` sd (clipped at now)."""
+    v_st = peak / settings.structured_ratio
+    tau_sc = float(s.tau[min(start, len(s) - 1)])
+    law_tau = tau_sc + settings.delay_tau if settings.delay_tau is not None else None
+    if law_tau is not None and math.isfinite(law_tau) and law_tau > tau_now:
+        method = "law"
+        d_tau = law_tau - tau_now
+        spread = settings.delay_tau_sd
+    elif fit is None or fit.rate <= 0:
+        return Forecast("none", v_st, tau_sc, law_tau, Transition(status="pending"))
+    else:
+        method = "rate"
+        rate = fit.rate * settings.rate_factor
+        gap = max(math.log(max(last, 1e-300) / v_st), 0.0)
+        d_tau = gap / rate
+        spread = math.hypot(settings.ratio_log_sd / rate, d_tau * fit.rate_se / rate)
+    steps = steps_ahead(d_tau, s, settings, lr_schedule, wd_schedule)
+    if steps is None:
+        return Forecast(method, v_st, tau_sc, law_tau,
+                        Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau)
+    lo = steps_ahead(max(d_tau - settings.interval_z * spread, 0.0), s, settings,
+                     lr_schedule, wd_schedule)
+    hi = steps_ahead(d_tau + settings.interval_z * spread, s, settings, lr_schedule, wd_schedule)
+    step_now = float(s.step[-1])
+    whole = max(step_now + steps - s.step[0], 1.0)
+    status = "imminent" if steps <= settings.imminent_fraction * whole else "pending"
+    transition = Transition(
+        status=status, forecast_step=step_now + steps,
+        interval=(step_now + (lo if lo is not None else steps),
+                  step_now + (hi if hi is not None else settings.max_forecast_steps)),
+        forecast_tau=tau_now + d_tau, steps_remaining=steps)
+    return Forecast(method, v_st, tau_sc, law_tau, transition, d_tau)

@@ -11,7 +11,8 @@ P5 Clean Norm Separation holds in at least ``min_fraction`` of the intermediate 
 P6 delay scaling: delay (actual transition step − fit step) against 1/(ηλ) and against
    log(V_sc/V_st)/(ηλ): least-squares slope and R² (pass when the better R² ≥ 0.9).
 S: the fraction of applicable predictions that pass (``None`` when none applies).
-Each prediction is ``pass`` | ``fail`` | ``n/a`` with the numbers behind it.
+Each prediction is ``pass`` | ``fail`` | ``n/a`` with the numbers behind it. The text
+form of a :class:`Scorecard` is :func:`nht_monitor.analysis.text.format_scorecard`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
-from scipy import stats
 
 from nht_monitor.analysis.analyzer import Analyzer
 from nht_monitor.analysis.backtest import actual_transition
@@ -103,10 +103,37 @@ def _median(x: np.ndarray) -> float | None:
     return float(np.median(x)) if x.shape[0] else None
 
 
-def _linfit(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    res = stats.linregress(x, y)
-    return {"slope": float(res.slope), "intercept": float(res.intercept),
-            "r2": float(res.rvalue ** 2), "n": int(x.shape[0])}
+def linear_fit(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray
+               ) -> dict[str, float]:
+    """Least-squares ``y = slope·x + intercept``: ``{"slope", "intercept", "r2", "n"}``
+    (what ``scipy.stats.linregress`` gives, without importing ``scipy.stats``, which
+    takes longer than the whole fit of a sweep). All ``x`` equal: ``ValueError``."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape[0] < 2 or np.all(x == x[0]):
+        raise ValueError("cannot fit a line if all x values are identical")
+    sxx, sxy, _, syy = np.cov(x, y, bias=True).flat
+    den = math.sqrt(sxx * syy)
+    r = math.nan if den == 0.0 else min(max(sxy / den, -1.0), 1.0)  # y constant: no R²
+    slope = sxy / sxx
+    return {"slope": float(slope), "intercept": float(y.mean() - slope * x.mean()),
+            "r2": float(r * r), "n": int(x.shape[0])}
+
+
+def spearman(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
+    """Spearman's rank correlation (ties get their average rank; ``nan`` when either
+    side is constant), as ``scipy.stats.spearmanr(x, y).statistic``."""
+    rx, ry = _ranks(np.asarray(x, dtype=float)), _ranks(np.asarray(y, dtype=float))
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    den = math.sqrt(float(np.dot(rx, rx)) * float(np.dot(ry, ry)))
+    return float("nan") if den == 0.0 else min(max(float(np.dot(rx, ry)) / den, -1.0), 1.0)
+
+
+def _ranks(a: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``a``, ties averaged."""
+    _, inverse, counts = np.unique(a, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return (ends - (counts - 1) / 2.0)[inverse.reshape(-1)]
 
 
 def scorecard(runs: Sequence[RunSummary]) -> Scorecard:
@@ -125,7 +152,7 @@ def _p1(runs: Sequence[RunSummary]) -> Prediction:
         return Prediction(name="P1", title=title, status="n/a",
                           detail=f"needs ≥ 3 distinct λ with a finite final norm, got {len(pts)}")
     w, n = np.array(pts).T
-    rho = float(stats.spearmanr(w, n).statistic)
+    rho = spearman(w, n)
     ok = rho <= SPEARMAN_MAX
     return Prediction(name="P1", title=title, status="pass" if ok else "fail",
                       detail=f"Spearman ρ(λ, final norm) = {rho:.3f} ({'≤' if ok else '>'} {SPEARMAN_MAX})",
@@ -200,7 +227,7 @@ def _p6(runs: Sequence[RunSummary]) -> Prediction:
                           detail=f"needs ≥ 3 runs with an observed transition, got {len(pts)}")
     delay = np.array([r.delay for r in pts])
     inv = np.array([1.0 / (r.lr * r.weight_decay) for r in pts])
-    fit1 = _linfit(inv, delay)
+    fit1 = linear_fit(inv, delay)
     numbers: dict[str, object] = {"inverse_eta_lambda": fit1}
     logs = [(r, math.log(r.v_peak / r.v_st)) for r in pts
             if r.v_peak and r.v_st and r.v_peak > r.v_st > 0]
@@ -209,29 +236,10 @@ def _p6(runs: Sequence[RunSummary]) -> Prediction:
     if len(logs) >= 3:
         x = np.array([lg / (r.lr * r.weight_decay) for r, lg in logs])
         y = np.array([r.delay for r, _ in logs])
-        fit2 = _linfit(x, y)
+        fit2 = linear_fit(x, y)
         numbers["log_ratio_over_eta_lambda"] = fit2
         best = max(best, fit2["r2"])
         detail += f"; vs log(V_sc/V_st)/(ηλ): slope {fit2['slope']:.3g}, R² {fit2['r2']:.3f}"
     ok = best >= DELAY_R2_MIN
     return Prediction(name="P6", title=title, status="pass" if ok else "fail",
                       detail=detail + f" (pass at R² ≥ {DELAY_R2_MIN})", numbers=numbers)
-
-
-def format_scorecard(card: Scorecard) -> str:
-    """Human-readable scorecard."""
-    lines = ["run                              λ        regime        conf  final norm  val    delay"]
-    for r in sorted(card.runs, key=lambda r: (r.weight_decay is None, r.weight_decay or 0.0)):
-        lines.append(f"{(r.run_id or '?')[:32]:<32} {_g(r.weight_decay):>7}  {r.regime:<12}  "
-                     f"{r.confidence:.2f}  {_g(r.final_norm):>10}  {_g(r.final_val):>5}  {_g(r.delay):>6}")
-    lines.append("")
-    for p in card.predictions:
-        lines.append(f"{p.name} {p.status.upper():<4} {p.title}: {p.detail}")
-    lines.append(f"S = {'n/a' if card.score is None else f'{card.score:.2f}'}"
-                 f" ({sum(p.status == 'pass' for p in card.predictions)} pass / "
-                 f"{sum(p.status != 'n/a' for p in card.predictions)} applicable)")
-    return "\n".join(lines)
-
-
-def _g(x: float | None) -> str:
-    return "-" if x is None else f"{x:.4g}"

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.runlog.schema import Sample
+
+if TYPE_CHECKING:
+    from nht_monitor.runlog.reader import RunColumns
 
 COLUMNS: tuple[str, ...] = ("step", "tau", "lr", "wd", "norm", "head", "loss", "acc", "val")
 """Columns of a :class:`Series`; missing values are NaN."""
@@ -120,6 +125,29 @@ def series_from_samples(samples: Iterable[Sample], settings: AnalyzerSettings) -
     series = Series(**cols)
     mask = keep_last_occurrence(series.step)
     return series if mask.all() else series.take(mask)
+
+
+def series_from_columns(columns: RunColumns, settings: AnalyzerSettings) -> Series:
+    """The :class:`Series` of a log read by :func:`nht_monitor.runlog.reader.read_columns`:
+    equal to :func:`series_from_samples` of the same log's :func:`read_run` samples."""
+    return Series(step=columns.step, tau=columns.tau, lr=columns.lr, wd=columns.weight_decay,
+                  norm=columns.norm, head=columns.head_norm,
+                  loss=columns.first_metric(settings.train_loss_keys),
+                  acc=columns.first_metric(settings.train_acc_keys),
+                  val=columns.first_metric(settings.val_acc_keys))
+
+
+def read_series(path: str | os.PathLike[str], settings: AnalyzerSettings | None = None, *,
+                until: float | None = None) -> Series:
+    """The :class:`Series` of the run log at ``path`` (up to step ``until``), read without
+    a :class:`Sample` per line (:func:`~nht_monitor.runlog.reader.read_columns`); with
+    ``settings`` (default: the settings recorded in the log's header) naming the metrics."""
+    from nht_monitor.analysis.settings import recorded_settings
+    from nht_monitor.runlog.reader import read_columns
+
+    columns = read_columns(path)
+    series = series_from_columns(columns, settings or recorded_settings(columns.header))
+    return series if until is None else series.until(until)
 
 
 def _present_key(metrics: list[dict], keys: Sequence[str]) -> str | None:

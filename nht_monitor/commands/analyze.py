@@ -1,107 +1,61 @@
-"""``nht-monitor analyze | backtest | scorecard``: the rule engine on saved run logs."""
+"""``nht-monitor analyze | backtest | scorecard``: the rule engine on saved run logs.
+
+Arguments and printing only: a log is assessed by :mod:`nht_monitor.analysis.assess`
+(recorded settings plus ``--setting`` overrides) and printed in the text form of
+:mod:`nht_monitor.analysis.text` (or as JSON).
+"""
 
 from __future__ import annotations
 
 import argparse
-import math
-
-from pydantic import ValidationError
-
-from nht_monitor.analysis import Analyzer, AnalyzerSettings
-from nht_monitor.analysis.backtest import backtest, format_backtest
-from nht_monitor.analysis.scorecard import format_scorecard, scorecard, summarize_run
-from nht_monitor.analysis.settings import parse_overrides, recorded_settings
-from nht_monitor.analysis.assessment import Assessment
-from nht_monitor.runlog import read_run
-from nht_monitor.runlog.schema import RunHeader
+from typing import Any
 
 
-def _f(x: float | None, fmt: str = ".6g") -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "-"
-    return format(x, fmt)
+def _overrides(args: argparse.Namespace, **fixed: Any) -> dict[str, Any]:
+    """The repeated ``--setting KEY=VALUE`` options (``none``/``null`` for ``None``), then
+    ``fixed``; a malformed item is a ``ValueError`` naming it (a one-line error)."""
+    from nht_monitor.analysis.settings import parse_overrides
 
-
-def format_assessment(a: Assessment) -> str:
-    """Human-readable assessment (what ``analyze`` prints without ``--json``)."""
-    t = a.transition
-    lines = [f"run {a.run_id or '?'}: {a.n_samples} samples, step {_f(a.step)}, τ {_f(a.tau)}, "
-             f"lr {_f(a.lr)}, weight decay {_f(a.weight_decay)}",
-             f"regime: {a.regime} (confidence {a.confidence:.2f}), phase {a.phase or '-'}",
-             f"norm {_f(a.norm)} (peak {_f(a.v_peak)}), decay rate {_f(a.decay_rate)}/τ"]
-    tline = f"transition: {t.status}"
-    if t.forecast_step is not None:
-        tline += f" at step {_f(t.forecast_step, '.0f')}"
-        if t.interval is not None:
-            tline += f" (80% {_f(t.interval[0], '.0f')}–{_f(t.interval[1], '.0f')})"
-        tline += f", τ {_f(t.forecast_tau)}"
-        if t.steps_remaining is not None:
-            tline += f", {_f(t.steps_remaining, '.0f')} steps from now"
-    lines.append(tline)
-    if a.head is not None:
-        h = a.head
-        lines.append(f"head: {h.regime} (confidence {h.confidence:.2f}), flagged at step "
-                     f"{_f(h.flagged_step)}, lead {_f(h.lead_steps)} steps, forecast "
-                     f"{_f(h.transition.forecast_step, '.0f')}")
-    c = a.cns
-    lines.append(f"CNS: V_sc {_f(c.v_sc)}, V_st {_f(c.v_st)}, ratio {_f(c.ratio)}, "
-                 f"separation {_f(c.separation)}, holds {c.holds if c.holds is not None else '-'}")
-    lines.append("reasons:")
-    lines.extend(f"  - {r}" for r in a.reasons)
-    if a.advice is not None and a.advice.text:
-        lines.append(f"advice: {a.advice.text}")
-    return "\n".join(lines)
-
-
-def settings_from_args(args: argparse.Namespace, header: RunHeader | None = None,
-                       **fixed: object) -> AnalyzerSettings:
-    """:class:`AnalyzerSettings` for one log: the settings its live engine used
-    (:func:`recorded_settings`), then the repeated ``--setting KEY=VALUE`` options
-    (``none``/``null`` for ``None``), then ``fixed``; an unknown key or a bad value is a
-    ``ValueError`` naming it (printed as a one-line error)."""
     values = parse_overrides(getattr(args, "setting", None) or [])
     values.update(fixed)
-    try:
-        return recorded_settings(header, **values)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
-        raise ValueError(f"bad --setting: {problems}") from None
+    return values
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    run = read_run(args.run)
-    analyzer = Analyzer(run.header, settings_from_args(args, run.header,
-                                                         advice_budget_steps=args.budget_steps))
-    a = analyzer.analyze(run.samples, until=args.until)
-    if args.json:
-        print(a.model_dump_json())
-    else:
-        print(format_assessment(a))
+    from nht_monitor.analysis.assess import assess_log
+    from nht_monitor.analysis.text import format_assessment
+
+    a = assess_log(args.run, _overrides(args, advice_budget_steps=args.budget_steps),
+                   until=args.until)
+    print(a.model_dump_json() if args.json else format_assessment(a))
     return 0
 
 
 def _backtest(args: argparse.Namespace) -> int:
+    from nht_monitor.analysis.assess import log_settings
+    from nht_monitor.analysis.backtest import backtest
+    from nht_monitor.analysis.text import format_backtest
+    from nht_monitor.runlog import read_run
+
     run = read_run(args.run)
-    result = backtest(run.samples, run.header, settings_from_args(args, run.header))
-    if args.json:
-        print(result.model_dump_json())
-    else:
-        print(format_backtest(result))
+    result = backtest(run.samples, run.header, log_settings(run.header, _overrides(args)))
+    print(result.model_dump_json() if args.json else format_backtest(result))
     return 0
 
 
 def _scorecard(args: argparse.Namespace) -> int:
+    from nht_monitor.analysis.assess import log_settings
+    from nht_monitor.analysis.scorecard import scorecard, summarize_run
+    from nht_monitor.analysis.text import format_scorecard
+    from nht_monitor.runlog import read_run
+
+    overrides = _overrides(args, advice=False)
     runs = []
     for path in args.runs:
         run = read_run(path)
-        settings = settings_from_args(args, run.header, advice=False)
-        runs.append(summarize_run(run.samples, run.header, settings))
+        runs.append(summarize_run(run.samples, run.header, log_settings(run.header, overrides)))
     card = scorecard(runs)
-    if args.json:
-        print(card.model_dump_json())
-    else:
-        print(format_scorecard(card))
+    print(card.model_dump_json() if args.json else format_scorecard(card))
     return 0
 
 

@@ -1,10 +1,12 @@
 """``nht-monitor dashboards generate|push``: render the Grafana dashboards, upload them.
 
-``generate`` runs the generator in the top-level ``dashboards`` package (a source
-checkout) and writes ``deploy/grafana/dashboards/``. ``push`` uploads those JSON files to a
-running Grafana through ``grafana-client`` (extra ``[dashboards]``): it checks
-``/api/health``, finds or creates the ``--folder`` and posts every dashboard to
-``/api/dashboards/db`` with ``overwrite: true`` (create or overwrite). Any failure is
+``generate`` renders every dashboard (``nht_monitor.dashboards``, extra ``[dashboards]``)
+to ``<uid>.json`` in ``--out`` (default: the current directory); ``--check`` compares
+instead (default: the checkout's ``deploy/grafana/dashboards/``, where they are
+committed). ``push`` uploads them to a running Grafana through ``grafana-client``:
+rendered in memory, or read from ``--dir``. It checks ``/api/health``, finds or creates
+the ``--folder`` and posts every dashboard to ``/api/dashboards/db`` with
+``overwrite: true`` (create or overwrite). Any failure, a missing extra included, is
 one line on stderr and exit code 1; the token is read from an environment variable
 and never printed or logged.
 """
@@ -12,8 +14,6 @@ and never printed or logged.
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import os
 import sys
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from nht_monitor._extras import MissingExtraError, require_extra
 
 DEFAULT_TOKEN_ENV = "GRAFANA_TOKEN"
 DEFAULT_FOLDER = "nht-monitor"
@@ -43,35 +45,11 @@ class PushResult:
 
 # -- locating the dashboards -----------------------------------------------------------
 
-def _checkout_root() -> Path:
-    return Path(__file__).resolve().parents[2]
+def rendered_dashboards() -> list[dict[str, Any]]:
+    """Every dashboard rendered in memory by the generator (needs the SDK)."""
+    from nht_monitor.dashboards.generate import render_dashboards
 
-
-def _import_dashboards_package() -> Any:
-    """The top-level ``dashboards`` package (importable from a source checkout)."""
-    try:
-        return importlib.import_module("nht_monitor.dashboards.generate")
-    except ModuleNotFoundError:
-        root = _checkout_root()
-        if not (root / "dashboards" / "generate.py").is_file():
-            raise PushError("the dashboards generator is not available: run this from a "
-                            "source checkout of nht-monitor (it lives in dashboards/)") from None
-        sys.path.insert(0, str(root))
-        return importlib.import_module("nht_monitor.dashboards.generate")
-
-
-def default_json_dir() -> Path:
-    """``deploy/grafana/dashboards``: of the checkout this package runs from, of an installed
-    ``dashboards`` package, or of the current directory (first that exists)."""
-    candidates = [_checkout_root() / "dashboards" / "json"]
-    spec = importlib.util.find_spec("dashboards")
-    if spec is not None and spec.submodule_search_locations:
-        candidates += [Path(p) / "json" for p in spec.submodule_search_locations]
-    candidates.append(Path.cwd() / "dashboards" / "json")
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    return candidates[-1]
+    return render_dashboards()
 
 
 def load_dashboards(directory: Path) -> list[dict[str, Any]]:
@@ -107,11 +85,9 @@ def redact_url(url: str) -> str:
 
 def connect(url: str, token: str | None, timeout: float = 10.0) -> Any:
     """A ``grafana_client.GrafanaApi`` for ``url`` (token auth when given)."""
-    try:
-        from grafana_client import GrafanaApi
-    except ImportError:
-        raise PushError("grafana-client is not installed: pip install 'nht-monitor[dashboards]'") \
-            from None
+    require_extra("dashboards", "grafana_client")
+    from grafana_client import GrafanaApi
+
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PushError(f"--url must be an http(s) URL of Grafana, got {redact_url(url)!r}")
@@ -211,20 +187,10 @@ def push_dashboards(api: Any, url: str, boards: list[dict[str, Any]],
 # -- CLI -------------------------------------------------------------------------------
 
 def _generate(args: argparse.Namespace) -> int:
-    try:
-        generator = _import_dashboards_package()
-    except PushError as exc:
-        print(f"nht-monitor dashboards generate: error: {exc}", file=sys.stderr)
-        return 1
-    out = Path(args.out) if args.out else generator.JSON_DIR
-    if args.check:
-        stale = generator.stale_files(out)
-        for name in stale:
-            print(f"stale: {out / name}")
-        return 1 if stale else 0
-    for path in generator.write_all(out):
-        print(path)
-    return 0
+    from nht_monitor.dashboards.generate import run
+
+    return run(Path(args.out) if args.out else None, args.check,
+               "nht-monitor dashboards generate")
 
 
 def _push(args: argparse.Namespace) -> int:
@@ -232,10 +198,11 @@ def _push(args: argparse.Namespace) -> int:
     try:
         if args.token_env != DEFAULT_TOKEN_ENV and not token:
             raise PushError(f"environment variable {args.token_env} (--token-env) is not set")
-        boards = load_dashboards(Path(args.dir) if args.dir else default_json_dir())
+        require_extra("dashboards", "grafana_client")
+        boards = load_dashboards(Path(args.dir)) if args.dir else rendered_dashboards()
         api = connect(args.url, token, timeout=args.timeout)
         results = push_dashboards(api, args.url, boards, args.folder or None)
-    except PushError as exc:
+    except (PushError, MissingExtraError) as exc:
         print(f"nht-monitor dashboards push: error: {exc}", file=sys.stderr)
         return 1
     base = redact_url(args.url).rstrip("/")
@@ -252,10 +219,11 @@ def register(subparsers: Any) -> None:
         description="Grafana dashboards as code (see docs/DASHBOARDS.md).")
     sub = parser.add_subparsers(dest="dashboards_command", metavar="ACTION", required=True)
 
-    gen = sub.add_parser("generate", help="render deploy/grafana/dashboards/*.json from the generator")
-    gen.add_argument("--out", help="output directory (default: deploy/grafana/dashboards)")
+    gen = sub.add_parser("generate", help="render every dashboard to <uid>.json")
+    gen.add_argument("--out", help="output directory (default: the current directory; "
+                                   "with --check: the checkout's deploy/grafana/dashboards)")
     gen.add_argument("--check", action="store_true",
-                     help="write nothing; exit 1 if the committed JSON is stale")
+                     help="write nothing; exit 1 if a file in the directory is stale")
     gen.set_defaults(func=_generate)
 
     push = sub.add_parser("push", help="upload (create or overwrite) every dashboard")
@@ -266,6 +234,7 @@ def register(subparsers: Any) -> None:
     push.add_argument("--folder", default=DEFAULT_FOLDER, metavar="NAME",
                       help=f"folder to put them in, created if missing (default "
                            f"{DEFAULT_FOLDER!r}; '' = the root level)")
-    push.add_argument("--dir", help="directory of dashboard JSON (default: deploy/grafana/dashboards)")
+    push.add_argument("--dir", help="directory of dashboard JSON files to upload (default: "
+                                    "render the dashboards in memory)")
     push.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     push.set_defaults(func=_push)

@@ -3,6 +3,8 @@
 For teams that want no HTTP server inside the training process, and so the series
 survive a training restart: it tails ``DIR/*.jsonl`` (new runs are picked up), analyzes
 each run and serves them all on one ``/metrics``, each with its own ``run`` label.
+Needs the ``[prometheus]`` extra (``prometheus-client``); without it the command says
+so in one line and exits 1.
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from typing import Any
+
+from nht_monitor._extras import MissingExtraError, require_extra
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +47,13 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve until SIGINT/SIGTERM (or ``stop`` is set); returns the exit code."""
-    from nht_monitor.exporter.settings import PrometheusSettings
+    try:
+        require_extra("prometheus", "prometheus_client")
+    except MissingExtraError as exc:
+        print(f"nht-monitor exporter: error: {exc}", file=sys.stderr)
+        return 1
     from nht_monitor.exporter import RunLogDirectory, start_exporter
+    from nht_monitor.exporter.settings import PrometheusSettings
 
     settings = PrometheusSettings(host=args.host, port=args.port, layers=args.layers,
                                   max_layers=args.max_layers)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from nht_monitor.runlog import read_run
-
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
@@ -13,6 +11,8 @@ def _fmt(value: float | None) -> str:
 
 def render(path: str, last: int = 10) -> str:
     """The table ``show`` prints, as text."""
+    from nht_monitor.runlog import read_run
+
     run = read_run(path)
     header = run.header
     lines = [f"run {header.run_id}  model {header.model.class_name} "

@@ -11,9 +11,10 @@ total L2 norm equals the target. The target is a fixed float or a schedule:
   the first step, ``"capture": "first_step"``) times ``factor``.
 
 The hot path is batched and sync-free: per (device, dtype) bucket one
-``torch._foreach_norm``, the squares summed on the device, one ``all_reduce`` of the
-squared norm for sharded (DTensor ``Shard``) parameters, and one ``torch._foreach_mul_``
-by a device-tensor scale. No ``.item()``. Under DDP the parameters are replicated, so
+``torch._foreach_norm`` (:meth:`nht_monitor.live.norms.Bucket.norms`, shared with the
+sampler), the squares summed on the device, one ``all_reduce`` of the squared norm for
+sharded (DTensor ``Shard``) parameters, and one ``torch._foreach_mul_`` by a
+device-tensor scale. No ``.item()``. Under DDP the parameters are replicated, so
 every rank computes the same scale. Parameter lists are built once (at construction).
 """
 
@@ -22,19 +23,14 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from torch import nn
 
+from nht_monitor.live import norms
 from nht_monitor.live.layers import clean_name
-
-try:  # public since torch 2.5
-    from torch.distributed.tensor import DTensor
-except ImportError:  # pragma: no cover
-    DTensor = None  # type: ignore[assignment,misc]
 
 NORM_LAYERS: tuple[type[nn.Module], ...] = tuple(
     cls for cls in (
@@ -101,14 +97,6 @@ class NormClampConfig(BaseModel):
         return data
 
 
-@dataclass
-class _Bucket:
-    device: torch.device
-    dtype: torch.dtype
-    tensors: list[torch.Tensor]  # local tensors, modified in place
-    sharded: bool
-
-
 def _owners(model: nn.Module) -> dict[int, tuple[str, nn.Parameter, nn.Module]]:
     found: dict[int, tuple[str, nn.Parameter, nn.Module]] = {}
     for module_name, module in model.named_modules(remove_duplicate=True):
@@ -132,19 +120,6 @@ def _name_matcher(patterns: Sequence[str]) -> ParamPredicate:
                 return True
         return False
     return matches
-
-
-def _shard_groups(param: torch.Tensor) -> tuple[Any, ...]:
-    """Process groups across which ``param``'s squared norm must be summed (DTensor)."""
-    if DTensor is None or not isinstance(param, DTensor):
-        return ()
-    groups = []
-    for dim, placement in enumerate(param.placements):
-        if placement.is_partial():
-            raise ValueError("NormClamp cannot rescale parameters with a Partial placement")
-        if placement.is_shard():
-            groups.append(param.device_mesh.get_group(dim))
-    return tuple(groups)
 
 
 class NormClamp:
@@ -181,8 +156,17 @@ class NormClamp:
         if not selected:
             raise ValueError(f"NormClamp selected no parameters (params={self.config.params!r})")
         self.n_elements = sum(p.numel() for p in selected)
-        self._buckets, groups = self._build_buckets(selected)
-        self.sharded = any(b.sharded for b in self._buckets)
+        self._buckets = norms.buckets(selected)
+        shard_groups = {b.groups for b in self._buckets if b.groups}
+        if len(shard_groups) > 1:
+            raise ValueError("NormClamp: the chosen parameters are sharded over different "
+                             "process groups; pass process_group= or clamp them separately")
+        groups = next(iter(shard_groups), ())
+        # the local tensors, rescaled in place; norms accumulated in float64 if any is
+        self._tensors = [b.local_params() for b in self._buckets]
+        self._accumulate = (torch.float64 if any(b.dtype == torch.float64 for b in self._buckets)
+                            else torch.float32)
+        self.sharded = bool(shard_groups)
         self._groups: tuple[Any, ...] = (process_group,) if process_group is not None else groups
         self.device = self._buckets[0].device
         self.steps = 0
@@ -212,45 +196,19 @@ class NormClamp:
         data["n_elements"] = self.n_elements
         return data
 
-    # -- construction helpers ----------------------------------------------------
-    @staticmethod
-    def _build_buckets(params: list[torch.Tensor]) -> tuple[list[_Bucket], tuple[Any, ...]]:
-        """Buckets of local tensors by (device, dtype, sharded), and the shard groups."""
-        kinds: dict[tuple[torch.device, torch.dtype, bool], list[torch.Tensor]] = {}
-        shard_groups: set[tuple[Any, ...]] = set()
-        for param in params:
-            groups = _shard_groups(param)
-            if groups:
-                shard_groups.add(groups)
-            with torch.no_grad():
-                local = param.to_local() if DTensor is not None and isinstance(param, DTensor) \
-                    else param.detach()
-            kinds.setdefault((local.device, local.dtype, bool(groups)), []).append(local)
-        if len(shard_groups) > 1:
-            raise ValueError("NormClamp: the chosen parameters are sharded over different "
-                             "process groups; pass process_group= or clamp them separately")
-        buckets = [_Bucket(device=d, dtype=t, tensors=ts, sharded=s)
-                   for (d, t, s), ts in kinds.items()]
-        return buckets, next(iter(shard_groups), ())
-
     # -- device side -------------------------------------------------------------
     def _squared_norm(self) -> torch.Tensor:
         """Total squared norm as a 0-dim device tensor (float64 if any bucket is)."""
-        acc_dtype = (torch.float64 if any(b.dtype == torch.float64 for b in self._buckets)
-                     else torch.float32)
         local_sq = None
         sharded_sq = None
-        for bucket in self._buckets:
-            norms = torch._foreach_norm(bucket.tensors, 2, dtype=acc_dtype)
-            sq = torch.stack(norms).square().sum().to(self.device)
-            if bucket.sharded:
+        for bucket, tensors in zip(self._buckets, self._tensors):
+            sq = bucket.norms(tensors, self._accumulate).square().sum().to(self.device)
+            if bucket.groups:
                 sharded_sq = sq if sharded_sq is None else sharded_sq + sq
             else:
                 local_sq = sq if local_sq is None else local_sq + sq
         if sharded_sq is not None:
-            import torch.distributed as dist
-            for group in self._groups or (None,):
-                dist.all_reduce(sharded_sq, op=dist.ReduceOp.SUM, group=group)
+            norms.all_reduce_sum(sharded_sq, self._groups or (None,))
             local_sq = sharded_sq if local_sq is None else local_sq + sharded_sq
         return local_sq  # type: ignore[return-value]
 
@@ -277,11 +235,11 @@ class NormClamp:
             norm = self._squared_norm().sqrt()
             target = self._target(norm)
             scale = norm.clamp_min(self.config.eps).reciprocal().mul_(target)
-            for bucket in self._buckets:
+            for bucket, tensors in zip(self._buckets, self._tensors):
                 factor = scale if bucket.device == self.device else scale.to(bucket.device)
                 if bucket.dtype != factor.dtype:
                     factor = factor.to(bucket.dtype)
-                torch._foreach_mul_(bucket.tensors, factor)
+                torch._foreach_mul_(tensors, factor)
 
     def target_value(self) -> float | None:
         """The current target as a float (syncs for a captured relative target; for
@@ -328,9 +286,7 @@ class NormClamp:
         self.steps = int(state.get("steps", 0))
         captured = state.get("captured")
         if captured is not None and math.isfinite(captured):
-            dtype = torch.float64 if any(b.dtype == torch.float64 for b in self._buckets) \
-                else torch.float32
-            self._captured = torch.tensor(captured, dtype=dtype, device=self.device)
+            self._captured = torch.tensor(captured, dtype=self._accumulate, device=self.device)
 
     def __repr__(self) -> str:
         return (f"NormClamp(target={self.config.target!r}, params={self.config.params!r}, "

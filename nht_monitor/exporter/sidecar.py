@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.analysis.pacing import Pacing
 from nht_monitor.exporter.snapshot import RunSnapshot
 from nht_monitor.runlog.schema import RunLogError, Sample
 
@@ -32,8 +33,7 @@ class _Run:
     assessment: Assessment | None = None
     samples_total: int = 0
     errors_total: int = 0
-    pending: int = 0  # samples observed since the last assessment
-    last_assess: float = 0.0
+    pacing: Pacing = field(default_factory=Pacing)  # when the analyzer next assesses
     size: int = 0
     invalid: str | None = None  # why this file is not a run log (then it is skipped)
 
@@ -48,7 +48,9 @@ class RunLogDirectory:
 
     ``analyze``: run an :class:`~nht_monitor.analysis.Analyzer` per run (otherwise the
     assessments the monitor wrote into the log are exported). ``assess_every``: assess
-    after that many new samples, or ``assess_interval`` seconds after the last new one.
+    after that many new samples, or once ``assess_interval`` seconds have passed since
+    the last assessment while new samples wait (:class:`~nht_monitor.analysis.pacing.Pacing`
+    with ``max_wait``).
     ``retire_after``: forget runs whose log was not modified for that many seconds
     (``None``: keep every run). ``poll()`` reads once; ``start(interval)`` polls on a
     daemon thread until ``close()``.
@@ -62,8 +64,7 @@ class RunLogDirectory:
         self.log_dir = Path(log_dir)
         if not self.log_dir.is_dir():
             raise ValueError(f"log dir {str(self.log_dir)!r} is not a directory")
-        if assess_every < 1:
-            raise ValueError("assess_every must be >= 1")
+        Pacing(assess_every)  # validates assess_every
         self._tail_class = RunLogTail
         self._analyzer_class = None
         if analyze:
@@ -95,7 +96,8 @@ class RunLogDirectory:
             seen.add(path)
             run = self._runs.get(path)
             if run is None or stat.st_size < run.size:  # new, or rewritten from scratch
-                run = self._runs[path] = _Run(path=path, tail=self._tail_class(path))
+                run = self._runs[path] = _Run(path=path, tail=self._tail_class(path),
+                                              pacing=self._pacing())
             run.size = stat.st_size
             if run.invalid is None:
                 new_total += self._poll_run(run)
@@ -131,13 +133,14 @@ class RunLogDirectory:
             except Exception as exc:
                 run.errors_total += 1
                 logger.warning("nht-monitor sidecar: no analyzer for %s: %s", run.path, exc)
+        observed = 0
         for sample in samples:
             run.sample = sample
             run.samples_total += 1
             if run.analyzer is not None:
                 try:
                     run.analyzer.observe(sample)
-                    run.pending += 1
+                    observed += 1
                 except Exception as exc:
                     run.errors_total += 1
                     logger.warning("nht-monitor sidecar: analysis of %s failed: %s",
@@ -147,18 +150,19 @@ class RunLogDirectory:
                     run.assessment = Assessment.model_validate(sample.assessment)
                 except Exception:
                     run.errors_total += 1
-        due = run.pending >= self.assess_every or (
-            run.pending and time.monotonic() - run.last_assess >= self.assess_interval)
-        if run.analyzer is not None and due:
+        if run.analyzer is not None and run.pacing.tick(observed):
             try:
                 run.assessment = run.analyzer.assess()
             except Exception as exc:
                 run.errors_total += 1
                 logger.warning("nht-monitor sidecar: assessment of %s failed: %s",
                                run.path, exc)
-            run.pending = 0
-            run.last_assess = time.monotonic()
+            run.pacing.assessed()
         return len(samples)
+
+    def _pacing(self) -> Pacing:
+        """A new run's pacing (see the class docstring)."""
+        return Pacing(self.assess_every, max_wait=self.assess_interval)
 
     @staticmethod
     def _snapshot(run: _Run) -> RunSnapshot:

@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.analysis.pacing import Pacing
+from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.runlog import RunLogWriter
 from nht_monitor.runlog.schema import RunHeader, Sample
 
@@ -40,7 +41,8 @@ class RunRecorder:
 
     ``writer`` is the run log (``None``: assess but write nothing, e.g. non-zero DDP
     ranks); ``assess=False`` turns the rule engine off; it runs every ``assess_every``
-    samples, but not again within ``assess_interval`` seconds of its last run.
+    samples, but not again within ``assess_interval`` seconds of its last run
+    (:class:`~nht_monitor.analysis.pacing.Pacing` with ``min_interval``).
     ``on_assessment`` is called with every new assessment; ``on_error(where, exc)`` with
     every internal error (the analyzer failing never costs a sample). ``hold_last=True``
     writes each line one sample late, so the final assessment made by :meth:`close` can
@@ -59,14 +61,10 @@ class RunRecorder:
                  on_error: ErrorHandler = _log_error,
                  resumed: Iterable[Sample] = (),
                  settings: AnalyzerSettings | None = None) -> None:
-        if assess_every < 1:
-            raise ValueError(f"assess_every must be >= 1, got {assess_every}")
+        self._pacing = Pacing(assess_every, min_interval=assess_interval)
         self.header = header
         self.lock = threading.Lock()
         self._writer = writer
-        self._assess_every = assess_every
-        self._assess_interval = assess_interval
-        self._last_assess = -math.inf
         self._hold_last = hold_last
         self._held: dict[str, Any] | None = None
         self._on_assessment = on_assessment
@@ -140,12 +138,10 @@ class RunRecorder:
         if groups is not None:
             row["groups"] = groups
         if self.analyzer is not None:
+            due = self._pacing.tick()  # every sample counts, whatever ``assess`` says
             try:  # a failing rule engine must not cost the sample
                 self.analyzer.observe(sample)
-                if assess or (assess is None
-                              and (self.samples_total + 1) % self._assess_every == 0
-                              and _time.monotonic() - self._last_assess
-                              >= self._assess_interval):
+                if assess or (assess is None and due):
                     assessment = self._assess_now()
                     row["assessment"] = sample.assessment = assessment.model_dump(mode="json")
                     all_finite = False  # assessments may hold non-finite numbers
@@ -170,7 +166,7 @@ class RunRecorder:
 
     def _assess_now(self) -> Assessment:
         assessment = self.analyzer.assess()  # type: ignore[union-attr]
-        self._last_assess = _time.monotonic()
+        self._pacing.assessed()
         with self.lock:
             self.latest_assessment = assessment
         if self._on_assessment is not None:

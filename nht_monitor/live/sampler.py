@@ -2,18 +2,19 @@
 
 :meth:`NormSampler.launch` enqueues the work of one sample on the devices and returns
 at once: per (device, dtype) bucket one ``torch._foreach_norm`` over its weights and
-gradients together (accumulated in float32 for 16- and 32-bit parameters, in float64
-for float64 ones), per device
-one ``stack`` of the results, and on CUDA one ``non_blocking`` copy into a pinned host
-buffer followed by an event. :meth:`PendingNorms.result` reads the host vectors once
-the events have completed (``ready()``), so the training loop never waits for the
-device, and sums the squares per layer on the host.
-No ``.item()`` is ever called.
+gradients together and one ``stack`` (:meth:`nht_monitor.live.norms.Bucket.norms`:
+accumulated in float32 for 16- and 32-bit parameters, in float64 for float64 ones),
+per device one ``cat`` of the buckets' vectors when there are several, and on CUDA
+one ``non_blocking`` copy into a pinned host buffer followed by an event.
+:meth:`PendingNorms.result` reads the host vectors once the events have completed
+(``ready()``), so the training loop never waits for the device, and sums the squares
+per layer on the host. No ``.item()`` is ever called.
 
 Sharded parameters (DTensor with ``Shard`` placements, as made by FSDP2
-``fully_shard``; FSDP1 flat parameters) hold a part of each tensor per rank: their
-squared norms are summed across the shard group with one ``all_reduce`` per sample
-and process group, before the square root. Replicated parameters (DDP) need none.
+``fully_shard``; FSDP1 flat parameters; see :mod:`nht_monitor.live.norms`) hold a
+part of each tensor per rank: their squared norms are summed across the shard group
+with one ``all_reduce`` per sample and process group, before the square root.
+Replicated parameters (DDP) need none.
 """
 
 from __future__ import annotations
@@ -24,12 +25,9 @@ from dataclasses import dataclass
 
 import torch
 
+from nht_monitor.live import norms
 from nht_monitor.live.layers import LayerMap
-
-try:  # public since torch 2.5
-    from torch.distributed.tensor import DTensor
-except ImportError:  # pragma: no cover - very old torch or no distributed build
-    DTensor = None  # type: ignore[assignment,misc]
+from nht_monitor.live.norms import Bucket
 
 
 @dataclass(frozen=True)
@@ -49,57 +47,6 @@ class NormResult:
     grad_total: float | None
 
 
-def _local(tensor: torch.Tensor) -> torch.Tensor:
-    if DTensor is not None and isinstance(tensor, DTensor):
-        return tensor.to_local()
-    return tensor
-
-
-def _shard_groups(param: torch.Tensor) -> tuple[object, ...]:
-    """The process groups across which ``param``'s squared norm must be summed."""
-    if DTensor is not None and isinstance(param, DTensor):
-        groups = []
-        for dim, placement in enumerate(param.placements):
-            if placement.is_partial():
-                raise ValueError("parameters with a Partial placement cannot be sampled: "
-                                 "their local tensors are partial sums")
-            if placement.is_shard():
-                groups.append(param.device_mesh.get_group(dim))
-        return tuple(groups)
-    return ()
-
-
-def _fsdp1_groups(model: torch.nn.Module) -> dict[int, object]:
-    """For FSDP1-wrapped models: id(parameter) → the process group of the innermost FSDP
-    unit that owns it (flat parameters, and with ``use_orig_params=True`` the original
-    parameters, which are views of this rank's shard)."""
-    try:
-        from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
-    except ImportError:  # pragma: no cover
-        return {}
-    found: dict[int, object] = {}
-    units = [m for m in model.modules() if isinstance(m, FSDP)]
-    for module in reversed(units):  # innermost first: it owns its parameters
-        for param in module.parameters():
-            found.setdefault(id(param), module.process_group)
-        flat = getattr(module, "_flat_param", None)
-        if flat is not None:
-            found.setdefault(id(flat), module.process_group)
-    return found
-
-
-@dataclass
-class _Bucket:
-    """Tensors of one (device, dtype, shard-group) kind and the layer of each."""
-
-    device: torch.device
-    groups: tuple[object, ...]
-    params: list[torch.Tensor]
-    layers: list[int]  # layer index of each tensor
-    distributed: bool  # DTensor parameters: read their local shard
-    accumulate: torch.dtype | None  # float32 for 16/32-bit floats; float64 stays float64
-
-
 @dataclass(frozen=True)
 class _DevicePlan:
     """The buckets of one device in the order their norms go into its result vector:
@@ -108,8 +55,8 @@ class _DevicePlan:
     it, so the two cannot disagree."""
 
     device: torch.device
-    local: list[_Bucket]
-    sharded: list[tuple[tuple[object, ...], list[_Bucket]]]
+    local: list[Bucket]
+    sharded: list[tuple[tuple[object, ...], list[Bucket]]]
 
 
 _NORM, _SQUARE, _PRESENCE = 0, 1, 2
@@ -189,25 +136,11 @@ class NormSampler:
         self.grads = grads
         self.head_layers: list[int] | None = None
         self.set_head(head_layers)
-        fsdp1 = _fsdp1_groups(model) if model is not None else {}
-        kinds: dict[tuple[torch.device, torch.dtype, tuple[object, ...]], list[int]] = {}
-        for i, param in enumerate(layer_map.params):
-            local = _local(param)
-            groups = _shard_groups(param)
-            if not groups and id(param) in fsdp1:
-                groups = (fsdp1[id(param)],)
-            kinds.setdefault((local.device, local.dtype, groups), []).append(i)
-        self._buckets: list[_Bucket] = []
-        for (device, dtype, groups), members in kinds.items():
-            params = [layer_map.params[i] for i in members]
-            self._buckets.append(_Bucket(
-                device=device, groups=groups, params=params,
-                layers=[layer_map.layer_of[i] for i in members],
-                distributed=DTensor is not None and any(isinstance(p, DTensor) for p in params),
-                accumulate=None if dtype == torch.float64 else torch.float32))
+        fsdp1 = norms.fsdp1_groups(model) if model is not None else {}
+        self._buckets: list[Bucket] = norms.buckets(layer_map.params, fsdp1)
         self._plans: list[_DevicePlan] = []
         for device in sorted({b.device for b in self._buckets}, key=str):
-            sharded: dict[tuple[object, ...], list[_Bucket]] = {}
+            sharded: dict[tuple[object, ...], list[Bucket]] = {}
             for bucket in self._buckets:
                 if bucket.device == device and bucket.groups:
                     sharded.setdefault(bucket.groups, []).append(bucket)
@@ -216,9 +149,11 @@ class NormSampler:
                 list(sharded.items())))
         self.sharded = any(b.groups for b in self._buckets)
         self._layouts: dict[tuple[torch.device, tuple[bool, ...]], _Layout] = {}
-        # grad-presence flags of sharded buckets, on their device (made once per pattern:
-        # a host-to-device copy per sample would synchronise the stream)
-        self._flags: dict[tuple[int, tuple[bool, ...]], torch.Tensor] = {}
+        # grad-presence flags of sharded buckets and the positions of their present
+        # grads, on their device (made once per pattern: a host-to-device copy per
+        # sample would synchronise the stream)
+        self._flags: dict[tuple[int, tuple[bool, ...]],
+                          tuple[torch.Tensor, torch.Tensor | None]] = {}
         # pinned host buffers by (device, dtype, length), reused once their sample is read
         self._pool: dict[tuple[object, ...], list[torch.Tensor]] = {}
 
@@ -229,10 +164,11 @@ class NormSampler:
     def launch(self) -> PendingNorms:
         """Enqueue one sample's norm computation; returns without waiting.
 
-        Per (device, dtype) bucket one ``_foreach_norm`` over its weights and present
-        gradients together; per device one ``stack`` (and, for sharded buckets, one
-        all_reduce of their squared norms per process group); the per-layer sums are
-        made on the host by :meth:`PendingNorms.result`.
+        Per (device, dtype) bucket one vector of the norms of its weights and present
+        gradients (:meth:`~nht_monitor.live.norms.Bucket.norms`); per device one
+        ``cat`` of those when there are several (and, for sharded buckets, one
+        all_reduce of their squared norms per process group); the per-layer sums are made on the host by
+        :meth:`PendingNorms.result`.
         """
         host: list[tuple[torch.Tensor, _Layout]] = []
         events: list[object] = []
@@ -240,23 +176,19 @@ class NormSampler:
         with torch.no_grad():
             for plan in self._plans:
                 device = plan.device
-                norms: list[torch.Tensor] = []
-                present_all: list[bool] = []
+                parts: list[torch.Tensor] = []
+                present_all: tuple[bool, ...] = ()
                 for bucket in plan.local:
                     values, present = self._bucket_norms(bucket)
-                    norms.extend(values)
-                    present_all.extend(present)
-                parts = [torch.stack(norms)] if norms else []
-                if plan.sharded:
-                    import torch.distributed as dist
-                    for groups, buckets in plan.sharded:
-                        vector = torch.cat([self._sharded_squares(b, *self._bucket_norms(b))
-                                            for b in buckets])
-                        for group in groups:
-                            dist.all_reduce(vector, op=dist.ReduceOp.SUM, group=group)
-                        parts.append(vector)
+                    parts.append(values)
+                    present_all += present
+                for groups, buckets in plan.sharded:
+                    vector = torch.cat([self._sharded_squares(b, *self._bucket_norms(b))
+                                        for b in buckets])
+                    norms.all_reduce_sum(vector, groups)
+                    parts.append(vector)
                 vector = parts[0] if len(parts) == 1 else torch.cat(parts)
-                layout = self._layout(plan, tuple(present_all))
+                layout = self._layout(plan, present_all)
                 if device.type == "cpu":
                     host.append((vector, layout))
                     continue
@@ -273,35 +205,42 @@ class NormSampler:
                 buffers.append((key, buffer))
         return PendingNorms(self, host, events, buffers)
 
-    def _bucket_norms(self, bucket: _Bucket) -> tuple[list[torch.Tensor], list[bool]]:
-        """One ``_foreach_norm`` over the bucket's weights then its present grads, and
+    def _bucket_norms(self, bucket: Bucket) -> tuple[torch.Tensor, tuple[bool, ...]]:
+        """The norms of the bucket's weights then its present grads (one vector), and
         which grads were present."""
-        params = ([_local(p.detach()) for p in bucket.params] if bucket.distributed
-                  else bucket.params)
-        grads = [p.grad for p in bucket.params] if self.grads else []
-        present = [g is not None for g in grads]
-        found = [_local(g) if bucket.distributed else g for g in grads if g is not None]
-        return list(torch._foreach_norm(params + found, 2, dtype=bucket.accumulate)), present
+        params = bucket.local_params() if bucket.distributed else bucket.params
+        if not self.grads:
+            return bucket.norms(params), ()
+        grads = [p.grad for p in bucket.params]
+        present = tuple([g is not None for g in grads])
+        found = grads if all(present) else [g for g in grads if g is not None]
+        if bucket.distributed:
+            found = [norms.local(g) for g in found]
+        return bucket.norms(params + found), present
 
-    def _sharded_squares(self, bucket: _Bucket, values: Sequence[torch.Tensor],
-                         present: list[bool]) -> torch.Tensor:
+    def _sharded_squares(self, bucket: Bucket, values: torch.Tensor,
+                         present: tuple[bool, ...]) -> torch.Tensor:
         """[weight² | grad² (0 where absent) | grad presence] of one sharded bucket:
         a fixed layout, so that every rank all-reduces vectors of the same shape."""
-        k = len(bucket.params)
-        zero = torch.zeros((), dtype=torch.float32, device=bucket.device)
-        grads = iter(values[k:])
-        grad_values = [next(grads) if has else zero for has in present] if present else []
-        squared = torch.stack(list(values[:k]) + grad_values).square()
         if not present:
-            return squared
-        key = (id(bucket), tuple(present))
-        flags = self._flags.get(key)
-        if flags is None:
+            return values.square()
+        k = len(bucket.params)
+        key = (id(bucket), present)
+        cached = self._flags.get(key)
+        if cached is None:
             if len(self._flags) > 64:
                 self._flags.clear()
-            flags = self._flags[key] = torch.tensor(
-                [float(has) for has in present], dtype=torch.float32, device=bucket.device)
-        return torch.cat([squared, flags])
+            flags = torch.tensor([float(has) for has in present], dtype=values.dtype,
+                                 device=bucket.device)
+            where = None if all(present) else torch.tensor(
+                [i for i, has in enumerate(present) if has], dtype=torch.long,
+                device=bucket.device)
+            cached = self._flags[key] = (flags, where)
+        flags, where = cached
+        if where is not None:  # zeros in place of the absent grads
+            grads = torch.zeros(k, dtype=values.dtype, device=bucket.device)
+            values = torch.cat([values[:k], grads.index_copy_(0, where, values[k:])])
+        return torch.cat([values.square(), flags])
 
     def _layout(self, plan: _DevicePlan, present: tuple[bool, ...]) -> _Layout:
         key = (plan.device, present)
@@ -323,7 +262,7 @@ class NormSampler:
         grad_layers: list[int] = []
         offset = 0
         for bucket in plan.local:
-            layers = bucket.layers
+            layers = [self.layer_map.layer_of[i] for i in bucket.index]
             has = present[offset:offset + len(layers)]
             offset += len(has)
             with_grad = [layer for layer, found in zip(layers, has) if found]
@@ -332,7 +271,7 @@ class NormSampler:
             grad_layers += with_grad
         for _groups, buckets in plan.sharded:
             for bucket in buckets:
-                layers = bucket.layers
+                layers = [self.layer_map.layer_of[i] for i in bucket.index]
                 slots += layers
                 kinds += [_SQUARE] * len(layers)
                 if self.grads:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,27 +41,41 @@ class ReportSummary:
     sweep: SweepSummary | None = None
 
 
-class _Figures:
-    """Collects figures as embedded PNG (and writes files when asked)."""
+MAX_WORKERS = 4
+"""Run sections are drawn by up to this many forked processes (at most one per CPU)."""
 
-    def __init__(self, png_dir: Path | None) -> None:
-        self.png_dir = png_dir
+
+class _Figures:
+    """Renders figures as embedded PNG; keeps the PNG bytes when files are wanted."""
+
+    def __init__(self, keep_png: bool) -> None:
+        self.keep_png = keep_png
         self.count = 0
-        self.files: list[Path] = []
-        if png_dir is not None:
-            png_dir.mkdir(parents=True, exist_ok=True)
+        self.pngs: list[tuple[str, bytes]] = []  # (file stem, PNG) when keep_png
 
     def render(self, name: str, fig: Figure | None, alt: str) -> str:
         if fig is None:
             return ""
-        png = figure_png(fig)
-        fig.clear()
+        png = figure_png(fig)  # (no fig.clear(): clearing rebuilds axes; dropping it is free)
         self.count += 1
-        if self.png_dir is not None:
-            path = self.png_dir / f"{_slug(name)}.png"
-            path.write_bytes(png)
-            self.files.append(path)
+        if self.keep_png:
+            self.pngs.append((_slug(name), png))
         return img_tag(png, alt)
+
+    def add(self, count: int, pngs: list[tuple[str, bytes]]) -> None:
+        """Take over what another collector (a worker's) rendered."""
+        self.count += count
+        self.pngs.extend(pngs)
+
+    def write(self, png_dir: Path) -> list[Path]:
+        """Write every kept PNG into ``png_dir``; returns the files."""
+        png_dir.mkdir(parents=True, exist_ok=True)
+        files = []
+        for stem, png in self.pngs:
+            path = png_dir / f"{stem}.png"
+            path.write_bytes(png)
+            files.append(path)
+        return files
 
 
 def _slug(text: str) -> str:
@@ -146,27 +162,98 @@ def _sweep_section(runs: Sequence[ReportRun], summary: SweepSummary, figs: _Figu
 
 def build_report(paths: Sequence[str | os.PathLike[str]], output: str | os.PathLike[str],
                  png_dir: str | os.PathLike[str] | None = None,
-                 load: Callable[[str | os.PathLike[str]], ReportRun] = load_run) -> ReportSummary:
+                 load: Callable[[str | os.PathLike[str]], ReportRun] = load_run,
+                 workers: int | None = None) -> ReportSummary:
     """Write the HTML report of ``paths`` to ``output``; returns what was written.
+
+    ``workers``: processes drawing the run sections (default: one per CPU, see
+    :func:`_workers`; 1 draws everything in this process).
 
     Raises ``FileNotFoundError``/``RunLogError`` (a ``ValueError``) for unreadable logs.
     """
     if not paths:
         raise ValueError("give at least one run log")
     runs = [load(path) for path in paths]
-    figs = _Figures(Path(png_dir) if png_dir is not None else None)
-    sections = [_run_section(run, i, figs) for i, run in enumerate(runs)]
+    keep_png = png_dir is not None
+    figs, sweep_figs = _Figures(keep_png), _Figures(keep_png)
+    sweep: list[tuple[SweepSummary, str]] = []
+
+    def draw_sweep() -> None:  # in this process, while the workers draw the runs
+        if len(runs) > 1:
+            summary = summarize_sweep(runs)
+            sweep.append((summary, _sweep_section(runs, summary, sweep_figs)))
+
+    sections = _run_sections(runs, figs, workers, meanwhile=draw_sweep)
     nav = [(_anchor(run, i), run.run_id) for i, run in enumerate(runs)]
     sweep_summary = None
-    if len(runs) > 1:
-        sweep_summary = summarize_sweep(runs)
-        sections.append(_sweep_section(runs, sweep_summary, figs))
+    if sweep:
+        sweep_summary, section = sweep[0]
+        sections.append(section)
         nav.append(("sweep", "Sweep"))
+        figs.add(sweep_figs.count, sweep_figs.pngs)
     title = (f"nht-monitor report: {runs[0].run_id}" if len(runs) == 1
              else f"nht-monitor report: {len(runs)} runs")
     subtitle = ", ".join(r.run_id for r in runs[:6]) + (" …" if len(runs) > 6 else "")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(page(title, subtitle, nav, sections), encoding="utf-8")
+    files = figs.write(Path(png_dir)) if png_dir is not None else []
     return ReportSummary(html=output, runs=[r.run_id for r in runs], figures=figs.count,
-                         png_files=figs.files, sweep=sweep_summary)
+                         png_files=files, sweep=sweep_summary)
+
+
+def _workers(jobs: int) -> int:
+    """How many processes draw ``jobs`` run sections: one per CPU this process may use
+    (at most :data:`MAX_WORKERS`), or 1 — no forking — where fork is not the safe
+    default (not Linux) or this process runs other Python threads."""
+    if jobs < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, jobs, MAX_WORKERS))
+
+
+_FORKED_RUNS: Sequence[ReportRun] = ()
+"""The runs a forked worker draws (set just before forking, inherited, never pickled)."""
+
+
+def _draw_run(index: int, keep_png: bool) -> tuple[str, int, list[tuple[str, bytes]]]:
+    """In a worker: run section ``index`` of :data:`_FORKED_RUNS`, its figure count and
+    kept PNGs."""
+    figs = _Figures(keep_png)
+    return _run_section(_FORKED_RUNS[index], index, figs), figs.count, figs.pngs
+
+
+def _run_sections(runs: Sequence[ReportRun], figs: _Figures, workers: int | None,
+                  meanwhile: Callable[[], None]) -> list[str]:
+    """Every run's section (figures into ``figs``), drawn by ``workers`` forked processes
+    (``None``: :func:`_workers`) when more than one; ``meanwhile()`` runs in this
+    process in the meantime."""
+    global _FORKED_RUNS
+    import multiprocessing
+
+    workers = _workers(len(runs)) if workers is None else workers
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ProcessPoolExecutor
+
+        sys.stdout.flush()  # a forked child must not flush a copy of pending output
+        sys.stderr.flush()
+        _FORKED_RUNS = runs
+        try:
+            with ProcessPoolExecutor(workers,
+                                     mp_context=multiprocessing.get_context("fork")) as pool:
+                jobs = [pool.submit(_draw_run, i, figs.keep_png) for i in range(len(runs))]
+                meanwhile()
+                sections = []
+                for job in jobs:
+                    html, count, pngs = job.result()
+                    sections.append(html)
+                    figs.add(count, pngs)
+                return sections
+        finally:
+            _FORKED_RUNS = ()
+    sections = [_run_section(run, i, figs) for i, run in enumerate(runs)]
+    meanwhile()
+    return sections

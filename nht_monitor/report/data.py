@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nht_monitor.analysis import Analyzer
+from nht_monitor.analysis.assess import assess_log, log_settings
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog import RunLog, read_run
 
@@ -55,18 +57,6 @@ class ReportRun:
         return self.samples[-1].lr if self.samples else None
 
 
-def _analyzer(header: Any) -> Any | None:
-    try:
-        from nht_monitor.analysis import Analyzer
-        from nht_monitor.analysis.settings import recorded_settings
-    except ImportError:  # analysis not available: use what the log says
-        return None
-    try:  # the settings the live engine used, when watch(analysis=...) recorded any
-        return Analyzer(header, recorded_settings(header))
-    except ValueError:  # a malformed recorded config: the report still uses the defaults
-        return Analyzer(header)
-
-
 def _last_logged(log: RunLog) -> Assessment | None:
     for sample in reversed(log.samples):
         if sample.assessment:
@@ -78,11 +68,12 @@ def _last_logged(log: RunLog) -> Assessment | None:
 
 
 def assess(log: RunLog) -> tuple[Assessment, str]:
-    """The run's assessment: offline analysis of the whole log, else the last live one."""
-    analyzer = _analyzer(log.header)
-    if analyzer is not None and log.samples:
+    """The run's assessment: offline analysis of the whole log
+    (:func:`~nht_monitor.analysis.assess.assess_log`; malformed recorded settings give
+    way to the defaults), else the last live one."""
+    if log.samples:
         try:
-            return analyzer.analyze(log.samples), "offline analysis"
+            return assess_log(log, lenient=True), "offline analysis"
         except Exception as exc:  # a report is still useful with the logged verdict
             logger.warning("%s: offline analysis failed (%s); using the logged assessment",
                            log.path, exc)
@@ -120,8 +111,11 @@ def regime_history(log: RunLog) -> list[RegimeSpan]:
 
 
 def _replay(log: RunLog) -> list[tuple[float, str]]:
-    analyzer = _analyzer(log.header)
-    if analyzer is None:
+    try:
+        analyzer = Analyzer(log.header, log_settings(log.header, {"advice": False},
+                                                     lenient=True))
+    except Exception as exc:
+        logger.warning("%s: cannot replay the regime history (%s)", log.path, exc)
         return []
     every = max(1, math.ceil(len(log.samples) / MAX_REPLAYED_ASSESSMENTS))
     points = []

@@ -2,6 +2,12 @@
 
 Each function returns a :class:`matplotlib.figure.Figure` or ``None`` when the run has
 nothing to draw for it (e.g. no metrics logged).
+
+Drawing is most of a report's time, so the figures are laid out by hand: fixed margins
+in inches (wide enough for the labels they hold) instead of a layout engine, which
+draws every figure twice (once to measure, once to render); titles at a fixed height
+(matplotlib otherwise measures every tick label to place them); plain-number tick
+labels (no mathtext, whose parser is slow to build).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm, Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FormatStrFormatter  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, LogFormatter  # noqa: E402
 
 from nht_monitor.report.data import ReportRun  # noqa: E402
 
@@ -30,6 +36,40 @@ REGIME_COLORS = {
     "clamped": "#92c5de",
 }
 MAX_SMALL_MULTIPLES = 16
+DPI = 100
+CHAR_IN = 0.062
+"""Width in inches of an average character at 8 pt (DejaVu Sans), for margins."""
+
+
+def _figure(width: float, height: float, *, left: float = 0.8, right: float = 0.3,
+            top: float = 0.4, bottom: float = 0.55) -> Figure:
+    """A ``width`` × ``height`` inch figure whose subplots fill it up to fixed margins
+    (inches): no layout engine, so saving it draws it once."""
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    fig.subplots_adjust(left=left / width, right=1 - right / width,
+                        bottom=bottom / height, top=1 - top / height)
+    return fig
+
+
+def _subplots(fig: Figure, rows: int, cols: int, *, hgap: float = 0.0, wgap: float = 0.0,
+              **options: Any) -> np.ndarray:
+    """``rows`` × ``cols`` axes with gaps of ``hgap``/``wgap`` inches between them."""
+    params = fig.subplotpars
+    width, height = fig.get_size_inches()
+    cell_w = ((params.right - params.left) * width - (cols - 1) * wgap) / cols
+    cell_h = ((params.top - params.bottom) * height - (rows - 1) * hgap) / rows
+    fig.subplots_adjust(wspace=wgap / max(cell_w, 1e-3), hspace=hgap / max(cell_h, 1e-3))
+    return fig.subplots(rows, cols, squeeze=False, **options)
+
+
+def _title(ax: Any, text: str, fontsize: float = 10) -> None:
+    """An axes title at a fixed height (no tick label measuring to place it)."""
+    ax.set_title(text, fontsize=fontsize, y=1.0)
+
+
+def _legend_width(labels: Sequence[str], fontsize: float = 8) -> float:
+    """Inches a legend of ``labels`` takes (handles, padding and text)."""
+    return 0.75 + CHAR_IN * fontsize / 8 * max((len(label) for label in labels), default=0)
 
 
 def _finite(values: Sequence[float | None]) -> np.ndarray:
@@ -47,7 +87,7 @@ def norms_figure(run: ReportRun) -> Figure:
     steps = np.array([s.step for s in run.samples], dtype=float)
     total = _finite([s.norm for s in run.samples])
     head = _finite([s.head_norm for s in run.samples])
-    fig = Figure(figsize=(10, 4.2), dpi=100, layout="constrained")
+    fig = _figure(10, 4.2)
     ax = fig.add_subplot()
     seen: set[str] = set()
     for span in run.history:
@@ -71,11 +111,12 @@ def norms_figure(run: ReportRun) -> Figure:
         _log_axis(ax)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("L2 weight norm")
-    ax.set_title(f"{run.run_id}: total and head norm "
-                 f"(regime {run.assessment.regime}, phase {run.assessment.phase or '—'})",
-                 fontsize=10)
+    _title(ax, f"{run.run_id}: total and head norm "
+               f"(regime {run.assessment.regime}, phase {run.assessment.phase or '—'})")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    right = 0.25 + _legend_width([t.get_text() for t in legend.get_texts()])
+    fig.subplots_adjust(right=1 - right / 10)  # room for the legend outside the axes
     return fig
 
 
@@ -99,7 +140,9 @@ def layers_figure(run: ReportRun) -> Figure | None:
                      for name in layers], dtype=float)
     grid[~np.isfinite(grid)] = np.nan
     height = min(2.0 + 0.22 * len(layers), 12.0)
-    fig = Figure(figsize=(10, height), dpi=100, layout="constrained")
+    labels = [_short(name) for name in layers]
+    fig = _figure(10, height, left=0.3 + 0.055 * max(len(label) for label in labels),
+                  right=0.75)
     ax = fig.add_subplot()
     positive = grid[np.isfinite(grid) & (grid > 0)]
     norm = (LogNorm(vmin=positive.min(), vmax=positive.max())
@@ -107,13 +150,29 @@ def layers_figure(run: ReportRun) -> Figure | None:
     edges = _edges(steps)
     mesh = ax.pcolormesh(edges, np.arange(len(layers) + 1), np.ma.masked_invalid(grid),
                          cmap="viridis", norm=norm, shading="flat")
-    ax.set_yticks(np.arange(len(layers)) + 0.5,
-                  labels=[_short(name) for name in layers], fontsize=7)
+    ax.set_yticks(np.arange(len(layers)) + 0.5, labels=labels, fontsize=7)
     ax.invert_yaxis()
     ax.set_xlabel("optimizer step")
-    ax.set_title(f"{run.run_id}: per-layer weight norm (colour, log scale)")
-    fig.colorbar(mesh, ax=ax, label="L2 norm")
+    _title(ax, f"{run.run_id}: per-layer weight norm (colour, log scale)", fontsize=12)
+    _colorbar(fig, mesh, [ax], "L2 norm")
     return fig
+
+
+def _colorbar(fig: Figure, mappable: Any, axes: list[Any], label: str) -> Any:
+    """A colorbar right of ``axes`` (taken from their width) with plain-number labels."""
+    bar = fig.colorbar(mappable, ax=axes, label=label, fraction=0.04, pad=0.015, aspect=25)
+    if isinstance(mappable.norm, LogNorm):
+        bar.ax.yaxis.set_major_formatter(FormatStrFormatter("%.3g"))
+        bar.ax.yaxis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False))
+    return bar
+
+
+class _PlainLogFormatter(LogFormatter):
+    """Labels the log-axis ticks matplotlib would label (few decades: some minor ones
+    too), as plain numbers."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x:.3g}" if super().__call__(x, pos) else ""
 
 
 def layer_multiples_figure(run: ReportRun) -> Figure | None:
@@ -127,14 +186,14 @@ def layer_multiples_figure(run: ReportRun) -> Figure | None:
     steps = np.array([s.step for s in run.samples], dtype=float)
     cols = min(4, len(layers))
     rows = math.ceil(len(layers) / cols)
-    fig = Figure(figsize=(10, 1.9 * rows + 0.6), dpi=100, layout="constrained")
-    axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
+    fig = _figure(10, 1.9 * rows + 0.6, left=0.45, right=0.1, top=0.55, bottom=0.35)
+    axes = _subplots(fig, rows, cols, hgap=0.35, wgap=0.5, sharex=True)
     head = run.log.header.head
     for ax, name in zip(axes.flat, layers):
         values = _finite([s.layer_norms.get(name) for s in run.samples])
         is_head = head is not None and (name == head or name.startswith(head + "."))
         ax.plot(steps, values, color="#cb181d" if is_head else "#08306b", lw=1.2)
-        ax.set_title(_short(name) + (" (head)" if is_head else ""), fontsize=8)
+        _title(ax, _short(name) + (" (head)" if is_head else ""), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(layers):]:
@@ -153,8 +212,8 @@ def metrics_figure(run: ReportRun) -> Figure | None:
     losses = [n for n in names if "loss" in n.lower()]
     others = [n for n in names if n not in losses]
     groups = [g for g in (losses, others) if g]
-    fig = Figure(figsize=(10, 3.6), dpi=100, layout="constrained")
-    axes = fig.subplots(1, len(groups), squeeze=False)[0]
+    fig = _figure(10, 3.6, left=0.6, right=0.15, top=0.65)
+    axes = _subplots(fig, 1, len(groups), wgap=0.6)[0]
     for ax, group in zip(axes, groups):
         for name in group:
             points = [(s.step, s.metrics[name]) for s in run.samples if name in s.metrics]
@@ -164,8 +223,7 @@ def metrics_figure(run: ReportRun) -> Figure | None:
                                                         if n in s.metrics])) for n in group):
             _log_axis(ax)
         ax.set_xlabel("optimizer step")
-        ax.set_title("losses" if group is losses else "accuracies and other metrics",
-                     fontsize=10)
+        _title(ax, "losses" if group is losses else "accuracies and other metrics")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"{run.run_id}: train / val metrics", fontsize=10)
@@ -177,7 +235,7 @@ def tau_figure(run: ReportRun) -> Figure:
     steps = np.array([s.step for s in run.samples], dtype=float)
     tau = _finite([s.tau for s in run.samples])
     rate = _finite([s.lr * s.weight_decay for s in run.samples])
-    fig = Figure(figsize=(10, 3.0), dpi=100, layout="constrained")
+    fig = _figure(10, 3.0, left=0.7, right=0.9)
     ax = fig.add_subplot()
     ax.plot(steps, tau, color="#006d2c", lw=1.6, label="τ = Σ η·λ")
     ax.set_xlabel("optimizer step")
@@ -192,7 +250,7 @@ def tau_figure(run: ReportRun) -> Figure:
     handles = ax.get_legend_handles_labels()
     extra = twin.get_legend_handles_labels()
     ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=8, loc="upper left")
-    ax.set_title(f"{run.run_id}: regularisation clock τ", fontsize=10)
+    _title(ax, f"{run.run_id}: regularisation clock τ")
     return fig
 
 
@@ -205,8 +263,8 @@ def sweep_norms_figure(runs: Sequence[ReportRun]) -> Figure:
     norm = (LogNorm(min(positive), max(positive)) if positive and min(positive) < max(positive)
             else Normalize(0, 1))
     cmap = matplotlib.colormaps["viridis"]
-    fig = Figure(figsize=(11, 4.2), dpi=100, layout="constrained")
-    ax_step, ax_tau = fig.subplots(1, 2)
+    fig = _figure(11, 4.2, left=0.75, right=0.85 if positive else 0.15)
+    ax_step, ax_tau = _subplots(fig, 1, 2, wgap=0.8)[0]
     for run, lam in zip(runs, lambdas):
         color = cmap(norm(lam)) if lam and lam > 0 and positive else "#636363"
         steps = np.array([s.step for s in run.samples], dtype=float)
@@ -221,11 +279,11 @@ def sweep_norms_figure(runs: Sequence[ReportRun]) -> Figure:
         ax.grid(alpha=0.3)
         if all(_positive(_finite([s.norm for s in r.samples])) for r in runs):
             _log_axis(ax)
-    ax_step.set_title("norm vs step", fontsize=10)
-    ax_tau.set_title("norm vs τ (curves align when the delay law holds)", fontsize=10)
+    _title(ax_step, "norm vs step")
+    _title(ax_tau, "norm vs τ (curves align when the delay law holds)")
     if positive:
         mappable = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-        fig.colorbar(mappable, ax=[ax_step, ax_tau], label="weight decay λ")
+        _colorbar(fig, mappable, [ax_step, ax_tau], "weight decay λ")
     ax_step.legend(fontsize=7)
     return fig
 
@@ -240,7 +298,7 @@ def delay_figure(points: Sequence[tuple[str, float, float]],
     """
     if not points and not forecasts:
         return None
-    fig = Figure(figsize=(7, 4.2), dpi=100, layout="constrained")
+    fig = _figure(7, 4.2, left=0.8, right=0.25)
     ax = fig.add_subplot()
     if points:
         ax.scatter([p[1] for p in points], [p[2] for p in points], color="#08306b", zorder=3,
@@ -261,7 +319,7 @@ def delay_figure(points: Sequence[tuple[str, float, float]],
     ax.legend(fontsize=8)
     ax.set_xlabel("1 / (η λ)")
     ax.set_ylabel("delay (steps after the fit)")
-    ax.set_title("delay law: T ∝ 1/(ηλ)", fontsize=10)
+    _title(ax, "delay law: T ∝ 1/(ηλ)")
     ax.grid(alpha=0.3)
     return fig
 

@@ -117,8 +117,7 @@ def assessment_html(a: Assessment, source: str) -> str:
         rows.append(("Head signal", f"{badge(a.head.regime)} lead {fmt(a.head.lead_steps)} "
                                     f"steps, flagged at step {fmt(a.head.flagged_step)}"))
     if source == "none":
-        note = ("No assessment: the log has no live assessment and the analysis package "
-                "is not available.")
+        note = "No assessment: the log has no samples yet."
     else:
         note = f"Source: {source}."
     parts = [kv_table(rows), f'<p class="muted">{esc(note)}</p>']

@@ -64,11 +64,10 @@ def fit_line(points: Sequence[tuple[str, float, float]]) -> tuple[float, float, 
     """Least-squares ``delay = slope·x + intercept`` and its R² (needs 2 distinct x)."""
     if len(points) < 2 or len({p[1] for p in points}) < 2:
         return None
-    from scipy.stats import linregress
+    from nht_monitor.analysis.scorecard import linear_fit
 
-    result = linregress([p[1] for p in points], [p[2] for p in points])
-    r2 = float(result.rvalue) ** 2 if math.isfinite(result.rvalue) else float("nan")
-    return float(result.slope), float(result.intercept), r2
+    fit = linear_fit([p[1] for p in points], [p[2] for p in points])
+    return fit["slope"], fit["intercept"], fit["r2"]
 
 
 def _numbers(numbers: dict[str, Any]) -> str:
@@ -88,18 +87,14 @@ def _numbers(numbers: dict[str, Any]) -> str:
 
 def summarize_sweep(runs: Sequence[ReportRun]) -> SweepSummary:
     """Scorecard, observed delays with their fit, and forecast delays of ``runs``."""
+    from nht_monitor.analysis.assess import log_settings
+    from nht_monitor.analysis.scorecard import scorecard, summarize_run
+
     summary = SweepSummary(forecast_points=forecast_points(runs))
-    try:
-        from nht_monitor.analysis.scorecard import scorecard, summarize_run
-        from nht_monitor.analysis.settings import recorded_settings
-    except ImportError:
-        summary.scorecard_note = ("The P1–P6 scorecard needs nht_monitor.analysis, which "
-                                  "this installation does not have.")
-        summary.delay_note = "No delays without the analysis package."
-        return summary
-    try:
+    try:  # the settings each run's report section used (see report.data.assess)
         card = scorecard([summarize_run(r.samples, r.log.header,
-                                        recorded_settings(r.log.header, advice=False))
+                                        log_settings(r.log.header, {"advice": False},
+                                                     lenient=True))
                           for r in runs])
     except Exception as exc:  # the rest of the report is still worth writing
         logger.warning("scorecard failed: %s", exc)

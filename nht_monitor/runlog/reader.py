@@ -1,18 +1,27 @@
 """Reading and tailing run logs (``<log_dir>/<run_id>.jsonl``).
 
-The line formats are defined in :mod:`nht_monitor.runlog.schema`.
+The line formats are defined in :mod:`nht_monitor.runlog.schema`. :func:`read_run` gives
+one :class:`Sample` per line; :func:`read_columns` reads the same log straight into column
+arrays (no per-sample objects), for the offline analysis of long logs.
 """
 
 from __future__ import annotations
 
+import array
 import json
 import logging
+import math
 import os
+import pickle
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, Field, ValidationError
+from typing_extensions import NotRequired, Required, TypedDict
 
 from nht_monitor.runlog.schema import (
     SCHEMA_NAME,
@@ -21,6 +30,9 @@ from nht_monitor.runlog.schema import (
     RunLogError,
     Sample,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -111,10 +123,378 @@ def read_run(path: str | os.PathLike[str]) -> RunLog:
                 bad.append(number)
     if bad:
         run.skipped_lines = len(bad)
-        shown = ", ".join(map(str, bad[:5])) + (" …" if len(bad) > 5 else "")
-        logger.warning("%s: skipped %d corrupt line(s) (line %s)", path, len(bad), shown)
+        _warn_skipped(path, bad)
     run.samples = _dedupe_steps(run.samples)
     return run
+
+
+def _warn_skipped(path: Path, bad: list[int]) -> None:
+    shown = ", ".join(map(str, bad[:5])) + (" …" if len(bad) > 5 else "")
+    logger.warning("%s: skipped %d corrupt line(s) (line %s)", path, len(bad), shown)
+
+
+# -- columnar reading ------------------------------------------------------------------
+
+UNCHECKED_VALUES: tuple[str, ...] = ("layer_norms", "layer_grad_norms")
+""":class:`Sample` fields whose values :func:`read_columns` does not validate: it checks
+that they are JSON objects (or ``null`` where allowed) but not that every value is a
+number. They are most of a line's bytes, the analysis never reads them, and validating
+them would build every per-layer float (several times the cost of the rest)."""
+
+_CHUNK = 2048
+"""Lines validated before their values are moved into the columns."""
+
+_MAX_STEP = 2 ** 1023
+"""Steps beyond this do not fit a float column: such a line is counted as corrupt
+(read_run keeps it, and the analysis then fails on it)."""
+
+
+@dataclass
+class RunColumns:
+    """A run log read as column arrays (:func:`read_columns`): rows in step order, one per
+    step (the last occurrence of a repeated step), float64, NaN where a value is missing.
+
+    ``metrics`` holds one column per metric name found in the log and ``metric_present``
+    whether each row has that metric (its value may be NaN); :meth:`first_metric` picks,
+    row by row, the first present name of several. ``skipped_lines``/``truncated`` as in
+    :class:`RunLog`.
+    """
+
+    path: Path
+    header: RunHeader
+    step: np.ndarray
+    tau: np.ndarray
+    lr: np.ndarray
+    weight_decay: np.ndarray
+    norm: np.ndarray
+    head_norm: np.ndarray
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)
+    metric_present: dict[str, np.ndarray] = field(default_factory=dict)
+    skipped_lines: int = 0
+    truncated: bool = False
+
+    @property
+    def run_id(self) -> str:
+        return self.header.run_id
+
+    def __len__(self) -> int:
+        return int(self.step.shape[0])
+
+    def first_metric(self, keys: tuple[str, ...] | list[str]) -> np.ndarray:
+        """Per row, the value of the first of ``keys`` the row has (NaN if none): what
+        reading ``sample.metrics`` key by key gives."""
+        import numpy as np
+
+        out = np.full(len(self), math.nan)
+        taken = np.zeros(len(self), dtype=bool)
+        for key in keys:
+            present = self.metric_present.get(key)
+            if present is None:
+                continue
+            fill = present & ~taken
+            out[fill] = self.metrics[key][fill]
+            taken |= present
+        return out
+
+
+class _AnyObject(TypedDict):
+    """A JSON object, contents neither checked nor built."""
+
+    __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
+
+
+class _GroupColumns(TypedDict):
+    """:class:`~nht_monitor.runlog.schema.GroupClock` as :func:`read_columns` checks it."""
+
+    __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
+    lr: float
+    weight_decay: float
+    tau: float
+
+
+class _SampleColumns(TypedDict):
+    """A sample line as :func:`read_columns` validates it: every :class:`Sample` field with
+    its type and constraints, into a plain dict. Differences: ``float`` where the model
+    has ``LogFloat`` — for JSON input pydantic's float already reads the ``"NaN"``/
+    ``"Infinity"`` spellings as ``LogFloat`` does (tests/test_runlog.py checks), without a
+    Python call per value; the values of :data:`UNCHECKED_VALUES` are not checked and the
+    objects in ``layer_norms``/``layer_grad_norms``/``assessment`` are not built."""
+
+    __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
+    step: Required[Annotated[int, Field(ge=0, le=_MAX_STEP)]]
+    time: NotRequired[float | None]
+    tau: Required[float]
+    lr: Required[float]
+    weight_decay: Required[float]
+    norm: Required[float]
+    head_norm: NotRequired[float | None]
+    layer_norms: NotRequired[_AnyObject]
+    grad_norm: NotRequired[float | None]
+    layer_grad_norms: NotRequired[_AnyObject | None]
+    metrics: NotRequired[dict[str, float]]
+    groups: NotRequired[list[_GroupColumns] | None]
+    nonfinite: NotRequired[list[str]]
+    assessment: NotRequired[_AnyObject | None]
+
+
+_COLUMNS_ADAPTER: Any = None
+
+
+def _columns_adapter() -> Any:
+    """The pydantic ``TypeAdapter`` of :class:`_SampleColumns` (built on first use)."""
+    global _COLUMNS_ADAPTER
+    if _COLUMNS_ADAPTER is None:
+        from pydantic import TypeAdapter
+
+        _COLUMNS_ADAPTER = TypeAdapter(_SampleColumns)
+    return _COLUMNS_ADAPTER
+
+
+def _universal_lines(raw: bytes) -> list[tuple[bytes, bool]]:
+    """``raw`` (one ``\\n``-terminated line of a binary read) split where :func:`read_run`'s
+    text-mode read splits it (``\\n``, ``\\r\\n``, a lone ``\\r``), each piece with
+    whether it ended with a line break."""
+    if b"\r" in raw and not (raw.find(b"\r") == len(raw) - 2 and raw.endswith(b"\r\n")):
+        pieces = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        last = pieces.pop()
+        return [(p + b"\n", True) for p in pieces] + ([(last, False)] if last else [])
+    return [(raw, raw.endswith(b"\n"))]
+
+
+@dataclass
+class _Part:
+    """The columns of one byte range of a log's sample lines (see :func:`_scan`)."""
+
+    columns: dict[str, np.ndarray]
+    metrics: dict[str, tuple[np.ndarray, np.ndarray]]
+    rows: int
+    lines: int
+    bad: list[int]
+    truncated: bool
+
+
+class _ColumnBuilder:
+    """Moves validated sample dicts, a chunk at a time, into float columns."""
+
+    SCALARS = ("step", "tau", "lr", "weight_decay", "norm")
+
+    def __init__(self) -> None:
+        self.columns = {key: array.array("d") for key in (*self.SCALARS, "head_norm")}
+        self.metric_parts: dict[str, list[tuple[int, list[float], list[bool]]]] = {}
+        self.rows = 0
+
+    def add(self, chunk: list[dict[str, Any]]) -> None:
+        nan = math.nan
+        for key in self.SCALARS:
+            self.columns[key].extend([d[key] for d in chunk])
+        self.columns["head_norm"].extend(
+            [nan if (h := d.get("head_norm")) is None else h for d in chunk])
+        metrics = [d.get("metrics") or {} for d in chunk]
+        for key in set().union(*metrics):
+            self.metric_parts.setdefault(key, []).append(
+                (self.rows, [m.get(key, nan) for m in metrics], [key in m for m in metrics]))
+        self.rows += len(chunk)
+
+    def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """The float columns, and per metric its values (NaN where absent) and presence."""
+        import numpy as np
+
+        columns = {k: np.frombuffer(v, dtype=np.float64) for k, v in self.columns.items()}
+        metrics = {}
+        for key, parts in self.metric_parts.items():
+            values = np.full(self.rows, math.nan)
+            present = np.zeros(self.rows, dtype=bool)
+            for start, vals, mask in parts:
+                values[start:start + len(vals)] = vals
+                present[start:start + len(mask)] = mask
+            metrics[key] = (values, present)
+        return columns, metrics
+
+
+def _scan(path: Path, start: int, end: int, prefix: list[tuple[bytes, bool]]) -> _Part:
+    """Validate the ``prefix`` lines, then the lines of ``path`` from byte ``start`` (a line
+    start) to ``end`` (a line start or the end of the file), into columns. Line numbers in
+    ``bad`` count from 1 at the first line of ``prefix``."""
+    validate = _columns_adapter().validator.validate_json
+    builder = _ColumnBuilder()
+    chunk: list[dict[str, Any]] = []
+    bad: list[int] = []
+    truncated = False
+
+    def slow(line: bytes, terminated: bool, number: int) -> None:
+        """A line off the hot path: valid, or (decoded as read_run decodes) blank and
+        skipped, valid, truncated (the unterminated last line) or corrupt."""
+        nonlocal truncated
+        try:
+            chunk.append(validate(line))
+            return
+        except ValueError:
+            pass
+        text = line.decode("utf-8", errors="replace")
+        if not text.strip():
+            return
+        try:
+            chunk.append(validate(text))
+        except ValueError:
+            if terminated:
+                bad.append(number)
+            else:
+                truncated = True
+
+    number = 0
+    for line, terminated in prefix:
+        number += 1
+        slow(line, terminated, number)
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        left = end - start
+        for raw in handle if left > 0 else ():  # the hot loop: one C-level validation per line
+            if b"\r" in raw:
+                for line, terminated in _universal_lines(raw):
+                    number += 1
+                    slow(line, terminated, number)
+            else:
+                number += 1
+                try:
+                    chunk.append(validate(raw))
+                except ValueError:
+                    slow(raw, raw.endswith(b"\n"), number)
+            if len(chunk) >= _CHUNK:
+                builder.add(chunk)
+                chunk = []
+            left -= len(raw)
+            if left <= 0:
+                break
+    builder.add(chunk)
+    columns, metrics = builder.arrays()
+    return _Part(columns, metrics, builder.rows, number, bad, truncated)
+
+
+PARALLEL_BYTES = 32 * 2 ** 20
+"""Logs larger than this are read by two processes at once (see :func:`read_columns`)."""
+
+
+def _parallel_ok() -> bool:
+    import threading
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return (sys.platform.startswith("linux") and hasattr(os, "fork") and cpus >= 2
+            and threading.active_count() == 1)
+
+
+def _scan_in_child(path: Path, start: int, end: int) -> tuple[int, int]:
+    """Fork a process scanning ``[start, end)``; returns its pid and the pipe to read its
+    pickled :class:`_Part` from (empty if it failed)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: scan, send, leave without running the parent's exit code
+        code = 1
+        try:
+            os.close(read_fd)
+            data = pickle.dumps(_scan(path, start, end, []), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    return pid, read_fd
+
+
+def _collect(pid: int, read_fd: int) -> _Part | None:
+    """The child's :class:`_Part` (``None`` if it failed)."""
+    try:
+        with os.fdopen(read_fd, "rb") as pipe:
+            data = pipe.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if status != 0 or not data:
+        return None
+    return pickle.loads(data)
+
+
+def read_columns(path: str | os.PathLike[str], *, workers: int | None = None) -> RunColumns:
+    """Read a whole run log into column arrays, without a :class:`Sample` per line.
+
+    Same outcome as :func:`read_run` followed by taking the columns: the same header
+    checks and errors, a truncated last line tolerated (``truncated``), corrupt lines
+    skipped with one warning giving their count (``skipped_lines``), the last occurrence
+    of a repeated step kept, rows in step order. Each sample line is validated as
+    :class:`Sample` validates it (same types and constraints: numbers, the ``"NaN"``/
+    ``"Infinity"`` spellings, ``step >= 0``, required fields), except the values inside
+    :data:`UNCHECKED_VALUES`. Streams the file: memory grows with the number of samples,
+    not with the size of their lines.
+
+    ``workers``: 2 reads the second half of the file in a forked process meanwhile (Linux);
+    default: 2 for a log over :data:`PARALLEL_BYTES` when at least two CPUs are available
+    and the calling process has a single thread (forking a threaded process is unsafe).
+    """
+    import numpy as np
+
+    path = Path(path)
+    with open(path, "rb") as handle:
+        prefix = _universal_lines(handle.readline())
+        first = prefix.pop(0)[0].decode("utf-8", errors="replace")
+        if not first.strip():
+            raise RunLogError(f"{path}: empty file, no run-log header")
+        header = parse_header(first, source=str(path))
+        start = handle.tell()
+        size = os.fstat(handle.fileno()).st_size
+        middle = size
+        if workers is None:
+            workers = 2 if size - start > PARALLEL_BYTES and _parallel_ok() else 1
+        if workers > 1 and size > start:
+            handle.seek(start + (size - start) // 2)
+            handle.readline()
+            middle = handle.tell()
+    child = _scan_in_child(path, middle, size) if middle < size else None
+    try:
+        parts = [_scan(path, start, middle, prefix)]
+    except BaseException:
+        if child is not None:  # do not leave it behind
+            os.kill(child[0], signal.SIGKILL)
+            _collect(*child)
+        raise
+    if child is not None:
+        parts.append(_collect(*child) or _scan(path, middle, size, []))
+    bad, offset = [], 1  # the header is line 1
+    for part in parts:
+        bad.extend(number + offset for number in part.bad)
+        offset += part.lines
+    if bad:
+        _warn_skipped(path, bad)
+    columns = {key: np.concatenate([p.columns[key] for p in parts]) for key in parts[0].columns}
+    order = _last_occurrence_order(columns["step"])
+    if order is not None:
+        columns = {key: column[order] for key, column in columns.items()}
+    metrics: dict[str, np.ndarray] = {}
+    present: dict[str, np.ndarray] = {}
+    for key in dict.fromkeys(k for p in parts for k in p.metrics):
+        values = np.concatenate([p.metrics[key][0] if key in p.metrics
+                                 else np.full(p.rows, math.nan) for p in parts])
+        mask = np.concatenate([p.metrics[key][1] if key in p.metrics
+                               else np.zeros(p.rows, dtype=bool) for p in parts])
+        metrics[key] = values if order is None else values[order]
+        present[key] = mask if order is None else mask[order]
+    return RunColumns(path, header, **columns, metrics=metrics, metric_present=present,
+                      skipped_lines=len(bad), truncated=any(p.truncated for p in parts))
+
+
+def _last_occurrence_order(step: np.ndarray) -> np.ndarray | None:
+    """Row indices putting rows in step order with one row per step, the last written
+    (``None``: steps already strictly increase)."""
+    import numpy as np
+
+    if step.shape[0] < 2 or bool(np.all(step[1:] > step[:-1])):
+        return None
+    order = np.argsort(step, kind="stable")
+    ordered = step[order]
+    last = np.ones(order.shape[0], dtype=bool)
+    last[:-1] = ordered[1:] != ordered[:-1]
+    return order[last]
 
 
 class RunLogTail:

@@ -1,4 +1,5 @@
-"""Hypothesis: the analyzer never raises, whatever the sequence (finite or not)."""
+"""Hypothesis: the analyzer never raises, and its rules never fail, whatever the sequence
+(finite or not)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def _check(a: Assessment) -> None:
     assert a.regime in REGIMES
     assert 0.0 <= a.confidence <= 1.0
     Assessment.model_validate_json(a.model_dump_json())  # serialisable, round-trips
+    # the analyzer turns any exception into the reason "analysis failed: …": not raising
+    # is only worth something if the rules did not fail either
+    assert not [r for r in a.reasons if r.startswith("analysis failed")], a.reasons
 
 
 SMALL = AnalyzerSettings(min_samples=3, clamp_window=3, history_points=64)

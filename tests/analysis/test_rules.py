@@ -7,8 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.analysis import Analyzer, AnalyzerSettings, rules, wording
 from nht_monitor.analysis.backtest import backtest
+from nht_monitor.analysis.facts import facts_from_series
+from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.runlog.schema import RunHeader
 from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
 
@@ -316,3 +318,32 @@ def test_flat_norm_with_a_tiny_clock_is_not_clamped():
                    loss_of=fit_loss(100))
     a = Analyzer(header()).analyze(run)
     assert a.regime != "clamped"
+
+
+def test_module_docstring_lists_the_rules_in_order():
+    doc = rules.__doc__
+    for tuple_ in (rules.RULES, rules.SIGNAL_RULES):
+        at = [doc.index(f"``{rule.__name__}``") for rule in tuple_]
+        assert at == sorted(at), [rule.__name__ for rule in tuple_]
+
+
+@pytest.mark.parametrize(("run", "rule"), [
+    (lambda: [], "no_samples"),
+    (lambda: make_run(lambda s, t: 10.0 * math.exp(s / 20), steps=300), "diverged"),
+    (lambda: make_run(lambda s, t: 10.0, steps=100, lr=0.0), "no_decay_clock"),
+    (lambda: make_run(lambda s, t: 10.0 + s / 100 if s < 200 else 12.0, steps=600,
+                      acc_of=fit_acc(100), loss_of=fit_loss(100)), "pinned"),
+    (lambda: make_run(lambda s, t: 10.0, steps=1), "too_few_samples"),
+    (lambda: make_run(lambda s, t: 10.0 * math.exp(-5 * t), steps=500, lr=1e-2,
+                      acc_of=lambda s, t: 0.03), "strong"),
+    (lambda: make_run(lambda s, t: 10.0 + s / 10, steps=100, acc_of=fit_acc(1000)),
+     "still_fitting"),
+    (lambda: grokking_run()[0], "fitted"),
+])
+def test_decide_names_the_rule_that_fired(run, rule):
+    settings = AnalyzerSettings()
+    s = series_from_samples(run(), settings)
+    ctx = rules.Context(facts=facts_from_series(s, settings))
+    decision = rules.decide(rules.Run(s, ctx, settings))
+    assert decision.rule == rule
+    assert len(wording.reasons(decision.findings, settings)) == len(decision.findings) >= 1

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-JSON_DIR = ROOT / "dashboards" / "json"
+JSON_DIR = ROOT / "deploy" / "grafana" / "dashboards"
 
 METRIC_RE = re.compile(r"\b(nht_[a-z0-9_]+)\b")
 SELECTOR_RE = re.compile(r"\b(nht_[a-z0-9_]+)\{([^}]*)\}")

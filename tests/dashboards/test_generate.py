@@ -51,6 +51,32 @@ def test_generate_check_command(capfd):
     assert "stale" not in capfd.readouterr().out
 
 
+def test_generate_writes_to_the_current_directory_by_default(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    assert main(["dashboards", "generate"]) == 0
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == sorted(EXPECTED)
+    assert capfd.readouterr().out.count(".json") == len(EXPECTED)
+    package = ROOT / "nht_monitor" / "dashboards"
+    assert not list(package.rglob("*.json")), "generate wrote into the package"
+
+
+def test_module_check_against_the_committed_directory(capfd):
+    from nht_monitor.dashboards.generate import main as generate_main
+
+    assert generate_main(["--check", "--out", str(JSON_DIR)]) == 0
+    assert generate_main(["--check"]) == 0  # from a checkout: deploy/grafana/dashboards
+    assert "stale" not in capfd.readouterr().out
+
+
+def test_check_outside_a_checkout_asks_for_out(monkeypatch, capfd):
+    from nht_monitor.dashboards import generate
+
+    monkeypatch.setattr(generate, "checkout_json_dir", lambda: None)
+    assert main(["dashboards", "generate", "--check"]) == 1
+    err = capfd.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--out" in err
+
+
 def test_generate_check_detects_a_stale_file(tmp_path, capfd):
     assert main(["dashboards", "generate", "--out", str(tmp_path)]) == 0
     victim = tmp_path / "nht-layers.json"

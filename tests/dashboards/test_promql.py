@@ -78,7 +78,7 @@ def _substitutions(expr: str) -> list[dict[str, str]]:
 def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: F811
     cases = _cases()
     assert len(cases) >= 25
-    rules = sorted(str(p) for p in (ROOT / "exporters" / "rules").glob("*.yml"))
+    rules = sorted(str(p) for p in (ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
     ports = {run: free_port() for run in RUNS}
     prom = prometheus_factory(targets=[f"127.0.0.1:{port}" for port in ports.values()],
                               rule_files=rules)

@@ -14,7 +14,7 @@ pytest.importorskip("grafana_client")
 from nht_monitor.cli import main  # noqa: E402
 from tests.dashboards.grafana_standin import GrafanaStandin  # noqa: E402
 
-JSON_DIR = Path(__file__).resolve().parents[2] / "dashboards" / "json"
+JSON_DIR = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards"
 TOKEN = "glsa_Secret-Token_4f9a8b7c6d5e"
 TOKEN_ENV = "NHT_TEST_GRAFANA_TOKEN"
 
@@ -163,3 +163,31 @@ def test_a_server_that_is_not_grafana_gives_one_clear_line(tmp_path, token_env, 
     errors = [line for line in text.splitlines() if "error:" in line]
     assert len(errors) == 1 and "404" in errors[0] and "health check" in errors[0]
     assert "Traceback" not in text
+
+
+def test_push_renders_in_memory_without_dir(token_env, capfd, caplog, tmp_path, monkeypatch):
+    """No --dir: the dashboards are rendered, whatever the current directory holds."""
+    monkeypatch.chdir(tmp_path)  # no JSON files here
+    with GrafanaStandin(token=TOKEN) as grafana:
+        code, text = _push(grafana.url, capfd, caplog)
+        stored = {uid: d["dashboard"] for uid, d in grafana.state.dashboards.items()}
+    assert code == 0, text
+    assert set(stored) == {b["uid"] for b in _committed().values()}
+
+
+def test_push_reads_the_given_dir(token_env, capfd, caplog, tmp_path):
+    board = dict(_committed()["nht-layers.json"], title="Layers (edited copy)")
+    (tmp_path / "nht-layers.json").write_text(json.dumps(board))
+    with GrafanaStandin(token=TOKEN) as grafana:
+        code, text = _push(grafana.url, capfd, caplog, "--dir", str(tmp_path))
+        stored = {uid: d["dashboard"] for uid, d in grafana.state.dashboards.items()}
+    assert code == 0, text
+    assert list(stored) == ["nht-layers"]
+    assert stored["nht-layers"]["title"] == "Layers (edited copy)"
+
+
+def test_push_with_a_missing_dir_gives_one_clear_line(token_env, capfd, tmp_path):
+    code = main(["dashboards", "push", "--url", "http://127.0.0.1:9", "--token-env", TOKEN_ENV,
+                 "--dir", str(tmp_path / "nowhere")])
+    err = capfd.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "does not exist" in err

@@ -18,7 +18,7 @@ from tests.exporter.webhook import RecordingServer
 from tests.support.prometheus import AlertmanagerServer, PrometheusServer
 
 ROOT = Path(__file__).resolve().parents[2]
-RULES = ROOT / "exporters" / "rules"
+RULES = ROOT / "deploy" / "prometheus" / "rules"
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 

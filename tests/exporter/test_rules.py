@@ -1,4 +1,4 @@
-"""The Prometheus-side assets pass the real tools: promtool check/test, amtool."""
+"""The Prometheus-side assets of deploy/ pass the real tools: promtool check/test, amtool."""
 
 from __future__ import annotations
 
@@ -12,10 +12,25 @@ import yaml
 from nht_monitor.exporter import SERIES
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPORTERS = ROOT / "exporters"
-ALERT_RULES = EXPORTERS / "rules" / "nht-monitor-alerts.yml"
-RULE_FILES = sorted((EXPORTERS / "rules").glob("*.yml"))
-RULE_TESTS = sorted((EXPORTERS / "rules" / "tests").glob("*.yml"))
+DEPLOY = ROOT / "deploy"
+PROMETHEUS_CONFIG = DEPLOY / "prometheus" / "prometheus.yml"
+COMPOSE_PROMETHEUS_CONFIG = DEPLOY / "compose" / "prometheus.yml"
+ALERTMANAGER_CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"
+RULES = DEPLOY / "prometheus" / "rules"
+ALERT_RULES = RULES / "nht-monitor-alerts.yml"
+RECORDING_RULES = RULES / "nht-monitor-recording.yml"
+RULE_FILES = sorted(RULES.glob("*.yml"))
+RULE_TESTS = sorted((RULES / "tests").glob("*.yml"))
+DURATION_RE = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800,
+                "y": 31536000}
+
+
+def seconds(duration: str) -> float:
+    """A Prometheus duration (``5s``, ``1m30s``) in seconds."""
+    parts = DURATION_RE.findall(duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    return sum(int(n) * UNIT_SECONDS[u] for n, u in parts)
 
 
 def run(*command: str | Path) -> subprocess.CompletedProcess:
@@ -29,9 +44,34 @@ def alert_rules() -> list[dict]:
 
 
 def test_promtool_check_config_is_clean():
-    result = run("promtool", "check", "config", EXPORTERS / "prometheus.yml")
+    result = run("promtool", "check", "config", PROMETHEUS_CONFIG)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 2 rule files found" in result.stdout
+
+
+def test_configs_are_complete():
+    """Both shipped configs load the rules, send alerts and list the nht-monitor jobs."""
+    for path in (PROMETHEUS_CONFIG, COMPOSE_PROMETHEUS_CONFIG):
+        config = yaml.safe_load(path.read_text())
+        assert config["rule_files"], path
+        assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"], path
+        jobs = {job["job_name"] for job in config["scrape_configs"]}
+        assert {"nht-monitor", "nht-monitor-sidecar"} <= jobs, path
+
+
+@pytest.mark.parametrize("path", [PROMETHEUS_CONFIG, COMPOSE_PROMETHEUS_CONFIG],
+                         ids=["deploy", "compose"])
+def test_intervals_are_short_enough_for_the_deriv1m_rules(path):
+    """deriv(x[1m]) needs two samples in a minute: Prometheus' default 1m scrape interval
+    leaves the recording rules empty, so the configs must set a shorter global one."""
+    windows = {seconds(w) for w in re.findall(r"deriv\(\w+\[(\w+)\]\)",
+                                              RECORDING_RULES.read_text())}
+    assert windows == {60}
+    interval = yaml.safe_load(path.read_text())["global"]
+    scrape = seconds(interval["scrape_interval"])
+    assert scrape * 2 < min(windows), f"{path}: scrape_interval {scrape} s is too long"
+    assert seconds(interval["evaluation_interval"]) < min(windows)
+    assert seconds(interval["scrape_timeout"]) <= scrape
 
 
 def test_promtool_check_rules_is_clean():
@@ -75,7 +115,7 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test():
 
 
 def test_amtool_check_config_is_clean():
-    result = run("amtool", "check-config", EXPORTERS / "alertmanager.yml")
+    result = run("amtool", "check-config", ALERTMANAGER_CONFIG)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
 

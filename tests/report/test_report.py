@@ -6,6 +6,7 @@ import base64
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,62 @@ def test_report_of_a_run_without_samples(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert summary.figures == 0
     assert "no samples yet" in text and "regime-undetermined" in text
+
+
+def _recorded_log(log_dir: Path, run_id: str, weight_decay: float, assess: bool) -> Path:
+    """A log written by RunRecorder (no torch): synthetic grokking norms over two layers,
+    with live assessments or (``assess=False``) without, so the report replays them."""
+    from nht_monitor.live.recorder import RunRecorder
+    from nht_monitor.runlog.schema import RunHeader
+    from tests.analysis.synthetic import grokking
+
+    norm_of, val_of, head_of, _ = grokking(ratio=1.5, weight_decay=weight_decay)
+    header = RunHeader(run_id=run_id, started_at="2026-12-02T00:00:00Z",
+                       model={"class_name": "M", "n_params": 2}, layers=["body", "head"],
+                       head="head", config={"steps": 600})
+    recorder = RunRecorder.open(log_dir, header, assess=assess, assess_every=20)
+    tau = 0.0
+    for step in range(1, 601):
+        tau += 1e-3 * weight_decay
+        norm, head = norm_of(step, tau), head_of(step, tau)
+        recorder.record(step=step, tau=tau, lr=1e-3, weight_decay=weight_decay,
+                        layer_norms={"body": (norm ** 2 - head ** 2) ** 0.5, "head": head},
+                        metrics={"train_acc": min(1.0, step / 200), "val_acc": val_of(step, tau)},
+                        time=1.8e9 + step)
+    recorder.close()
+    return recorder.path
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> list[Path]:
+    log_dir = tmp_path_factory.mktemp("recorded")
+    return [_recorded_log(log_dir, "rec-live", 1.0, assess=True),
+            _recorded_log(log_dir, "rec-replayed", 2.0, assess=False)]
+
+
+def test_report_never_imports_torch(recorded, tmp_path):
+    out = tmp_path / "report.html"
+    script = ("import sys\n"
+              "from nht_monitor.cli import main\n"
+              f"assert main(['report', {str(recorded[0])!r}, {str(recorded[1])!r}, "
+              f"'-o', {str(out)!r}]) == 0\n"
+              "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    text = out.read_text(encoding="utf-8")
+    assert "<b>P6</b>" in text and "Source: offline analysis." in text
+
+
+def test_drawing_in_worker_processes_gives_the_same_report(recorded, tmp_path):
+    def build(workers: int):
+        summary = build_report(recorded, tmp_path / f"w{workers}.html",
+                               png_dir=tmp_path / f"png{workers}", workers=workers)
+        html = re.sub(r"generated [^<]*", "", summary.html.read_text(encoding="utf-8"))
+        return summary, html, [(p.name, p.read_bytes()) for p in summary.png_files]
+
+    serial, parallel = build(1), build(2)
+    assert serial[1] == parallel[1] and serial[2] == parallel[2]
+    assert serial[0].figures == parallel[0].figures == len(serial[2]) == 2 * 5 + 2
+    assert "regime-intermediate" in serial[1]

@@ -3,7 +3,7 @@
 Stable API (other test suites rely on it; add, never rename):
 
 ``PrometheusServer(targets=..., rule_files=..., alertmanager=None, workdir=None,
-scrape_interval="1s", evaluation_interval="1s")``
+scrape_interval="1s", evaluation_interval="1s", config=None)``
     ``targets``: ``"127.0.0.1:9464"`` strings (one job ``"nht"``) or a mapping
     ``{job_name: [host:port, ...]}``. ``rule_files``: paths of rule files (used as they
     are; copy and edit them first for short ``for:``). ``alertmanager``: ``host:port`` of
@@ -11,6 +11,9 @@ scrape_interval="1s", evaluation_interval="1s")``
     ``--storage.tsdb.path`` go (a fresh temporary directory by default, removed on stop).
     ``start()`` binds 127.0.0.1 on a free port and returns once ``/-/ready`` answers
     (raises :class:`ServerError` with the log tail otherwise).
+    ``config``: a whole parsed prometheus.yml to run instead of the one built from the
+    other arguments (e.g. a documented snippet; relative ``rule_files`` are resolved
+    against ``workdir``, where the config is written).
 
     ``.url`` (``http://127.0.0.1:PORT``), ``.address`` (``127.0.0.1:PORT``), ``.pid``,
     ``.config_path``, ``.log_text()``.
@@ -29,10 +32,12 @@ scrape_interval="1s", evaluation_interval="1s")``
     exit for every server still running (e.g. one a failing test never stopped).
     Context manager: ``with PrometheusServer(...) as prom: ...``.
 
-``AlertmanagerServer(receiver_url=None, workdir=None)`` - the real Debian
+``AlertmanagerServer(receiver_url=None, workdir=None, config=None)`` - the real Debian
 ``prometheus-alertmanager`` on a free port routing every alert to a webhook at
-``receiver_url``; same ``.url``/``.address``/``.stop()``/context manager, plus
-``.alerts()`` (``/api/v2/alerts``).
+``receiver_url``, or running ``config`` (a parsed alertmanager.yml, e.g. the shipped one
+with its receiver URLs pointed at a local server); same ``.url``/``.address``/``.stop()``/
+context manager, plus ``.alerts()`` (``/api/v2/alerts``) and ``.post_alerts(alerts)``
+(``POST /api/v2/alerts``, as Prometheus sends them).
 
 ``PushgatewayServer(workdir=None)`` - the real Debian ``prometheus-pushgateway`` (in memory);
 ``.url``/``.address``/``.stop()``, ``.metrics_text()`` (its ``/metrics``).
@@ -250,8 +255,10 @@ class PrometheusServer(_Server):
                  rule_files: Iterable[str | os.PathLike[str]] = (),
                  alertmanager: str | None = None,
                  workdir: str | os.PathLike[str] | None = None,
-                 scrape_interval: str = "1s", evaluation_interval: str = "1s") -> None:
+                 scrape_interval: str = "1s", evaluation_interval: str = "1s",
+                 config: Mapping[str, Any] | None = None) -> None:
         super().__init__(workdir)
+        self.config = config
         if isinstance(targets, Mapping):
             self.targets_by_job = {job: list(t) for job, t in targets.items()}
         else:
@@ -264,6 +271,8 @@ class PrometheusServer(_Server):
 
     def config_text(self) -> str:
         """The prometheus.yml this server runs with (JSON is valid YAML)."""
+        if self.config is not None:
+            return json.dumps(self.config, indent=2)
         config: dict[str, Any] = {
             "global": {"scrape_interval": self.scrape_interval,
                        "scrape_timeout": self.scrape_interval,
@@ -337,20 +346,26 @@ class AlertmanagerServer(_Server):
     binary = "prometheus-alertmanager"
 
     def __init__(self, receiver_url: str | None = None,
-                 workdir: str | os.PathLike[str] | None = None) -> None:
+                 workdir: str | os.PathLike[str] | None = None,
+                 config: Mapping[str, Any] | None = None) -> None:
         super().__init__(workdir)
         self.receiver_url = receiver_url
+        self.config = config
         self.config_path: Path | None = None
 
     def _command(self, port: int) -> list[str]:
         assert self.workdir is not None
-        receiver: dict[str, Any] = {"name": "test"}
-        if self.receiver_url:
-            receiver["webhook_configs"] = [{"url": self.receiver_url, "send_resolved": True}]
-        config = {"route": {"receiver": "test", "group_by": ["alertname", "run"],
-                            "group_wait": "0s", "group_interval": "1s",
-                            "repeat_interval": "1h"},
-                  "receivers": [receiver]}
+        if self.config is not None:
+            config: Mapping[str, Any] = self.config
+        else:
+            receiver: dict[str, Any] = {"name": "test"}
+            if self.receiver_url:
+                receiver["webhook_configs"] = [{"url": self.receiver_url,
+                                                "send_resolved": True}]
+            config = {"route": {"receiver": "test", "group_by": ["alertname", "run"],
+                                "group_wait": "0s", "group_interval": "1s",
+                                "repeat_interval": "1h"},
+                      "receivers": [receiver]}
         self.config_path = self.workdir / "alertmanager.yml"
         self.config_path.write_text(json.dumps(config, indent=2))
         cluster = "--cluster.listen-address="  # no gossip port
@@ -361,6 +376,15 @@ class AlertmanagerServer(_Server):
     def alerts(self) -> list[dict[str, Any]]:
         """Alerts Alertmanager holds (``/api/v2/alerts``)."""
         return _http_get_json(f"{self.url}/api/v2/alerts")
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Send ``alerts`` (``[{"labels": {...}, "annotations": {...}}]``) as Prometheus does."""
+        request = urllib.request.Request(
+            f"{self.url}/api/v2/alerts", data=json.dumps(alerts).encode(), method="POST",
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            if response.status != 200:
+                raise ServerError(f"POST /api/v2/alerts answered {response.status}")
 
 
 class PushgatewayServer(_Server):

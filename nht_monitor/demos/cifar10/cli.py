@@ -6,7 +6,6 @@ import argparse
 
 from nht_monitor.demos.common import cli as common
 from nht_monitor.demos.common.image_cli import ImageTask, add_image_options, run_image_demo
-from nht_monitor.demos.common.image_data import subsample
 
 DESCRIPTION = ("CIFAR-10 with a spurious coloured border of strength ρ: shortcut → structure "
                "transition under AdamW + cosine; clean accuracy on border-free images.")
@@ -26,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build_task(args: argparse.Namespace) -> ImageTask:
     """Datasets per the options (real pickles under --data-root, or the stand-in)."""
     from nht_monitor.demos.cifar10.data import load_cifar10, make_sets, synthetic_cifar
+    from nht_monitor.demos.common.image_data import subsample
 
     quick = args.quick
     if args.synthetic:

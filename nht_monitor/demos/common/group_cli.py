@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-
-from torch.utils.data import Dataset
+from typing import TYPE_CHECKING
 
 from nht_monitor.demos.common.image_cli import ImageTask, add_image_options
-from nht_monitor.demos.common.image_data import subsample
+
+if TYPE_CHECKING:  # torch: imported when a demo runs, not by its option definitions
+    from torch.utils.data import Dataset
 
 MODELS = ["auto", "cnn6", "cnn6-small", "resnet18", "resnet50"]
 
@@ -30,6 +31,8 @@ def group_task(args: argparse.Namespace, name: str,
                settings: dict) -> ImageTask:
     """The :class:`ImageTask`: splits from ``real(size)`` or ``synthetic(n, seed, size)``,
     evaluated on ``val`` and ``test`` (groups from ``test``), transition on worst-group acc."""
+    from nht_monitor.demos.common.image_data import subsample
+
     size = args.image_size or (32 if args.synthetic else 224)
     if args.synthetic:
         splits = synthetic(150 if args.quick else args.synthetic_size, args.seed, size)

@@ -12,13 +12,15 @@ import argparse
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from torch.utils.data import Dataset
+from typing import TYPE_CHECKING
 
 from nht_monitor.demos.common import cli as common
-from nht_monitor.demos.common.image_train import ImageRunResult, ImageTrainConfig, train_image_run
-from nht_monitor.demos.common.progress import DemoProgress
 from nht_monitor.demos.common.summary import fmt, forecast_text, format_table
+
+if TYPE_CHECKING:  # torch: imported by run_image_demo, not by the option definitions
+    from torch.utils.data import Dataset
+
+    from nht_monitor.demos.common.image_train import ImageRunResult
 
 
 @dataclass
@@ -113,6 +115,8 @@ def run_image_demo(args: argparse.Namespace, task: ImageTask,
                    run_prefix: str) -> list[ImageRunResult]:
     """Train one monitored run per λ of ``args`` on ``task``; print and return the results."""
     from nht_monitor.demos.common.image_models import build_image_model
+    from nht_monitor.demos.common.image_train import ImageTrainConfig, train_image_run
+    from nht_monitor.demos.common.progress import DemoProgress
 
     wds, _sweep = common.weight_decays(args)
     epochs = common.duration(args)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from nht_monitor.demos.common import cli as common
-from nht_monitor.demos.common.progress import DemoProgress
 from nht_monitor.demos.common.summary import fmt, forecast_text, format_table
-from nht_monitor.demos.modular_arithmetic.config import ModArithConfig
-from nht_monitor.demos.modular_arithmetic.delay_law import fit_delay_law
-from nht_monitor.demos.modular_arithmetic.result import RunResult
+
+if TYPE_CHECKING:
+    from nht_monitor.demos.modular_arithmetic.config import ModArithConfig
+    from nht_monitor.demos.modular_arithmetic.result import RunResult
 
 DESCRIPTION = ("Grokking (a∘b) mod p with an embedding MLP under full-batch AdamW: weak, "
                "intermediate and strong weight-decay regimes, transition forecast, delay law.")
@@ -28,24 +29,30 @@ COLUMNS = [("weight_decay", "λ"), ("regime", "regime"), ("confidence", "conf"),
            ("final_val_acc", "val acc"), ("grok_step", "grok step"),
            ("first_forecast", "first forecast @made (err)"),
            ("forecast", "last forecast @made (err)")]
+DEFAULTS = {"p": 59, "op": "+", "train_fraction": 0.8, "model": "mlp", "width": 64,
+            "embed_dim": 32, "init_scale": 2.0, "lr": 1e-2, "weight_decay": 0.2, "steps": 1500,
+            "eval_every": 10}
+""":class:`ModArithConfig`'s defaults, as the options show them: its module imports torch
+(through the task's data), which registering the options must not (``nht-monitor demo``
+stays torch-free until a demo runs); tests/test_cli.py checks that they agree."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Common demo options plus the task/model knobs."""
-    defaults = ModArithConfig()
-    common.add_common_options(parser, default_weight_decay=defaults.weight_decay,
-                              default_lr=defaults.lr, duration="steps",
-                              default_duration=defaults.steps, image=False)
+    """Common demo options plus the task/model knobs (imports no torch)."""
+    d = DEFAULTS
+    common.add_common_options(parser, default_weight_decay=d["weight_decay"],
+                              default_lr=d["lr"], duration="steps",
+                              default_duration=d["steps"], image=False)
     group = parser.add_argument_group("modular arithmetic")
-    group.add_argument("--p", type=int, default=defaults.p, help="prime modulus")
-    group.add_argument("--op", choices=["+", "-", "*", "/"], default=defaults.op)
-    group.add_argument("--train-fraction", type=float, default=defaults.train_fraction)
-    group.add_argument("--model", choices=["mlp", "transformer"], default=defaults.model)
-    group.add_argument("--width", type=int, default=defaults.width)
-    group.add_argument("--embed-dim", type=int, default=defaults.embed_dim)
-    group.add_argument("--init-scale", type=float, default=defaults.init_scale)
+    group.add_argument("--p", type=int, default=d["p"], help="prime modulus")
+    group.add_argument("--op", choices=["+", "-", "*", "/"], default=d["op"])
+    group.add_argument("--train-fraction", type=float, default=d["train_fraction"])
+    group.add_argument("--model", choices=["mlp", "transformer"], default=d["model"])
+    group.add_argument("--width", type=int, default=d["width"])
+    group.add_argument("--embed-dim", type=int, default=d["embed_dim"])
+    group.add_argument("--init-scale", type=float, default=d["init_scale"])
     group.add_argument("--layernorm", action="store_true")
-    group.add_argument("--eval-every", type=int, default=defaults.eval_every)
+    group.add_argument("--eval-every", type=int, default=d["eval_every"])
     group.add_argument("--sequential", action="store_true",
                        help="run a sweep λ by λ with watch() instead of one batched model "
                             "(implied by --prometheus-port)")
@@ -53,6 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace, weight_decay: float) -> ModArithConfig:
     """The :class:`ModArithConfig` the options describe, for one λ."""
+    from nht_monitor.demos.modular_arithmetic.config import ModArithConfig
+
     return ModArithConfig(
         p=args.p, op=args.op, train_fraction=args.train_fraction, model=args.model,
         width=args.width, embed_dim=args.embed_dim, init_scale=args.init_scale,
@@ -79,6 +88,8 @@ def summary(results: list[RunResult], wall: float, sweep: bool) -> str:
                  "the monitor's first and last forecast issued before it (step it was made "
                  "at, error vs the grok step).")
     if sweep:
+        from nht_monitor.demos.modular_arithmetic.delay_law import fit_delay_law
+
         fit = fit_delay_law(results)
         if fit is None:
             lines.append("delay law: fewer than 3 λ grokked within the budget — no fit.")
@@ -94,6 +105,7 @@ def summary(results: list[RunResult], wall: float, sweep: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Train the run(s), print the summary; exit code 0."""
+    from nht_monitor.demos.common.progress import DemoProgress
     from nht_monitor.demos.modular_arithmetic.sweep import train_sweep
     from nht_monitor.demos.modular_arithmetic.train import train_run
 

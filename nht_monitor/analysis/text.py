@@ -1,0 +1,110 @@
+"""The text form of the analysis results: what ``nht-monitor analyze | advise |
+backtest | scorecard`` print without ``--json`` (and ``advise --json``'s one object).
+
+Pure formatting: no analysis happens here, and nothing beyond the standard library and
+the result models is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the result models, for annotations only
+    from nht_monitor.analysis.assessment import Advice, Assessment
+    from nht_monitor.analysis.backtest import BacktestResult
+    from nht_monitor.analysis.scorecard import Scorecard
+
+
+def num(x: float | None, fmt: str = ".6g") -> str:
+    """A number as ``format(x, fmt)``, ``-`` when missing or not finite."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return format(x, fmt)
+
+
+def format_assessment(a: Assessment) -> str:
+    """Human-readable assessment (what ``analyze`` prints without ``--json``)."""
+    t = a.transition
+    lines = [f"run {a.run_id or '?'}: {a.n_samples} samples, step {num(a.step)}, τ {num(a.tau)}, "
+             f"lr {num(a.lr)}, weight decay {num(a.weight_decay)}",
+             f"regime: {a.regime} (confidence {a.confidence:.2f}), phase {a.phase or '-'}",
+             f"norm {num(a.norm)} (peak {num(a.v_peak)}), decay rate {num(a.decay_rate)}/τ"]
+    tline = f"transition: {t.status}"
+    if t.forecast_step is not None:
+        tline += f" at step {num(t.forecast_step, '.0f')}"
+        if t.interval is not None:
+            tline += f" (80% {num(t.interval[0], '.0f')}–{num(t.interval[1], '.0f')})"
+        tline += f", τ {num(t.forecast_tau)}"
+        if t.steps_remaining is not None:
+            tline += f", {num(t.steps_remaining, '.0f')} steps from now"
+    lines.append(tline)
+    if a.head is not None:
+        h = a.head
+        lines.append(f"head: {h.regime} (confidence {h.confidence:.2f}), flagged at step "
+                     f"{num(h.flagged_step)}, lead {num(h.lead_steps)} steps, forecast "
+                     f"{num(h.transition.forecast_step, '.0f')}")
+    c = a.cns
+    lines.append(f"CNS: V_sc {num(c.v_sc)}, V_st {num(c.v_st)}, ratio {num(c.ratio)}, "
+                 f"separation {num(c.separation)}, holds {c.holds if c.holds is not None else '-'}")
+    lines.append("reasons:")
+    lines.extend(f"  - {r}" for r in a.reasons)
+    if a.advice is not None and a.advice.text:
+        lines.append(f"advice: {a.advice.text}")
+    return "\n".join(lines)
+
+
+def format_advice(a: Assessment, advice: Advice) -> str:
+    """What ``advise`` prints: the run's regime and step, then the advice text."""
+    return f"{a.run_id}: {a.regime} at step {a.step}\n{advice.text}"
+
+
+def advice_json(a: Assessment, advice: Advice) -> str:
+    """``advise --json``: one object ``{"run_id", "regime", "step", "advice": {...}}``."""
+    return json.dumps({"run_id": a.run_id, "regime": a.regime, "step": a.step,
+                       "advice": advice.model_dump(mode="json")}, allow_nan=False)
+
+
+def format_backtest(r: BacktestResult) -> str:
+    """Human-readable backtest report."""
+    lines = [f"run {r.run_id or '?'}: {r.n_samples} samples"]
+    a = r.actual
+    if a.step is None:
+        lines.append(f"actual transition: not seen ({a.method})")
+    else:
+        lines.append(f"actual transition: step {a.step:g} (τ {num(a.tau)}; {a.method})")
+        if r.delay_tau is not None:
+            lines.append(f"delay on the τ clock from V_sc (step {num(r.v_sc_step)}) to the "
+                         f"transition: {r.delay_tau:.3f} (AnalyzerSettings.delay_tau for this task)")
+        lines.append("  seen    step      regime        status      forecast     80% interval"
+                     "             error")
+        for p in r.points:
+            iv = "" if p.interval is None else f"[{p.interval[0]:.0f}, {p.interval[1]:.0f}]"
+            lines.append(f"  {p.fraction:>4.0%}  {num(p.step):>7}  {p.regime or '-':<12}  "
+                         f"{p.status or '-':<10}  {num(p.forecast_step):>9}  {iv:<22}  "
+                         f"{'-' if p.error is None else f'{p.error:.1%}'}")
+    for label, step in r.regime_first_stable.items():
+        lines.append(f"regime {label!r} reached and held from step {step}")
+    if r.final is not None:
+        lines.append(f"final: {r.final.regime} (confidence {r.final.confidence:.2f})")
+    return "\n".join(lines)
+
+
+def format_scorecard(card: Scorecard) -> str:
+    """Human-readable scorecard."""
+    lines = ["run                              λ        regime        conf  final norm  val    delay"]
+    for r in sorted(card.runs, key=lambda r: (r.weight_decay is None, r.weight_decay or 0.0)):
+        lines.append(f"{(r.run_id or '?')[:32]:<32} {_g(r.weight_decay):>7}  {r.regime:<12}  "
+                     f"{r.confidence:.2f}  {_g(r.final_norm):>10}  {_g(r.final_val):>5}  {_g(r.delay):>6}")
+    lines.append("")
+    for p in card.predictions:
+        lines.append(f"{p.name} {p.status.upper():<4} {p.title}: {p.detail}")
+    lines.append(f"S = {'n/a' if card.score is None else f'{card.score:.2f}'}"
+                 f" ({sum(p.status == 'pass' for p in card.predictions)} pass / "
+                 f"{sum(p.status != 'n/a' for p in card.predictions)} applicable)")
+    return "\n".join(lines)
+
+
+def _g(x: float | None) -> str:
+    return "-" if x is None else f"{x:.4g}"

@@ -1,0 +1,197 @@
+"""The wording of ``Assessment.reasons``: one sentence per kind of :class:`Finding`.
+
+The rules (:mod:`nht_monitor.analysis.rules`) measure; they record what they measured as
+findings (a kind and its numbers). This module is the one place that turns those numbers
+into the sentences of ``reasons``: :func:`reasons`. Each sentence function below is named
+after its kind and takes the settings (for the thresholds it quotes) and the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nht_monitor.analysis.settings import AnalyzerSettings
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule measured: ``kind`` names its sentence, ``numbers`` fill it in."""
+
+    kind: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+
+def found(kind: str, **numbers: Any) -> Finding:
+    """``Finding(kind, numbers)``."""
+    return Finding(kind, numbers)
+
+
+def reasons(findings: Iterable[Finding], settings: AnalyzerSettings) -> list[str]:
+    """The sentences of ``findings``, in order."""
+    return [SENTENCES[f.kind](settings, **f.numbers) for f in findings]
+
+
+def fmt(x: float | None, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits; ``n/a`` when missing."""
+    if x is None:
+        return "n/a"
+    return f"{x:.{digits}g}"
+
+
+def describe_clamp(clamp: object) -> str:
+    """The header's ``norm_clamp`` setting as ``key=value, …``."""
+    if isinstance(clamp, dict):
+        return ", ".join(f"{k}={v}" for k, v in clamp.items()) or "defaults"
+    return str(clamp)
+
+
+# --------------------------------------------------------------- the run's rules (1–6)
+def no_samples(st: AnalyzerSettings) -> str:
+    return "no samples yet"
+
+
+def non_finite_norm(st: AnalyzerSettings, norm: float, step: int) -> str:
+    return f"norm is {norm} at step {step}"
+
+
+def exploding(st: AnalyzerSettings, norm: float, first_norm: float) -> str:
+    return (f"norm {fmt(norm)} exceeds {st.explode_factor:g} × first norm "
+            f"{fmt(first_norm)} (exploding)")
+
+
+def skipped_non_finite(st: AnalyzerSettings, count: int, first_step: float | None) -> str:
+    return (f"{count} non-finite norm sample(s) ignored (first at step "
+            f"{int(first_step or 0)}); latest norm is finite")
+
+
+def no_weight_decay(st: AnalyzerSettings) -> str:
+    return ("weight decay λ = 0: the Norm-Hierarchy Transition law does not apply; weak by "
+            "construction (no transition expected)")
+
+
+def no_learning_rate(st: AnalyzerSettings) -> str:
+    return "learning rate = 0: the τ clock does not advance; no transition can come"
+
+
+def clamped_by_header(st: AnalyzerSettings, clamp: object) -> str:
+    return (f"norm is clamped by NormClamp ({describe_clamp(clamp)}): weight-decay regimes "
+            "do not apply")
+
+
+def no_finite_norms(st: AnalyzerSettings) -> str:
+    return "no finite norms"
+
+
+def pinned(st: AnalyzerSettings, level: float, rel_range: float, points: int,
+           d_tau: float) -> str:
+    return (f"norm pinned at {fmt(level, 6)}: relative range {rel_range:.2e} < "
+            f"{st.clamp_rel_range:g} over the last {points} points, although weight "
+            f"decay alone would have moved it by ~{d_tau:.2e}")
+
+
+def too_few_samples(st: AnalyzerSettings, count: int) -> str:
+    return f"only {count} sample(s) (< min_samples {st.min_samples})"
+
+
+def collapsed(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
+              loss: float | None, first_loss: float | None) -> str:
+    if acc is not None:
+        what = f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}"
+    else:
+        what = (f"training loss {fmt(loss)} > {st.strong_min_loss_ratio:g} × first "
+                f"{fmt(first_loss)}")
+    return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
+            f"(< {st.strong_collapse * 100:g}%) while {what}: learning is suppressed")
+
+
+def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
+    return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
+            f"{st.fit_train_acc:g})")
+
+
+def no_train_metrics(st: AnalyzerSettings) -> str:
+    return ("no training loss/accuracy logged: the fit and the strong regime cannot be "
+            "observed")
+
+
+# ------------------------------------------------ the decay rules on one norm signal (7)
+def no_finite_values(st: AnalyzerSettings, signal: str) -> str:
+    return f"{signal}: no finite values"
+
+
+def not_fitted(st: AnalyzerSettings, signal: str) -> str:
+    return f"{signal}: training set not fitted yet"
+
+
+def transition_done(st: AnalyzerSettings, signal: str, step: float, by: str | None,
+                    v_st: float, peak: float, peak_step: float | None, drop: float) -> str:
+    how = {"val_acc": "held-out accuracy reached {:.2g}".format(st.done_val_acc),
+           "v_st": f"norm reached V_st = V_sc/{st.structured_ratio:g} = {fmt(v_st)}",
+           None: ""}[by]
+    return (f"{signal}: transition done at step {int(step)} ({how}); "
+            f"peak {fmt(peak)} at step {int(peak_step or 0)}, "
+            f"{fmt(drop * 100, 2)}% below it now")
+
+
+def decaying(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | None,
+             last: float, drop: float, rate: float, r2: float) -> str:
+    return (f"{signal}: peak {fmt(peak)} at step {int(peak_step or 0)}, now {fmt(last)} "
+            f"({fmt(drop * 100, 2)}% below ≥ {st.decay_min_drop * 100:g}%), decaying at "
+            f"{fmt(rate)}/τ ≥ {st.decay_min_rate:g} (R² {fmt(r2, 2)})")
+
+
+def forecast(st: AnalyzerSettings, signal: str, method: str, tau_sc: float,
+             law_tau: float | None, d_tau: float, peak: float, v_st: float, last: float,
+             rate: float | None, forecast_step: float | None,
+             interval: tuple[float, float] | None) -> str:
+    if method == "law":
+        how = (f"law: τ(V_sc) {fmt(tau_sc)} + delay {st.delay_tau:g} = τ {fmt(law_tau)}, "
+               f"Δτ {fmt(d_tau)} from now")
+    else:
+        past = (f"past the law's τ {fmt(law_tau)} without a transition; "
+                if law_tau is not None else "")
+        how = (f"{past}rate: V_sc {fmt(peak)} (peak since the fit), V_st = "
+               f"V_sc/{st.structured_ratio:g} = {fmt(v_st)}; log({fmt(last)}/{fmt(v_st)}) / "
+               f"({st.rate_factor:g} × {fmt(rate)} per τ) = Δτ {fmt(d_tau)}")
+    if forecast_step is None:
+        return f"{signal}: {how}; τ clock too slow/stopped for a step forecast"
+    return (f"{signal}: {how} → step {fmt(forecast_step, 6)} "
+            f"(80%: {fmt(interval[0], 6)}–{fmt(interval[1], 6)})")
+
+
+def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
+             budget: float | None) -> str:
+    where = (f"the budget of {budget:g} steps" if budget is not None else
+             f"{st.weak_forecast_factor:g} × the steps so far")
+    return (f"{signal}: decaying too slowly: transition forecast at step "
+            f"{fmt(forecast_step, 6)}, beyond {where}")
+
+
+def plateau(st: AnalyzerSettings, signal: str, last: float, drop: float, peak: float,
+            rate: float) -> str:
+    return (f"{signal}: the norm settled at {fmt(last)} ({fmt(drop * 100, 2)}% below its peak "
+            f"{fmt(peak)}): rate {fmt(rate)}/τ, |rate| < {st.decay_min_rate:g} over the "
+            f"last Δτ {st.weak_plateau_tau:g}, with no transition: equilibrium above V_st")
+
+
+def near_peak(st: AnalyzerSettings, signal: str, fit_step: float | None, rate: float,
+              drop: float, peak: float, tau_after: float) -> str:
+    trend = "growing" if rate < 0 else "flat" if rate < st.decay_min_rate else "barely decaying"
+    return (f"{signal}: after the fit (step {int(fit_step) if fit_step is not None else 'n/a'}) "
+            f"the norm is {trend} ({fmt(-rate)}/τ), within {fmt(drop * 100, 2)}% ≤ "
+            f"{st.weak_max_drop * 100:g}% of its peak {fmt(peak)} over Δτ {fmt(tau_after)}")
+
+
+def inconclusive(st: AnalyzerSettings, signal: str, drop: float, rate: float) -> str:
+    return (f"{signal}: {fmt(drop * 100, 2)}% below peak, decay rate {fmt(rate)}/τ: "
+            "not conclusive yet")
+
+
+SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
+    no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
+    no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
+    still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
+    forecast, too_late, plateau, near_peak, inconclusive)}
+"""Kind → sentence."""
