@@ -2,7 +2,7 @@
 # Set up a fresh machine and run the whole test suite (the README's test command;
 # .ci/run runs exactly this). Extra arguments go to pytest.
 #   system: Debian's prometheus (+ promtool), prometheus-alertmanager,
-#           prometheus-pushgateway, chromium
+#           prometheus-pushgateway, chromium, docker-compose (config check only)
 #   python: .venv with torch 2.14.1 + torchvision 0.29.1 (CPU use) and nht-monitor[dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,7 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v prometheus-pushgateway >/dev/null 2>&1 || missing+=(prometheus-pushgateway)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)  # validates deploy/compose (no daemon needed)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -12,18 +12,21 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    ``no_finite_norms``: no row with a finite norm and τ → ``undetermined``;
    ``pinned``: a norm pinned after the fit → ``clamped``;
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
-6. ``strong``: not fitted and norm below ``strong_collapse`` × peak with the loss still
-   high → ``strong``;
-   ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
-7. ``fitted``: the decay rules on the total norm, :data:`SIGNAL_RULES` in order (first
-   that fires): ``not_fitted`` (only the head signal, while the training set is not
-   fitted) → ``undetermined``; 7a ``transition_done``: transition seen (held-out accuracy,
-   or without one the norm reached V_st) → ``intermediate``; 7b ``decaying``: norm
-   ``decay_min_drop`` below its peak and decaying at ≥ ``decay_min_rate`` per τ →
-   ``intermediate`` with a forecast, 7c or ``weak`` when that forecast lies beyond the
-   budget; 7d ``plateau``: flat over the last ``weak_plateau_tau`` → ``weak``;
-   7e ``near_peak``: within ``weak_max_drop`` of its peak → ``weak``;
-   7f ``inconclusive`` → ``undetermined``.
+6. ``strong``: not fitted and norm below ``strong_collapse`` × peak with learning
+   suppressed → ``strong``;
+   6b. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
+7. ``fitted``: the decay rules on the total norm, :data:`SIGNAL_RULES` in order:
+
+   - ``not_fitted``: training set not fitted yet → ``undetermined`` (only the head
+     signal meets it: for the total norm, rule 6b has decided);
+   - 7a. ``transition_done``: transition seen (held-out accuracy, or without one the
+     norm reached V_st) → ``intermediate``;
+   - 7b. ``decaying``: norm ``decay_min_drop`` below its peak and decaying at
+     ≥ ``decay_min_rate`` per τ → ``intermediate`` with a forecast; 7c. ``weak`` when
+     that forecast lies beyond the budget;
+   - 7d. ``plateau``: flat over the last ``weak_plateau_tau`` of τ → ``weak``;
+   - 7e. ``near_peak``: within ``weak_max_drop`` of its peak → ``weak``;
+   - 7f. ``inconclusive`` → ``undetermined``.
 
 The head signal applies rule 7 to the head norm. The rules only measure: what they found
 is a list of :class:`~nht_monitor.analysis.wording.Finding` (kind + numbers), which
@@ -509,7 +512,7 @@ def clean_norm_separation(signal: Signal, v_sc: float | None,
     if v_sc is None or signal.v_st is None or signal.regime != "intermediate":
         return CleanNormSeparation(v_sc=v_sc)
     v_sc, v_st = float(v_sc), float(signal.v_st)
-    if v_st <= 0:
+    if v_sc <= 0 or v_st <= 0:
         return CleanNormSeparation(v_sc=v_sc)
     ratio = v_sc / v_st
     separation = max(0.0, min(1.0, 1.0 - v_st / v_sc))

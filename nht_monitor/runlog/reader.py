@@ -217,8 +217,9 @@ class _SampleColumns(TypedDict):
     its type and constraints, into a plain dict. Differences: ``float`` where the model
     has ``LogFloat`` — for JSON input pydantic's float already reads the ``"NaN"``/
     ``"Infinity"`` spellings as ``LogFloat`` does (tests/test_runlog.py checks), without a
-    Python call per value; the values of :data:`UNCHECKED_VALUES` are not checked and the
-    objects in ``layer_norms``/``layer_grad_norms``/``assessment`` are not built."""
+    Python call per value; ``step`` at most :data:`_MAX_STEP`; the values of
+    :data:`UNCHECKED_VALUES` are not checked and the objects in ``layer_norms``/
+    ``layer_grad_norms``/``assessment`` are not built."""
 
     __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
     step: Required[Annotated[int, Field(ge=0, le=_MAX_STEP)]]

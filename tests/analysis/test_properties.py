@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
@@ -44,9 +44,17 @@ def _check(a: Assessment) -> None:
 
 SMALL = AnalyzerSettings(min_samples=3, clamp_window=3, history_points=64)
 
+# held-out accuracy reached before the fit, and a zero norm after it (V_sc = 0): the clean
+# norm separation once divided by V_sc
+ZERO_NORM_AFTER_FIT = [Sample(step=i, tau=i * 1e-3, lr=1e-3, weight_decay=1.0,
+                              norm=5.0 if i < 5 else 0.0,
+                              metrics={"train_acc": 0.2 if i < 5 else 1.0, "val_acc": 0.95})
+                       for i in range(1, 12)]
+
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(samples())
+@example(ZERO_NORM_AFTER_FIT)
 def test_analyze_never_raises(run):
     _check(Analyzer(settings=SMALL).analyze(run))
     _check(Analyzer().analyze(run))
@@ -54,6 +62,7 @@ def test_analyze_never_raises(run):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(samples(max_size=80))
+@example(ZERO_NORM_AFTER_FIT)
 def test_live_updates_never_raise(run):
     live = Analyzer(settings=SMALL)
     for i, s in enumerate(run):

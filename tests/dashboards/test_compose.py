@@ -351,14 +351,14 @@ def test_grafana_provisioning_points_at_the_dashboards():
 # -- the services' own programs ------------------------------------------------------------
 
 def test_trainer_serves_metrics_on_all_interfaces(tmp_path):
-    """The training container's script (the demo with the exporter on --prometheus-host)
+    """The training container's command (the demo with the exporter on --prometheus-host)
     announces 0.0.0.0 and answers a scrape while it trains; stopped after the scrape."""
     trainer = _compose()["services"]["trainer"]
-    script = _image_path(trainer["entrypoint"][-1])
+    assert "entrypoint" not in trainer  # the image's: nht-monitor
     argv = [a for a in trainer["command"]]
     argv[argv.index("--prometheus-port") + 1] = "0"  # a free port here
     process = subprocess.Popen(
-        [sys.executable, str(script), *argv, "--quick", "--weight-decay", "1",
+        [sys.executable, "-m", "nht_monitor.cli", *argv, "--quick", "--weight-decay", "1",
          "--log-dir", str(tmp_path), "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
     try:

@@ -70,6 +70,9 @@ def add_common_options(parser: argparse.ArgumentParser, *, default_weight_decay:
                             "directory per invocation; an existing log is never overwritten)")
     group.add_argument("--prometheus-port", type=int, default=None,
                        help="serve live metrics on this port (0 = any free port)")
+    group.add_argument("--prometheus-host", default="127.0.0.1",
+                       help="address the metrics server binds (default 127.0.0.1; 0.0.0.0 "
+                            "to be scraped from another host or container)")
     group.add_argument("--quick", action="store_true",
                        help="a seconds-long smoke run (tiny model, few steps)")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -49,6 +49,7 @@ class ImageTrainConfig(BaseModel):
     log_dir: Path = Path("runs")
     run_id: str
     prometheus_port: int | None = None
+    prometheus_host: str = "127.0.0.1"
     eval_every: int | None = Field(None, ge=1)
     num_workers: int | None = Field(None, ge=0)
     transition_metric: str = "clean_acc"
@@ -180,7 +181,7 @@ def train_image_run(cfg: ImageTrainConfig, model: nn.Module, head: str, train_se
     kwargs: dict[str, Any] = {"log_dir": cfg.log_dir, "run_id": cfg.run_id, "head": head,
                               "config": {"demo": cfg.demo_config}}
     if cfg.prometheus_port is not None:
-        kwargs["prometheus_port"] = cfg.prometheus_port
+        kwargs["prometheus"] = {"host": cfg.prometheus_host, "port": cfg.prometheus_port}
     kwargs.update(monitor_kwargs or {})
     tracker = TransitionTracker(cfg.transition_min_gain, mode="relative")
     last: dict[str, float] = {}

@@ -68,7 +68,8 @@ def config_from_args(args: argparse.Namespace, weight_decay: float) -> ModArithC
         layernorm=args.layernorm,
         lr=args.lr, weight_decay=weight_decay, steps=common.duration(args), seed=args.seed,
         device=args.device, log_dir=args.log_dir, eval_every=args.eval_every,
-        prometheus_port=args.prometheus_port, quick=args.quick)
+        prometheus_port=args.prometheus_port, prometheus_host=args.prometheus_host,
+        quick=args.quick)
 
 
 def result_row(r: RunResult) -> dict:

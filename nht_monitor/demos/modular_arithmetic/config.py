@@ -54,6 +54,7 @@ class ModArithConfig(BaseModel):
     eval_every: int = Field(10, ge=1)
     grok_threshold: float = Field(0.95, gt=0.0, le=1.0)
     prometheus_port: int | None = Field(None, ge=0, le=65535)
+    prometheus_host: str = "127.0.0.1"
     quick: bool = False
 
     @field_validator("p")

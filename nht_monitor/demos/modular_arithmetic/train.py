@@ -60,7 +60,7 @@ def train_run(cfg: ModArithConfig, *, monitor_kwargs: dict[str, Any] | None = No
     kwargs: dict[str, Any] = {"log_dir": cfg.log_dir, "run_id": run_id, "head": "head",
                               "config": {"demo": run_config(cfg)}}
     if cfg.prometheus_port is not None:
-        kwargs["prometheus_port"] = cfg.prometheus_port
+        kwargs["prometheus"] = {"host": cfg.prometheus_host, "port": cfg.prometheus_port}
     kwargs.update(monitor_kwargs or {})
     tracker = TransitionTracker(cfg.grok_threshold)
     peak_norm, peak_step = -1.0, 0
