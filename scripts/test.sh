@@ -3,7 +3,8 @@
 # .ci/run runs exactly this). Extra arguments go to pytest.
 #   system: Debian's prometheus (+ promtool), prometheus-alertmanager,
 #           prometheus-pushgateway, chromium, docker-compose (config check only)
-#   python: .venv with torch 2.14.1 + torchvision 0.29.1 (CPU use) and nht-monitor[dev]
+#   python: its own venv .venv-test (not the quick start's .venv; NHT_TEST_VENV overrides)
+#           with torch 2.14.1 + torchvision 0.29.1 (CPU use; ~6 GB) and nht-monitor[dev]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -411,6 +411,7 @@ def test_read_columns_in_two_processes_and_its_fallback(tmp_path, caplog, monkey
     """Over PARALLEL_BYTES the second half is read by a forked child (when this process
     has one thread); if the child fails, this process reads that half itself."""
     import nht_monitor.runlog.reader as reader
+    from nht_monitor._forked import fork_workers
 
     path = tmp_path / "r.jsonl"
     body = [json.dumps(sample(i, norm=float(i))) for i in range(1, 200)]
@@ -421,7 +422,7 @@ def test_read_columns_in_two_processes_and_its_fallback(tmp_path, caplog, monkey
     forked, fork = [], reader._scan_in_child
     monkeypatch.setattr(reader, "_scan_in_child", lambda *a: forked.append(a) or fork(*a))
     collect_child = reader._collect
-    for collect in (collect_child, lambda pid, fd: collect_child(pid, fd) and None):
+    for collect in (collect_child, lambda pool, future: collect_child(pool, future) and None):
         monkeypatch.setattr(reader, "_collect", collect)
         caplog.clear()
         with caplog.at_level(logging.WARNING):
@@ -430,7 +431,7 @@ def test_read_columns_in_two_processes_and_its_fallback(tmp_path, caplog, monkey
         assert (cols.skipped_lines, cols.truncated) == (one.skipped_lines, one.truncated)
         np.testing.assert_array_equal(cols.step, one.step)
         np.testing.assert_array_equal(cols.metrics["val_acc"], one.metrics["val_acc"])
-    assert len(forked) == (2 if reader._parallel_ok() else 0)
+    assert len(forked) == (2 if fork_workers(2, 2) == 2 else 0)
     with pytest.raises(FileNotFoundError):
         from nht_monitor.analysis import Analyzer
 

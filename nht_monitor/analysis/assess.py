@@ -19,7 +19,8 @@ from pydantic import ValidationError
 from nht_monitor.analysis.analyzer import Analyzer
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.analysis.settings import AnalyzerSettings, recorded_settings
-from nht_monitor.runlog import RunLog, read_run
+from nht_monitor.runlog import RunLog
+from nht_monitor.runlog.reader import RunColumns, read_columns
 
 
 def log_settings(header: Any, overrides: Mapping[str, Any] | None = None, *,
@@ -54,21 +55,24 @@ def _problems(errors: list[Any]) -> str:
     return "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in errors)
 
 
-def assess_log(log: RunLog | str | os.PathLike[str], overrides: Mapping[str, Any] | None = None,
+def assess_log(log: RunLog | RunColumns | str | os.PathLike[str],
+               overrides: Mapping[str, Any] | None = None,
                *, until: int | None = None, lenient: bool = False) -> Assessment:
-    """The analyzer's assessment of a saved run log (a path, read with
-    :func:`~nht_monitor.runlog.read_run`, or a :class:`RunLog` already read) as of its
-    last sample, or as of step ``until``; with the settings of :func:`log_settings`
-    (``overrides``, ``lenient`` as there).
+    """The analyzer's assessment of a saved run log (a path, read as columns with
+    :func:`~nht_monitor.runlog.reader.read_columns` — no object per sample — or a
+    :class:`RunLog`/:class:`RunColumns` already read) as of its last sample, or as of
+    step ``until``; with the settings of :func:`log_settings` (``overrides``,
+    ``lenient`` as there).
 
     Raises ``FileNotFoundError``/``RunLogError`` for an unreadable log and ``ValueError``
     for bad settings; the analysis itself never raises (a failure inside the rules is an
     ``undetermined`` assessment naming it).
     """
-    if not isinstance(log, RunLog):
-        log = read_run(log)
+    if not isinstance(log, (RunLog, RunColumns)):
+        log = read_columns(log)
     settings = log_settings(log.header, overrides, lenient=lenient)
-    assessment = Analyzer(log.header, settings).analyze(log.samples, until=until)
+    samples = log if isinstance(log, RunColumns) else log.samples
+    assessment = Analyzer(log.header, settings).analyze(samples, until=until)
     if assessment.run_id is None:
         assessment.run_id = log.header.run_id
     return assessment

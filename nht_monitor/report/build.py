@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from nht_monitor._forked import fork_workers, forked_pool
 from nht_monitor.report import figures
 from nht_monitor.report.data import ReportRun, load_run
 from nht_monitor.report.html import (
@@ -166,8 +165,8 @@ def build_report(paths: Sequence[str | os.PathLike[str]], output: str | os.PathL
                  workers: int | None = None) -> ReportSummary:
     """Write the HTML report of ``paths`` to ``output``; returns what was written.
 
-    ``workers``: processes drawing the run sections (default: one per CPU, see
-    :func:`_workers`; 1 draws everything in this process).
+    ``workers``: processes drawing the run sections (default: one per CPU where forking
+    is safe, :func:`nht_monitor._forked.fork_workers`; 1 draws everything in this process).
 
     Raises ``FileNotFoundError``/``RunLogError`` (a ``ValueError``) for unreadable logs.
     """
@@ -202,19 +201,6 @@ def build_report(paths: Sequence[str | os.PathLike[str]], output: str | os.PathL
                          png_files=files, sweep=sweep_summary)
 
 
-def _workers(jobs: int) -> int:
-    """How many processes draw ``jobs`` run sections: one per CPU this process may use
-    (at most :data:`MAX_WORKERS`), or 1 — no forking — where fork is not the safe
-    default (not Linux) or this process runs other Python threads."""
-    if jobs < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
-        return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, jobs, MAX_WORKERS))
-
-
 _FORKED_RUNS: Sequence[ReportRun] = ()
 """The runs a forked worker draws (set just before forking, inherited, never pickled)."""
 
@@ -229,21 +215,15 @@ def _draw_run(index: int, keep_png: bool) -> tuple[str, int, list[tuple[str, byt
 def _run_sections(runs: Sequence[ReportRun], figs: _Figures, workers: int | None,
                   meanwhile: Callable[[], None]) -> list[str]:
     """Every run's section (figures into ``figs``), drawn by ``workers`` forked processes
-    (``None``: :func:`_workers`) when more than one; ``meanwhile()`` runs in this
+    (``None``: :func:`~nht_monitor._forked.fork_workers`) when more than one; ``meanwhile()`` runs in this
     process in the meantime."""
     global _FORKED_RUNS
-    import multiprocessing
 
-    workers = _workers(len(runs)) if workers is None else workers
-    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-        from concurrent.futures import ProcessPoolExecutor
-
-        sys.stdout.flush()  # a forked child must not flush a copy of pending output
-        sys.stderr.flush()
+    workers = fork_workers(len(runs), MAX_WORKERS) if workers is None else workers
+    if workers > 1:
         _FORKED_RUNS = runs
         try:
-            with ProcessPoolExecutor(workers,
-                                     mp_context=multiprocessing.get_context("fork")) as pool:
+            with forked_pool(workers) as pool:
                 jobs = [pool.submit(_draw_run, i, figs.keep_png) for i in range(len(runs))]
                 meanwhile()
                 sections = []

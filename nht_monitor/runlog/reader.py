@@ -12,9 +12,6 @@ import json
 import logging
 import math
 import os
-import pickle
-import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import ConfigDict, Field, ValidationError
 from typing_extensions import NotRequired, Required, TypedDict
 
+from nht_monitor._forked import fork_workers, forked_pool
 from nht_monitor.runlog.schema import (
     SCHEMA_NAME,
     SCHEMA_VERSION,
@@ -375,46 +373,21 @@ PARALLEL_BYTES = 32 * 2 ** 20
 """Logs larger than this are read by two processes at once (see :func:`read_columns`)."""
 
 
-def _parallel_ok() -> bool:
-    import threading
-
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return (sys.platform.startswith("linux") and hasattr(os, "fork") and cpus >= 2
-            and threading.active_count() == 1)
+def _scan_in_child(path: Path, start: int, end: int) -> Any:
+    """A forked process scanning ``[start, end)``: its pool and the future of its
+    :class:`_Part`."""
+    pool = forked_pool(1)
+    return pool, pool.submit(_scan, path, start, end, [])
 
 
-def _scan_in_child(path: Path, start: int, end: int) -> tuple[int, int]:
-    """Fork a process scanning ``[start, end)``; returns its pid and the pipe to read its
-    pickled :class:`_Part` from (empty if it failed)."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: scan, send, leave without running the parent's exit code
-        code = 1
-        try:
-            os.close(read_fd)
-            data = pickle.dumps(_scan(path, start, end, []), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_fd, "wb") as pipe:
-                pipe.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    return pid, read_fd
-
-
-def _collect(pid: int, read_fd: int) -> _Part | None:
+def _collect(pool: Any, future: Any) -> _Part | None:
     """The child's :class:`_Part` (``None`` if it failed)."""
     try:
-        with os.fdopen(read_fd, "rb") as pipe:
-            data = pipe.read()
-    finally:
-        _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
+        return future.result()
+    except Exception:  # the parent reads that half itself
         return None
-    return pickle.loads(data)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def read_columns(path: str | os.PathLike[str], *, workers: int | None = None) -> RunColumns:
@@ -446,7 +419,7 @@ def read_columns(path: str | os.PathLike[str], *, workers: int | None = None) ->
         size = os.fstat(handle.fileno()).st_size
         middle = size
         if workers is None:
-            workers = 2 if size - start > PARALLEL_BYTES and _parallel_ok() else 1
+            workers = fork_workers(2, 2) if size - start > PARALLEL_BYTES else 1
         if workers > 1 and size > start:
             handle.seek(start + (size - start) // 2)
             handle.readline()
@@ -456,8 +429,7 @@ def read_columns(path: str | os.PathLike[str], *, workers: int | None = None) ->
         parts = [_scan(path, start, middle, prefix)]
     except BaseException:
         if child is not None:  # do not leave it behind
-            os.kill(child[0], signal.SIGKILL)
-            _collect(*child)
+            child[0].shutdown(wait=False, cancel_futures=True)
         raise
     if child is not None:
         parts.append(_collect(*child) or _scan(path, middle, size, []))
