@@ -244,10 +244,14 @@ def test_readme_shows_commands():
 @pytest.mark.parametrize("line", command_lines())
 def test_every_command_exists(line, capsys):
     tokens = line.split()[1:]
-    path = subcommand_path(tokens)
-    assert path, f"{line!r}: no such subcommand"
+    if tokens in (["--help"], ["--version"]):  # a top-level option, no subcommand
+        argv = tokens
+    else:
+        path = subcommand_path(tokens)
+        assert path, f"{line!r}: no such subcommand"
+        argv = [*path, "--help"]
     with pytest.raises(SystemExit) as exit_info:
-        main([*path, "--help"])
+        main(argv)
     assert exit_info.value.code == 0
     capsys.readouterr()
 
@@ -272,6 +276,11 @@ def test_concrete_command_lines_parse(line):
     tokens = line.split()[1:]
     assert not re.search(r"[\[\]|<>…]|\.\.\.", line), \
         f"{line!r}: write a runnable command in a code block (DIR-like names are fine)"
+    if tokens in (["--help"], ["--version"]):
+        with pytest.raises(SystemExit) as exit_info:
+            build_parser().parse_args(tokens)
+        assert exit_info.value.code == 0
+        return
     build_parser().parse_args(tokens)
 
 

@@ -24,6 +24,7 @@ try:  # public since torch 2.5
 except ImportError:  # pragma: no cover - very old torch or no distributed build
     DTensor = None  # type: ignore[assignment,misc]
 
+
 def is_dtensor(tensor: torch.Tensor) -> bool:
     return DTensor is not None and isinstance(tensor, DTensor)
 

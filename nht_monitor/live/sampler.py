@@ -167,8 +167,8 @@ class NormSampler:
         Per (device, dtype) bucket one vector of the norms of its weights and present
         gradients (:meth:`~nht_monitor.live.norms.Bucket.norms`); per device one
         ``cat`` of those when there are several (and, for sharded buckets, one
-        all_reduce of their squared norms per process group); the per-layer sums are made on the host by
-        :meth:`PendingNorms.result`.
+        all_reduce of their squared norms per process group); the per-layer sums are
+        made on the host by :meth:`PendingNorms.result`.
         """
         host: list[tuple[torch.Tensor, _Layout]] = []
         events: list[object] = []
