@@ -29,23 +29,18 @@ COLUMNS = [("weight_decay", "λ"), ("regime", "regime"), ("confidence", "conf"),
            ("final_val_acc", "val acc"), ("grok_step", "grok step"),
            ("first_forecast", "first forecast @made (err)"),
            ("forecast", "last forecast @made (err)")]
-DEFAULTS = {"p": 59, "op": "+", "train_fraction": 0.8, "model": "mlp", "width": 64,
-            "embed_dim": 32, "init_scale": 2.0, "lr": 1e-2, "weight_decay": 0.2, "steps": 1500,
-            "eval_every": 10}
-""":class:`ModArithConfig`'s defaults, as the options show them: its module imports torch
-(through the task's data), which registering the options must not (``nht-monitor demo``
-stays torch-free until a demo runs); tests/test_cli.py checks that they agree."""
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Common demo options plus the task/model knobs (imports no torch)."""
-    d = DEFAULTS
+    """Common demo options plus the task/model knobs, defaults from :class:`ModArithConfig`
+    (imports no torch)."""
+    from nht_monitor.demos.modular_arithmetic.config import OPS, ModArithConfig
+
+    d = {name: field.default for name, field in ModArithConfig.model_fields.items()}
     common.add_common_options(parser, default_weight_decay=d["weight_decay"],
                               default_lr=d["lr"], duration="steps",
                               default_duration=d["steps"], image=False)
     group = parser.add_argument_group("modular arithmetic")
     group.add_argument("--p", type=int, default=d["p"], help="prime modulus")
-    group.add_argument("--op", choices=["+", "-", "*", "/"], default=d["op"])
+    group.add_argument("--op", choices=OPS, default=d["op"])
     group.add_argument("--train-fraction", type=float, default=d["train_fraction"])
     group.add_argument("--model", choices=["mlp", "transformer"], default=d["model"])
     group.add_argument("--width", type=int, default=d["width"])

@@ -7,7 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nht_monitor.demos.modular_arithmetic.data import OPS, is_prime
+OPS = ("+", "-", "*", "/")
+
+
+def is_prime(n: int) -> bool:
+    """True for a prime ``n``."""
+    return n >= 2 and all(n % k for k in range(2, int(n ** 0.5) + 1))
+
 
 QUICK_P = 31
 QUICK_STEPS = 300

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-OPS = ("+", "-", "*", "/")
+from nht_monitor.demos.modular_arithmetic.config import OPS, is_prime
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,6 @@ class ModArithData:
     y_val: torch.Tensor
     p: int
     op: str
-
-
-def is_prime(n: int) -> bool:
-    """True for a prime ``n``."""
-    return n >= 2 and all(n % k for k in range(2, int(n ** 0.5) + 1))
 
 
 def all_pairs(p: int, op: str) -> tuple[torch.Tensor, torch.Tensor]:
