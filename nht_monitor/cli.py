@@ -21,10 +21,6 @@ from collections.abc import Sequence
 
 from nht_monitor._version import __version__
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "show", "analyze", "advise", "exporter", "dashboards", "report", "demo",
-)
-
 COMMANDS: dict[str, tuple[str, str]] = {
     "show": ("show", "print the last samples of a run log"),
     "analyze": ("analyze", "regime and transition forecast of a run log"),
@@ -36,8 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "write a self-contained HTML report of one or more run logs"),
     "demo": ("demo", "run a bundled demo (modular-arithmetic, cifar10, celeba, waterbirds)"),
 }
-"""Command → (module of :data:`COMMAND_MODULES` registering it, its one-line help as the
-module registers it; tests/test_cli.py checks the two agree)."""
+"""Command → (the module of ``nht_monitor/commands/`` registering it, its one-line help as
+the module registers it; tests/test_cli.py checks the two agree)."""
+
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 
 
 def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
