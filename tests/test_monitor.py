@@ -411,6 +411,23 @@ def test_core_import_does_not_pull_optional_packages():
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
+def test_prometheus_port_without_the_extra_names_it(tmp_path):
+    """watch(prometheus_port=...) without prometheus-client fails at construction with the
+    pip extra to install, not a raw ModuleNotFoundError."""
+    code = ("import sys; sys.modules['prometheus_client'] = None\n"
+            "import torch, nht_monitor\n"
+            "m = torch.nn.Linear(2, 2)\n"
+            "try:\n"
+            f"    nht_monitor.watch(m, torch.optim.SGD(m.parameters(), lr=0.1), log_dir={str(tmp_path)!r},"
+            " prometheus_port=0)\n"
+            "except ImportError as exc:\n"
+            "    print(type(exc).__name__, exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], check=True, timeout=120,
+                         capture_output=True, text=True).stdout
+    assert out.strip() == ("MissingExtraError prometheus_client is not installed: "
+                           "pip install 'nht-monitor[prometheus]'")
+
+
 def test_accelerate_wrapped_optimizer_is_unwrapped(tiny_net, log_dir):
     """watch() hooks the optimizer inside accelerate's AcceleratedOptimizer (whose own
     post-hooks never run), so a prepared pair is watched as it is."""
