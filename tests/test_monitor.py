@@ -487,3 +487,156 @@ def test_a_fast_loop_is_finalised_in_batches_of_bounded_size(tiny_net, log_dir):
     monitor.close()
     assert sizes[:2] == [_MAX_IN_FLIGHT // 2] * 2
     assert [s.step for s in read_run(log_dir / "fast.jsonl").samples] == list(range(1, steps + 1))
+
+
+# -- the run's budget and the user's metric names ------------------------------------
+def _half_grokked_run():
+    """A synthetic run halfway through its decay: the forecast transition is at step
+    ~1370 (default settings), so a budget of 1000 makes it ``weak``, 5000 does not."""
+    from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
+
+    norm_of, val_of, head_of, _ = grokking()
+    run = make_run(norm_of, steps=3000, acc_of=fit_acc(200), loss_of=fit_loss(200),
+                   val_of=val_of, head_of=head_of)
+    return [s for s in run if s.step <= 530]
+
+
+@pytest.mark.parametrize("options", [
+    {"budget_steps": 1000},
+    {"analysis": {"budget_steps": 1000}},
+    {"config": {"num_steps": 1000}},
+    {"config": {"max_steps": 1000}},
+    {"config": {"total_steps": 1000}},
+    {"config": {"epochs": 10, "steps_per_epoch": 100}},
+    {"config": {"train": {"num_epochs": 4, "steps_per_epoch": 250}}},
+    # precedence: explicit option > analysis setting > config keys
+    {"budget_steps": 1000, "analysis": {"budget_steps": 5000}, "config": {"num_steps": 5000}},
+    {"analysis": {"budget_steps": 1000}, "config": {"num_steps": 5000}},
+], ids=["option", "analysis", "num_steps", "max_steps", "total_steps", "epochs",
+        "nested-epochs", "option-wins", "analysis-wins"])
+def test_the_budget_from_each_source_reaches_the_live_and_offline_engine(
+        tiny_net, log_dir, options):
+    from nht_monitor.analysis import Analyzer
+    from nht_monitor.analysis.settings import recorded_settings
+
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=0.1)
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="b", **options) as mon:
+        train_steps(tiny_net, optimizer, 2, monitor=mon)
+        live = mon._recorder.analyzer
+        assert mon.budget_steps == 1000
+    header = read_run(log_dir / "b.jsonl").header
+    assert header.config["budget_steps"] == 1000
+    half = _half_grokked_run()
+    assert Analyzer().analyze(half).regime == "intermediate"  # no budget: in time
+    for engine in (live, Analyzer(header, recorded_settings(header))):
+        a = engine.analyze(half)
+        assert a.regime == "weak", a.reasons
+        assert a.transition.forecast_step > 1000
+        assert any("budget of 1000 steps" in r for r in a.reasons), a.reasons
+
+
+def test_without_budget_or_with_a_larger_one_the_forecast_stays_intermediate(tiny_net, log_dir):
+    from nht_monitor.analysis import Analyzer
+    from nht_monitor.analysis.settings import recorded_settings
+
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=0.1)
+    half = _half_grokked_run()
+    for run_id, options, budget in (("none", {"config": {"lr": 1e-2, "num_steps": True}}, None),
+                                    ("big", {"config": {"steps_per_epoch": 100, "epochs": 50}},
+                                     5000)):
+        with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id=run_id,
+                               **options) as mon:
+            train_steps(tiny_net, optimizer, 2, monitor=mon)
+            assert mon.budget_steps == budget
+        header = read_run(log_dir / f"{run_id}.jsonl").header
+        assert header.config.get("budget_steps") == budget
+        for engine in (mon._recorder.analyzer, Analyzer(header, recorded_settings(header))):
+            assert engine.analyze(half).regime == "intermediate"
+
+
+def test_budget_steps_option_is_validated(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    for bad in (0, -5, "soon"):
+        with pytest.raises(ValueError, match="budget_steps"):
+            nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, budget_steps=bad)
+
+
+def test_metric_names_map_the_users_names_to_the_engines(tiny_net, log_dir, caplog):
+    import logging
+
+    from nht_monitor.analysis.series import series_from_samples
+    from nht_monitor.analysis.settings import recorded_settings
+
+    names = {"training/accuracy": "train_acc", "validation/accuracy": "val_acc",
+             "training/loss": "train_loss"}
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    caplog.set_level(logging.WARNING, logger="nht_monitor")
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="mn",
+                           metric_names=names) as mon:
+        for step in range(1, 4):
+            train_steps(tiny_net, optimizer, 1)
+            mon.log(**{"training/accuracy": 0.5 + step / 10, "validation/accuracy": 0.1 * step,
+                       "training/loss": torch.tensor(1.0 / step), "lr": 0.1})
+    run = read_run(log_dir / "mn.jsonl")
+    assert run.header.config["metric_names"] == names
+    assert [sorted(s.metrics) for s in run.samples] == [["lr", "train_acc", "train_loss",
+                                                          "val_acc"]] * 3
+    assert run.samples[-1].metrics["train_acc"] == pytest.approx(0.8)
+    assert run.samples[-1].metrics["val_acc"] == pytest.approx(0.3)
+    assert run.samples[-1].metrics["train_loss"] == pytest.approx(1 / 3)
+    assert not [r for r in caplog.records if "reads none" in r.getMessage()]
+    # the engine reads the mapped values
+    series = series_from_samples(run.samples, recorded_settings(run.header))
+    assert series.acc[-1] == pytest.approx(0.8) and series.val[-1] == pytest.approx(0.3)
+    assert series.loss[-1] == pytest.approx(1 / 3)
+
+
+def test_metrics_the_engine_does_not_read_are_warned_about_once(tiny_net, log_dir, caplog):
+    import logging
+
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    caplog.set_level(logging.WARNING, logger="nht_monitor")
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="w") as mon:
+        for _ in range(5):
+            train_steps(tiny_net, optimizer, 1)
+            mon.log(**{"training/accuracy": 0.5, "validation/accuracy": 0.2})
+    (record,) = [r for r in caplog.records if "reads none" in r.getMessage()]
+    message = record.getMessage()
+    assert record.levelno == logging.WARNING and record.name == "nht_monitor"
+    assert "'training/accuracy'" in message and "'validation/accuracy'" in message
+    assert "train_acc" in message and "val_acc" in message and "metric_names" in message
+    # the metrics are still recorded under the user's names
+    assert read_run(log_dir / "w.jsonl").samples[-1].metrics == {
+        "training/accuracy": 0.5, "validation/accuracy": 0.2}
+    caplog.clear()
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="ok") as mon:
+        train_steps(tiny_net, optimizer, 3, monitor=mon)  # logs train_loss: read
+    assert not [r for r in caplog.records if "reads none" in r.getMessage()]
+
+
+@pytest.mark.parametrize("names, message", [
+    ({"training/accuracy": "training_acc"}, "'training_acc', which the rule engine does not read"),
+    ({"training/accuracy": "val_accuracy_top5"}, "train_acc"),
+    ({"": "train_acc"}, "empty metric name"),
+    ({"training/accuracy": 3}, "metric_names"),
+    ("train_acc", "metric_names"),
+])
+def test_a_bad_metric_names_map_is_rejected_at_construction(tiny_net, log_dir, names, message):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=message):
+        nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, metric_names=names)
+    assert not list(log_dir.iterdir())  # nothing started
+
+
+def test_metric_names_may_target_keys_added_to_the_analysis_settings(tiny_net, log_dir):
+    optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="k",
+                           analysis={"val_acc_keys": ["heldout"]},
+                           metric_names={"eval/acc": "heldout"}) as mon:
+        train_steps(tiny_net, optimizer, 1)
+        mon.log(**{"eval/acc": 0.4})
+    assert read_run(log_dir / "k.jsonl").samples[-1].metrics == {"heldout": 0.4}
+    with pytest.raises(ValueError, match="val_acc"):  # default keys no longer read
+        nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir,
+                          analysis={"val_acc_keys": ["heldout"]},
+                          metric_names={"eval/acc": "val_acc"})

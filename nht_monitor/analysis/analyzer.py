@@ -19,7 +19,7 @@ from nht_monitor.analysis.series import (
     series_from_columns,
     series_from_samples,
 )
-from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog.reader import RunColumns, read_columns
 from nht_monitor.runlog.schema import RunHeader, Sample
@@ -27,21 +27,10 @@ from nht_monitor.runlog.schema import RunHeader, Sample
 log = logging.getLogger(__name__)
 
 
-BUDGET_KEYS: tuple[str, ...] = ("budget_steps", "max_steps", "total_steps", "steps")
-"""Header ``config`` keys read as the run's planned number of steps."""
-
-
 def header_budget(header: RunHeader | None) -> float | None:
-    """The planned steps recorded in the header's config (top level or one level down)."""
-    if header is None or not isinstance(header.config, dict):
-        return None
-    levels = [header.config] + [v for v in header.config.values() if isinstance(v, dict)]
-    for level in levels:
-        for key in BUDGET_KEYS:
-            value = level.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                return float(value)
-    return None
+    """The planned steps recorded in the header's config
+    (:func:`~nht_monitor.analysis.settings.config_budget`)."""
+    return config_budget(header.config) if header is not None else None
 
 
 def _advise():
@@ -61,7 +50,9 @@ class Analyzer:
     used to turn a τ forecast into steps; by default the current η·λ is held constant.
 
     Live: :meth:`observe` every sample (O(1) amortised: exact running facts plus a
-    decimated history of at most ``settings.history_points`` rows), :meth:`assess` when
+    decimated history of at most ``settings.history_points`` rows that thins the rows
+    carrying metrics among themselves and always holds the latest value of every metric,
+    :class:`~nht_monitor.analysis.series.History`), :meth:`assess` when
     an assessment is wanted (cost bounded by the history size), :meth:`update` both.
     Offline: :meth:`analyze` on a whole log (vectorised). None of them raises on bad
     data: a failure inside the rules gives an ``undetermined`` assessment naming it.

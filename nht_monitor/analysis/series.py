@@ -169,49 +169,108 @@ def _present_key(metrics: list[dict], keys: Sequence[str]) -> str | None:
     return None
 
 
-class History:
-    """Bounded decimated history of a run: O(1) amortised append, at most ``capacity`` rows.
+METRIC_COLUMNS: tuple[int, ...] = tuple(COLUMNS.index(c) for c in ("loss", "acc", "val"))
+"""Indices in :data:`COLUMNS` of the logged metrics (training loss/accuracy, held-out accuracy)."""
 
-    Every ``stride``-th observed sample is stored; when full, every other stored row is
-    dropped and the stride doubles. The last observed row is always kept separately, so
-    :meth:`series` ends with the latest sample.
+
+class History:
+    """Bounded decimated history of a run: O(1) amortised append, at most ``capacity``
+    stored rows.
+
+    Two decimated streams share the store: every ``stride``-th observed row (the norm
+    stream) and every ``metric_stride``-th row that carries a metric (the metric stream:
+    a finite training loss, training accuracy or held-out accuracy). A row picked by
+    either is stored once. When the store is full, the stream holding more rows drops
+    every other of its rows and doubles its stride (the other one too if that freed less
+    than a quarter of the store), so metrics logged every k steps are thinned among
+    themselves, never by the norm stream's stride. Besides the store, the latest observed
+    row and, for each metric, the latest row where it was logged are always kept:
+    :meth:`series` ends with the latest sample and holds the latest value of every metric
+    (at most ``capacity`` + 4 rows).
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = int(capacity)
-        self._data = np.empty((self.capacity + 1, len(COLUMNS)))
+        self._data = np.empty((self.capacity, len(COLUMNS)))
+        # observation number of a stored row in the norm / metric stream (-1: not in it)
+        self._norm_at = np.full(self.capacity, -1, dtype=np.int64)
+        self._metric_at = np.full(self.capacity, -1, dtype=np.int64)
         self._n = 0
         self.stride = 1
+        self.metric_stride = 1
         self._count = 0
+        self._metric_count = 0
         self._last: tuple[float, ...] | None = None
-        self._last_stored = False
+        self._latest: list[tuple[float, ...] | None] = [None] * len(METRIC_COLUMNS)
+        """Per metric, the latest row where it was finite."""
 
     def append(self, row: tuple[float, ...]) -> None:
         """Observe one row (steps are expected to increase; see :meth:`rewind`)."""
         self._last = row
-        self._count += 1
-        if self._count % self.stride:
-            self._last_stored = False
-            return
+        count = self._count = self._count + 1
+        loss, acc, val = row[6], row[7], row[8]
+        if loss != loss and acc != acc and val != val:  # no metric logged (all NaN)
+            if count % self.stride:
+                return
+            in_norm, in_metric = True, False
+        else:
+            latest = self._latest
+            if loss == loss:
+                latest[0] = row
+            if acc == acc:
+                latest[1] = row
+            if val == val:
+                latest[2] = row
+            in_norm = not count % self.stride
+            metric_count = self._metric_count = self._metric_count + 1
+            in_metric = not metric_count % self.metric_stride
+            if not (in_norm or in_metric):
+                return
         if self._n >= self.capacity:
-            kept = self._data[1:self._n:2].copy()
-            self._n = kept.shape[0]
-            self._data[:self._n] = kept
-            self.stride *= 2
-            self._count = 0
-            self._last_stored = False
-            return
-        self._data[self._n] = row
-        self._n += 1
-        self._last_stored = True
+            self._decimate()
+        n = self._n
+        self._data[n] = row
+        self._norm_at[n] = count if in_norm else -1
+        self._metric_at[n] = metric_count if in_metric else -1
+        self._n = n + 1
+
+    def _decimate(self) -> None:
+        """Free at least a quarter of the store (see the class docstring)."""
+        n = self._n
+        norm_at, metric_at = self._norm_at[:n], self._metric_at[:n]
+        target = n - max(1, self.capacity // 4)
+        while True:
+            in_norm = norm_at >= 0
+            in_metric = metric_at >= 0
+            first_norm = int(in_norm.sum()) >= int(in_metric.sum())
+            for halve_norm in (first_norm, not first_norm):
+                if halve_norm:
+                    self.stride *= 2
+                    norm_at[in_norm & (norm_at % self.stride != 0)] = -1
+                else:
+                    self.metric_stride *= 2
+                    metric_at[in_metric & (metric_at % self.metric_stride != 0)] = -1
+                keep = (norm_at >= 0) | (metric_at >= 0)
+                kept = int(keep.sum())
+                if kept <= target:
+                    break
+            if kept <= target or kept == 0:
+                break
+        self._data[:kept] = self._data[:n][keep]
+        self._norm_at[:kept] = norm_at[keep]
+        self._metric_at[:kept] = metric_at[keep]
+        self._n = kept
 
     def rewind(self, step: float) -> None:
         """Forget stored rows at or after ``step`` (a resumed run rewrote them)."""
         if self._n:
-            keep = int(np.searchsorted(self._data[:self._n, 0], step, side="left"))
-            self._n = keep
+            self._n = int(np.searchsorted(self._data[:self._n, 0], step, side="left"))
+        for k, col in enumerate(METRIC_COLUMNS):
+            row = self._latest[k]
+            if row is not None and row[0] >= step:
+                finite = np.nonzero(~np.isnan(self._data[:self._n, col]))[0]
+                self._latest[k] = tuple(self._data[finite[-1]].tolist()) if finite.size else None
         self._last = None
-        self._last_stored = False
 
     def last_step(self) -> float | None:
         """Step of the latest observed row, or None."""
@@ -220,12 +279,21 @@ class History:
         return float(self._data[self._n - 1, 0]) if self._n else None
 
     def series(self) -> Series:
-        """Stored rows plus the latest observed row, as a :class:`Series`."""
+        """Stored rows plus the latest observed row and the latest row of each metric,
+        as a :class:`Series` (steps increasing)."""
         n = self._n
-        if self._last is not None and not self._last_stored:
-            self._data[n] = self._last
-            n += 1
         block = self._data[:n]
+        extra = {}
+        for row in (*self._latest, self._last):
+            if row is not None:
+                extra[row[0]] = row
+        if extra:
+            steps = block[:, 0]
+            rows = [r for s, r in extra.items()
+                    if not (n and (i := int(np.searchsorted(steps, s))) < n and steps[i] == s)]
+            if rows:
+                block = np.concatenate([block, np.array(rows, dtype=np.float64)])
+                block = block[np.argsort(block[:, 0], kind="stable")]
         return Series(*(block[:, i].copy() for i in range(len(COLUMNS))))
 
     def __len__(self) -> int:

@@ -17,7 +17,8 @@ class AnalyzerSettings(BaseModel):
     """Named, documented thresholds of :class:`nht_monitor.analysis.Analyzer`.
 
     Metric names: the analyzer reads the first present key of each ``*_keys`` tuple
-    from ``Sample.metrics``.
+    from ``Sample.metrics`` (all of them: :attr:`metric_keys`);
+    ``watch(metric_names={...})`` maps a user's own names to these.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -81,8 +82,10 @@ class AnalyzerSettings(BaseModel):
     (``budget_steps``, else the header's planned steps) or, without any, more than this
     many times the steps so far in the future."""
     budget_steps: int | None = Field(None, ge=1)
-    """The run's step budget; default: ``config["steps"|"max_steps"|"total_steps"]`` of the
-    header (also one level down, e.g. ``config["demo"]["steps"]``)."""
+    """The run's step budget (optimizer steps); default: the header config's planned steps
+    (:func:`config_budget`: ``budget_steps``, ``num_steps``, ``max_steps``,
+    ``total_steps``, ``steps``, or ``epochs`` × ``steps_per_epoch``; also one level down,
+    e.g. ``config["demo"]["steps"]``). ``watch(budget_steps=N)`` overrides it."""
 
     # --- strong ------------------------------------------------------------------------
     strong_collapse: float = Field(0.5, gt=0.0, lt=1.0)
@@ -138,6 +141,48 @@ class AnalyzerSettings(BaseModel):
     """Fill ``Assessment.advice`` with :func:`nht_monitor.analysis.advice.advise` when available."""
     advice_budget_steps: int | None = None
     """Step budget handed to ``advise``."""
+
+    @property
+    def metric_keys(self) -> tuple[str, ...]:
+        """Every metric name the engine reads (training loss, training accuracy, held-out
+        accuracy keys, in that order, without repeats)."""
+        return tuple(dict.fromkeys((*self.train_loss_keys, *self.train_acc_keys,
+                                    *self.val_acc_keys)))
+
+
+BUDGET_KEYS: tuple[str, ...] = ("budget_steps", "num_steps", "max_steps", "total_steps", "steps")
+"""Config keys read as the run's planned number of optimizer steps, first present wins."""
+EPOCH_KEYS: tuple[str, ...] = ("epochs", "num_epochs", "max_epochs", "num_train_epochs")
+"""Config keys read as the planned number of epochs (× ``steps_per_epoch``)."""
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 \
+            and value == value and value != float("inf"):
+        return float(value)
+    return None
+
+
+def config_budget(config: Any) -> float | None:
+    """The planned optimizer steps recorded in a run config: the first positive
+    :data:`BUDGET_KEYS` value, else ``epochs`` (any of :data:`EPOCH_KEYS`) ×
+    ``steps_per_epoch``; looked up at the top level, then one level down (e.g.
+    ``config["demo"]["steps"]``). ``None`` when there is none."""
+    if not isinstance(config, dict):
+        return None
+    levels = [config] + [v for v in config.values() if isinstance(v, dict)]
+    for level in levels:
+        for key in BUDGET_KEYS:
+            value = _positive(level.get(key))
+            if value is not None:
+                return value
+        per_epoch = _positive(level.get("steps_per_epoch"))
+        if per_epoch is not None:
+            for key in EPOCH_KEYS:
+                epochs = _positive(level.get(key))
+                if epochs is not None:
+                    return epochs * per_epoch
+    return None
 
 
 def parse_overrides(items: Iterable[str]) -> dict[str, Any]:

@@ -1,39 +1,77 @@
-"""What both trainer callbacks share: unwrapping, and the assessment as logger metrics."""
+"""What both trainer callbacks share: unwrapping, and the run's state as logger metrics."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nht_monitor.analysis.assessment import REGIMES, Assessment
+from nht_monitor.analysis.assessment import PHASES, REGIMES, Assessment
 from nht_monitor.live.wrappers import unwrap_model, unwrap_optimizer
 
-__all__ = ["METRIC_PREFIX", "assessment_metrics", "unwrap_model", "unwrap_optimizer"]
+if TYPE_CHECKING:
+    from nht_monitor.exporter.snapshot import RunSnapshot
+    from nht_monitor.runlog.schema import Sample
+
+__all__ = ["METRIC_PREFIX", "logger_metrics", "snapshot_metrics", "unwrap_model",
+           "unwrap_optimizer"]
 
 METRIC_PREFIX = "nht/"
 """Every metric the callbacks send to a trainer's loggers starts with this."""
 
 
-def assessment_metrics(assessment: Assessment | None) -> dict[str, float]:
-    """The assessment as flat float metrics for a trainer logger.
+def _finite(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
-    ``nht/regime`` (index into :data:`nht_monitor.analysis.assessment.REGIMES`),
-    ``nht/confidence``, ``nht/norm``, ``nht/head_norm``, ``nht/tau``,
-    ``nht/forecast_step``, ``nht/steps_remaining``, ``nht/suggested_weight_decay``;
-    entries whose value is unknown or non-finite are left out.
+
+def logger_metrics(sample: Sample | None, assessment: Assessment | None) -> dict[str, float]:
+    """The latest sample and the latest assessment as flat float metrics for a trainer
+    logger (numbers only: most loggers drop or refuse strings).
+
+    From the latest **sample** (present from the first finished sample on):
+    ``nht/step`` (the optimizer step it was taken after), ``nht/norm``,
+    ``nht/head_norm``, ``nht/grad_norm``, ``nht/tau``.
+
+    From the latest **assessment** (present once the rule engine has run; it runs every
+    ``assess_every`` samples at most once per ``assess_interval``, so it may be older
+    than the sample): ``nht/assessed_step`` (the step it was made at),
+    ``nht/regime/<name>`` for every name in
+    :data:`~nht_monitor.analysis.assessment.REGIMES` (1 for the current regime, 0 for
+    the others), ``nht/regime`` (the same regime as an index into ``REGIMES``),
+    ``nht/phase/<name>`` for every name in :data:`~nht_monitor.analysis.assessment.PHASES`
+    (when a phase is known), ``nht/confidence``, ``nht/forecast_step``,
+    ``nht/steps_remaining``, ``nht/suggested_weight_decay``.
+
+    Entries whose value is unknown or non-finite are left out.
     """
-    if assessment is None:
-        return {}
-    values = {
-        "regime": float(REGIMES.index(assessment.regime)),
-        "confidence": assessment.confidence,
-        "norm": assessment.norm,
-        "head_norm": assessment.head_norm,
-        "tau": assessment.tau,
-        "forecast_step": assessment.transition.forecast_step,
-        "steps_remaining": assessment.transition.steps_remaining,
-        "suggested_weight_decay": (assessment.advice.suggested_weight_decay
-                                   if assessment.advice is not None else None),
-    }
-    return {METRIC_PREFIX + k: float(v) for k, v in values.items()
-            if v is not None and math.isfinite(float(v))}
+    values: dict[str, float | None] = {}
+    if sample is not None:
+        values.update(step=sample.step, norm=sample.norm, head_norm=sample.head_norm,
+                      grad_norm=sample.grad_norm, tau=sample.tau)
+    if assessment is not None:
+        values["assessed_step"] = assessment.step
+        values["regime"] = REGIMES.index(assessment.regime)
+        for name in REGIMES:
+            values[f"regime/{name}"] = 1.0 if name == assessment.regime else 0.0
+        if assessment.phase is not None:
+            for name in PHASES:
+                values[f"phase/{name}"] = 1.0 if name == assessment.phase else 0.0
+        values.update(
+            confidence=assessment.confidence,
+            forecast_step=assessment.transition.forecast_step,
+            steps_remaining=assessment.transition.steps_remaining,
+            suggested_weight_decay=(assessment.advice.suggested_weight_decay
+                                    if assessment.advice is not None else None))
+    out = {}
+    for key, value in values.items():
+        number = _finite(value)
+        if number is not None:
+            out[METRIC_PREFIX + key] = number
+    return out
+
+
+def snapshot_metrics(snapshot: RunSnapshot) -> dict[str, float]:
+    """:func:`logger_metrics` of a :meth:`nht_monitor.Monitor.snapshot`."""
+    return logger_metrics(snapshot.sample, snapshot.assessment)

@@ -7,25 +7,33 @@ all-reduced; only global rank 0 writes the run log) and closes on ``on_train_end
 The step post-hook sits on the torch optimizer inside accelerate's
 ``AcceleratedOptimizer``, whose inner ``step()`` runs once per optimizer step, so
 gradient accumulation gives one sample per optimizer step. Each ``on_log`` forwards
-``logs["loss"]`` as the ``train_loss`` metric and, on the world process zero, adds the
-latest assessment to ``logs`` (``nht/...`` keys, see
-:func:`nht_monitor.integrations._common.assessment_metrics`) for callbacks after this one.
+``logs["loss"]`` as the ``train_loss`` metric and, on the world process zero, finishes
+the ready samples (``monitor.poll()``) and adds the latest sample and the latest
+assessment to ``logs`` and to the row ``Trainer.log`` put in ``state.log_history``
+(``nht/...`` keys, see :func:`nht_monitor.integrations._common.logger_metrics`).
+
+``Trainer`` places its reporting callbacks (``report_to``: wandb, TensorBoard, MLflow…)
+before the user's, and each sees ``logs`` when its turn comes; so on ``on_train_begin``
+the callback moves itself to the front of the trainer's callback list, where every
+reporter sees the ``nht/...`` keys.
 """
 
 from __future__ import annotations
 
 import logging
 import numbers
+import sys
 from typing import Any
 
 try:
     from transformers import TrainerCallback
+    from transformers.trainer_callback import CallbackHandler
 except ImportError as exc:  # pragma: no cover
     raise ImportError("nht_monitor.integrations.huggingface needs transformers: "
                       "pip install 'nht-monitor[huggingface]'") from exc
 
 from nht_monitor.integrations._common import (
-    assessment_metrics, unwrap_model, unwrap_optimizer)
+    snapshot_metrics, unwrap_model, unwrap_optimizer)
 from nht_monitor.live.monitor import Monitor, watch
 
 logger = logging.getLogger(__name__)
@@ -50,6 +58,7 @@ class NHTMonitorCallback(TrainerCallback):
     def on_train_begin(self, args: Any, state: Any, control: Any, model: Any = None,
                        optimizer: Any = None, **kwargs: Any) -> None:
         self._close()
+        self._move_to_front()
         if model is None or optimizer is None:
             logger.warning("NHTMonitorCallback: no model or optimizer at on_train_begin; "
                            "not watching")
@@ -66,9 +75,17 @@ class NHTMonitorCallback(TrainerCallback):
         loss = logs.get("loss")
         if isinstance(loss, numbers.Real) and not isinstance(loss, bool):
             monitor.log(train_loss=float(loss))
-        if state.is_world_process_zero:
-            monitor.poll()
-            logs.update(assessment_metrics(monitor.latest_assessment))
+        if not state.is_world_process_zero:
+            return
+        row = state.log_history[-1] if state.log_history else None
+        # Trainer.log appended a copy of ``logs`` (plus "step") before calling on_log
+        is_row = (row is not None and row is not logs and row.get("step") == state.global_step
+                  and all(key in row for key in logs))
+        monitor.poll()
+        metrics = snapshot_metrics(monitor.snapshot())
+        logs.update(metrics)
+        if is_row:
+            row.update(metrics)
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         monitor = self.monitor
@@ -79,6 +96,27 @@ class NHTMonitorCallback(TrainerCallback):
             a = monitor.latest_assessment
             logger.info("nht-monitor %s: regime %s at step %s; run log %s", monitor.run_id,
                         a.regime, a.step, monitor.log_path)
+
+    def _move_to_front(self) -> None:
+        """Become the first callback of the ``CallbackHandler`` calling this hook, so the
+        reporting callbacks (registered before the user's) see the ``nht/...`` keys."""
+        frame = sys._getframe(1)
+        for _ in range(4):  # on_train_begin <- CallbackHandler.call_event <- ...
+            if frame is None:
+                break
+            handler = frame.f_locals.get("self")
+            if isinstance(handler, CallbackHandler) and any(
+                    cb is self for cb in handler.callbacks):
+                callbacks = handler.callbacks
+                index = next(i for i, cb in enumerate(callbacks) if cb is self)
+                if index:
+                    # the handler is iterating this list: moving an earlier element's
+                    # slot to the front keeps every later callback at its index
+                    callbacks.insert(0, callbacks.pop(index))
+                return
+            frame = frame.f_back
+        logger.warning("NHTMonitorCallback: trainer callback list not found; reporting "
+                       "callbacks registered before this one will not see the nht/ metrics")
 
     def _close(self) -> None:
         if self.monitor is not None:

@@ -6,9 +6,12 @@ The monitor starts on ``on_train_start`` (on every rank, so sharded norms can be
 all-reduced; only global rank 0 writes the run log) and closes on ``on_train_end`` or
 ``on_exception``. The step post-hook sits on ``trainer.optimizers[0]``, so gradient
 accumulation gives one sample per optimizer step. The training loss (``outputs["loss"]``)
-is recorded as the ``train_loss`` metric, and each new assessment is sent to the
-trainer's loggers on global rank 0 (metric names in
-:func:`nht_monitor.integrations._common.assessment_metrics`).
+is recorded as the ``train_loss`` metric. On global rank 0, at every batch whose
+metrics Lightning sends to its loggers (``log_every_n_steps``), the callback finishes
+the ready samples (``monitor.poll()``) and logs the latest sample and the latest
+assessment through ``pl_module.log_dict`` (one row with the module's own metrics; names
+in :func:`nht_monitor.integrations._common.logger_metrics`); at ``on_train_end``, after
+the final assessment, it sends them once more to ``trainer.loggers``.
 """
 
 from __future__ import annotations
@@ -27,8 +30,7 @@ except ImportError:  # pragma: no cover - the old package name
         raise ImportError("nht_monitor.integrations.lightning needs Lightning: "
                           "pip install 'nht-monitor[lightning]'") from exc
 
-from nht_monitor.analysis.assessment import Assessment
-from nht_monitor.integrations._common import assessment_metrics, unwrap_optimizer
+from nht_monitor.integrations._common import snapshot_metrics, unwrap_optimizer
 from nht_monitor.live.monitor import Monitor, watch
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,7 @@ class NHTMonitorCallback(Callback):
     ``watch_options`` are passed to :func:`nht_monitor.watch` (``log_dir``, ``run_id``,
     ``every``, ``prometheus_port``, ``norm_clamp``…); they are validated here, at
     construction. ``log_loss``: record ``outputs["loss"]`` as ``train_loss``.
-    ``log_to_loggers``: send new assessments to ``trainer.loggers``.
+    ``log_to_loggers``: send the ``nht/...`` metrics to the trainer's loggers.
     ``monitor`` is the running :class:`~nht_monitor.Monitor` (``None`` outside ``fit``).
     """
 
@@ -56,7 +58,6 @@ class NHTMonitorCallback(Callback):
         self.log_to_loggers = log_to_loggers
         self.monitor: Monitor | None = None
         self.last_run_path = None
-        self._logged: Assessment | None = None
 
     def on_train_start(self, trainer: Any, pl_module: torch.nn.Module) -> None:
         self._close()
@@ -66,7 +67,6 @@ class NHTMonitorCallback(Callback):
         optimizer = unwrap_optimizer(trainer.optimizers[0])
         self.monitor = watch(pl_module, optimizer, **self.watch_options)
         self.last_run_path = self.monitor.log_path
-        self._logged = None
 
     def on_train_batch_end(self, trainer: Any, pl_module: torch.nn.Module, outputs: Any,
                            batch: Any, batch_idx: int) -> None:
@@ -77,27 +77,28 @@ class NHTMonitorCallback(Callback):
             loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
             if isinstance(loss, torch.Tensor) and loss.numel() == 1:
                 monitor.log(train_loss=loss.detach())
-        self._send(trainer, monitor.latest_assessment)
-
-    def _send(self, trainer: Any, assessment: Assessment | None) -> None:
-        if (not self.log_to_loggers or assessment is None or assessment is self._logged
-                or trainer.global_rank != 0):
-            return
-        self._logged = assessment
-        metrics = assessment_metrics(assessment)
-        for trainer_logger in trainer.loggers:
-            try:
-                trainer_logger.log_metrics(metrics, step=trainer.global_step)
-            except Exception as exc:  # a logger failing must not stop training
-                logger.warning("NHTMonitorCallback: %s.log_metrics failed: %s",
-                               type(trainer_logger).__name__, exc)
+        if (self.log_to_loggers and trainer.loggers and trainer.global_rank == 0
+                and _logging_now(trainer)):
+            monitor.poll()
+            metrics = snapshot_metrics(monitor.snapshot())
+            if metrics:
+                # on_step only; rank_zero_only: no collective, the other ranks do not log
+                pl_module.log_dict(metrics, on_step=True, on_epoch=False, prog_bar=False,
+                                   logger=True, batch_size=1, rank_zero_only=True)
 
     def on_train_end(self, trainer: Any, pl_module: torch.nn.Module) -> None:
         monitor = self.monitor
         if monitor is None:
             return
-        self._close()
-        self._send(trainer, monitor.latest_assessment)
+        self._close()  # flushes every sample and makes the final assessment
+        if self.log_to_loggers and trainer.global_rank == 0:
+            metrics = snapshot_metrics(monitor.snapshot())
+            for trainer_logger in trainer.loggers if metrics else ():
+                try:
+                    trainer_logger.log_metrics(metrics, step=trainer.global_step)
+                except Exception as exc:  # a logger failing must not stop training
+                    logger.warning("NHTMonitorCallback: %s.log_metrics failed: %s",
+                                   type(trainer_logger).__name__, exc)
         if trainer.global_rank == 0 and monitor.latest_assessment is not None:
             a = monitor.latest_assessment
             logger.info("nht-monitor %s: regime %s at step %s; run log %s", monitor.run_id,
@@ -111,3 +112,16 @@ class NHTMonitorCallback(Callback):
         if self.monitor is not None:
             self.monitor.close()
             self.monitor = None
+
+
+def _logging_now(trainer: Any) -> bool:
+    """Whether Lightning sends this batch's step metrics to its loggers (its
+    ``log_every_n_steps`` rule); ``True`` where that cannot be read, so nothing is lost."""
+    if getattr(trainer, "fast_dev_run", False):
+        return True
+    connector = getattr(trainer, "_logger_connector", None)
+    try:
+        flag = connector.should_update_logs
+    except Exception:
+        return True
+    return flag if isinstance(flag, bool) else True

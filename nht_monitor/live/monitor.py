@@ -30,6 +30,7 @@ import torch
 from pydantic import ValidationError
 
 from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.analysis.settings import config_budget
 from nht_monitor.live.clock import TauClock
 from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter.snapshot import RunSnapshot
@@ -192,7 +193,19 @@ class Monitor:
                   "sharded": self.sampler.sharded, **settings.config}
         if self._clamp is not None:
             config["norm_clamp"] = self._clamp.config_dict()
-        analysis = settings.analysis.model_dump(mode="json", exclude_defaults=True)
+        self._metric_map = dict(settings.metric_names)
+        if self._metric_map:
+            config["metric_names"] = dict(self._metric_map)
+        analysis_settings = settings.analysis
+        if settings.budget_steps is not None:  # the explicit option wins over analysis=
+            analysis_settings = analysis_settings.model_copy(
+                update={"budget_steps": settings.budget_steps})
+        budget = analysis_settings.budget_steps or config_budget(settings.config)
+        self.budget_steps: int | None = max(1, round(budget)) if budget is not None else None
+        """The run's step budget the rule engine uses (``None``: none known)."""
+        if self.budget_steps is not None:  # read by the live and the offline engine
+            config["budget_steps"] = self.budget_steps
+        analysis = analysis_settings.model_dump(mode="json", exclude_defaults=True)
         if analysis:  # offline commands start from the settings the live engine used
             config["analysis"] = analysis
         self.header = RunHeader(
@@ -214,7 +227,7 @@ class Monitor:
             assess_every=settings.assess_every, assess_interval=settings.assess_interval,
             on_assessment=self._print_assessment,
             on_error=self._guard.failed, resumed=self._resumed_samples,
-            settings=settings.analysis)
+            settings=analysis_settings)
         self._recorder.samples_total = self._resumed_count
         self._resumed_samples = []
 
@@ -365,7 +378,9 @@ class Monitor:
     def log(self, **metrics: Any) -> None:
         """Record extra scalars (floats or 0-dim tensors) with the current sample.
 
-        Never raises into the loop: a bad value is counted as an internal error.
+        A name given in ``watch(metric_names={...})`` is recorded under the engine's
+        name it maps to. Never raises into the loop: a bad value is counted as an
+        internal error.
         """
         if self._closed:
             return
@@ -379,7 +394,7 @@ class Monitor:
                 open_record = (self._in_flight[-1] if self._in_flight
                                and self._in_flight[-1].step == self.step else None)
                 (open_record.metrics if open_record
-                 else self._pending_metrics)[name] = converted
+                 else self._pending_metrics)[self._metric_map.get(name, name)] = converted
 
     def poll(self) -> None:
         """Write, now, every sample whose device work is done (never waits); for
@@ -510,7 +525,8 @@ def watch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
 
     Options are the fields of :class:`~nht_monitor.live.settings.MonitorSettings`
     (``log_dir``, ``run_id``, ``every``, ``head``, ``split_bias``, ``grads``,
-    ``resume``, ``assess``, ``assess_every``, ``prometheus``, ``norm_clamp``, …);
+    ``resume``, ``assess``, ``assess_every``, ``prometheus``, ``norm_clamp``,
+    ``config``, ``budget_steps``, ``metric_names``, …);
     ``prometheus_port=N`` is short for ``prometheus=PrometheusSettings(port=N)``.
     Invalid options raise ``ValueError`` here, before training starts.
     """

@@ -73,6 +73,8 @@ class RunRecorder:
         self.latest_assessment: Assessment | None = None
         self.samples_total = 0
         self.last_sample_time: float | None = None
+        self._engine_keys = (settings or AnalyzerSettings()).metric_keys
+        self._metrics_checked = False  # the first sample with metrics decides: warn or not
         self.analyzer = None
         if assess:
             from nht_monitor.analysis import Analyzer
@@ -117,6 +119,8 @@ class RunRecorder:
         if grads is not None and grad_norm is None:
             grad_norm = math.sqrt(math.fsum(v * v for v in grads.values()))
         metrics = dict(metrics or {})
+        if metrics and not self._metrics_checked:
+            self._check_metric_names(metrics)
         nonfinite = [n for n, v in layer_norms.items() if not math.isfinite(v)]
         if grads:
             nonfinite += [f"<grad>:{n}" for n, v in grads.items() if not math.isfinite(v)]
@@ -153,6 +157,22 @@ class RunRecorder:
             self.samples_total += 1
             self.last_sample_time = when
         return sample
+
+    def _check_metric_names(self, metrics: Mapping[str, float]) -> None:
+        """Warn (once: on the first sample that carries metrics) when the engine reads
+        none of the metric names logged."""
+        self._metrics_checked = True
+        if any(name in self._engine_keys for name in metrics):
+            return
+        mapped = self.header.config.get("metric_names") if isinstance(
+            self.header.config, dict) else None
+        logger.warning(
+            "nht-monitor: metrics %s are logged but the rule engine reads none of them, so "
+            "it judges the run from the norms alone. It reads: %s. Log under one of those "
+            "names, or map yours with watch(metric_names={'training/accuracy': 'train_acc', "
+            "'validation/accuracy': 'val_acc', 'training/loss': 'train_loss'})%s.",
+            ", ".join(map(repr, metrics)), ", ".join(self._engine_keys),
+            f" (metric_names given: {mapped})" if mapped else "")
 
     def _write(self, row: dict[str, Any], all_finite: bool) -> None:
         if self._writer is None:

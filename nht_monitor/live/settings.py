@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.exporter.settings import PrometheusSettings
@@ -40,6 +40,15 @@ class MonitorSettings(BaseModel):
     next step. ``analysis``: the live rule engine's thresholds and priors
     (:class:`nht_monitor.analysis.AnalyzerSettings` or a dict of its fields, e.g.
     ``{"delay_tau": 1.0, "budget_steps": 20000}``); unknown fields fail here.
+    ``config``: the run's own hyperparameters, recorded in the log header.
+    ``budget_steps``: the run's planned optimizer steps (a decaying run whose forecast
+    transition lies beyond it is ``weak``); it overrides ``analysis.budget_steps``, which
+    overrides the planned steps found in ``config`` (``num_steps``, ``max_steps``,
+    ``total_steps``, ``epochs`` × ``steps_per_epoch``, …: see
+    :func:`nht_monitor.analysis.settings.config_budget`).
+    ``metric_names``: ``{your name: engine name}``, e.g. ``{"training/accuracy":
+    "train_acc"}``; :meth:`Monitor.log` records a mapped metric under the engine's name.
+    Every target must be a name the engine reads (``analysis``'s ``*_keys``).
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -62,6 +71,22 @@ class MonitorSettings(BaseModel):
     norm_clamp: dict[str, Any] | None = None
     analysis: AnalyzerSettings = Field(default_factory=AnalyzerSettings)
     config: dict[str, Any] = Field(default_factory=dict)
+    budget_steps: int | None = Field(None, ge=1)
+    metric_names: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _metric_names_the_engine_reads(self) -> MonitorSettings:
+        read = self.analysis.metric_keys
+        for source, target in self.metric_names.items():
+            if not source.strip():
+                raise ValueError("metric_names: an empty metric name cannot be mapped")
+            if target not in read:
+                raise ValueError(
+                    f"metric_names maps {source!r} to {target!r}, which the rule engine does "
+                    f"not read; map each of your names to one of: {', '.join(read)} "
+                    "(e.g. metric_names={'training/accuracy': 'train_acc', "
+                    "'validation/accuracy': 'val_acc', 'training/loss': 'train_loss'})")
+        return self
 
     @field_validator("run_id")
     @classmethod

@@ -70,3 +70,64 @@ def test_one_sample_per_optimizer_step_with_accumulation(tmp_path):
     assert len(logged) == 5
     assert log.samples[-1].assessment is not None
     assert any({"nht/regime", "nht/norm", "nht/tau"} <= keys for keys in seen.keys)
+
+
+def _check_regime_series(row: dict, step: float) -> None:
+    """Once assessed, a row has every ``nht/regime/<name>`` as 0/1 with exactly one 1,
+    the one named by the ``nht/regime`` index, made at a step not after the row's."""
+    from nht_monitor.analysis.assessment import REGIMES
+
+    assert row["nht/assessed_step"] <= step
+    series = {name: row[f"nht/regime/{name}"] for name in REGIMES}
+    assert set(series.values()) <= {0.0, 1.0}
+    assert sum(series.values()) == 1.0
+    assert series[REGIMES[int(row["nht/regime"])]] == 1.0
+
+
+def test_every_log_row_carries_the_latest_sample(tmp_path, monkeypatch):
+    """60 optimizer steps (under a second; assessments throttled to one per 5 s): each
+    logged row has the norm and τ of the latest finished sample, read back from the run
+    log, so they change from row to row; TensorBoard (a reporter registered before the
+    callback) gets the same values."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    monkeypatch.setenv("TENSORBOARD_LOGGING_DIR", str(tmp_path / "tb"))
+    torch.manual_seed(0)
+    callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id="hf60")
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "out"), per_device_train_batch_size=2, max_steps=60,
+        learning_rate=1e-2, weight_decay=0.1, logging_steps=1, report_to=["tensorboard"],
+        save_strategy="no", use_cpu=True,
+        disable_tqdm=True, remove_unused_columns=False, dataloader_num_workers=0)
+    trainer = Trainer(model=Tiny(), args=args, train_dataset=Pairs(), callbacks=[callback])
+    trainer.train()
+    log = read_run(callback.last_run_path)
+    by_step = {s.step: s for s in log.samples}
+    assert sorted(by_step) == list(range(1, 61))
+
+    rows = [r for r in trainer.state.log_history if "loss" in r and "nht/norm" in r]
+    assert len(rows) >= 55
+    for row in rows:
+        sample = by_step[int(row["nht/step"])]
+        assert row["nht/step"] <= row["step"]
+        assert row["nht/norm"] == pytest.approx(sample.norm, rel=1e-9)
+        assert row["nht/head_norm"] == pytest.approx(sample.head_norm, rel=1e-9)
+        assert row["nht/tau"] == pytest.approx(sample.tau, rel=1e-9)
+        assert row["nht/grad_norm"] == pytest.approx(sample.grad_norm, rel=1e-9)
+    norms = [r["nht/norm"] for r in rows]
+    taus = [r["nht/tau"] for r in rows]
+    assert all(a != b for a, b in zip(norms, norms[1:]))
+    assert all(a < b for a, b in zip(taus, taus[1:]))
+    assessed = [r for r in rows if "nht/assessed_step" in r]
+    assert assessed, "no assessment reached the logs"
+    for row in assessed:
+        _check_regime_series(row, row["step"])
+        assert row["nht/assessed_step"] <= row["nht/step"]
+    # the assessment lags the sample (throttled), the sample does not
+    assert any(r["nht/assessed_step"] < r["nht/step"] for r in assessed)
+
+    events = EventAccumulator(str(tmp_path / "tb")).Reload()  # the TensorBoard reporter
+    tb_norms = {e.step: e.value for e in events.Scalars("train/nht/norm")}
+    for row in rows:
+        assert tb_norms[row["step"]] == pytest.approx(row["nht/norm"], rel=1e-6)
+    assert "train/nht/regime/undetermined" in events.Tags()["scalars"]

@@ -84,3 +84,53 @@ def test_ddp_two_processes_only_rank0_writes(tmp_path):
     log = read(tmp_path / "runs" / "ddp.jsonl")
     assert [s.step for s in log.samples] == [1, 2, 3, 4]
     assert log.header.config["world_size"] == 2 and log.header.config["rank"] == 0
+
+
+def test_every_logged_row_carries_the_latest_sample(tmp_path):
+    """200 optimizer steps, logged every 5: each CSV row has the norm and τ of the latest
+    finished sample, read back from the run log, so they change from row to row; the
+    assessment comes with the step it was made at; the regime series are 0/1 with one 1.
+    The row written at the end carries the final sample and the final assessment."""
+    from nht_monitor.analysis.assessment import REGIMES
+
+    torch.manual_seed(0)
+    callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id="lit200")
+    csv_logger = CSVLogger(tmp_path / "csv", name="t", version=0)
+    g = torch.Generator().manual_seed(1)
+    data = torch.utils.data.TensorDataset(torch.randn(400, 4, generator=g),
+                                          torch.randint(0, 2, (400,), generator=g))
+    trainer = L.Trainer(accelerator="cpu", devices=1, max_steps=200, callbacks=[callback],
+                        logger=csv_logger, log_every_n_steps=5, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(Tiny(), torch.utils.data.DataLoader(data, batch_size=2))  # 200 batches
+    assert trainer.global_step == 200
+    log = read_run(callback.last_run_path)
+    by_step = {s.step: s for s in log.samples}
+    assert sorted(by_step) == list(range(1, 201))
+    csv_logger.save()
+    with open(csv_logger.log_dir + "/metrics.csv") as fh:
+        rows = [{k: float(v) for k, v in row.items() if v not in (None, "")}
+                for row in csv.DictReader(fh)]
+    rows = [row for row in rows if "nht/norm" in row]
+    assert len(rows) >= 35
+    for row in rows:
+        sample = by_step[int(row["nht/step"])]
+        assert row["nht/step"] <= max(row["step"], 1)
+        # log_dict stores float32
+        assert row["nht/norm"] == pytest.approx(sample.norm, rel=1e-6)
+        assert row["nht/head_norm"] == pytest.approx(sample.head_norm, rel=1e-6)
+        assert row["nht/tau"] == pytest.approx(sample.tau, rel=1e-6)
+    norms = [row["nht/norm"] for row in rows]
+    assert all(a != b for a, b in zip(norms, norms[1:]))
+    assessed = [row for row in rows if "nht/assessed_step" in row]
+    assert len(assessed) >= len(rows) - 3
+    for row in assessed:
+        assert row["nht/assessed_step"] <= row["nht/step"] <= max(row["step"], 1)
+        series = {name: row[f"nht/regime/{name}"] for name in REGIMES}
+        assert set(series.values()) <= {0.0, 1.0}
+        assert sum(series.values()) == 1.0
+        assert series[REGIMES[int(row["nht/regime"])]] == 1.0
+    assert any(row["nht/assessed_step"] < row["nht/step"] for row in assessed)
+    final = rows[-1]  # sent at on_train_end, after the final assessment
+    assert final["step"] == 200 and final["nht/step"] == 200
+    assert final["nht/assessed_step"] == 200
