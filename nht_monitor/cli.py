@@ -19,6 +19,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from nht_monitor._extras import MissingExtraError
 from nht_monitor._version import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except (OSError, ValueError) as exc:  # clear one-line errors for bad input
+    except (OSError, ValueError, MissingExtraError) as exc:  # one clear line, no traceback
         print(f"nht-monitor {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

@@ -33,14 +33,6 @@ def header_budget(header: RunHeader | None) -> float | None:
     return config_budget(header.config) if header is not None else None
 
 
-def _advise():
-    try:
-        from nht_monitor.analysis.advice import advise
-    except ImportError:
-        return None
-    return advise
-
-
 class Analyzer:
     """The rule engine over one run.
 
@@ -71,7 +63,11 @@ class Analyzer:
         self.settings = settings or AnalyzerSettings()
         self.lr_schedule = lr_schedule
         self.wd_schedule = wd_schedule
-        self._advise = _advise() if self.settings.advice else None
+        self._advise = None
+        if self.settings.advice:
+            from nht_monitor.analysis.advice import advise
+
+            self._advise = advise
         self.reset()
 
     def reset(self) -> None:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
 def _report(args: argparse.Namespace) -> int:
-    try:
-        from nht_monitor.report import build_report
-    except ImportError as exc:  # matplotlib lives in the [report] extra
-        print(f"nht-monitor report: error: {exc.name or exc} is not installed: "
-              "pip install 'nht-monitor[report]'", file=sys.stderr)
-        return 1
+    from nht_monitor._extras import require_extra
+
+    require_extra("report", "matplotlib")  # a missing one: one line (cli.main)
+    from nht_monitor.report import build_report
+
     summary = build_report(args.runs, args.output, png_dir=args.png)
     print(f"wrote {summary.html} ({len(summary.runs)} run(s), {summary.figures} figure(s))")
     if summary.png_files:

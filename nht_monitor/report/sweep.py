@@ -124,5 +124,5 @@ def summarize_sweep(runs: Sequence[ReportRun]) -> SweepSummary:
     applicable = sum(p.status != "n/a" for p in card.predictions)
     passed = sum(p.status == "pass" for p in card.predictions)
     summary.score = (f"{card.score:.2f} ({passed} pass / {applicable} applicable)"
-                     if card.score is not None else f"n/a (no prediction applicable)")
+                     if card.score is not None else "n/a (no prediction applicable)")
     return summary

@@ -66,3 +66,10 @@ def test_exporter_without_prometheus_client(tmp_path):
     result = run_without("prometheus_client", "cli", "exporter", "--log-dir", str(tmp_path),
                          "--port", "0")
     assert_one_friendly_line(result, "prometheus", "prometheus_client")
+
+
+def test_report_without_matplotlib(tmp_path):
+    result = run_without("matplotlib", "cli", "report", str(tmp_path / "r.jsonl"),
+                         "-o", str(tmp_path / "report.html"))
+    assert_one_friendly_line(result, "report", "matplotlib")
+    assert not list(tmp_path.iterdir())
