@@ -265,6 +265,10 @@ def _distributed_worker(rank: int, world: int, init_file: str, out_dir: str) -> 
     results["fsdp_norm"] = math.sqrt(sum(float((f.double() ** 2).sum()) for f in full))
     with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as fh:
         json.dump(results, fh)
+    # both ranks finish their collectives before either tears gloo down: destroying the
+    # group while the peer is still in one aborts it ("terminate called without an
+    # active exception", SIGABRT, seen once in CI)
+    dist.barrier()
     dist.destroy_process_group()
 
 

@@ -1,50 +1,340 @@
-"""What to change in weight decay (λ), with numbers, from an :class:`Assessment`.
+"""What to change in weight decay (λ), with numbers only where they were measured.
 
-The Norm-Hierarchy Transition law says the shortcut→structure delay is
+The NHT law says the shortcut→structure delay after the fit is ``T = Θ((ηλ)⁻¹ ·
+log(V_sc/V_st))``: proportional to 1/(ηλ) with a task constant that must be measured,
+not assumed. :func:`advise` takes its numbers from, first usable wins:
 
-    T = τ_delay / (η·λ),   τ_delay = log(V_sc / V_st) / r
+1. **a sweep calibration** (:func:`calibrate`, from other runs of the same task given
+   together, :func:`calibration_run` reads one log): the delay (transition step − fit
+   step) of the runs that reached the transition is fitted against 1/(ηλ)
+   (``scipy.stats.linregress``), and the suggested λ is the smallest, at the run's
+   learning rate, whose upper prediction bound (:data:`CALIBRATION_QUANTILE`, and at
+   least :data:`MIN_MARGIN` above the fit) puts the transition of a fresh run inside the
+   budget — searched only inside the λ range where runs were seen to fit the training
+   set (never on the ``strong`` side), not past the λ of the earliest transition (past
+   it the transition comes later again, outside the law) and above every λ seen not to
+   transition within the budget;
+2. **the run's own measurement**: the engine's transition forecast when the run's norm
+   is seen decaying (``intermediate``, or ``weak`` because that forecast lies beyond the
+   budget), rescaled by λ (on the τ clock the delay does not depend on λ);
+3. otherwise **no number**: the text says which evidence is missing and how to get it.
 
-steps, where ``η`` is the learning rate, ``λ`` the weight decay, ``V_sc/V_st`` the ratio
-of the shortcut and structured norms and ``r`` the norm's contraction rate per unit of
-the clock τ = Σ η_t λ_t (the analyzer's fitted ``decay_rate`` when the norm is seen
-decaying, else the calibrated prior :data:`DEFAULT_CONTRACTION_RATE`; pure decoupled
-decay would be ``r = 1``, AdamW's gradient makes it much slower). Measured on τ, the delay does not depend
-on λ, so changing λ rescales the remaining delay in steps by ``λ_old / λ_new``.
-
-``budget_steps`` is the total number of optimizer steps a run may take (this run, or a
-fresh run with the suggested λ). In the weak regime the suggested λ puts the forecast
-delay at ``target_fraction`` of the budget, leaving the rest for memorisation and the
-unknown constant of the Θ law.
-
+The transition is :func:`nht_monitor.analysis.transition.first_reached` at
+``done_val_acc``; the fit step is the analyzer's (:mod:`nht_monitor.analysis.facts`).
 Pure: no torch import. :func:`advise` never raises on a well-formed Assessment.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from nht_monitor.analysis.assessment import Advice, Assessment
+from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
 
-DEFAULT_NORM_RATIO = 2.0
-"""V_sc / V_st assumed when the run has not shown it yet (weak runs rarely do)."""
+CALIBRATION_QUANTILE = 0.9
+"""One-sided prediction bound of a fresh run's transition step that must fit the budget."""
 
-DEFAULT_CONTRACTION_RATE = 0.13
-"""Norm contraction per unit τ assumed while none is measured (weak runs). Pure
-decoupled decay would give 1, but under AdamW the loss gradient holds the norm up: on
-modular arithmetic (full-batch AdamW, λ = 1) the τ between memorisation and grokking
-was 1.6 and 4.4 (p = 97, lr 1e-3, train fraction 0.5 / 0.4), 9.6 and 11.8 (p = 47,
-lr 3e-3 / 1e-2); their geometric mean 5.3 with the ratio prior 2 gives ln 2 / 5.3."""
+MIN_MARGIN = 0.25
+"""The bound is at least this fraction above the fitted transition step (the fit's own
+spread misses seed-to-seed scatter; tuned with ``benchmarks/advice_check.py``)."""
 
-TARGET_FRACTION = 0.5
-"""Share of the step budget the suggested λ aims the forecast delay at."""
+FEW_RUNS_MARGIN = 0.5
+"""With fewer than :data:`MIN_LAW_RUNS` transitioned runs (the law through the origin,
+no spread measured), the forecast must fit the budget with this relative margin (on the
+``tune`` settings of ``benchmarks/advice_check.py`` the advised runs came at up to 1.30×
+the forecast; 1.0 gave no λ in 5 of 14 cases)."""
+
+MIN_LAW_RUNS = 3
+"""Transitioned runs at distinct ηλ needed to fit the line with an intercept."""
 
 FORECAST_MARGIN = 0.8
-"""Share of the remaining budget a measured (intermediate) forecast is aimed at."""
+"""Share of the remaining budget a measured (engine) forecast is aimed at."""
 
 MAX_STRONG_FACTOR = 100.0
 MIN_STRONG_FACTOR = 2.0
 
 
+# ------------------------------------------------------------------ the calibration
+class CalibrationRun(BaseModel):
+    """One run of the task, as the calibration uses it.
+
+    ``rate`` is η·λ (median over the rows from the fit to the transition, or to the end);
+    ``fit_step`` the analyzer's fit step (``None``: the training set was never fitted);
+    ``transition_step`` per :func:`~nht_monitor.analysis.transition.first_reached`;
+    ``steps`` the last step logged; ``n_params`` the model size (same task, same model).
+    """
+
+    model_config = ConfigDict(frozen=True)
+    run_id: str
+    lr: float
+    weight_decay: float
+    steps: float
+    fit_step: float | None = None
+    transition_step: float | None = None
+    has_train_metrics: bool = True
+    n_params: int | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.lr * self.weight_decay
+
+    @property
+    def fitted(self) -> bool:
+        return self.fit_step is not None or (self.transition_step is not None
+                                             and not self.has_train_metrics)
+
+    @property
+    def delay(self) -> float | None:
+        """Transition step − fit step (the whole transition step when no fit is known)."""
+        if self.transition_step is None:
+            return None
+        return max(self.transition_step - (self.fit_step or 0.0), 0.0)
+
+
+def calibration_run(log: Any, settings: AnalyzerSettings | None = None) -> CalibrationRun:
+    """A :class:`CalibrationRun` from a run log (a path, or a log read by
+    :func:`~nht_monitor.runlog.reader.read_columns`), with ``settings`` (default: those
+    recorded in its header) naming the metrics and the fit and transition levels."""
+    from nht_monitor.analysis.assess import log_settings
+    from nht_monitor.analysis.facts import facts_from_series
+    from nht_monitor.analysis.series import series_from_columns
+    from nht_monitor.analysis.transition import first_reached
+    from nht_monitor.runlog.reader import read_columns
+
+    if isinstance(log, (str, os.PathLike)):
+        log = read_columns(log)
+    settings = settings or log_settings(log.header, {"advice": False}, lenient=True)
+    s = series_from_columns(log, settings)
+    if len(s) == 0:
+        raise ValueError(f"run log {log.header.run_id!r} has no samples")
+    fit = facts_from_series(s, settings).fit_step
+    transition = first_reached(s.step, s.val, settings.done_val_acc)
+    start = 0 if fit is None else int(np.searchsorted(s.step, fit))
+    end = len(s) if transition is None else int(np.searchsorted(s.step, transition, "right"))
+    window = slice(start, max(end, start + 1))
+    lr = float(np.nanmedian(s.lr[window])) if np.isfinite(s.lr[window]).any() else math.nan
+    wd = float(np.nanmedian(s.wd[window])) if np.isfinite(s.wd[window]).any() else math.nan
+    return CalibrationRun(run_id=log.header.run_id, lr=lr, weight_decay=wd,
+                          steps=float(s.step[-1]), fit_step=fit, transition_step=transition,
+                          has_train_metrics=bool(np.isfinite(s.acc).any()
+                                                 or np.isfinite(s.loss).any()),
+                          n_params=log.header.model.n_params)
+
+
+class DelayLaw(BaseModel):
+    """``delay = intercept + slope · 1/(ηλ)`` over the transitioned runs.
+
+    With at least :data:`MIN_LAW_RUNS` distinct ηλ: least squares
+    (``scipy.stats.linregress``) with ``resid_sd``, ``x_mean``, ``sxx`` for the
+    prediction interval; with fewer: through the origin (``intercept`` 0, no spread).
+    """
+
+    slope: float
+    intercept: float
+    n: int
+    r_squared: float | None = None
+    resid_sd: float | None = None
+    x_mean: float | None = None
+    sxx: float | None = None
+
+    @classmethod
+    def fit(cls, rates: Sequence[float], delays: Sequence[float]) -> DelayLaw | None:
+        """The law through ``(1/rate, delay)`` points; ``None`` without a usable point."""
+        x = 1.0 / np.asarray(rates, dtype=np.float64)
+        y = np.asarray(delays, dtype=np.float64)
+        if x.size == 0:
+            return None
+        if np.unique(x).size < MIN_LAW_RUNS:
+            return cls(slope=float(x @ y / (x @ x)), intercept=0.0, n=int(x.size))
+        from scipy import stats  # only for sweep calibration: scipy.stats is slow to import
+
+        fit = stats.linregress(x, y)
+        resid = y - (fit.intercept + fit.slope * x)
+        dof = x.size - 2
+        return cls(slope=float(fit.slope), intercept=float(fit.intercept), n=int(x.size),
+                   r_squared=float(fit.rvalue ** 2),
+                   resid_sd=float(math.sqrt(resid @ resid / dof)) if dof > 0 else None,
+                   x_mean=float(x.mean()), sxx=float(((x - x.mean()) ** 2).sum()))
+
+    def delay(self, rate: np.ndarray | float) -> np.ndarray:
+        """The fitted delay (steps after the fit) at ``rate`` = ηλ, never negative."""
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return np.maximum(self.intercept + self.slope / np.asarray(rate, dtype=np.float64),
+                              0.0)
+
+    def spread(self, rate: np.ndarray | float, quantile: float) -> np.ndarray:
+        """The one-sided prediction-interval half-width at ``rate`` (0 without a spread)."""
+        with np.errstate(divide="ignore", over="ignore"):
+            x = 1.0 / np.asarray(rate, dtype=np.float64)
+        if not self.resid_sd or self.sxx is None or self.x_mean is None or self.sxx <= 0:
+            return np.zeros_like(x)
+        from scipy import stats
+
+        t = stats.t.ppf(quantile, self.n - 2)
+        return t * self.resid_sd * np.sqrt(1 + 1 / self.n + (x - self.x_mean) ** 2 / self.sxx)
+
+    def describe(self) -> str:
+        """``delay ≈ a + b·1/(ηλ) (R² …)``."""
+        if self.r_squared is None:
+            return (f"delay ≈ {_fmt(self.slope)}·1/(ηλ) steps (through the origin, "
+                    f"{self.n} run{'s' if self.n > 1 else ''}: no spread measured)")
+        sign = "+" if self.intercept >= 0 else "−"
+        return (f"delay ≈ {_fmt(self.slope)}·1/(ηλ) {sign} {_fmt(abs(self.intercept))} steps "
+                f"(R² {self.r_squared:.2f}, {self.n} runs)")
+
+
+class Calibration(BaseModel):
+    """The delay law of one task and where it may be used.
+
+    ``law``: :class:`DelayLaw` over the transitioned runs up to ``fastest_rate``, the ηλ
+    of the earliest transition (``None`` if none). ``fitted_max_rate``: the largest ηλ
+    the advice may use — where the training set was fitted, below ``strong_rate`` (the
+    smallest larger ηλ at which it was not: the strong side), and not past
+    ``fastest_rate``.
+    """
+
+    runs: list[CalibrationRun]
+    law: DelayLaw | None = None
+    fitted_max_rate: float | None = None
+    strong_rate: float | None = None
+    fastest_rate: float | None = None
+
+    @property
+    def transitioned(self) -> list[CalibrationRun]:
+        return [r for r in self.runs if r.delay is not None and r.rate > 0]
+
+    def fit_step_at(self, rate: np.ndarray | float) -> np.ndarray:
+        """The fit step at ``rate``: interpolated in log ηλ between the runs that fitted
+        (the nearest outside them; 0 when no fit step is known)."""
+        known = sorted((r.rate, r.fit_step) for r in self.runs
+                       if r.fit_step is not None and r.rate > 0)
+        rate = np.asarray(rate, dtype=np.float64)
+        if not known:
+            return np.zeros_like(rate)
+        xs, ys = zip(*known)
+        return np.interp(np.log(rate), np.log(xs), ys)
+
+    def forecast(self, rate: np.ndarray | float, quantile: float = CALIBRATION_QUANTILE,
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """``(forecast, bound)``: the transition step of a fresh run at ``rate`` = ηλ and
+        its upper bound (prediction interval at ``quantile``, at least the margin)."""
+        if self.law is None:
+            raise ValueError("no run of the calibration reached the transition")
+        fit = self.fit_step_at(rate)
+        central = fit + self.law.delay(rate)
+        margin = MIN_MARGIN if self.law.r_squared is not None else FEW_RUNS_MARGIN
+        bound = np.maximum(fit + self.law.delay(rate) + self.law.spread(rate, quantile),
+                           central * (1 + margin))
+        return central, bound
+
+    def slow_rate(self, budget: float) -> float:
+        """The largest ηλ, below the earliest transition's, of a fitted run that ran at
+        least ``budget`` steps without the transition (0 if none): smaller λ are seen to
+        be too slow. (Above it, a slow run is the strong side's slowing, not the law's.)"""
+        top = self.fastest_rate if self.fastest_rate is not None else math.inf
+        return max((r.rate for r in self.runs if r.fitted and r.transition_step is None
+                    and r.steps >= budget and r.rate < top), default=0.0)
+
+    def describe(self, lr: float) -> str:
+        """One sentence: the runs, the law and the λ range, at learning rate ``lr``."""
+        n, k = len(self.runs), len(self.transitioned)
+        parts = [f"{n} run{'s' if n != 1 else ''} of this task, {k} reached the transition"]
+        if self.law is not None:
+            parts.append(self.law.describe())
+        if self.fitted_max_rate is not None:
+            slower = [r for r in self.transitioned if r.rate > (self.fastest_rate or math.inf)]
+            if slower:
+                edge = (f"the earliest transition at λ = {_fmt(self.fastest_rate / lr)}, "
+                        f"later again at λ = {_fmt(min(r.rate for r in slower) / lr)}")
+            else:
+                edge = f"training fitted up to λ = {_fmt(self.fitted_max_rate / lr)}"
+            if self.strong_rate is not None:
+                edge += f", not fitted at λ = {_fmt(self.strong_rate / lr)}"
+            parts.append(edge + f" (at η = {_fmt(lr)})")
+        return "; ".join(parts)
+
+    def summary(self, lr: float | None = None) -> dict[str, Any]:
+        """The calibration as plain data (what ``Advice.calibration`` holds)."""
+        out: dict[str, Any] = {"runs": len(self.runs), "transitioned": len(self.transitioned)}
+        if self.law is not None:
+            out.update(slope=self.law.slope, intercept=self.law.intercept,
+                       r_squared=self.law.r_squared)
+        if lr:
+            for key, rate in (("max_usable_weight_decay", self.fitted_max_rate),
+                              ("fastest_weight_decay", self.fastest_rate),
+                              ("strong_weight_decay", self.strong_rate)):
+                out[key] = rate / lr if rate else None
+        return out
+
+
+def calibrate(runs: Iterable[CalibrationRun]) -> Calibration:
+    """The :class:`Calibration` of runs of one task (any λ and learning rates; runs
+    without a finite positive ηλ bound nothing and are kept for the count).
+
+    The law is fitted on the transitioned runs up to the ηλ of the fastest transition:
+    past it the transition comes later again (the fit itself slows near the strong
+    side), so those runs are outside the law and the search stops there too."""
+    runs = [r for r in runs if math.isfinite(r.rate)]
+    done = [r for r in runs if r.delay is not None and r.rate > 0]
+    fastest = min(done, key=lambda r: (r.transition_step, r.rate)).rate if done else None
+    lawful = [r for r in done if r.rate <= fastest] if done else []
+    law = DelayLaw.fit([r.rate for r in lawful], [r.delay for r in lawful])
+    fitted = [r.rate for r in runs if r.fitted and r.rate > 0]
+    failed = [r.rate for r in runs if not r.fitted and r.has_train_metrics and r.rate > 0]
+    strong = min((x for x in failed if fitted and x > min(fitted)), default=None)
+    below = [x for x in fitted if strong is None or x < strong]
+    hi = max(below) if below else None
+    if hi is not None and fastest is not None:
+        hi = min(hi, fastest)
+    return Calibration(runs=runs, law=law, fitted_max_rate=hi, strong_rate=strong,
+                       fastest_rate=fastest)
+
+
+def solve_rate(cal: Calibration, budget: float, low: float) -> float | None:
+    """The smallest ηλ in ``[low, cal.fitted_max_rate]``, above every ηλ seen too slow,
+    whose bound fits ``budget`` (``None``: none does)."""
+    hi = cal.fitted_max_rate
+    if cal.law is None or hi is None:
+        return None
+    lo = max(low, cal.slow_rate(budget) * (1 + 1e-9))
+    if lo > hi:
+        return None
+
+    def excess(log_rate: float) -> float:
+        return float(cal.forecast(math.exp(log_rate))[1] - budget)
+
+    grid = np.linspace(math.log(lo), math.log(hi), 257)
+    ok = cal.forecast(np.exp(grid))[1] <= budget
+    if not ok.any():
+        return None
+    i = int(np.argmax(ok))
+    if i == 0:
+        return lo
+    from scipy import optimize
+
+    root = optimize.brentq(excess, grid[i - 1], grid[i], xtol=1e-10)
+    return math.exp(min(root + 1e-9, grid[i]))  # on the feasible side of the root
+
+
+def advice_budget(settings: AnalyzerSettings | None, header: Any = None) -> int | None:
+    """The budget advice is sized for: ``settings.advice_budget_steps``, else the run's
+    ``settings.budget_steps`` (``watch(budget_steps=)``), else the header config's
+    planned steps (:func:`~nht_monitor.analysis.settings.config_budget`)."""
+    budget: float | None = None
+    if settings is not None:
+        budget = settings.advice_budget_steps or settings.budget_steps
+    if budget is None and header is not None:
+        budget = config_budget(getattr(header, "config", None))
+    return max(1, round(budget)) if budget is not None else None
+
+
+# ------------------------------------------------------------------ formatting
 def _finite_positive(value: float | None) -> bool:
     return value is not None and math.isfinite(value) and value > 0
 
@@ -67,59 +357,24 @@ def _steps(value: float | None) -> str:
     return f"{value:,.0f}"
 
 
-def norm_ratio(assessment: Assessment, default: float = DEFAULT_NORM_RATIO,
-               use_peak: bool = True) -> tuple[float, str]:
-    """Return ``(V_sc/V_st, where it came from)``.
-
-    Sources, first usable wins: ``cns.ratio``; ``cns.v_sc / cns.v_st``;
-    ``v_peak / norm`` (the decay seen so far, when the norm fell by more than 5 %);
-    ``default`` (an assumption, said so in the advice text). ``use_peak=False`` skips
-    the peak/current source (in the strong regime that ratio is the collapse, not V_sc/V_st).
-    """
-    cns = assessment.cns
-    if _finite_positive(cns.ratio) and cns.ratio > 1.0:
-        return float(cns.ratio), "the clean-norm-separation estimate"
-    if _finite_positive(cns.v_sc) and _finite_positive(cns.v_st) and cns.v_sc > cns.v_st:
-        return cns.v_sc / cns.v_st, "the shortcut/structured norm estimates"
-    if (use_peak and _finite_positive(assessment.v_peak) and _finite_positive(assessment.norm)
-            and assessment.v_peak > 1.05 * assessment.norm):
-        return assessment.v_peak / assessment.norm, "the peak/current norm"
-    return float(default), "assumed, not observed yet"
-
-
-def contraction_rate(assessment: Assessment) -> float:
-    """Norm contraction per unit τ used by the law: the fitted ``decay_rate`` when the
-    run is seen decaying (intermediate/strong), else :data:`DEFAULT_CONTRACTION_RATE`."""
-    rate = assessment.decay_rate
-    if assessment.regime in ("intermediate", "strong") and _finite_positive(rate):
-        return float(rate)
-    return DEFAULT_CONTRACTION_RATE
-
-
-def delay_steps(tau_delay: float, lr: float, weight_decay: float) -> float:
-    """Steps needed to cover ``tau_delay`` on the τ clock at constant ``lr``·``weight_decay``
-    (``inf`` when ``weight_decay`` is 0)."""
-    rate = lr * weight_decay
-    return math.inf if rate <= 0 else tau_delay / rate
-
-
-def weight_decay_for(tau_delay: float, lr: float, steps: float) -> float:
-    """The λ that covers ``tau_delay`` on the τ clock in ``steps`` steps at ``lr``."""
-    return tau_delay / (lr * steps)
-
-
-def advise(assessment: Assessment, budget_steps: int | None = None) -> Advice:
+# ------------------------------------------------------------------ advise
+def advise(assessment: Assessment, budget_steps: int | None = None,
+           calibration: Calibration | None = None) -> Advice:
     """Return the :class:`Advice` for ``assessment`` (action, suggested λ, forecasts, text).
 
-    ``budget_steps``: total optimizer steps the user can afford (``None``: no budget;
-    weak-regime advice then targets as many steps as the run has already taken).
-    Forecasts that would be infinite (λ = 0) are ``None`` ("never") so the advice
-    stays standard JSON; a λ that is not a finite number is dropped (action ``none``).
+    ``budget_steps``: total optimizer steps the user can afford (``None``: the steps
+    the run has taken, said so). ``calibration``: runs of the same task
+    (:func:`calibrate`); without one, only the run's own measured forecast gives a number.
+    ``Advice.basis`` says where the number came from (``sweep``, ``run``, ``none``);
+    with a calibration ``forecast_steps`` is the transition step of a fresh run at the
+    suggested λ and ``forecast_bound_steps`` its upper bound. Infinite forecasts are
+    ``None`` so the advice stays standard JSON.
     """
     try:
-        advice = _advise(assessment, budget_steps)
+        with np.errstate(all="ignore"):  # absurd numbers end as inf/NaN, handled below
+            advice = _advise(assessment, budget_steps, calibration)
     except (ArithmeticError, ValueError) as exc:  # absurd inputs: no advice, never a crash
-        return Advice(action="none", budget_steps=budget_steps,
+        return Advice(action="none", budget_steps=budget_steps, basis="none",
                       text=f"No advice: the assessment's numbers are out of range ({exc}).")
     advice.forecast_steps = _finite_or_none(advice.forecast_steps)
     advice.suggested_weight_decay = _finite_or_none(advice.suggested_weight_decay)
@@ -131,91 +386,189 @@ def advise(assessment: Assessment, budget_steps: int | None = None) -> Advice:
 
 
 def _finite_or_none(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
-def _advise(assessment: Assessment, budget_steps: int | None) -> Advice:
-    if budget_steps is not None and budget_steps <= 0:
-        budget_steps = None
-    regime = assessment.regime
+def _advise(a: Assessment, budget: int | None, cal: Calibration | None) -> Advice:
+    if budget is not None and budget <= 0:
+        budget = None
+    regime = a.regime
     if regime == "clamped":
-        return _clamped(assessment, budget_steps)
+        return Advice(
+            action="none", budget_steps=budget, basis="none",
+            text=(f"The weight norm is pinned (clamped at about {_fmt(a.norm)}): weight "
+                  "decay does not set the delay here, the held norm does (the delay grows "
+                  "exponentially with it). Lower the clamp target to speed the transition "
+                  "up, or remove the clamp to get weight-decay advice."))
     if regime == "diverged":
         return Advice(
-            action="none", budget_steps=budget_steps,
+            action="none", budget_steps=budget, basis="none",
             text=("Training diverged (non-finite or exploding norms): weight-decay advice "
-                  f"does not apply. Lower the learning rate (now {_fmt(assessment.lr)}) or "
+                  f"does not apply. Lower the learning rate (now {_fmt(a.lr)}) or "
                   "clip gradients, then re-assess."))
     if regime == "undetermined":
         return Advice(
-            action="none", budget_steps=budget_steps,
-            text=(f"Not enough evidence yet ({assessment.n_samples} samples, step "
-                  f"{_steps(assessment.step)}): no weight-decay advice until the regime "
+            action="none", budget_steps=budget, basis="none",
+            text=(f"Not enough evidence yet ({a.n_samples} samples, step "
+                  f"{_steps(a.step)}): no weight-decay advice until the regime "
                   "is determined."))
-    lr, wd = assessment.lr, assessment.weight_decay
+    lr, wd = a.lr, a.weight_decay
     if not _finite_positive(lr) or wd is None or not math.isfinite(wd) or wd < 0:
         return Advice(
-            action="none", budget_steps=budget_steps,
+            action="none", budget_steps=budget, basis="none",
             text=(f"Regime {regime}, but the learning rate ({_fmt(lr)}) or weight decay "
                   f"({_fmt(wd)}) is unknown or zero-lr: cannot size a λ change."))
-    if regime == "weak":
-        return _weak(assessment, budget_steps, lr, wd)
-    if regime == "strong":
-        if wd <= 0:
-            return Advice(
-                action="none", budget_steps=budget_steps,
-                text=("Strong regime reported with weight decay 0: the collapse is not "
-                      "weight decay's doing; check the learning rate "
-                      f"({_fmt(lr)}) and the loss."))
-        return _strong(assessment, budget_steps, lr, wd)
-    return _intermediate(assessment, budget_steps, lr, wd)
+    if regime == "intermediate" and a.transition.status == "done":
+        return Advice(
+            action="keep", budget_steps=budget, forecast_steps=0.0, suggested_weight_decay=wd,
+            basis="run",
+            text=(f"Intermediate regime: the transition is done; keep λ = {_fmt(wd)}."))
+    target = budget if budget is not None else max(int(a.step or 0), 1)
+    scope = (f"the {_steps(budget)}-step budget" if budget is not None else
+             f"the {_steps(target)} steps this run has taken (no budget given)")
+    opening = _opening(a, wd)
+    remaining = _engine_remaining(a, lr, wd)
+    if regime != "strong" and remaining is not None and (
+            (budget is None and regime == "intermediate")
+            or float(a.step or 0) + remaining <= target):
+        return _keep_forecast(a, budget, wd, remaining, scope, opening)
+    if cal is not None and cal.law is not None:
+        return _calibrated(a, budget, target, scope, cal, lr, wd, opening)
+    if remaining is not None:
+        return _from_forecast(a, budget, target, scope, lr, wd, remaining, opening)
+    if regime == "strong" and wd > 0:
+        return _strong_uncalibrated(a, budget, wd, opening, cal)
+    if regime == "intermediate":
+        return Advice(
+            action="keep", budget_steps=budget, suggested_weight_decay=wd, basis="none",
+            text=(f"{opening} No forecast is available yet and no runs of this task that "
+                  "reached the transition were given: keep λ and re-assess."))
+    return _no_number(a, budget, target, lr, wd, opening, cal)
 
 
-def _clamped(a: Assessment, budget: int | None) -> Advice:
-    return Advice(
-        action="none", budget_steps=budget,
-        text=(f"The weight norm is pinned (clamped at about {_fmt(a.norm)}): weight decay "
-              "does not set the delay here, the held norm does (the delay grows "
-              "exponentially with it). Lower the clamp target to speed the transition up, "
-              "or remove the clamp to get weight-decay advice."))
+def _opening(a: Assessment, wd: float) -> str:
+    if a.regime == "weak":
+        return (f"Weak regime: the norm ({_fmt(a.norm)}) is not contracting fast enough, "
+                "the shortcut persists.")
+    if a.regime == "strong":
+        return (f"Strong regime: weight decay suppresses learning (norm {_fmt(a.norm)} "
+                f"while the loss stays high, λ = {_fmt(wd)}).")
+    return f"Intermediate regime: the norm is contracting at λ = {_fmt(wd)}."
 
 
-def _weak(a: Assessment, budget: int | None, lr: float, wd: float) -> Advice:
-    ratio, source = norm_ratio(a)
-    tau_delay = math.log(ratio) / contraction_rate(a)
-    current = delay_steps(tau_delay, lr, wd)
-    target_steps = budget if budget is not None else max(a.step or 0, 1)
-    aim = TARGET_FRACTION * target_steps
-    needed = weight_decay_for(tau_delay, lr, aim)
-    why = ""
-    if needed <= wd:
-        # The law says the current λ suffices, yet the norm is not contracting: the
-        # estimate is off (the gradient holds the norm up); double λ at least.
-        needed = 2.0 * wd
-        why = (" The law alone says the current λ would suffice, but the norm is not "
-               "contracting, so λ is doubled at least.")
-    forecast = delay_steps(tau_delay, lr, needed)
-    alternatives = {
-        "keep": current,
-        "double": delay_steps(tau_delay, lr, 2 * wd),
-        "x10": delay_steps(tau_delay, lr, 10 * wd),
-        "suggested": forecast,
-    }
-    scope = (f"a budget of {_steps(budget)} steps" if budget is not None else
-             f"the {_steps(target_steps)} steps this run has taken (no budget given)")
-    now = (f"{_steps(current)} steps at λ = {_fmt(wd)}" if math.isfinite(current)
-           else f"never at λ = {_fmt(wd)}")
-    times = f" (×{_fmt(needed / wd)})" if wd > 0 else ""
-    text = (f"Weak regime: the norm ({_fmt(a.norm)}) is not contracting, the shortcut "
-            f"persists. With V_sc/V_st = {_fmt(ratio)} ({source}) the transition needs "
-            f"τ ≈ {_fmt(tau_delay)} of the clock Σηλ: {now}, η = {_fmt(lr)}. Raise weight "
-            f"decay to λ ≈ {_fmt(needed)}{times} at the same learning rate: forecast delay "
-            f"≈ {_steps(forecast)} steps after memorisation, within {scope}.{why}")
-    return Advice(action="raise_weight_decay", text=text, suggested_weight_decay=needed,
-                  budget_steps=budget, forecast_steps=forecast, alternatives=alternatives)
+def _engine_remaining(a: Assessment, lr: float, wd: float) -> float | None:
+    """Steps to the engine's transition forecast (from the run's measured decay)."""
+    tr = a.transition
+    if tr.status not in ("pending", "imminent") or wd <= 0:
+        return None
+    remaining = tr.steps_remaining
+    if remaining is None and tr.forecast_step is not None:
+        remaining = tr.forecast_step - float(a.step or 0)
+    if remaining is None and tr.forecast_tau is not None and a.tau is not None:
+        remaining = max(tr.forecast_tau - a.tau, 0.0) / (lr * wd)
+    if remaining is None or not math.isfinite(remaining):
+        return None
+    return max(float(remaining), 0.0)
 
 
-def _strong(a: Assessment, budget: int | None, lr: float, wd: float) -> Advice:
+def _keep_forecast(a: Assessment, budget: int | None, wd: float, remaining: float,
+                   scope: str, opening: str) -> Advice:
+    step = float(a.step or 0)
+    at = step + remaining
+    alternatives = {"keep": remaining, "halve": 2.0 * remaining, "double": remaining / 2.0}
+    text = (f"{opening} This run's measured decay forecasts the transition at step {_steps(at)} "
+            f"({_steps(remaining)} steps from now) at λ = {_fmt(wd)}"
+            f"{f', within {scope}' if budget is not None else ''}. "
+            f"Halving λ would move it to ≈ {_steps(step + 2 * remaining)}; doubling λ to "
+            f"≈ {_steps(step + remaining / 2)}, at the risk of entering the strong regime. "
+            f"Keep λ = {_fmt(wd)}.")
+    return Advice(action="keep", text=text, suggested_weight_decay=wd, budget_steps=budget,
+                  forecast_steps=remaining, alternatives=alternatives, basis="run")
+
+
+def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, lr: float,
+                   wd: float, remaining: float, opening: str) -> Advice:
+    """Rescale the engine's forecast (the run's measured decay) by λ."""
+    step = float(a.step or 0)
+    at = step + remaining
+    base = (f"{opening} This run's measured decay forecasts the transition at step "
+            f"{_steps(at)} ({_steps(remaining)} steps from now) at λ = {_fmt(wd)}, beyond "
+            f"{scope}; on the τ clock the delay does not depend on λ.")
+    alternatives = {"keep": remaining, "double": remaining / 2.0}
+    if target > step:
+        suggested = wd * remaining / (FORECAST_MARGIN * (target - step))
+        forecast = remaining * wd / suggested
+        how = (f"Raise λ now to ≈ {_fmt(suggested)} (×{_fmt(suggested / wd)}) to bring it "
+               f"to ≈ step {_steps(step + forecast)}")
+    else:
+        suggested = wd * at / (FORECAST_MARGIN * target)
+        forecast = at * wd / suggested
+        how = (f"The budget is spent; a fresh run needs λ ≈ {_fmt(suggested)} "
+               f"(×{_fmt(suggested / wd)}) to finish in ≈ {_steps(forecast)} steps")
+    alternatives["suggested"] = forecast
+    return Advice(action="raise_weight_decay", text=f"{base} {how}.",
+                  suggested_weight_decay=suggested, budget_steps=budget,
+                  forecast_steps=forecast, alternatives=alternatives, basis="run")
+
+
+def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,
+                cal: Calibration, lr: float, wd: float, opening: str) -> Advice:
+    """The λ from the sweep's delay law (see the module docstring)."""
+    rate_now = lr * wd
+    rates = [r.rate for r in cal.runs if r.rate > 0]
+    low = min([*rates, rate_now]) if rate_now > 0 else min(rates)
+    if a.regime == "strong":
+        low = min(rates)
+    found = solve_rate(cal, target, low)
+    where = cal.describe(lr)
+    summary = cal.summary(lr)
+    hi = cal.fitted_max_rate
+    alternatives: dict[str, float | None] = {}
+    if rate_now > 0 and hi is not None and rate_now <= hi:
+        alternatives["keep"] = float(cal.forecast(rate_now)[0])
+    if hi is not None:
+        alternatives["largest_fitted"] = float(cal.forecast(hi)[0])
+    if found is None:
+        fastest = ""
+        if hi is not None:
+            f_hi, b_hi = (float(v) for v in cal.forecast(hi))
+            fastest = (f" The largest usable λ, {_fmt(hi / lr)}, forecasts the "
+                       f"transition at step {_steps(f_hi)} (bound {_steps(b_hi)}).")
+        slow = cal.slow_rate(target)
+        slow_note = (f" Runs at λ ≤ {_fmt(slow / lr)} ran {_steps(target)} steps without it."
+                     if slow > 0 else "")
+        return Advice(
+            action="none", budget_steps=budget, basis="sweep", calibration=summary,
+            alternatives=alternatives,
+            text=(f"{opening} Calibrated on {where}. No λ inside the range where training "
+                  f"was seen to fit and the law holds reaches the transition within {scope} "
+                  "with margin."
+                  f"{fastest}{slow_note} Give more steps, or run a larger λ to see whether "
+                  "training still fits there, and advise again with that run."))
+    suggested = found / lr
+    forecast, bound = (float(v) for v in cal.forecast(found))
+    alternatives["suggested"] = forecast
+    if a.regime != "strong" and rate_now > 0 and found <= rate_now * (1 + 1e-6):
+        action, verb = "keep", f"Keep λ = {_fmt(wd)}"
+        suggested = wd
+        forecast, bound = (float(v) for v in cal.forecast(rate_now))
+    elif found > rate_now:
+        times = f" (×{_fmt(suggested / wd)})" if wd > 0 else ""
+        action = "raise_weight_decay"
+        verb = f"Raise weight decay to λ ≈ {_fmt(suggested)}{times}"
+    else:
+        action, verb = "lower_weight_decay", (f"Lower weight decay to λ ≈ {_fmt(suggested)} "
+                                              f"(÷{_fmt(wd / suggested)})")
+    text = (f"{opening} Calibrated on {where}. {verb} at η = {_fmt(lr)}: a fresh run's "
+            f"transition forecast at step ≈ {_steps(forecast)} "
+            f"({CALIBRATION_QUANTILE:.0%} bound {_steps(bound)}), within {scope}.")
+    return Advice(action=action, text=text, suggested_weight_decay=suggested,
+                  budget_steps=budget, forecast_steps=forecast, forecast_bound_steps=bound,
+                  alternatives=alternatives, basis="sweep", calibration=summary)
+
+
+def _strong_uncalibrated(a: Assessment, budget: int | None, wd: float, opening: str,
+                         cal: Calibration | None) -> Advice:
     # Under AdamW the equilibrium norm scales like λ^(-1/2): to bring the collapsed norm
     # back to the norm the network needs, divide λ by (needed / current)^2.
     v_needed = max((x for x in (a.v_peak, a.cns.v_st) if _finite_positive(x)), default=0.0)
@@ -228,77 +581,42 @@ def _strong(a: Assessment, budget: int | None, lr: float, wd: float) -> Advice:
         basis = "no collapse factor measured, an order of magnitude"
     factor = min(max(factor, MIN_STRONG_FACTOR), MAX_STRONG_FACTOR)
     suggested = wd / factor
-    ratio, _ = norm_ratio(a, use_peak=False)
-    tau_delay = math.log(ratio) / contraction_rate(a)
-    note = ""
-    if budget is not None:
-        floor = weight_decay_for(tau_delay, lr, TARGET_FRACTION * budget)
-        if suggested < floor:
-            if floor < wd:
-                suggested = floor
-                note = (f" λ is kept ≥ {_fmt(floor)} so the forecast transition stays "
-                        f"within the {_steps(budget)}-step budget.")
-            else:
-                note = (f" Note: at this learning rate a {_steps(budget)}-step budget needs "
-                        f"λ ≥ {_fmt(floor)}; the budget is likely too short, raise the "
-                        "learning rate or the budget.")
-    forecast = delay_steps(tau_delay, lr, suggested)
-    alternatives = {
-        "divide_by_3": delay_steps(tau_delay, lr, wd / 3),
-        "divide_by_10": delay_steps(tau_delay, lr, wd / 10),
-        "suggested": forecast,
-    }
-    text = (f"Strong regime: weight decay suppresses learning (norm {_fmt(a.norm)} while "
-            f"the loss stays high, τ = {_fmt(a.tau)}). Lower λ from {_fmt(wd)} to "
-            f"≈ {_fmt(suggested)} (÷{_fmt(wd / suggested)}; {basis}). Forecast delay at "
-            f"that λ: ≈ {_steps(forecast)} steps after memorisation.{note}")
+    missing = ("none of the runs given reached the transition" if cal is not None else
+               "no runs of this task that reached the transition were given")
+    text = (f"{opening} Lower λ from {_fmt(wd)} to ≈ {_fmt(suggested)} "
+            f"(÷{_fmt(wd / suggested)}; {basis}). No delay forecast at that λ: {missing}; "
+            "advise again with a run at the lowered λ (and others of the task) to size it "
+            "for the budget.")
     return Advice(action="lower_weight_decay", text=text, suggested_weight_decay=suggested,
-                  budget_steps=budget, forecast_steps=forecast, alternatives=alternatives)
+                  budget_steps=budget, basis="run")
 
 
-def _intermediate(a: Assessment, budget: int | None, lr: float, wd: float) -> Advice:
-    tr = a.transition
-    step = float(a.step or 0)
-    if tr.status == "done":
-        return Advice(
-            action="keep", budget_steps=budget, forecast_steps=0.0,
-            text=(f"Intermediate regime: the transition is done (by step "
-                  f"{_steps(tr.forecast_step if tr.forecast_step is not None else step)}); "
-                  f"keep λ = {_fmt(wd)}."))
-    remaining = tr.steps_remaining
-    if remaining is None and tr.forecast_step is not None:
-        remaining = tr.forecast_step - step
-    if remaining is None and tr.forecast_tau is not None and a.tau is not None:
-        remaining = delay_steps(max(tr.forecast_tau - a.tau, 0.0), lr, wd)
-    if remaining is None or not math.isfinite(remaining) or wd <= 0:
-        return Advice(
-            action="keep", budget_steps=budget, suggested_weight_decay=wd,
-            text=(f"Intermediate regime: the norm is contracting (λ = {_fmt(wd)}) but no "
-                  "forecast is available yet; keep λ and re-assess."))
-    remaining = max(float(remaining), 0.0)
-    alternatives = {"keep": remaining, "halve": 2.0 * remaining, "double": remaining / 2.0}
-    at = step + remaining
-    base = (f"Intermediate regime: transition forecast at step {_steps(at)} "
-            f"({_steps(remaining)} steps from now) at λ = {_fmt(wd)}. Halving λ would move "
-            f"it to ≈ {_steps(step + 2 * remaining)} (+{_steps(remaining)}); doubling λ to "
-            f"≈ {_steps(step + remaining / 2)} (−{_steps(remaining / 2)}), at the risk of "
-            "entering the strong regime.")
-    if budget is None or at <= budget:
-        within = f" That is within the {_steps(budget)}-step budget." if budget else ""
-        return Advice(action="keep", text=f"{base}{within} Keep λ = {_fmt(wd)}.",
-                      suggested_weight_decay=wd, budget_steps=budget,
-                      forecast_steps=remaining, alternatives=alternatives)
-    if budget > step:
-        suggested = wd * remaining / (FORECAST_MARGIN * (budget - step))
-        forecast = remaining * wd / suggested
-        how = (f"raise λ now to ≈ {_fmt(suggested)} to bring it to ≈ step "
-               f"{_steps(step + forecast)}")
+def _no_number(a: Assessment, budget: int | None, target: int, lr: float, wd: float,
+               opening: str, cal: Calibration | None) -> Advice:
+    """No measured delay anywhere: say what is missing and how to get it."""
+    own = ("this run has not shown a delay (no transition, and its norm is not seen "
+           "decaying, so neither V_sc/V_st nor a decay rate is measured)")
+    if cal is None:
+        others = "no runs of the same task were given"
     else:
-        suggested = wd * at / (FORECAST_MARGIN * budget)
-        forecast = at * wd / suggested
-        how = (f"the budget is spent; a fresh run needs λ ≈ {_fmt(suggested)} to "
-               f"finish in ≈ {_steps(forecast)} steps")
-    alternatives["suggested"] = forecast
-    text = f"{base} That overshoots the {_steps(budget)}-step budget: {how}."
-    return Advice(action="raise_weight_decay", text=text, suggested_weight_decay=suggested,
-                  budget_steps=budget, forecast_steps=forecast, alternatives=alternatives)
+        others = (f"none of the {len(cal.runs)} runs given reached the transition "
+                  "(held-out accuracy ≥ done_val_acc)")
+        if cal.fitted_max_rate is not None:
+            others += f", up to λ = {_fmt(cal.fitted_max_rate / lr)} where training fitted"
+    if cal is not None and cal.fitted_max_rate is not None:
+        longest = max(r.steps for r in cal.runs)
+        edge = (f" or λ between {_fmt(cal.fitted_max_rate / lr)} and "
+                f"{_fmt(cal.strong_rate / lr)} (where training stopped fitting)"
+                if cal.strong_rate is not None else
+                f" or λ above {_fmt(cal.fitted_max_rate / lr)}")
+        how = (f"To get one, run the largest λ that fitted, {_fmt(cal.fitted_max_rate / lr)}, "
+               f"for longer than {_steps(longest)} steps{edge}, then advise again with "
+               "those logs.")
+    else:
+        grid = ", ".join(_fmt(wd * k) for k in (10, 30, 100)) if wd > 0 else "0.01, 0.1, 1"
+        how = (f"To get one, run 2–3 larger λ at η = {_fmt(lr)} (e.g. λ = {grid}) for about "
+               f"{_steps(target)} steps each, then advise them together: "
+               f"nht-monitor advise RUN.jsonl THEIR.jsonl … --budget-steps {target}.")
+    text = f"{opening} No λ number: sizing λ needs a measured delay, and {own}; {others}. {how}"
+    return Advice(action="none", text=text, budget_steps=budget, basis="none",
+                  calibration=cal.summary(lr) if cal is not None else None)

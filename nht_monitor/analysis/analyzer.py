@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from nht_monitor.analysis.advice import advice_budget, advise
 from nht_monitor.analysis.facts import FactTracker, RunFacts, facts_from_series
 from nht_monitor.analysis.forecast import ScheduleFn
 from nht_monitor.analysis.rules import Context, evaluate
@@ -65,8 +66,6 @@ class Analyzer:
         self.wd_schedule = wd_schedule
         self._advise = None
         if self.settings.advice:
-            from nht_monitor.analysis.advice import advise
-
             self._advise = advise
         self.reset()
 
@@ -95,12 +94,11 @@ class Analyzer:
     def _rewind(self, step: float) -> None:
         """A resumed run went back to ``step``: drop later rows and recompute the facts."""
         self._history.rewind(step)
-        s = self._history.series()
-        facts = facts_from_series(s, self.settings)
-        facts.n = self._tracker.facts.n  # every sample observed, rewritten ones included
-        runmax = float(np.nanmax(s.norm)) if len(s) and np.isfinite(s.norm).any() else -math.inf
-        head_max = float(np.nanmax(s.head)) if len(s) and np.isfinite(s.head).any() else -math.inf
-        self._tracker.reset(facts, runmax, head_max)
+        n = self._tracker.facts.n  # every sample observed, rewritten ones included
+        self._tracker = FactTracker(self.settings)
+        for row in self._history.series().rows():
+            self._tracker.add(row)
+        self._tracker.facts.n = n
 
     def assess(self, *, lr_schedule: ScheduleFn | None = None,
                wd_schedule: ScheduleFn | None = None) -> Assessment:
@@ -167,7 +165,8 @@ class Analyzer:
             return self._failed(exc)
         if self._advise is not None:
             try:
-                assessment.advice = self._advise(assessment, self.settings.advice_budget_steps)
+                assessment.advice = self._advise(assessment,
+                                                 advice_budget(self.settings, self.header))
             except Exception as exc:  # noqa: BLE001
                 log.debug("analyzer: advise failed: %r", exc)
         return assessment

@@ -1,12 +1,13 @@
 """Backtest: replay a log through the live analyzer and score its forecasts against the
 *actual* transition.
 
-Actual transition (documented in docs/FORECAST.md): the first step from which the
-held-out accuracy (first present of ``AnalyzerSettings.val_acc_keys``) stays at or above
-``AnalyzerSettings.done_val_acc`` (0.9) for the rest of the log. Logs without a
-held-out accuracy fall back to the norm plateau the whole-log analysis reports
-(``transition.status == "done"``), labelled ``"norm plateau"``. The text form of a
-:class:`BacktestResult` is :func:`nht_monitor.analysis.text.format_backtest`.
+Actual transition: :mod:`nht_monitor.analysis.transition`'s one definition (docs/FORECAST.md,
+"The transition step"): the first evaluation at which the held-out accuracy (first
+present of ``AnalyzerSettings.val_acc_keys``) reaches ``AnalyzerSettings.done_val_acc``
+(0.9); a later dip does not move it. Logs without a held-out accuracy fall back to the
+norm plateau the whole-log analysis reports (``transition.status == "done"``), labelled
+``"norm plateau"``. The text form of a :class:`BacktestResult` is
+:func:`nht_monitor.analysis.text.format_backtest`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nht_monitor.analysis.analyzer import Analyzer
 from nht_monitor.analysis.facts import facts_from_series
 from nht_monitor.analysis.series import Series, series_from_samples
 from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.transition import first_reached
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog.schema import RunHeader, Sample
 
@@ -68,18 +70,14 @@ class BacktestResult(BaseModel):
 def actual_transition(series: Series, settings: AnalyzerSettings,
                       final: Assessment | None = None) -> ActualTransition:
     """The actual transition of a run (see the module docstring)."""
-    ok = np.isfinite(series.val)
-    if ok.any():
-        step, val = series.step[ok], series.val[ok]
-        below = val < settings.done_val_acc
-        if not below[-1]:
-            idx = np.nonzero(below)[0]
-            i = 0 if idx.shape[0] == 0 else int(idx[-1]) + 1
-            j = int(np.searchsorted(series.step, step[i]))
-            return ActualTransition(step=float(step[i]), tau=float(series.tau[j]),
-                                    method=f"held-out accuracy stays >= {settings.done_val_acc:g}")
-        return ActualTransition(method="held-out accuracy never stays above "
-                                       f"{settings.done_val_acc:g}")
+    if np.isfinite(series.val).any():
+        level = settings.done_val_acc
+        step = first_reached(series.step, series.val, level)
+        if step is not None:
+            j = int(np.searchsorted(series.step, step))
+            return ActualTransition(step=step, tau=float(series.tau[j]),
+                                    method=f"held-out accuracy first reached {level:g}")
+        return ActualTransition(method=f"held-out accuracy never reached {level:g}")
     if final is not None and final.transition.status == "done" and final.transition.forecast_step:
         return ActualTransition(step=final.transition.forecast_step,
                                 tau=final.transition.forecast_tau, method="norm plateau")

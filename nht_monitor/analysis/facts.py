@@ -9,12 +9,14 @@ definitions as the vectorised computation on a whole log.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from nht_monitor.analysis.series import Series
 from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.transition import first_reached
 
 
 @dataclass
@@ -64,21 +66,57 @@ def _first(mask: np.ndarray) -> int | None:
 
 
 def fitted_mask(s: Series, settings: AnalyzerSettings) -> np.ndarray:
-    """Rows at which the training set counts as fitted (accuracy, else loss)."""
+    """Rows at which the training set counts as fitted: absolutely (accuracy, else loss),
+    relatively (:func:`flat_near_best`), or because held-out accuracy reached
+    ``done_val_acc`` (a run that generalises is past its fit)."""
+    st = settings
     with np.errstate(invalid="ignore"):
-        by_acc = s.acc >= settings.fit_train_acc
-        by_loss = np.isnan(s.acc) & (s.loss <= settings.fit_train_loss)
-    return by_acc | by_loss
+        by_acc = s.acc >= st.fit_train_acc
+        loss_rows = np.isnan(s.acc) & np.isfinite(s.loss)
+        by_loss = loss_rows & (s.loss <= st.fit_train_loss)
+        by_val = s.val >= st.done_val_acc
+    mask = by_acc | by_loss | by_val
+    acc_rows = np.nonzero(np.isfinite(s.acc))[0]
+    mask[acc_rows] |= flat_near_best(s.acc[acc_rows], st.fit_flat_evals, st.fit_flat_acc,
+                                     st.fit_min_acc, higher_is_better=True)
+    rows = np.nonzero(loss_rows)[0]
+    if rows.shape[0]:
+        loss = s.loss[rows]
+        limit = st.fit_max_loss_ratio * loss[0]
+        mask[rows] |= flat_near_best(loss, st.fit_flat_evals, st.fit_flat_loss, limit,
+                                     higher_is_better=False)
+    return mask
+
+
+def flat_near_best(x: np.ndarray, k: int, tol: float, good: float,
+                   higher_is_better: bool) -> np.ndarray:
+    """Per evaluation: the last ``k`` values all lie near the best so far (accuracy:
+    within ``tol`` of the highest; loss: at most (1 + ``tol``) × the lowest) and the
+    latest is good enough (accuracy ≥ ``good``; loss ≤ ``good``). Same test as
+    :meth:`FactTracker.add`."""
+    out = np.zeros(x.shape[0], dtype=bool)
+    if x.shape[0] < k:
+        return out
+    win = np.lib.stride_tricks.sliding_window_view(x, k)
+    if higher_is_better:
+        best = np.maximum.accumulate(x)[k - 1:]
+        out[k - 1:] = (win.min(axis=1) >= best - tol) & (x[k - 1:] >= good)
+    else:
+        best = np.minimum.accumulate(x)[k - 1:]
+        out[k - 1:] = (win.max(axis=1) <= best * (1.0 + tol)) & (x[k - 1:] <= good)
+    return out
 
 
 def _flag(step: np.ndarray, values: np.ndarray, after: np.ndarray, drop: float) -> float | None:
-    finite = np.isfinite(values)
-    if not finite.any():
+    """First row after the fit where ``values`` is ``drop`` below its running peak since
+    the fit (not since the start: an init-scale norm that shrinks during the fit is no
+    flag)."""
+    ok = after & np.isfinite(values)
+    if not ok.any():
         return None
-    v = np.where(finite, values, -np.inf)
-    runmax = np.maximum.accumulate(v)
+    runmax = np.maximum.accumulate(np.where(ok, values, -np.inf))
     with np.errstate(invalid="ignore"):
-        hit = after & finite & (values <= (1.0 - drop) * runmax)
+        hit = ok & (values <= (1.0 - drop) * runmax)
     i = _first(hit)
     return None if i is None else float(step[i])
 
@@ -122,13 +160,8 @@ def facts_from_series(s: Series, settings: AnalyzerSettings) -> RunFacts:
             setattr(f, attr + "_step", float(s.step[i]))
     f.flag_step = _flag(s.step, s.norm, after, settings.flag_drop)
     f.head_flag_step = _flag(s.step, s.head, after, settings.flag_drop)
-    val_ok = np.isfinite(s.val)
-    f.has_val = bool(val_ok.any())
-    if f.has_val:
-        with np.errstate(invalid="ignore"):
-            iv = _first(s.val >= settings.done_val_acc)
-        if iv is not None:
-            f.val_step = float(s.step[iv])
+    f.has_val = bool(np.isfinite(s.val).any())
+    f.val_step = first_reached(s.step, s.val, settings.done_val_acc)
     with np.errstate(invalid="ignore"):
         f.any_wd = bool((np.nan_to_num(s.wd) != 0).any())
         f.any_lr = bool((np.nan_to_num(s.lr) != 0).any())
@@ -141,14 +174,34 @@ class FactTracker:
     def __init__(self, settings: AnalyzerSettings) -> None:
         self.settings = settings
         self.facts = RunFacts()
-        self._runmax = -math.inf
-        self._head_runmax = -math.inf
+        k = settings.fit_flat_evals
+        self._accs: deque[float] = deque(maxlen=k)
+        self._losses: deque[float] = deque(maxlen=k)
+        self._best_acc = -math.inf
+        self._best_loss = math.inf
+        self._first_fit_loss: float | None = None
 
-    def reset(self, facts: RunFacts, runmax: float, head_runmax: float) -> None:
-        """Restart from ``facts`` (after a rewind recomputed them)."""
-        self.facts = facts
-        self._runmax = runmax
-        self._head_runmax = head_runmax
+    def _fitted(self, acc: float, loss: float, val: float) -> bool:
+        """This row says the training set is fitted (same test as :func:`fitted_mask`)."""
+        st = self.settings
+        if val >= st.done_val_acc:
+            return True
+        if acc == acc:
+            self._accs.append(acc)
+            self._best_acc = max(self._best_acc, acc)
+            return acc >= st.fit_train_acc or (
+                len(self._accs) == self._accs.maxlen and acc >= st.fit_min_acc
+                and min(self._accs) >= self._best_acc - st.fit_flat_acc)
+        if loss == loss and math.isfinite(loss):
+            if self._first_fit_loss is None:
+                self._first_fit_loss = loss
+            self._losses.append(loss)
+            self._best_loss = min(self._best_loss, loss)
+            return loss <= st.fit_train_loss or (
+                len(self._losses) == self._losses.maxlen
+                and loss <= st.fit_max_loss_ratio * self._first_fit_loss
+                and max(self._losses) <= self._best_loss * (1.0 + st.fit_flat_loss))
+        return False
 
     def add(self, row: tuple[float, ...]) -> None:
         """Account for one row of :data:`nht_monitor.analysis.series.COLUMNS`."""
@@ -166,32 +219,30 @@ class FactTracker:
             f.has_train_metrics = True
         if acc == acc:
             f.has_train_metrics = True
-        if f.fit_step is None and ((acc >= st.fit_train_acc) or (acc != acc and loss <= st.fit_train_loss)):
+        if self._fitted(acc, loss, val) and f.fit_step is None:
             f.fit_step = step
             f.sc_peak = f.sc_peak_step = f.head_sc_peak = f.head_sc_peak_step = None
         after = f.fit_step is not None or not f.has_train_metrics
         if math.isfinite(norm):
             if f.first_norm is None:
                 f.first_norm = norm
-            if norm > self._runmax:
-                self._runmax = norm
+            if f.peak is None or norm > f.peak:
                 f.peak, f.peak_step, f.peak_tau = norm, step, tau
-            if after and f.flag_step is None and norm <= (1.0 - st.flag_drop) * self._runmax:
-                f.flag_step = step
             if after and (f.sc_peak is None or norm > f.sc_peak):
                 f.sc_peak, f.sc_peak_step = norm, step
+            if after and f.flag_step is None and norm <= (1.0 - st.flag_drop) * f.sc_peak:
+                f.flag_step = step
         else:
             f.nonfinite += 1
             if f.first_nonfinite_step is None:
                 f.first_nonfinite_step = step
         if math.isfinite(head):
-            if head > self._head_runmax:
-                self._head_runmax = head
+            if f.head_peak is None or head > f.head_peak:
                 f.head_peak, f.head_peak_step = head, step
-            if after and f.head_flag_step is None and head <= (1.0 - st.flag_drop) * self._head_runmax:
-                f.head_flag_step = step
             if after and (f.head_sc_peak is None or head > f.head_sc_peak):
                 f.head_sc_peak, f.head_sc_peak_step = head, step
+            if after and f.head_flag_step is None and head <= (1.0 - st.flag_drop) * f.head_sc_peak:
+                f.head_flag_step = step
         if val == val:
             f.has_val = True
             if f.val_step is None and val >= st.done_val_acc:

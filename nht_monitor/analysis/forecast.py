@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -76,16 +77,6 @@ def fit_last_fraction(s: Series, values: np.ndarray, start: int, fraction: float
     i = start + int(np.searchsorted(tau, lo, side="left"))
     if s.tau.shape[0] - i < 3:
         i = max(start, s.tau.shape[0] - 3)
-    return fit_log_decay(s.tau[i:], values[i:])
-
-
-def fit_last_span(s: Series, values: np.ndarray, start: int, span: float) -> DecayFit | None:
-    """Decay fit over the last ``span`` of τ (from row ``start`` on); ``None`` if the rows
-    after ``start`` cover less than ``span``."""
-    tau = s.tau[start:]
-    if tau.shape[0] < 3 or not tau[-1] - tau[0] >= span:
-        return None
-    i = start + int(np.searchsorted(tau, tau[-1] - span, side="left"))
     return fit_log_decay(s.tau[i:], values[i:])
 
 
@@ -175,62 +166,128 @@ def steps_ahead(delta_tau: float, s: Series, settings: AnalyzerSettings,
 
 @dataclass(frozen=True)
 class Forecast:
-    """When the norm reaches V_st, the structured norm.
+    """When the transition comes, as a belief about the delay Δτ from V_sc.
 
-    ``method``: ``"law"`` (τ(V_sc) + ``delay_tau``), ``"rate"`` (the fitted decay from
-    ``last`` down to V_st) or ``"none"`` (no decay to extrapolate). ``v_st`` = V_sc /
-    ``structured_ratio``; ``tau_sc`` = τ(V_sc); ``law_tau`` = τ(V_sc) + ``delay_tau``
-    (``None`` without a law); ``d_tau``: the τ still to go; ``transition``: the forecast
-    in steps (``forecast_step`` ``None`` when the τ clock is too slow to get there).
+    ``method``: ``"law"`` (the law's log-normal prior on Δτ, median ``delay_tau``),
+    ``"law+rate"`` (that prior combined with the fitted decay from ``last`` down to V_st),
+    ``"rate"`` (the decay alone: ``delay_tau`` is ``None``) or ``"none"``. Either way
+    the belief is conditioned on what was seen: no transition during the ``elapsed`` τ
+    since V_sc. ``v_st`` = V_sc / ``structured_ratio``; ``tau_sc`` = τ(V_sc);
+    ``rate_tau``: Δτ from V_sc the decay alone gives (``None`` without one); ``d_tau``:
+    the median τ still to go; ``transition``: the forecast in steps (``forecast_step``
+    ``None`` when the τ clock is too slow to get there).
     """
 
     method: str
     v_st: float
     tau_sc: float
-    law_tau: float | None
+    elapsed: float
     transition: Transition
     d_tau: float | None = None
+    rate_tau: float | None = None
+
+
+_NORMAL = NormalDist()
+
+
+def conditional_quantile(mu: float, sigma: float, elapsed: float, q: float) -> float:
+    """The ``q`` quantile of Δτ ~ log-normal(``mu``, ``sigma``) given Δτ > ``elapsed``.
+
+    Solved in the upper tail (``inv_cdf`` of a small probability, accurate there); past
+    where the normal's survival underflows (z > 37), to first order in Mills' ratio."""
+    if not elapsed > 0:
+        return _exp(mu + sigma * _NORMAL.inv_cdf(q))
+    y = math.log(elapsed)
+    z = (y - mu) / sigma
+    tail = (1.0 - q) * 0.5 * math.erfc(z / math.sqrt(2.0))
+    if tail > 0.0:
+        return max(elapsed, _exp(mu - sigma * _NORMAL.inv_cdf(tail)))
+    return _exp(y - math.log(1.0 - q) * sigma / z)
+
+
+def _exp(x: float) -> float:
+    return math.exp(x) if x < 709.0 else math.inf
+
+
+def structured_norm(peak: float, last: float, settings: AnalyzerSettings) -> float:
+    """V_st: V_sc / the ratio prior's median (log-normal, median ``structured_ratio``,
+    log-sd ``ratio_log_sd``) given that the norm has come down to ``last`` without a
+    transition — so once it passes the prior's V_st, V_st moves below it."""
+    st = settings
+    if not (0 < last < math.inf and 0 < peak < math.inf) or st.ratio_log_sd <= 0:
+        return peak / st.structured_ratio
+    ratio = conditional_quantile(math.log(st.structured_ratio), st.ratio_log_sd,
+                                 peak / last if last < peak else 0.0, 0.5)
+    return peak / ratio
+
+
+def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
+                 settings: AnalyzerSettings, use_rate: bool) -> tuple[str, float, float,
+                                                                       float | None]:
+    """``(method, mu, sigma, rate_tau)``: the log-normal belief about Δτ from V_sc.
+
+    The law's prior (median ``delay_tau``, log-sd ``delay_log_sd``) and, when
+    ``use_rate`` and the norm is still above V_st, the decay's own estimate (elapsed +
+    log(last/V_st) / (``rate_factor`` × rate), its sd from ``ratio_log_sd`` and the
+    rate's standard error), combined by precision in log τ."""
+    st = settings
+    parts: list[tuple[float, float]] = []
+    if st.delay_tau is not None:
+        parts.append((math.log(st.delay_tau), st.delay_log_sd))
+    rate_tau = None
+    finite = 0 < v_st < math.inf and 0 < last < math.inf
+    gap = math.log(last) - math.log(v_st) if finite else 0.0
+    if use_rate and fit is not None and fit.rate > 0 and gap > 0:
+        rate = fit.rate * st.rate_factor
+        d = gap / rate
+        sd = math.hypot(st.ratio_log_sd / rate, d * fit.rate_se / fit.rate)
+        rate_tau = max(elapsed, 0.0) + d
+        parts.append((math.log(rate_tau), max(sd / rate_tau, 0.05)))
+    if not parts:
+        return "none", math.nan, math.nan, None
+    weights = [1.0 / sd ** 2 for _, sd in parts]
+    mu = sum(w * m for w, (m, _) in zip(weights, parts)) / sum(weights)
+    sigma = math.sqrt(1.0 / sum(weights))
+    method = "+".join(name for name, on in (("law", st.delay_tau is not None),
+                                            ("rate", rate_tau is not None)) if on)
+    return method, mu, sigma, rate_tau
 
 
 def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now: float,
                         fit: DecayFit | None, settings: AnalyzerSettings,
                         lr_schedule: ScheduleFn | None = None,
-                        wd_schedule: ScheduleFn | None = None) -> Forecast:
-    """The transition forecast from V_sc = ``peak`` (at row ``start``), converted to steps.
+                        wd_schedule: ScheduleFn | None = None, *,
+                        use_rate: bool = True) -> Forecast:
+    """The transition forecast from V_sc = ``peak`` (at row ``start``), in steps.
 
-    Law-based (``settings.delay_tau`` set and still ahead of ``tau_now``): τ(V_sc) +
-    ``delay_tau``, sd ``delay_tau_sd``. Rate-based (otherwise): τ until the norm decays
-    from ``last`` to V_st = V_sc / ``structured_ratio`` at the fitted log-linear rate ×
-    ``rate_factor``; sd from the ratio prior's spread and the rate's standard error.
-    The 80% interval is ± ``interval_z`` sd (clipped at now)."""
-    v_st = peak / settings.structured_ratio
+    The median and 10–90% quantiles of :func:`delay_belief` given no transition yet
+    (:func:`conditional_quantile`), minus the τ elapsed since V_sc, converted to steps
+    along the current τ rate or the given schedules. ``imminent`` when the median lies
+    within ``imminent_fraction`` of the whole run so far."""
+    st = settings
+    v_st = structured_norm(peak, last, st)
     tau_sc = float(s.tau[min(start, len(s) - 1)])
-    law_tau = tau_sc + settings.delay_tau if settings.delay_tau is not None else None
-    if law_tau is not None and math.isfinite(law_tau) and law_tau > tau_now:
-        method = "law"
-        d_tau = law_tau - tau_now
-        spread = settings.delay_tau_sd
-    elif fit is None or fit.rate <= 0:
-        return Forecast("none", v_st, tau_sc, law_tau, Transition(status="pending"))
-    else:
-        method = "rate"
-        rate = fit.rate * settings.rate_factor
-        gap = max(math.log(max(last, 1e-300) / v_st), 0.0)
-        d_tau = gap / rate
-        spread = math.hypot(settings.ratio_log_sd / rate, d_tau * fit.rate_se / rate)
-    steps = steps_ahead(d_tau, s, settings, lr_schedule, wd_schedule)
+    elapsed = max(tau_now - tau_sc, 0.0)
+    method, mu, sigma, rate_tau = delay_belief(elapsed, last, v_st, fit, st, use_rate)
+    if method == "none" or not (math.isfinite(elapsed) and peak > 0):
+        return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
+    lo_tau, d_tau, hi_tau = (conditional_quantile(mu, sigma, elapsed, q) - elapsed
+                             for q in (0.1, 0.5, 0.9))
+    if not math.isfinite(hi_tau):
+        return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
+    steps = steps_ahead(d_tau, s, st, lr_schedule, wd_schedule)
     if steps is None:
-        return Forecast(method, v_st, tau_sc, law_tau,
-                        Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau)
-    lo = steps_ahead(max(d_tau - settings.interval_z * spread, 0.0), s, settings,
-                     lr_schedule, wd_schedule)
-    hi = steps_ahead(d_tau + settings.interval_z * spread, s, settings, lr_schedule, wd_schedule)
+        return Forecast(method, v_st, tau_sc, elapsed,
+                        Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
+                        rate_tau)
+    lo = steps_ahead(lo_tau, s, st, lr_schedule, wd_schedule)
+    hi = steps_ahead(hi_tau, s, st, lr_schedule, wd_schedule)
     step_now = float(s.step[-1])
     whole = max(step_now + steps - s.step[0], 1.0)
-    status = "imminent" if steps <= settings.imminent_fraction * whole else "pending"
+    status = "imminent" if steps <= st.imminent_fraction * whole else "pending"
     transition = Transition(
         status=status, forecast_step=step_now + steps,
         interval=(step_now + (lo if lo is not None else steps),
-                  step_now + (hi if hi is not None else settings.max_forecast_steps)),
+                  step_now + (hi if hi is not None else st.max_forecast_steps)),
         forecast_tau=tau_now + d_tau, steps_remaining=steps)
-    return Forecast(method, v_st, tau_sc, law_tau, transition, d_tau)
+    return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau)

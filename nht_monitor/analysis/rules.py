@@ -12,21 +12,28 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    ``no_finite_norms``: no row with a finite norm and τ → ``undetermined``;
    ``pinned``: a norm pinned after the fit → ``clamped``;
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
-6. ``strong``: not fitted and norm below ``strong_collapse`` × peak with learning
-   suppressed → ``strong``;
+6. ``strong``: not fitted, norm below ``strong_collapse`` × peak, learning suppressed
+   (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
+   evaluations: a norm shrinking while the model still learns is not strong) → ``strong``;
    6b. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
-7. ``fitted``: the decay rules on the total norm, :data:`SIGNAL_RULES` in order:
+7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
+   every drop is measured from V_sc), :data:`SIGNAL_RULES` in order:
 
    - ``not_fitted``: training set not fitted yet → ``undetermined`` (only the head
      signal meets it: for the total norm, rule 6b has decided);
-   - 7a. ``transition_done``: transition seen (held-out accuracy, or without one the
-     norm reached V_st) → ``intermediate``;
-   - 7b. ``decaying``: norm ``decay_min_drop`` below its peak and decaying at
-     ≥ ``decay_min_rate`` per τ → ``intermediate`` with a forecast; 7c. ``weak`` when
-     that forecast lies beyond the budget;
-   - 7d. ``plateau``: flat over the last ``weak_plateau_tau`` of τ → ``weak``;
-   - 7e. ``near_peak``: within ``weak_max_drop`` of its peak → ``weak``;
-   - 7f. ``inconclusive`` → ``undetermined``.
+   - 7a. ``transition_done``: transition seen (held-out accuracy reached
+     ``done_val_acc``, :mod:`nht_monitor.analysis.transition`; without one, the norm
+     reached V_st) → ``intermediate``;
+   - 7b. ``decaying``: ``decay_min_drop`` below V_sc and decaying at ≥
+     ``decay_min_rate`` per τ → ``intermediate``, forecast from the law and the decay;
+   - 7c. ``settled``: came ``decay_min_drop`` below V_sc, no longer decaying (a plateau
+     after the decay, which grokking often follows) → ``intermediate``, ``pending``,
+     forecast from the law alone (wide);
+   - 7d. ``held_up``: not ``decay_min_drop`` below V_sc (growing or flat after the
+     fit): ``weak`` after ``weak_min_tau_after_fit`` of τ, else "cannot forecast yet"
+     (``undetermined``);
+
+   any forecast beyond the budget makes the regime ``weak`` (``too_late``).
 
 The head signal applies rule 7 to the head norm. The rules only measure: what they found
 is a list of :class:`~nht_monitor.analysis.wording.Finding` (kind + numbers), which
@@ -49,7 +56,6 @@ from nht_monitor.analysis.forecast import (
     DecayFit,
     ScheduleFn,
     fit_last_fraction,
-    fit_last_span,
     forecast_transition,
 )
 from nht_monitor.analysis.series import Series
@@ -219,10 +225,25 @@ def strong(run: Run) -> Decision | None:
     else:
         suppressed = (loss is not None and f.first_loss is not None
                       and loss > st.strong_min_loss_ratio * f.first_loss)
-    if drop >= 1.0 - st.strong_collapse and suppressed:
+    progress = train_progress(run)
+    if drop >= 1.0 - st.strong_collapse and suppressed and progress is not None \
+            and progress < (st.strong_stall_acc if acc is not None else st.strong_stall_loss):
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
-            "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss)],
-            "fitting")
+            "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
+            progress=progress)], "fitting")
+    return None
+
+
+def train_progress(run: Run) -> float | None:
+    """Learning progress over the last ``strong_stall_evals`` training evaluations: the
+    rise in accuracy, else the relative fall in loss; ``None`` with fewer evaluations."""
+    k = run.settings.strong_stall_evals
+    acc = run.finite.acc[np.isfinite(run.finite.acc)]
+    if acc.shape[0]:
+        return float(acc[-1] - acc[-k]) if acc.shape[0] >= k else None
+    loss = run.finite.loss[np.isfinite(run.finite.loss)]
+    if loss.shape[0] >= k and loss[-k] > 0:
+        return float((loss[-k] - loss[-1]) / loss[-k])
     return None
 
 
@@ -239,7 +260,7 @@ def fitted(run: Run) -> Decision:
     f = run.facts
     v_sc, v_sc_step = ((f.sc_peak, f.sc_peak_step) if f.sc_peak is not None
                        else (f.peak, f.peak_step))
-    signal = read_signal(run, run.finite.norm, "total norm", v_sc, v_sc_step, top=f.peak)
+    signal = read_signal(run, run.finite.norm, "total norm", v_sc, v_sc_step, f.flag_step)
     findings = run.notes + signal.findings
     confidence = signal.confidence
     if not f.has_train_metrics:
@@ -310,7 +331,8 @@ class Trace:
 
     ``peak``/``peak_step``: V_sc, the largest value since the fit, at row ``start`` (the
     forecast's start); ``last``: the latest finite value, at τ ``tau_now``; ``drop``: how
-    far ``last`` is below the largest value of the whole run; ``fit``: the decay fit on
+    far ``last`` is below V_sc; ``came_down``: since the fit it was once ``flag_drop``
+    below its running peak (the signal flagged); ``fit``: the decay fit on
     the last ``fit_window`` of the τ span since V_sc; ``i_fit``: row of the fit.
     """
 
@@ -325,6 +347,7 @@ class Trace:
     fit: DecayFit | None
     tau_now: float
     i_fit: int
+    came_down: bool = False
 
     @property
     def rate(self) -> float:
@@ -372,87 +395,108 @@ def transition_done(t: Trace) -> Signal | None:
 
 
 def decaying(t: Trace) -> Signal | None:
-    """``decay_min_drop`` below the peak and decaying at ≥ ``decay_min_rate`` per τ: the
-    transition is forecast; ``weak`` instead when the forecast lies beyond the budget."""
-    run, st = t.run, t.run.settings
+    """``decay_min_drop`` below V_sc and decaying at ≥ ``decay_min_rate`` per τ: the
+    transition is forecast from the law and the decay (``weak`` when beyond the budget)."""
+    st = t.run.settings
     if not (t.drop >= st.decay_min_drop and t.rate >= st.decay_min_rate):
         return None
     r2 = t.fit.r2 if t.fit is not None else 0.0
-    confidence = decay_confidence(t.drop, r2, st)
-    forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
-                                   run.ctx.lr_schedule, run.ctx.wd_schedule)
-    transition = forecast.transition
     findings = [found("decaying", signal=t.name, peak=t.peak, peak_step=t.peak_step, last=t.last,
                       drop=t.drop, rate=t.rate, r2=r2)]
-    if forecast.method != "none":
-        findings.append(found(
-            "forecast", signal=t.name, method=forecast.method, tau_sc=forecast.tau_sc,
-            law_tau=forecast.law_tau, d_tau=forecast.d_tau, peak=t.peak, v_st=forecast.v_st,
-            last=t.last, rate=t.rate, forecast_step=transition.forecast_step,
-            interval=transition.interval))
-    budget = run.ctx.budget_steps
-    if not beyond_budget(transition, float(run.finite.step[-1]), budget, st):
-        return Signal("intermediate", confidence, findings, transition, v_st=forecast.v_st)
-    findings.append(found("too_late", signal=t.name, forecast_step=transition.forecast_step,
-                          budget=budget))
-    return Signal("weak", round(min(confidence, 0.7), 3), findings,
-                  transition.model_copy(update={"status": "not_expected"}), v_st=forecast.v_st)
+    return forecast_signal(t, decay_confidence(t.drop, r2, st), findings, use_rate=True)
 
 
-def plateau(t: Trace) -> Signal | None:
-    """Flat (|rate| < ``decay_min_rate``) over the last ``weak_plateau_tau`` since the
-    fit, without a transition: settled above V_st."""
+def settled(t: Trace) -> Signal | None:
+    """Came ``decay_min_drop`` below V_sc and no longer decays fast: a plateau after the
+    post-fit decay. The transition is still expected (``pending``), forecast from the
+    law's prior given the τ elapsed, with its wide interval."""
     st = t.run.settings
-    fit = fit_last_span(t.run.finite, t.values, t.i_fit, st.weak_plateau_tau)
-    if fit is None or not abs(fit.rate) < st.decay_min_rate:
+    if not t.drop >= st.decay_min_drop:
         return None
-    return Signal("weak", 0.7, [found("plateau", signal=t.name, last=t.last, drop=t.drop,
-                                      peak=t.peak, rate=fit.rate)],
-                  Transition(status="not_expected"))
+    findings = [found("settled", signal=t.name, peak=t.peak, peak_step=t.peak_step,
+                      last=t.last, drop=t.drop, rate=t.rate)]
+    signal = forecast_signal(t, 0.5, findings, use_rate=False)
+    if signal.regime == "intermediate" and signal.transition.status == "imminent":
+        signal.transition = signal.transition.model_copy(update={"status": "pending"})
+    return signal
 
 
-def near_peak(t: Trace) -> Signal | None:
-    """Within ``weak_max_drop`` of the peak, over at least ``weak_min_samples_after_fit``
-    samples and ``weak_min_tau_after_fit`` of τ since the fit."""
-    st = t.run.settings
-    if not (t.drop <= st.weak_max_drop and t.n_after >= st.weak_min_samples_after_fit
-            and t.tau_after >= st.weak_min_tau_after_fit):
-        return None
-    since_fit = fit_last_fraction(t.run.finite, t.values, t.i_fit, st.fit_window)
+def held_up(t: Trace) -> Signal:
+    """Not ``decay_min_drop`` below V_sc: the norm grows or stays after the fit.
+
+    ``weak`` when it never came down since the fit for ``weak_min_tau_after_fit`` of τ
+    (and ``weak_min_samples_after_fit`` samples), or when even the early end of the law's
+    interval lies beyond the budget. Otherwise no forecast, saying what would give one
+    (also for a norm that came down once and grows again: not "never decays")."""
+    run, st = t.run, t.run.settings
+    since_fit = fit_last_fraction(run.finite, t.values, t.i_fit, st.fit_window)
     rate = since_fit.rate if since_fit is not None else t.rate
-    return Signal("weak", weak_confidence(t.n_after, st),
-                  [found("near_peak", signal=t.name, fit_step=t.run.facts.fit_step, rate=rate,
-                         drop=t.drop, peak=t.peak, tau_after=t.tau_after)],
-                  Transition(status="not_expected"))
-
-
-def inconclusive(t: Trace) -> Signal:
-    return Signal(findings=[found("inconclusive", signal=t.name, drop=t.drop, rate=t.rate)])
+    held = found("held_up", signal=t.name, fit_step=run.facts.fit_step, rate=rate,
+                 drop=t.drop, peak=t.peak, tau_after=t.tau_after, came_down=t.came_down)
+    cannot = found("cannot_forecast", signal=t.name, rate=rate, came_down=t.came_down)
+    if (not t.came_down and t.tau_after >= st.weak_min_tau_after_fit
+            and t.n_after >= st.weak_min_samples_after_fit):
+        return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],
+                      Transition(status="not_expected"))
+    forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
+                                   run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False)
+    early = forecast.transition.interval[0] if forecast.transition.interval else None
+    if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
+                                                   run.ctx.budget_steps, st):
+        return Signal("weak", 0.6, [held, found(
+            "too_late", signal=t.name, forecast_step=early, budget=run.ctx.budget_steps,
+            early=True)], Transition(status="not_expected"))
+    return Signal(findings=[held, cannot], transition=Transition(status="pending"))
 
 
 SIGNAL_RULES: tuple[Callable[[Trace], Signal | None], ...] = (
-    not_fitted, transition_done, decaying, plateau, near_peak, inconclusive)
-"""Rule 7 in order; the first that returns a signal decides (``inconclusive`` always does)."""
+    not_fitted, transition_done, decaying, settled, held_up)
+"""Rule 7 in order; the first that returns a signal decides (``held_up`` always does)."""
+
+
+def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
+                    use_rate: bool) -> Signal:
+    """``intermediate`` with the forecast (``findings`` + the forecast's); ``weak`` when
+    the forecast lies beyond the budget."""
+    run, st = t.run, t.run.settings
+    forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
+                                   run.ctx.lr_schedule, run.ctx.wd_schedule,
+                                   use_rate=use_rate)
+    transition = forecast.transition
+    if forecast.method != "none":
+        findings.append(found(
+            "forecast", signal=t.name, method=forecast.method, elapsed=forecast.elapsed,
+            rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
+            forecast_step=transition.forecast_step, interval=transition.interval))
+    budget = run.ctx.budget_steps
+    if forecast.method != "none" and beyond_budget(transition.forecast_step,
+                                                   float(run.finite.step[-1]), budget, st):
+        findings.append(found("too_late", signal=t.name, forecast_step=transition.forecast_step,
+                              budget=budget, early=False))
+        return Signal("weak", round(min(confidence, 0.7), 3), findings,
+                      transition.model_copy(update={"status": "not_expected"}),
+                      v_st=forecast.v_st)
+    return Signal("intermediate", confidence, findings, transition, v_st=forecast.v_st)
 
 
 def read_signal(run: Run, values: np.ndarray, name: str, peak: float | None,
-                peak_step: float | None, top: float | None) -> Signal:
-    """Rule 7 on ``values`` (a column of ``run.finite``): V_sc = ``peak`` at ``peak_step``;
-    the drop is measured from ``top``, the largest value of the whole run."""
+                peak_step: float | None, flag_step: float | None) -> Signal:
+    """Rule 7 on ``values`` (a column of ``run.finite``): V_sc = ``peak`` at ``peak_step``,
+    every drop measured from it; ``flag_step``: where the signal first came down."""
     s, f, st = run.finite, run.facts, run.settings
     ok = np.isfinite(values) & np.isfinite(s.tau)
     if peak is None or not ok.any():
         return Signal(findings=[found("no_finite_values", signal=name)])
     last = float(values[ok][-1])
-    top = max(top or peak, peak)
     start = int(np.searchsorted(s.step, peak_step, side="left")) if peak_step is not None else 0
     start = min(start, len(s) - 1)
     t = Trace(run, name, values, peak, peak_step, start, last,
-              drop=max(0.0, 1.0 - last / top) if top > 0 else 0.0,
+              drop=max(0.0, 1.0 - last / peak) if peak > 0 else 0.0,
               fit=fit_last_fraction(s, values, start, st.fit_window),
               tau_now=float(s.tau[ok][-1]),
               i_fit=int(np.searchsorted(s.step, f.fit_step, side="left"))
-              if f.fit_step is not None else 0)
+              if f.fit_step is not None else 0,
+              came_down=flag_step is not None)
     signal = next(sig for rule in SIGNAL_RULES if (sig := rule(t)) is not None)
     signal.fit, signal.v_peak = t.fit, peak
     return signal
@@ -465,7 +509,7 @@ def head_signal(run: Run) -> HeadSignal | None:
         return None
     peak, peak_step = ((f.head_sc_peak, f.head_sc_peak_step) if f.head_sc_peak is not None
                        else (f.head_peak, f.head_peak_step))
-    signal = read_signal(run, run.finite.head, "head norm", peak, peak_step, top=f.head_peak)
+    signal = read_signal(run, run.finite.head, "head norm", peak, peak_step, f.head_flag_step)
     lead = None
     if f.head_flag_step is not None and f.flag_step is not None:
         lead = float(f.flag_step - f.head_flag_step)
@@ -493,16 +537,16 @@ def weak_confidence(n_after: int, st: AnalyzerSettings) -> float:
     return round(min(0.9, 0.5 + 0.4 * min(1.0, n_after / (10 * st.weak_min_samples_after_fit))), 3)
 
 
-def beyond_budget(t: Transition, step_now: float, budget: float | None,
+def beyond_budget(forecast_step: float | None, step_now: float, budget: float | None,
                   st: AnalyzerSettings) -> bool:
-    """The forecast lies beyond the budget (the run's planned steps) or, without one,
-    beyond ``weak_forecast_factor`` × the steps so far; or the τ clock is too slow to
-    reach it at all."""
-    if t.forecast_step is None:
-        return t.forecast_tau is not None
+    """``forecast_step`` lies beyond the budget (the run's planned steps) or, without one,
+    beyond ``weak_forecast_factor`` × the steps so far; ``None`` (the τ clock is too
+    slow to get there at all) is beyond."""
+    if forecast_step is None:
+        return True
     if budget is not None:
-        return t.forecast_step > budget
-    return (t.forecast_step - step_now) > st.weak_forecast_factor * max(step_now, 1.0)
+        return forecast_step > budget
+    return (forecast_step - step_now) > st.weak_forecast_factor * max(step_now, 1.0)
 
 
 def clean_norm_separation(signal: Signal, v_sc: float | None,

@@ -5,11 +5,15 @@ P2 three regimes: weak, intermediate and strong are all among the final labels.
 P3 accuracy ordering: the best final held-out accuracy belongs to an intermediate run,
    and the mean over intermediate runs beats the weak and the strong means.
 P4 layer hierarchy: the head norm flags the transition before the total norm
-   (lead_steps > 0) in at least ``min_fraction`` of the runs where both flagged.
+   (lead_steps > 0) in at least ``min_fraction`` of the runs where both flagged
+   (``n/a``, "no lead measured", when no run has a lead).
 P5 Clean Norm Separation holds in at least ``min_fraction`` of the intermediate runs
    with a decided CNS.
-P6 delay scaling: delay (actual transition step − fit step) against 1/(ηλ) and against
+P6 delay scaling: delay (transition step − fit step) against 1/(ηλ) and against
    log(V_sc/V_st)/(ηλ): least-squares slope and R² (pass when the better R² ≥ 0.9).
+The transition step is :mod:`nht_monitor.analysis.transition`'s (the first evaluation at
+which held-out accuracy reaches ``done_val_acc``), found by
+:func:`nht_monitor.analysis.backtest.actual_transition` as backtest finds it.
 S: the fraction of applicable predictions that pass (``None`` when none applies).
 Each prediction is ``pass`` | ``fail`` | ``n/a`` with the numbers behind it. The text
 form of a :class:`Scorecard` is :func:`nht_monitor.analysis.text.format_scorecard`.
@@ -27,6 +31,7 @@ from nht_monitor.analysis.analyzer import Analyzer
 from nht_monitor.analysis.backtest import actual_transition
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.text import NO_LEAD
 from nht_monitor.runlog.schema import RunHeader, Sample
 
 SPEARMAN_MAX = -0.8
@@ -195,7 +200,8 @@ def _p4(runs: Sequence[RunSummary]) -> Prediction:
     leads = [r.lead_steps for r in runs if r.lead_steps is not None]
     if not leads:
         return Prediction(name="P4", title=title, status="n/a",
-                          detail="no run where both head and total norm flagged")
+                          detail=f"{NO_LEAD}: no run where both the head and the "
+                                 "total norm flagged")
     frac = sum(x > 0 for x in leads) / len(leads)
     ok = frac >= MIN_FRACTION
     return Prediction(name="P4", title=title, status="pass" if ok else "fail",

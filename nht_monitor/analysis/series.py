@@ -45,6 +45,10 @@ class Series:
         """The rows selected by ``index`` (a mask, index array or slice)."""
         return Series(*(getattr(self, c)[index] for c in COLUMNS))
 
+    def rows(self) -> Iterator[tuple[float, ...]]:
+        """The rows as :data:`COLUMNS` tuples of floats."""
+        return map(tuple, np.column_stack([getattr(self, c) for c in COLUMNS]).tolist())
+
     def until(self, step: float) -> Series:
         """The rows with ``step <= step``."""
         return self.take(slice(0, int(np.searchsorted(self.step, step, side="right"))))

@@ -41,7 +41,20 @@ class AnalyzerSettings(BaseModel):
     fit_train_acc: float = Field(0.99, gt=0.0, le=1.0)
     """The model has fitted the training set once train accuracy reaches this."""
     fit_train_loss: float = Field(0.05, gt=0.0)
-    """…or once the training loss falls to this (used when no accuracy is logged)."""
+    """…or once the training loss falls to this (used when no accuracy is logged)…"""
+    fit_flat_evals: int = Field(5, ge=2)
+    """…or once the training metric is *relatively* fitted: its last this many
+    evaluations all lie near its best so far (dropout, augmentation or label noise can
+    hold train accuracy below ``fit_train_acc`` for ever)…"""
+    fit_flat_acc: float = Field(0.01, gt=0.0, lt=1.0)
+    """…"near" for accuracy: within this (absolute) of the best…"""
+    fit_flat_loss: float = Field(0.1, gt=0.0, lt=1.0)
+    """…for loss: within this fraction of the lowest…"""
+    fit_min_acc: float = Field(0.8, gt=0.0, le=1.0)
+    """…provided the model has learnt: accuracy at least this, or (loss only) the loss at
+    most ``fit_max_loss_ratio`` × its first value. Held-out accuracy reaching
+    ``done_val_acc`` also counts as fitted: a run that generalises is past its fit."""
+    fit_max_loss_ratio: float = Field(0.2, gt=0.0, lt=1.0)
 
     # --- diverged ----------------------------------------------------------------------
     explode_factor: float = Field(1e3, gt=1.0)
@@ -67,18 +80,19 @@ class AnalyzerSettings(BaseModel):
     """The decay rate is fitted on the last this fraction of the post-peak τ span."""
 
     # --- weak --------------------------------------------------------------------------
-    weak_max_drop: float = Field(0.05, ge=0.0, lt=1.0)
-    """Weak when, after the fit, the norm stayed within this fraction of its peak…"""
-    weak_min_tau_after_fit: float = Field(0.0, ge=0.0)
-    """…over at least this much τ since the fit (0: as soon as the fit is seen)."""
+    weak_min_tau_after_fit: float = Field(2.0, ge=0.0)
+    """Weak when, since the fit, the norm has never come ``flag_drop`` below its running
+    post-fit peak over at least this much τ (about the law prior's 90% quantile,
+    1.17·e^(1.28·0.5) ≈ 2.2; weight decay alone shrinks a norm by e^-Δτ, so a norm that
+    has not come down over Δτ = 2 is held up by the gradient). Earlier, a norm near its
+    post-fit peak is ``weak`` only when the law puts even the early end of the
+    transition's interval beyond the budget, else ``undetermined`` ("cannot forecast
+    yet"); a norm that came down once and grows again is never weak by this rule."""
     weak_min_samples_after_fit: int = Field(5, ge=1)
     """…and at least this many samples since the fit."""
 
-    weak_plateau_tau: float = Field(1.0, gt=0.0)
-    """Weak also when, after the fit, the norm has been flat (|rate| < ``decay_min_rate``)
-    over the last this much τ without a transition: it settled above V_st."""
     weak_forecast_factor: float = Field(10.0, gt=0.0)
-    """Weak also when decaying but the forecast transition lies beyond the budget
+    """Weak also when the forecast transition lies beyond the budget
     (``budget_steps``, else the header's planned steps) or, without any, more than this
     many times the steps so far in the future."""
     budget_steps: int | None = Field(None, ge=1)
@@ -94,19 +108,28 @@ class AnalyzerSettings(BaseModel):
     """…and train accuracy is still below this (learning suppressed); without a logged
     accuracy: …"""
     strong_min_loss_ratio: float = Field(0.5, gt=0.0)
-    """…the training loss is still above this fraction of its first value."""
+    """…the training loss is still above this fraction of its first value; and learning
+    has stalled: over the last ``strong_stall_evals`` training evaluations…"""
+    strong_stall_evals: int = Field(5, ge=2)
+    strong_stall_acc: float = Field(0.02, gt=0.0)
+    """…accuracy rose by less than this, or (loss only)…"""
+    strong_stall_loss: float = Field(0.05, gt=0.0, lt=1.0)
+    """…the loss fell by less than this fraction. A norm that shrinks while the model is
+    still learning (an N(0,1) embedding halving during the fit) is not ``strong``."""
 
     # --- transition forecast -----------------------------------------------------------
     delay_tau: float | None = Field(1.17, gt=0.0)
-    """The law's delay on the clock: the transition is forecast at τ(V_sc) + ``delay_tau``
-    (τ of the post-fit peak V_sc plus this constant; T = Θ((ηλ)^-1 log(V_sc/V_st)) with
-    the log-ratio over the decay rate held fixed). Calibrated as the median, over the
-    calibration set's delayed runs, of τ from V_sc to the actual transition. Used while
-    that τ is still ahead; once the clock has passed it without a transition the prior is
-    wrong for this run and the rate-based forecast below takes over. ``None``: rate-based
-    only. Task-specific: recalibrate it for another task family (docs/FORECAST.md)."""
-    delay_tau_sd: float = Field(0.20, ge=0.0)
-    """Spread (sd) of that delay on the calibration set, in τ; sets its 80% interval."""
+    """The law's delay on the clock: the median τ from the post-fit peak V_sc to the
+    transition (T = Θ((ηλ)^-1 log(V_sc/V_st)) with the log-ratio over the decay rate held
+    fixed). Calibrated as the median, over the calibration set's delayed runs, of τ from
+    V_sc to the actual transition. ``None``: forecast from the fitted decay only.
+    Task-specific: recalibrate it for another task family (docs/FORECAST.md)."""
+    delay_log_sd: float = Field(0.5, gt=0.0)
+    """The law's delay is a log-normal prior with median ``delay_tau`` and this sd of
+    log τ (wider than the calibration set's spread, 0.20/1.17 ≈ 0.17: other task
+    families sit on plateaus of Δτ ≈ 2–10). The forecast is that prior conditioned on
+    "not yet" (the τ elapsed since V_sc), combined with the fitted decay when there is
+    one, so it moves as the run goes and never says "now" only because the prior says so."""
     structured_ratio: float = Field(1.31, gt=1.0)
     """Prior for V_sc / V_st: the shortcut norm (largest norm at or after the fit) over
     the structured norm (the norm at the actual transition). The forecast places
@@ -117,8 +140,6 @@ class AnalyzerSettings(BaseModel):
     of the mean rate from the forecast to the actual transition over the current rate)."""
     ratio_log_sd: float = Field(0.15, ge=0.0)
     """Spread (sd of log ratio) of that prior on the calibration set; sets the 80% interval."""
-    interval_z: float = Field(1.2816, gt=0.0)
-    """z of the two-sided 80% interval (10%–90% quantiles of a normal)."""
     imminent_fraction: float = Field(0.1, gt=0.0, lt=1.0)
     """``imminent`` when the remaining delay is below this fraction of the whole delay."""
     max_forecast_steps: float = Field(1e9, gt=0.0)

@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the result models, for annotations only
-    from nht_monitor.analysis.assessment import Advice, Assessment
+    from nht_monitor.analysis.assessment import Advice, Assessment, HeadSignal
     from nht_monitor.analysis.backtest import BacktestResult
     from nht_monitor.analysis.scorecard import Scorecard
 
@@ -22,6 +22,28 @@ def num(x: float | None, fmt: str = ".6g") -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "-"
     return format(x, fmt)
+
+
+NO_LEAD = "no lead measured"
+"""What every output (text, report, dashboard) says while ``head.lead_steps`` is None."""
+
+
+def head_lead_text(head: HeadSignal | None) -> str:
+    """The head lead in words: which norm flagged first and by how many steps, or
+    ``no lead measured`` and which norm has not flagged."""
+    if head is None:
+        return f"{NO_LEAD} (no head norm)"
+    lead = head.lead_steps
+    if lead is None or not math.isfinite(lead):
+        if head.flagged_step is None:
+            return f"{NO_LEAD} (the head norm has not flagged)"
+        return f"{NO_LEAD} (the total norm has not flagged)"
+    steps = f"{abs(lead):,.0f} step{'' if abs(lead) == 1 else 's'}"
+    if lead > 0:
+        return f"lead +{steps}: the head norm flagged {steps} before the total norm"
+    if lead < 0:
+        return f"lead -{steps}: the head norm flagged {steps} after the total norm"
+    return "lead 0 steps: the head and the total norm flagged at the same step"
 
 
 def format_assessment(a: Assessment) -> str:
@@ -42,9 +64,13 @@ def format_assessment(a: Assessment) -> str:
     lines.append(tline)
     if a.head is not None:
         h = a.head
-        lines.append(f"head: {h.regime} (confidence {h.confidence:.2f}), flagged at step "
-                     f"{num(h.flagged_step)}, lead {num(h.lead_steps)} steps, forecast "
+        flagged = ("not flagged" if h.flagged_step is None
+                   else f"flagged at step {num(h.flagged_step)}")
+        lines.append(f"head: {h.regime} (confidence {h.confidence:.2f}), {flagged}; "
+                     f"{head_lead_text(h)}; forecast "
                      f"{num(h.transition.forecast_step, '.0f')}")
+    else:
+        lines.append(f"head: -; {head_lead_text(None)}")
     c = a.cns
     lines.append(f"CNS: V_sc {num(c.v_sc)}, V_st {num(c.v_st)}, ratio {num(c.ratio)}, "
                  f"separation {num(c.separation)}, holds {c.holds if c.holds is not None else '-'}")

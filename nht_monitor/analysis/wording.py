@@ -96,19 +96,24 @@ def too_few_samples(st: AnalyzerSettings, count: int) -> str:
 
 
 def collapsed(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
-              loss: float | None, first_loss: float | None) -> str:
+              loss: float | None, first_loss: float | None, progress: float) -> str:
     if acc is not None:
-        what = f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}"
+        what = (f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}, up "
+                f"{fmt(progress)} < {st.strong_stall_acc:g} over the last "
+                f"{st.strong_stall_evals} evaluations")
     else:
         what = (f"training loss {fmt(loss)} > {st.strong_min_loss_ratio:g} × first "
-                f"{fmt(first_loss)}")
+                f"{fmt(first_loss)}, down {fmt(100 * progress, 2)}% < "
+                f"{100 * st.strong_stall_loss:g}% over the last {st.strong_stall_evals} "
+                "evaluations")
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
             f"(< {st.strong_collapse * 100:g}%) while {what}: learning is suppressed")
 
 
 def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
     return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
-            f"{st.fit_train_acc:g})")
+            f"{st.fit_train_acc:g}, or once the last {st.fit_flat_evals} evaluations stay "
+            f"near their best, or held-out acc ≥ {st.done_val_acc:g})")
 
 
 def no_train_metrics(st: AnalyzerSettings) -> str:
@@ -142,19 +147,18 @@ def decaying(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | 
             f"{fmt(rate)}/τ ≥ {st.decay_min_rate:g} (R² {fmt(r2, 2)})")
 
 
-def forecast(st: AnalyzerSettings, signal: str, method: str, tau_sc: float,
-             law_tau: float | None, d_tau: float, peak: float, v_st: float, last: float,
-             rate: float | None, forecast_step: float | None,
+def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
+             rate_tau: float | None, d_tau: float, v_st: float, forecast_step: float | None,
              interval: tuple[float, float] | None) -> str:
-    if method == "law":
-        how = (f"law: τ(V_sc) {fmt(tau_sc)} + delay {st.delay_tau:g} = τ {fmt(law_tau)}, "
-               f"Δτ {fmt(d_tau)} from now")
-    else:
-        past = (f"past the law's τ {fmt(law_tau)} without a transition; "
-                if law_tau is not None else "")
-        how = (f"{past}rate: V_sc {fmt(peak)} (peak since the fit), V_st = "
-               f"V_sc/{st.structured_ratio:g} = {fmt(v_st)}; log({fmt(last)}/{fmt(v_st)}) / "
-               f"({st.rate_factor:g} × {fmt(rate)} per τ) = Δτ {fmt(d_tau)}")
+    parts = []
+    if "law" in method:
+        parts.append(f"law: delay from V_sc median {st.delay_tau:g} τ (log-sd "
+                     f"{st.delay_log_sd:g})")
+    if rate_tau is not None:
+        parts.append(f"decay to V_st {fmt(v_st)} (V_sc/{st.structured_ratio:g}) at "
+                     f"{st.rate_factor:g} × the fitted rate: {fmt(rate_tau)} τ from V_sc")
+    how = (" and ".join(parts) + f", given none in the {fmt(elapsed)} τ since V_sc: "
+           f"Δτ {fmt(d_tau)} from now")
     if forecast_step is None:
         return f"{signal}: {how}; τ clock too slow/stopped for a step forecast"
     return (f"{signal}: {how} → step {fmt(forecast_step, 6)} "
@@ -162,36 +166,46 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, tau_sc: float,
 
 
 def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
-             budget: float | None) -> str:
+             budget: float | None, early: bool) -> str:
     where = (f"the budget of {budget:g} steps" if budget is not None else
              f"{st.weak_forecast_factor:g} × the steps so far")
-    return (f"{signal}: decaying too slowly: transition forecast at step "
-            f"{fmt(forecast_step, 6)}, beyond {where}")
+    when = ("never (τ clock too slow)" if forecast_step is None
+            else f"step {fmt(forecast_step, 6)}")
+    what = ("even the early end (10%) of the law's interval is" if early
+            else "transition forecast at")
+    return f"{signal}: {what} {when}, beyond {where}"
 
 
-def plateau(st: AnalyzerSettings, signal: str, last: float, drop: float, peak: float,
-            rate: float) -> str:
-    return (f"{signal}: the norm settled at {fmt(last)} ({fmt(drop * 100, 2)}% below its peak "
-            f"{fmt(peak)}): rate {fmt(rate)}/τ, |rate| < {st.decay_min_rate:g} over the "
-            f"last Δτ {st.weak_plateau_tau:g}, with no transition: equilibrium above V_st")
+def settled(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | None,
+            last: float, drop: float, rate: float) -> str:
+    return (f"{signal}: came down from V_sc {fmt(peak)} (step {int(peak_step or 0)}) to "
+            f"{fmt(last)} ({fmt(drop * 100, 2)}% below) and now decays at {fmt(rate)}/τ < "
+            f"{st.decay_min_rate:g}: a plateau after the decay; transition still expected")
 
 
-def near_peak(st: AnalyzerSettings, signal: str, fit_step: float | None, rate: float,
-              drop: float, peak: float, tau_after: float) -> str:
+def held_up(st: AnalyzerSettings, signal: str, fit_step: float | None, rate: float,
+            drop: float, peak: float, tau_after: float, came_down: bool) -> str:
     trend = "growing" if rate < 0 else "flat" if rate < st.decay_min_rate else "barely decaying"
+    again = " again (it came down once since the fit)" if came_down else ""
     return (f"{signal}: after the fit (step {int(fit_step) if fit_step is not None else 'n/a'}) "
-            f"the norm is {trend} ({fmt(-rate)}/τ), within {fmt(drop * 100, 2)}% ≤ "
-            f"{st.weak_max_drop * 100:g}% of its peak {fmt(peak)} over Δτ {fmt(tau_after)}")
+            f"the norm is {trend}{again} ({fmt(-rate)}/τ), {fmt(drop * 100, 2)}% < "
+            f"{st.decay_min_drop * 100:g}% below its post-fit peak {fmt(peak)}, Δτ "
+            f"{fmt(tau_after)} since the fit")
 
 
-def inconclusive(st: AnalyzerSettings, signal: str, drop: float, rate: float) -> str:
-    return (f"{signal}: {fmt(drop * 100, 2)}% below peak, decay rate {fmt(rate)}/τ: "
-            "not conclusive yet")
+def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: bool) -> str:
+    how = "grows" if rate < 0 else "does not decay"
+    if came_down:
+        return (f"{signal}: cannot forecast: the norm {how} again after coming down; a "
+                f"forecast comes once it falls {st.decay_min_drop * 100:g}% below its new peak")
+    return (f"{signal}: cannot forecast: the norm {how} after the fit; a forecast comes once "
+            f"it falls {st.decay_min_drop * 100:g}% below its post-fit peak (weak if it has "
+            f"not after Δτ {st.weak_min_tau_after_fit:g})")
 
 
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
     still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
-    forecast, too_late, plateau, near_peak, inconclusive)}
+    forecast, too_late, settled, held_up, cannot_forecast)}
 """Kind → sentence."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.models import dashboard as dash_models
 
+from nht_monitor.analysis.text import NO_LEAD
 from nht_monitor.dashboards import names as m
 from nht_monitor.dashboards.panels import (
     PHASE_COLORS,
@@ -12,6 +13,8 @@ from nht_monitor.dashboards.panels import (
     STATUS_COLORS,
     RUN_SELECTOR,
     datasource_variable,
+    missing_value_mapping,
+    or_nan_when,
     related_dashboards_link,
     describe,
     query,
@@ -155,13 +158,23 @@ def build() -> dashboard.Dashboard:
                  .override_by_name("forecast", [
                      dash_models.DynamicConfigValue(id_val="custom.lineStyle",
                                                     value={"fill": "dash", "dash": [10, 10]})]))
-             .with_panel(time_series(
+             .with_panel(stat_panel(
                  "Head lead (steps)",
-                 describe("How many steps earlier the classification head's norm reached its "
-                          "regime (or flagged the transition) than the total norm.",
-                          "Positive: the head warns first, as the Norm-Hierarchy law predicts.",
-                          "Negative or absent for a long time: the head gives no early warning."),
-                 [query(f"{m.HEAD_LEAD}{R}", "lead")], span=12)))
+                 describe("The head lead: the step at which the total norm flagged the "
+                          "transition minus the step at which the classification head's "
+                          "norm did (nht_head_lead_steps). 'no lead measured' while the "
+                          "head or the total norm (or both) has not flagged, or the run has "
+                          "no head (nht_head_lead_measured = 0); 'No data' when the run "
+                          "exports no assessment at all.",
+                          "Positive (green): the head flagged first, the early warning the "
+                          "Norm-Hierarchy law predicts.",
+                          "Zero or negative (orange): the head gives no early warning; or "
+                          "'no lead measured' long after the total norm started to decay."),
+                 [query(or_nan_when(f"{m.HEAD_LEAD}{R}", f"{m.HEAD_LEAD_MEASURED}{R}"),
+                        "lead", instant=True)],
+                 decimals=0, height=8, span=12,
+                 mappings=[missing_value_mapping(NO_LEAD)],
+                 thresholds=[(None, "orange"), (1, "green")])))
 
     board = board.with_row(dashboard.Row("Norms and clock"))
     norm_targets = [query(f"{m.TOTAL_NORM}{R}", "total norm", ref="A"),

@@ -160,6 +160,22 @@ def state_mappings(states: Sequence[str], colors: dict[str, str]) -> list[dash_m
     return [dash_models.ValueMap(options=options)]
 
 
+def missing_value_mapping(text: str, color: str = "text") -> dash_models.SpecialValueMap:
+    """A value mapping showing ``text`` for a null or NaN value (see :func:`or_nan_when`)."""
+    return dash_models.SpecialValueMap(options=dash_models.DashboardSpecialValueMapOptions(
+        match=dash_models.SpecialValueMatch.NULL_AND_NAN,
+        result=dash_models.ValueMappingResult(text=text, color=color)))
+
+
+def or_nan_when(value: str, flag: str, by: str = "run") -> str:
+    """PromQL: ``value`` (per ``by``), else NaN while the 0/1 gauge ``flag`` is 0.
+
+    Turns "known to be absent" into a value a :func:`missing_value_mapping` can name,
+    so the panel tells it apart from "no data" (neither series exported).
+    """
+    return f"max by ({by}) ({value}) or (max by ({by}) ({flag}) == 0) * NaN"
+
+
 # -- panel kinds --------------------------------------------------------------------
 
 def _legend(placement: str = "bottom", as_table: bool = False) -> VizLegendOptions:
@@ -188,7 +204,8 @@ def time_series(title: str, description: str, targets: Sequence[prometheus.Dataq
 
 def stat_panel(title: str, description: str, targets: Sequence[prometheus.Dataquery], *,
                unit: str = "none", height: int = 4, span: int = 4, decimals: int | None = None,
-               mappings: list[dash_models.ValueMap] | None = None,
+               mappings: Sequence[dash_models.ValueMap | dash_models.SpecialValueMap]
+               | None = None,
                thresholds: list[tuple[float | None, str]] | None = None) -> stat.Panel:
     """A single-value stat panel (last non-null value)."""
     panel = (_base(stat.Panel(), title, description, targets, height, span, unit)
@@ -198,7 +215,7 @@ def stat_panel(title: str, description: str, targets: Sequence[prometheus.Dataqu
     if decimals is not None:
         panel = panel.decimals(decimals)
     if mappings:
-        panel = panel.mappings(mappings)
+        panel = panel.mappings(list(mappings))
     if thresholds:
         panel = panel.thresholds(_thresholds(thresholds))
     return panel

@@ -191,8 +191,11 @@ class SnapshotCollector(Collector):
         if assessment.advice is not None:
             optional("nht_suggested_weight_decay", assessment.advice.suggested_weight_decay)
         head = assessment.head
+        lead = head.lead_steps if head is not None else None
         if head is not None:
             head_regime = families["nht_head_regime"]
             for value in REGIMES:
                 head_regime.add_metric([run, value], 1.0 if value == head.regime else 0.0)
-            optional("nht_head_lead_steps", head.lead_steps)
+        optional("nht_head_lead_steps", lead)
+        # "no lead measured" is a state of its own, distinct from "no data"
+        families["nht_head_lead_measured"].add_metric(runl, 0.0 if lead is None else 1.0)

@@ -65,8 +65,13 @@ SERIES: tuple[SeriesSpec, ...] = (
     _spec("nht_head_regime", "gauge (state set)", "1", "run regime",
           "regime of the head norm alone (same values as nht_regime); absent without a head"),
     _spec("nht_head_lead_steps", "gauge", "steps", "run",
-          "how many steps earlier the head signal reached its regime or flagged the "
-          "transition than the total norm did; absent while unknown"),
+          "head lead: the step at which the total norm flagged the transition minus the "
+          "step at which the head norm did (positive: the head flagged first); absent "
+          "while no lead is measured (see nht_head_lead_measured)"),
+    _spec("nht_head_lead_measured", "gauge", "1 (bool)", "run",
+          "1 when the head lead is measured (both the head and the total norm flagged), "
+          "0 when it is not (one or neither flagged, or no head); absent before the "
+          "first assessment"),
     _spec("nht_transition_status", "gauge (state set)", "1", "run status",
           "transition status: one series per value of TRANSITION_STATUSES (pending, "
           "imminent, done, not_expected), 1 for the current one"),

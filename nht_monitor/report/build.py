@@ -128,14 +128,22 @@ def _run_section(run: ReportRun, index: int, figs: _Figures) -> str:
 
 
 def _sweep_section(runs: Sequence[ReportRun], summary: SweepSummary, figs: _Figures) -> str:
+    from nht_monitor.analysis.transition import DEFINITION
+
+    steps = summary.transition_steps or [None] * len(runs)
     parts = ['<section id="sweep"><h2>Sweep</h2>',
-             table(("run", "λ", "lr", "regime", "final norm", "transition", "forecast step"),
+             table(("run", "λ", "lr", "regime", "final norm", "transition", "transition step",
+                    "forecast step"),
                    [(esc(r.run_id), fmt(r.weight_decay), fmt(r.lr),
                      f'<span class="badge regime-{esc(r.assessment.regime)}">'
                      f"{esc(r.assessment.regime)}</span>",
                      fmt(r.samples[-1].norm if r.samples else None),
-                     esc(r.assessment.transition.status),
-                     fmt(r.assessment.transition.forecast_step)) for r in runs]),
+                     esc(r.assessment.transition.status), fmt(step),
+                     fmt(r.assessment.transition.forecast_step))
+                    for r, step in zip(runs, steps, strict=True)]),
+             f'<p class="muted">{esc(DEFINITION[:1].upper() + DEFINITION[1:])} '
+             "(docs/FORECAST.md): the step backtest scores forecasts against and the delay "
+             "below counts to.</p>",
              "<h3>Norm curves coloured by λ</h3>",
              figs.render("sweep_norms", figures.sweep_norms_figure(runs),
                          "sweep: total norm curves coloured by weight decay")]

@@ -25,6 +25,7 @@ from matplotlib.colors import LogNorm, Normalize  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FormatStrFormatter, LogFormatter  # noqa: E402
 
+from nht_monitor.analysis.text import NO_LEAD  # noqa: E402
 from nht_monitor.report.data import ReportRun  # noqa: E402
 
 REGIME_COLORS = {
@@ -107,6 +108,8 @@ def norms_figure(run: ReportRun) -> Figure:
     if transition.forecast_step is not None:
         ax.axvline(transition.forecast_step, color="#252525", ls="--", lw=1.4,
                    label=f"forecast step {transition.forecast_step:,.0f}")
+    if np.isfinite(head).any():
+        _head_lead_marks(ax, run)
     if _positive(total) and (not np.isfinite(head).any() or _positive(head)):
         _log_axis(ax)
     ax.set_xlabel("optimizer step")
@@ -118,6 +121,23 @@ def norms_figure(run: ReportRun) -> Figure:
     right = 0.25 + _legend_width([t.get_text() for t in legend.get_texts()])
     fig.subplots_adjust(right=1 - right / 10)  # room for the legend outside the axes
     return fig
+
+
+def _head_lead_marks(ax: Any, run: ReportRun) -> None:
+    """Dotted lines where the head and the total norm flagged; the lead (or ``no lead
+    measured``) as a legend entry."""
+    head = run.assessment.head
+    flagged = head.flagged_step if head is not None else None
+    lead = head.lead_steps if head is not None else None
+    if flagged is not None:
+        ax.axvline(flagged, color="#cb181d", ls=":", lw=1.3,
+                   label=f"head flagged, step {flagged:,}")
+    if flagged is not None and lead is not None and math.isfinite(lead):
+        ax.axvline(flagged + lead, color="#08306b", ls=":", lw=1.3,
+                   label=f"total norm flagged, step {flagged + lead:,.0f}")
+        ax.plot([], [], " ", label=f"head lead {lead:+,.0f} steps")
+    else:
+        ax.plot([], [], " ", label=f"head lead: {NO_LEAD}")
 
 
 def _log_axis(ax: Any) -> None:

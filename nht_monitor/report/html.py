@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from nht_monitor._version import __version__
 from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.analysis.text import head_lead_text
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -96,6 +97,17 @@ def kv_table(rows: Iterable[tuple[str, str]]) -> str:
     return f"<table><tbody>{body}</tbody></table>"
 
 
+def head_html(a: Assessment) -> str:
+    """The head signal's regime, flag step and lead in words (``no lead measured``)."""
+    h = a.head
+    if h is None:
+        return f'<span class="head-lead">{esc(head_lead_text(None))}</span>'
+    flagged = ("not flagged" if h.flagged_step is None
+               else f"flagged at step {fmt(h.flagged_step)}")
+    return (f"{badge(h.regime)} {flagged}; "
+            f'<span class="head-lead">{esc(head_lead_text(h))}</span>')
+
+
 def assessment_html(a: Assessment, source: str) -> str:
     """The verdict: regime, phase, forecast with interval, reasons, advice."""
     t = a.transition
@@ -113,9 +125,7 @@ def assessment_html(a: Assessment, source: str) -> str:
         ("Clean Norm Separation", f"V_sc {fmt(a.cns.v_sc)}, V_st {fmt(a.cns.v_st)}, ratio "
                                   f"{fmt(a.cns.ratio)}, holds {fmt(a.cns.holds)}"),
     ]
-    if a.head is not None:
-        rows.append(("Head signal", f"{badge(a.head.regime)} lead {fmt(a.head.lead_steps)} "
-                                    f"steps, flagged at step {fmt(a.head.flagged_step)}"))
+    rows.append(("Head signal", head_html(a)))
     if source == "none":
         note = "No assessment: the log has no samples yet."
     else:

@@ -2,8 +2,10 @@
 
 Both come from the analysis package (``nht_monitor.analysis.scorecard``): each run is
 summarised (observed transition step minus fit step = the delay), P6 fits the delay
-against 1/(ηλ). Runs whose transition is only forecast are drawn apart (hollow points),
-outside the fit.
+against 1/(ηλ). The observed transition step is the one definition of
+:mod:`nht_monitor.analysis.transition` (first evaluation at which held-out accuracy
+reaches ``done_val_acc``), the step backtest scores forecasts against. Runs whose
+transition is only forecast are drawn apart (hollow points), outside the fit.
 """
 
 from __future__ import annotations
@@ -25,13 +27,15 @@ FORECAST_STATUSES = ("pending", "imminent")
 @dataclass
 class SweepSummary:
     """Delay points ``(run, 1/(ηλ), delay)`` observed and forecast, the fit
-    ``(slope, intercept, R²)`` of the observed ones, and the scorecard rows
+    ``(slope, intercept, R²)`` of the observed ones, each run's observed transition
+    step (``None``: not seen; empty without a scorecard), and the scorecard rows
     ``(prediction, result, numbers)`` as HTML."""
 
     delay_points: list[tuple[str, float, float]] = field(default_factory=list)
     forecast_points: list[tuple[str, float, float]] = field(default_factory=list)
     delay_fit: tuple[float, float, float] | None = None
     delay_note: str = ""
+    transition_steps: list[float | None] = field(default_factory=list)
     scorecard_rows: list[tuple[str, str, str]] = field(default_factory=list)
     score: str | None = None
     scorecard_note: str = ""
@@ -102,6 +106,7 @@ def summarize_sweep(runs: Sequence[ReportRun]) -> SweepSummary:
         return summary
     summary.scorecard = card
     summary.forecast_points = forecast_points(runs, [r.fit_step for r in card.runs])
+    summary.transition_steps = [r.actual_step for r in card.runs]
     for run in card.runs:
         x = _inverse_eta_lambda(run.lr, run.weight_decay)
         if run.delay is not None and x is not None:

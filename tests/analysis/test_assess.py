@@ -60,7 +60,9 @@ def test_recorded_settings_are_used_and_overrides_win(logs):
     assert log_settings(read_run(logs["plain"]).header) == AnalyzerSettings()
     a = assess_log(logs["recorded"], until=400)
     assert a.run_id == "synthetic"
-    assert a.transition.forecast_tau == pytest.approx(0.2 + 0.5)
+    assert any("delay from V_sc median 0.5 τ" in r for r in a.reasons), a.reasons
+    default = assess_log(logs["recorded"], {"delay_tau": "1.17"}, until=400)
+    assert a.transition.forecast_tau < default.transition.forecast_tau
 
 
 def test_bad_settings_are_one_line_errors_naming_their_source():

@@ -139,18 +139,20 @@ def test_setting_overrides_reach_analyze_backtest_and_scorecard(tmp_path, capsys
     path = _write(tmp_path / "synthetic.jsonl", run)
     law = _json(capsys, ["analyze", path, "--until", "400", "--json"])
     rate = _json(capsys, ["analyze", path, "--until", "400", "--json", "--setting", "delay_tau=none"])
-    assert any("law: τ(V_sc)" in r for r in law["reasons"])
-    assert any("rate: V_sc" in r for r in rate["reasons"])
+    assert any("law: delay from V_sc median" in r for r in law["reasons"])
+    assert any("decay to V_st" in r and "law" not in r for r in rate["reasons"])
     assert law["transition"]["forecast_step"] != rate["transition"]["forecast_step"]
     shorter = _json(capsys, ["analyze", path, "--until", "400", "--json",
                              "--setting", "delay_tau=0.5"])
-    assert shorter["transition"]["forecast_tau"] == pytest.approx(0.2 + 0.5)
+    assert any("median 0.5 τ" in r for r in shorter["reasons"])
+    assert shorter["transition"]["forecast_tau"] < law["transition"]["forecast_tau"]
     recorded = _write(tmp_path / "recorded.jsonl", run, header(analysis={"delay_tau": 0.5}))
     live_settings = _json(capsys, ["analyze", recorded, "--until", "400", "--json"])
-    assert live_settings["transition"]["forecast_tau"] == pytest.approx(0.2 + 0.5)
+    assert live_settings["transition"]["forecast_tau"] == pytest.approx(
+        shorter["transition"]["forecast_tau"])
     overridden = _json(capsys, ["analyze", recorded, "--until", "400", "--json",
                                 "--setting", "delay_tau=0.6"])
-    assert overridden["transition"]["forecast_tau"] == pytest.approx(0.2 + 0.6)
+    assert any("median 0.6 τ" in r for r in overridden["reasons"])
     bt = _json(capsys, ["backtest", path, "--json", "--setting", "delay_tau=none"])
     assert bt["delay_tau"] == pytest.approx(math.log(1.31) / 0.8, abs=2e-3)
     assert main(["scorecard", path, "--setting", "done_val_acc=0.5"]) == 0

@@ -31,9 +31,10 @@ def grokking_run(steps: int = 3000, rate: float = 0.8, ratio: float = 2.0):
 
 
 def exact(ratio: float = 2.0) -> AnalyzerSettings:
-    """Settings matching the synthetic law: V_st = V_sc / ratio, no slowdown of the decay,
-    rate-based forecast only."""
-    return AnalyzerSettings(structured_ratio=ratio, rate_factor=1.0, delay_tau=None)
+    """Settings matching the synthetic law: V_st = V_sc / ratio exactly (no spread), no
+    slowdown of the decay, rate-based forecast only."""
+    return AnalyzerSettings(structured_ratio=ratio, ratio_log_sd=0.0, rate_factor=1.0,
+                            delay_tau=None)
 
 
 @pytest.mark.parametrize("ratio", [2.0, 3.0])
@@ -50,48 +51,86 @@ def test_exponential_decay_forecast_within_one_percent(ratio):
     assert lo <= a.transition.forecast_step <= hi
     assert a.transition.steps_remaining == pytest.approx(a.transition.forecast_step - a.step)
     assert a.transition.forecast_tau == pytest.approx(a.tau + math.log(a.norm / (30.0 / ratio)) / 0.8)
-    assert any("V_sc 30 (peak since the fit)" in r for r in a.reasons)
+    assert any(f"decay to V_st {30 / ratio:g} (V_sc/{ratio:g})" in r for r in a.reasons)
     assert a.cns.v_sc == pytest.approx(30.0) and a.cns.ratio == pytest.approx(ratio)
 
 
-def test_law_forecast_places_the_transition_delay_tau_after_v_sc():
-    """Default settings: the forecast is τ(V_sc) + delay_tau, whatever the decay rate."""
-    d = AnalyzerSettings().delay_tau
-    rate = 0.5
-    run, actual, tau_t = grokking_run(rate=rate, ratio=math.exp(rate * d))
-    assert tau_t == pytest.approx(0.2 + d)  # fit at step 200 = τ 0.2
-    half = [s for s in run if s.step <= actual // 2]
-    a = Analyzer(header()).analyze(half)
-    assert a.regime == "intermediate" and a.transition.status == "pending"
-    assert abs(a.transition.forecast_step - actual) / actual < 0.01
-    assert a.transition.forecast_tau == pytest.approx(0.2 + d)
+def test_conditional_quantile_matches_scipy_and_its_tail_approximation():
+    """The forecast's building block against scipy's log-normal (float64 reference):
+    the q quantile of Δτ given Δτ > elapsed."""
+    from scipy import stats
+
+    from nht_monitor.analysis.forecast import conditional_quantile
+
+    for mu, sigma in ((math.log(1.17), 0.5), (0.0, 0.2), (1.0, 1.3)):
+        dist = stats.lognorm(s=sigma, scale=math.exp(mu))
+        for elapsed in (0.0, 0.3, 1.0, 2.0, math.exp(mu + 4 * sigma)):
+            for q in (0.1, 0.5, 0.9):
+                want = dist.isf((1 - q) * dist.sf(elapsed)) if elapsed > 0 else dist.ppf(q)
+                assert conditional_quantile(mu, sigma, elapsed, q) == pytest.approx(want, rel=1e-6)
+        # deep in the tail: still the reference (z 30), then never below what was seen
+        for z in (6.5, 9.0, 30.0):
+            elapsed = math.exp(mu + z * sigma)
+            for q in (0.1, 0.5, 0.9):
+                want = math.exp(mu + sigma * stats.norm.isf((1 - q) * stats.norm.sf(z)))
+                got = conditional_quantile(mu, sigma, elapsed, q)
+                assert got >= elapsed
+                assert math.log(got) == pytest.approx(math.log(want), rel=1e-9)
+        assert conditional_quantile(mu, sigma, math.exp(mu + 60 * sigma), 0.5) > math.exp(
+            mu + 60 * sigma)
+
+
+def test_law_prior_alone_forecasts_its_median_delay_after_v_sc():
+    """A norm that stopped decaying after a post-fit drop (a plateau): no rate to use, the
+    forecast is the law's prior, median τ(V_sc) + delay_tau, given the τ elapsed."""
+    from scipy import stats
+
+    st = AnalyzerSettings()
+
+    def norm_of(s, t):  # fit at step 200 (τ 0.2), drop 10 % by τ 0.3, then ~flat
+        if s <= 200:
+            return 10 + 20 * s / 200
+        return 30.0 * max(0.9 * math.exp(-0.01 * (t - 0.3)), 1.0 - (t - 0.2))
+
+    run = make_run(norm_of, steps=600, lr=LR, weight_decay=WD, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200), val_of=lambda s, t: 0.05)
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "intermediate" and a.transition.status == "pending", a.reasons
+    assert any("a plateau after the decay" in r for r in a.reasons), a.reasons
+    dist = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau)
+    elapsed = a.tau - 0.2
+    median = dist.isf(0.5 * dist.sf(elapsed))
+    assert a.transition.forecast_tau == pytest.approx(0.2 + median, rel=1e-6)
     lo, hi = a.transition.interval
-    z, sd = AnalyzerSettings().interval_z, AnalyzerSettings().delay_tau_sd
-    assert hi - a.transition.forecast_step == pytest.approx(z * sd / (LR * WD), abs=1.0)
-    assert lo < a.transition.forecast_step < hi
-    assert any("law: τ(V_sc) 0.2" in r for r in a.reasons)
+    assert lo == pytest.approx(200 + dist.isf(0.9 * dist.sf(elapsed)) / (LR * WD), abs=1.5)
+    assert hi == pytest.approx(200 + dist.isf(0.1 * dist.sf(elapsed)) / (LR * WD), abs=1.5)
 
 
-def test_law_forecast_hands_over_to_the_rate_once_its_time_has_passed():
-    """A transition later than τ(V_sc) + delay_tau: before that τ the law forecasts it;
-    after it, without a transition, the rate-based forecast takes over (said in reasons)."""
-    d = AnalyzerSettings().delay_tau
+def test_forecast_moves_as_evidence_arrives():
+    """A transition much later than the law's median (and a V_sc/V_st of 3, far from the
+    prior's 1.31): the forecast is revised later as τ passes without one, never lies
+    before the current step, and ends closer to the truth than it began."""
     run, actual, tau_t = grokking_run(steps=4000, rate=0.4, ratio=3.0)
-    assert tau_t > 0.2 + d
-    before = Analyzer(header()).analyze([s for s in run if s.tau <= 0.2 + d / 2])
-    assert before.transition.forecast_tau == pytest.approx(0.2 + d)
-    after_steps = [s for s in run if s.tau <= 0.2 + 1.2 * d]
-    after = Analyzer(header()).analyze(after_steps)
-    rate_only = Analyzer(header(), AnalyzerSettings(delay_tau=None)).analyze(after_steps)
-    assert after.transition.forecast_step == pytest.approx(rate_only.transition.forecast_step)
-    assert any("past the law's τ" in r for r in after.reasons)
+    assert tau_t > 0.2 + 2 * AnalyzerSettings().delay_tau
+    forecasts = []
+    for cut in range(400, actual, 200):
+        a = Analyzer(header()).analyze([s for s in run if s.step <= cut])
+        assert a.regime == "intermediate", (cut, a.reasons)
+        assert a.transition.forecast_step > cut
+        forecasts.append((cut, a.transition.forecast_step, a.transition.interval))
+    steps = [f for _, f, _ in forecasts]
+    assert len(set(round(f) for f in steps)) == len(steps)  # it moves
+    assert steps[-1] > steps[0] + 0.5 * (actual - steps[0])
+    assert abs(steps[-1] - actual) < 0.5 * abs(steps[0] - actual)
+    assert all(lo <= f <= hi for _, f, (lo, hi) in forecasts)
 
 
 def test_rate_factor_stretches_the_remaining_delay():
     run, actual, _ = grokking_run()
     half = [s for s in run if s.step <= actual // 2]
     full = Analyzer(header(), exact()).analyze(half).transition.steps_remaining
-    slow = Analyzer(header(), AnalyzerSettings(structured_ratio=2.0, rate_factor=0.5, delay_tau=None)
+    slow = Analyzer(header(), AnalyzerSettings(structured_ratio=2.0, ratio_log_sd=0.0,
+                                               rate_factor=0.5, delay_tau=None)
                     ).analyze(half).transition.steps_remaining
     assert slow == pytest.approx(2 * full)
 
@@ -145,13 +184,21 @@ def test_head_flags_earlier_with_lead_steps():
 
 
 def test_monotone_growth_after_fit_is_weak():
-    run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=1500, acc_of=fit_acc(200),
+    """Weak once the norm has grown for Δτ ≥ weak_min_tau_after_fit (2) since the fit;
+    earlier, weak only when the law's early end lies beyond the run's budget."""
+    run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
                    loss_of=fit_loss(200))
     a = Analyzer(header()).analyze(run)
     assert a.regime == "weak"
     assert a.transition.status == "not_expected"
     assert a.phase == "shortcut"
     assert any("growing" in r for r in a.reasons)
+    early = Analyzer(header()).analyze(run, until=1500)
+    assert early.regime == "undetermined" and any("cannot forecast" in r for r in early.reasons)
+    budget = Analyzer(header(num_steps=1500)).analyze(run, until=1500)
+    assert budget.regime == "weak"
+    assert any("early end (10%) of the law's interval" in r and "budget of 1500" in r
+               for r in budget.reasons), budget.reasons
 
 
 def test_collapse_with_high_loss_is_strong():

@@ -4,22 +4,28 @@ while it scrapes real short training runs watched by nht_monitor (exporter on).
 Two runs are trained and exported at once (a small fleet), because some series exist
 only in some states: run ``RUN_PENDING`` (λ = 0.1, no held-out metric) is in the
 intermediate regime with a pending forecast, its interval and a suggested λ; run
-``RUN_DONE`` (λ = 1, held-out accuracy logged) has its transition done and a known head
-lead. Template variables are substituted the way Grafana would: ``$run`` -> one run id
-(each expression must return a non-empty result for at least one of the runs; the
-multi-select "All" value ``A|B`` is checked too), ``$layer`` -> ".*" (the "All" value)
-and each real layer name, ``$window`` -> "30s", ``$__rate_interval`` -> "4s" (four 1 s
-scrape intervals). Exempt expressions are listed in ``EXEMPT`` with the reason.
+``RUN_DONE`` (λ = 1, held-out accuracy logged) has its transition done. A third target
+serves one fixed snapshot (run ``RUN_NO_LEAD``) whose head has no lead, so the *Head
+lead* panel's "no lead measured" value is checked against a real scrape whatever the two
+trainings measure. Template variables are substituted the way Grafana would: ``$run`` ->
+one run id (each expression must return a non-empty result for at least one of the
+trained runs; the multi-select "All" value ``A|B`` is checked too), ``$layer`` -> ".*"
+(the "All" value) and each real layer name, ``$window`` -> "30s", ``$__rate_interval``
+-> "4s" (four 1 s scrape intervals). Exempt expressions are listed in ``EXEMPT`` with
+the reason.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import urllib.parse
 import urllib.request
+from dataclasses import replace
 
 import pytest
 
+from nht_monitor.exporter import start_exporter
 from nht_monitor.exporter.settings import PrometheusSettings
 from tests.dashboards.dashboard_json import (
     ROOT,
@@ -28,6 +34,7 @@ from tests.dashboards.dashboard_json import (
     substitute,
     variables,
 )
+from tests.exporter.snapshots import SnapshotSource, full_snapshot
 from tests.report.training import run_training
 from tests.support.prometheus import (  # noqa: F401 - the fixture is used by name
     binary_available,
@@ -40,6 +47,8 @@ RUN_DONE = "dash-done"
 RUNS = {RUN_PENDING: dict(weight_decay=0.1, init_scale=1.0, log_val=False),
         RUN_DONE: dict(weight_decay=1.0, init_scale=0.3, log_val=True)}
 LAYERS = ("embed", "hidden", "head")
+RUN_NO_LEAD = "dash-no-lead"
+HEAD_LEAD_PANEL = ("nht-run-overview.json", "Head lead (steps)")
 
 EXEMPT = {
     # Prometheus creates ALERTS series only while an alert is pending or firing; the
@@ -54,6 +63,31 @@ def _label_values(prom_url: str, label: str, match: str) -> list[str]:
     with urllib.request.urlopen(f"{prom_url}/api/v1/label/{label}/values?{query}",
                                 timeout=5) as response:
         return json.loads(response.read())["data"]
+
+
+def _no_lead_snapshot():
+    """A snapshot whose head signal flagged while the total norm has not: no lead."""
+    snapshot = full_snapshot(RUN_NO_LEAD)
+    head = snapshot.assessment.head.model_copy(update={"flagged_step": 30, "lead_steps": None})
+    return replace(snapshot, assessment=snapshot.assessment.model_copy(update={"head": head}))
+
+
+def _check_head_lead_panel(prom, cases, monitors) -> None:
+    """The Head lead panel's query: the exported lead where one is measured, NaN (which
+    the panel maps to "no lead measured") where none is, nothing for an unknown run."""
+    (expr,) = [e for n, t, _r, e in cases if (n, t) == HEAD_LEAD_PANEL]
+    expected = {RUN_NO_LEAD: None}
+    for monitor in monitors:
+        head = monitor.latest_assessment.head
+        expected[monitor.run_id] = head.lead_steps if head is not None else None
+    for run, lead in expected.items():
+        prom.wait_for(lambda r=run, x=lead: prom.query_value(
+            f'nht_head_lead_measured{{run="{r}"}}') == (0.0 if x is None else 1.0),
+            timeout=30, message=f"nht_head_lead_measured of {run}")
+        got = prom.query_value(substitute(expr, {"run": run}))
+        assert got is not None, run
+        assert math.isnan(got) if lead is None else got == lead, (run, lead, got)
+    assert prom.query(substitute(expr, {"run": "no-such-run"})) == []
 
 
 def _cases() -> list[tuple[str, str, str, str]]:
@@ -80,8 +114,9 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
     assert len(cases) >= 25
     rules = sorted(str(p) for p in (ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
     ports = {run: free_port() for run in RUNS}
-    prom = prometheus_factory(targets=[f"127.0.0.1:{port}" for port in ports.values()],
-                              rule_files=rules)
+    no_lead = start_exporter(SnapshotSource(_no_lead_snapshot()), PrometheusSettings(port=0))
+    prom = prometheus_factory(targets=[f"127.0.0.1:{port}" for port in ports.values()]
+                              + [no_lead.address], rule_files=rules)
     monitors = []
     try:
         for run, options in RUNS.items():  # Prometheus scrapes them while they train
@@ -94,7 +129,9 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
                 f'nht_step{{run="{m.run_id}"}}') == m.step,
                 timeout=60, message=f"the last step of {monitor.run_id} to be scraped")
         # range functions need a few samples of the final state in their window
-        prom.wait_for(lambda: len(prom.query('count_over_time(nht_step[30s]) >= 3')) == 2,
+        trained = "|".join(RUNS)
+        prom.wait_for(lambda: len(prom.query(
+            f'count_over_time(nht_step{{run=~"{trained}"}}[30s]) >= 3')) == 2,
                       timeout=30, message="three scrapes of both runs")
 
         # template variable queries (label_values) find the runs and their layers
@@ -128,6 +165,8 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
                 empty.append(f"{name} / {title} / {ref}: empty for all runs selected")
         assert not empty, "empty results:\n" + "\n".join(empty)
         assert {(n, t, r) for n, t, r, _ in cases} >= set(EXEMPT), "stale exemption"
+        _check_head_lead_panel(prom, cases, monitors)
     finally:
         for monitor in monitors:
             monitor.close()
+        no_lead.close()

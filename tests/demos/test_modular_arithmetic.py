@@ -131,19 +131,19 @@ def test_delay_law_fit():
     assert fit_delay_law(exact[:2]) is None
 
 
-def test_transition_tracker_counts_only_sustained_and_prior_forecasts():
+def test_transition_tracker_takes_the_first_reach_and_only_prior_forecasts():
     t = TransitionTracker(0.95)
-    for step, acc in ((10, 0.2), (20, 0.96), (30, 0.5), (40, 0.97), (50, 0.99)):
+    for step, acc in ((10, 0.2), (20, 0.5), (30, 0.96), (40, 0.5), (50, 0.99)):
         t.evaluate(step, acc)
         t.assessment(step, {"step": step, "transition": {"status": "pending",
                                                          "forecast_step": 45.0 + step}})
-    assert t.actual_step == 40
-    assert (t.forecast_made_at, t.forecast_step) == (30, 75.0)
+    assert t.actual_step == 30  # the first reach; the dip at 40 does not move it
+    assert (t.forecast_made_at, t.forecast_step) == (20, 65.0)
     assert (t.first_forecast_made_at, t.first_forecast_step) == (10, 55.0)
     rel = TransitionTracker(0.1, mode="relative")
     for step, acc in ((1, 0.1), (2, 0.15), (3, 0.6), (4, 0.58)):
         rel.evaluate(step, acc)
-    assert rel.actual_step == 3  # 0.58 >= 0.1 + 0.9 * 0.5
+    assert rel.actual_step == 3  # 0.6 >= 0.1 + 0.9 * 0.5
     flat = TransitionTracker(0.1, mode="relative")
     flat.evaluate(1, 0.5)
     flat.evaluate(2, 0.55)

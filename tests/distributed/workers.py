@@ -195,4 +195,5 @@ def worker(rank: int, world_size: int, init_file: str, out_dir: str) -> None:
                 train(model, monitor, optimizer, *local)
             finish(monitor, rank, name, out, counter.calls)
     finally:
+        dist.barrier()  # no rank tears gloo down while its peer is still in a collective
         dist.destroy_process_group()

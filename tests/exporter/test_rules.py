@@ -128,3 +128,30 @@ def test_rules_use_only_documented_series(path):
     recorded = set(re.findall(r"record: (\S+)", text))
     for name in used:
         assert name in known or any(name in r for r in recorded), name
+
+
+@pytest.mark.parametrize("status", ["pending", "imminent", "done"])
+def test_transition_imminent_alerts_on_the_exported_status(status):
+    """NhtTransitionImminent selects the series the collector exports for the assessed
+    status (so it fires exactly when the run says ``imminent``), no step count of its own."""
+    from dataclasses import replace
+
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from nht_monitor.exporter import SnapshotCollector
+    from tests.exporter.snapshots import full_snapshot
+
+    rule = next(r for r in alert_rules() if r["alert"] == "NhtTransitionImminent")
+    match = re.fullmatch(r'(nht_\w+)\{(\w+)="(\w+)"\} == 1', rule["expr"].strip())
+    assert match, rule["expr"]
+    name, label, value = match.groups()
+    snap = full_snapshot("run-a")
+    transition = snap.assessment.transition.model_copy(update={"status": status})
+    snap = replace(snap, assessment=snap.assessment.model_copy(update={"transition": transition}))
+    registry = CollectorRegistry()
+    registry.register(SnapshotCollector(lambda: [snap]))
+    text = generate_latest(registry).decode()
+    selected = [s.value for family in text_string_to_metric_families(text) for s in family.samples
+                if s.name == name and s.labels.get(label) == value and s.labels["run"] == "run-a"]
+    assert selected == [1.0 if status == "imminent" else 0.0]

@@ -11,7 +11,12 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from nht_monitor.analysis.assessment import PHASES, REGIMES, TRANSITION_STATUSES
+from nht_monitor.analysis.assessment import (
+    PHASES,
+    REGIMES,
+    TRANSITION_STATUSES,
+    HeadSignal,
+)
 from nht_monitor.exporter import (
     OTHER_LAYERS,
     SERIES,
@@ -29,6 +34,7 @@ EXPECTED_NAMES = {
     "nht_head_weight_norm", "nht_grad_norm", "nht_weight_norm_peak", "nht_tau",
     "nht_learning_rate", "nht_weight_decay", "nht_step", "nht_logged_value", "nht_regime",
     "nht_regime_confidence", "nht_phase", "nht_head_regime", "nht_head_lead_steps",
+    "nht_head_lead_measured",
     "nht_transition_status", "nht_transition_steps_remaining",
     "nht_transition_forecast_step", "nht_transition_forecast_step_low",
     "nht_transition_forecast_step_high", "nht_transition_forecast_tau", "nht_decay_rate",
@@ -105,6 +111,7 @@ def test_values_come_from_the_snapshot():
     assert value("nht_cns_ratio", {"run": "run-a"}) == 3.0
     assert value("nht_cns_holds", {"run": "run-a"}) == 1.0
     assert value("nht_head_lead_steps", {"run": "run-a"}) == 120
+    assert value("nht_head_lead_measured", {"run": "run-a"}) == 1.0
     assert value("nht_decay_rate", {"run": "run-a"}) == assessment.decay_rate
     assert value("nht_weight_norm_peak", {"run": "run-a"}) == 31.5
     assert value("nht_regime_confidence", {"run": "run-a"}) == 0.8
@@ -141,6 +148,31 @@ def test_before_the_first_sample_only_counters_info_and_undetermined_regime():
                             "nht_regime"}
     assert {s.labels["regime"]: s.value for s in samples["nht_regime"]} == \
         {r: float(r == "undetermined") for r in REGIMES}
+
+
+@pytest.mark.parametrize("head", [
+    HeadSignal(regime="intermediate", confidence=0.7, flagged_step=300, lead_steps=None),
+    HeadSignal(regime="undetermined"),
+    None,
+], ids=["head-flagged-total-not", "neither-flagged", "no-head"])
+def test_no_lead_measured_is_a_zero_not_an_absent_series(head):
+    snapshot = full_snapshot("run-a")
+    assessment = snapshot.assessment.model_copy(update={"head": head})
+    samples = exposed(registry_for(replace(snapshot, assessment=assessment)))
+    assert "nht_head_lead_steps" not in samples
+    assert [(s.labels, s.value) for s in samples["nht_head_lead_measured"]] == \
+        [({"run": "run-a"}, 0.0)]
+    assert ("nht_head_regime" in samples) == (head is not None)
+
+
+@pytest.mark.parametrize("lead", [-80.0, 0.0, 300.0])
+def test_a_measured_lead_of_any_sign_is_exported_with_measured_one(lead):
+    snapshot = full_snapshot("run-a")
+    head = snapshot.assessment.head.model_copy(update={"lead_steps": lead})
+    assessment = snapshot.assessment.model_copy(update={"head": head})
+    registry = registry_for(replace(snapshot, assessment=assessment))
+    assert registry.get_sample_value("nht_head_lead_steps", {"run": "run-a"}) == lead
+    assert registry.get_sample_value("nht_head_lead_measured", {"run": "run-a"}) == 1.0
 
 
 def test_layers_top_groups_by_top_level_module_as_l2_norm():

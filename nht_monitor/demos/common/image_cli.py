@@ -104,8 +104,10 @@ def summary(task: ImageTask, results: list[ImageRunResult], wall: float) -> str:
         lines.append(f"CNS λ={r.weight_decay:g}: holds={cns.get('holds')} "
                      f"v_sc={fmt(cns.get('v_sc'))} v_st={fmt(cns.get('v_st'))} "
                      f"ratio={fmt(cns.get('ratio'))} separation={fmt(cns.get('separation'))}")
-    lines.append(f"transition: first evaluation from which {task.transition_metric} kept 90% of "
-                 "its rise (>= 0.1); forecast: the monitor's last forecast before it.")
+    lines.append(f"transition: first evaluation at which {task.transition_metric} (the image "
+                 "demos' tracked accuracy) reached 90% of its rise (a rise >= 0.1), the "
+                 "first-reached rule of docs/FORECAST.md; forecast: the monitor's last "
+                 "forecast before it.")
     lines.append(f"wall time {wall:.1f} s; run logs: "
                  + ", ".join(str(r.log_path) for r in results))
     return "\n".join(lines)

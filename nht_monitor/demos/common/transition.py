@@ -4,27 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
+from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.transition import first_reached
+
 
 class TransitionTracker:
     """Follows one run's evaluations of a tracked accuracy and the monitor's forecasts.
 
-    ``actual_step`` depends on ``mode``:
+    ``actual_step`` is the first evaluation step at which the accuracy reaches a level
+    (:func:`nht_monitor.analysis.transition.first_reached`, the one definition of
+    docs/FORECAST.md; a later dip does not move it). The level depends on ``mode``:
 
-    - ``"threshold"``: the first evaluation step from which the accuracy stayed
-      ``>= threshold`` at every later evaluation (grokking in modular arithmetic);
-    - ``"relative"``: the first evaluation step from which the accuracy stayed at or
-      above ``first + 0.9·(max - first)`` — 90% of the run's gain — provided the gain
-      is at least ``threshold`` (absolute); used for clean/worst-group accuracy of the
-      image demos, whose final level is not known in advance.
+    - ``"threshold"``: ``threshold``, by default ``AnalyzerSettings().done_val_acc``
+      (0.9) — the held-out accuracy of modular arithmetic, so the demo's grok step is
+      backtest's actual transition on the same log;
+    - ``"relative"``: ``first + 0.9·(max - first)`` — 90% of the run's gain — provided
+      the gain is at least ``threshold`` (absolute); the image demos' tracked accuracy
+      (clean or worst-group accuracy, whose final level is not known in advance).
 
     ``None`` when it did not happen. ``forecast_step``/``forecast_made_at``: the last
     forecast the monitor issued (status ``pending``/``imminent``) strictly *before*
     the actual step — a genuine forecast, not a postdiction; ``first_*`` the earliest.
     """
 
-    def __init__(self, threshold: float, mode: str = "threshold") -> None:
+    def __init__(self, threshold: float | None = None, mode: str = "threshold") -> None:
         if mode not in ("threshold", "relative"):
             raise ValueError(f"mode must be 'threshold' or 'relative', got {mode!r}")
+        if threshold is None:
+            if mode == "relative":
+                raise ValueError("mode 'relative' needs a threshold (the smallest gain)")
+            threshold = AnalyzerSettings().done_val_acc
         self.threshold = threshold
         self.mode = mode
         self.evals: list[tuple[int, float]] = []
@@ -61,13 +70,9 @@ class TransitionTracker:
             if best - first < self.threshold:
                 return None
             level = first + 0.9 * (best - first)
-        since = None
-        for step, acc in self.evals:
-            if acc >= level:
-                since = step if since is None else since
-            else:
-                since = None
-        return since
+        steps, accs = zip(*self.evals)
+        step = first_reached(steps, accs, level)
+        return None if step is None else int(step)
 
     def _before(self) -> list[tuple[int, float]]:
         actual = self.actual_step

@@ -79,10 +79,12 @@ def result_row(r: RunResult) -> dict:
 
 def summary(results: list[RunResult], wall: float, sweep: bool) -> str:
     """The regime table, and for a sweep the delay-law fit."""
+    from nht_monitor.analysis.transition import DEFINITION
+
     lines = [format_table([result_row(r) for r in results], COLUMNS)]
-    lines.append("grok step: first evaluation from which val acc stayed >= 0.95; forecasts: "
-                 "the monitor's first and last forecast issued before it (step it was made "
-                 "at, error vs the grok step).")
+    lines.append(f"{DEFINITION}, as `nht-monitor backtest` finds it (docs/FORECAST.md); "
+                 "forecasts: the monitor's first and last forecast issued before it (step "
+                 "it was made at, error vs the grok step).")
     if sweep:
         from nht_monitor.demos.modular_arithmetic.delay_law import fit_delay_law
 

@@ -29,8 +29,9 @@ class ModArithConfig(BaseModel):
     ``"transformer"`` (one block of model width ``width``); ``layernorm`` adds
     LayerNorm(s); every initial parameter is multiplied by ``init_scale``. Optimiser:
     full-batch AdamW (``lr``, ``weight_decay``, betas 0.9/0.98) for ``steps`` steps.
-    ``eval_every``: validation accuracy every N steps. ``grok_threshold``: the
-    validation accuracy that counts as grokked (see :class:`RunResult`).
+    ``eval_every``: validation accuracy every N steps; the grok step is the first of
+    them at which it reaches the monitor's ``AnalyzerSettings.done_val_acc`` (see
+    :class:`RunResult`; there is no demo-specific threshold).
     ``device``: ``"auto"`` picks CUDA when available. ``quick``: a seconds-long smoke
     run — :meth:`resolved` caps ``p`` at 31, ``steps`` at 300 and ``width`` at 64.
 
@@ -58,7 +59,6 @@ class ModArithConfig(BaseModel):
     log_dir: Path = Path("runs")
     run_id: str | None = None
     eval_every: int = Field(10, ge=1)
-    grok_threshold: float = Field(0.95, gt=0.0, le=1.0)
     prometheus_port: int | None = Field(None, ge=0, le=65535)
     prometheus_host: str = "127.0.0.1"
     quick: bool = False

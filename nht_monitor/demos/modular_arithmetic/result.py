@@ -11,9 +11,10 @@ from pydantic import BaseModel, ConfigDict
 class RunResult(BaseModel):
     """Outcome of one run (one λ).
 
-    ``grok_step``: the first evaluation step from which validation accuracy stayed
-    ``>= grok_threshold`` (default 0.95) at every later evaluation until the end of the
-    run — grokking that lasts, not a spike; ``None`` if it never happened.
+    ``grok_step``: the transition step as docs/FORECAST.md defines it — the first
+    evaluation at which validation accuracy reaches the monitor's
+    ``AnalyzerSettings.done_val_acc`` (0.9), the step ``nht-monitor backtest`` reports
+    as the actual transition of the run's log; ``None`` if it never happened.
     ``forecast_step``/``forecast_made_at``: the monitor's last transition forecast
     issued before ``grok_step`` and when (``None`` if it issued none).
     ``regime``/``confidence``/``assessment``: the monitor's final assessment (the dict of

@@ -82,7 +82,7 @@ def train_sweep(cfg: ModArithConfig, weight_decays: Sequence[float], *,
     logs = [RunRecorder.open(cfg.log_dir, header(i, w), assess_every=assess_every,
                              hold_last=True) for i, w in enumerate(weight_decays)]
     taus = [0.0] * len(weight_decays)
-    trackers = [TransitionTracker(cfg.grok_threshold) for _ in weight_decays]
+    trackers = [TransitionTracker() for _ in weight_decays]  # the recorders' settings
     peak = [(-1.0, 0) for _ in weight_decays]
     last: dict[str, list[float]] = {}
     started = time.perf_counter()

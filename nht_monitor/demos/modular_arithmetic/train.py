@@ -62,11 +62,11 @@ def train_run(cfg: ModArithConfig, *, monitor_kwargs: dict[str, Any] | None = No
     if cfg.prometheus_port is not None:
         kwargs["prometheus"] = {"host": cfg.prometheus_host, "port": cfg.prometheus_port}
     kwargs.update(monitor_kwargs or {})
-    tracker = TransitionTracker(cfg.grok_threshold)
     peak_norm, peak_step = -1.0, 0
     train_loss = train_acc = val_acc = float("nan")
     started = time.perf_counter()
     with watch(model, optimizer, **kwargs) as monitor:
+        tracker = TransitionTracker(monitor.settings.analysis.done_val_acc)
         for step in range(1, cfg.steps + 1):
             model.train()
             logits = model(data.x_train)

@@ -2,7 +2,8 @@
 
 Study: prints one line per run and the fits (log grok step vs ρ, with and without
 LayerNorm); ``--json FILE`` writes the whole :class:`ClampStudy`.
-Advice: the weak → advised-λ → fresh-run check (:mod:`nht_monitor.demos.norm_clamp.advice_check`).
+Advice: the sweep → weak run → advised-λ → fresh-run check
+(:mod:`nht_monitor.demos.norm_clamp.advice_check`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,20 +69,23 @@ def _study(args: argparse.Namespace) -> int:
 def _advice(args: argparse.Namespace) -> int:
     from nht_monitor.demos.norm_clamp.advice_check import AdviceCheckConfig, check_advice
 
-    cfg = AdviceCheckConfig(p=args.p, lr=args.lr, weak_weight_decay=args.weak_weight_decay,
-                            weak_steps=args.weak_steps, budget_steps=args.budget_steps,
-                            seed=args.seed, log_dir=args.log_dir)
+    cfg = AdviceCheckConfig(p=args.p, lr=args.lr, train_fraction=args.train_fraction,
+                            calibration_steps=args.calibration_steps,
+                            budgets=args.budget_steps, seed=args.seed, log_dir=args.log_dir)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    started = time.perf_counter()
     check = check_advice(cfg)
-    print(f"\nadvice check, {_machine()}, {time.perf_counter() - started:.0f} s: "
-          f"weak regime {check.weak_regime} → λ {check.advised_weight_decay} → grok step "
-          f"{check.advised_grok_step} vs budget {check.budget_steps}: "
-          f"{'inside' if check.landed_in_budget else 'NOT inside'} the budget")
+    print(f"\nadvice check, {_machine()}, {check.wall_time_s:.0f} s:")
+    for case in check.cases:
+        reached = case.reached(cfg.seed)
+        verdict = ("no λ advised" if reached is None else
+                   "inside the budget" if reached else "NOT inside the budget")
+        print(f"budget {case.budget_steps}: {case.target_regime} run → λ "
+              f"{case.advised_weight_decay} → transition "
+              f"{case.advised_transition.get(cfg.seed)}: {verdict}")
     if args.json:
         Path(args.json).write_text(check.model_dump_json(indent=2))
-    return 0 if check.landed_in_budget else 1
+    return 0 if all(c.reached(cfg.seed) for c in check.cases) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,9 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (parser, study):
         p.add_argument("--log-dir", type=Path, default=Path("runs/norm_clamp"))
     advice.add_argument("--log-dir", type=Path, default=Path("runs/advice_check"))
-    advice.add_argument("--weak-weight-decay", type=float, default=0.01)
-    advice.add_argument("--weak-steps", type=int, default=1000)
-    advice.add_argument("--budget-steps", type=int, default=4000)
+    advice.add_argument("--train-fraction", type=float, default=0.8)
+    advice.add_argument("--calibration-steps", type=int, default=1500,
+                        help="steps of the calibration sweep (ηλ 1e-4 … 1e-1)")
+    advice.add_argument("--budget-steps", type=lambda t: tuple(int(x) for x in t.split(",")),
+                        default=(600, 1200), help="budgets to advise for (comma list)")
     advice.set_defaults(p=59)
     return parser
 

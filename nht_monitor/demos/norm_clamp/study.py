@@ -55,7 +55,10 @@ class ClampStudyConfig(BaseModel):
 
 
 class ClampPoint(BaseModel):
-    """One run: its clamp (``None`` for the free run), grokking step and the monitor's verdict."""
+    """One run: its clamp (``None`` for the free run), grokking step and the monitor's verdict.
+
+    ``grok_step``: :func:`train_run`'s, the transition step of docs/FORECAST.md (the first
+    evaluation at which validation accuracy reaches the monitor's ``done_val_acc``)."""
 
     run_id: str
     log_path: Path
