@@ -12,7 +12,7 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    ``no_finite_norms``: no row with a finite norm and τ → ``undetermined``;
    ``pinned``: a norm pinned after the fit → ``clamped``;
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
-6. ``strong``: not fitted, norm below ``strong_collapse`` × peak, learning suppressed
+6. ``strong``: never fitted, norm below ``strong_collapse`` × peak, learning suppressed
    (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
    evaluations: a norm shrinking while the model still learns is not strong) → ``strong``;
    6b. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
@@ -212,11 +212,12 @@ def too_few_samples(run: Run) -> Decision | None:
 
 
 def strong(run: Run) -> Decision | None:
-    """Not fitted, the norm collapsed below ``strong_collapse`` × its peak, and learning
+    """Never fitted (a run that fitted has learnt: a loss spike later is no collapse),
+    the norm collapsed below ``strong_collapse`` × its peak, and learning
     suppressed: train accuracy below ``strong_max_train_acc`` (without one: the loss
     above ``strong_min_loss_ratio`` × its first value)."""
     f, st = run.facts, run.settings
-    if not (f.has_train_metrics and not run.fitted_now and f.peak):
+    if not (f.has_train_metrics and f.fit_step is None and not run.fitted_now and f.peak):
         return None
     drop = 1.0 - float(run.finite.norm[-1]) / f.peak
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)

@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import socket
+from urllib.parse import unquote, urlsplit, urlunsplit
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import CollectorRegistry, push_to_gateway
-from prometheus_client.exposition import ThreadingWSGIServer
+from prometheus_client.exposition import (ThreadingWSGIServer, basic_auth_handler,
+                                          default_handler)
 
 from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter.collector import SnapshotCollector
@@ -51,6 +53,43 @@ def _snapshot_function(source: Any) -> Callable[[], Iterable[Any]]:
     if hasattr(source, "snapshot"):
         return lambda: (source.snapshot(),)
     raise TypeError(f"source must have .snapshot() or .snapshots(), got {type(source).__name__}")
+
+
+def _gateway_parts(gateway: str) -> tuple[str, str | None, str | None]:
+    """``gateway`` (``host:port`` or URL, maybe with ``user:password@``) as the URL to
+    push to without the credentials, and the (percent-decoded) user and password."""
+    url = gateway if "://" in gateway else f"http://{gateway}"
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=hostport)), unquote(user), unquote(password)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part replaced by ``***`` (a
+    ``token@`` part as a whole): what every message names the Pushgateway by."""
+    scheme, sep, rest = url.rpartition("://")
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, hostport = netloc.rpartition("@")
+    if not at:
+        return url
+    user, colon, _password = userinfo.partition(":")
+    hidden = f"{user}:***" if colon else "***"  # a lone user part is a token
+    return f"{scheme}{sep}{hidden}@{hostport}{slash}{path}"
+
+
+def _redacted(text: str, gateway: str) -> str:
+    """``text`` with any credential of ``gateway`` in it replaced (an exception's message
+    may quote the URL)."""
+    parts = urlsplit(gateway if "://" in gateway else f"http://{gateway}")
+    raw = parts.password if parts.password is not None else parts.username
+    text = text.replace(gateway, redact_url(gateway))
+    for secret in (raw, unquote(raw) if raw else None):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 class ExporterHandle:
@@ -110,8 +149,9 @@ class ExporterHandle:
                 push_summary(self._source, self.settings)
             except Exception as exc:  # the run is over: report, never raise
                 self.push_error = exc
+                gateway = self.settings.pushgateway
                 logger.warning("nht-monitor: push to Pushgateway %s failed: %s",
-                               self.settings.pushgateway, exc)
+                               redact_url(gateway), _redacted(str(exc), gateway))
 
     def __enter__(self) -> ExporterHandle:
         return self
@@ -128,15 +168,24 @@ def push_summary(source: Any, settings: PrometheusSettings, timeout: float = 10.
 
     One push per run (HTTP PUT, replacing the group) to job ``settings.push_job``
     with grouping key ``run=<run id>``; ``nht_run_info`` says ``source="pushgateway"``.
+    Credentials in the URL (``http://user:password@host:9091``) are sent as HTTP basic
+    auth, never as part of the URL, and appear in no message.
     """
     if not settings.pushgateway:
         raise ValueError("no pushgateway configured")
+    gateway, user, password = _gateway_parts(settings.pushgateway)
+    handler: Callable[..., Any] = default_handler
+    if user is not None:
+        def handler(url: str, method: str, timeout: float | None,
+                    headers: list[tuple[str, str]], data: bytes) -> Callable[[], None]:
+            return basic_auth_handler(url, method, timeout, headers, data, user, password)
     for snapshot in _snapshot_function(source)():
         registry = CollectorRegistry()
         registry.register(SnapshotCollector(lambda s=snapshot: (s,), source="pushgateway",
                                             include_layers=False))
-        push_to_gateway(settings.pushgateway, job=settings.push_job, registry=registry,
-                        grouping_key={"run": str(snapshot.run_id)}, timeout=timeout)
+        push_to_gateway(gateway, job=settings.push_job, registry=registry,
+                        grouping_key={"run": str(snapshot.run_id)}, timeout=timeout,
+                        handler=handler)
 
 
 def start_exporter(source: Any, settings: PrometheusSettings | None = None, *,

@@ -15,7 +15,9 @@ class PrometheusSettings(BaseModel):
     layer-label cardinality: ``"all"`` every layer, ``"top"`` grouped by top-level
     module, ``"modules"`` up to ``max_layers`` layers with the rest summed into
     ``layer="<other>"``. ``rank0_only``: in a distributed run only global rank 0 serves.
-    ``pushgateway`` (``host:port`` or URL): push the final summary there on close.
+    ``pushgateway`` (``host:port`` or URL): push the final summary there on close;
+    ``user:password@`` in it goes as HTTP basic auth and is redacted in every message
+    (and left out of this model's ``repr``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -24,5 +26,5 @@ class PrometheusSettings(BaseModel):
     layers: Literal["all", "top", "modules"] = "all"
     max_layers: int = Field(200, ge=1)
     rank0_only: bool = True
-    pushgateway: str | None = None
+    pushgateway: str | None = Field(None, repr=False)
     push_job: str = "nht_monitor"

@@ -222,24 +222,30 @@ class Monitor:
                 self.log_path = self.log_path.with_suffix(f".rank{self.rank}.jsonl")
             self._writer = self._open_log()
 
-        self._recorder = RunRecorder(
-            self.header, self._writer, assess=settings.assess,
-            assess_every=settings.assess_every, assess_interval=settings.assess_interval,
-            on_assessment=self._print_assessment,
-            on_error=self._guard.failed, resumed=self._resumed_samples,
-            settings=analysis_settings)
-        self._recorder.samples_total = self._resumed_count
-        self._resumed_samples = []
+        try:  # a run that fails to start leaves no log behind (a retry may reuse run_id)
+            self._recorder = RunRecorder(
+                self.header, self._writer, assess=settings.assess,
+                assess_every=settings.assess_every, assess_interval=settings.assess_interval,
+                on_assessment=self._print_assessment,
+                on_error=self._guard.failed, resumed=self._resumed_samples,
+                settings=analysis_settings)
+            self._recorder.samples_total = self._resumed_count
+            self._resumed_samples = []
 
-        if settings.prometheus is not None and (self.rank == 0 or not settings.prometheus.rank0_only):
-            try:
+            if settings.prometheus is not None and (
+                    self.rank == 0 or not settings.prometheus.rank0_only):
                 from nht_monitor.exporter import start_exporter
 
                 self._exporter = start_exporter(self, settings.prometheus)
-            except BaseException:
-                self._close_writer()
-                raise
-            self.prometheus_url = self._exporter.url
+                self.prometheus_url = self._exporter.url
+        except BaseException:
+            if self._writer is not None:
+                try:
+                    self._writer.discard()
+                except OSError as exc:  # the construction error is the one to raise
+                    logger.warning("nht-monitor: cannot remove the unused log %s: %s",
+                                   self.log_path, exc)
+            raise
 
         if self._clamp is not None:
             self._clamp.attach(optimizer)
@@ -424,7 +430,8 @@ class Monitor:
 
     def close(self) -> None:
         """Finish the run: final sample if the last step was not sampled, final
-        assessment, flush and close the log, stop the exporter. Idempotent."""
+        assessment, flush and close the log, stop the exporter. Idempotent. Never
+        raises: a failure (a full disk) is logged and counted in ``errors_total``."""
         if self._closed:
             return
         if self._flusher is not None:
@@ -441,11 +448,14 @@ class Monitor:
             except Exception as exc:
                 self._guard.failed("close", exc)
             self._closed = True
-        self._hook.remove()
-        if self._clamp is not None:
-            self._clamp.detach()
-        if self._head_finder is not None:
-            self._head_finder.remove()
+        try:
+            self._hook.remove()
+            if self._clamp is not None:
+                self._clamp.detach()
+            if self._head_finder is not None:
+                self._head_finder.remove()
+        except Exception as exc:
+            self._guard.failed("removing the hooks", exc)
         if self._exporter is not None:
             try:
                 self._exporter.close()
@@ -455,8 +465,13 @@ class Monitor:
         atexit.unregister(self.close)
 
     def _close_writer(self) -> None:
+        """Close the run log; a failure (a full disk) is logged and counted, never
+        raised: lines flushed before it stay readable."""
         if getattr(self, "_writer", None) is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except Exception as exc:
+                self._guard.failed("closing the run log", exc)
 
     @property
     def closed(self) -> bool:

@@ -208,15 +208,18 @@ class RunRecorder:
             self._writer.flush()
 
     def close(self) -> None:
-        """Write the held line (with a final assessment if it has none) and close."""
-        if self._held is not None:
-            if "assessment" not in self._held:
-                final = self.assess()
-                if final is not None:
-                    self._held["assessment"] = final.model_dump(mode="json")
-                    if self.latest_sample is not None:
-                        self.latest_sample.assessment = self._held["assessment"]
-            self._writer.write(self._held)  # type: ignore[union-attr]
-            self._held = None
-        if self._writer is not None:
-            self._writer.close()
+        """Write the held line (with a final assessment if it has none) and close. The
+        log is closed even when that write fails (a full disk); the error is raised."""
+        try:
+            if self._held is not None:
+                if "assessment" not in self._held:
+                    final = self.assess()
+                    if final is not None:
+                        self._held["assessment"] = final.model_dump(mode="json")
+                        if self.latest_sample is not None:
+                            self.latest_sample.assessment = self._held["assessment"]
+                held, self._held = self._held, None
+                self._writer.write(held)  # type: ignore[union-attr]
+        finally:
+            if self._writer is not None:
+                self._writer.close()

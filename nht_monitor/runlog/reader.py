@@ -46,13 +46,32 @@ def parse_header(line: str, *, source: str = "run log") -> RunHeader:
         raise RunLogError(f"{source}: not an nht-monitor run log (schema {found!r}, "
                           f"expected {SCHEMA_NAME!r})")
     version = raw.get("version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
-        raise RunLogError(f"{source}: run log version {version!r} is newer than this "
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise RunLogError(f"{source}: invalid header: version {_short(version)} is not a "
+                          f"run-log version (a positive integer; this nht-monitor reads "
+                          f"version {SCHEMA_VERSION})")
+    if version > SCHEMA_VERSION:
+        raise RunLogError(f"{source}: run log version {version} is newer than this "
                           f"nht-monitor reads (version {SCHEMA_VERSION}); upgrade nht-monitor")
     try:
         return RunHeader.model_validate(raw)
     except ValidationError as exc:
-        raise RunLogError(f"{source}: invalid header: {exc}") from exc
+        raise RunLogError(f"{source}: invalid header: {validation_summary(exc)}") from exc
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def validation_summary(exc: ValidationError, limit: int = 3) -> str:
+    """A pydantic error as one line naming the fields: ``model.n_params: Field required;
+    layers: Input should be a valid list`` (the first ``limit``, then how many more)."""
+    errors = exc.errors(include_url=False, include_input=False)
+    parts = [f"{'.'.join(str(x) for x in e['loc']) or '(line)'}: {e['msg']}"
+             for e in errors[:limit]]
+    more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
+    return " ".join(("; ".join(parts) + more).split())
 
 
 def parse_sample(line: str) -> Sample:

@@ -59,6 +59,7 @@ class RunLogWriter:
             raise FileExistsError(
                 f"run log {self.path} already exists: pass resume=True to continue it "
                 "or choose another run_id")
+        self._created = not os.path.lexists(self.path)
         self._file = open(self.path, "a", buffering=1 if line_buffered else -1,  # noqa: SIM115
                           encoding="utf-8")
         if append:
@@ -90,14 +91,47 @@ class RunLogWriter:
         self._file.flush()
 
     def close(self) -> None:
-        if not self._file.closed:
+        """Write the header if no sample did, flush, fsync and close the file.
+
+        The file is closed even when a write or the flush fails (a full disk): the
+        first such ``OSError`` is raised after closing, so a caller can count it; lines
+        flushed before stay intact on disk."""
+        if self._file.closed:
+            return
+        error: BaseException | None = None
+        try:
             self._write_header()
             self._file.flush()
+        except OSError as exc:
+            error = exc
+        else:
             try:
                 os.fsync(self._file.fileno())
-            except OSError:  # pragma: no cover - e.g. pipes
+            except OSError:  # e.g. pipes, character devices
                 pass
+        try:
+            self._file.close()  # retries a failed flush once, then closes the descriptor
+        except OSError as exc:
+            error = error or exc
+        if error is not None:
+            raise error
+
+    def discard(self) -> None:
+        """Give the log up before anything was written to it (the run failed to start):
+        close without writing the header and remove the file if this writer created
+        it, so that a retry with the same ``run_id`` starts afresh. A log with lines
+        (one being continued, or one a sample was written to) is closed and kept."""
+        if self._file.closed:
+            return
+        pristine = self.header is not None and self._created
+        try:
             self._file.close()
+        finally:
+            if pristine:
+                try:
+                    self.path.unlink()
+                except FileNotFoundError:
+                    pass
 
     @property
     def closed(self) -> bool:

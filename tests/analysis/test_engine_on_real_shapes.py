@@ -221,3 +221,16 @@ def test_live_facts_equal_the_whole_log_facts():
             tracker.add(row)
         assert tracker.facts == facts_from_series(series, st)
     assert np.isfinite(series.norm).all()
+
+
+def test_a_loss_spike_after_the_transition_is_not_strong():
+    """What the public transformer did at step 4,201 (x−y, p = 97): long after grokking one
+    evaluation dips to train accuracy 0.23; the norm is far below its init-scale peak.
+    A run that fitted has learnt: no ``strong``, it stays ``done``."""
+    samples = embedding_dominated(steps=5000, grok=2800)
+    spiked = [s.model_copy(update={"metrics": {**s.metrics, "train_acc": 0.23, "val_acc": 0.21,
+                                               "train_loss": 3.5}})
+              if s.step == 4200 else s for s in samples]
+    seen = live_regimes(spiked, every=10)
+    assert not [step for step, a in seen if a.regime in ("strong", "weak")]
+    assert all(a.transition.status == "done" for step, a in seen if step >= 2800)

@@ -1,0 +1,509 @@
+"""Leave-one-family-out benchmark of the rule engine over task families (issue #16, part 1).
+
+Two steps, one command each::
+
+    # 1. generate (resumable; cheapest family first; a finished family is skipped)
+    OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate
+    # 2. score every cached family, with the default settings and leave-one-family-out
+    python benchmarks/families.py score [--settings-from loo|FAM,FAM,...]
+
+**Families** (``benchmarks/family_tasks.py``): modular-arithmetic tasks and recipes
+varying p, the op, the training fraction, MLP/transformer, width, init scale,
+AdamW/SGD and constant/warm-up + cosine lr, each a λ sweep (weak → strong) × 2 seeds,
+every step sampled by :func:`nht_monitor.watch` (``every=1``). Logs and a
+``manifest.json`` per family are cached in ``benchmarks/cache/families/<family>/``.
+
+**Scoring** replays each log through the live analyzer exactly as
+:func:`nht_monitor.analysis.backtest.backtest` does (``observe`` every sample,
+``assess`` ~200 times evenly plus at the checkpoints; the actual transition, V_sc and the
+τ delay are backtest's own functions), with the checkpoints this benchmark needs:
+30 % of the horizon and 25/50/75 % of the *delay* (fit step → transition step).
+
+True regime, from the training outcome alone (never from the norm rules):
+
+- ``intermediate``: the transition (held-out accuracy first reached ``done_val_acc`` =
+  0.9, :func:`nht_monitor.analysis.transition.first_reached`) happened within the budget;
+- ``weak``: the training set was fitted at the end (train accuracy ≥ ``fit_train_acc``
+  = 0.99) but no transition came;
+- ``strong``: never fitted at the end, with the total norm collapsed (final norm <
+  ``strong_collapse`` = 50 % of its peak);
+- ``unfitted``: neither (not fitted, norm not collapsed) — left out of the regime
+  accuracy and counted.
+
+A run is *delayed* when its transition step ≥ 2 × its fit step (facts' ``fit_step``):
+only those are forecast cases.
+
+**Leave-one-family-out**: for the family scored, ``delay_tau`` = median τ from V_sc to
+the transition (backtest's ``delay_tau``), ``delay_log_sd`` = sd of its log and
+``structured_ratio`` = median V_sc / (norm at the transition), all over the delayed runs
+of the *other* families (``--settings-from loo``) or of the listed ones minus the scored
+family (``--settings-from A,B``). The scored family never enters its own settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if str(ROOT / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from family_tasks import FAMILIES, FamilySpec, by_cost  # noqa: E402
+
+from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
+from nht_monitor.analysis.backtest import _dedupe, actual_transition, delay_tau  # noqa: E402
+from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
+from nht_monitor.analysis.series import series_from_samples  # noqa: E402
+from nht_monitor.runlog import read_run  # noqa: E402
+
+DEFAULT_CACHE = ROOT / "benchmarks" / "cache" / "families"
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "families.md"
+DELAY_FRACTIONS = (0.25, 0.5, 0.75)
+HORIZON_FRACTION = 0.3
+CALIBRATED = ("delay_tau", "delay_log_sd", "structured_ratio")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+# --------------------------------------------------------------------------- generation
+
+def family_dir(cache: Path, name: str) -> Path:
+    return cache / name
+
+
+def read_manifest(cache: Path, name: str) -> dict | None:
+    path = family_dir(cache, name) / "manifest.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())
+
+
+def _write_manifest(path: Path, manifest: dict) -> None:
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=1, default=str))
+    tmp.replace(path)
+
+
+def generate_family(spec: FamilySpec, cache: Path, log: Any = sys.stderr) -> dict:
+    """Train the runs of ``spec`` not cached yet; return the manifest.
+
+    Resumes run by run: a run listed in the manifest is kept, a log without a manifest
+    entry (an interrupted run) is deleted and trained again.
+    """
+    from family_tasks import train_family_run
+
+    import torch
+
+    torch.set_num_threads(1)
+    out = family_dir(cache, spec.name)
+    out.mkdir(parents=True, exist_ok=True)
+    mpath = out / "manifest.json"
+    manifest = read_manifest(cache, spec.name) or {
+        "family": spec.model_dump(mode="json"), "runs": [], "complete": False,
+        "torch": torch.__version__, "machine": f"{platform.machine()} {os.cpu_count()} CPUs",
+        "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    if manifest.get("complete"):
+        return manifest
+    if manifest["family"] != spec.model_dump(mode="json"):
+        raise SystemExit(f"{mpath}: the cached family differs from its definition in "
+                         "family_tasks.py; delete the folder to regenerate it")
+    done = {r["run_id"] for r in manifest["runs"]}
+    for weight_decay, seed in spec.runs():
+        run_id = spec.run_id(weight_decay, seed)
+        if run_id in done:
+            continue
+        partial = out / f"{run_id}.jsonl"
+        if partial.exists():
+            partial.unlink()
+        print(f"  {run_id}: {spec.steps} steps … (load {load_average()})", file=log, flush=True)
+        row = train_family_run(spec, weight_decay, seed, out)
+        row["load_after"] = load_average()
+        manifest["runs"].append(row)
+        _write_manifest(mpath, manifest)
+        print(f"  {run_id}: {row['wall_s']:.0f} s, grok step {row['grok_step']}, "
+              f"train acc {row['final_train_acc']:.2f}, val acc {row['final_val_acc']:.2f}",
+              file=log, flush=True)
+    manifest["complete"] = True
+    manifest["wall_s"] = round(sum(r["wall_s"] for r in manifest["runs"]), 1)
+    manifest["finished_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    _write_manifest(mpath, manifest)
+    return manifest
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    families = select(args.families)
+    print(f"$ {shlex.join([sys.executable] + sys.argv)}", flush=True)
+    print(f"cache {args.cache}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
+          f"nice {os.nice(0)}; load {load_average()}", flush=True)
+    total = time.perf_counter()
+    for spec in by_cost(families):
+        m = read_manifest(args.cache, spec.name)
+        if m and m.get("complete"):
+            print(f"{spec.name}: cached ({m.get('wall_s')} s), skipped", flush=True)
+            continue
+        started = time.perf_counter()
+        print(f"{spec.name}: {len(spec.runs())} runs (λ {spec.weight_decays} × seeds "
+              f"{spec.seeds}), load {load_average()}", flush=True)
+        generate_family(spec, args.cache, log=sys.stdout)
+        print(f"{spec.name}: done in {time.perf_counter() - started:.0f} s, "
+              f"load {load_average()}", flush=True)
+    print(f"generation finished in {time.perf_counter() - total:.0f} s, load {load_average()}",
+          flush=True)
+    return 0
+
+
+def select(names: str | None) -> dict[str, FamilySpec]:
+    if not names:
+        return dict(FAMILIES)
+    out = {}
+    for name in names.split(","):
+        if name not in FAMILIES:
+            raise SystemExit(f"unknown family {name!r}; known: {', '.join(FAMILIES)}")
+        out[name] = FAMILIES[name]
+    return out
+
+
+# --------------------------------------------------------------------------- scoring
+
+class LoadedRun:
+    """One parsed log with the settings-independent facts the scoring needs."""
+
+    def __init__(self, family: str, path: Path, base: AnalyzerSettings) -> None:
+        run = read_run(path)
+        self.family = family
+        self.path = path
+        self.header = run.header
+        self.samples = _dedupe(run.samples)
+        s = series_from_samples(self.samples, base)
+        self.series = s
+        self.run_id = run.header.run_id
+        self.weight_decay = float(s.wd[-1]) if len(s) else math.nan
+        self.actual = actual_transition(s, base, None)
+        facts = facts_from_series(s, base)
+        self.fit_step = facts.fit_step
+        self.horizon = float(s.step[-1]) if len(s) else 0.0
+        self.v_sc_step = facts.sc_peak_step
+        self.delay_tau = delay_tau(s, facts.sc_peak_step, self.actual.tau)
+        a = self.actual.step
+        self.delayed = bool(a is not None and self.fit_step is not None and a >= 2 * self.fit_step)
+        self.ratio = None
+        if self.delayed and facts.sc_peak is not None:
+            i = min(int(np.searchsorted(s.step, a)), len(s) - 1)
+            if s.norm[i] > 0:
+                self.ratio = float(facts.sc_peak / s.norm[i])
+        self.truth = true_regime(s, base, a)
+
+
+def true_regime(series, settings: AnalyzerSettings, actual_step: float | None) -> str:
+    """The outcome-based label of the module docstring."""
+    if actual_step is not None:
+        return "intermediate"
+    acc = series.acc[np.isfinite(series.acc)]
+    if acc.shape[0] and acc[-1] >= settings.fit_train_acc:
+        return "weak"
+    norm = series.norm[np.isfinite(series.norm)]
+    if norm.shape[0] and norm[-1] < settings.strong_collapse * norm.max():
+        return "strong"
+    return "unfitted"
+
+
+def load_family(cache: Path, name: str, base: AnalyzerSettings) -> list[LoadedRun]:
+    manifest = read_manifest(cache, name)
+    if not manifest:
+        return []
+    out = family_dir(cache, name)
+    return [LoadedRun(name, out / r["log"], base) for r in manifest["runs"]]
+
+
+def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200) -> dict:
+    """Replay one log through ``observe``/``assess`` as backtest does; score it."""
+    s = run.series
+    n = len(run.samples)
+    checkpoints: dict[int, list[str]] = {}
+
+    def at(step: float, key: str) -> None:
+        i = int(np.searchsorted(s.step, step, side="right")) - 1
+        if i >= 0:
+            checkpoints.setdefault(i, []).append(key)
+
+    at(HORIZON_FRACTION * run.horizon, "h30")
+    a = run.actual.step
+    if run.delayed:
+        for f in DELAY_FRACTIONS:
+            at(run.fit_step + f * (a - run.fit_step), f"d{f:g}")
+    every = max(1, n // max(1, assessments))
+    live = Analyzer(run.header, settings.model_copy(update={"advice": False}))
+    labels: list[tuple[int, str]] = []
+    points: dict[str, Any] = {}
+    final = None
+    for i, sample in enumerate(run.samples):
+        live.observe(sample)
+        if i in checkpoints or i % every == every - 1 or i == n - 1:
+            assessment = live.assess()
+            labels.append((sample.step, assessment.regime))
+            for key in checkpoints.get(i, ()):
+                points[key] = assessment
+            if i == n - 1:
+                final = assessment
+    row: dict[str, Any] = {
+        "family": run.family, "run": run.run_id, "weight_decay": run.weight_decay,
+        "truth": run.truth, "end": final.regime if final else None,
+        "at30": points["h30"].regime if "h30" in points else None,
+        "actual": a, "fit_step": run.fit_step, "delayed": run.delayed,
+        "delay_tau": run.delay_tau, "ratio": run.ratio,
+        "head_lead": final.head.lead_steps if final is not None else None,
+        "false_alarm": None}
+    if a is not None:
+        alarms = [(st, lab) for st, lab in labels if st < a and lab in ("weak", "strong")]
+        row["false_alarm"] = bool(alarms)
+        row["false_alarm_first"] = alarms[0] if alarms else None
+    for f in DELAY_FRACTIONS:
+        p = points.get(f"d{f:g}")
+        key = f"{f:g}"
+        if not run.delayed or p is None:
+            continue
+        fc = p.transition.forecast_step
+        iv = p.transition.interval
+        row[f"regime@{key}"] = p.regime
+        row[f"forecast@{key}"] = fc
+        row[f"error@{key}"] = abs(fc - a) / a if fc is not None else None
+        row[f"covered@{key}"] = bool(iv[0] <= a <= iv[1]) if (fc is not None and iv) else None
+    return row
+
+
+def choose_settings(stats: dict[str, list[LoadedRun]], exclude: str,
+                    base: AnalyzerSettings, pool: list[str] | None = None
+                    ) -> tuple[AnalyzerSettings, dict]:
+    """The calibratable settings from the delayed runs of ``pool`` (default: every
+    family) minus ``exclude``; a setting without enough data keeps its default."""
+    names = [f for f in (pool if pool is not None else list(stats)) if f != exclude]
+    delays = [r.delay_tau for f in names for r in stats.get(f, [])
+              if r.delayed and r.delay_tau is not None]
+    ratios = [r.ratio for f in names for r in stats.get(f, [])
+              if r.delayed and r.ratio is not None and r.ratio > 1]
+    update: dict[str, float] = {}
+    if delays:
+        update["delay_tau"] = float(np.median(delays))
+    if len(delays) >= 2:
+        sd = float(np.std(np.log(delays)))
+        if sd > 0:
+            update["delay_log_sd"] = sd
+    if ratios:
+        update["structured_ratio"] = float(np.median(ratios))
+    info = {"from": names, "n_delays": len(delays), "n_ratios": len(ratios), **update}
+    return base.model_copy(update=update), info
+
+
+def _mean(xs: list[float]) -> float | None:
+    return statistics.fmean(xs) if xs else None
+
+
+def summarize(rows: list[dict]) -> dict:
+    labelled = [r for r in rows if r["truth"] != "unfitted"]
+    trans = [r for r in rows if r["actual"] is not None]
+    delayed = [r for r in rows if r["delayed"]]
+    out: dict[str, Any] = {
+        "runs": len(rows), "unfitted": len(rows) - len(labelled),
+        "transitioned": len(trans), "delayed": len(delayed),
+        "acc_end": _mean([float(r["end"] == r["truth"]) for r in labelled]),
+        "acc_30": _mean([float(r["at30"] == r["truth"]) for r in labelled]),
+        "false_alarms": sum(bool(r["false_alarm"]) for r in trans),
+        "with_forecast_50": _mean([float(r.get("forecast@0.5") is not None) for r in delayed]),
+    }
+    for f in DELAY_FRACTIONS:
+        errs = [r[f"error@{f:g}"] for r in delayed if r.get(f"error@{f:g}") is not None]
+        out[f"mape@{f:g}"] = _mean(errs)
+        out[f"n@{f:g}"] = len(errs)
+    cov = [r["covered@0.5"] for r in delayed if r.get("covered@0.5") is not None]
+    out["coverage_50"] = _mean([float(c) for c in cov])
+    out["n_coverage"] = len(cov)
+    leads = [r["head_lead"] for r in rows if r["head_lead"] is not None]
+    out["lead_n"] = len(leads)
+    out["lead_median"] = float(np.median(leads)) if leads else None
+    out["lead_positive"] = _mean([float(x > 0) for x in leads])
+    return out
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.0%}"
+
+
+def _mape(s: dict, f: float) -> str:
+    m = s.get(f"mape@{f:g}")
+    return "–" if m is None else f"{m:.0%} ({s[f'n@{f:g}']})"
+
+
+COLUMNS = ["family", "runs", "trans./delayed", "regime end", "regime 30%", "false alarms",
+           "forecast by ½ delay", "MAPE 25%", "MAPE 50%", "MAPE 75%", "80% cover (50%)",
+           "head lead (median steps; >0)", "settings"]
+
+
+def table_line(name: str, s: dict, settings_note: str) -> str:
+    lead = ("–" if s["lead_median"] is None else
+            f"{s['lead_median']:+.0f}; {_pct(s['lead_positive'])} of {s['lead_n']}")
+    cells = [name, f"{s['runs']}" + (f" ({s['unfitted']} unfitted)" if s["unfitted"] else ""),
+             f"{s['transitioned']}/{s['delayed']}", _pct(s["acc_end"]), _pct(s["acc_30"]),
+             f"{s['false_alarms']}/{s['transitioned']}", _pct(s["with_forecast_50"]),
+             _mape(s, 0.25), _mape(s, 0.5), _mape(s, 0.75),
+             "–" if s["coverage_50"] is None else f"{s['coverage_50']:.0%} ({s['n_coverage']})",
+             lead, settings_note]
+    return "| " + " | ".join(cells) + " |"
+
+
+def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
+    text = (f"τ {settings.delay_tau:.2f}, sd {settings.delay_log_sd:.2f}, "
+            f"r {settings.structured_ratio:.2f}")
+    if info is None:
+        return "default: " + text
+    return text + f" (from {info['n_delays']} runs of {len(info['from'])} other families)"
+
+
+def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSettings
+          ) -> dict[str, Any]:
+    """Score ``names`` (cached families) with the default settings and with settings chosen
+    without the scored family; returns the rows, summaries and chosen settings."""
+    stats = {n: load_family(cache, n, base) for n in names}
+    stats = {n: runs for n, runs in stats.items() if runs}
+    pool = None if settings_from == "loo" else settings_from.split(",")
+    result: dict[str, Any] = {"default": {}, "loo": {}, "settings": {}, "rows": {}}
+    for mode in ("default", "loo"):
+        all_rows: list[dict] = []
+        for name, runs in stats.items():
+            if mode == "default":
+                settings, info = base, None
+            else:
+                settings, info = choose_settings(stats, name, base, pool)
+                result["settings"][name] = info
+            rows = [replay(r, settings) for r in runs]
+            result["rows"].setdefault(mode, {})[name] = rows
+            result[mode][name] = (summarize(rows), settings_note(info, settings))
+            all_rows.extend(rows)
+        result[mode]["overall"] = (summarize(all_rows), "each family as above")
+    result["per_family_delay"] = {
+        n: {"median_delay_tau": (float(np.median(d)) if (d := [r.delay_tau for r in runs
+                                 if r.delayed and r.delay_tau is not None]) else None),
+            "n": len(d)} for n, runs in stats.items()}
+    return result
+
+
+def render(result: dict, header_lines: list[str]) -> str:
+    lines = list(header_lines)
+    for mode, title in (("default", "Default settings (AnalyzerSettings())"),
+                        ("loo", "Leave-one-family-out settings (chosen without the family scored)")):
+        lines += ["", f"### {title}", "", "| " + " | ".join(COLUMNS) + " |",
+                  "|" + "---|" * len(COLUMNS)]
+        for name, (s, note) in result[mode].items():
+            lines.append(table_line(f"**{name}**" if name == "overall" else name, s, note))
+    def delay_text(v: dict) -> str:
+        m = v["median_delay_tau"]
+        return ("–" if m is None else f"{m:.2f}") + f" (n {v['n']})"
+
+    lines += ["", "τ from V_sc to the transition, per family (median over its delayed runs): "
+              + "; ".join(f"{n} {delay_text(v)}" for n, v in result["per_family_delay"].items())]
+    return "\n".join(lines) + "\n"
+
+
+LEGEND = """\
+Columns: *runs* (runs whose outcome is neither a transition, nor fitted, nor a collapsed
+norm are "unfitted" and left out of the regime accuracy); *trans./delayed*: runs with a
+transition / of them delayed (transition ≥ 2 × fit step: the forecast cases); *regime
+end / 30%*: live label vs the outcome label (intermediate = transitioned within the
+budget; weak = fitted, never transitioned; strong = never fitted, norm < 50 % of its
+peak at the end) on the last sample and at 30 % of the horizon; *false alarms*: runs
+that transitioned but were labelled `weak` or `strong` at some replayed assessment before
+the transition step; *forecast by ½ delay*: share of delayed runs with a forecast step at
+fit step + 50 % of the delay; *MAPE x%*: mean |forecast − actual| / actual of the
+forecasts made at fit step + x % of the delay (n with a forecast); *80% cover*: share of
+the 50 % forecasts whose 80 % interval holds the actual step; *head lead*:
+`Assessment.head.lead_steps` at the end (total-norm flag step − head flag step, median
+over runs where both flagged; share > 0). Overall = runs pooled over families.
+Transition step: `nht_monitor.analysis.transition.first_reached` (held-out accuracy
+first ≥ 0.9), as backtest."""
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    names = [n for n in select(args.families) if read_manifest(args.cache, n)]
+    complete = [n for n in names if read_manifest(args.cache, n).get("complete")]
+    if not args.partial:
+        names = complete
+    if not names:
+        print(f"no cached families in {args.cache}", file=sys.stderr)
+        return 1
+    base = AnalyzerSettings()
+    result = score(args.cache, names, args.settings_from, base)
+    gen = []
+    for n in names:
+        m = read_manifest(args.cache, n)
+        gen.append(f"{n}: {len(m['runs'])} runs, {sum(r['wall_s'] for r in m['runs']):.0f} s"
+                   + ("" if m.get("complete") else " (incomplete)"))
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    head = ["## Task-family benchmark, leave-one-family-out (`benchmarks/families.py`)", "",
+            f"{now}; {platform.machine()}, {os.cpu_count()} CPUs (shared), load {load_average()}; "
+            f"torch/numpy from `.venv-test`.", "",
+            "Commands: `OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate` "
+            f"(cache `{args.cache}`), then `{shlex.join(['python', 'benchmarks/families.py'] + sys.argv[1:])}`.",
+            "", "Families scored (generation wall time on this machine): " + "; ".join(gen) + ".",
+            "", LEGEND]
+    text = render(result, head)
+    text += f"\nScoring took {time.perf_counter() - started:.0f} s.\n"
+    print(text)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+        print(f"written to {args.out}", file=sys.stderr)
+    if args.json is not None:
+        args.json.write_text(json.dumps({k: result[k] for k in ("settings", "rows")},
+                                        default=float, indent=1))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="train the families not cached yet (cheapest first)")
+    s = sub.add_parser("score", help="score the cached families")
+    for p in (g, s):
+        p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+        p.add_argument("--families", default=None, help="comma-separated names (default: all)")
+    sub.add_parser("list", help="list the families, cheapest first")
+    s.add_argument("--settings-from", default="loo",
+                   help="'loo' (all other cached families) or comma-separated families; the "
+                        "scored family is always left out")
+    s.add_argument("--partial", action="store_true",
+                   help="also score families whose generation has not finished")
+    s.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    s.add_argument("--json", type=Path, default=None, help="also write rows and settings as JSON")
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        return cmd_generate(args)
+    if args.command == "score":
+        return cmd_score(args)
+    for spec in by_cost(FAMILIES):
+        print(f"{spec.name}: {len(spec.runs())} runs, λ {spec.weight_decays}, "
+              f"{spec.steps} steps, cost {spec.cost():.3g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Task families for the leave-one-family-out benchmark (``benchmarks/families.py``).
+
+A *family* is one modular-arithmetic task and training recipe — p, the op, the training
+fraction, MLP or transformer, width, init scale, AdamW or SGD, constant lr or warm-up +
+cosine — swept over λ (weak → strong) and seeds. The task, the split and the models are
+the demo's own (:func:`nht_monitor.demos.modular_arithmetic.data.make_data`,
+:func:`~nht_monitor.demos.modular_arithmetic.model.build_model`); what the demo does not
+offer (SGD, a schedule, a transformer width other than the demo CLI's) is added here, not
+in the demo package.
+
+Each run is one model and one optimizer watched by :func:`nht_monitor.watch` with
+``every=1`` (every step sampled), so its log is exactly what the live engine saw: the
+τ clock is the optimizer's own ``lr × weight_decay`` of each step (the schedule included),
+``train_loss``/``train_acc`` every step and ``val_acc`` every ``eval_every`` steps, and
+the planned ``steps`` recorded in the header (``config["demo"]["steps"]``: the budget the
+engine reads).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FamilySpec(BaseModel):
+    """One task family: a recipe and the λ × seed grid it is swept over."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    p: int = 31
+    op: Literal["+", "-", "*", "/"] = "+"
+    train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
+    model: Literal["mlp", "transformer"] = "mlp"
+    width: int = 64
+    embed_dim: int = 32
+    init_scale: float = 2.0
+    optimizer: Literal["adamw", "sgd"] = "adamw"
+    momentum: float = 0.9
+    """SGD only (heavy-ball momentum; weight decay is SGD's coupled L2 ``g + λθ``)."""
+    lr: float = 1e-2
+    schedule: Literal["constant", "warmup_cosine"] = "constant"
+    warmup_fraction: float = 0.05
+    min_lr_ratio: float = 0.0
+    steps: int = 2000
+    eval_every: int = 10
+    weight_decays: list[float]
+    seeds: list[int] = Field(default_factory=lambda: [0, 1])
+
+    def lr_factor(self, step: int) -> float:
+        """The schedule's multiplier of ``lr`` for optimizer step ``step`` (0-based)."""
+        if self.schedule == "constant":
+            return 1.0
+        warm = max(1, int(round(self.warmup_fraction * self.steps)))
+        if step < warm:
+            return (step + 1) / warm
+        t = (step - warm) / max(1, self.steps - warm)
+        return self.min_lr_ratio + (1.0 - self.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * t))
+
+    def run_id(self, weight_decay: float, seed: int) -> str:
+        return f"{self.name}-wd{weight_decay:g}-s{seed}"
+
+    def runs(self) -> list[tuple[float, int]]:
+        """The family's (λ, seed) pairs in generation order."""
+        return [(w, s) for s in self.seeds for w in self.weight_decays]
+
+    def cost(self) -> float:
+        """A rough relative CPU cost (for ordering: cheapest family first)."""
+        n_train = self.train_fraction * self.p ** 2
+        params = (self.p * self.embed_dim + 2 * self.embed_dim * self.width + self.width * self.p
+                  if self.model == "mlp" else 13 * self.width ** 2 + 2 * self.p * self.width)
+        per_step = n_train * params / 1e6 * (3 if self.model == "transformer" else 1) + 1.5
+        return per_step * self.steps * len(self.runs())
+
+
+def tau_budget(spec: FamilySpec) -> float:
+    """Σ_t lr_t / λ over the planned steps: the τ a run with λ = 1 reaches at the end."""
+    return spec.lr * sum(spec.lr_factor(t) for t in range(spec.steps))
+
+
+def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: Path,
+                     device: str = "cpu") -> dict[str, Any]:
+    """Train one (λ, seed) run of ``spec`` under :func:`nht_monitor.watch` (``every=1``);
+    return a summary (log path, wall time, final metrics, the grok step by
+    :func:`nht_monitor.analysis.transition.first_reached`)."""
+    import torch
+    import torch.nn.functional as F
+
+    from nht_monitor import watch
+    from nht_monitor.analysis.settings import AnalyzerSettings
+    from nht_monitor.analysis.transition import first_reached
+    from nht_monitor.demos.common.device import seed_everything
+    from nht_monitor.demos.modular_arithmetic.data import make_data
+    from nht_monitor.demos.modular_arithmetic.model import build_model
+    from nht_monitor.demos.modular_arithmetic.train import ADAM_BETAS
+
+    seed_everything(seed)
+    data = make_data(spec.p, spec.op, spec.train_fraction, seed, device)
+    model = build_model(spec.model, spec.p, spec.width, False, spec.init_scale,
+                        spec.embed_dim).to(device)
+    if spec.optimizer == "adamw":
+        optimizer: torch.optim.Optimizer = torch.optim.AdamW(
+            model.parameters(), lr=spec.lr, weight_decay=weight_decay, betas=ADAM_BETAS)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=spec.lr, momentum=spec.momentum,
+                                    weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, spec.lr_factor)
+    run_id = spec.run_id(weight_decay, seed)
+    demo = {"name": "modular_arithmetic_family", "family": spec.name,
+            **spec.model_dump(mode="json", exclude={"weight_decays", "seeds", "name"}),
+            "weight_decay": weight_decay, "seed": seed}
+    evals: list[tuple[int, float]] = []
+    loss_v = acc_v = val_v = math.nan
+    started = time.perf_counter()
+    with watch(model, optimizer, log_dir=log_dir, run_id=run_id, every=1, head="head",
+               config={"demo": demo}) as monitor:
+        for step in range(1, spec.steps + 1):
+            model.train()
+            logits = model(data.x_train)
+            loss = F.cross_entropy(logits, data.y_train)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            acc = (logits.detach().argmax(-1) == data.y_train).float().mean()
+            metrics: dict[str, Any] = {"train_loss": loss.detach(), "train_acc": acc}
+            if step % spec.eval_every == 0 or step == spec.steps:
+                model.eval()
+                with torch.no_grad():
+                    val = (model(data.x_val).argmax(-1) == data.y_val).float().mean()
+                metrics["val_acc"] = val
+                val_v = float(val)
+                evals.append((step, val_v))
+            loss_v, acc_v = float(loss.detach()), float(acc)
+            if not math.isfinite(loss_v):
+                monitor.log(**metrics)
+                break
+            monitor.log(**metrics)
+        log_path = monitor.log_path
+    level = AnalyzerSettings().done_val_acc
+    grok = first_reached([s for s, _ in evals], [a for _, a in evals], level) if evals else None
+    return {"run_id": run_id, "log": Path(log_path).name, "weight_decay": weight_decay,
+            "seed": seed, "steps": spec.steps, "wall_s": round(time.perf_counter() - started, 2),
+            "grok_step": grok, "final_train_loss": loss_v, "final_train_acc": acc_v,
+            "final_val_acc": val_v}
+
+
+def lambda_grid(lr: float, steps: int, spec_tau: float | None = None,
+                cs: tuple[float, ...] = (0.3, 4.0, 8.0, 16.0), strong: float = 10.0
+                ) -> list[float]:
+    """λ values whose τ at the end of the run is ``cs`` (weak → intermediate), rounded to
+    2 significant digits, plus ``strong`` (weight decay that collapses the norm before the
+    fit). ``spec_tau``: the τ a λ = 1 run reaches (:func:`tau_budget`; default lr·steps)."""
+    budget = spec_tau if spec_tau is not None else lr * steps
+    out = [float(f"{c / budget:.2g}") for c in cs]
+    out.append(strong)
+    return sorted(set(out))
+
+
+def _family(name: str, **kw: Any) -> FamilySpec:
+    cs = kw.pop("cs", (0.3, 4.0, 8.0, 16.0))
+    strong = kw.pop("strong", 10.0)
+    probe = FamilySpec(name=name, weight_decays=[1.0], **kw)
+    kw["weight_decays"] = lambda_grid(probe.lr, probe.steps, tau_budget(probe), cs, strong)
+    return FamilySpec(name=name, **kw)
+
+
+FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p31-f0.5-lr1e-2", p=31, op="+", train_fraction=0.5, lr=1e-2, steps=2000),
+    _family("mlp-sub-p31-f0.7-lr5e-3", p=31, op="-", train_fraction=0.7, lr=5e-3, steps=2000),
+    _family("mlp-mul-p31-f0.5-i1-lr5e-3", p=31, op="*", train_fraction=0.5, init_scale=1.0,
+            lr=5e-3, steps=2500),
+    _family("mlp-div-p37-f0.8-w128-lr3e-3", p=37, op="/", train_fraction=0.8, width=128,
+            lr=3e-3, steps=2500),
+    _family("mlp-add-p31-f0.6-cosine-lr1e-2", p=31, op="+", train_fraction=0.6, lr=1e-2,
+            schedule="warmup_cosine", steps=2500),
+    _family("mlp-add-p31-f0.6-sgd-lr1e-1", p=31, op="+", train_fraction=0.6, optimizer="sgd",
+            lr=0.1, steps=3000, strong=1.0),
+    _family("mlp-add-p41-f0.3-lr1e-2", p=41, op="+", train_fraction=0.3, lr=1e-2, steps=3000,
+            cs=(0.3, 8.0, 16.0, 32.0)),
+    _family("tf-add-p23-f0.5-w32-lr1e-3", p=23, op="+", train_fraction=0.5, model="transformer",
+            width=32, lr=1e-3, steps=3000),
+    _family("mlp-sub-p47-f0.4-w96-i3-lr2e-3", p=47, op="-", train_fraction=0.4, width=96,
+            init_scale=3.0, lr=2e-3, steps=4000, cs=(0.3, 6.0, 12.0, 24.0)),
+    _family("mlp-add-p59-f0.8-lr1e-3", p=59, op="+", train_fraction=0.8, lr=1e-3, steps=4000),
+]}
+"""The benchmark's families (the order of this list is not the generation order:
+:func:`by_cost` is)."""
+
+
+def by_cost(families: dict[str, FamilySpec]) -> list[FamilySpec]:
+    """Families, cheapest first."""
+    return sorted(families.values(), key=lambda f: f.cost())
