@@ -25,8 +25,8 @@ def _analyze(args: argparse.Namespace) -> int:
     from nht_monitor.analysis.assess import assess_log
     from nht_monitor.analysis.text import format_assessment
 
-    a = assess_log(args.run, _overrides(args, advice_budget_steps=args.budget_steps),
-                   until=args.until)
+    fixed = {} if args.budget_steps is None else {"advice_budget_steps": args.budget_steps}
+    a = assess_log(args.run, _overrides(args, **fixed), until=args.until)
     print(a.model_dump_json() if args.json else format_assessment(a))
     return 0
 

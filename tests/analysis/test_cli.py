@@ -222,3 +222,16 @@ def test_bad_input_gives_clear_errors(tmp_path, capsys):
     only_header = _write(tmp_path / "header.jsonl", [])
     data = _json(capsys, ["analyze", only_header, "--json"])
     assert data["regime"] == "undetermined" and data["reasons"] == ["no samples yet"]
+
+
+def test_analyze_keeps_the_recorded_advice_budget_unless_given(tmp_path, capsys):
+    """``--budget-steps`` overrides the advice budget recorded in the header; without it
+    the recorded one is used (it was silently replaced by none)."""
+    norm_of, val_of, head_of, _ = grokking()
+    run = make_run(norm_of, steps=600, acc_of=fit_acc(200), loss_of=fit_loss(200),
+                   val_of=val_of, head_of=head_of)
+    path = _write(tmp_path / "budget.jsonl", run, header(analysis={"advice_budget_steps": 3000}))
+    recorded = _json(capsys, ["analyze", path, "--json"])
+    given = _json(capsys, ["analyze", path, "--json", "--budget-steps", "700"])
+    assert recorded["advice"]["budget_steps"] == 3000
+    assert given["advice"]["budget_steps"] == 700
