@@ -13,8 +13,9 @@ labels (no mathtext, whose parser is slow to build).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import matplotlib
 
@@ -40,6 +41,19 @@ MAX_SMALL_MULTIPLES = 16
 DPI = 100
 CHAR_IN = 0.062
 """Width in inches of an average character at 8 pt (DejaVu Sans), for margins."""
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _plain_text(draw: _F) -> _F:
+    """Draw with mathtext off: run ids, module and metric names are the user's and may
+    hold ``$…$`` (legal names that mathtext would parse, or fail on)."""
+    @functools.wraps(draw)
+    def plain(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+    return plain  # type: ignore[return-value]
 
 
 def _figure(width: float, height: float, *, left: float = 0.8, right: float = 0.3,
@@ -83,6 +97,7 @@ def _positive(array: np.ndarray) -> bool:
     return finite.size > 0 and bool(np.all(finite > 0))
 
 
+@_plain_text
 def norms_figure(run: ReportRun) -> Figure:
     """Total and head norm vs step, regime bands behind, forecast and interval marked."""
     steps = np.array([s.step for s in run.samples], dtype=float)
@@ -150,6 +165,7 @@ def _log_axis(ax: Any) -> None:
         ax.tick_params(axis="y", which="minor", labelsize=7)
 
 
+@_plain_text
 def layers_figure(run: ReportRun) -> Figure | None:
     """Heatmap of every layer's norm over steps (log colour scale)."""
     layers = _layer_names(run)
@@ -195,6 +211,7 @@ class _PlainLogFormatter(LogFormatter):
         return f"{x:.3g}" if super().__call__(x, pos) else ""
 
 
+@_plain_text
 def layer_multiples_figure(run: ReportRun) -> Figure | None:
     """Small multiples: one panel per layer (the largest layers when there are many)."""
     layers = _layer_names(run)
@@ -224,6 +241,7 @@ def layer_multiples_figure(run: ReportRun) -> Figure | None:
     return fig
 
 
+@_plain_text
 def metrics_figure(run: ReportRun) -> Figure | None:
     """Logged train/val metrics: losses on the left, accuracies and the rest on the right."""
     names = sorted({name for s in run.samples for name in s.metrics})
@@ -250,6 +268,7 @@ def metrics_figure(run: ReportRun) -> Figure | None:
     return fig
 
 
+@_plain_text
 def tau_figure(run: ReportRun) -> Figure:
     """The τ clock vs step, with lr·λ (its slope) on a second axis."""
     steps = np.array([s.step for s in run.samples], dtype=float)
@@ -276,6 +295,7 @@ def tau_figure(run: ReportRun) -> Figure:
 
 # -- sweep ---------------------------------------------------------------------------
 
+@_plain_text
 def sweep_norms_figure(runs: Sequence[ReportRun]) -> Figure:
     """Total norm curves of every run coloured by λ, against step and against τ."""
     lambdas = [r.weight_decay for r in runs]
@@ -308,6 +328,7 @@ def sweep_norms_figure(runs: Sequence[ReportRun]) -> Figure:
     return fig
 
 
+@_plain_text
 def delay_figure(points: Sequence[tuple[str, float, float]],
                  fit: tuple[float, float, float] | None,
                  forecasts: Sequence[tuple[str, float, float]] = ()) -> Figure | None:
