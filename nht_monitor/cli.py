@@ -104,6 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError, MissingExtraError) as exc:  # one clear line, no traceback
         print(f"nht-monitor {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except OverflowError as exc:  # e.g. a step of 10**400 in a crafted log
+        print(f"nht-monitor {args.command}: error: a number in the input is out of range "
+              f"({exc})", file=sys.stderr)
+        return 1
+    except RecursionError:
+        print(f"nht-monitor {args.command}: error: the input is nested too deeply",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,11 +5,18 @@ tails each with :class:`nht_monitor.runlog.RunLogTail` (a partial last line wait
 is complete) and feeds every new sample to one :class:`nht_monitor.analysis.Analyzer` per
 run. ``snapshots()`` returns one :class:`RunSnapshot` per run, labelled by the header's
 ``run_id``; it never touches the files, so scrapes stay cheap.
+
+Bad entries cost one warning each: a link resolving outside the directory (unless
+``follow_symlinks``), a directory or device named ``*.jsonl``, a file that is not a run
+log, corrupt or over-long lines (counted by the tail), a file that cannot be read (then
+retried after a growing pause). Each file gets at most one warning per kind of problem
+while it stays in the directory.
 """
 
 from __future__ import annotations
 
 import logging
+import stat as stat_module
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -36,6 +43,8 @@ class _Run:
     pacing: Pacing = field(default_factory=Pacing)  # when the analyzer next assesses
     size: int = 0
     invalid: str | None = None  # why this file is not a run log (then it is skipped)
+    failures: int = 0  # consecutive polls that could not read the file
+    retry_at: float = 0.0  # after failures: no read before this time
 
     @property
     def run_id(self) -> str:
@@ -52,13 +61,17 @@ class RunLogDirectory:
     the last assessment while new samples wait (:class:`~nht_monitor.analysis.pacing.Pacing`
     with ``max_wait``).
     ``retire_after``: forget runs whose log was not modified for that many seconds
-    (``None``: keep every run). ``poll()`` reads once; ``start(interval)`` polls on a
-    daemon thread until ``close()``.
+    (``None``: keep every run). ``follow_symlinks``: also read links that resolve
+    outside ``log_dir`` (by default they are skipped with one warning). ``poll()`` reads
+    once; ``start(interval)`` polls on a daemon thread until ``close()``.
     """
+
+    MAX_BACKOFF = 60.0
+    """Longest pause (seconds) before retrying a file that could not be read."""
 
     def __init__(self, log_dir: str | Path, *, analyze: bool = True, assess_every: int = 10,
                  assess_interval: float = 2.0, retire_after: float | None = None,
-                 pattern: str = "*.jsonl") -> None:
+                 pattern: str = "*.jsonl", follow_symlinks: bool = False) -> None:
         from nht_monitor.runlog import RunLogTail
 
         self.log_dir = Path(log_dir)
@@ -74,6 +87,9 @@ class RunLogDirectory:
         self.assess_interval = assess_interval
         self.retire_after = retire_after
         self.pattern = pattern
+        self.follow_symlinks = follow_symlinks
+        self._root = self.log_dir.resolve()
+        self._warned: dict[Path, set[str]] = {}  # per file, the kinds of problem warned
         self._runs: dict[Path, _Run] = {}
         self._snapshots: list[RunSnapshot] = []
         self._lock = threading.Lock()
@@ -85,11 +101,19 @@ class RunLogDirectory:
         """Read every log once (picking up new files); returns the number of new samples."""
         now = time.time()
         seen: set[Path] = set()
+        listed: set[Path] = set()
         new_total = 0
         for path in sorted(self.log_dir.glob(self.pattern)):
+            listed.add(path)
+            if not self._inside(path):
+                continue
             try:
                 stat = path.stat()
             except OSError:
+                continue
+            if not stat_module.S_ISREG(stat.st_mode):
+                self._warn_once(path, "not-regular", "skipping %s: not a regular file",
+                                path)
                 continue
             if self.retire_after is not None and now - stat.st_mtime > self.retire_after:
                 continue
@@ -99,10 +123,12 @@ class RunLogDirectory:
                 run = self._runs[path] = _Run(path=path, tail=self._tail_class(path),
                                               pacing=self._pacing())
             run.size = stat.st_size
-            if run.invalid is None:
+            if run.invalid is None and now >= run.retry_at:
                 new_total += self._poll_run(run)
         for path in set(self._runs) - seen:
             del self._runs[path]
+        for path in set(self._warned) - listed:  # gone: a new file there warns afresh
+            del self._warned[path]
         snapshots: list[RunSnapshot] = []
         used: set[str] = set()
         for run in self._runs.values():
@@ -116,23 +142,51 @@ class RunLogDirectory:
             self._snapshots = snapshots
         return new_total
 
+    def _inside(self, path: Path) -> bool:
+        """Whether ``path`` may be read: it resolves inside the directory, or links may
+        be followed (a link out of it is skipped with one warning)."""
+        if self.follow_symlinks:
+            return True
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError) as exc:  # a link loop
+            self._warn_once(path, "resolve", "skipping %s: %s", path, exc)
+            return False
+        if real.is_relative_to(self._root):
+            return True
+        self._warn_once(path, "outside", "skipping %s: a link to %s, outside %s (pass "
+                        "follow_symlinks=True to read it)", path, real, self._root)
+        return False
+
+    def _warn_once(self, path: Path, kind: str, message: str, *args: Any) -> None:
+        """Log ``message`` unless this kind of problem was already warned for ``path``."""
+        kinds = self._warned.setdefault(path, set())
+        if kind not in kinds:
+            kinds.add(kind)
+            logger.warning("nht-monitor sidecar: " + message, *args)
+
     def _poll_run(self, run: _Run) -> int:
         try:
             samples = run.tail.poll()
         except RunLogError as exc:  # not a run log (or a newer schema): skip the file
             run.invalid = str(exc)
-            logger.warning("nht-monitor sidecar: skipping %s: %s", run.path, exc)
+            self._warn_once(run.path, "invalid", "skipping %s: %s", run.path, exc)
             return 0
-        except Exception as exc:  # unreadable log: count it, keep serving the others
+        except Exception as exc:  # unreadable log: count it, retry later, serve the others
             run.errors_total += 1
-            logger.warning("nht-monitor sidecar: cannot read %s: %s", run.path, exc)
+            run.failures += 1
+            run.retry_at = time.time() + min(self.MAX_BACKOFF, 2.0 ** (run.failures - 1))
+            self._warn_once(run.path, f"read:{type(exc).__name__}",
+                            "cannot read %s: %s (retrying with back-off)", run.path, exc)
             return 0
+        run.failures, run.retry_at = 0, 0.0
         if samples and run.analyzer is None and self._analyzer_class is not None:
             try:
                 run.analyzer = self._analyzer_class(header=run.tail.header)
             except Exception as exc:
                 run.errors_total += 1
-                logger.warning("nht-monitor sidecar: no analyzer for %s: %s", run.path, exc)
+                self._warn_once(run.path, "analyzer", "no analyzer for %s: %s", run.path,
+                                exc)
         observed = 0
         for sample in samples:
             run.sample = sample
@@ -143,8 +197,8 @@ class RunLogDirectory:
                     observed += 1
                 except Exception as exc:
                     run.errors_total += 1
-                    logger.warning("nht-monitor sidecar: analysis of %s failed: %s",
-                                   run.path, exc)
+                    self._warn_once(run.path, "analysis", "analysis of %s failed: %s",
+                                    run.path, exc)
             elif sample.assessment is not None:
                 try:
                     run.assessment = Assessment.model_validate(sample.assessment)
@@ -155,8 +209,8 @@ class RunLogDirectory:
                 run.assessment = run.analyzer.assess()
             except Exception as exc:
                 run.errors_total += 1
-                logger.warning("nht-monitor sidecar: assessment of %s failed: %s",
-                               run.path, exc)
+                self._warn_once(run.path, "assessment", "assessment of %s failed: %s",
+                                run.path, exc)
             run.pacing.assessed()
         return len(samples)
 

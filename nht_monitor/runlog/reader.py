@@ -12,10 +12,12 @@ import json
 import logging
 import math
 import os
+import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 from pydantic import ConfigDict, Field, ValidationError
 from typing_extensions import NotRequired, Required, TypedDict
@@ -41,6 +43,8 @@ def parse_header(line: str, *, source: str = "run log") -> RunHeader:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
         raise RunLogError(f"{source}: first line is not JSON ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise RunLogError(f"{source}: invalid header: JSON nested too deeply") from exc
     if not isinstance(raw, dict) or raw.get("schema") != SCHEMA_NAME:
         found = raw.get("schema") if isinstance(raw, dict) else type(raw).__name__
         raise RunLogError(f"{source}: not an nht-monitor run log (schema {found!r}, "
@@ -57,6 +61,8 @@ def parse_header(line: str, *, source: str = "run log") -> RunHeader:
         return RunHeader.model_validate(raw)
     except ValidationError as exc:
         raise RunLogError(f"{source}: invalid header: {validation_summary(exc)}") from exc
+    except RecursionError as exc:
+        raise RunLogError(f"{source}: invalid header: JSON nested too deeply") from exc
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -72,6 +78,88 @@ def validation_summary(exc: ValidationError, limit: int = 3) -> str:
              for e in errors[:limit]]
     more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
     return " ".join(("; ".join(parts) + more).split())
+
+
+MAX_LINE_BYTES = 16 * 2 ** 20
+"""Default longest line (bytes, without its line break) the readers accept: a longer line
+is skipped, whole, with one warning counting such lines (``max_line`` changes it)."""
+
+_READ_CHUNK = 2 ** 20
+"""Bytes read at a time while skipping an over-long line, and by :class:`RunLogTail`."""
+
+
+def check_regular(path: Path, handle: IO[bytes] | None = None) -> None:
+    """:class:`RunLogError` unless ``path`` (its open ``handle`` if given) is a regular
+    file: a character device (``/dev/zero``), a FIFO, a socket or a directory is not a
+    run log, and reading one would never end or block."""
+    mode = os.fstat(handle.fileno()).st_mode if handle is not None else os.stat(path).st_mode
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a character device"
+            if stat.S_ISCHR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "a block device"
+            if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a file")
+    raise RunLogError(f"{path}: not a regular file ({kind}), not a run log")
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    """``path`` opened for binary reading once it is known to be a regular file (checked
+    before opening, so that a FIFO does not block the open, and again on the handle)."""
+    check_regular(path)
+    handle = open(path, "rb")
+    try:
+        check_regular(path, handle)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+def _bounded_lines(handle: IO[bytes], max_line: int,
+                   left: int | None = None) -> Iterator[bytes | None]:
+    """The ``\\n``-terminated lines of ``handle`` (the last one maybe unterminated), each
+    read with at most ``max_line + 1`` bytes in memory; a longer line is read through in
+    chunks and yields ``None``. ``left``: stop once that many bytes were read (at the end
+    of the line crossing it)."""
+    limit = max_line + 1
+    while left is None or left > 0:
+        raw = handle.readline(limit)
+        if not raw:
+            return
+        if left is not None:
+            left -= len(raw)
+        if len(raw) < limit or raw.endswith(b"\n"):
+            yield raw
+            continue
+        while not raw.endswith(b"\n"):  # over-long: read through it, a chunk at a time
+            raw = handle.readline(_READ_CHUNK)
+            if not raw:
+                break
+            if left is not None:
+                left -= len(raw)
+        yield None
+
+
+def _skip_line(handle: IO[bytes]) -> None:
+    """Read ``handle`` up to and including the next ``\\n``, a chunk at a time."""
+    while True:
+        raw = handle.readline(_READ_CHUNK)
+        if not raw or raw.endswith(b"\n"):
+            return
+
+
+def _warn_long(path: Path, long: list[int], max_line: int) -> None:
+    shown = ", ".join(map(str, long[:5])) + (" …" if len(long) > 5 else "")
+    logger.warning("%s: skipped %d line(s) longer than %s bytes (line %s)", path, len(long),
+                   f"{max_line:,}", shown)
+
+
+def _first_line(handle: IO[bytes], path: Path, max_line: int) -> bytes:
+    """The header line of an open log (:class:`RunLogError` if it is over-long)."""
+    raw = handle.readline(max_line + 1)
+    if len(raw) > max_line and not raw.endswith(b"\n"):
+        raise RunLogError(f"{path}: first line longer than {max_line:,} bytes, not a "
+                          f"run-log header")
+    return raw
 
 
 def parse_sample(line: str) -> Sample:
@@ -107,40 +195,57 @@ def _dedupe_steps(samples: list[Sample]) -> list[Sample]:
     return [by_step[s] for s in sorted(by_step)]
 
 
-def read_run(path: str | os.PathLike[str]) -> RunLog:
+def read_run(path: str | os.PathLike[str], *, max_line: int = MAX_LINE_BYTES) -> RunLog:
     """Read a whole run log.
 
     Tolerates a truncated last line (a killed run: ``truncated`` is set); skips
-    corrupt lines elsewhere with one warning giving their count (``skipped_lines``).
-    A missing file, an empty file, a file of another schema or a newer version raises
-    (``FileNotFoundError`` / :class:`RunLogError`).
+    corrupt lines elsewhere with one warning giving their count (``skipped_lines``), and
+    lines longer than ``max_line`` bytes with one warning giving theirs (counted in
+    ``skipped_lines`` too). Reads line by line: memory grows with the samples, never
+    with one line beyond ``max_line``. A missing file, a file that is not a regular file
+    (a device, a FIFO), an empty file, a file of another schema or a newer version
+    raises (``FileNotFoundError`` / :class:`RunLogError`).
     """
     path = Path(path)
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        text = handle.read()
-    lines = text.split("\n")
-    ends_clean = text.endswith("\n")
-    if ends_clean:
-        lines.pop()
-    if not lines or not lines[0].strip():
-        raise RunLogError(f"{path}: empty file, no run-log header")
-    header = parse_header(lines[0], source=str(path))
-    run = RunLog(path=path, header=header)
-    bad: list[int] = []
-    last = len(lines) - 1
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        try:
-            run.samples.append(parse_sample(line))
-        except ValueError:
-            if number - 1 == last and not ends_clean:
-                run.truncated = True
-            else:
-                bad.append(number)
+    with _open_regular(path) as handle:
+        prefix = _universal_lines(_first_line(handle, path, max_line))
+        if not prefix or not prefix[0][0].decode("utf-8", errors="replace").strip():
+            raise RunLogError(f"{path}: empty file, no run-log header")
+        header = parse_header(prefix.pop(0)[0].decode("utf-8", errors="replace"),
+                              source=str(path))
+        run = RunLog(path=path, header=header)
+        bad: list[int] = []
+        long: list[int] = []
+        number = 1
+
+        def take(raw: bytes, terminated: bool) -> None:
+            line = raw.decode("utf-8", errors="replace")
+            if not line.strip():
+                return
+            try:
+                run.samples.append(parse_sample(line))
+            except ValueError:
+                if terminated:
+                    bad.append(number)
+                else:
+                    run.truncated = True
+
+        for raw, terminated in prefix:
+            number += 1
+            take(raw, terminated)
+        for read in _bounded_lines(handle, max_line):
+            if read is None:
+                number += 1
+                long.append(number)
+                continue
+            for raw, terminated in _universal_lines(read):
+                number += 1
+                take(raw, terminated)
     if bad:
-        run.skipped_lines = len(bad)
         _warn_skipped(path, bad)
+    if long:
+        _warn_long(path, long, max_line)
+    run.skipped_lines = len(bad) + len(long)
     run.samples = _dedupe_steps(run.samples)
     return run
 
@@ -220,6 +325,14 @@ class _AnyObject(TypedDict):
     __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
 
 
+class _AssessmentColumns(TypedDict):
+    """An assessment as :func:`read_columns` checks it: an object whose ``regime``, if
+    present, is a string (as :class:`~nht_monitor.runlog.schema.Sample` checks it)."""
+
+    __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
+    regime: NotRequired[str]
+
+
 class _GroupColumns(TypedDict):
     """:class:`~nht_monitor.runlog.schema.GroupClock` as :func:`read_columns` checks it."""
 
@@ -236,7 +349,7 @@ class _SampleColumns(TypedDict):
     ``"Infinity"`` spellings as ``LogFloat`` does (tests/test_runlog.py checks), without a
     Python call per value; ``step`` at most :data:`_MAX_STEP`; the values of
     :data:`UNCHECKED_VALUES` are not checked and the objects in ``layer_norms``/
-    ``layer_grad_norms``/``assessment`` are not built."""
+    ``layer_grad_norms`` are not built, of ``assessment`` only its ``regime``."""
 
     __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
     step: Required[Annotated[int, Field(ge=0, le=_MAX_STEP)]]
@@ -252,7 +365,7 @@ class _SampleColumns(TypedDict):
     metrics: NotRequired[dict[str, float]]
     groups: NotRequired[list[_GroupColumns] | None]
     nonfinite: NotRequired[list[str]]
-    assessment: NotRequired[_AnyObject | None]
+    assessment: NotRequired[_AssessmentColumns | None]
 
 
 _COLUMNS_ADAPTER: Any = None
@@ -289,6 +402,7 @@ class _Part:
     lines: int
     bad: list[int]
     truncated: bool
+    long: list[int] = field(default_factory=list)
 
 
 class _ColumnBuilder:
@@ -329,14 +443,17 @@ class _ColumnBuilder:
         return columns, metrics
 
 
-def _scan(path: Path, start: int, end: int, prefix: list[tuple[bytes, bool]]) -> _Part:
+def _scan(path: Path, start: int, end: int, prefix: list[tuple[bytes, bool]],
+          max_line: int = MAX_LINE_BYTES) -> _Part:
     """Validate the ``prefix`` lines, then the lines of ``path`` from byte ``start`` (a line
-    start) to ``end`` (a line start or the end of the file), into columns. Line numbers in
-    ``bad`` count from 1 at the first line of ``prefix``."""
+    start) to ``end`` (a line start or the end of the file), into columns; lines longer
+    than ``max_line`` bytes are skipped (``long``). Line numbers in ``bad`` and ``long``
+    count from 1 at the first line of ``prefix``."""
     validate = _columns_adapter().validator.validate_json
     builder = _ColumnBuilder()
     chunk: list[dict[str, Any]] = []
     bad: list[int] = []
+    long: list[int] = []
     truncated = False
 
     def slow(line: bytes, terminated: bool, number: int) -> None:
@@ -363,11 +480,13 @@ def _scan(path: Path, start: int, end: int, prefix: list[tuple[bytes, bool]]) ->
     for line, terminated in prefix:
         number += 1
         slow(line, terminated, number)
-    with open(path, "rb") as handle:
+    with _open_regular(path) as handle:
         handle.seek(start)
-        left = end - start
-        for raw in handle if left > 0 else ():  # the hot loop: one C-level validation per line
-            if b"\r" in raw:
+        for raw in _bounded_lines(handle, max_line, end - start):  # the hot loop
+            if raw is None:
+                number += 1
+                long.append(number)
+            elif b"\r" in raw:
                 for line, terminated in _universal_lines(raw):
                     number += 1
                     slow(line, terminated, number)
@@ -380,23 +499,20 @@ def _scan(path: Path, start: int, end: int, prefix: list[tuple[bytes, bool]]) ->
             if len(chunk) >= _CHUNK:
                 builder.add(chunk)
                 chunk = []
-            left -= len(raw)
-            if left <= 0:
-                break
     builder.add(chunk)
     columns, metrics = builder.arrays()
-    return _Part(columns, metrics, builder.rows, number, bad, truncated)
+    return _Part(columns, metrics, builder.rows, number, bad, truncated, long)
 
 
 PARALLEL_BYTES = 32 * 2 ** 20
 """Logs larger than this are read by two processes at once (see :func:`read_columns`)."""
 
 
-def _scan_in_child(path: Path, start: int, end: int) -> Any:
+def _scan_in_child(path: Path, start: int, end: int, max_line: int = MAX_LINE_BYTES) -> Any:
     """A forked process scanning ``[start, end)``: its pool and the future of its
     :class:`_Part`."""
     pool = forked_pool(1)
-    return pool, pool.submit(_scan, path, start, end, [])
+    return pool, pool.submit(_scan, path, start, end, [], max_line)
 
 
 def _collect(pool: Any, future: Any) -> _Part | None:
@@ -409,13 +525,15 @@ def _collect(pool: Any, future: Any) -> _Part | None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def read_columns(path: str | os.PathLike[str], *, workers: int | None = None) -> RunColumns:
+def read_columns(path: str | os.PathLike[str], *, workers: int | None = None,
+                 max_line: int = MAX_LINE_BYTES) -> RunColumns:
     """Read a whole run log into column arrays, without a :class:`Sample` per line.
 
     Same outcome as :func:`read_run` followed by taking the columns: the same header
     checks and errors, a truncated last line tolerated (``truncated``), corrupt lines
     skipped with one warning giving their count (``skipped_lines``), the last occurrence
-    of a repeated step kept, rows in step order. Each sample line is validated as
+    of a repeated step kept, rows in step order, lines over ``max_line`` bytes skipped
+    with one warning and not a non-regular file (as :func:`read_run`). Each sample line is validated as
     :class:`Sample` validates it (same types and constraints: numbers, the ``"NaN"``/
     ``"Infinity"`` spellings, ``step >= 0``, required fields), except the values inside
     :data:`UNCHECKED_VALUES`. Streams the file: memory grows with the number of samples,
@@ -428,9 +546,9 @@ def read_columns(path: str | os.PathLike[str], *, workers: int | None = None) ->
     import numpy as np
 
     path = Path(path)
-    with open(path, "rb") as handle:
-        prefix = _universal_lines(handle.readline())
-        first = prefix.pop(0)[0].decode("utf-8", errors="replace")
+    with _open_regular(path) as handle:
+        prefix = _universal_lines(_first_line(handle, path, max_line))
+        first = prefix.pop(0)[0].decode("utf-8", errors="replace") if prefix else ""
         if not first.strip():
             raise RunLogError(f"{path}: empty file, no run-log header")
         header = parse_header(first, source=str(path))
@@ -441,23 +559,26 @@ def read_columns(path: str | os.PathLike[str], *, workers: int | None = None) ->
             workers = fork_workers(2, 2) if size - start > PARALLEL_BYTES else 1
         if workers > 1 and size > start:
             handle.seek(start + (size - start) // 2)
-            handle.readline()
+            _skip_line(handle)
             middle = handle.tell()
-    child = _scan_in_child(path, middle, size) if middle < size else None
+    child = _scan_in_child(path, middle, size, max_line) if middle < size else None
     try:
-        parts = [_scan(path, start, middle, prefix)]
+        parts = [_scan(path, start, middle, prefix, max_line)]
     except BaseException:
         if child is not None:  # do not leave it behind
             child[0].shutdown(wait=False, cancel_futures=True)
         raise
     if child is not None:
-        parts.append(_collect(*child) or _scan(path, middle, size, []))
-    bad, offset = [], 1  # the header is line 1
+        parts.append(_collect(*child) or _scan(path, middle, size, [], max_line))
+    bad, long, offset = [], [], 1  # the header is line 1
     for part in parts:
         bad.extend(number + offset for number in part.bad)
+        long.extend(number + offset for number in part.long)
         offset += part.lines
     if bad:
         _warn_skipped(path, bad)
+    if long:
+        _warn_long(path, long, max_line)
     columns = {key: np.concatenate([p.columns[key] for p in parts]) for key in parts[0].columns}
     order = _last_occurrence_order(columns["step"])
     if order is not None:
@@ -472,7 +593,8 @@ def read_columns(path: str | os.PathLike[str], *, workers: int | None = None) ->
         metrics[key] = values if order is None else values[order]
         present[key] = mask if order is None else mask[order]
     return RunColumns(path, header, **columns, metrics=metrics, metric_present=present,
-                      skipped_lines=len(bad), truncated=any(p.truncated for p in parts))
+                      skipped_lines=len(bad) + len(long),
+                      truncated=any(p.truncated for p in parts))
 
 
 def _last_occurrence_order(step: np.ndarray) -> np.ndarray | None:
@@ -493,47 +615,100 @@ class RunLogTail:
     """Follows a run log as it grows (for the sidecar exporter and live tools).
 
     ``poll()`` returns the samples completed since the previous call. A partial last
-    line is left for the next poll; corrupt complete lines are skipped and counted in
-    ``skipped_lines``. If the file shrinks (rewritten), reading starts over.
+    line is left for the next poll (at most ``max_line`` bytes of it are kept: a longer
+    line is skipped); corrupt complete lines, over-long lines and steps beyond
+    :data:`_MAX_STEP` are skipped and counted in ``skipped_lines``, with one warning per
+    kind of problem for the life of the tail. New bytes are read a chunk at a time, at
+    most ``max_poll_bytes`` per poll (the rest at the next one). If the file shrinks
+    (rewritten), reading starts over.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, max_line: int = MAX_LINE_BYTES,
+                 max_poll_bytes: int = 64 * 2 ** 20) -> None:
         self.path = Path(path)
         self.header: RunHeader | None = None
         self.skipped_lines = 0
+        self.max_line = max_line
+        self.max_poll_bytes = max_poll_bytes
         self._offset = 0
         self._pending = b""
+        self._discarding = False  # inside an over-long line: drop bytes up to its end
+        self._warned: set[str] = set()
         self.last_poll_time: float | None = None
+
+    def _skip(self, kind: str, message: str) -> None:
+        self.skipped_lines += 1
+        if kind not in self._warned:
+            self._warned.add(kind)
+            logger.warning("%s: %s (warned once; later ones are only counted)",
+                           self.path, message)
 
     def poll(self) -> list[Sample]:
         """New complete samples since the last poll (raises :class:`RunLogError` on a
-        file that is not a run log)."""
+        file that is not a run log, or not a regular file)."""
         self.last_poll_time = time.time()
         try:
-            size = self.path.stat().st_size
+            info = os.stat(self.path)
         except FileNotFoundError:
             return []
+        if not stat.S_ISREG(info.st_mode):
+            check_regular(self.path)  # raises, naming what it is
+        size = info.st_size
         if size < self._offset:
             self._offset, self._pending, self.header = 0, b"", None
-        if size == self._offset:
-            return []
-        with open(self.path, "rb") as handle:
-            handle.seek(self._offset)
-            chunk = handle.read(size - self._offset)
-        self._offset += len(chunk)
-        data = self._pending + chunk
-        *complete, self._pending = data.split(b"\n")
+            self._discarding = False
         samples: list[Sample] = []
-        for raw in complete:
-            line = raw.decode("utf-8", errors="replace")
-            if not line.strip():
-                continue
-            if self.header is None:
-                self.header = parse_header(line, source=str(self.path))
-                continue
-            try:
-                samples.append(parse_sample(line))
-            except ValueError:
-                self.skipped_lines += 1
-                logger.warning("%s: skipped a corrupt line", self.path)
+        if size > self._offset:
+            with _open_regular(self.path) as handle:
+                handle.seek(self._offset)
+                budget = min(size - self._offset, self.max_poll_bytes)
+                while budget > 0:
+                    chunk = handle.read(min(_READ_CHUNK, budget))
+                    if not chunk:
+                        break
+                    budget -= len(chunk)
+                    self._offset += len(chunk)
+                    self._feed(chunk, samples)
         return samples
+
+    def _feed(self, chunk: bytes, samples: list[Sample]) -> None:
+        if self._discarding:
+            end = chunk.find(b"\n")
+            if end < 0:
+                return
+            chunk, self._discarding = chunk[end + 1:], False
+        *complete, pending = (self._pending + chunk).split(b"\n")
+        self._pending = b""
+        for raw in complete:
+            if len(raw.rstrip(b"\r")) > self.max_line:
+                self._long()
+            else:
+                self._line(raw, samples)
+        if len(pending) > self.max_line:
+            self._discarding = True
+            self._long()
+        else:
+            self._pending = pending
+
+    def _long(self) -> None:
+        if self.header is None:
+            raise RunLogError(f"{self.path}: first line longer than {self.max_line:,} "
+                              f"bytes, not a run-log header")
+        self._skip("long", f"skipped a line longer than {self.max_line:,} bytes")
+
+    def _line(self, raw: bytes, samples: list[Sample]) -> None:
+        line = raw.decode("utf-8", errors="replace")
+        if not line.strip():
+            return
+        if self.header is None:
+            self.header = parse_header(line, source=str(self.path))
+            return
+        try:
+            sample = parse_sample(line)
+        except ValueError:
+            self._skip("corrupt", "skipped a corrupt line")
+            return
+        if sample.step > _MAX_STEP:
+            self._skip("step", f"skipped a line whose step is beyond {_MAX_STEP:.3g}")
+            return
+        samples.append(sample)

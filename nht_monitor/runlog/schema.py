@@ -26,7 +26,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 SCHEMA_NAME = "nht-monitor/run-log"
 SCHEMA_VERSION = 1
@@ -80,6 +80,17 @@ class RunHeader(BaseModel):
         return self.model_dump(mode="json", by_alias=True)
 
 
+def _check_assessment(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An assessment as recorded: any object, but its ``regime``, when present, a string
+    (what every reader of the log prints or compares)."""
+    if value is not None and "regime" in value and not isinstance(value["regime"], str):
+        raise ValueError(f"assessment regime {value['regime']!r:.40} is not a string")
+    return value
+
+
+AssessmentDict = Annotated[dict[str, Any] | None, AfterValidator(_check_assessment)]
+
+
 class GroupClock(BaseModel):
     """Learning rate, weight decay and τ of one optimizer param group at a sample."""
 
@@ -116,7 +127,7 @@ class Sample(BaseModel):
     metrics: dict[str, LogFloat] = Field(default_factory=dict)
     groups: list[GroupClock] | None = None
     nonfinite: list[str] = Field(default_factory=list)
-    assessment: dict[str, Any] | None = None
+    assessment: AssessmentDict = None
 
 
 class RunLogError(ValueError):
