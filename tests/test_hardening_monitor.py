@@ -147,3 +147,24 @@ def test_a_recorder_closes_its_log_even_when_the_last_write_fails(log_dir):
         recorder.close()  # a library call: the error is the caller's to count
     assert recorder._writer.closed
     assert [s.step for s in read_run(log_dir / "held.jsonl").samples] == [1, 2]
+
+
+def test_bad_watch_options_are_one_line_without_the_values_given(tmp_path):
+    """A misspelled key next to a password-bearing Pushgateway URL, and a bad type: one
+    line naming each bad option, no pydantic dump, no secret."""
+    import torch
+
+    import nht_monitor
+
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError) as info:
+        nht_monitor.watch(model, optimizer, log_dir=tmp_path, every="often",
+                          prometheus={"port": 0, "pushgatway": "http://ops:s3cret@gw:9091"})
+    message = str(info.value)
+    assert "\n" not in message and "s3cret" not in message
+    assert message.startswith("invalid nht_monitor.watch options: ")
+    assert "every: " in message and "prometheus.pushgatway: Extra inputs are not permitted" in message
+    with pytest.raises(ValueError, match=r"^invalid nht_monitor.watch options: prometheus.port: "):
+        nht_monitor.watch(model, optimizer, log_dir=tmp_path, prometheus_port=-5)
+    assert not list(tmp_path.iterdir())  # nothing written

@@ -548,12 +548,20 @@ def watch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
     if prometheus_port is not None:
         if options.get("prometheus") is not None:
             raise ValueError("give prometheus_port or prometheus=PrometheusSettings(...), not both")
-        options["prometheus"] = PrometheusSettings(port=prometheus_port)
+        options["prometheus"] = {"port": prometheus_port}
     try:
         settings = MonitorSettings(**options)
     except ValidationError as exc:
-        raise ValueError(f"invalid nht_monitor.watch options:\n{exc}") from None
+        raise ValueError(f"invalid nht_monitor.watch options: {_problems(exc)}") from None
     return Monitor(model, optimizer, settings)
+
+
+def _problems(exc: ValidationError) -> str:
+    """One line naming each bad option and what is wrong, never the value given (it may
+    be a URL with a password)."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'options'}: {e['msg']}"
+                     for e in exc.errors(include_url=False, include_input=False,
+                                         include_context=False))
 
 
 __all__ = ["Monitor", "watch", "RunLogError"]
