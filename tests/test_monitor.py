@@ -123,22 +123,34 @@ def test_live_assessment_every_n_samples_but_not_within_assess_interval(
 
 def test_a_stalled_loop_still_gets_its_samples_written(tiny_net, log_dir):
     """No optimizer step for a while (a long evaluation): the idle flusher writes the
-    samples the loop left in flight; the current step's stays open for its metrics."""
+    samples the loop left in flight, the current step's included (a kill during the
+    evaluation loses nothing); metrics logged after the evaluation come as a second row
+    for that step, which supersedes the first (the engine and the readers keep the last
+    row of a step)."""
+    from nht_monitor.analysis.series import read_series
+
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="stall",
                                 write_interval=0.2, assess=False)
     train_steps(tiny_net, optimizer, 5, monitor=monitor)
     deadline = time.monotonic() + 30
-    while monitor.samples_total < 4 and time.monotonic() < deadline:
+    while monitor.samples_total < 5 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert monitor.samples_total == 4
-    assert [s.step for s in read_run(log_dir / "stall.jsonl").samples] == [1, 2, 3, 4]
+    assert monitor.samples_total == 5
+    assert [s.step for s in read_run(log_dir / "stall.jsonl").samples] == [1, 2, 3, 4, 5]
+    assert monitor.latest_sample.step == 5  # the exporter's view too
     monitor.log(val_acc=0.5)  # after the evaluation: still sample 5's
     train_steps(tiny_net, optimizer, 1, monitor=monitor)
     monitor.close()
-    samples = read_run(log_dir / "stall.jsonl").samples
+    rows = [json.loads(line) for line in (log_dir / "stall.jsonl").read_text().splitlines()[1:]]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4, 5, 5, 6]
+    assert "val_acc" not in rows[4]["metrics"] and rows[5]["metrics"]["val_acc"] == 0.5
+    assert rows[5]["norm"] == rows[4]["norm"] and "val_acc" not in rows[6]["metrics"]
+    samples = read_run(log_dir / "stall.jsonl").samples  # the last row of a step wins
     assert [s.step for s in samples] == [1, 2, 3, 4, 5, 6]
-    assert samples[4].metrics["val_acc"] == 0.5 and "val_acc" not in samples[5].metrics
+    assert samples[4].metrics["val_acc"] == 0.5
+    series = read_series(log_dir / "stall.jsonl")
+    assert list(series.step) == [1, 2, 3, 4, 5, 6] and series.val[4] == 0.5
     assert monitor.errors_total == 0
     assert not monitor._flusher._thread.is_alive()  # close() stopped it
 

@@ -8,7 +8,10 @@ is done, so the loop never waits for the GPU, and in batches at most every
 engine, the JSON line — costs far less done for many samples at once than one at a
 time between the kernels of a training step). Metrics given to :meth:`Monitor.log`
 after optimizer step *t* (and before step *t+1*) are recorded with sample *t*; when
-step *t* was not sampled they go with the next sample (latest value wins).
+step *t* was not sampled they go with the next sample (latest value wins). When the loop
+stalls after step *t* (an evaluation) for longer than ``write_interval``, sample *t* is
+written at once, and again with the metrics logged after that: the later row of a step
+supersedes the earlier, as a resumed run's rows do.
 """
 
 from __future__ import annotations
@@ -82,6 +85,9 @@ class _InFlight:
     groups: list[dict[str, float]]
     norms: PendingNorms
     metrics: dict[str, Any]
+    written: dict[str, Any] | None = None
+    """The metrics it was written with while the loop stalled (``None``: not written);
+    finalised again only if metrics came after that."""
 
 
 def _distributed_rank() -> int:
@@ -305,10 +311,25 @@ class Monitor:
         try:
             if not self._closed:
                 self._drain(force=False, due=True)
+                self._write_open_sample()
         except Exception as exc:
             self._guard.failed("idle flush", exc)
         finally:
             self._lock.release()
+
+    def _write_open_sample(self) -> None:
+        """The loop stalled (an evaluation) with the current step's sample still open for
+        its metrics: write it now, so the log and the exporter hold it (and a kill during
+        the evaluation loses nothing). Metrics logged after this come as a second row for
+        the same step, which supersedes the first (as a resumed run's rows do)."""
+        record = self._in_flight[-1] if len(self._in_flight) == 1 else None
+        if (record is None or record.written is not None or record.step != self.step
+                or not record.norms.ready()
+                or not all(_metric_ready(v) for v in record.metrics.values())):
+            return
+        self._finalize(record, assess=None)
+        record.written = dict(record.metrics)
+        self._recorder.flush()
 
     def _launch(self) -> None:
         if self._head_finder is not None and self._head_finder.head is not None:
@@ -350,7 +371,8 @@ class Monitor:
             return
         for i, record in enumerate(batch):
             final = assess_last and i == len(batch) - 1 and not self._in_flight
-            self._finalize(record, assess=True if final else None)
+            if record.written is None or record.metrics != record.written or final:
+                self._finalize(record, assess=True if final else None)
         self._recorder.flush()
 
     def _finalize(self, record: _InFlight, assess: bool | None) -> None:
