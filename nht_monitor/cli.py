@@ -39,13 +39,28 @@ the module registers it; tests/test_cli.py checks the two agree)."""
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 
 
+EXIT_CODES = """exit codes:
+  0    done
+  2    bad input, one line on stderr: a usage error, or a path, file or option value
+       the command cannot use (a missing, unreadable, corrupt or non-regular run log,
+       an out-of-range number, a bad --setting, an output file that cannot be written)
+  1    not the input, one line on stderr: a missing optional extra (naming the pip
+       install), a port the exporter cannot serve on, a failed check or remote service
+       (dashboards generate --check, dashboards push), or an internal error (a bug)
+  130  interrupted (Ctrl-C)
+--debug (before the command) re-raises the error: Python prints the traceback, exit 1."""
+
+
 def _top_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     parser = argparse.ArgumentParser(
         prog="nht-monitor",
         description="Watch weight norms of a PyTorch run: weight-decay regime and "
-                    "Norm-Hierarchy Transition forecast.")
+                    "Norm-Hierarchy Transition forecast.",
+        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the traceback instead of one line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     return parser, subparsers
 
@@ -101,17 +116,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except (OSError, ValueError, MissingExtraError) as exc:  # one clear line, no traceback
-        print(f"nht-monitor {args.command}: error: {exc}", file=sys.stderr)
-        return 1
-    except OverflowError as exc:  # e.g. a step of 10**400 in a crafted log
-        print(f"nht-monitor {args.command}: error: a number in the input is out of range "
-              f"({exc})", file=sys.stderr)
-        return 1
-    except RecursionError:
-        print(f"nht-monitor {args.command}: error: the input is nested too deeply",
-              file=sys.stderr)
-        return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        code, message = error_line(exc)
+        print(f"nht-monitor {args.command}: {message}", file=sys.stderr)
+        return code
+
+
+def error_line(exc: Exception) -> tuple[int, str]:
+    """The exit code and the one line (without the ``nht-monitor COMMAND: `` prefix) for an
+    exception a command raised: 2 for bad input, 1 for a missing extra or a bug (see
+    :data:`EXIT_CODES`)."""
+    if isinstance(exc, MissingExtraError):  # not the input: the installation
+        return 1, f"error: {_one_line(exc)}"
+    if isinstance(exc, OverflowError):  # e.g. a step of 10**400 in a crafted log
+        return 2, f"error: a number in the input is out of range ({_one_line(exc)})"
+    if isinstance(exc, RecursionError):  # e.g. a header of 100k nested JSON arrays
+        return 2, "error: the input is nested too deeply"
+    if isinstance(exc, (OSError, ValueError)):  # RunLogError, pydantic's errors: ValueErrors
+        return 2, f"error: {_one_line(exc)}"
+    return 1, (f"internal error: {type(exc).__name__}: {_one_line(exc)}; "
+               f"rerun with --debug for the traceback")
+
+
+def _one_line(exc: BaseException, limit: int = 500) -> str:
+    """``str(exc)`` on one line (a multi-line message, e.g. a pydantic dump, joined with
+    "; "), cut at ``limit`` characters."""
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    text = text or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 if __name__ == "__main__":  # pragma: no cover

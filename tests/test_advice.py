@@ -181,8 +181,8 @@ def test_advise_command_on_a_real_weak_run_alone_gives_no_number(tmp_path, capsy
     assert main(["advise", str(path), "--budget-steps", "5000"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("weak: weak at step 150") and "No λ number" in text
-    assert main(["advise", str(tmp_path / "missing.jsonl")]) == 1
-    assert main(["advise", str(path), "--budget-steps", "0"]) == 1
+    assert main(["advise", str(tmp_path / "missing.jsonl")]) == 2
+    assert main(["advise", str(path), "--budget-steps", "0"]) == 2
 
 
 def test_advise_takes_the_budget_watch_recorded(tmp_path, capsys):

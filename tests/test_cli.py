@@ -48,7 +48,7 @@ def test_show_errors_are_one_line(tmp_path, capsys, content, message):
     path = tmp_path / "bad.jsonl"
     if content is not None:
         path.write_text(content)
-    assert main(["show", str(path)]) == 1
+    assert main(["show", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
 
@@ -85,7 +85,7 @@ def test_help_and_errors_before_a_command_import_no_command_module():
 
 def test_options_before_the_command(tmp_path, capsys):
     path = tmp_path / "missing.jsonl"
-    assert main(["-v", "show", str(path)]) == 1
+    assert main(["-v", "show", str(path)]) == 2
     assert "No such file" in capsys.readouterr().err
 
 

@@ -1,4 +1,4 @@
-"""Issue 17: a crafted run-log header gets one clear line on stderr and exit code 1 from
+"""Issue 17: a crafted run-log header gets one clear line on stderr and exit code 2 from
 the CLI, naming what is wrong (not a pydantic dump, not a wrong diagnosis)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def crafted(tmp_path, **header) -> str:
 
 
 def one_error_line(capsys, argv: list[str]) -> str:
-    assert main(argv) == 1
+    assert main(argv) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1, captured.err

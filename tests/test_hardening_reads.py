@@ -170,7 +170,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 def assert_one_line(result: subprocess.CompletedProcess, command: str, needle: str) -> None:
     lines = result.stderr.splitlines()
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 2, result.stderr
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith(f"nht-monitor {command}: error: ") and needle in lines[0]
 
@@ -184,7 +184,7 @@ def test_show_on_dev_zero_is_one_line():
 def test_analyze_and_backtest_refuse_a_link_to_dev_zero(tmp_path, capsys, command):
     link = tmp_path / "r.jsonl"
     link.symlink_to("/dev/zero")
-    assert main([command, str(link)]) == 1
+    assert main([command, str(link)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err == [f"nht-monitor {command}: error: {link}: not a regular file "
                    f"(a character device), not a run log"]

@@ -9,7 +9,7 @@ out, with a note. The budget is ``--budget-steps``, else the one recorded in RUN
 (:func:`nht_monitor.analysis.advice.advice_budget`: ``watch(budget_steps=)``, the
 config's planned steps). Text: the advice; ``--json``: one object
 ``{"run_id", "regime", "step", "advice": {...}}``.
-Exit code 0, or 1 for an unreadable log (one-line error from the CLI).
+Exit code 0, or 2 for an unreadable log or a bad option (one-line error from the CLI).
 """
 
 from __future__ import annotations

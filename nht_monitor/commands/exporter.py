@@ -3,8 +3,9 @@
 For teams that want no HTTP server inside the training process, and so the series
 survive a training restart: it tails ``DIR/*.jsonl`` (new runs are picked up), analyzes
 each run and serves them all on one ``/metrics``, each with its own ``run`` label.
-Needs the ``[prometheus]`` extra (``prometheus-client``); without it the command says
-so in one line and exits 1.
+A log that is a symbolic link resolving outside the directory is skipped (with a
+warning) unless ``--follow-symlinks`` is given. Needs the ``[prometheus]`` extra
+(``prometheus-client``); without it the command says so in one line and exits 1.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from typing import Any
 
@@ -38,6 +40,9 @@ def register(subparsers: Any) -> None:
                         help="seconds between reads of the logs (default 1)")
     parser.add_argument("--retire-after", type=float, default=None, metavar="SECONDS",
                         help="stop exporting runs whose log is unchanged that long")
+    parser.add_argument("--follow-symlinks", action="store_true",
+                        help="also export logs that are symbolic links resolving outside "
+                             "--log-dir (default: skipped with a warning)")
     parser.add_argument("--no-analyze", action="store_true",
                         help="export the assessments written in the logs instead of "
                              "running the analyzer")
@@ -48,14 +53,22 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
     """Serve until SIGINT/SIGTERM (or ``stop`` is set); returns the exit code."""
     require_extra("prometheus", "prometheus_client")  # a missing one: one line (cli.main)
     from nht_monitor.exporter import RunLogDirectory, start_exporter
+    from nht_monitor.exporter.server import ExporterError
     from nht_monitor.exporter.settings import PrometheusSettings
 
     settings = PrometheusSettings(host=args.host, port=args.port, layers=args.layers,
                                   max_layers=args.max_layers)
     directory = RunLogDirectory(args.log_dir, analyze=not args.no_analyze,
-                                retire_after=args.retire_after).start(args.interval)
+                                retire_after=args.retire_after,
+                                follow_symlinks=args.follow_symlinks).start(args.interval)
     try:
         handle = start_exporter(directory, settings, source_kind="sidecar")
+    except ExporterError as exc:  # e.g. the port is taken: not the input, exit code 1
+        directory.close()
+        if getattr(args, "debug", False):
+            raise
+        print(f"nht-monitor exporter: error: {exc}", file=sys.stderr)
+        return 1
     except BaseException:
         directory.close()
         raise

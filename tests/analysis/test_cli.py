@@ -159,7 +159,7 @@ def test_setting_overrides_reach_analyze_backtest_and_scorecard(tmp_path, capsys
     capsys.readouterr()
     for bad, message in (("delay_taux=1", "delay_taux"), ("delay_tau=abc", "delay_tau"),
                          ("novalue", "KEY=VALUE")):
-        assert main(["analyze", path, "--setting", bad]) == 1
+        assert main(["analyze", path, "--setting", bad]) == 2
         assert message in capsys.readouterr().err
 
 
@@ -213,11 +213,11 @@ def test_scorecard_on_real_runs(real_logs, capsys):
 
 
 def test_bad_input_gives_clear_errors(tmp_path, capsys):
-    assert main(["analyze", str(tmp_path / "missing.jsonl")]) == 1
+    assert main(["analyze", str(tmp_path / "missing.jsonl")]) == 2
     assert "missing.jsonl" in capsys.readouterr().err
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
-    assert main(["analyze", str(empty), "--json"]) == 1
+    assert main(["analyze", str(empty), "--json"]) == 2
     assert "error" in capsys.readouterr().err
     only_header = _write(tmp_path / "header.jsonl", [])
     data = _json(capsys, ["analyze", only_header, "--json"])

@@ -79,7 +79,7 @@ def test_quick_run_on_the_stand_in_says_so(tmp_path, capsys):
 
 
 def test_without_data_root_or_synthetic_the_cli_fails_cleanly(tmp_path, capsys):
-    assert cli_main(["demo", "cifar10", "--quick", "--log-dir", str(tmp_path)]) == 1
+    assert cli_main(["demo", "cifar10", "--quick", "--log-dir", str(tmp_path)]) == 2
     assert "--data-root" in capsys.readouterr().err
 
 
@@ -96,4 +96,4 @@ def test_quick_run_on_cuda_uses_the_gpu_path(cifar_root, tmp_path):
 def test_asking_for_cuda_without_one_is_a_clear_error(cifar_root, tmp_path, capsys):
     code = cli_main(["demo", "cifar10", "--data-root", str(cifar_root), "--quick", "--device",
                      "cuda", "--no-progress", "--log-dir", str(tmp_path)])
-    assert code == 1 and "CUDA" in capsys.readouterr().err
+    assert code == 2 and "CUDA" in capsys.readouterr().err

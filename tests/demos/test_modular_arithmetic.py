@@ -218,6 +218,6 @@ def test_rerun_into_the_same_log_dir_is_a_clear_error_that_keeps_the_log(tmp_pat
     assert cli_main(argv) == 0
     log = tmp_path / "modarith-add-p31-wd1-s0.jsonl"
     before = log.read_bytes()
-    assert cli_main(argv) == 1
+    assert cli_main(argv) == 2
     assert "already exists" in capsys.readouterr().err
     assert log.read_bytes() == before

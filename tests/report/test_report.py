@@ -148,7 +148,7 @@ def test_sweep_report_via_cli(runs, tmp_path, capsys):
 
 def test_missing_log_is_one_clear_error(tmp_path, capsys):
     code = main(["report", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "r.html")])
-    assert code == 1
+    assert code == 2
     err = capsys.readouterr().err
     assert "nope.jsonl" in err and "Traceback" not in err
     assert not (tmp_path / "r.html").exists()
