@@ -23,9 +23,9 @@ True regime, from the training outcome alone (never from the norm rules):
 
 - ``intermediate``: the transition (held-out accuracy first reached ``done_val_acc`` =
   0.9, :func:`nht_monitor.analysis.transition.first_reached`) happened within the budget;
-- ``weak``: the training set was fitted at the end (train accuracy ≥ ``fit_train_acc``
-  = 0.99) but no transition came;
-- ``strong``: never fitted at the end, with the total norm collapsed (final norm <
+- ``weak``: the training set was fitted (train accuracy reached ``fit_train_acc`` = 0.99
+  at some step) but no transition came;
+- ``strong``: never fitted, with the total norm collapsed (final norm <
   ``strong_collapse`` = 50 % of its peak);
 - ``unfitted``: neither (not fitted, norm not collapsed) — left out of the regime
   accuracy and counted.
@@ -76,6 +76,18 @@ DEFAULT_OUT = ROOT / "benchmarks" / "results" / "families.md"
 DELAY_FRACTIONS = (0.25, 0.5, 0.75)
 HORIZON_FRACTION = 0.3
 CALIBRATED = ("delay_tau", "delay_log_sd", "structured_ratio")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} CPUs"
 
 
 def load_average() -> str:
@@ -185,6 +197,12 @@ def select(names: str | None) -> dict[str, FamilySpec]:
 
 # --------------------------------------------------------------------------- scoring
 
+def cached_families(cache: Path) -> list[str]:
+    """Families with a manifest in ``cache``: those of ``FAMILIES`` in its order, then others."""
+    found = {p.parent.name for p in cache.glob("*/manifest.json")} if cache.exists() else set()
+    return [n for n in FAMILIES if n in found] + sorted(found - set(FAMILIES))
+
+
 class LoadedRun:
     """One parsed log with the settings-independent facts the scoring needs."""
 
@@ -219,7 +237,7 @@ def true_regime(series, settings: AnalyzerSettings, actual_step: float | None) -
     if actual_step is not None:
         return "intermediate"
     acc = series.acc[np.isfinite(series.acc)]
-    if acc.shape[0] and acc[-1] >= settings.fit_train_acc:
+    if acc.shape[0] and acc.max() >= settings.fit_train_acc:
         return "weak"
     norm = series.norm[np.isfinite(series.norm)]
     if norm.shape[0] and norm[-1] < settings.strong_collapse * norm.max():
@@ -271,7 +289,7 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200) -
         "at30": points["h30"].regime if "h30" in points else None,
         "actual": a, "fit_step": run.fit_step, "delayed": run.delayed,
         "delay_tau": run.delay_tau, "ratio": run.ratio,
-        "head_lead": final.head.lead_steps if final is not None else None,
+        "head_lead": final.head.lead_steps if final is not None and final.head else None,
         "false_alarm": None}
     if a is not None:
         alarms = [(st, lab) for st, lab in labels if st < a and lab in ("weak", "strong")]
@@ -378,17 +396,24 @@ def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
     return text + f" (from {info['n_delays']} runs of {len(info['from'])} other families)"
 
 
-def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSettings
-          ) -> dict[str, Any]:
+def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSettings,
+          calibrate_from: list[str] | None = None) -> dict[str, Any]:
     """Score ``names`` (cached families) with the default settings and with settings chosen
-    without the scored family; returns the rows, summaries and chosen settings."""
-    stats = {n: load_family(cache, n, base) for n in names}
-    stats = {n: runs for n, runs in stats.items() if runs}
+    without the scored family, from ``settings_from`` = ``"loo"`` (every family of
+    ``calibrate_from``, default ``names``) or a comma-separated list; returns the rows,
+    summaries and chosen settings."""
     pool = None if settings_from == "loo" else settings_from.split(",")
+    candidates = list(dict.fromkeys(list(names) + list(calibrate_from or []) + (pool or [])))
+    stats = {n: load_family(cache, n, base) for n in candidates}
+    stats = {n: runs for n, runs in stats.items() if runs}
+    if pool is None:
+        pool = [n for n in stats if calibrate_from is None or n in calibrate_from or n in names]
     result: dict[str, Any] = {"default": {}, "loo": {}, "settings": {}, "rows": {}}
     for mode in ("default", "loo"):
         all_rows: list[dict] = []
         for name, runs in stats.items():
+            if name not in names:
+                continue
             if mode == "default":
                 settings, info = base, None
             else:
@@ -402,7 +427,7 @@ def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSetti
     result["per_family_delay"] = {
         n: {"median_delay_tau": (float(np.median(d)) if (d := [r.delay_tau for r in runs
                                  if r.delayed and r.delay_tau is not None]) else None),
-            "n": len(d)} for n, runs in stats.items()}
+            "n": len(d), "delayed": sum(r.delayed for r in runs)} for n, runs in stats.items()}
     return result
 
 
@@ -416,10 +441,33 @@ def render(result: dict, header_lines: list[str]) -> str:
             lines.append(table_line(f"**{name}**" if name == "overall" else name, s, note))
     def delay_text(v: dict) -> str:
         m = v["median_delay_tau"]
-        return ("–" if m is None else f"{m:.2f}") + f" (n {v['n']})"
+        return ("–" if m is None else f"{m:.2f}") + f" ({v['n']} of {v['delayed']} delayed runs)"
 
-    lines += ["", "τ from V_sc to the transition, per family (median over its delayed runs): "
+    lines += ["", "τ from V_sc to the transition (backtest's `delay_tau`), per family, median "
+              "over its delayed runs that have one (none where V_sc, the largest norm at or "
+              "after the fit, comes after the transition): "
               + "; ".join(f"{n} {delay_text(v)}" for n, v in result["per_family_delay"].items())]
+    lines += ["", "### Runs (leave-one-family-out settings)", "",
+              "| run | λ | true | end | at 30% | fit step | transition | τ V_sc→transition "
+              "| forecast at ½ delay (error) | in 80% | false alarm |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, rows in result["rows"].get("loo", {}).items():
+        for r in rows:
+            fc = r.get("forecast@0.5")
+            err = r.get("error@0.5")
+            cov = r.get("covered@0.5")
+            alarm = r.get("false_alarm_first")
+            lines.append("| " + " | ".join([
+                r["run"], f"{r['weight_decay']:g}", r["truth"], str(r["end"]), str(r["at30"]),
+                "–" if r["fit_step"] is None else f"{r['fit_step']:.0f}",
+                "–" if r["actual"] is None else f"{r['actual']:.0f}"
+                + ("" if r["delayed"] else " (not delayed)"),
+                "–" if r["delay_tau"] is None else f"{r['delay_tau']:.2f}",
+                ("–" if not r["delayed"] else "none") if fc is None
+                else f"{fc:.0f} ({err:.0%})",
+                "–" if cov is None else ("yes" if cov else "no"),
+                "–" if r["false_alarm"] is None else
+                ("no" if not alarm else f"{alarm[1]} at {alarm[0]}")]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -428,8 +476,8 @@ Columns: *runs* (runs whose outcome is neither a transition, nor fitted, nor a c
 norm are "unfitted" and left out of the regime accuracy); *trans./delayed*: runs with a
 transition / of them delayed (transition ≥ 2 × fit step: the forecast cases); *regime
 end / 30%*: live label vs the outcome label (intermediate = transitioned within the
-budget; weak = fitted, never transitioned; strong = never fitted, norm < 50 % of its
-peak at the end) on the last sample and at 30 % of the horizon; *false alarms*: runs
+budget; weak = train accuracy reached 0.99, never transitioned; strong = never
+fitted, norm < 50 % of its peak at the end) on the last sample and at 30 % of the horizon; *false alarms*: runs
 that transitioned but were labelled `weak` or `strong` at some replayed assessment before
 the transition step; *forecast by ½ delay*: share of delayed runs with a forecast step at
 fit step + 50 % of the delay; *MAPE x%*: mean |forecast − actual| / actual of the
@@ -443,28 +491,51 @@ first ≥ 0.9), as backtest."""
 
 def cmd_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    names = [n for n in select(args.families) if read_manifest(args.cache, n)]
-    complete = [n for n in names if read_manifest(args.cache, n).get("complete")]
+    cached = cached_families(args.cache)
+    wanted = args.families.split(",") if args.families else cached
+    names = [n for n in wanted if n in cached]
+    complete = [n for n in cached if read_manifest(args.cache, n).get("complete")]
     if not args.partial:
-        names = complete
+        names = [n for n in names if n in complete]
     if not names:
         print(f"no cached families in {args.cache}", file=sys.stderr)
         return 1
+    if args.settings_from != "loo":
+        unknown = [f for f in args.settings_from.split(",") if not read_manifest(args.cache, f)]
+        if unknown:
+            print(f"--settings-from: not cached: {', '.join(unknown)}", file=sys.stderr)
+            return 2
     base = AnalyzerSettings()
-    result = score(args.cache, names, args.settings_from, base)
-    gen = []
+    result = score(args.cache, names, args.settings_from, base,
+                   calibrate_from=complete if not args.partial else cached)
+    fam_lines = ["| family | p | op | train frac. | model | width | init | optimizer | lr "
+                 "| schedule | steps | λ | seeds | runs | generation |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in names:
         m = read_manifest(args.cache, n)
-        gen.append(f"{n}: {len(m['runs'])} runs, {sum(r['wall_s'] for r in m['runs']):.0f} s"
-                   + ("" if m.get("complete") else " (incomplete)"))
+        f = m.get("family", {})
+        cells = [n] + [str(f.get(k, "?")) for k in ("p", "op", "train_fraction", "model",
+                                                     "width", "init_scale", "optimizer", "lr",
+                                                     "schedule", "steps")]
+        cells += [", ".join(f"{w:g}" for w in f.get("weight_decays", [])),
+                  ", ".join(str(s) for s in f.get("seeds", [])), str(len(m["runs"])),
+                  f"{sum(r['wall_s'] for r in m['runs']):.0f} s"
+                  + ("" if m.get("complete") else " (incomplete)")]
+        fam_lines.append("| " + " | ".join(cells) + " |")
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     head = ["## Task-family benchmark, leave-one-family-out (`benchmarks/families.py`)", "",
-            f"{now}; {platform.machine()}, {os.cpu_count()} CPUs (shared), load {load_average()}; "
+            f"{now}; {machine()} (shared with other jobs), load {load_average()}; "
             f"torch/numpy from `.venv-test`.", "",
             "Commands: `OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate` "
             f"(cache `{args.cache}`), then `{shlex.join(['python', 'benchmarks/families.py'] + sys.argv[1:])}`.",
-            "", "Families scored (generation wall time on this machine): " + "; ".join(gen) + ".",
-            "", LEGEND]
+            "", "Families scored (MLP: embedding 32 + one hidden ReLU layer; transformer: the "
+            "demo's one block, 4 heads; AdamW betas 0.9/0.98, SGD momentum 0.9 with coupled L2; "
+            "warm-up 5 % then cosine to 0; full batch; every step sampled by `watch(every=1)`; "
+            "generation = training wall time of the family on this machine):", "",
+            *fam_lines, "",
+            f"Total training wall time of these families: "
+            f"{sum(sum(r['wall_s'] for r in read_manifest(args.cache, n)['runs']) for n in names) / 60:.0f} min "
+            "(one process, `nice -n 15`, `OMP_NUM_THREADS=1`, next to other jobs).", "", LEGEND]
     text = render(result, head)
     text += f"\nScoring took {time.perf_counter() - started:.0f} s.\n"
     print(text)

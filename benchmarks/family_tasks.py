@@ -148,47 +148,49 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
             "final_val_acc": val_v}
 
 
-def lambda_grid(lr: float, steps: int, spec_tau: float | None = None,
-                cs: tuple[float, ...] = (0.3, 4.0, 8.0, 16.0), strong: float = 10.0
-                ) -> list[float]:
-    """λ values whose τ at the end of the run is ``cs`` (weak → intermediate), rounded to
-    2 significant digits, plus ``strong`` (weight decay that collapses the norm before the
-    fit). ``spec_tau``: the τ a λ = 1 run reaches (:func:`tau_budget`; default lr·steps)."""
-    budget = spec_tau if spec_tau is not None else lr * steps
-    out = [float(f"{c / budget:.2g}") for c in cs]
-    out.append(strong)
-    return sorted(set(out))
-
-
 def _family(name: str, **kw: Any) -> FamilySpec:
-    cs = kw.pop("cs", (0.3, 4.0, 8.0, 16.0))
-    strong = kw.pop("strong", 10.0)
-    probe = FamilySpec(name=name, weight_decays=[1.0], **kw)
-    kw["weight_decays"] = lambda_grid(probe.lr, probe.steps, tau_budget(probe), cs, strong)
     return FamilySpec(name=name, **kw)
 
 
+# λ grids: weak (the τ clock too short to decay within the budget) → intermediate
+# (transition within the budget, delay shrinking with λ) → strong (the norm collapses
+# before the fit), placed from the demo's documented sweeps (docs/RESULTS.md §1a,
+# docs/FORECAST.md's calibration and validation sets) and short pilots on this machine;
+# where a family ends with fewer regimes than planned, the benchmark says so (its runs
+# are labelled by their outcome, not by the plan).
 FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
-    _family("mlp-add-p31-f0.5-lr1e-2", p=31, op="+", train_fraction=0.5, lr=1e-2, steps=2000),
-    _family("mlp-sub-p31-f0.7-lr5e-3", p=31, op="-", train_fraction=0.7, lr=5e-3, steps=2000),
-    _family("mlp-mul-p31-f0.5-i1-lr5e-3", p=31, op="*", train_fraction=0.5, init_scale=1.0,
-            lr=5e-3, steps=2500),
-    _family("mlp-div-p37-f0.8-w128-lr3e-3", p=37, op="/", train_fraction=0.8, width=128,
-            lr=3e-3, steps=2500),
-    _family("mlp-add-p31-f0.6-cosine-lr1e-2", p=31, op="+", train_fraction=0.6, lr=1e-2,
-            schedule="warmup_cosine", steps=2500),
-    _family("mlp-add-p31-f0.6-sgd-lr1e-1", p=31, op="+", train_fraction=0.6, optimizer="sgd",
-            lr=0.1, steps=3000, strong=1.0),
-    _family("mlp-add-p41-f0.3-lr1e-2", p=41, op="+", train_fraction=0.3, lr=1e-2, steps=3000,
-            cs=(0.3, 8.0, 16.0, 32.0)),
-    _family("tf-add-p23-f0.5-w32-lr1e-3", p=23, op="+", train_fraction=0.5, model="transformer",
-            width=32, lr=1e-3, steps=3000),
-    _family("mlp-sub-p47-f0.4-w96-i3-lr2e-3", p=47, op="-", train_fraction=0.4, width=96,
-            init_scale=3.0, lr=2e-3, steps=4000, cs=(0.3, 6.0, 12.0, 24.0)),
-    _family("mlp-add-p59-f0.8-lr1e-3", p=59, op="+", train_fraction=0.8, lr=1e-3, steps=4000),
+    _family("mlp-add-p59-f0.8-lr1e-2", p=59, op="+", train_fraction=0.8, lr=1e-2,
+            steps=1500, weight_decays=[0.01, 0.1, 0.2, 0.3, 10.0]),
+    _family("mlp-add-p59-f0.5-lr1e-2", p=59, op="+", train_fraction=0.5, lr=1e-2,
+            steps=2000, weight_decays=[0.03, 0.4, 0.7, 1.0, 10.0]),
+    _family("mlp-mul-p41-f0.8-lr3e-3", p=41, op="*", train_fraction=0.8, lr=3e-3,
+            steps=2000, weight_decays=[0.1, 0.5, 1.0, 1.5, 10.0]),
+    _family("mlp-sub-p47-f0.6-w96-i3-lr4e-3", p=47, op="-", train_fraction=0.6, width=96,
+            init_scale=3.0, lr=4e-3, steps=2500, weight_decays=[0.1, 0.6, 1.0, 1.5, 10.0]),
+    _family("mlp-div-p43-f0.7-w128-i1-lr5e-3", p=43, op="/", train_fraction=0.7, width=128,
+            init_scale=1.0, lr=5e-3, steps=2500, weight_decays=[0.05, 0.5, 1.0, 1.5, 10.0]),
+    _family("mlp-add-p59-f0.6-cosine-lr1e-2", p=59, op="+", train_fraction=0.6, lr=1e-2,
+            schedule="warmup_cosine", steps=2500, weight_decays=[0.03, 0.6, 1.0, 1.5, 10.0]),
+    _family("mlp-add-p59-f0.4-lr5e-3", p=59, op="+", train_fraction=0.4, lr=5e-3,
+            steps=3000, weight_decays=[0.1, 1.0, 1.5, 2.0, 10.0]),
+    _family("mlp-add-p47-f0.6-sgd-lr1e-1", p=47, op="+", train_fraction=0.6,
+            optimizer="sgd", lr=0.1, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.03]),
+    _family("tf-add-p31-f0.6-w32-i1-lr3e-3", p=31, op="+", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=3000,
+            weight_decays=[0.1, 1.0, 2.0, 3.0, 10.0]),
+    _family("mlp-add-p97-f0.3-lr1e-2", p=97, op="+", train_fraction=0.3, lr=1e-2,
+            steps=3000, weight_decays=[0.03, 0.5, 1.0, 2.0, 10.0]),
+    _family("mlp-add-p59-f0.8-lr1e-3", p=59, op="+", train_fraction=0.8, lr=1e-3,
+            steps=4000, weight_decays=[0.3, 2.0, 4.0, 6.0, 30.0]),
+    _family("tf-sub-p31-f0.7-w32-i1-cosine-lr3e-3", p=31, op="-", train_fraction=0.7,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, schedule="warmup_cosine",
+            steps=3000, weight_decays=[0.1, 1.0, 2.0, 4.0, 15.0]),
+    # the setting of issue 16's report: ~half the pairs, lr 2e-3, a long budget
+    _family("mlp-add-p59-f0.45-lr2e-3", p=59, op="+", train_fraction=0.45, lr=2e-3,
+            steps=8000, weight_decays=[0.05, 0.5, 1.0, 2.0, 10.0]),
 ]}
-"""The benchmark's families (the order of this list is not the generation order:
-:func:`by_cost` is)."""
+"""The benchmark's families (generated cheapest first: :func:`by_cost`)."""
 
 
 def by_cost(families: dict[str, FamilySpec]) -> list[FamilySpec]:

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 def parse_header(line: str, *, source: str = "run log") -> RunHeader:
     """Validate a header line; :class:`RunLogError` if it is not one we can read."""
     try:
-        raw = json.loads(line)
+        raw = json.loads(line.removeprefix("\ufeff"))  # a BOM from an editor's save
     except json.JSONDecodeError as exc:
         raise RunLogError(f"{source}: first line is not JSON ({exc.msg})") from exc
     except RecursionError as exc:

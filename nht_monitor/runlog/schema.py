@@ -114,7 +114,7 @@ class Sample(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow")
-    step: int = Field(ge=0)
+    step: int = Field(ge=0, le=2 ** 63 - 1)
     time: float | None = None
     tau: LogFloat
     lr: LogFloat

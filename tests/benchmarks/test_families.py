@@ -1,0 +1,218 @@
+"""benchmarks/families.py: generation, scoring and leave-one-family-out on tiny families."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import families  # noqa: E402
+from family_tasks import FamilySpec  # noqa: E402
+
+from nht_monitor.analysis import AnalyzerSettings  # noqa: E402
+from nht_monitor.analysis.backtest import backtest  # noqa: E402
+from nht_monitor.live.recorder import RunRecorder  # noqa: E402
+from nht_monitor.runlog import read_run  # noqa: E402
+from nht_monitor.runlog.schema import ModelInfo, RunHeader  # noqa: E402
+
+TINY_A = FamilySpec(name="tiny-a", p=7, op="+", train_fraction=0.6, width=8, embed_dim=4,
+                    lr=1e-2, steps=30, eval_every=5, weight_decays=[0.1, 10.0], seeds=[0, 1])
+TINY_B = FamilySpec(name="tiny-b", p=5, op="*", train_fraction=0.7, width=8, embed_dim=4,
+                    optimizer="sgd", schedule="warmup_cosine", lr=0.1, steps=25, eval_every=5,
+                    weight_decays=[0.01, 1.0], seeds=[0, 1])
+
+
+def synthetic_family(cache: Path, name: str, grok_steps: list[int]) -> None:
+    """A family of hand-made logs with a known transition: fitted at step 40, V_sc at step 50,
+    the norm decaying afterwards and held-out accuracy jumping to 1 at each grok step
+    (lr 0.01, λ 1: τ = step / 100, so τ from V_sc to the transition = (grok − 50) / 100)."""
+    out = cache / name
+    runs = []
+    for k, grok in enumerate(grok_steps):
+        run_id = f"{name}-{k}"
+        header = RunHeader(run_id=run_id, started_at=datetime.now(timezone.utc),
+                           model=ModelInfo(class_name="Synthetic", n_params=10),
+                           layers=["body", "head"], head="head",
+                           config={"every": 1, "demo": {"steps": 400}})
+        rec = RunRecorder.open(out, header, assess_every=50)
+        for step in range(1, 401):
+            tau = step / 100
+            norm = 10 + 10 * step / 50 if step <= 50 else 20 * math.exp(-0.3 * (tau - 0.5))
+            metrics = {"train_loss": 0.01 if step >= 40 else 2.0,
+                       "train_acc": 1.0 if step >= 40 else 0.5}
+            if step % 10 == 0:
+                metrics["val_acc"] = 1.0 if step >= grok else 0.05
+            rec.record(step=step, tau=tau, lr=0.01, weight_decay=1.0,
+                       layer_norms={"body": norm * 0.8, "head": norm * 0.6}, metrics=metrics)
+        rec.close()
+        runs.append({"run_id": run_id, "log": f"{run_id}.jsonl", "wall_s": 0.0})
+    (out / "manifest.json").write_text(json.dumps({"family": {"name": name}, "runs": runs,
+                                                   "complete": True}))
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("families")
+    for spec in (TINY_A, TINY_B):
+        families.generate_family(spec, root)
+    return root
+
+
+def test_generation_writes_every_run_and_a_manifest(cache: Path) -> None:
+    for spec in (TINY_A, TINY_B):
+        manifest = families.read_manifest(cache, spec.name)
+        assert manifest["complete"] is True
+        assert manifest["family"] == spec.model_dump(mode="json")
+        assert [r["run_id"] for r in manifest["runs"]] == [spec.run_id(w, s) for w, s in spec.runs()]
+        for r in manifest["runs"]:
+            run = read_run(cache / spec.name / r["log"])
+            assert [s.step for s in run.samples] == list(range(1, spec.steps + 1))  # every=1
+            assert run.header.config["every"] == 1
+            assert run.header.config["demo"]["steps"] == spec.steps
+            taus = [s.tau for s in run.samples]
+            lrs = [spec.lr * spec.lr_factor(t) for t in range(spec.steps)]
+            # the τ clock is the optimizer's own lr × λ of each step, schedule included
+            assert taus == pytest.approx(np.cumsum(lrs) * r["weight_decay"], rel=1e-5)
+
+
+def test_generation_resumes_without_retraining(cache: Path, monkeypatch) -> None:
+    import family_tasks
+
+    def fail(*_a, **_k):
+        raise AssertionError("a cached run was trained again")
+
+    monkeypatch.setattr(family_tasks, "train_family_run", fail)
+    assert families.generate_family(TINY_A, cache)["complete"] is True
+
+
+def test_interrupted_family_trains_only_missing_runs(tmp_path: Path, monkeypatch) -> None:
+    spec = TINY_A.model_copy(update={"name": "tiny-resume", "seeds": [0]})
+    families.generate_family(spec, tmp_path)
+    mpath = tmp_path / spec.name / "manifest.json"
+    manifest = json.loads(mpath.read_text())
+    dropped = manifest["runs"].pop()
+    manifest["complete"] = False
+    mpath.write_text(json.dumps(manifest))
+    import family_tasks
+
+    trained = []
+    real = family_tasks.train_family_run
+    monkeypatch.setattr(family_tasks, "train_family_run",
+                        lambda s, w, seed, out: trained.append((w, seed)) or real(s, w, seed, out))
+    families.generate_family(spec, tmp_path)
+    assert trained == [(dropped["weight_decay"], dropped["seed"])]
+
+
+def test_score_table_columns_and_rows(cache: Path) -> None:
+    base = AnalyzerSettings()
+    result = families.score(cache, [TINY_A.name, TINY_B.name], "loo", base)
+    text = families.render(result, ["# header"])
+    header = "| " + " | ".join(families.COLUMNS) + " |"
+    assert text.count(header) == 2  # default and leave-one-out tables
+    for name in (TINY_A.name, TINY_B.name, "**overall**"):
+        lines = [ln for ln in text.splitlines() if ln.startswith(f"| {name} |")]
+        assert len(lines) == 2
+        assert all(ln.count("|") == len(families.COLUMNS) + 1 for ln in lines)
+    rows = result["rows"]["default"][TINY_A.name]
+    assert len(rows) == len(TINY_A.runs())
+    for r in rows:
+        assert r["truth"] in ("weak", "intermediate", "strong", "unfitted")
+        assert r["end"] is not None and r["at30"] is not None
+
+
+def test_replay_uses_backtests_transition_and_delay(tmp_path: Path) -> None:
+    synthetic_family(tmp_path, "synth", [150])
+    run = families.load_family(tmp_path, "synth", AnalyzerSettings())[0]
+    samples = read_run(run.path)
+    bt = backtest(samples.samples, samples.header, AnalyzerSettings())
+    assert run.actual.step == bt.actual.step == 150
+    assert run.delay_tau == pytest.approx(bt.delay_tau)
+    assert run.delay_tau == pytest.approx(1.0)
+    assert run.delayed and run.truth == "intermediate"
+    row = families.replay(run, AnalyzerSettings())
+    assert {"forecast@0.25", "forecast@0.5", "forecast@0.75"} <= set(row)
+
+
+def test_leave_one_out_never_uses_the_scored_family(cache: Path, tmp_path: Path) -> None:
+    for spec in (TINY_A, TINY_B):  # the two trained families, plus two synthetic ones
+        (tmp_path / spec.name).symlink_to(cache / spec.name, target_is_directory=True)
+    synthetic_family(tmp_path, "synth-x", [150, 170])  # delays 1.0 and 1.2 τ
+    synthetic_family(tmp_path, "synth-y", [250, 290])  # delays 2.0 and 2.4 τ
+    names = [TINY_A.name, TINY_B.name, "synth-x", "synth-y"]
+    base = AnalyzerSettings()
+    result = families.score(tmp_path, names, "loo", base)
+    stats = {n: families.load_family(tmp_path, n, base) for n in names}
+    for scored in names:
+        others = {n: runs for n, runs in stats.items() if n != scored}
+        expected, info = families.choose_settings(others, exclude=scored, base=base)
+        chosen = result["settings"][scored]
+        assert scored not in chosen["from"]
+        for key in families.CALIBRATED:
+            assert chosen.get(key) == info.get(key)
+    # with the pool "synth-x,synth-y", synth-x is scored with synth-y's delays alone and
+    # the other way round (the scored family is dropped from the pool)
+    pooled = families.score(tmp_path, names, "synth-x,synth-y", base)
+    assert pooled["settings"]["synth-x"]["from"] == ["synth-y"]
+    assert pooled["settings"]["synth-y"]["from"] == ["synth-x"]
+    assert pooled["settings"]["synth-x"]["delay_tau"] == pytest.approx(np.median([2.0, 2.4]))
+    assert pooled["settings"]["synth-y"]["delay_tau"] == pytest.approx(np.median([1.0, 1.2]))
+    assert pooled["settings"]["synth-x"]["delay_log_sd"] == pytest.approx(
+        float(np.std(np.log([2.0, 2.4]))))
+    # and a family outside the pool gets the pool's settings
+    assert pooled["settings"][TINY_A.name]["delay_tau"] == pytest.approx(
+        np.median([1.0, 1.2, 2.0, 2.4]))
+    # the settings chosen differ between the two synthetic families: each is scored
+    # without its own delays (with its own, both would get the same pooled median)
+    assert result["settings"]["synth-x"]["delay_tau"] != result["settings"]["synth-y"]["delay_tau"]
+
+
+def test_true_regime_labels() -> None:
+    from nht_monitor.analysis.series import Series
+
+    def series(acc_end: float, norm_end: float) -> Series:
+        n = 3
+        return Series(step=np.arange(1.0, n + 1), tau=np.zeros(n), lr=np.ones(n), wd=np.ones(n),
+                      norm=np.array([10.0, 12.0, norm_end]), head=np.full(n, np.nan),
+                      loss=np.ones(n), acc=np.array([0.1, 0.5, acc_end]), val=np.zeros(n))
+
+    st = AnalyzerSettings()
+    assert families.true_regime(series(0.2, 3.0), st, 50.0) == "intermediate"
+    assert families.true_regime(series(1.0, 30.0), st, None) == "weak"
+    assert families.true_regime(series(0.2, 3.0), st, None) == "strong"
+    assert families.true_regime(series(0.2, 11.0), st, None) == "unfitted"
+    fitted_then_lost = series(0.9, 3.0)
+    fitted_then_lost.acc[1] = 1.0
+    assert families.true_regime(fitted_then_lost, st, None) == "weak"
+
+
+def test_score_command_writes_the_markdown(cache: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "families.md"
+    code = families.main(["score", "--cache", str(cache), "--families",
+                          f"{TINY_A.name},{TINY_B.name}", "--out", str(out)])
+    assert code == 0
+    text = out.read_text()
+    assert text.strip() in capsys.readouterr().out
+    assert "load " in text and "CPUs" in text and "| family | p | op |" in text and "families.py generate" in text
+    assert f"| {TINY_A.name} | 7 | + |" in text and f"| {TINY_B.name} | 5 | * |" in text
+    assert families.main(["score", "--cache", str(cache), "--settings-from", "nope",
+                          "--out", str(out)]) == 2
+
+
+def test_scoring_a_subset_still_calibrates_on_the_other_families(cache: Path,
+                                                                 tmp_path: Path) -> None:
+    synthetic_family(tmp_path, "synth-x", [150, 170])
+    synthetic_family(tmp_path, "synth-y", [250, 290])
+    base = AnalyzerSettings()
+    result = families.score(tmp_path, ["synth-x"], "loo", base,
+                            calibrate_from=["synth-x", "synth-y"])
+    assert list(result["rows"]["loo"]) == ["synth-x"]
+    assert result["settings"]["synth-x"]["from"] == ["synth-y"]
+    assert result["settings"]["synth-x"]["delay_tau"] == pytest.approx(2.2)
