@@ -236,15 +236,23 @@ def strong(run: Run) -> Decision | None:
 
 
 def train_progress(run: Run) -> float | None:
-    """Learning progress over the last ``strong_stall_evals`` training evaluations: the
-    rise in accuracy, else the relative fall in loss; ``None`` with fewer evaluations."""
-    k = run.settings.strong_stall_evals
-    acc = run.finite.acc[np.isfinite(run.finite.acc)]
-    if acc.shape[0]:
-        return float(acc[-1] - acc[-k]) if acc.shape[0] >= k else None
-    loss = run.finite.loss[np.isfinite(run.finite.loss)]
-    if loss.shape[0] >= k and loss[-k] > 0:
-        return float((loss[-k] - loss[-1]) / loss[-k])
+    """Learning progress over the last ``strong_stall_tau`` of τ (and at least
+    ``strong_stall_evals`` training evaluations): the rise in accuracy, else the relative
+    fall in loss; ``None`` while the evaluations do not span that much yet."""
+    st, s = run.settings, run.finite
+    k, span = st.strong_stall_evals, st.strong_stall_tau
+    for values, as_loss in ((s.acc, False), (s.loss, True)):
+        rows = np.nonzero(np.isfinite(values))[0]
+        if rows.shape[0] == 0:
+            continue
+        tau = s.tau[rows]
+        start = int(np.searchsorted(tau, tau[-1] - span, side="right")) - 1
+        if start < 0 or rows.shape[0] - start < k:
+            return None
+        first, last = float(values[rows[start]]), float(values[rows[-1]])
+        if not as_loss:
+            return last - first
+        return (first - last) / first if first > 0 else None
     return None
 
 

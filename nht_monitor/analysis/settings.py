@@ -109,7 +109,9 @@ class AnalyzerSettings(BaseModel):
     accuracy: …"""
     strong_min_loss_ratio: float = Field(0.5, gt=0.0)
     """…the training loss is still above this fraction of its first value; and learning
-    has stalled: over the last ``strong_stall_evals`` training evaluations…"""
+    has stalled: over the last ``strong_stall_tau`` of τ (weight decay alone shrinks a
+    norm by e^-Δτ over it) and at least ``strong_stall_evals`` training evaluations…"""
+    strong_stall_tau: float = Field(1.0, gt=0.0)
     strong_stall_evals: int = Field(5, ge=2)
     strong_stall_acc: float = Field(0.02, gt=0.0)
     """…accuracy rose by less than this, or (loss only)…"""

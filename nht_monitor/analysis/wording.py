@@ -99,13 +99,12 @@ def collapsed(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
               loss: float | None, first_loss: float | None, progress: float) -> str:
     if acc is not None:
         what = (f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}, up "
-                f"{fmt(progress)} < {st.strong_stall_acc:g} over the last "
-                f"{st.strong_stall_evals} evaluations")
+                f"{fmt(progress)} < {st.strong_stall_acc:g} over the last Δτ "
+                f"{st.strong_stall_tau:g}")
     else:
         what = (f"training loss {fmt(loss)} > {st.strong_min_loss_ratio:g} × first "
                 f"{fmt(first_loss)}, down {fmt(100 * progress, 2)}% < "
-                f"{100 * st.strong_stall_loss:g}% over the last {st.strong_stall_evals} "
-                "evaluations")
+                f"{100 * st.strong_stall_loss:g}% over the last Δτ {st.strong_stall_tau:g}")
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
             f"(< {st.strong_collapse * 100:g}%) while {what}: learning is suppressed")
 
