@@ -121,14 +121,17 @@ def test_live_assessment_every_n_samples_but_not_within_assess_interval(
     assert assessed == [2, 6, 10, 12]  # and the last one at close()
 
 
-def test_a_stalled_loop_still_gets_its_samples_written(tiny_net, log_dir):
+def test_a_stalled_loop_still_gets_its_samples_written(tiny_net, log_dir, monkeypatch):
     """No optimizer step for a while (a long evaluation): the idle flusher writes the
-    samples the loop left in flight, the current step's included (a kill during the
-    evaluation loses nothing); metrics logged after the evaluation come as a second row
+    samples the loop left in flight, and after STALL_WRITE_SECONDS (30 s; 0.5 s here) the
+    current step's too (a kill during the evaluation loses nothing); metrics logged after the evaluation come as a second row
     for that step, which supersedes the first (the engine and the readers keep the last
     row of a step)."""
     from nht_monitor.analysis.series import read_series
 
+    import nht_monitor.live.monitor as live_monitor
+
+    monkeypatch.setattr(live_monitor, "STALL_WRITE_SECONDS", 0.5)
     optimizer = torch.optim.SGD(tiny_net.parameters(), lr=0.1)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="stall",
                                 write_interval=0.2, assess=False)

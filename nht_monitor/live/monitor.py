@@ -9,9 +9,9 @@ engine, the JSON line — costs far less done for many samples at once than one 
 time between the kernels of a training step). Metrics given to :meth:`Monitor.log`
 after optimizer step *t* (and before step *t+1*) are recorded with sample *t*; when
 step *t* was not sampled they go with the next sample (latest value wins). When the loop
-stalls after step *t* (an evaluation) for longer than ``write_interval``, sample *t* is
-written at once, and again with the metrics logged after that: the later row of a step
-supersedes the earlier, as a resumed run's rows do.
+stalls after step *t* (an evaluation, a hang) for longer than ``STALL_WRITE_SECONDS``
+(30 s), sample *t* is written, and again with the metrics logged after that: the later
+row of a step supersedes the earlier, as a resumed run's rows do.
 """
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ from nht_monitor.live.wrappers import unwrap_optimizer
 logger = logging.getLogger("nht_monitor")
 
 _MAX_IN_FLIGHT = 256  # samples awaiting finalisation before the oldest is forced out
+STALL_WRITE_SECONDS = 30.0
+"""After this long without an optimizer step (an evaluation, a hang), the current step's
+sample is written although it is still open for metrics (see :meth:`Monitor.log`)."""
 
 
 class _IdleFlusher:
@@ -159,7 +162,7 @@ class Monitor:
         self._lock = threading.RLock()  # the loop's thread vs the idle flusher
         self._flusher: _IdleFlusher | None = None
         self._in_flight: deque[_InFlight] = deque()
-        self._last_drain = time.monotonic()
+        self._last_drain = self._last_step_time = time.monotonic()
         self._pending_metrics: dict[str, Any] = {}
         self._resumed_count = 0
         self._console_state: tuple[str, str] | None = None
@@ -294,6 +297,7 @@ class Monitor:
         with self._lock:
             try:
                 self.step += 1
+                self._last_step_time = time.monotonic()
                 self.clock.advance(optimizer)
                 self._drain(force=False)
                 if self.step % self.settings.every == 0:
@@ -318,10 +322,12 @@ class Monitor:
             self._lock.release()
 
     def _write_open_sample(self) -> None:
-        """The loop stalled (an evaluation) with the current step's sample still open for
-        its metrics: write it now, so the log and the exporter hold it (and a kill during
+        """The loop stalled (no step for ``STALL_WRITE_SECONDS``) with the current step's
+        sample still open for its metrics: write it now, so the log and the exporter hold it (and a kill during
         the evaluation loses nothing). Metrics logged after this come as a second row for
         the same step, which supersedes the first (as a resumed run's rows do)."""
+        if time.monotonic() - self._last_step_time < STALL_WRITE_SECONDS:
+            return
         record = self._in_flight[-1] if len(self._in_flight) == 1 else None
         if (record is None or record.written is not None or record.step != self.step
                 or not record.norms.ready()
