@@ -247,8 +247,9 @@ def train_progress(run: Run) -> float | None:
             continue
         tau = s.tau[rows]
         start = int(np.searchsorted(tau, tau[-1] - span, side="right")) - 1
-        if start < 0 or rows.shape[0] - start < k:
+        if start < 0 or rows.shape[0] < k:
             return None
+        start = min(start, rows.shape[0] - k)  # and at least k evaluations
         first, last = float(values[rows[start]]), float(values[rows[-1]])
         if not as_loss:
             return last - first
