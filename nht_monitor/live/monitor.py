@@ -35,7 +35,6 @@ from pydantic import ValidationError
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.analysis.settings import config_budget
 from nht_monitor.live.clock import TauClock
-from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter.snapshot import RunSnapshot
 from nht_monitor.live.settings import MonitorSettings
 from nht_monitor.live.errors import ErrorGuard
