@@ -24,6 +24,7 @@ from typing_extensions import NotRequired, Required, TypedDict
 
 from nht_monitor._forked import fork_workers, forked_pool
 from nht_monitor.runlog.schema import (
+    MAX_STEP,
     SCHEMA_NAME,
     SCHEMA_VERSION,
     RunHeader,
@@ -266,9 +267,6 @@ them would build every per-layer float (several times the cost of the rest)."""
 _CHUNK = 2048
 """Lines validated before their values are moved into the columns."""
 
-_MAX_STEP = 2 ** 1023
-"""Steps beyond this do not fit a float column: such a line is counted as corrupt
-(read_run keeps it, and the analysis then fails on it)."""
 
 
 @dataclass
@@ -347,12 +345,13 @@ class _SampleColumns(TypedDict):
     its type and constraints, into a plain dict. Differences: ``float`` where the model
     has ``LogFloat`` — for JSON input pydantic's float already reads the ``"NaN"``/
     ``"Infinity"`` spellings as ``LogFloat`` does (tests/test_runlog.py checks), without a
-    Python call per value; ``step`` at most :data:`_MAX_STEP`; the values of
+    Python call per value; ``step`` at most
+    :data:`~nht_monitor.runlog.schema.MAX_STEP`; the values of
     :data:`UNCHECKED_VALUES` are not checked and the objects in ``layer_norms``/
     ``layer_grad_norms`` are not built, of ``assessment`` only its ``regime``."""
 
     __pydantic_config__ = ConfigDict(extra="ignore")  # type: ignore[misc]
-    step: Required[Annotated[int, Field(ge=0, le=_MAX_STEP)]]
+    step: Required[Annotated[int, Field(ge=0, le=MAX_STEP)]]
     time: NotRequired[float | None]
     tau: Required[float]
     lr: Required[float]
@@ -616,8 +615,7 @@ class RunLogTail:
 
     ``poll()`` returns the samples completed since the previous call. A partial last
     line is left for the next poll (at most ``max_line`` bytes of it are kept: a longer
-    line is skipped); corrupt complete lines, over-long lines and steps beyond
-    :data:`_MAX_STEP` are skipped and counted in ``skipped_lines``, with one warning per
+    line is skipped); corrupt complete lines (a step beyond int64 included) and over-long lines are skipped and counted in ``skipped_lines``, with one warning per
     kind of problem for the life of the tail. New bytes are read a chunk at a time, at
     most ``max_poll_bytes`` per poll (the rest at the next one). If the file shrinks
     (rewritten), reading starts over.
@@ -707,8 +705,5 @@ class RunLogTail:
             sample = parse_sample(line)
         except ValueError:
             self._skip("corrupt", "skipped a corrupt line")
-            return
-        if sample.step > _MAX_STEP:
-            self._skip("step", f"skipped a line whose step is beyond {_MAX_STEP:.3g}")
             return
         samples.append(sample)

@@ -100,6 +100,11 @@ class GroupClock(BaseModel):
     tau: LogFloat
 
 
+MAX_STEP = 2 ** 63 - 1
+"""The largest step a run log may hold (int64): a line with a larger one is corrupt, for
+every reader."""
+
+
 class Sample(BaseModel):
     """One sampled optimizer step.
 
@@ -114,7 +119,7 @@ class Sample(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow")
-    step: int = Field(ge=0, le=2 ** 63 - 1)
+    step: int = Field(ge=0, le=MAX_STEP)
     time: float | None = None
     tau: LogFloat
     lr: LogFloat
