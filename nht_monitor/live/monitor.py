@@ -220,7 +220,8 @@ class Monitor:
             run_id=self.run_id, started_at=datetime.now(timezone.utc),
             model=ModelInfo(class_name=type(getattr(model, "_orig_mod", model)).__name__,
                             n_params=self.layer_map.n_params),
-            layers=list(self.layer_map.names), head=head_name, config=config)
+            layers=list(self.layer_map.names), head=head_name, config=config,
+            sweep=settings.sweep)
 
         self._writes = self.rank == 0 or settings.write_all_ranks
         if not self._writes:

@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 
 from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.exporter.settings import PrometheusSettings
@@ -49,6 +50,9 @@ class MonitorSettings(BaseModel):
     ``metric_names``: ``{your name: engine name}``, e.g. ``{"training/accuracy":
     "train_acc"}``; :meth:`Monitor.log` records a mapped metric under the engine's name.
     Every target must be a name the engine reads (``analysis``'s ``*_keys``).
+    ``sweep``: the name of the sweep this run belongs to (same task, other λ/lr/seed),
+    recorded in the header; runs of one sweep that have already transitioned calibrate
+    the others' forecast (the sidecar groups them; offline: ``--reference``).
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -73,6 +77,7 @@ class MonitorSettings(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     budget_steps: int | None = Field(None, ge=1)
     metric_names: dict[str, str] = Field(default_factory=dict)
+    sweep: str | None = None
 
     @model_validator(mode="after")
     def _metric_names_the_engine_reads(self) -> MonitorSettings:
@@ -88,12 +93,12 @@ class MonitorSettings(BaseModel):
                     "'validation/accuracy': 'val_acc', 'training/loss': 'train_loss'})")
         return self
 
-    @field_validator("run_id")
+    @field_validator("run_id", "sweep")
     @classmethod
-    def _valid_run_id(cls, value: str | None) -> str | None:
+    def _valid_run_id(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not _RUN_ID.match(value):
             raise ValueError(
-                f"run_id {value!r} must be 1-128 characters of letters, digits, '_', '.', '-'"
+                f"{info.field_name} {value!r} must be 1-128 characters of letters, digits, '_', '.', '-'"
                 " and start with a letter or digit")
         return value
 

@@ -6,7 +6,7 @@ Header line (:class:`RunHeader`)::
 
     {"schema": "nht-monitor/run-log", "version": 1, "run_id": ..., "started_at": ...,
      "model": {"class_name": ..., "n_params": ...}, "layers": [...], "head": ...,
-     "config": {...}}
+     "config": {...}, "sweep": null}
 
 Sample line (:class:`Sample`)::
 
@@ -74,6 +74,9 @@ class RunHeader(BaseModel):
     layers: list[str]
     head: str | None = None
     config: dict[str, Any] = Field(default_factory=dict)
+    sweep: str | None = None
+    """The sweep this run belongs to (``watch(sweep=...)``): runs sharing it calibrate
+    each other's forecast."""
 
     def to_json_dict(self) -> dict[str, Any]:
         """The header as written to the log (``schema`` key, ISO timestamp)."""
