@@ -66,9 +66,10 @@ if str(ROOT / "benchmarks") not in sys.path:
 from family_tasks import FAMILIES, FamilySpec, by_cost  # noqa: E402
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
-from nht_monitor.analysis.backtest import _dedupe, actual_transition, delay_tau  # noqa: E402
+from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
 from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402
+from nht_monitor.analysis.sweep import SweepReferences, observed_delay  # noqa: E402
 from nht_monitor.runlog import read_run  # noqa: E402
 
 DEFAULT_CACHE = ROOT / "benchmarks" / "cache" / "families"
@@ -221,7 +222,8 @@ class LoadedRun:
         self.fit_step = facts.fit_step
         self.horizon = float(s.step[-1]) if len(s) else 0.0
         self.v_sc_step = facts.sc_peak_step
-        self.delay_tau = delay_tau(s, facts.sc_peak_step, self.actual.tau)
+        observed = observed_delay(s, base)
+        self.delay_tau = observed.delay_tau if observed is not None else None
         a = self.actual.step
         self.delayed = bool(a is not None and self.fit_step is not None and a >= 2 * self.fit_step)
         self.ratio = None
@@ -253,8 +255,11 @@ def load_family(cache: Path, name: str, base: AnalyzerSettings) -> list[LoadedRu
     return [LoadedRun(name, out / r["log"], base) for r in manifest["runs"]]
 
 
-def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200) -> dict:
-    """Replay one log through ``observe``/``assess`` as backtest does; score it."""
+def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
+           sweep: list[LoadedRun] | None = None) -> dict:
+    """Replay one log through ``observe``/``assess`` as backtest does; score it. ``sweep``:
+    the other runs of its family as references (each counted from its transition step
+    on, :class:`SweepReferences` with ``replay=True``)."""
     s = run.series
     n = len(run.samples)
     checkpoints: dict[int, list[str]] = {}
@@ -270,7 +275,12 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200) -
         for f in DELAY_FRACTIONS:
             at(run.fit_step + f * (a - run.fit_step), f"d{f:g}")
     every = max(1, n // max(1, assessments))
-    live = Analyzer(run.header, settings.model_copy(update={"advice": False}))
+    refs = None
+    if sweep:
+        refs = SweepReferences([r.path for r in sweep if r.path != run.path], settings,
+                               exclude_run_id=run.run_id, replay=True)
+    live = Analyzer(run.header, settings.model_copy(update={"advice": False}), references=refs)
+    n_refs: dict[str, int] = {}
     labels: list[tuple[int, str]] = []
     points: dict[str, Any] = {}
     final = None
@@ -281,6 +291,7 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200) -
             labels.append((sample.step, assessment.regime))
             for key in checkpoints.get(i, ()):
                 points[key] = assessment
+                n_refs[key] = len(refs.last.references) if refs and refs.last else 0
             if i == n - 1:
                 final = assessment
     row: dict[str, Any] = {
@@ -303,6 +314,7 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200) -
         fc = p.transition.forecast_step
         iv = p.transition.interval
         row[f"regime@{key}"] = p.regime
+        row[f"refs@{key}"] = n_refs.get(f"d{f:g}", 0)
         row[f"forecast@{key}"] = fc
         row[f"error@{key}"] = abs(fc - a) / a if fc is not None else None
         row[f"covered@{key}"] = bool(iv[0] <= a <= iv[1]) if (fc is not None and iv) else None
@@ -328,6 +340,12 @@ def choose_settings(stats: dict[str, list[LoadedRun]], exclude: str,
             update["delay_log_sd"] = sd
     if ratios:
         update["structured_ratio"] = float(np.median(ratios))
+    within = [math.log(d) - statistics.fmean(math.log(x) for x in ds)
+              for f in names if len(ds := [r.delay_tau for r in stats.get(f, [])
+                                           if r.delayed and r.delay_tau is not None]) >= 2
+              for d in ds]
+    if len(within) >= 2:  # pooled within-family sd of log Δτ: the sweep scatter
+        update["sweep_log_sd"] = max(math.sqrt(statistics.fmean(x * x for x in within)), 0.05)
     info = {"from": names, "n_delays": len(delays), "n_ratios": len(ratios), **update}
     return base.model_copy(update=update), info
 
@@ -352,6 +370,13 @@ def summarize(rows: list[dict]) -> dict:
         errs = [r[f"error@{f:g}"] for r in delayed if r.get(f"error@{f:g}") is not None]
         out[f"mape@{f:g}"] = _mean(errs)
         out[f"n@{f:g}"] = len(errs)
+        referenced = [r[f"error@{f:g}"] for r in delayed if r.get(f"error@{f:g}") is not None
+                      and r.get(f"refs@{f:g}", 0) >= 2]
+        out[f"mape2@{f:g}"] = _mean(referenced)
+        out[f"n2@{f:g}"] = len(referenced)
+    cov2 = [r["covered@0.5"] for r in delayed if r.get("covered@0.5") is not None
+            and r.get("refs@0.5", 0) >= 2]
+    out["coverage2_50"] = _mean([float(c) for c in cov2])
     cov = [r["covered@0.5"] for r in delayed if r.get("covered@0.5") is not None]
     out["coverage_50"] = _mean([float(c) for c in cov])
     out["n_coverage"] = len(cov)
@@ -390,7 +415,7 @@ def table_line(name: str, s: dict, settings_note: str) -> str:
 
 def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
     text = (f"τ {settings.delay_tau:.2f}, sd {settings.delay_log_sd:.2f}, "
-            f"r {settings.structured_ratio:.2f}")
+            f"r {settings.structured_ratio:.2f}, sweep sd {settings.sweep_log_sd:.2f}")
     if info is None:
         return "default: " + text
     return text + f" (from {info['n_delays']} runs of {len(info['from'])} other families)"
@@ -408,8 +433,8 @@ def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSetti
     stats = {n: runs for n, runs in stats.items() if runs}
     if pool is None:
         pool = [n for n in stats if calibrate_from is None or n in calibrate_from or n in names]
-    result: dict[str, Any] = {"default": {}, "loo": {}, "settings": {}, "rows": {}}
-    for mode in ("default", "loo"):
+    result: dict[str, Any] = {"default": {}, "loo": {}, "sweep": {}, "settings": {}, "rows": {}}
+    for mode in ("default", "loo", "sweep"):
         all_rows: list[dict] = []
         for name, runs in stats.items():
             if name not in names:
@@ -419,7 +444,7 @@ def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSetti
             else:
                 settings, info = choose_settings(stats, name, base, pool)
                 result["settings"][name] = info
-            rows = [replay(r, settings) for r in runs]
+            rows = [replay(r, settings, sweep=runs if mode == "sweep" else None) for r in runs]
             result["rows"].setdefault(mode, {})[name] = rows
             result[mode][name] = (summarize(rows), settings_note(info, settings))
             all_rows.extend(rows)
@@ -434,11 +459,27 @@ def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSetti
 def render(result: dict, header_lines: list[str]) -> str:
     lines = list(header_lines)
     for mode, title in (("default", "Default settings (AnalyzerSettings())"),
-                        ("loo", "Leave-one-family-out settings (chosen without the family scored)")):
+                        ("loo", "Leave-one-family-out settings (chosen without the family scored)"),
+                        ("sweep", "Sweep-aware: leave-one-family-out settings, the other runs "
+                                  "of the family as references (each from its transition on)")):
         lines += ["", f"### {title}", "", "| " + " | ".join(COLUMNS) + " |",
                   "|" + "---|" * len(COLUMNS)]
         for name, (s, note) in result[mode].items():
             lines.append(table_line(f"**{name}**" if name == "overall" else name, s, note))
+    lines += ["", "### Forecasts made with ≥ 2 transitioned references (sweep-aware) against "
+              "the same runs' single-run forecasts (leave-one-family-out)", "",
+              "| family | MAPE 25% sweep / single | MAPE 50% sweep / single "
+              "| MAPE 75% sweep / single | 80% cover (50%) sweep / single |",
+              "|---|---|---|---|---|"]
+    for name, (s, _) in result["sweep"].items():
+        single = _single_on_referenced(result, name)
+        cells = [f"**{name}**" if name == "overall" else name]
+        for f in DELAY_FRACTIONS:
+            m = s.get(f"mape2@{f:g}")
+            cells.append("–" if m is None else
+                         f"{m:.0%} / {_pct(single.get(f'{f:g}'))} ({s[f'n2@{f:g}']})")
+        cells.append(f"{_pct(s.get('coverage2_50'))} / {_pct(single.get('cover'))}")
+        lines.append("| " + " | ".join(cells) + " |")
     def delay_text(v: dict) -> str:
         m = v["median_delay_tau"]
         return ("–" if m is None else f"{m:.2f}") + f" ({v['n']} of {v['delayed']} delayed runs)"
@@ -469,6 +510,23 @@ def render(result: dict, header_lines: list[str]) -> str:
                 "–" if r["false_alarm"] is None else
                 ("no" if not alarm else f"{alarm[1]} at {alarm[0]}")]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _single_on_referenced(result: dict, name: str) -> dict[str, float | None]:
+    """The single-run (loo) MAPE and coverage on the runs and fractions the sweep-aware
+    forecast had ≥ 2 references for."""
+    names = list(result["rows"]["sweep"]) if name == "overall" else [name]
+    out: dict[str, float | None] = {}
+    pairs = [(a, b) for n in names for a, b in zip(result["rows"]["sweep"][n],
+                                                    result["rows"]["loo"][n], strict=True)]
+    for f in DELAY_FRACTIONS:
+        k = f"{f:g}"
+        out[k] = _mean([b[f"error@{k}"] for a, b in pairs if a.get(f"refs@{k}", 0) >= 2
+                        and a.get(f"error@{k}") is not None and b.get(f"error@{k}") is not None])
+    out["cover"] = _mean([float(b["covered@0.5"]) for a, b in pairs
+                          if a.get("refs@0.5", 0) >= 2 and a.get("covered@0.5") is not None
+                          and b.get("covered@0.5") is not None])
+    return out
 
 
 LEGEND = """\

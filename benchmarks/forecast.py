@@ -39,10 +39,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
-from nht_monitor.analysis.backtest import actual_transition, delay_tau  # noqa: E402
+from nht_monitor.analysis.backtest import actual_transition  # noqa: E402
 from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402
 from nht_monitor.analysis.settings import parse_overrides  # noqa: E402
+from nht_monitor.analysis.sweep import observed_delay  # noqa: E402
 from nht_monitor.runlog import read_run  # noqa: E402
 
 CALIBRATION = {
@@ -131,7 +132,8 @@ def score_run(path: Path, settings: AnalyzerSettings) -> dict:
         row["v_st"] = float(s.norm[i])
         v_sc = facts.sc_peak if facts.sc_peak is not None else facts.peak
         row["ratio"] = v_sc / row["v_st"] if row["v_st"] > 0 else None
-        row["delay_tau"] = delay_tau(s, facts.sc_peak_step, actual.tau)
+        observed = observed_delay(s, settings)
+        row["delay_tau"] = observed.delay_tau if observed is not None else None
         j = min(int(np.searchsorted(s.step, made_at, side="right")) - 1, len(s) - 1)
         if a.decay_rate and a.decay_rate > 0 and s.tau[i] > s.tau[j] and s.norm[j] > s.norm[i]:
             mean_rate = math.log(s.norm[j] / s.norm[i]) / (s.tau[i] - s.tau[j])

@@ -354,7 +354,7 @@ def test_the_exporter_serves_the_corpus_directory(corpus):
     sidecar = Sidecar(corpus[0].parent)
     try:
         text = sidecar.wait_for('run="crlf"')
-        assert 'nht_step{run="crlf"} 30.0' in text
+        assert 'nht_step{launch="",rank="0",run="crlf"} 30.0' in text
         text = sidecar.wait_for('run="sample_types"')
         assert 'run="sample_types"' in text
         sidecar.scrape()  # a second read of the directory, and a scrape after it
@@ -376,8 +376,8 @@ def test_exporter_follow_symlinks(tmp_path):
         sidecar = Sidecar(logs, "--no-analyze", *extra)
         try:
             text = sidecar.wait_for('run="away"' if followed else 'run="inside"')
-            assert 'nht_step{run="inside"} 30.0' in text
-            assert ('nht_step{run="away"} 30.0' in text) is followed, text
+            assert 'nht_step{launch="",rank="0",run="inside"} 30.0' in text
+            assert ('nht_step{launch="",rank="0",run="away"} 30.0' in text) is followed, text
         finally:
             assert sidecar.stop() == 0, sidecar.stderr
         if not followed:

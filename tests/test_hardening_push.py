@@ -97,7 +97,8 @@ def test_credentials_in_the_url_are_sent_as_basic_auth(caplog, with_scheme):
             handle.close()
         assert handle.push_error is None
         pushed = _pushed(gateway.metrics_text())
-    group = {"job": "nht_monitor", "run": "run-auth", "instance": ""}
+    group = {"job": "nht_monitor", "run": "run-auth", "launch": "", "rank": "0",
+             "instance": ""}
     assert pushed[("nht_weight_norm", frozenset(group.items()))] == source.snapshot().sample.norm
     assert PASSWORD not in caplog.text
 

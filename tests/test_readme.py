@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import urllib.request
 from pathlib import Path
 
@@ -108,9 +109,33 @@ def test_alert_list_is_the_rules_file(path):
 
 def scrape_snippet(path: Path) -> dict:
     blocks = [body for lang, body in fenced(text(path))
-              if lang == "yaml" and "scrape_configs" in body]
+              if lang == "yaml" and "scrape_configs" in body and "global:" in body]
     assert len(blocks) == 1, f"{path.name}: expected one prometheus.yml snippet"
     return yaml.safe_load(blocks[0])
+
+
+def scrape_job_snippets(path: Path) -> list[dict]:
+    """The other YAML snippets holding scrape jobs (federation, per-rank targets), as the
+    ``scrape_configs`` list they belong in."""
+    out = []
+    for lang, body in fenced(text(path)):
+        if lang != "yaml" or "global:" in body or "job_name" not in body:
+            continue
+        loaded = yaml.safe_load(textwrap.dedent(body))
+        out.append(loaded["scrape_configs"] if isinstance(loaded, dict) else loaded)
+    return out
+
+
+@pytest.mark.skipif(not shutil.which("promtool"), reason="promtool not installed")
+def test_scrape_job_snippets_pass_promtool(tmp_path):
+    jobs = scrape_job_snippets(README)
+    assert len(jobs) >= 2  # per-rank targets, federation
+    for i, job in enumerate(jobs):
+        path = tmp_path / f"snippet{i}.yml"
+        path.write_text(yaml.safe_dump({"scrape_configs": job}))
+        result = subprocess.run(["promtool", "check", "config", str(path)],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_snippets_are_complete_and_agree():

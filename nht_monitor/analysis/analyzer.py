@@ -20,6 +20,7 @@ from nht_monitor.analysis.series import (
     series_from_samples,
 )
 from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
+from nht_monitor.analysis.sweep import SweepReferences
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog.reader import RunColumns, read_columns
 from nht_monitor.runlog.schema import RunHeader, Sample
@@ -40,6 +41,8 @@ class Analyzer:
     run). ``settings``: thresholds (:class:`AnalyzerSettings`). ``lr_schedule`` /
     ``wd_schedule``: optional future schedules ``step -> lr`` / ``step -> weight decay``
     used to turn a τ forecast into steps; by default the current η·λ is held constant.
+    ``references``: runs of the same sweep whose transitions calibrate the law's prior
+    (:class:`~nht_monitor.analysis.sweep.SweepReferences`; the reasons say which).
 
     Live: :meth:`observe` every sample (O(1) amortised: exact running facts plus a
     decimated history of at most ``settings.history_points`` rows that thins the rows
@@ -52,7 +55,8 @@ class Analyzer:
 
     def __init__(self, header: RunHeader | None = None, settings: AnalyzerSettings | None = None,
                  *, lr_schedule: ScheduleFn | None = None,
-                 wd_schedule: ScheduleFn | None = None) -> None:
+                 wd_schedule: ScheduleFn | None = None,
+                 references: SweepReferences | None = None) -> None:
         if settings is not None and not isinstance(settings, AnalyzerSettings):
             raise TypeError(f"settings must be AnalyzerSettings, got {type(settings).__name__}")
         if lr_schedule is not None and not callable(lr_schedule):
@@ -63,6 +67,7 @@ class Analyzer:
         self.settings = settings or AnalyzerSettings()
         self.lr_schedule = lr_schedule
         self.wd_schedule = wd_schedule
+        self.references = references
         self._advise = None
         if self.settings.advice:
             self._advise = advise
@@ -156,12 +161,22 @@ class Analyzer:
                       lr_schedule=lr_schedule or self.lr_schedule,
                       wd_schedule=wd_schedule or self.wd_schedule,
                       budget_steps=self.settings.budget_steps or header_budget(self.header))
+        settings, calibration = self.settings, None
+        if self.references is not None and len(series):
+            try:
+                calibration = self.references.calibration(float(series.step[-1]))
+            except Exception as exc:  # noqa: BLE001 - never raise into the training loop
+                log.warning("analyzer: reference runs unusable: %r", exc)
+            if calibration is not None:
+                settings = calibration.apply(settings)
         try:
             with np.errstate(all="ignore"):
-                assessment = evaluate(series, ctx, self.settings)
+                assessment = evaluate(series, ctx, settings)
         except Exception as exc:  # noqa: BLE001 - never raise into the training loop
             log.warning("analyzer: rules failed: %r", exc)
             return self._failed(exc)
+        if calibration is not None:
+            assessment.reasons.append(calibration.describe())
         if self._advise is not None:
             try:
                 assessment.advice = self._advise(assessment,

@@ -12,7 +12,7 @@ norm plateau the whole-log analysis reports (``transition.status == "done"``), l
 
 from __future__ import annotations
 
-import math
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,6 +22,7 @@ from nht_monitor.analysis.analyzer import Analyzer
 from nht_monitor.analysis.facts import facts_from_series
 from nht_monitor.analysis.series import Series, series_from_samples
 from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.sweep import SweepReferences, observed_delay
 from nht_monitor.analysis.transition import first_reached
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog.schema import RunHeader, Sample
@@ -61,10 +62,12 @@ class BacktestResult(BaseModel):
     regime_first_stable: dict[str, int] = Field(default_factory=dict)
     final: Assessment | None = None
     v_sc_step: float | None = None
-    """Step of V_sc, the largest total norm at or after the fit."""
+    """Step of V_sc, the largest total norm at or after the fit (and before the
+    transition, when there is one)."""
     delay_tau: float | None = None
-    """τ from V_sc to the actual transition: this run's value of the forecast's
-    ``AnalyzerSettings.delay_tau`` (pass it to forecast runs of the same task)."""
+    """τ from V_sc to the actual transition (:func:`~nht_monitor.analysis.sweep.observed_delay`):
+    this run's value of the forecast's ``AnalyzerSettings.delay_tau`` (pass this log as
+    ``--reference`` to forecast runs of the same task)."""
 
 
 def actual_transition(series: Series, settings: AnalyzerSettings,
@@ -84,32 +87,28 @@ def actual_transition(series: Series, settings: AnalyzerSettings,
     return ActualTransition(method="no held-out accuracy and no norm plateau")
 
 
-def delay_tau(series: Series, v_sc_step: float | None, transition_tau: float | None
-              ) -> float | None:
-    """τ from the step of V_sc to the transition's τ (the run's own ``delay_tau``);
-    ``None`` when either is unknown or the difference is not a positive number."""
-    if v_sc_step is None or transition_tau is None or not len(series):
-        return None
-    k = min(int(np.searchsorted(series.step, v_sc_step)), len(series) - 1)
-    d = float(transition_tau - series.tau[k])
-    return d if math.isfinite(d) and d > 0 else None
-
-
 def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
-             settings: AnalyzerSettings | None = None, *, assessments: int = 200) -> BacktestResult:
+             settings: AnalyzerSettings | None = None, *, assessments: int = 200,
+             references: Sequence[str | os.PathLike[str]] = ()) -> BacktestResult:
     """Replay ``samples`` through :meth:`Analyzer.observe`/``assess`` (about ``assessments``
-    evenly spaced assessments plus one at each scored fraction)."""
+    evenly spaced assessments plus one at each scored fraction). ``references``: logs of
+    the same sweep (paths or globs); each assessment uses those that had transitioned by
+    its step (:class:`~nht_monitor.analysis.sweep.SweepReferences`, ``replay=True``)."""
     settings = settings or AnalyzerSettings()
     series = series_from_samples(samples, settings)
-    offline = Analyzer(header, settings)
+    refs = SweepReferences(references, settings, replay=True,
+                           exclude_run_id=header.run_id if header else None) \
+        if references else None
+    offline = Analyzer(header, settings, references=refs)
     final = offline.analyze_series(series)
     result = BacktestResult(run_id=header.run_id if header else None, n_samples=len(series),
                             final=final)
     result.actual = actual_transition(series, settings, final)
-    facts = facts_from_series(series, settings)
-    if facts.sc_peak_step is not None and len(series):
-        result.v_sc_step = float(facts.sc_peak_step)
-        result.delay_tau = delay_tau(series, facts.sc_peak_step, result.actual.tau)
+    observed = observed_delay(series, settings)
+    if observed is not None:
+        result.v_sc_step, result.delay_tau = observed.v_sc_step, observed.delay_tau
+    else:
+        result.v_sc_step = facts_from_series(series, settings).sc_peak_step
     samples = _dedupe(samples)
     n = len(samples)
     if n == 0:
@@ -122,7 +121,7 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
             if i >= 0:
                 checkpoints.setdefault(i, frac)
     every = max(1, n // max(1, assessments))
-    live = Analyzer(header, settings.model_copy(update={"advice": False}))
+    live = Analyzer(header, settings.model_copy(update={"advice": False}), references=refs)
     labels: list[tuple[int, str]] = []
     points: dict[float, ForecastPoint] = {}
     for i, sample in enumerate(samples):

@@ -22,12 +22,14 @@ form of a :class:`Scorecard` is :func:`nht_monitor.analysis.text.format_scorecar
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
 
 from nht_monitor.analysis.analyzer import Analyzer
+from nht_monitor.analysis.sweep import SweepReferences
 from nht_monitor.analysis.backtest import actual_transition
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.analysis.settings import AnalyzerSettings
@@ -77,10 +79,15 @@ class Scorecard(BaseModel):
 
 
 def summarize_run(samples: Sequence[Sample], header: RunHeader | None,
-                  settings: AnalyzerSettings) -> RunSummary:
-    """Analyse one log for the scorecard."""
+                  settings: AnalyzerSettings,
+                  references: Sequence[str | os.PathLike[str]] = ()) -> RunSummary:
+    """Analyse one log for the scorecard (``references``: logs of the same sweep that
+    calibrate its forecast, :class:`~nht_monitor.analysis.sweep.SweepReferences`)."""
     series = series_from_samples(samples, settings)
-    analyzer = Analyzer(header, settings.model_copy(update={"advice": False}))
+    refs = SweepReferences(references, settings,
+                           exclude_run_id=header.run_id if header else None) \
+        if references else None
+    analyzer = Analyzer(header, settings.model_copy(update={"advice": False}), references=refs)
     a = analyzer.analyze_series(series)
     from nht_monitor.analysis.facts import facts_from_series
     facts = facts_from_series(series, settings)

@@ -7,10 +7,11 @@ grid and the procedure) and never tuned on the validation set.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class AnalyzerSettings(BaseModel):
@@ -149,6 +150,19 @@ class AnalyzerSettings(BaseModel):
     done_val_acc: float = Field(0.9, gt=0.0, le=1.0)
     """The *actual* transition: first step at which held-out accuracy reaches this."""
 
+    # --- sweep-aware calibration -------------------------------------------------------
+    reference_runs: tuple[str, ...] = ()
+    """Run logs (paths or glob patterns) of the same task at other λ, lr or seeds: those
+    that have transitioned replace the law's prior by their own Δτ
+    (:mod:`nht_monitor.analysis.sweep`). A string is one pattern. Live, the files are
+    re-read at most every ``reference_refresh`` seconds. Not recorded in the run log
+    header (offline commands take ``--reference``)."""
+    sweep_log_sd: float = Field(0.3, gt=0.0)
+    """Scatter (sd of log Δτ) of the law's delay between runs of one sweep, around the
+    sweep's own mean; the references' mean is trusted accordingly."""
+    reference_refresh: float = Field(60.0, ge=0.0)
+    """Live: seconds between two looks at the reference logs."""
+
     # --- clean norm separation -----------------------------------------------------------
     cns_min_separation: float = Field(0.2, gt=0.0, lt=1.0)
     """CNS holds when 1 - V_st / V_sc reaches this…"""
@@ -164,6 +178,15 @@ class AnalyzerSettings(BaseModel):
     """Fill ``Assessment.advice`` with :func:`nht_monitor.analysis.advice.advise` when available."""
     advice_budget_steps: int | None = None
     """Step budget handed to ``advise``."""
+
+    @field_validator("reference_runs", mode="before")
+    @classmethod
+    def _one_pattern(cls, value: Any) -> Any:
+        if isinstance(value, (str, os.PathLike)):
+            return (os.fspath(value),)
+        if isinstance(value, (list, tuple)):
+            return tuple(os.fspath(v) if isinstance(v, os.PathLike) else v for v in value)
+        return value
 
     @property
     def metric_keys(self) -> tuple[str, ...]:
@@ -229,5 +252,6 @@ def recorded_settings(header: Any, **overrides: Any) -> AnalyzerSettings:
     config = getattr(header, "config", None)
     recorded = config.get("analysis") if isinstance(config, dict) else None
     values: dict[str, Any] = dict(recorded) if isinstance(recorded, dict) else {}
+    values.pop("reference_runs", None)  # a header never makes a command read other files
     values.update(overrides)
     return AnalyzerSettings(**values)

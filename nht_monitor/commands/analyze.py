@@ -21,12 +21,24 @@ def _overrides(args: argparse.Namespace, **fixed: Any) -> dict[str, Any]:
     return values
 
 
+def _references(args: argparse.Namespace) -> list[str]:
+    """The ``--reference`` patterns; one that names no file is a ``FileNotFoundError``."""
+    from nht_monitor.analysis.sweep import reference_paths
+
+    patterns = getattr(args, "reference", None) or []
+    for pattern in patterns:
+        if not [p for p in reference_paths([pattern]) if p.exists()]:
+            raise FileNotFoundError(f"--reference {pattern}: no such run log")
+    return patterns
+
+
 def _analyze(args: argparse.Namespace) -> int:
     from nht_monitor.analysis.assess import assess_log
     from nht_monitor.analysis.text import format_assessment
 
     fixed = {} if args.budget_steps is None else {"advice_budget_steps": args.budget_steps}
-    a = assess_log(args.run, _overrides(args, **fixed), until=args.until)
+    a = assess_log(args.run, _overrides(args, **fixed), until=args.until,
+                   references=_references(args))
     print(a.model_dump_json() if args.json else format_assessment(a))
     return 0
 
@@ -38,7 +50,8 @@ def _backtest(args: argparse.Namespace) -> int:
     from nht_monitor.runlog import read_run
 
     run = read_run(args.run)
-    result = backtest(run.samples, run.header, log_settings(run.header, _overrides(args)))
+    result = backtest(run.samples, run.header, log_settings(run.header, _overrides(args)),
+                      references=_references(args))
     print(result.model_dump_json() if args.json else format_backtest(result))
     return 0
 
@@ -53,7 +66,8 @@ def _scorecard(args: argparse.Namespace) -> int:
     runs = []
     for path in args.runs:
         run = read_run(path)
-        runs.append(summarize_run(run.samples, run.header, log_settings(run.header, overrides)))
+        runs.append(summarize_run(run.samples, run.header, log_settings(run.header, overrides),
+                                  references=_references(args)))
     card = scorecard(runs)
     print(card.model_dump_json() if args.json else format_scorecard(card))
     return 0
@@ -71,6 +85,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="step budget handed to the advice")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object (the Assessment)")
     _setting_option(p)
+    _reference_option(p)
     p.set_defaults(func=_analyze)
 
     b = subparsers.add_parser("backtest", help="replay a log and score the live forecasts",
@@ -81,6 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("run", help="path to RUN.jsonl")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     _setting_option(b)
+    _reference_option(b, "each replayed assessment uses those transitioned by its step")
     b.set_defaults(func=_backtest)
 
     s = subparsers.add_parser("scorecard", help="P1–P6 predictions over a λ sweep",
@@ -89,7 +105,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("runs", nargs="+", help="run logs (.jsonl) of the sweep")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     _setting_option(s)
+    _reference_option(s)
     s.set_defaults(func=_scorecard)
+
+
+def _reference_option(parser: argparse.ArgumentParser,
+                      when: str = "with --until, those transitioned by then") -> None:
+    parser.add_argument("--reference", action="append", default=[], metavar="RUN.jsonl",
+                        help="a run log (or glob) of the same sweep, repeatable: runs that "
+                             f"have transitioned calibrate the forecast ({when})")
 
 
 def _setting_option(parser: argparse.ArgumentParser) -> None:

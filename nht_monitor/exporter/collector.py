@@ -20,15 +20,31 @@ from prometheus_client.samples import Sample as PromSample
 
 from nht_monitor.analysis.assessment import PHASES, REGIMES, TRANSITION_STATUSES
 from nht_monitor.exporter.layer_labels import LayerGrouper
-from nht_monitor.exporter.metrics import LAYER_SERIES, SERIES
+from nht_monitor.exporter.metrics import JOB_LABELS, LAYER_SERIES, SERIES
 
 logger = logging.getLogger(__name__)
 
 SOURCES = ("monitor", "sidecar", "pushgateway")
 
 
+RUN_LABELS = ("run", *JOB_LABELS)
+"""The labels identifying one run's series: ``run``, ``launch``, ``rank``."""
+
+
+def job_labels(header: Any) -> tuple[str, str]:
+    """``(launch, rank)`` label values of a run read from its log header: the header's
+    ``launch`` identity; a log without one has ``launch=""`` and its config's rank."""
+    launch = getattr(header, "launch", None)
+    if launch is not None:
+        return str(launch.launch), str(int(launch.rank))
+    rank = header.config.get("rank", 0) if header is not None else 0
+    valid = isinstance(rank, int) and not isinstance(rank, bool) and rank >= 0
+    return "", str(rank) if valid else "0"
+
+
 class LayerValuesFamily(GaugeMetricFamily):
-    """A gauge family of ``{layer: value}`` blocks, one per run (labels ``run``, ``layer``).
+    """A gauge family of ``{layer: value}`` blocks, one per run (labels ``run``,
+    ``launch``, ``rank``, ``layer``).
 
     Keeps the blocks as they are; ``samples`` builds the usual sample list only when
     read (``generate_latest``, OpenMetrics, tests), while
@@ -36,21 +52,22 @@ class LayerValuesFamily(GaugeMetricFamily):
     """
 
     def __init__(self, name: str, documentation: str) -> None:
-        self.blocks: list[tuple[str, Mapping[str, float]]] = []
+        self.blocks: list[tuple[tuple[str, ...], Mapping[str, float]]] = []
+        self.run_labels = RUN_LABELS
         self.extra_samples: list[PromSample] = []
-        super().__init__(name, documentation, labels=("run", "layer"))
+        super().__init__(name, documentation, labels=(*RUN_LABELS, "layer"))
 
-    def add_block(self, run: str, values: Mapping[str, float]) -> None:
-        """Add one run's per-layer values."""
-        self.blocks.append((run, values))
+    def add_block(self, ids: list[str], values: Mapping[str, float]) -> None:
+        """Add one run's per-layer values; ``ids``: its values of :data:`RUN_LABELS`."""
+        self.blocks.append((tuple(ids), values))
 
     @property  # type: ignore[override]
     def samples(self) -> list[PromSample]:
         """Every sample: ``extra_samples`` then the blocks' (built on each read)."""
         name = self.name
         return self.extra_samples + [
-            PromSample(name, {"run": run, "layer": layer}, value)
-            for run, values in self.blocks for layer, value in values.items()]
+            PromSample(name, {**dict(zip(RUN_LABELS, ids)), "layer": layer}, value)
+            for ids, values in self.blocks for layer, value in values.items()]
 
     @samples.setter
     def samples(self, value: list[PromSample]) -> None:
@@ -77,17 +94,23 @@ class SnapshotCollector(Collector):
     ``last_sample_time``), one per run. ``layers``/``max_layers``: layer-label
     cardinality (see :mod:`nht_monitor.exporter.layer_labels`). ``source``: the ``source``
     label of ``nht_run_info``. ``include_layers=False`` leaves out the per-layer series.
+    ``identity`` (``.launch``, ``.rank``: the in-process monitor's
+    :class:`~nht_monitor.live.launcher.LaunchIdentity`) gives the ``launch`` and ``rank``
+    labels; without it each run's come from its header (:func:`job_labels`). A run of a
+    rank other than 0 exports only :data:`~nht_monitor.exporter.metrics.HEALTH_SERIES`.
     """
 
     def __init__(self, snapshots: Callable[[], Iterable[Any]], *, layers: str = "all",
                  max_layers: int = 200, source: str = "monitor",
-                 include_layers: bool = True) -> None:
+                 include_layers: bool = True, identity: Any = None) -> None:
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
         self._snapshots = snapshots
         self._grouper = LayerGrouper(layers, max_layers)
         self._source = source
         self._include_layers = include_layers
+        self._identity = (None if identity is None
+                          else (str(identity.launch), str(int(identity.rank))))
 
     def describe(self) -> Iterator[Metric]:
         """The families this collector exposes (without samples)."""
@@ -111,26 +134,29 @@ class SnapshotCollector(Collector):
 
     # -- one run --------------------------------------------------------------------
     def _add(self, families: dict[str, Metric], snapshot: Any) -> None:
-        run = str(snapshot.run_id)
-        runl = [run]
         header = snapshot.header
+        launch, rank = self._identity or job_labels(header)
+        runl = [str(snapshot.run_id), launch, rank]
         families["nht_samples_total"].add_metric(runl, float(snapshot.samples_total))
         families["nht_errors_total"].add_metric(runl, float(snapshot.errors_total))
         families["nht_run_info"].add_metric(
-            [run, self._source,
+            [*runl, self._source,
              header.model.class_name if header is not None else "",
              (header.head or "") if header is not None else ""], 1.0)
         if snapshot.last_sample_time is not None:
             families["nht_last_sample_timestamp_seconds"].add_metric(
                 runl, float(snapshot.last_sample_time))
         sample = snapshot.sample
+        if rank != "0":  # bounded cardinality: the other ranks report their health only
+            if sample is not None:
+                families["nht_step"].add_metric(runl, float(sample.step))
+            return
         if sample is not None:
-            self._add_sample(families, run, sample, header)
-        self._add_assessment(families, run, snapshot.assessment)
+            self._add_sample(families, runl, sample, header)
+        self._add_assessment(families, runl, snapshot.assessment)
 
-    def _add_sample(self, families: dict[str, Metric], run: str, sample: Any,
+    def _add_sample(self, families: dict[str, Metric], runl: list[str], sample: Any,
                     header: Any) -> None:
-        runl = [run]
         gauge = families.__getitem__
         gauge("nht_weight_norm").add_metric(runl, sample.norm)
         gauge("nht_tau").add_metric(runl, sample.tau)
@@ -143,24 +169,24 @@ class SnapshotCollector(Collector):
             gauge("nht_grad_norm").add_metric(runl, sample.grad_norm)
         logged = gauge("nht_logged_value")
         for name, value in sample.metrics.items():
-            logged.add_metric([run, name], value)
+            logged.add_metric([*runl, name], value)
         if not self._include_layers:
             return
         order = header.layers if header is not None else None
         # a many-layer model's bulk: kept as blocks, rendered without per-sample objects
         gauge("nht_layer_weight_norm").add_block(
-            run, self._grouper.group(sample.layer_norms, order))
+            runl, self._grouper.group(sample.layer_norms, order))
         if sample.layer_grad_norms:
             gauge("nht_layer_grad_norm").add_block(
-                run, self._grouper.group(sample.layer_grad_norms, order))
+                runl, self._grouper.group(sample.layer_grad_norms, order))
 
     @staticmethod
-    def _add_assessment(families: dict[str, Metric], run: str, assessment: Any) -> None:
-        runl = [run]
+    def _add_assessment(families: dict[str, Metric], runl: list[str],
+                        assessment: Any) -> None:
         current = assessment.regime if assessment is not None else "undetermined"
         regime = families["nht_regime"]
         for value in REGIMES:
-            regime.add_metric([run, value], 1.0 if value == current else 0.0)
+            regime.add_metric([*runl, value], 1.0 if value == current else 0.0)
         if assessment is None:
             return
 
@@ -172,11 +198,11 @@ class SnapshotCollector(Collector):
         if assessment.phase is not None:
             phase = families["nht_phase"]
             for value in PHASES:
-                phase.add_metric([run, value], 1.0 if value == assessment.phase else 0.0)
+                phase.add_metric([*runl, value], 1.0 if value == assessment.phase else 0.0)
         transition = assessment.transition
         status = families["nht_transition_status"]
         for value in TRANSITION_STATUSES:
-            status.add_metric([run, value], 1.0 if value == transition.status else 0.0)
+            status.add_metric([*runl, value], 1.0 if value == transition.status else 0.0)
         optional("nht_transition_steps_remaining", transition.steps_remaining)
         optional("nht_transition_forecast_step", transition.forecast_step)
         if transition.interval is not None:
@@ -195,7 +221,7 @@ class SnapshotCollector(Collector):
         if head is not None:
             head_regime = families["nht_head_regime"]
             for value in REGIMES:
-                head_regime.add_metric([run, value], 1.0 if value == head.regime else 0.0)
+                head_regime.add_metric([*runl, value], 1.0 if value == head.regime else 0.0)
         optional("nht_head_lead_steps", lead)
         # "no lead measured" is a state of its own, distinct from "no data"
         families["nht_head_lead_measured"].add_metric(runl, 0.0 if lead is None else 1.0)

@@ -43,7 +43,7 @@ class TextRenderer:
 
     def __init__(self, max_cache: int = 200_000) -> None:
         self._prefixes: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
-        self._layer_prefixes: dict[tuple[str, str], dict[str, str]] = {}
+        self._layer_prefixes: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
         self._layer_prefix_count = 0
         self._headers: dict[tuple[str, str, str], str] = {}
         self._max_cache = max_cache
@@ -71,7 +71,7 @@ class TextRenderer:
             append(self._header(metric))
             blocks = getattr(metric, "blocks", None)
             if blocks is not None:  # a LayerValuesFamily: {layer: value} per run
-                self._render_blocks(metric.name, blocks, append)
+                self._render_blocks(metric.name, metric.run_labels, blocks, append)
             samples = metric.samples if blocks is None else metric.extra_samples
             for sample in samples:  # by index: the tuple grew fields across versions
                 name, labels, value = sample[0], sample[1], sample[2]
@@ -88,19 +88,23 @@ class TextRenderer:
                     append(f"{prefix}{floatToGoString(value)}\n")
         return "".join(output).encode("utf-8")
 
-    def _render_blocks(self, name: str, blocks: Iterable[tuple[str, Any]],
+    def _render_blocks(self, name: str, run_labels: tuple[str, ...],
+                       blocks: Iterable[tuple[tuple[str, ...], Any]],
                        append: Callable[[str], None]) -> None:
+        """Render ``(run label values, {layer: value})`` blocks; ``run_labels`` names the
+        values (``run``, ``launch``, ``rank``), each sample adds ``layer``."""
         if self._layer_prefix_count > self._max_cache:
             self._layer_prefixes.clear()
             self._layer_prefix_count = 0
-        for run, values in blocks:
-            prefixes = self._layer_prefixes.get((name, run))
+        for ids, values in blocks:
+            prefixes = self._layer_prefixes.get((name, ids))
             if prefixes is None:
-                prefixes = self._layer_prefixes[name, run] = {}
+                prefixes = self._layer_prefixes[name, ids] = {}
             for layer, value in values.items():
                 prefix = prefixes.get(layer)
                 if prefix is None:
-                    prefix = prefixes[layer] = _prefix(name, {"run": run, "layer": layer})
+                    labels = {**dict(zip(run_labels, ids)), "layer": layer}
+                    prefix = prefixes[layer] = _prefix(name, labels)
                     self._layer_prefix_count += 1
                 if type(value) is float and _MINUS_INF < value < 1e6:
                     append(f"{prefix}{value!r}\n")

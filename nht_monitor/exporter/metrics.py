@@ -11,6 +11,11 @@ from dataclasses import dataclass
 OTHER_LAYERS = "<other>"
 """``layer`` label value of the aggregate of the layers beyond ``max_layers``."""
 
+JOB_LABELS = ("launch", "rank")
+"""Labels of every series after ``run``: the launcher's job id (``""`` when none was
+detected, which Prometheus stores as no label) and the global rank of the process
+(:mod:`nht_monitor.live.launcher`). Not ``job``: Prometheus keeps that for the scrape job."""
+
 
 @dataclass(frozen=True)
 class SeriesSpec:
@@ -21,10 +26,15 @@ class SeriesSpec:
     unit: str
     labels: tuple[str, ...]
     meaning: str
+    every_rank: bool = False
+    """A health series: exported by every rank (``per_rank_health``), not only rank 0."""
 
 
-def _spec(name: str, type_: str, unit: str, labels: str, meaning: str) -> SeriesSpec:
-    return SeriesSpec(name, type_, unit, tuple(labels.split()) if labels else (), meaning)
+def _spec(name: str, type_: str, unit: str, labels: str, meaning: str,
+          every_rank: bool = False) -> SeriesSpec:
+    """A spec whose labels are ``run``, then :data:`JOB_LABELS`, then ``labels``' others."""
+    run, *others = labels.split()
+    return SeriesSpec(name, type_, unit, (run, *JOB_LABELS, *others), meaning, every_rank)
 
 
 SERIES: tuple[SeriesSpec, ...] = (
@@ -49,7 +59,8 @@ SERIES: tuple[SeriesSpec, ...] = (
           "learning rate η of the reference param group at the last sample"),
     _spec("nht_weight_decay", "gauge", "1", "run",
           "weight decay λ of the reference param group at the last sample"),
-    _spec("nht_step", "gauge", "steps", "run", "optimizer steps taken at the last sample"),
+    _spec("nht_step", "gauge", "steps", "run", "optimizer steps taken at the last sample",
+          every_rank=True),
     _spec("nht_logged_value", "gauge", "as logged", "run metric",
           "last scalar logged with Monitor.log(**scalars) (e.g. metric=\"train_loss\")"),
     # assessment
@@ -96,26 +107,33 @@ SERIES: tuple[SeriesSpec, ...] = (
     _spec("nht_suggested_weight_decay", "gauge", "1", "run",
           "weight decay the advice suggests at the current learning rate; absent without"),
     # health of the monitor
-    _spec("nht_samples_total", "counter", "samples", "run", "samples recorded by the monitor"),
+    _spec("nht_samples_total", "counter", "samples", "run", "samples recorded by the monitor",
+          every_rank=True),
     _spec("nht_errors_total", "counter", "errors", "run",
           "internal errors of the monitor (sampling or analysis failures; the sidecar "
-          "counts unreadable lines and analysis failures)"),
+          "counts unreadable lines and analysis failures)", every_rank=True),
     _spec("nht_last_sample_timestamp_seconds", "gauge", "seconds (unix time)", "run",
-          "wall-clock time of the last sample; time() minus it is the staleness"),
+          "wall-clock time of the last sample; time() minus it is the staleness",
+          every_rank=True),
     _spec("nht_run_info", "gauge (info)", "1", "run source model head",
           "always 1; source is monitor (in-process exporter), sidecar or pushgateway "
-          "(final summary); model is the model class, head the head layer"),
+          "(final summary); model is the model class, head the head layer",
+          every_rank=True),
 )
 
 SERIES_BY_NAME: dict[str, SeriesSpec] = {spec.name: spec for spec in SERIES}
 LAYER_SERIES: frozenset[str] = frozenset({"nht_layer_weight_norm", "nht_layer_grad_norm"})
+HEALTH_SERIES: frozenset[str] = frozenset(spec.name for spec in SERIES if spec.every_rank)
+"""What a rank other than 0 exports (with ``per_rank_health``, or from its own log)."""
 
 
 def markdown_table() -> str:
     """The series as the markdown table of ``docs/METRICS.md``."""
-    lines = ["| Series | Type | Unit | Labels | Meaning |", "|---|---|---|---|---|"]
+    lines = ["| Series | Type | Unit | Labels | Ranks | Meaning |",
+             "|---|---|---|---|---|---|"]
     for spec in SERIES:
         labels = ", ".join(f"`{label}`" for label in spec.labels)
-        lines.append(f"| `{spec.name}` | {spec.type} | {spec.unit} | {labels} | "
+        ranks = "every" if spec.every_rank else "0"
+        lines.append(f"| `{spec.name}` | {spec.type} | {spec.unit} | {labels} | {ranks} | "
                      f"{spec.meaning} |")
     return "\n".join(lines) + "\n"

@@ -94,17 +94,21 @@ def _redacted(text: str, gateway: str) -> str:
 
 class ExporterHandle:
     """A running exporter: ``url`` (of ``/metrics``), ``host``, ``port``, ``address``
-    (``host:port``, what a Prometheus target wants), ``registry``; ``close()`` stops it."""
+    (``host:port``, what a Prometheus target wants), ``registry``; ``close()`` stops it.
+
+    ``identity``: the ``launch``/``rank`` labels (see :class:`SnapshotCollector`); a rank
+    other than 0 serves only the health series and pushes nothing."""
 
     def __init__(self, source: Any, settings: PrometheusSettings, *,
-                 source_kind: str = "monitor") -> None:
+                 source_kind: str = "monitor", identity: Any = None) -> None:
         self.settings = settings
         self._source = source
         self._source_kind = source_kind
+        self._identity = identity
         self.registry = CollectorRegistry()
         self.collector = SnapshotCollector(
             _snapshot_function(source), layers=settings.layers,
-            max_layers=settings.max_layers, source=source_kind)
+            max_layers=settings.max_layers, source=source_kind, identity=identity)
         self.registry.register(self.collector)
         try:
             self._server, self._thread = serve_wsgi(
@@ -144,9 +148,9 @@ class ExporterHandle:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-        if self.settings.pushgateway:
+        if self.settings.pushgateway and getattr(self._identity, "rank", 0) == 0:
             try:
-                push_summary(self._source, self.settings)
+                push_summary(self._source, self.settings, identity=self._identity)
             except Exception as exc:  # the run is over: report, never raise
                 self.push_error = exc
                 gateway = self.settings.pushgateway
@@ -163,13 +167,15 @@ class ExporterHandle:
         return f"ExporterHandle(url={self.url!r}, closed={self._closed})"
 
 
-def push_summary(source: Any, settings: PrometheusSettings, timeout: float = 10.0) -> None:
+def push_summary(source: Any, settings: PrometheusSettings, timeout: float = 10.0, *,
+                 identity: Any = None) -> None:
     """Push the run-level series (no per-layer series) of each run to the Pushgateway.
 
     One push per run (HTTP PUT, replacing the group) to job ``settings.push_job``
     with grouping key ``run=<run id>``; ``nht_run_info`` says ``source="pushgateway"``.
     Credentials in the URL (``http://user:password@host:9091``) are sent as HTTP basic
-    auth, never as part of the URL, and appear in no message.
+    auth, never as part of the URL, and appear in no message. ``identity``: the
+    ``launch``/``rank`` labels, as for :class:`ExporterHandle`.
     """
     if not settings.pushgateway:
         raise ValueError("no pushgateway configured")
@@ -182,18 +188,21 @@ def push_summary(source: Any, settings: PrometheusSettings, timeout: float = 10.
     for snapshot in _snapshot_function(source)():
         registry = CollectorRegistry()
         registry.register(SnapshotCollector(lambda s=snapshot: (s,), source="pushgateway",
-                                            include_layers=False))
+                                            include_layers=False, identity=identity))
         push_to_gateway(gateway, job=settings.push_job, registry=registry,
                         grouping_key={"run": str(snapshot.run_id)}, timeout=timeout,
                         handler=handler)
 
 
 def start_exporter(source: Any, settings: PrometheusSettings | None = None, *,
-                   source_kind: str = "monitor") -> ExporterHandle:
+                   source_kind: str = "monitor", identity: Any = None) -> ExporterHandle:
     """Serve ``source``'s snapshots on ``/metrics``; returns the running handle.
 
     ``source``: an object with ``.snapshot()`` (a :class:`nht_monitor.Monitor`) or
-    ``.snapshots()`` (several runs, e.g. the sidecar). Raises :class:`ExporterError`
-    naming the port when it is in use.
+    ``.snapshots()`` (several runs, e.g. the sidecar). ``identity``: the process's
+    :class:`~nht_monitor.live.launcher.LaunchIdentity` (labels ``launch``, ``rank``;
+    without it, each run's header's). Raises :class:`ExporterError` naming the port
+    when it is in use.
     """
-    return ExporterHandle(source, settings or PrometheusSettings(), source_kind=source_kind)
+    return ExporterHandle(source, settings or PrometheusSettings(), source_kind=source_kind,
+                          identity=identity)

@@ -3,7 +3,8 @@
 :class:`RunLogDirectory` scans ``DIR/*.jsonl`` (new files are picked up at each poll),
 tails each with :class:`nht_monitor.runlog.RunLogTail` (a partial last line waits until it
 is complete) and feeds every new sample to one :class:`nht_monitor.analysis.Analyzer` per
-run. ``snapshots()`` returns one :class:`RunSnapshot` per run, labelled by the header's
+run (runs whose headers share a ``sweep`` calibrate each other's forecast,
+:class:`~nht_monitor.analysis.sweep.SweepReferences`). ``snapshots()`` returns one :class:`RunSnapshot` per run, labelled by the header's
 ``run_id``; it never touches the files, so scrapes stay cheap.
 
 Bad entries cost one warning each: a link resolving outside the directory (unless
@@ -15,6 +16,7 @@ while it stays in the directory.
 
 from __future__ import annotations
 
+import glob
 import logging
 import stat as stat_module
 import threading
@@ -91,6 +93,7 @@ class RunLogDirectory:
         self._root = self.log_dir.resolve()
         self._warned: dict[Path, set[str]] = {}  # per file, the kinds of problem warned
         self._runs: dict[Path, _Run] = {}
+        self._sweeps: dict[str, Any] = {}  # sweep name -> its shared SweepReferences
         self._snapshots: list[RunSnapshot] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -142,6 +145,26 @@ class RunLogDirectory:
             self._snapshots = snapshots
         return new_total
 
+    def _references(self, run: _Run) -> Any:
+        """Runs of the directory sharing this run's ``sweep`` calibrate its forecast (one
+        shared reader per sweep); ``None`` for a run without one."""
+        sweep = getattr(run.tail.header, "sweep", None)
+        if not sweep:
+            return None
+        if sweep not in self._sweeps:
+            from nht_monitor.analysis import AnalyzerSettings
+            from nht_monitor.analysis.sweep import SweepReferences
+
+            pattern = str(Path(glob.escape(str(self.log_dir))) / self.pattern)
+            self._sweeps[sweep] = SweepReferences([pattern], AnalyzerSettings(), sweep=sweep,
+                                                  accept=self._readable_reference)
+        return self._sweeps[sweep].for_run(run.run_id)
+
+    def _readable_reference(self, path: Path) -> bool:
+        """A reference log the sidecar reads: a regular file inside the directory (or
+        anywhere with ``follow_symlinks``)."""
+        return self._inside(path) and path.is_file()
+
     def _inside(self, path: Path) -> bool:
         """Whether ``path`` may be read: it resolves inside the directory, or links may
         be followed (a link out of it is skipped with one warning)."""
@@ -182,7 +205,8 @@ class RunLogDirectory:
         run.failures, run.retry_at = 0, 0.0
         if samples and run.analyzer is None and self._analyzer_class is not None:
             try:
-                run.analyzer = self._analyzer_class(header=run.tail.header)
+                run.analyzer = self._analyzer_class(header=run.tail.header,
+                                                    references=self._references(run))
             except Exception as exc:
                 run.errors_total += 1
                 self._warn_once(run.path, "analyzer", "no analyzer for %s: %s", run.path,

@@ -17,8 +17,10 @@ row of a step supersedes the earlier, as a resumed run's rows do.
 from __future__ import annotations
 
 import atexit
+import glob
 import logging
 import numbers
+import os
 import secrets
 import threading
 import time
@@ -33,12 +35,14 @@ import torch
 from pydantic import ValidationError
 
 from nht_monitor.analysis.assessment import Assessment
-from nht_monitor.analysis.settings import config_budget
+from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
+from nht_monitor.analysis.sweep import SweepReferences
 from nht_monitor.live.clock import TauClock
 from nht_monitor.exporter.snapshot import RunSnapshot
 from nht_monitor.live.settings import MonitorSettings
 from nht_monitor.live.errors import ErrorGuard
 from nht_monitor.live.layers import HeadFinder, build_layer_map, resolve_head, layers_of_module
+from nht_monitor.live.launcher import LaunchIdentity
 from nht_monitor.live.recorder import RunRecorder
 from nht_monitor.runlog import RunLogWriter, read_run
 from nht_monitor.live.sampler import NormSampler, PendingNorms
@@ -96,6 +100,18 @@ def _distributed_rank() -> int:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank()
     return 0
+
+
+def _launch_identity(settings: MonitorSettings, world_size: int) -> LaunchIdentity:
+    """The launcher's identity of this process: explicit ``PrometheusSettings(launch=,
+    rank=)`` first, then the initialised process group, then the environment."""
+    grouped = torch.distributed.is_available() and torch.distributed.is_initialized()
+    prometheus = settings.prometheus
+    return LaunchIdentity.from_env().overridden(
+        launch=prometheus.launch if prometheus else None,
+        rank=prometheus.rank if prometheus else None,
+        group_rank=_distributed_rank() if grouped else None,
+        group_world_size=world_size if grouped else None)
 
 
 def _new_run_id() -> str:
@@ -213,15 +229,17 @@ class Monitor:
         """The run's step budget the rule engine uses (``None``: none known)."""
         if self.budget_steps is not None:  # read by the live and the offline engine
             config["budget_steps"] = self.budget_steps
-        analysis = analysis_settings.model_dump(mode="json", exclude_defaults=True)
+        analysis = analysis_settings.model_dump(mode="json", exclude_defaults=True,
+                                                exclude={"reference_runs"})
         if analysis:  # offline commands start from the settings the live engine used
             config["analysis"] = analysis
+        self.launch_identity = _launch_identity(settings, config["world_size"])
         self.header = RunHeader(
             run_id=self.run_id, started_at=datetime.now(timezone.utc),
             model=ModelInfo(class_name=type(getattr(model, "_orig_mod", model)).__name__,
                             n_params=self.layer_map.n_params),
             layers=list(self.layer_map.names), head=head_name, config=config,
-            sweep=settings.sweep)
+            sweep=settings.sweep, launch=self.launch_identity.to_header())
 
         self._writes = self.rank == 0 or settings.write_all_ranks
         if not self._writes:
@@ -237,15 +255,18 @@ class Monitor:
                 assess_every=settings.assess_every, assess_interval=settings.assess_interval,
                 on_assessment=self._print_assessment,
                 on_error=self._guard.failed, resumed=self._resumed_samples,
-                settings=analysis_settings)
+                settings=analysis_settings,
+                references=_sweep_references(settings, analysis_settings, self.run_id))
             self._recorder.samples_total = self._resumed_count
             self._resumed_samples = []
 
             if settings.prometheus is not None and (
-                    self.rank == 0 or not settings.prometheus.rank0_only):
+                    self.launch_identity.rank == 0 or settings.prometheus.per_rank_health):
                 from nht_monitor.exporter import start_exporter
 
-                self._exporter = start_exporter(self, settings.prometheus)
+                prometheus = settings.prometheus.model_copy(  # base port + local rank
+                    update={"port": self.launch_identity.exporter_port(settings.prometheus.port)})
+                self._exporter = start_exporter(self, prometheus, identity=self.launch_identity)
                 self.prometheus_url = self._exporter.url
         except BaseException:
             if self._writer is not None:
@@ -560,6 +581,18 @@ class Monitor:
     def __repr__(self) -> str:
         return (f"Monitor(run_id={self.run_id!r}, step={self.step}, "
                 f"layers={len(self.layer_map.names)}, log={str(self.log_path)!r})")
+
+
+def _sweep_references(settings: MonitorSettings, analysis: AnalyzerSettings, run_id: str
+                      ) -> SweepReferences | None:
+    """The runs that calibrate this one's forecast: ``analysis.reference_runs`` when
+    given, else, with ``sweep``, the logs in ``log_dir`` whose header names that sweep."""
+    if analysis.reference_runs:
+        return SweepReferences(analysis.reference_runs, analysis, exclude_run_id=run_id)
+    if settings.sweep is not None:
+        pattern = os.path.join(glob.escape(os.fspath(settings.log_dir)), "*.jsonl")
+        return SweepReferences([pattern], analysis, exclude_run_id=run_id, sweep=settings.sweep)
+    return None
 
 
 def watch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,

@@ -24,6 +24,7 @@ from typing import Any
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.analysis.pacing import Pacing
 from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.sweep import SweepReferences
 from nht_monitor.runlog import RunLogWriter
 from nht_monitor.runlog.schema import RunHeader, Sample
 
@@ -48,7 +49,8 @@ class RunRecorder:
     writes each line one sample late, so the final assessment made by :meth:`close` can
     still go on the last line when the caller cannot tell which sample is the last.
     ``settings``: the analyzer's :class:`~nht_monitor.analysis.AnalyzerSettings`
-    (default: the calibrated defaults).
+    (default: the calibrated defaults). ``references``: runs of the same sweep that
+    calibrate the forecast (:class:`~nht_monitor.analysis.sweep.SweepReferences`).
 
     Public state (read it under ``lock`` from another thread): ``latest_sample``,
     ``latest_assessment``, ``samples_total``, ``last_sample_time``.
@@ -60,7 +62,8 @@ class RunRecorder:
                  on_assessment: Callable[[Assessment], None] | None = None,
                  on_error: ErrorHandler = _log_error,
                  resumed: Iterable[Sample] = (),
-                 settings: AnalyzerSettings | None = None) -> None:
+                 settings: AnalyzerSettings | None = None,
+                 references: SweepReferences | None = None) -> None:
         self._pacing = Pacing(assess_every, min_interval=assess_interval)
         self.header = header
         self.lock = threading.Lock()
@@ -78,7 +81,7 @@ class RunRecorder:
         self.analyzer = None
         if assess:
             from nht_monitor.analysis import Analyzer
-            self.analyzer = Analyzer(header=header, settings=settings)
+            self.analyzer = Analyzer(header=header, settings=settings, references=references)
             for sample in resumed:
                 self.analyzer.observe(sample)
 

@@ -6,7 +6,8 @@ Header line (:class:`RunHeader`)::
 
     {"schema": "nht-monitor/run-log", "version": 1, "run_id": ..., "started_at": ...,
      "model": {"class_name": ..., "n_params": ...}, "layers": [...], "head": ...,
-     "config": {...}, "sweep": null}
+     "config": {...}, "sweep": null,
+     "launch": {"launch": "", "source": "", "rank": 0, "local_rank": null, "world_size": 1}}
 
 Sample line (:class:`Sample`)::
 
@@ -62,6 +63,19 @@ class ModelInfo(BaseModel):
     n_params: int = Field(ge=0)
 
 
+class LaunchInfo(BaseModel):
+    """Who launched the run (:class:`nht_monitor.live.launcher.LaunchIdentity`): the
+    launcher's job id (``""``: none detected), where it came from, the writing process's
+    global and local rank and the world size."""
+
+    model_config = ConfigDict(extra="allow")
+    launch: str = ""
+    source: str = ""
+    rank: int = Field(0, ge=0)
+    local_rank: int | None = Field(None, ge=0)
+    world_size: int = Field(1, ge=1)
+
+
 class RunHeader(BaseModel):
     """First line of a run log."""
 
@@ -77,6 +91,9 @@ class RunHeader(BaseModel):
     sweep: str | None = None
     """The sweep this run belongs to (``watch(sweep=...)``): runs sharing it calibrate
     each other's forecast."""
+    launch: LaunchInfo | None = None
+    """The launch identity of the process that started the log (``None`` in logs written
+    before it was recorded): the sidecar labels the run's series with it."""
 
     def to_json_dict(self) -> dict[str, Any]:
         """The header as written to the log (``schema`` key, ISO timestamp)."""

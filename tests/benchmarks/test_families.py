@@ -116,11 +116,15 @@ def test_score_table_columns_and_rows(cache: Path) -> None:
     result = families.score(cache, [TINY_A.name, TINY_B.name], "loo", base)
     text = families.render(result, ["# header"])
     header = "| " + " | ".join(families.COLUMNS) + " |"
-    assert text.count(header) == 2  # default and leave-one-out tables
+    assert text.count(header) == 3  # default, leave-one-out and sweep-aware tables
     for name in (TINY_A.name, TINY_B.name, "**overall**"):
         lines = [ln for ln in text.splitlines() if ln.startswith(f"| {name} |")]
-        assert len(lines) == 2
-        assert all(ln.count("|") == len(families.COLUMNS) + 1 for ln in lines)
+        assert len(lines) == 4  # + the ≥ 2-references comparison
+        assert all(ln.count("|") == len(families.COLUMNS) + 1 for ln in lines[:3])
+        assert lines[3].count("|") == 6
+    for r in result["rows"]["sweep"][TINY_A.name]:
+        assert all(r.get(f"refs@{f:g}", 0) <= len(TINY_A.runs()) - 1
+                   for f in families.DELAY_FRACTIONS)
     rows = result["rows"]["default"][TINY_A.name]
     assert len(rows) == len(TINY_A.runs())
     for r in rows:

@@ -155,3 +155,34 @@ def test_transition_imminent_alerts_on_the_exported_status(status):
     selected = [s.value for family in text_string_to_metric_families(text) for s in family.samples
                 if s.name == name and s.labels.get(label) == value and s.labels["run"] == "run-a"]
     assert selected == [1.0 if status == "imminent" else 0.0]
+
+
+@pytest.mark.parametrize("path", sorted((DEPLOY / "prometheus").glob("*.yml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_prometheus_config_passes_promtool(path):
+    """prometheus.yml and the remote-write pair (remote-write.yml at the edge,
+    remote-write-central.yml receiving), with the rule files each one loads."""
+    result = run("promtool", "check", "config", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {path} is valid prometheus config file syntax" in result.stdout
+    assert "rule files found" in result.stdout
+
+
+def test_remote_write_pair_splits_the_rules_between_edge_and_central():
+    """Recording rules at the edge (forwarded with the nht_ series), alerts centrally:
+    never both sides evaluating the same rule (it would write the same series twice)."""
+    prometheus = DEPLOY / "prometheus"
+    edge = yaml.safe_load((prometheus / "remote-write.yml").read_text())
+    central = yaml.safe_load((prometheus / "remote-write-central.yml").read_text())
+    assert edge["rule_files"] == ["rules/nht-monitor-recording.yml"]
+    assert central["rule_files"] == ["rules/nht-monitor-alerts.yml"]
+    assert "alerting" not in edge and central["alerting"]["alertmanagers"]
+    recorded = set(re.findall(r"record: (\S+)", RECORDING_RULES.read_text()))
+    [remote] = edge["remote_write"]
+    [keep] = remote["write_relabel_configs"]
+    assert keep["action"] == "keep" and keep["source_labels"] == ["__name__"]
+    forwarded = re.compile(keep["regex"])
+    assert all(forwarded.fullmatch(name) for name in recorded | {s.name for s in SERIES})
+    assert not forwarded.fullmatch("up")
+    assert {"cluster", "replica"} <= set(edge["global"]["external_labels"])
+    assert not central.get("scrape_configs")

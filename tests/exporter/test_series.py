@@ -28,6 +28,7 @@ from nht_monitor.exporter.exposition import TextRenderer
 from tests.exporter.snapshots import full_snapshot, make_header, make_sample
 
 ROOT = Path(__file__).resolve().parents[2]
+NO_LAUNCH = {"launch": "", "rank": "0"}  # the job labels without a launcher
 
 EXPECTED_NAMES = {
     "nht_layer_weight_norm", "nht_layer_grad_norm", "nht_weight_norm",
@@ -88,53 +89,53 @@ def test_values_come_from_the_snapshot():
     registry = registry_for(snapshot)
     value = registry.get_sample_value
     sample, assessment = snapshot.sample, snapshot.assessment
-    assert value("nht_layer_weight_norm", {"run": "run-a", "layer": "encoder.1"}) == \
+    assert value("nht_layer_weight_norm", {"run": "run-a", **NO_LAUNCH, "layer": "encoder.1"}) == \
         sample.layer_norms["encoder.1"]
-    assert value("nht_layer_grad_norm", {"run": "run-a", "layer": "head"}) == \
+    assert value("nht_layer_grad_norm", {"run": "run-a", **NO_LAUNCH, "layer": "head"}) == \
         sample.layer_grad_norms["head"]
-    assert value("nht_weight_norm", {"run": "run-a"}) == sample.norm
-    assert value("nht_head_weight_norm", {"run": "run-a"}) == sample.head_norm
-    assert value("nht_grad_norm", {"run": "run-a"}) == sample.grad_norm
-    assert value("nht_tau", {"run": "run-a"}) == sample.tau
-    assert value("nht_learning_rate", {"run": "run-a"}) == 0.01
-    assert value("nht_weight_decay", {"run": "run-a"}) == 0.4
-    assert value("nht_step", {"run": "run-a"}) == 40
-    assert value("nht_logged_value", {"run": "run-a", "metric": "train_loss"}) == 0.25
-    assert value("nht_samples_total", {"run": "run-a"}) == 40
-    assert value("nht_errors_total", {"run": "run-a"}) == 2
-    assert value("nht_last_sample_timestamp_seconds", {"run": "run-a"}) == sample.time
-    assert value("nht_transition_steps_remaining", {"run": "run-a"}) == 860
-    assert value("nht_transition_forecast_step", {"run": "run-a"}) == 900
-    assert value("nht_transition_forecast_step_low", {"run": "run-a"}) == 700
-    assert value("nht_transition_forecast_step_high", {"run": "run-a"}) == 1200
-    assert value("nht_transition_forecast_tau", {"run": "run-a"}) == 3.6
-    assert value("nht_cns_ratio", {"run": "run-a"}) == 3.0
-    assert value("nht_cns_holds", {"run": "run-a"}) == 1.0
-    assert value("nht_head_lead_steps", {"run": "run-a"}) == 120
-    assert value("nht_head_lead_measured", {"run": "run-a"}) == 1.0
-    assert value("nht_decay_rate", {"run": "run-a"}) == assessment.decay_rate
-    assert value("nht_weight_norm_peak", {"run": "run-a"}) == 31.5
-    assert value("nht_regime_confidence", {"run": "run-a"}) == 0.8
-    assert value("nht_suggested_weight_decay", {"run": "run-a"}) == 0.4
-    assert value("nht_run_info", {"run": "run-a", "source": "monitor", "model": "TinyNet",
-                                  "head": "head"}) == 1.0
+    assert value("nht_weight_norm", {"run": "run-a", **NO_LAUNCH}) == sample.norm
+    assert value("nht_head_weight_norm", {"run": "run-a", **NO_LAUNCH}) == sample.head_norm
+    assert value("nht_grad_norm", {"run": "run-a", **NO_LAUNCH}) == sample.grad_norm
+    assert value("nht_tau", {"run": "run-a", **NO_LAUNCH}) == sample.tau
+    assert value("nht_learning_rate", {"run": "run-a", **NO_LAUNCH}) == 0.01
+    assert value("nht_weight_decay", {"run": "run-a", **NO_LAUNCH}) == 0.4
+    assert value("nht_step", {"run": "run-a", **NO_LAUNCH}) == 40
+    assert value("nht_logged_value", {"run": "run-a", **NO_LAUNCH, "metric": "train_loss"}) == 0.25
+    assert value("nht_samples_total", {"run": "run-a", **NO_LAUNCH}) == 40
+    assert value("nht_errors_total", {"run": "run-a", **NO_LAUNCH}) == 2
+    assert value("nht_last_sample_timestamp_seconds", {"run": "run-a", **NO_LAUNCH}) == sample.time
+    assert value("nht_transition_steps_remaining", {"run": "run-a", **NO_LAUNCH}) == 860
+    assert value("nht_transition_forecast_step", {"run": "run-a", **NO_LAUNCH}) == 900
+    assert value("nht_transition_forecast_step_low", {"run": "run-a", **NO_LAUNCH}) == 700
+    assert value("nht_transition_forecast_step_high", {"run": "run-a", **NO_LAUNCH}) == 1200
+    assert value("nht_transition_forecast_tau", {"run": "run-a", **NO_LAUNCH}) == 3.6
+    assert value("nht_cns_ratio", {"run": "run-a", **NO_LAUNCH}) == 3.0
+    assert value("nht_cns_holds", {"run": "run-a", **NO_LAUNCH}) == 1.0
+    assert value("nht_head_lead_steps", {"run": "run-a", **NO_LAUNCH}) == 120
+    assert value("nht_head_lead_measured", {"run": "run-a", **NO_LAUNCH}) == 1.0
+    assert value("nht_decay_rate", {"run": "run-a", **NO_LAUNCH}) == assessment.decay_rate
+    assert value("nht_weight_norm_peak", {"run": "run-a", **NO_LAUNCH}) == 31.5
+    assert value("nht_regime_confidence", {"run": "run-a", **NO_LAUNCH}) == 0.8
+    assert value("nht_suggested_weight_decay", {"run": "run-a", **NO_LAUNCH}) == 0.4
+    assert value("nht_run_info", {"run": "run-a", **NO_LAUNCH, "source": "monitor",
+                                  "model": "TinyNet", "head": "head"}) == 1.0
 
 
 @pytest.mark.parametrize("regime", REGIMES)
 def test_regime_is_a_state_set_with_one_series_per_regime(regime):
     registry = registry_for(full_snapshot(regime=regime))
-    values = {r: registry.get_sample_value("nht_regime", {"run": "run-a", "regime": r})
+    values = {r: registry.get_sample_value("nht_regime", {"run": "run-a", **NO_LAUNCH, "regime": r})
               for r in REGIMES}
     assert values == {r: (1.0 if r == regime else 0.0) for r in REGIMES}
 
 
 def test_phase_and_transition_status_are_state_sets():
     registry = registry_for(full_snapshot())
-    phases = {p: registry.get_sample_value("nht_phase", {"run": "run-a", "phase": p})
+    phases = {p: registry.get_sample_value("nht_phase", {"run": "run-a", **NO_LAUNCH, "phase": p})
               for p in PHASES}
     assert phases == {p: float(p == "shortcut") for p in PHASES}
     statuses = {s: registry.get_sample_value("nht_transition_status",
-                                             {"run": "run-a", "status": s})
+                                             {"run": "run-a", **NO_LAUNCH, "status": s})
                 for s in TRANSITION_STATUSES}
     assert statuses == {s: float(s == "pending") for s in TRANSITION_STATUSES}
 
@@ -161,7 +162,7 @@ def test_no_lead_measured_is_a_zero_not_an_absent_series(head):
     samples = exposed(registry_for(replace(snapshot, assessment=assessment)))
     assert "nht_head_lead_steps" not in samples
     assert [(s.labels, s.value) for s in samples["nht_head_lead_measured"]] == \
-        [({"run": "run-a"}, 0.0)]
+        [({"run": "run-a", **NO_LAUNCH}, 0.0)]
     assert ("nht_head_regime" in samples) == (head is not None)
 
 
@@ -171,8 +172,8 @@ def test_a_measured_lead_of_any_sign_is_exported_with_measured_one(lead):
     head = snapshot.assessment.head.model_copy(update={"lead_steps": lead})
     assessment = snapshot.assessment.model_copy(update={"head": head})
     registry = registry_for(replace(snapshot, assessment=assessment))
-    assert registry.get_sample_value("nht_head_lead_steps", {"run": "run-a"}) == lead
-    assert registry.get_sample_value("nht_head_lead_measured", {"run": "run-a"}) == 1.0
+    assert registry.get_sample_value("nht_head_lead_steps", {"run": "run-a", **NO_LAUNCH}) == lead
+    assert registry.get_sample_value("nht_head_lead_measured", {"run": "run-a", **NO_LAUNCH}) == 1.0
 
 
 def test_layers_top_groups_by_top_level_module_as_l2_norm():
@@ -215,9 +216,9 @@ def test_non_finite_norms_are_exported_as_nan_and_inf():
                                           "head": 1.0}})
     snapshot = replace(full_snapshot("div", regime="diverged"), header=header, sample=sample)
     registry = registry_for(snapshot)
-    assert registry.get_sample_value("nht_weight_norm", {"run": "div"}) == math.inf
+    assert registry.get_sample_value("nht_weight_norm", {"run": "div", **NO_LAUNCH}) == math.inf
     assert math.isnan(registry.get_sample_value("nht_layer_weight_norm",
-                                                {"run": "div", "layer": "encoder.0"}))
+                                                {"run": "div", **NO_LAUNCH, "layer": "encoder.0"}))
 
 
 def test_fast_renderer_is_byte_identical_to_generate_latest():

@@ -16,6 +16,7 @@ from nht_monitor.exporter.settings import PrometheusSettings
 from nht_monitor.exporter import ExporterError, start_exporter
 from tests.exporter.snapshots import SnapshotSource, full_snapshot, make_sample
 from tests.support.prometheus import PushgatewayServer, free_port
+NO_LAUNCH = {"launch": "", "rank": "0"}  # the job labels without a launcher
 
 
 def scrape(url: str, accept: str | None = None) -> tuple[str, str]:
@@ -51,8 +52,8 @@ def test_port_zero_serves_on_loopback_and_url_says_where(exporter, source):
     got = values(text)
     layer_norms = source.snapshot().sample.layer_norms
     for layer, norm in layer_norms.items():
-        assert got[("nht_layer_weight_norm", frozenset({"run": "run-a", "layer": layer}.items()))] \
-            == norm
+        labels = {"run": "run-a", **NO_LAUNCH, "layer": layer}
+        assert got[("nht_layer_weight_norm", frozenset(labels.items()))] == norm
 
 
 def test_values_are_read_at_scrape_time(exporter, source):
@@ -62,9 +63,10 @@ def test_values_are_read_at_scrape_time(exporter, source):
     later = full_snapshot("run-a", step=41)
     source.set(replace(later, sample=make_sample(later.header.layers, step=41, scale=2.0)))
     second = values(scrape(exporter.url)[0])
-    key = ("nht_layer_weight_norm", frozenset({"run": "run-a", "layer": "head"}.items()))
+    key = ("nht_layer_weight_norm",
+           frozenset({"run": "run-a", **NO_LAUNCH, "layer": "head"}.items()))
     assert second[key] == 2 * first[key]
-    assert second[("nht_step", frozenset({"run": "run-a"}.items()))] == 41
+    assert second[("nht_step", frozenset({"run": "run-a", **NO_LAUNCH}.items()))] == 41
 
 
 def test_real_scrape_passes_promtool_check_metrics(exporter):
@@ -113,7 +115,8 @@ def test_close_pushes_the_final_summary_to_a_real_pushgateway(source):
         assert handle.push_error is None
         pushed = values(gateway.metrics_text())
     snapshot = source.snapshot()
-    group = {"job": "nht_batch", "run": "run-a", "instance": ""}  # the gateway adds instance
+    # the gateway adds instance
+    group = {"job": "nht_batch", "run": "run-a", **NO_LAUNCH, "instance": ""}
     assert pushed[("nht_weight_norm", frozenset(group.items()))] == snapshot.sample.norm
     assert pushed[("nht_samples_total", frozenset(group.items()))] == 40
     assert pushed[("nht_regime", frozenset({**group, "regime": "intermediate"}.items()))] == 1
@@ -142,9 +145,10 @@ def test_watch_serves_the_real_monitor_and_a_taken_port_fails_at_construction(tm
         got = values(text)
         last = monitor.latest_sample
         for layer, norm in last.layer_norms.items():
-            assert got[("nht_layer_weight_norm",
-                        frozenset({"run": "real-run", "layer": layer}.items()))] == norm
-        assert got[("nht_samples_total", frozenset({"run": "real-run"}.items()))] == 3
+            labels = {"run": "real-run", **NO_LAUNCH, "layer": layer}
+            assert got[("nht_layer_weight_norm", frozenset(labels.items()))] == norm
+        run_labels = frozenset({"run": "real-run", **NO_LAUNCH}.items())
+        assert got[("nht_samples_total", run_labels)] == 3
         result = subprocess.run(["promtool", "check", "metrics"], input=text.encode(),
                                 capture_output=True, timeout=60)
         assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")

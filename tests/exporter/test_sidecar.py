@@ -166,7 +166,7 @@ def test_cli_sidecar_serves_until_sigterm(run_log, tmp_path):
         match = re.search(r"at (http://127\.0\.0\.1:\d+/metrics)", line)
         assert match, line + process.stderr.read()
         text = urllib.request.urlopen(match.group(1), timeout=10).read().decode()
-        assert 'nht_step{run="run-a"} 12.0' in text
+        assert 'nht_step{launch="",rank="0",run="run-a"} 12.0' in text
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0
     finally:

@@ -36,6 +36,7 @@ def test_factory_scrapes_a_target_and_stops_by_pid(prometheus_factory):
         assert prometheus.alerts() == []
         assert prometheus.query_values('nht_regime{run="run-s"} == 1') == {
             frozenset({"__name__": "nht_regime", "run": "run-s", "regime": "intermediate",
+                       "rank": "0",  # launch="" (no launcher) is stored as no label
                        "job": "nht-monitor", "instance": handle.address}.items()): 1.0}
         pid, workdir = prometheus.pid, prometheus.workdir
         prometheus.stop()

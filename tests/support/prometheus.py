@@ -3,7 +3,7 @@
 Stable API (other test suites rely on it; add, never rename):
 
 ``PrometheusServer(targets=..., rule_files=..., alertmanager=None, workdir=None,
-scrape_interval="1s", evaluation_interval="1s", config=None)``
+scrape_interval="1s", evaluation_interval="1s", config=None, extra_args=())``
     ``targets``: ``"127.0.0.1:9464"`` strings (one job ``"nht"``) or a mapping
     ``{job_name: [host:port, ...]}``. ``rule_files``: paths of rule files (used as they
     are; copy and edit them first for short ``for:``). ``alertmanager``: ``host:port`` of
@@ -14,6 +14,9 @@ scrape_interval="1s", evaluation_interval="1s", config=None)``
     ``config``: a whole parsed prometheus.yml to run instead of the one built from the
     other arguments (e.g. a documented snippet; relative ``rule_files`` are resolved
     against ``workdir``, where the config is written).
+    ``extra_args``: more command-line flags, e.g. ``["--web.enable-remote-write-receiver"]``
+    for a central server that edges ``remote_write`` to (``.remote_write_url`` is its
+    ``/api/v1/write``).
 
     ``.url`` (``http://127.0.0.1:PORT``), ``.address`` (``127.0.0.1:PORT``), ``.pid``,
     ``.config_path``, ``.log_text()``.
@@ -256,9 +259,11 @@ class PrometheusServer(_Server):
                  alertmanager: str | None = None,
                  workdir: str | os.PathLike[str] | None = None,
                  scrape_interval: str = "1s", evaluation_interval: str = "1s",
-                 config: Mapping[str, Any] | None = None) -> None:
+                 config: Mapping[str, Any] | None = None,
+                 extra_args: Iterable[str] = ()) -> None:
         super().__init__(workdir)
         self.config = config
+        self.extra_args = list(extra_args)
         if isinstance(targets, Mapping):
             self.targets_by_job = {job: list(t) for job, t in targets.items()}
         else:
@@ -295,7 +300,12 @@ class PrometheusServer(_Server):
         return [self.binary, f"--config.file={self.config_path}",
                 f"--storage.tsdb.path={storage}",
                 f"--web.listen-address=127.0.0.1:{port}",
-                "--web.enable-lifecycle", "--log.level=warn"]
+                "--web.enable-lifecycle", "--log.level=warn", *self.extra_args]
+
+    @property
+    def remote_write_url(self) -> str:
+        """The remote-write endpoint (served with ``--web.enable-remote-write-receiver``)."""
+        return f"{self.url}/api/v1/write"
 
     def _api(self, path: str, **params: str) -> Any:
         query = ("?" + urllib.parse.urlencode(params)) if params else ""

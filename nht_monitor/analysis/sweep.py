@@ -1,0 +1,227 @@
+"""Sweep-aware calibration: runs of the same task that have already transitioned set the
+law's delay prior for the others.
+
+On the τ clock (τ = Σ η·λ) the law's delay from V_sc to the transition, Δτ = log(V_sc /
+V_st), does not depend on η or λ, so every transitioned run of a sweep measures the same
+quantity. The sweep's mean log Δτ gets a normal prior (median
+``AnalyzerSettings.delay_tau``, sd ``delay_log_sd``: what holds across tasks) and each
+reference is one observation of it with the within-sweep scatter ``sweep_log_sd``; the
+forecast then uses the predictive belief (:func:`calibrate`), the rest of the engine is
+unchanged. References are read up to the same step as the run (``until``), so a replay
+sees only what was known then.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nht_monitor.analysis.facts import facts_from_series
+from nht_monitor.analysis.series import Series, series_from_columns
+from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.transition import first_reached
+from nht_monitor.runlog.reader import read_columns
+
+log = logging.getLogger(__name__)
+
+MAX_REFERENCES = 256
+"""At most this many reference logs are read (the first in sorted order)."""
+
+
+@dataclass(frozen=True)
+class ObservedDelay:
+    """A transitioned run's law delay: ``delay_tau`` = τ(transition) − τ(V_sc), with the
+    steps of the transition and of V_sc, and ``ratio`` = V_sc / the norm at the
+    transition (V_st)."""
+
+    delay_tau: float
+    transition_step: float
+    v_sc_step: float
+    ratio: float
+
+
+def observed_delay(series: Series, settings: AnalyzerSettings) -> ObservedDelay | None:
+    """The law delay of a run that has transitioned: τ from V_sc — the largest total norm
+    at or after the fit and *before* the transition (a norm that grows back afterwards is
+    not the shortcut's) — to the first evaluation with held-out accuracy ≥
+    ``done_val_acc``; ``None`` when the run has not transitioned, or its norm had not come
+    down by ``decay_min_drop`` from V_sc by then (no law delay to measure).
+    Nothing after the transition matters, so a log cut anywhere after it gives the same."""
+    if not len(series) or not np.isfinite(series.val).any():
+        return None
+    step = first_reached(series.step, series.val, settings.done_val_acc)
+    if step is None:
+        return None
+    j = int(np.searchsorted(series.step, step))
+    facts = facts_from_series(series.take(slice(0, j)), settings)
+    if facts.sc_peak_step is None:
+        return None
+    k = min(int(np.searchsorted(series.step, facts.sc_peak_step)), j)
+    d = float(series.tau[j] - series.tau[k])
+    v_sc, v_st = float(series.norm[k]), float(series.norm[j])
+    if not (math.isfinite(d) and d > 0 and v_st <= (1.0 - settings.decay_min_drop) * v_sc):
+        return None
+    return ObservedDelay(d, float(step), float(facts.sc_peak_step), v_sc / v_st)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A transitioned run of the sweep: its id, Δτ from V_sc, transition step and
+    V_sc / V_st."""
+
+    run_id: str
+    delay_tau: float
+    transition_step: float
+    ratio: float = math.nan
+
+
+@dataclass(frozen=True)
+class SweepCalibration:
+    """The law's delay belief fitted on ``references``: ``delay_tau`` (median) and
+    ``delay_log_sd`` (sd of log Δτ) for the run being forecast."""
+
+    references: tuple[Reference, ...]
+    delay_tau: float
+    delay_log_sd: float
+    structured_ratio: float | None = None
+
+    def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
+        """``settings`` with the law's prior replaced by this calibration."""
+        update = {"delay_tau": self.delay_tau, "delay_log_sd": self.delay_log_sd}
+        if self.structured_ratio is not None:
+            update["structured_ratio"] = self.structured_ratio
+        return settings.model_copy(update=update)
+
+    def describe(self) -> str:
+        """One line for the assessment's ``reasons``."""
+        shown = ", ".join(f"{r.run_id} Δτ {r.delay_tau:.2f}" for r in self.references[:5])
+        more = f" and {len(self.references) - 5} more" if len(self.references) > 5 else ""
+        return (f"forecast calibrated on {len(self.references)} transitioned reference "
+                f"run{'s' if len(self.references) != 1 else ''} ({shown}{more}): "
+                f"law delay Δτ {self.delay_tau:.2f} from V_sc, log-sd {self.delay_log_sd:.2f}")
+
+
+def calibrate(references: Sequence[Reference], settings: AnalyzerSettings
+              ) -> SweepCalibration | None:
+    """The predictive belief about this run's log Δτ: the cross-task prior (median
+    ``delay_tau``, sd ``delay_log_sd``) on the sweep's mean updated by each reference
+    (sd ``sweep_log_sd`` around it), plus that scatter; ``None`` without references or
+    without a law prior (``delay_tau=None``)."""
+    if not references or settings.delay_tau is None:
+        return None
+    logs = [math.log(r.delay_tau) for r in references]
+    prior_precision = 1.0 / settings.delay_log_sd ** 2
+    data_precision = len(logs) / settings.sweep_log_sd ** 2
+    precision = prior_precision + data_precision
+    mean = (prior_precision * math.log(settings.delay_tau)
+            + data_precision * sum(logs) / len(logs)) / precision
+    sd = math.sqrt(1.0 / precision + settings.sweep_log_sd ** 2)
+    ratios = [math.log(r.ratio) for r in references if r.ratio > 1.0]
+    ratio = math.exp(sum(ratios) / len(ratios)) if ratios else None
+    return SweepCalibration(tuple(references), math.exp(mean), sd, ratio)
+
+
+def reference_paths(patterns: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The files named by ``patterns`` (paths or glob patterns, ``~`` expanded), sorted,
+    without duplicates, at most :data:`MAX_REFERENCES`."""
+    found: set[Path] = set()
+    for pattern in patterns:
+        text = os.path.expanduser(os.fspath(pattern))
+        matches = glob.glob(text) if glob.has_magic(text) else [text]
+        found.update(Path(m) for m in matches)
+    return sorted(found)[:MAX_REFERENCES]
+
+
+class SweepReferences:
+    """The reference runs of one run, read from ``patterns`` (paths or globs) and leaving
+    out ``exclude_run_id`` (the run itself) and, with ``sweep``, runs of another sweep.
+
+    ``replay=True`` (backtest, ``analyze --until``): :meth:`calibration` counts a reference
+    only once its transition step is at or before the step it is asked about (what was
+    known then: Δτ depends on nothing after the transition). ``replay=False`` (live): as
+    the files are now, looked at again at most every ``refresh`` seconds. A file is read
+    again only while it has not transitioned and when its size or mtime changed; an
+    unreadable one is skipped with one WARNING. :meth:`for_run` gives another run of the
+    same sweep a view sharing the files read (the sidecar: one read per file, not one per
+    run). ``accept(path)``: whether a file may be read at all (the sidecar's symlink policy).
+    """
+
+    def __init__(self, patterns: Iterable[str | os.PathLike[str]], settings: AnalyzerSettings,
+                 *, exclude_run_id: str | None = None, sweep: str | None = None,
+                 replay: bool = False, refresh: float | None = None,
+                 accept: Callable[[Path], bool] | None = None) -> None:
+        self.patterns = [os.fspath(p) for p in patterns]
+        self.accept = accept
+        self.settings = settings
+        self.exclude_run_id = exclude_run_id
+        self.sweep = sweep
+        self.replay = replay
+        self.refresh = settings.reference_refresh if refresh is None else refresh
+        self._found: dict[Path, tuple[tuple[int, int], Reference | None]] = {}
+        self._warned: set[Path] = set()
+        self._looked_at: list[float] = []  # shared by the views: when the files were read
+        self.last: SweepCalibration | None = None
+        """The calibration :meth:`calibration` returned last."""
+
+    def for_run(self, run_id: str | None) -> SweepReferences:
+        """A view for run ``run_id`` (left out of its own references) sharing this one's
+        files, cache and refresh clock."""
+        view = copy.copy(self)
+        view.exclude_run_id = run_id
+        view.last = None
+        return view
+
+    def calibration(self, step: float | None = None) -> SweepCalibration | None:
+        """The belief :func:`calibrate` gives from the references that had transitioned by
+        ``step`` (replay) or by now (live); ``None`` without any."""
+        now = time.monotonic()
+        if self.replay or not self._looked_at or now - self._looked_at[0] >= self.refresh:
+            self._looked_at[:] = [now]
+            self._load()
+        refs = [ref for _, ref in self._found.values() if ref is not None
+                and ref.run_id != self.exclude_run_id
+                and (not self.replay or step is None or ref.transition_step <= step)]
+        self.last = calibrate(refs, self.settings)
+        return self.last
+
+    def _load(self) -> None:
+        paths = [p for p in reference_paths(self.patterns)
+                 if self.accept is None or self.accept(p)]
+        for path in set(self._found) - set(paths):
+            del self._found[path]
+        for path in paths:
+            known = self._found.get(path)
+            if known is not None and known[1] is not None:
+                continue  # transitioned: nothing later changes its delay
+            try:
+                st = path.stat()
+                key = (st.st_size, st.st_mtime_ns)
+                if known is not None and known[0] == key:
+                    continue
+                columns = read_columns(path)
+            except (OSError, ValueError) as exc:
+                self._found.pop(path, None)
+                if path not in self._warned:
+                    self._warned.add(path)
+                    log.warning("nht-monitor: reference %s skipped: %s", path, exc)
+                continue
+            header = columns.header
+            if self.sweep is not None and getattr(header, "sweep", None) != self.sweep:
+                self._found[path] = (key, None)
+                continue
+            found = observed_delay(series_from_columns(columns, self.settings), self.settings)
+            self._found[path] = (key, None if found is None else Reference(
+                header.run_id, found.delay_tau, found.transition_step, found.ratio))
+
+
+__all__ = ["MAX_REFERENCES", "ObservedDelay", "Reference", "SweepCalibration",
+           "SweepReferences", "calibrate", "observed_delay", "reference_paths"]

@@ -1,0 +1,327 @@
+"""Sweep-aware calibration: transitioned runs of a sweep set the law's delay prior for the
+others (analysis/sweep.py), offline (``--reference``) and live (``watch(sweep=...)``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+
+import numpy as np
+import pytest
+
+from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.analysis.series import read_series, series_from_samples
+from nht_monitor.analysis.sweep import (
+    Reference,
+    SweepReferences,
+    calibrate,
+    observed_delay,
+    reference_paths,
+)
+from nht_monitor.cli import main
+from nht_monitor.runlog import RunLogWriter
+from nht_monitor.runlog.schema import RunHeader
+from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
+
+LR = 1e-3
+RATE, RATIO = 0.8, 2.0
+DELAY = math.log(RATIO) / RATE  # the synthetic law delay from V_sc, the same at every λ
+
+
+def _header(run_id: str, sweep: str | None = None, **config) -> RunHeader:
+    return RunHeader(run_id=run_id, started_at="2026-12-02T00:00:00Z",
+                     model={"class_name": "M", "n_params": 1}, layers=["a"], config=config,
+                     sweep=sweep)
+
+
+def _samples(weight_decay: float, steps: int = 3000, regrow: bool = False):
+    norm_of, val_of, head_of, tau_t = grokking(rate=RATE, ratio=RATIO, lr=LR,
+                                               weight_decay=weight_decay)
+    if regrow:  # the norm grows back above V_sc after the transition
+        base, later = norm_of, tau_t + 0.05
+        norm_of = lambda s, t: base(s, t) if t < later else 100.0 * (1 + t - later)  # noqa: E731
+    return make_run(norm_of, steps=steps, lr=LR, weight_decay=weight_decay,
+                    acc_of=fit_acc(200), loss_of=fit_loss(200), val_of=val_of,
+                    head_of=head_of)
+
+
+def _write(path, samples, header) -> str:
+    writer = RunLogWriter(path, header)
+    for s in samples:
+        writer.write(s.model_dump(mode="python", exclude_none=True))
+    writer.close()
+    return str(path)
+
+
+def _sweep(tmp_path, sweep: str | None = "s1") -> dict[float, str]:
+    """A synthetic λ sweep: the larger λ, the earlier the transition (same Δτ)."""
+    return {wd: _write(tmp_path / f"wd{wd:g}.jsonl", _samples(wd), _header(f"wd{wd:g}", sweep))
+            for wd in (0.5, 1.0, 2.0)}
+
+
+def _transition_step(samples) -> int:
+    return next(s.step for s in samples if s.metrics["val_acc"] >= 0.9)
+
+
+# ----------------------------------------------------------------- observed delay
+def test_observed_delay_is_tau_from_v_sc_to_the_transition():
+    samples = _samples(1.0)
+    found = observed_delay(series_from_samples(samples, AnalyzerSettings()), AnalyzerSettings())
+    step = _transition_step(samples)
+    by_step = {s.step: s for s in samples}
+    assert found.transition_step == step
+    assert found.v_sc_step == 200  # the synthetic peak: the fit step
+    assert found.delay_tau == pytest.approx(by_step[step].tau - by_step[200].tau, rel=1e-12)
+    assert found.delay_tau == pytest.approx(DELAY, abs=2 * LR)  # one step of τ
+
+
+def test_observed_delay_ignores_a_norm_that_grows_back_after_the_transition():
+    settings = AnalyzerSettings()
+    plain = observed_delay(series_from_samples(_samples(1.0), settings), settings)
+    regrown = observed_delay(series_from_samples(_samples(1.0, regrow=True), settings), settings)
+    assert regrown == plain
+
+
+def test_observed_delay_is_none_before_the_transition_and_unchanged_after():
+    settings = AnalyzerSettings()
+    samples = _samples(1.0)
+    series = series_from_samples(samples, settings)
+    step = _transition_step(samples)
+    assert observed_delay(series.until(step - 1), settings) is None
+    assert observed_delay(series.until(step), settings) == observed_delay(series, settings)
+
+
+# ----------------------------------------------------------------- the calibration
+def _brute_force_predictive(logs, mu0, sd0, sd_w):
+    """Posterior of the sweep mean on a fine grid (float64), then the predictive mean and
+    sd of a new run's log Δτ by numerical integration."""
+    m = np.linspace(mu0 - 10 * sd0, mu0 + 10 * sd0, 400_001)
+    logp = -0.5 * ((m - mu0) / sd0) ** 2
+    for x in logs:
+        logp += -0.5 * ((x - m) / sd_w) ** 2
+    w = np.exp(logp - logp.max())
+    w /= w.sum()
+    mean = float((w * m).sum())
+    var_m = float((w * (m - mean) ** 2).sum())
+    return mean, math.sqrt(var_m + sd_w ** 2)
+
+
+@pytest.mark.parametrize("delays", [[0.5], [0.5, 0.6], [2.0, 3.0, 2.5, 4.0], [9.0] * 8])
+def test_calibration_matches_a_brute_force_posterior(delays):
+    settings = AnalyzerSettings(delay_tau=1.17, delay_log_sd=0.5, sweep_log_sd=0.3)
+    cal = calibrate([Reference(f"r{i}", d, 100.0) for i, d in enumerate(delays)], settings)
+    mean, sd = _brute_force_predictive([math.log(d) for d in delays], math.log(1.17), 0.5, 0.3)
+    assert math.log(cal.delay_tau) == pytest.approx(mean, abs=1e-6)
+    assert cal.delay_log_sd == pytest.approx(sd, abs=1e-6)
+    applied = cal.apply(settings)
+    assert (applied.delay_tau, applied.delay_log_sd) == (cal.delay_tau, cal.delay_log_sd)
+
+
+def test_more_references_pull_harder_and_never_below_the_sweep_scatter():
+    settings = AnalyzerSettings()
+    one = calibrate([Reference("a", 3.0, 1.0)], settings)
+    many = calibrate([Reference(str(i), 3.0, 1.0) for i in range(20)], settings)
+    assert settings.delay_tau < one.delay_tau < many.delay_tau < 3.0
+    assert many.delay_log_sd < one.delay_log_sd
+    assert many.delay_log_sd >= settings.sweep_log_sd
+
+
+def test_no_calibration_without_references_or_without_a_law_prior():
+    assert calibrate([], AnalyzerSettings()) is None
+    assert calibrate([Reference("a", 1.0, 1.0)], AnalyzerSettings(delay_tau=None)) is None
+
+
+def test_bad_sweep_settings_fail_at_construction():
+    for bad in ({"sweep_log_sd": 0}, {"reference_refresh": -1}, {"reference_runs": 3}):
+        with pytest.raises(ValueError):
+            AnalyzerSettings(**bad)
+    assert AnalyzerSettings(reference_runs="a/*.jsonl").reference_runs == ("a/*.jsonl",)
+
+
+# ----------------------------------------------------------------- the references
+def test_replay_counts_a_reference_from_its_transition_step_on(tmp_path):
+    logs = _sweep(tmp_path)
+    settings = AnalyzerSettings()
+    refs = SweepReferences([str(tmp_path / "*.jsonl")], settings, exclude_run_id="wd0.5",
+                           replay=True)
+    first = _transition_step(_samples(2.0))
+    second = _transition_step(_samples(1.0))
+    assert refs.calibration(first - 1) is None
+    assert [r.run_id for r in refs.calibration(first).references] == ["wd2"]
+    assert sorted(r.run_id for r in refs.calibration(second).references) == ["wd1", "wd2"]
+    assert all(r.delay_tau == pytest.approx(DELAY, abs=2 * LR * 2.0)
+               for r in refs.calibration(None).references)
+    assert len(logs) == 3
+
+
+def test_sweep_filter_unreadable_files_and_the_live_refresh(tmp_path, caplog):
+    _sweep(tmp_path)
+    _write(tmp_path / "other.jsonl", _samples(1.5), _header("other", "s2"))
+    (tmp_path / "broken.jsonl").write_text("not a log\n")
+    settings = AnalyzerSettings()
+    with caplog.at_level(logging.WARNING):
+        refs = SweepReferences([str(tmp_path / "*.jsonl")], settings, sweep="s1",
+                               refresh=3600.0)
+        ids = sorted(r.run_id for r in refs.calibration().references)
+        refs.calibration()
+    assert ids == ["wd0.5", "wd1", "wd2"]
+    assert sum("broken.jsonl" in r.message for r in caplog.records) == 1  # once
+    _write(tmp_path / "late.jsonl", _samples(3.0), _header("late", "s1"))
+    assert len(refs.calibration().references) == 3  # within the refresh interval
+    refs.refresh = 0.0
+    assert len(refs.calibration().references) == 4
+
+
+def test_reference_paths_expand_globs_and_keep_plain_paths(tmp_path):
+    _sweep(tmp_path)
+    found = reference_paths([str(tmp_path / "wd*.jsonl"), str(tmp_path / "wd1.jsonl"),
+                             tmp_path / "missing.jsonl"])
+    assert [p.name for p in found] == ["missing.jsonl", "wd0.5.jsonl", "wd1.jsonl", "wd2.jsonl"]
+
+
+# ----------------------------------------------------------------- the forecast moves
+def test_references_replace_the_prior_in_the_forecast_and_say_so(tmp_path):
+    """A sweep whose delay (2.5 τ) is far from the default prior (1.17): the run's forecast
+    at half its delay is much closer with two transitioned references."""
+    rate = math.log(RATIO) / 2.5
+
+    def run(wd, run_id):
+        norm_of, val_of, head_of, _ = grokking(rate=rate, ratio=RATIO, lr=LR, weight_decay=wd)
+        samples = make_run(norm_of, steps=9000, lr=LR, weight_decay=wd, acc_of=fit_acc(200),
+                           loss_of=fit_loss(200), val_of=val_of, head_of=head_of)
+        _write(tmp_path / f"{run_id}.jsonl", samples, _header(run_id, "s"))
+        return samples
+
+    for wd in (2.0, 3.0):
+        run(wd, f"ref{wd:g}")
+    target = run(0.8, "target")
+    actual = _transition_step(target)
+    until = 200 + (actual - 200) // 2
+    path = str(tmp_path / "target.jsonl")
+    plain = _json(["analyze", path, "--until", str(until), "--json"])
+    referenced = _json(["analyze", path, "--until", str(until), "--json",
+                        "--reference", str(tmp_path / "ref*.jsonl")])
+    err_plain = abs(plain["transition"]["forecast_step"] - actual) / actual
+    err_ref = abs(referenced["transition"]["forecast_step"] - actual) / actual
+    assert err_ref < 0.5 * err_plain
+    assert err_ref < 0.15
+    line = [r for r in referenced["reasons"] if r.startswith("forecast calibrated on 2")]
+    assert line and "ref2 Δτ 2.50" in line[0] and "ref3 Δτ 2.50" in line[0]
+    assert not any("calibrated" in r for r in plain["reasons"])
+
+
+def _json(argv) -> dict:
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(argv) == 0
+    return json.loads(buf.getvalue())
+
+
+def test_backtest_and_scorecard_take_references(tmp_path):
+    logs = _sweep(tmp_path)
+    glob_all = str(tmp_path / "*.jsonl")
+    bt = _json(["backtest", logs[0.5], "--json", "--reference", glob_all])
+    assert bt["delay_tau"] == pytest.approx(DELAY, abs=LR)
+    assert any(r.startswith("forecast calibrated on 2") for r in bt["final"]["reasons"])
+    card = _json(["scorecard", *logs.values(), "--json", "--reference", glob_all])
+    assert card["runs"] and len(card["runs"]) == 3
+
+
+def test_a_missing_reference_is_one_line_and_exit_2(tmp_path, capsys):
+    logs = _sweep(tmp_path)
+    for command in ("analyze", "backtest"):
+        assert main([command, logs[1.0], "--reference", str(tmp_path / "nope*.jsonl")]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "no such run log" in err
+
+
+def test_a_header_cannot_make_a_command_read_other_files(tmp_path):
+    """``reference_runs`` recorded in a (crafted) header is ignored: only --reference reads."""
+    _sweep(tmp_path)
+    samples = _samples(0.5)
+    crafted = _header("crafted", analysis={"reference_runs": [str(tmp_path / "*.jsonl")]})
+    path = _write(tmp_path / "crafted.jsonl", samples, crafted)
+    out = _json(["analyze", path, "--json"])
+    assert not any("calibrated" in r for r in out["reasons"])
+
+
+def test_analyzer_survives_a_failing_reference_source():
+    class Broken:
+        def calibration(self, step):
+            raise RuntimeError("disk gone")
+
+    samples = _samples(1.0)
+    a = Analyzer(_header("x"), references=Broken()).analyze(samples)
+    assert a.regime == "intermediate"
+
+
+# ----------------------------------------------------------------- live
+def test_watch_sweep_calibrates_on_the_sweep_logs_in_log_dir(tmp_path):
+    torch = pytest.importorskip("torch")
+    from nht_monitor import watch
+
+    _sweep(tmp_path, sweep="s1")
+    _write(tmp_path / "stranger.jsonl", _samples(1.5), _header("stranger", None))
+    model = torch.nn.Linear(4, 2)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    with watch(model, opt, log_dir=tmp_path, run_id="live", sweep="s1", assess_every=1,
+               assess_interval=0.0, write_interval=0.0) as mon:
+        for _ in range(12):
+            opt.zero_grad()
+            model(torch.randn(8, 4)).sum().backward()
+            opt.step()
+            mon.log(train_loss=1.0, train_acc=0.5)
+    reasons = mon.latest_assessment.reasons
+    line = [r for r in reasons if r.startswith("forecast calibrated on 3")]
+    assert line and "stranger" not in line[0]
+    header = json.loads((tmp_path / "live.jsonl").read_text().splitlines()[0])
+    assert header["sweep"] == "s1"
+
+
+def test_watch_reference_runs_are_used_but_not_recorded(tmp_path):
+    torch = pytest.importorskip("torch")
+    from nht_monitor import watch
+
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    _sweep(refs, sweep=None)
+    model = torch.nn.Linear(4, 2)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
+    with watch(model, opt, log_dir=tmp_path / "runs", run_id="live", assess_every=1,
+               assess_interval=0.0, write_interval=0.0,
+               analysis={"reference_runs": str(refs / "*.jsonl")}) as mon:
+        for _ in range(12):
+            opt.zero_grad()
+            model(torch.randn(8, 4)).sum().backward()
+            opt.step()
+    assert any(r.startswith("forecast calibrated on 3") for r in mon.latest_assessment.reasons)
+    header = json.loads((tmp_path / "runs" / "live.jsonl").read_text().splitlines()[0])
+    assert "reference_runs" not in json.dumps(header)
+    series = read_series(tmp_path / "runs" / "live.jsonl")
+    assert len(series) == 12
+
+
+def test_sidecar_runs_of_one_sweep_calibrate_each_other(tmp_path):
+    pytest.importorskip("prometheus_client")
+    from nht_monitor.exporter.sidecar import RunLogDirectory
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _sweep(logs, sweep="s1")
+    outside = tmp_path / "outside.jsonl"  # a transitioned run of s1, outside the directory
+    _write(outside, _samples(4.0), _header("outside", "s1"))
+    (logs / "link.jsonl").symlink_to(outside)
+    _write(logs / "target.jsonl", _samples(0.25, steps=600), _header("target", "s1"))
+    _write(logs / "loner.jsonl", _samples(0.25, steps=600), _header("loner", None))
+    directory = RunLogDirectory(logs, assess_every=1)
+    directory.poll()
+    by_run = {s.run_id: s.assessment for s in directory.snapshots()}
+    line = [r for r in by_run["target"].reasons if r.startswith("forecast calibrated on 3")]
+    assert line and "outside" not in line[0] and "target" not in line[0]
+    assert not any("calibrated" in r for r in by_run["loner"].reasons)
+    wd1 = [r for r in by_run["wd1"].reasons if r.startswith("forecast calibrated on 2")]
+    assert wd1 and "wd1 " not in wd1[0]
