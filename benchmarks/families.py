@@ -232,6 +232,40 @@ class LoadedRun:
             if s.norm[i] > 0:
                 self.ratio = float(facts.sc_peak / s.norm[i])
         self.truth = true_regime(s, base, a)
+        self.weak_probe = weak_probe(s, self.fit_step, base)
+
+
+def weak_probe(series, fit_step: float | None, settings: AnalyzerSettings
+               ) -> tuple[float, float] | None:
+    """``(step, norm / largest norm so far)`` where the time rule for ``weak`` could first
+    fire: ``weak_min_tau_after_fit`` of τ after the fit (``None``: not reached)."""
+    if fit_step is None or not len(series):
+        return None
+    i = int(np.searchsorted(series.step, fit_step))
+    if i >= len(series):
+        return None
+    j = int(np.searchsorted(series.tau, series.tau[i] + settings.weak_min_tau_after_fit))
+    if j >= len(series):
+        return None
+    peak = float(np.nanmax(series.norm[:j + 1]))
+    return float(series.step[j]), float(series.norm[j]) / peak if peak > 0 else 1.0
+
+
+def choose_weak_min_of_peak(runs: list[LoadedRun]) -> float | None:
+    """``weak_min_of_peak`` from ``runs``: the threshold on :func:`weak_probe`'s ratio that
+    best separates runs still to transition after the probe (a ``weak`` there is a false
+    alarm: ratio below the threshold spares it) from runs that never transition (ratio
+    at or above it keeps them ``weak``); the middle of the best interval of a 0.01 grid."""
+    alarms = [r.weak_probe[1] for r in runs if r.weak_probe is not None
+              and r.actual.step is not None and r.actual.step > r.weak_probe[0]]
+    weak = [r.weak_probe[1] for r in runs if r.weak_probe is not None and r.truth == "weak"]
+    if not alarms or not weak:
+        return None
+    grid = [round(0.5 + 0.01 * k, 2) for k in range(50)]
+    score = {c: sum(x < c for x in alarms) - sum(x < c for x in weak) for c in grid}
+    best = max(score.values())
+    chosen = [c for c in grid if score[c] == best]
+    return round((chosen[0] + chosen[-1]) / 2, 3)
 
 
 def true_regime(series, settings: AnalyzerSettings, actual_step: float | None) -> str:
@@ -344,6 +378,9 @@ def choose_settings(stats: dict[str, list[LoadedRun]], exclude: str,
               for f in names if len(ds := [r.delay_tau for r in stats.get(f, [])
                                            if r.delayed and r.delay_tau is not None]) >= 2
               for d in ds]
+    weak_min = choose_weak_min_of_peak([r for f in names for r in stats.get(f, [])])
+    if weak_min is not None:
+        update["weak_min_of_peak"] = weak_min
     if len(within) >= 2:  # pooled within-family sd of log Δτ: the sweep scatter
         update["sweep_log_sd"] = max(math.sqrt(statistics.fmean(x * x for x in within)), 0.05)
     info = {"from": names, "n_delays": len(delays), "n_ratios": len(ratios), **update}
@@ -415,7 +452,8 @@ def table_line(name: str, s: dict, settings_note: str) -> str:
 
 def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
     text = (f"τ {settings.delay_tau:.2f}, sd {settings.delay_log_sd:.2f}, "
-            f"r {settings.structured_ratio:.2f}, sweep sd {settings.sweep_log_sd:.2f}")
+            f"r {settings.structured_ratio:.2f}, sweep sd {settings.sweep_log_sd:.2f}, "
+            f"weak ≥ {settings.weak_min_of_peak:.3g} of peak")
     if info is None:
         return "default: " + text
     return text + f" (from {info['n_delays']} runs of {len(info['from'])} other families)"

@@ -97,10 +97,15 @@ class CalibrationRun(BaseModel):
         return max(self.transition_step - (self.fit_step or 0.0), 0.0)
 
 
+class NoSamplesError(ValueError):
+    """A run log with a header and no samples: nothing to calibrate on."""
+
+
 def calibration_run(log: Any, settings: AnalyzerSettings | None = None) -> CalibrationRun:
     """A :class:`CalibrationRun` from a run log (a path, or a log read by
     :func:`~nht_monitor.runlog.reader.read_columns`), with ``settings`` (default: those
-    recorded in its header) naming the metrics and the fit and transition levels."""
+    recorded in its header) naming the metrics and the fit and transition levels;
+    :class:`NoSamplesError` for a log without samples."""
     from nht_monitor.analysis.assess import log_settings
     from nht_monitor.analysis.facts import facts_from_series
     from nht_monitor.analysis.series import series_from_columns
@@ -112,7 +117,7 @@ def calibration_run(log: Any, settings: AnalyzerSettings | None = None) -> Calib
     settings = settings or log_settings(log.header, {"advice": False}, lenient=True)
     s = series_from_columns(log, settings)
     if len(s) == 0:
-        raise ValueError(f"run log {log.header.run_id!r} has no samples")
+        raise NoSamplesError(f"run log {log.header.run_id!r} has no samples")
     fit = facts_from_series(s, settings).fit_step
     transition = first_reached(s.step, s.val, settings.done_val_acc)
     start = 0 if fit is None else int(np.searchsorted(s.step, fit))

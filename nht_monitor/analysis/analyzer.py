@@ -42,7 +42,8 @@ class Analyzer:
     ``wd_schedule``: optional future schedules ``step -> lr`` / ``step -> weight decay``
     used to turn a τ forecast into steps; by default the current η·λ is held constant.
     ``references``: runs of the same sweep whose transitions calibrate the law's prior
-    (:class:`~nht_monitor.analysis.sweep.SweepReferences`; the reasons say which).
+    (:class:`~nht_monitor.analysis.sweep.SweepReferences`; when a forecast used it, the
+    reasons say which).
 
     Live: :meth:`observe` every sample (O(1) amortised: exact running facts plus a
     decimated history of at most ``settings.history_points`` rows that thins the rows
@@ -175,8 +176,8 @@ class Analyzer:
         except Exception as exc:  # noqa: BLE001 - never raise into the training loop
             log.warning("analyzer: rules failed: %r", exc)
             return self._failed(exc)
-        if calibration is not None:
-            assessment.reasons.append(calibration.describe())
+        if calibration is not None and {"forecast", "too_late"} & set(assessment.findings):
+            assessment.reasons.append(calibration.describe())  # it shaped the forecast
         if self._advise is not None:
             try:
                 assessment.advice = self._advise(assessment,

@@ -101,7 +101,11 @@ class Assessment(_Model):
 
     ``step``/``tau``/``lr``/``weight_decay``/``norm``/``head_norm`` echo the last sample
     seen; ``v_peak`` is the peak total norm so far, ``decay_rate`` the fitted decay rate
-    of the norm per unit τ (positive when decaying).
+    of the norm per unit τ (positive when decaying). ``rule``: the rule that decided
+    (``strong``, ``fitted``, …: :data:`nht_monitor.analysis.rules.RULES`); ``findings``:
+    the kinds of finding behind ``reasons``, in order — stable names for programs
+    (``too_late``: the forecast lies beyond the budget; ``held_up``, ``decaying``,
+    ``settled``, …: :mod:`nht_monitor.analysis.wording`).
     """
 
     run_id: str | None = None
@@ -115,6 +119,8 @@ class Assessment(_Model):
     regime: Regime = "undetermined"
     confidence: float = Field(0.0, ge=0.0, le=1.0)
     reasons: list[str] = Field(default_factory=list)
+    rule: str | None = None
+    findings: list[str] = Field(default_factory=list)
     phase: Phase | None = None
     transition: Transition = Field(default_factory=Transition)
     head: HeadSignal | None = None

@@ -311,6 +311,8 @@ def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     a.regime = d.regime  # type: ignore[assignment]
     a.confidence = _unit(d.confidence)
     a.reasons = wording.reasons(d.findings, settings)
+    a.rule = d.rule
+    a.findings = [f.kind for f in d.findings]
     a.phase = d.phase  # type: ignore[assignment]
     a.clamped = d.clamped
     a.transition = d.transition
@@ -423,9 +425,16 @@ def settled(t: Trace) -> Signal | None:
     st = t.run.settings
     if not t.drop >= st.decay_min_drop:
         return None
-    findings = [found("settled", signal=t.name, peak=t.peak, peak_step=t.peak_step,
-                      last=t.last, drop=t.drop, rate=t.rate)]
-    signal = forecast_signal(t, 0.5, findings, use_rate=False)
+    return plateau_signal(t, [found("settled", signal=t.name, peak=t.peak,
+                                    peak_step=t.peak_step, last=t.last, drop=t.drop,
+                                    rate=t.rate)])
+
+
+def plateau_signal(t: Trace, findings: list[Finding], confidence: float = 0.5) -> Signal:
+    """A norm on a plateau (after the post-fit decay, or contracted before the fit):
+    ``intermediate``, ``pending`` (never ``imminent``: nothing moves), forecast from the
+    law's prior alone given the τ elapsed, with its wide interval."""
+    signal = forecast_signal(t, confidence, findings, use_rate=False)
     if signal.regime == "intermediate" and signal.transition.status == "imminent":
         signal.transition = signal.transition.model_copy(update={"status": "pending"})
     return signal
@@ -434,6 +443,8 @@ def settled(t: Trace) -> Signal | None:
 def held_up(t: Trace) -> Signal:
     """Not ``decay_min_drop`` below V_sc: the norm grows or stays after the fit.
 
+    A norm below ``weak_min_of_peak`` of its largest value (it contracted before the
+    fit) and not growing faster than ``decay_min_rate`` is a plateau: :func:`plateau_signal`, as after a post-fit decay. Otherwise
     ``weak`` when it never came down since the fit for ``weak_min_tau_after_fit`` of τ
     (and ``weak_min_samples_after_fit`` samples), or when even the early end of the law's
     interval lies beyond the budget. Otherwise no forecast, saying what would give one
@@ -444,6 +455,11 @@ def held_up(t: Trace) -> Signal:
     held = found("held_up", signal=t.name, fit_step=run.facts.fit_step, rate=rate,
                  drop=t.drop, peak=t.peak, tau_after=t.tau_after, came_down=t.came_down)
     cannot = found("cannot_forecast", signal=t.name, rate=rate, came_down=t.came_down)
+    peak = run.facts.peak if t.name == "total norm" else run.facts.head_peak
+    contracted = peak is not None and peak > 0 and t.last < st.weak_min_of_peak * peak
+    if contracted and rate > -st.decay_min_rate:  # contracted, and not growing back
+        return plateau_signal(t, [held, found("contracted", signal=t.name, last=t.last,
+                                               peak=peak)])
     if (not t.came_down and t.tau_after >= st.weak_min_tau_after_fit
             and t.n_after >= st.weak_min_samples_after_fit):
         return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],

@@ -90,7 +90,15 @@ class AnalyzerSettings(BaseModel):
     transition's interval beyond the budget, else ``undetermined`` ("cannot forecast
     yet"); a norm that came down once and grows again is never weak by this rule."""
     weak_min_samples_after_fit: int = Field(5, ge=1)
-    """…and at least this many samples since the fit."""
+    """…and at least this many samples since the fit…"""
+    weak_min_of_peak: float = Field(0.835, ge=0.0, le=1.0)
+    """…and with the norm still at least this fraction of its largest value so far (pre-fit
+    included). A norm already well below its peak has contracted (typically during the
+    fit, from a large initialisation) and sits on a plateau that grokking often ends: not
+    the weak regime's growing norm. Chosen on the 13 task families of
+    ``benchmarks/families.py`` (``choose_weak_min_of_peak``: the threshold that best
+    separates runs still to transition from runs that never do, at Δτ 2 after the fit);
+    its leave-one-family-out table chooses it without the scored family (0.775–0.89)."""
 
     weak_forecast_factor: float = Field(10.0, gt=0.0)
     """Weak also when the forecast transition lies beyond the budget

@@ -83,7 +83,8 @@ def format_assessment(a: Assessment) -> str:
 
 def format_advice(a: Assessment, advice: Advice) -> str:
     """What ``advise`` prints: the run's regime and step, then the advice text."""
-    return f"{a.run_id}: {a.regime} at step {a.step}\n{advice.text}"
+    where = f" at step {a.step}" if a.step is not None else " (no samples yet)"
+    return f"{a.run_id}: {a.regime}{where}\n{advice.text}"
 
 
 def advice_json(a: Assessment, advice: Advice) -> str:

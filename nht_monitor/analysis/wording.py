@@ -192,6 +192,13 @@ def held_up(st: AnalyzerSettings, signal: str, fit_step: float | None, rate: flo
             f"{fmt(tau_after)} since the fit")
 
 
+def contracted(st: AnalyzerSettings, signal: str, last: float, peak: float) -> str:
+    below = (1.0 - last / peak) * 100 if peak > 0 else 0.0
+    return (f"{signal}: {fmt(last)} is {fmt(below, 2)}% below its largest value {fmt(peak)} "
+            f"(> {100 - st.weak_min_of_peak * 100:g}%: it contracted before the fit) and holds "
+            "since the fit: a plateau, not a growing norm; transition still expected")
+
+
 def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: bool) -> str:
     how = "grows" if rate < 0 else "does not decay"
     if came_down:
@@ -206,5 +213,5 @@ SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
     still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
-    forecast, too_late, settled, held_up, cannot_forecast)}
+    forecast, too_late, settled, held_up, contracted, cannot_forecast)}
 """Kind → sentence."""

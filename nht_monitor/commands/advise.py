@@ -50,7 +50,13 @@ def calibration_logs(run: str | Path, others: list[str]) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the advice; returns the exit code."""
-    from nht_monitor.analysis.advice import advice_budget, advise, calibrate, calibration_run
+    from nht_monitor.analysis.advice import (
+        NoSamplesError,
+        advice_budget,
+        advise,
+        calibrate,
+        calibration_run,
+    )
     from nht_monitor.analysis.assess import assess_log, log_settings
     from nht_monitor.analysis.text import advice_json, format_advice
     from nht_monitor.runlog.reader import read_columns
@@ -61,17 +67,23 @@ def run(args: argparse.Namespace) -> int:
     settings = log_settings(log.header, {"advice": False})
     assessment = assess_log(log, {"advice": False})  # the advice comes next, with the budget
     budget = args.budget_steps or advice_budget(settings, log.header)
-    runs, skipped = [calibration_run(log, settings)], []
-    for path in calibration_logs(args.run, args.others)[1:]:
-        other = calibration_run(path)
-        if other.n_params != runs[0].n_params:
-            skipped.append(f"{path} ({other.n_params} parameters, not {runs[0].n_params})")
+    runs, skipped = [], []
+    n_params = log.header.model.n_params
+    for i, path in enumerate(calibration_logs(args.run, args.others)):
+        try:
+            other = calibration_run(log, settings) if i == 0 else calibration_run(path)
+        except NoSamplesError:  # a run that has not started yet: nothing to learn from
+            if i:
+                skipped.append(f"{path} (no samples yet)")
+            continue
+        if other.n_params != n_params:
+            skipped.append(f"{path} ({other.n_params} parameters, not {n_params})")
         else:
             runs.append(other)
-    alone = len(runs) == 1 and runs[0].transition_step is None
+    alone = not runs or (len(runs) == 1 and runs[0].transition_step is None)
     advice = advise(assessment, budget_steps=budget,
                     calibration=None if alone else calibrate(runs))
     print(advice_json(assessment, advice) if args.json else format_advice(assessment, advice))
     for note in skipped:
-        print(f"left out of the calibration, another model: {note}", file=sys.stderr)
+        print(f"left out of the calibration: {note}", file=sys.stderr)
     return 0

@@ -128,7 +128,7 @@ def test_runs_of_another_model_are_left_out(tmp_path, sweep, capsys):
     assert main(["advise", _weak(tmp_path), str(sweep), "--budget-steps", "2000"]) == 0
     captured = capsys.readouterr()
     assert "Calibrated on 5 runs" in captured.out
-    assert "left out of the calibration, another model" in captured.err
+    assert "left out of the calibration" in captured.err and "parameters, not" in captured.err
     assert "other-model.jsonl (7 parameters, not 1000)" in captured.err
 
 
@@ -139,3 +139,20 @@ def test_budget_too_short_for_the_fitted_range_gives_no_number(tmp_path, sweep, 
     assert adv["action"] == "none" and adv["suggested_weight_decay"] is None
     assert "No λ inside the range where training was seen to fit" in adv["text"]
     assert adv["alternatives"]["largest_fitted"] == pytest.approx(417, abs=3)
+
+
+def test_advise_on_a_log_without_samples_answers_like_analyze(tmp_path, capsys):
+    """A header-only log (a run that has not stepped yet) is not bad input: exit 0 and
+    no advice, as ``analyze`` says undetermined; header-only references are left out."""
+    from tests.analysis.test_rules import header
+
+    path = tmp_path / "fresh.jsonl"
+    w = RunLogWriter(path, header())
+    w.close()
+    other = tmp_path / "other.jsonl"
+    RunLogWriter(other, header()).close()
+    assert main(["advise", str(path), str(other)]) == 0
+    captured = capsys.readouterr()
+    assert "undetermined (no samples yet)" in captured.out
+    assert "no weight-decay advice" in captured.out
+    assert "other.jsonl (no samples yet)" in captured.err and "fresh.jsonl" not in captured.err

@@ -201,6 +201,45 @@ def test_monotone_growth_after_fit_is_weak():
                for r in budget.reasons), budget.reasons
 
 
+def _plateau_after(start: float, fit: int = 200):
+    """The norm falls linearly from ``start`` to 60 by the fit, then holds near 60
+    (growing 2 % per τ: held up, not pinned)."""
+    def norm_of(s, t):
+        if s <= fit:
+            return start - (start - 60.0) * s / fit
+        return 60.0 * (1.0 + 0.02 * (t - fit * LR * WD))
+
+    return make_run(norm_of, steps=3000, acc_of=fit_acc(fit), loss_of=fit_loss(fit))
+
+
+LAST = 60.0 * (1.0 + 0.02 * 2.8)  # the norm at step 3000 (τ 3, fit at τ 0.2)
+WMIN = AnalyzerSettings().weak_min_of_peak
+
+
+@pytest.mark.parametrize("start, contracted", [(100.0, True), (LAST / (WMIN - 0.01), True),
+                                               (LAST / (WMIN + 0.01), False), (60.0, False)])
+def test_a_plateau_after_a_contraction_before_the_fit_is_not_weak(start, contracted):
+    """Held flat for Δτ 2.8 after the fit: ``weak`` only while the norm is within
+    ``weak_min_of_peak`` of its largest value; below it, the norm contracted during
+    the fit and sits on a plateau: intermediate, pending, a law forecast."""
+    a = Analyzer(header()).analyze(_plateau_after(start))
+    if contracted:
+        assert a.regime == "intermediate" and a.transition.status == "pending"
+        assert a.transition.forecast_step is not None and a.transition.interval is not None
+        assert "contracted" in a.findings and a.rule == "fitted"
+        assert any("contracted before the fit" in r for r in a.reasons), a.reasons
+    else:
+        assert a.regime == "weak" and "held_up" in a.findings
+        assert "contracted" not in a.findings
+
+
+def test_a_contracted_norm_growing_back_is_not_a_plateau():
+    run = make_run(lambda s, t: 100.0 - 40.0 * min(s, 200) / 200 + 20.0 * max(0.0, t - 0.2),
+                   steps=3000, acc_of=fit_acc(200), loss_of=fit_loss(200))
+    a = Analyzer(header()).analyze(run)
+    assert "contracted" not in a.findings and a.regime != "intermediate"
+
+
 def test_collapse_with_high_loss_is_strong():
     run = make_run(lambda s, t: 10.0 * math.exp(-5 * t), steps=500, lr=1e-2,
                    acc_of=lambda s, t: 0.03, loss_of=lambda s, t: 4.5)

@@ -2,7 +2,8 @@
 
 Without ``--weight-decay``/``--sweep`` it runs the sweep :data:`DEFAULT_SWEEP`
 (λ = 0.01, 0.1, 0.15, 0.2, 0.3, 10; one batched model) and ends with the regime table and
-the delay-law fit.
+the delay-law fit. ``--tune`` runs a λ × lr grid as Ray Tune trials with the
+nht-monitor stopper instead (``nht_monitor.demos.modular_arithmetic.tune``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Common demo options plus the task/model knobs, defaults from :class:`ModArithConfig`
     (imports no torch)."""
     from nht_monitor.demos.modular_arithmetic.config import OPS, ModArithConfig
+    from nht_monitor.demos.modular_arithmetic.tune import (
+        DEFAULT_LRS, DEFAULT_WEIGHT_DECAYS, REPORT_EVERY)
 
     d = {name: field.default for name, field in ModArithConfig.model_fields.items()}
     common.add_common_options(parser, default_weight_decay=d["weight_decay"],
@@ -51,6 +54,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--sequential", action="store_true",
                        help="run a sweep λ by λ with watch() instead of one batched model "
                             "(implied by --prometheus-port)")
+    tune = parser.add_argument_group(
+        "Ray Tune (pip install 'nht-monitor[ray]')",
+        "--tune runs a λ × lr grid as Ray Tune trials on this machine (2 CPUs), stops "
+        "hopeless trials from their live assessment, and reports the compute saved and "
+        "whether the best trial's final val acc changed")
+    tune.add_argument("--tune", action="store_true",
+                      help="run the grid (λ from --sweep or --weight-decay, default "
+                           f"{','.join(f'{w:g}' for w in DEFAULT_WEIGHT_DECAYS)}) on Ray "
+                           "Tune with the nht-monitor stopper; the budget is --steps")
+    tune.add_argument("--tune-lrs", type=common.float_list, default=None, metavar="X,Y",
+                      help="learning rates of the grid (default "
+                           f"{','.join(f'{x:g}' for x in DEFAULT_LRS)})")
+    tune.add_argument("--tune-baseline", action="store_true",
+                      help="for the reference, re-run every trial to its budget (default: "
+                           "only the stopped ones; the kept ones ran their budget already)")
+    tune.add_argument("--tune-report-every", type=int, default=REPORT_EVERY, metavar="N",
+                      help=f"steps between two reports of a trial to Tune (default "
+                           f"{REPORT_EVERY})")
 
 
 def config_from_args(args: argparse.Namespace, weight_decay: float) -> ModArithConfig:
@@ -108,6 +129,10 @@ def run(args: argparse.Namespace) -> int:
     from nht_monitor.demos.modular_arithmetic.train import train_run
 
     common.apply_threads(args)
+    if getattr(args, "tune", False):
+        from nht_monitor.demos.modular_arithmetic.tune import run_tune_demo
+
+        return run_tune_demo(args, config_from_args(args, args._default_weight_decay))
     wds, sweep = common.weight_decays(args)
     if args.weight_decay is None and not args.sweep:
         wds, sweep = list(DEFAULT_SWEEP), True

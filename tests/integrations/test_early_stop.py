@@ -1,0 +1,212 @@
+"""The sweep early-stop decision: each rule, the thresholds, the grace, and the engine's
+real assessments (strong, weak beyond the budget, intermediate) read through it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.integrations.early_stop import (
+    BEYOND_BUDGET, RESULT_FIELDS, StopPolicy, TrialState, decide)
+from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
+from tests.analysis.test_rules import header
+
+
+def state(**fields) -> TrialState:
+    """A trial well past any grace, assessed on plenty of samples."""
+    base = dict(step=600, budget_steps=1000, n_samples=600, assessed_step=600,
+                regime="intermediate", confidence=0.9, transition_status="pending",
+                forecast_step=800.0, interval_low=700.0, interval_high=900.0,
+                reasons=["total norm: decaying"])
+    return TrialState(**{**base, **fields})
+
+
+def engine_state(run, budget: int | None, until: int | None = None) -> TrialState:
+    config = {"num_steps": budget} if budget else {}
+    a = Analyzer(header(**config)).analyze(run, until=until)
+    return TrialState.from_assessment(a, a.step, budget)
+
+
+# ------------------------------------------------------------ the engine's real verdicts
+def test_engine_strong_is_stopped_with_its_reasons():
+    run = make_run(lambda s, t: 10.0 * math.exp(-5 * t), steps=500, lr=1e-2,
+                   acc_of=lambda s, t: 0.03, loss_of=lambda s, t: 4.5)
+    s = engine_state(run, budget=2000)
+    assert s.regime == "strong"
+    d = decide(s)
+    assert d.stop and d.rule == "strong"
+    assert "confidence" in d.reason and d.reasons == s.reasons
+    assert any("collapsed" in r for r in d.reasons)
+    strict = decide(s, StopPolicy(min_confidence=1.0))
+    assert not strict.stop and strict.rule == "low_confidence"
+
+
+def test_engine_weak_beyond_budget_is_stopped():
+    run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200))
+    s = engine_state(run, budget=1500, until=1000)
+    assert s.regime == "weak" and s.beyond_budget
+    d = decide(s)
+    assert d.stop and d.rule == "weak_beyond_budget"
+    assert any("beyond the budget of 1500" in r for r in d.reasons)
+    assert not decide(s, StopPolicy(stop_beyond_budget=False)).stop
+    assert not decide(s, StopPolicy(min_confidence_budget=0.99)).stop
+
+
+def test_engine_weak_by_held_up_norm_is_kept():
+    """Weak because the norm grew for Δτ ≥ 2 with no budget: not a budget verdict."""
+    run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200))
+    s = engine_state(run, budget=None)
+    assert s.regime == "weak" and not s.beyond_budget
+    d = decide(s.model_copy(update={"budget_steps": 5000}))
+    assert not d.stop and d.rule == "keep" and "not because of the budget" in d.reason
+
+
+def test_engine_intermediate_within_budget_is_kept_and_beyond_is_stopped():
+    norm_of, val_of, head_of, _ = grokking(rate=0.8, ratio=2.0, lr=1e-3, weight_decay=1.0)
+    run = make_run(norm_of, steps=3000, acc_of=fit_acc(200), loss_of=fit_loss(200),
+                   val_of=val_of, head_of=head_of)
+    fits = engine_state(run, budget=3000, until=500)
+    assert fits.regime == "intermediate" and fits.forecast_step is not None
+    kept = decide(fits)
+    assert not kept.stop and kept.rule == "keep" and "within the budget" in kept.reason
+    late = engine_state(run, budget=600, until=500)  # the same run, a budget it cannot meet
+    assert late.regime == "weak" and late.beyond_budget
+    stopped = decide(late)
+    assert stopped.stop and stopped.rule in ("forecast_beyond_budget", "weak_beyond_budget")
+
+
+def test_beyond_budget_is_the_engines_too_late_finding():
+    """The flag comes from the structured ``Assessment.findings``, not from the wording."""
+    run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200))
+    a = Analyzer(settings=AnalyzerSettings(budget_steps=1500)).analyze(run, until=1000)
+    assert BEYOND_BUDGET in a.findings and a.rule == "fitted"
+    reworded = a.model_copy(update={"reasons": ["anything"]})
+    assert TrialState.from_assessment(reworded, 1000, 1500).beyond_budget
+
+
+# ---------------------------------------------------------------------- each rule
+def test_no_assessment_is_kept():
+    d = decide(TrialState(step=900, budget_steps=1000))
+    assert not d.stop and d.rule == "no_assessment"
+    assert decide(None).rule == "no_assessment"
+
+
+@pytest.mark.parametrize("regime", ["strong", "diverged", "weak"])
+def test_too_few_samples_are_kept(regime):
+    d = decide(state(regime=regime, n_samples=5, beyond_budget=True))
+    assert not d.stop and d.rule == "too_few_samples"
+    assert decide(state(regime=regime, n_samples=5, beyond_budget=True),
+                  StopPolicy(min_samples=5)).stop
+
+
+def test_grace_fraction_of_the_budget():
+    s = state(regime="strong", step=99)
+    d = decide(s, StopPolicy(grace_fraction=0.1))
+    assert not d.stop and d.rule == "grace" and "100 steps" in d.reason
+    assert decide(s.model_copy(update={"step": 100}), StopPolicy(grace_fraction=0.1)).stop
+    assert decide(s, StopPolicy(grace_fraction=0.0)).stop
+
+
+def test_min_steps_is_the_grace_without_a_budget():
+    s = state(regime="diverged", confidence=1.0, budget_steps=None, step=40)
+    assert decide(s, StopPolicy(min_steps=50)).rule == "grace"
+    assert decide(s, StopPolicy(min_steps=40)).stop
+
+
+def test_undetermined_never_stops():
+    worst = state(regime="undetermined", confidence=1.0, forecast_step=1e9,
+                  interval_low=1e9, beyond_budget=True, step=999)
+    for policy in (StopPolicy(), StopPolicy(min_confidence=0.01, min_confidence_budget=0.01,
+                                             grace_fraction=0.0, min_samples=1)):
+        d = decide(worst, policy)
+        assert not d.stop and d.rule == "undetermined"
+
+
+@pytest.mark.parametrize("regime", ["strong", "diverged"])
+def test_collapse_thresholds(regime):
+    assert decide(state(regime=regime, confidence=0.6)).stop
+    low = decide(state(regime=regime, confidence=0.55))
+    assert not low.stop and low.rule == "low_confidence"
+    assert decide(state(regime=regime, confidence=0.55), StopPolicy(min_confidence=0.5)).stop
+    off = {"strong": {"stop_strong": False}, "diverged": {"stop_diverged": False}}[regime]
+    assert not decide(state(regime=regime, confidence=1.0), StopPolicy(**off)).stop
+
+
+def test_transition_done_is_kept():
+    d = decide(state(transition_status="done", forecast_step=400.0, interval_low=400.0))
+    assert not d.stop and d.rule == "transition_done"
+
+
+def test_forecast_beyond_budget_uses_the_intervals_low_end():
+    beyond = decide(state(forecast_step=2000.0, interval_low=1200.0, interval_high=4000.0))
+    assert beyond.stop and beyond.rule == "forecast_beyond_budget"
+    assert "1200" in beyond.reason and "budget of 1000" in beyond.reason
+    # the forecast is beyond, but the interval reaches into the budget: kept
+    straddles = decide(state(forecast_step=2000.0, interval_low=900.0))
+    assert not straddles.stop
+    # no interval: the forecast itself
+    assert decide(state(forecast_step=1500.0, interval_low=None)).stop
+    margin = StopPolicy(budget_margin=1.5)
+    assert not decide(state(forecast_step=2000.0, interval_low=1200.0), margin).stop
+    assert decide(state(forecast_step=2000.0, interval_low=1600.0), margin).stop
+    assert not decide(state(forecast_step=2000.0, interval_low=1200.0, confidence=0.4)).stop
+    no_budget = decide(state(forecast_step=2000.0, interval_low=1200.0, budget_steps=None,
+                             step=600))
+    assert not no_budget.stop
+
+
+def test_intermediate_within_budget_is_kept():
+    d = decide(state())
+    assert not d.stop and d.rule == "keep"
+    assert "800" in d.reason and "budget of 1000" in d.reason
+
+
+def test_clamped_is_kept():
+    assert not decide(state(regime="clamped", confidence=1.0, forecast_step=None,
+                            interval_low=None)).stop
+
+
+# ------------------------------------------------------------------ config and fields
+@pytest.mark.parametrize("options, field", [
+    ({"min_confidence": 1.5}, "min_confidence"),
+    ({"min_confidence": 0.0}, "min_confidence"),
+    ({"min_confidence_budget": -1}, "min_confidence_budget"),
+    ({"grace_fraction": 1.0}, "grace_fraction"),
+    ({"min_samples": 0}, "min_samples"),
+    ({"min_steps": -5}, "min_steps"),
+    ({"budget_margin": 0.5}, "budget_margin"),
+    ({"budget_margin": float("inf")}, "budget_margin"),
+    ({"grace": 0.2}, "grace"),
+])
+def test_bad_policy_raises_value_error_at_construction(options, field):
+    with pytest.raises(ValueError, match=rf"invalid early-stop policy: {field}"):
+        StopPolicy(**options)
+
+
+def test_policy_of():
+    p = StopPolicy(min_confidence=0.8)
+    assert StopPolicy.of(p) is p
+    assert StopPolicy.of({"min_confidence": 0.8}, grace_fraction=0.2) == StopPolicy(
+        min_confidence=0.8, grace_fraction=0.2)
+    with pytest.raises(ValueError, match="not both"):
+        StopPolicy.of(p, grace_fraction=0.2)
+    with pytest.raises(ValueError, match="min_confidence"):
+        StopPolicy.of({"min_confidence": 2})
+
+
+def test_fields_round_trip():
+    s = state(reasons=["a: one", "b: two; three"], beyond_budget=True)
+    fields = s.to_fields()
+    assert set(fields) | {"nht/stop", "nht/stop_rule", "nht/stop_reason"} == set(RESULT_FIELDS)
+    assert fields["nht/reasons"] == "a: one | b: two; three"
+    assert TrialState.from_fields({**fields, "val_acc": 0.5, "nht/stop": True}) == s
+    assert TrialState.from_fields({"val_acc": 0.5}) is None
+    d = decide(s)
+    assert set(d.to_fields()) == {"nht/stop", "nht/stop_rule", "nht/stop_reason"}
+    line = d.log_line("t1")
+    assert line.startswith("nht-monitor: keep trial t1 at step 600") and "b: two" in line
