@@ -52,3 +52,22 @@ def log_dir(tmp_path):
     path = tmp_path / "runs"
     path.mkdir()
     return path
+
+
+LAUNCHER_VARIABLES = ("TORCHELASTIC_RUN_ID",  # what nht_monitor.live.launcher reads "SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID",
+                      "SLURM_ARRAY_TASK_ID", "RANK", "LOCAL_RANK", "WORLD_SIZE",
+                      "SLURM_PROCID", "SLURM_LOCALID", "SLURM_NTASKS")
+
+
+@pytest.fixture
+def env(monkeypatch):
+    """A clean launcher environment (no launcher variables); ``env(NAME=value, ...)``
+    sets some."""
+    for name in LAUNCHER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    def set_env(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_env

@@ -12,22 +12,6 @@ from nht_monitor.live.launcher import LaunchIdentity
 from nht_monitor.runlog.schema import LaunchInfo
 from tests.conftest import TinyNet
 
-LAUNCHER_VARIABLES = ("TORCHELASTIC_RUN_ID", "SLURM_JOB_ID", "SLURM_ARRAY_JOB_ID",
-                      "SLURM_ARRAY_TASK_ID", "RANK", "LOCAL_RANK", "WORLD_SIZE",
-                      "SLURM_PROCID", "SLURM_LOCALID", "SLURM_NTASKS")
-
-
-@pytest.fixture
-def env(monkeypatch):
-    """A clean launcher environment; ``env(NAME=value, ...)`` sets variables."""
-    for name in LAUNCHER_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
-    def set_env(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-
-    return set_env
 
 
 def test_no_launcher_gives_an_empty_launch_and_rank_0(env):

@@ -30,7 +30,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
      after the decay, which grokking often follows) → ``intermediate``, ``pending``,
      forecast from the law alone (wide);
    - 7d. ``held_up``: not ``decay_min_drop`` below V_sc (growing or flat after the
-     fit): ``weak`` after ``weak_min_tau_after_fit`` of τ, else "cannot forecast yet"
+     fit): below ``weak_min_of_peak`` of its largest value and not growing back, a
+     plateau (``contracted``: as 7c, the law's delay counted from the fit); else
+     ``weak`` after ``weak_min_tau_after_fit`` of τ, else "cannot forecast yet"
      (``undetermined``);
 
    any forecast beyond the budget makes the regime ``weak`` (``too_late``).
@@ -44,7 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -458,8 +460,10 @@ def held_up(t: Trace) -> Signal:
     peak = run.facts.peak if t.name == "total norm" else run.facts.head_peak
     contracted = peak is not None and peak > 0 and t.last < st.weak_min_of_peak * peak
     if contracted and rate > -st.decay_min_rate:  # contracted, and not growing back
-        return plateau_signal(t, [held, found("contracted", signal=t.name, last=t.last,
-                                               peak=peak)])
+        # the plateau began at the fit: the law's delay runs from there, not from a
+        # post-fit peak that a flat, noisy norm keeps renewing
+        return plateau_signal(replace(t, start=min(t.i_fit, t.start)), [
+            held, found("contracted", signal=t.name, last=t.last, peak=peak)])
     if (not t.came_down and t.tau_after >= st.weak_min_tau_after_fit
             and t.n_after >= st.weak_min_samples_after_fit):
         return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],

@@ -18,8 +18,8 @@ decision wins:
    (the forecast itself when there is no interval) lies beyond ``budget_margin`` ×
    the budget, confidence ≥ ``min_confidence_budget`` → **stop**;
 8. ``weak_beyond_budget``: the engine calls the trial ``weak`` *because* its transition
-   is beyond the budget (its ``too_late`` finding), confidence ≥ ``min_confidence_budget``
-   → **stop**;
+   is beyond the budget (its ``too_late`` finding) and no 80 % interval reaches into the
+   budget, confidence ≥ ``min_confidence_budget`` → **stop**;
 9. ``keep``: anything else (``intermediate`` whose transition fits, ``weak`` because the
    norm holds up, ``clamped``, a stop rule below its confidence) → keep.
 """
@@ -269,9 +269,13 @@ def forecast_beyond_budget(s: TrialState, p: StopPolicy) -> Decision | None:
 
 
 def weak_beyond_budget(s: TrialState, p: StopPolicy) -> Decision | None:
-    """Stop a trial the engine calls ``weak`` because its transition is beyond the budget."""
+    """Stop a trial the engine calls ``weak`` because its transition is beyond the budget,
+    unless its 80 % interval still reaches into ``budget_margin`` × budget (a median just
+    past the budget is not hopeless: :func:`forecast_beyond_budget` waits for the low end)."""
     if not (p.stop_beyond_budget and s.regime == "weak" and s.beyond_budget
             and s.budget_steps and s.confidence >= p.min_confidence_budget):
+        return None
+    if s.interval_low is not None and s.interval_low <= p.budget_margin * s.budget_steps:
         return None
     return _of(s, True, "weak_beyond_budget",
                f"regime weak with confidence {s.confidence:.2f} ≥ "

@@ -25,22 +25,10 @@ from nht_monitor.runlog.schema import LaunchInfo
 from tests.exporter.snapshots import SnapshotSource, full_snapshot
 from tests.exporter.training import watched_run
 from tests.support.prometheus import free_port
-from tests.test_launcher import LAUNCHER_VARIABLES
 
 SPECS = {spec.name: spec for spec in SERIES}
 
 
-@pytest.fixture
-def env(monkeypatch):
-    """No launcher variables but those given: ``env(NAME=value)``."""
-    for name in LAUNCHER_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-
-    def set_env(**values: str) -> None:
-        for name, value in values.items():
-            monkeypatch.setenv(name, value)
-
-    return set_env
 
 
 def scraped(text: str) -> list:

@@ -98,10 +98,11 @@ def test_no_assessment_is_kept():
 
 @pytest.mark.parametrize("regime", ["strong", "diverged", "weak"])
 def test_too_few_samples_are_kept(regime):
-    d = decide(state(regime=regime, n_samples=5, beyond_budget=True))
+    hopeless = state(regime=regime, n_samples=5, beyond_budget=True,
+                     transition_status="not_expected", forecast_step=None, interval_low=None)
+    d = decide(hopeless)
     assert not d.stop and d.rule == "too_few_samples"
-    assert decide(state(regime=regime, n_samples=5, beyond_budget=True),
-                  StopPolicy(min_samples=5)).stop
+    assert decide(hopeless, StopPolicy(min_samples=5)).stop
 
 
 def test_grace_fraction_of_the_budget():
@@ -210,3 +211,14 @@ def test_fields_round_trip():
     assert set(d.to_fields()) == {"nht/stop", "nht/stop_rule", "nht/stop_reason"}
     line = d.log_line("t1")
     assert line.startswith("nht-monitor: keep trial t1 at step 600") and "b: two" in line
+
+
+def test_weak_with_an_interval_reaching_into_the_budget_is_kept():
+    """A median forecast just past the budget is not hopeless while the 80 % interval
+    still starts inside it (the engine says weak; the stopper waits)."""
+    s = TrialState(step=280, budget_steps=300, n_samples=280, regime="weak", confidence=0.5,
+                   transition_status="not_expected", forecast_step=303.0, interval_low=283.0,
+                   interval_high=362.0, beyond_budget=True)
+    assert not decide(s).stop
+    later = s.model_copy(update={"interval_low": 305.0})
+    assert decide(later).stop and decide(later).rule == "forecast_beyond_budget"
