@@ -487,7 +487,8 @@ SIGNAL_RULES: tuple[Callable[[Trace], Signal | None], ...] = (
 def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
                     use_rate: bool) -> Signal:
     """``intermediate`` with the forecast (``findings`` + the forecast's); ``weak`` when
-    the forecast lies beyond the budget."""
+    even the early end of its 80 % interval lies beyond the budget (a median just past
+    the budget, with the interval reaching into it, stays ``intermediate``)."""
     run, st = t.run, t.run.settings
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule,
@@ -499,10 +500,11 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
             rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
             forecast_step=transition.forecast_step, interval=transition.interval))
     budget = run.ctx.budget_steps
-    if forecast.method != "none" and beyond_budget(transition.forecast_step,
-                                                   float(run.finite.step[-1]), budget, st):
-        findings.append(found("too_late", signal=t.name, forecast_step=transition.forecast_step,
-                              budget=budget, early=False))
+    early = transition.interval[0] if transition.interval else transition.forecast_step
+    if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
+                                                   budget, st):
+        findings.append(found("too_late", signal=t.name, forecast_step=early,
+                              budget=budget, early=transition.interval is not None))
         return Signal("weak", round(min(confidence, 0.7), 3), findings,
                       transition.model_copy(update={"status": "not_expected"}),
                       v_st=forecast.v_st)
