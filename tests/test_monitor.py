@@ -506,12 +506,12 @@ def test_a_fast_loop_is_finalised_in_batches_of_bounded_size(tiny_net, log_dir):
 
 # -- the run's budget and the user's metric names ------------------------------------
 def _half_grokked_run():
-    """A synthetic run early in a slow decay (actual transition at step ~2510): the
-    forecast transition is at step ~1360 (default settings), so a budget of 1000 makes it
-    ``weak``, 5000 does not."""
+    """A synthetic run early in a slow decay (actual transition at step ~3670): the
+    forecast transition is at step ~1590, its 80 % interval from ~1060 (default settings),
+    so a budget of 1000 makes it ``weak``, 5000 does not."""
     from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
 
-    norm_of, val_of, head_of, _ = grokking(rate=0.3)
+    norm_of, val_of, head_of, _ = grokking(rate=0.2)
     run = make_run(norm_of, steps=3000, acc_of=fit_acc(200), loss_of=fit_loss(200),
                    val_of=val_of, head_of=head_of)
     return [s for s in run if s.step <= 530]
