@@ -135,9 +135,26 @@ def error_line(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, RecursionError):  # e.g. a header of 100k nested JSON arrays
         return 2, "error: the input is nested too deeply"
     if isinstance(exc, (OSError, ValueError)):  # RunLogError, pydantic's errors: ValueErrors
-        return 2, f"error: {_one_line(exc)}"
+        return 2, f"error: {_validation_line(exc) or _one_line(exc)}"
     return 1, (f"internal error: {type(exc).__name__}: {_one_line(exc)}; "
                f"rerun with --debug for the traceback")
+
+
+def _validation_line(exc: BaseException) -> str | None:
+    """A pydantic ``ValidationError`` as ``field: problem; …`` (no input values, no
+    documentation links); ``None`` for any other exception. Duck-typed: the CLI does
+    not import pydantic to start."""
+    errors = getattr(exc, "errors", None)
+    if type(exc).__name__ != "ValidationError" or not callable(errors):
+        return None
+    try:
+        found = errors(include_url=False, include_input=False, include_context=False)
+    except TypeError:
+        return None
+    title = getattr(exc, "title", "")
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}"
+                         for e in found)
+    return _one_line(ValueError(f"invalid {title}: {problems}" if title else problems))
 
 
 def _one_line(exc: BaseException, limit: int = 500) -> str:

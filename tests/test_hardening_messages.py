@@ -76,3 +76,21 @@ def test_a_bad_setting_given_is_blamed_on_the_setting(tmp_path, capsys):
     path = crafted(tmp_path, config={"analysis": {"min_samples": 1}})
     line = one_error_line(capsys, ["analyze", path, "--setting", "delay_tau=-1"])
     assert "bad --setting: delay_tau" in line
+
+
+@pytest.mark.parametrize("argv", [
+    ["-m", "nht_monitor.demos.modular_arithmetic", "--steps", "-5"],
+    ["-m", "nht_monitor.cli", "demo", "modular-arithmetic", "--steps", "-5"],
+])
+def test_a_bad_demo_option_is_one_line_and_exit_2_both_ways(argv):
+    """``python -m nht_monitor.demos.NAME`` answers bad input like ``nht-monitor demo``:
+    one line naming the field, no pydantic dump or link, exit 2."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, *argv], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "steps: Input should be greater than or equal to 1" in lines[0]
+    assert "errors.pydantic.dev" not in lines[0] and "input_value" not in lines[0]

@@ -18,7 +18,8 @@ def render(path: str, last: int = 10) -> str:
     lines = [f"run {header.run_id}  model {header.model.class_name} "
              f"({header.model.n_params:,} params, {len(header.layers)} layers, head "
              f"{header.head or '-'})  samples {len(run.samples)}"
-             + (f"  skipped {run.skipped_lines} corrupt line(s)" if run.skipped_lines else "")
+             + (f"  skipped {run.skipped_lines} unreadable line(s) (corrupt or over-long)"
+                if run.skipped_lines else "")
              + ("  (last line truncated)" if run.truncated else "")]
     metric_names = sorted({k for s in run.samples[-last:] for k in s.metrics})
     columns = ["step", "tau", "lr", "wd", "norm", "head_norm", "grad_norm", *metric_names, "regime"]

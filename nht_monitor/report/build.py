@@ -97,7 +97,8 @@ def _run_section(run: ReportRun, index: int, figs: _Figures) -> str:
         ("started", esc(header.started_at)),
     ]
     if run.log.skipped_lines or run.log.truncated:
-        facts.append(("log problems", f"{run.log.skipped_lines} corrupt line(s) skipped"
+        facts.append(("log problems", f"{run.log.skipped_lines} unreadable line(s) skipped "
+                      "(corrupt or over-long)"
                       + ("; last line truncated" if run.log.truncated else "")))
     parts = [f'<section id="{_anchor(run, index)}"><h2>Run {esc(rid)}</h2>',
              kv_table(facts),

@@ -127,6 +127,9 @@ def main(name: str, argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except (OSError, ValueError) as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
-        return 1
+    except Exception as exc:  # one line and the CLI's exit codes (2: bad input)
+        from nht_monitor.cli import error_line
+
+        code, message = error_line(exc)
+        print(f"{name}: {message}", file=sys.stderr)
+        return code
