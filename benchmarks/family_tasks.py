@@ -10,8 +10,8 @@ in the demo package.
 
 Each run is one model and one optimizer watched by :func:`nht_monitor.watch` with
 ``every=1`` (every step sampled), so its log is exactly what the live engine saw: the
-τ clock is the optimizer's own ``lr × weight_decay`` of each step (the schedule included),
-``train_loss``/``train_acc`` every step and ``val_acc`` every ``eval_every`` steps, and
+τ clock is the optimizer's own ``lr × weight_decay`` of each step (the schedule included;
+× 1/(1 − momentum) for SGD), ``train_loss``/``train_acc`` every step and ``val_acc`` every ``eval_every`` steps, and
 the planned ``steps`` recorded in the header (``config["demo"]["steps"]``: the budget the
 engine reads).
 """

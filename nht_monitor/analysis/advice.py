@@ -12,8 +12,8 @@ not assumed. :func:`advise` takes its numbers from, first usable wins:
    least :data:`MIN_MARGIN` above the fit) puts the transition of a fresh run inside the
    budget — searched only inside the λ range where runs were seen to fit the training
    set (never on the ``strong`` side), not past the λ of the earliest transition (past
-   it the transition comes later again, outside the law) and above every λ seen not to
-   transition within the budget;
+   it the transition comes later again, outside the law) and at least
+   :data:`SLOW_MARGIN` above every λ seen not to transition within the budget;
 2. **the run's own measurement**: the engine's transition forecast when the run's norm
    is seen decaying (``intermediate``, or ``weak`` because that forecast lies beyond the
    budget), rescaled by λ (on the τ clock the delay does not depend on λ);
@@ -55,6 +55,10 @@ MIN_LAW_RUNS = 3
 
 FORECAST_MARGIN = 0.8
 """Share of the remaining budget a measured (engine) forecast is aimed at."""
+
+SLOW_MARGIN = 1.25
+"""A λ seen to run the whole budget without the transition contradicts the law there:
+the search starts this factor above the largest such λ (never "keep" it)."""
 
 MAX_STRONG_FACTOR = 100.0
 MIN_STRONG_FACTOR = 2.0
@@ -307,7 +311,7 @@ def solve_rate(cal: Calibration, budget: float, low: float) -> float | None:
     hi = cal.fitted_max_rate
     if cal.law is None or hi is None:
         return None
-    lo = max(low, cal.slow_rate(budget) * (1 + 1e-9))
+    lo = max(low, cal.slow_rate(budget) * SLOW_MARGIN)
     if lo > hi:
         return None
 
@@ -552,6 +556,12 @@ def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,
                   "training still fits there, and advise again with that run."))
     suggested = found / lr
     forecast, bound = (float(v) for v in cal.forecast(found))
+    slow = cal.slow_rate(target)
+    if 0 < rate_now <= slow:
+        law_now = float(cal.forecast(rate_now)[0])
+        where += (f". Runs at λ ≤ {_fmt(slow / lr)} ran {_steps(target)} steps without the "
+                  f"transition, although the law puts it at step ≈ {_steps(law_now)} for "
+                  f"λ = {_fmt(wd)}: the law is optimistic here, re-assess after the change")
     alternatives["suggested"] = forecast
     if a.regime != "strong" and rate_now > 0 and found <= rate_now * (1 + 1e-6):
         action, verb = "keep", f"Keep λ = {_fmt(wd)}"

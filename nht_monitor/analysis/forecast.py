@@ -80,11 +80,37 @@ def fit_last_fraction(s: Series, values: np.ndarray, start: int, fraction: float
     return fit_log_decay(s.tau[i:], values[i:])
 
 
+GAIN_ROWS = 20
+"""Row pairs at the end of the log that :func:`clock_gain` reads."""
+
+GAIN_SNAP = 0.05
+"""A measured gain within this relative distance of 1 is 1 (schedules between sampled
+rows make Δτ / (Δstep · η·λ) approximate)."""
+
+
+def clock_gain(step: np.ndarray, tau: np.ndarray, lr: np.ndarray, wd: np.ndarray) -> float:
+    """τ per step ÷ the nominal η·λ, as the log recorded it: the median over the last
+    :data:`GAIN_ROWS` row pairs of Δτ / (Δstep · η·λ at the later row). 1 for AdamW and
+    plain SGD; 1/(1 − momentum) for SGD with momentum (whose coupled L2 term builds up
+    in the momentum buffer: see :mod:`nht_monitor.live.clock`). 1 when unmeasurable."""
+    n = min(step.shape[0], GAIN_ROWS + 1)
+    if n < 2:
+        return 1.0
+    ds, dt = np.diff(step[-n:]), np.diff(tau[-n:])
+    nominal = ds * lr[-n + 1:] * wd[-n + 1:]
+    ok = np.isfinite(dt) & np.isfinite(nominal) & (nominal > 0) & (dt > 0)
+    if not ok.any():
+        return 1.0
+    gain = float(np.median(dt[ok] / nominal[ok]))
+    return 1.0 if abs(gain - 1.0) <= GAIN_SNAP or not math.isfinite(gain) else gain
+
+
 def tau_per_step(step: np.ndarray, tau: np.ndarray, lr: np.ndarray, wd: np.ndarray) -> float:
-    """The current τ increment per optimizer step: last ``lr * weight_decay`` when it is a
-    positive finite number, else the slope of τ over the last rows of the log, else 0."""
+    """The current τ increment per optimizer step: the last ``lr * weight_decay`` times the
+    log's :func:`clock_gain` when that is a positive finite number, else the slope of τ
+    over the last rows of the log, else 0."""
     if lr.shape[0]:
-        rate = float(lr[-1]) * float(wd[-1])
+        rate = float(lr[-1]) * float(wd[-1]) * clock_gain(step, tau, lr, wd)
         if math.isfinite(rate) and rate > 0:
             return rate
     ok = np.isfinite(tau) & np.isfinite(step)
@@ -103,13 +129,14 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
                  lr_schedule: ScheduleFn | None = None,
                  wd_schedule: ScheduleFn | None = None,
                  weight_decay: float | None = None,
-                 max_steps: float = 1e9) -> float | None:
+                 max_steps: float = 1e9, gain: float = 1.0) -> float | None:
     """Optimizer steps after ``step_now`` until τ has grown by ``delta_tau``.
 
-    Default: the current ``rate`` (τ per step, i.e. η·λ) is held constant. With
+    Default: the current ``rate`` (τ per step, i.e. η·λ·``gain``) is held constant. With
     ``lr_schedule`` (and optionally ``wd_schedule``; else ``weight_decay`` constant),
-    τ is integrated step by step over the future schedule. Returns ``None`` when τ
-    does not reach the target within ``max_steps`` (the clock stops or is too slow).
+    τ is integrated step by step over the future schedule, each step η·λ·``gain``
+    (:func:`clock_gain`). Returns ``None`` when τ does not reach the target within
+    ``max_steps`` (the clock stops or is too slow).
     """
     if not math.isfinite(delta_tau):
         return None
@@ -128,13 +155,14 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
         n = int(min(_CHUNK, max_steps - taken))
         steps = range(start + taken, start + taken + n)
         try:
-            lrs = np.fromiter((float(lr_schedule(s)) if lr_schedule else _rate_lr(rate, wd_const)
+            lrs = np.fromiter((float(lr_schedule(s)) if lr_schedule
+                               else _rate_lr(rate / gain, wd_const)
                                for s in steps), dtype=np.float64, count=n)
             wds = np.fromiter((float(wd_schedule(s)) if wd_schedule else wd_const
                                for s in steps), dtype=np.float64, count=n)
         except Exception:  # noqa: BLE001 - a broken user schedule must not break assess()
             return None
-        inc = np.nan_to_num(lrs * wds, nan=0.0, posinf=0.0, neginf=0.0).clip(min=0.0)
+        inc = np.nan_to_num(lrs * wds * gain, nan=0.0, posinf=0.0, neginf=0.0).clip(min=0.0)
         cum = done + np.cumsum(inc)
         hit = int(np.searchsorted(cum, delta_tau, side="left"))
         if hit < n:
@@ -161,7 +189,7 @@ def steps_ahead(delta_tau: float, s: Series, settings: AnalyzerSettings,
     if lr_schedule is not None or wd_schedule is not None:
         max_steps = min(max_steps, _SCHEDULE_MAX_STEPS)
     return steps_to_tau(delta_tau, float(s.step[-1]), rate, lr_schedule, wd_schedule,
-                        wd_now, max_steps)
+                        wd_now, max_steps, gain=clock_gain(s.step, s.tau, s.lr, s.wd))
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ SERIES: tuple[SeriesSpec, ...] = (
           "peak total norm so far (the shortcut norm estimate V_sc)"),
     # clock and hyper-parameters
     _spec("nht_tau", "gauge", "1 (Σ lr·weight decay)", "run",
-          "regularisation clock τ = Σ η_t·λ_t of the reference param group"),
+          "regularisation clock τ = Σ η_t·λ_t (SGD: × 1/(1 − momentum)) of the reference "
+          "param group"),
     _spec("nht_learning_rate", "gauge", "1", "run",
           "learning rate η of the reference param group at the last sample"),
     _spec("nht_weight_decay", "gauge", "1", "run",

@@ -1,9 +1,16 @@
-"""The effective regularisation clock τ = Σ_t η_t·λ_t, per optimizer param group.
+"""The effective regularisation clock τ = Σ_t η_t·λ_t (× the optimizer's decay gain),
+per optimizer param group.
 
 What counts as decay:
 
 * ``torch.optim.SGD`` (``weight_decay`` = coupled L2): the update is
   ``p ← p − η(g + λp)``, so the weights shrink by ``(1 − ηλ)`` per step: τ is exact.
+  With momentum β (and dampening d) the ``λp`` term builds up in the momentum buffer,
+  and once it has (after ~1/(1 − β) steps) the weights shrink by ηλ(1 − d)/(1 − β) per
+  step, Nesterov or not (to first order in ηλ/(1 − β)): τ counts that
+  (:func:`decay_gain`), ten times η·λ at β = 0.9.
+  The recorded ``lr`` and ``weight_decay`` stay the group's own; the analysis reads the
+  gain back from the log (:func:`nht_monitor.analysis.forecast.clock_gain`).
 * ``torch.optim.Adam`` (coupled L2 through the adaptive step): ``λp`` is added to the
   gradient *before* the division by √v, so the real shrink per step depends on v;
   ``η·λ`` is the nominal clock (the paper's convention), not an exact contraction.
@@ -28,6 +35,18 @@ def _as_float(value: object) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
+def decay_gain(optimizer: torch.optim.Optimizer, group: dict) -> float:
+    """How much faster than η·λ a step of ``group`` shrinks the weights: (1 − dampening)
+    / (1 − momentum) for ``torch.optim.SGD`` with 0 < momentum < 1, else 1."""
+    if not isinstance(optimizer, torch.optim.SGD):
+        return 1.0
+    momentum = _as_float(group.get("momentum", 0.0))
+    dampening = _as_float(group.get("dampening", 0.0))
+    if not 0.0 < momentum < 1.0 or not 0.0 <= dampening <= 1.0:
+        return 1.0
+    return (1.0 - dampening) / (1.0 - momentum)
+
+
 @dataclass
 class TauClock:
     """Accumulates τ for every param group of one optimizer.
@@ -41,6 +60,7 @@ class TauClock:
     taus: list[float] = field(default_factory=list)
     lrs: list[float] = field(default_factory=list)
     weight_decays: list[float] = field(default_factory=list)
+    gains: list[float] = field(default_factory=list)
 
     @classmethod
     def for_optimizer(cls, optimizer: torch.optim.Optimizer,
@@ -62,14 +82,15 @@ class TauClock:
         groups = optimizer.param_groups
         self.lrs = [_as_float(g.get("lr", 0.0)) for g in groups]
         self.weight_decays = [_as_float(g.get("weight_decay", 0.0)) for g in groups]
+        self.gains = [decay_gain(optimizer, g) for g in groups]
         if len(self.taus) < len(groups):  # add_param_group after construction
             self.taus.extend([0.0] * (len(groups) - len(self.taus)))
 
     def advance(self, optimizer: torch.optim.Optimizer) -> None:
         """Account for one optimizer step taken with the groups' current values."""
         self.read(optimizer)
-        for i, (lr, wd) in enumerate(zip(self.lrs, self.weight_decays)):
-            self.taus[i] += lr * wd
+        for i, (lr, wd, gain) in enumerate(zip(self.lrs, self.weight_decays, self.gains)):
+            self.taus[i] += lr * wd * gain
 
     @property
     def tau(self) -> float:

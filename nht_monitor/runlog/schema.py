@@ -129,7 +129,8 @@ class Sample(BaseModel):
     """One sampled optimizer step.
 
     ``step`` counts optimizer steps taken (1 after the first ``optimizer.step()``).
-    ``tau`` is the regularisation clock Σ η_t·λ_t of the reference param group, whose
+    ``tau`` is the regularisation clock Σ η_t·λ_t (× 1/(1 − momentum) for SGD: see
+    :mod:`nht_monitor.live.clock`) of the reference param group, whose
     ``lr``/``weight_decay`` are reported too; ``groups`` has every group's values.
     Norms are L2 norms; ``grad_norm``/``layer_grad_norms`` are ``None`` when no
     gradient was present. ``nonfinite`` names the layers (or ``"<grad>:layer"``)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from nht_monitor.analysis.advice import (
     FEW_RUNS_MARGIN,
     MIN_MARGIN,
+    SLOW_MARGIN,
     CalibrationRun,
     DelayLaw,
     advise,
@@ -199,3 +200,20 @@ def test_calibrated_advice_never_raises(regime, wd, lr, budget, delays):
     json.dumps(adv.model_dump(mode="json"), allow_nan=False)
     if adv.action != "keep" and adv.basis == "sweep" and adv.suggested_weight_decay:
         assert adv.suggested_weight_decay * lr <= max(r.rate for r in runs) * (1 + 1e-9)
+
+
+def test_a_lambda_seen_too_slow_is_never_kept():
+    # the external check (danielmamay/grokking): λ = 1.5 and 2 transitioned early, λ = 0.8
+    # ran the whole 3000-step budget without it; the law (through the two) forecasts
+    # λ = 0.8 well inside the budget, but the run contradicts it: raise, by SLOW_MARGIN
+    runs = [_run(wd, delay=100 + 1 / (LR * wd)) for wd in (1.5, 2.0)] + [_run(0.8)]
+    cal = calibrate(runs)
+    assert cal.slow_rate(3000.0) == pytest.approx(LR * 0.8)
+    assert float(cal.forecast(LR * 0.8)[1]) < 3000.0  # the law alone would say "keep"
+    adv = advise(_weak(weight_decay=0.8, regime="intermediate"), budget_steps=3000,
+                 calibration=cal)
+    assert adv.action == "raise_weight_decay"
+    assert adv.suggested_weight_decay == pytest.approx(0.8 * SLOW_MARGIN, rel=1e-9)
+    assert "Runs at λ ≤ 0.8 ran 3,000 steps without the transition" in adv.text
+    assert "the law is optimistic here" in adv.text
+    assert solve_rate(cal, 3000.0, LR * 0.8) == pytest.approx(LR * 0.8 * SLOW_MARGIN)

@@ -79,8 +79,10 @@ def test_generation_writes_every_run_and_a_manifest(cache: Path) -> None:
             assert run.header.config["demo"]["steps"] == spec.steps
             taus = [s.tau for s in run.samples]
             lrs = [spec.lr * spec.lr_factor(t) for t in range(spec.steps)]
-            # the τ clock is the optimizer's own lr × λ of each step, schedule included
-            assert taus == pytest.approx(np.cumsum(lrs) * r["weight_decay"], rel=1e-5)
+            # the τ clock is the optimizer's own lr × λ of each step, schedule included,
+            # × 1/(1 − momentum) for SGD's coupled L2 through the momentum buffer
+            gain = 1 / (1 - spec.momentum) if spec.optimizer == "sgd" else 1.0
+            assert taus == pytest.approx(np.cumsum(lrs) * r["weight_decay"] * gain, rel=1e-5)
 
 
 def test_generation_resumes_without_retraining(cache: Path, monkeypatch) -> None:
