@@ -35,8 +35,8 @@ only those are forecast cases.
 
 **Leave-one-family-out**: for the family scored, ``delay_tau`` = median τ from V_sc to
 the transition (backtest's ``delay_tau``), ``delay_log_sd`` = sd of its log and
-``structured_ratio`` = median V_sc / (norm at the transition), all over the delayed runs
-of the *other* families (``--settings-from loo``) or of the listed ones minus the scored
+``structured_ratio`` = median V_sc / (norm at the transition) and ``ratio_log_sd`` = sd
+of its log, all over the delayed runs of the *other* families (``--settings-from loo``) or of the listed ones minus the scored
 family (``--settings-from A,B``). The scored family never enters its own settings.
 """
 
@@ -76,7 +76,7 @@ DEFAULT_CACHE = ROOT / "benchmarks" / "cache" / "families"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "families.md"
 DELAY_FRACTIONS = (0.25, 0.5, 0.75)
 HORIZON_FRACTION = 0.3
-CALIBRATED = ("delay_tau", "delay_log_sd", "structured_ratio")
+CALIBRATED = ("delay_tau", "delay_log_sd", "structured_ratio", "ratio_log_sd")
 
 
 def machine() -> str:
@@ -374,6 +374,8 @@ def choose_settings(stats: dict[str, list[LoadedRun]], exclude: str,
             update["delay_log_sd"] = sd
     if ratios:
         update["structured_ratio"] = float(np.median(ratios))
+    if len(ratios) >= 2:
+        update["ratio_log_sd"] = float(np.std(np.log(ratios)))
     within = [math.log(d) - statistics.fmean(math.log(x) for x in ds)
               for f in names if len(ds := [r.delay_tau for r in stats.get(f, [])
                                            if r.delayed and r.delay_tau is not None]) >= 2
@@ -452,7 +454,8 @@ def table_line(name: str, s: dict, settings_note: str) -> str:
 
 def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
     text = (f"τ {settings.delay_tau:.2f}, sd {settings.delay_log_sd:.2f}, "
-            f"r {settings.structured_ratio:.2f}, sweep sd {settings.sweep_log_sd:.2f}, "
+            f"r {settings.structured_ratio:.2f} (sd {settings.ratio_log_sd:.2f}), "
+            f"sweep sd {settings.sweep_log_sd:.2f}, "
             f"weak ≥ {settings.weak_min_of_peak:.3g} of peak")
     if info is None:
         return "default: " + text

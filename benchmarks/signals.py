@@ -14,7 +14,11 @@ trend in τ over the last half of the τ since V_sc, has dropped that much. Sign
 - ``train_loss``: the training loss (it rises as weight decay shrinks the memorising
   solution's margin);
 - ``prior``: no signal at all, the other families' median Δτ from V_sc (conditioned on
-  the τ already elapsed: the median of the log-normal above it).
+  the τ already elapsed: the median of the log-normal above it);
+- ``combined``: the median of the ``total``, ``embed`` and ``train_loss`` forecasts;
+  ``embed+prior``: the embedding's Δτ estimate and the prior combined by precision in
+  log τ (the engine's law+rate scheme, with the embedding in place of the total norm; the
+  estimate's log-sd is that of the other families' log-drops).
 
 τ is converted into steps along the run's own τ clock (the schedule, known in advance).
 Prints the spread of each signal's log-drop across families (what a cross-family
@@ -103,6 +107,29 @@ class Case:
         rate = (self.tau[-1] - self.tau[-21]) / (self.step[-1] - self.step[-21])
         return float(self.step[-1] + (target - self.tau[-1]) / rate) if rate > 0 else math.inf
 
+    def blend(self, name: str, frac: float, drop: float, drop_sd: float,
+              prior: tuple[float, float]) -> float | None:
+        """The prior and signal ``name``'s own Δτ estimate combined by precision in log τ
+        (the engine's law+rate scheme with this signal in place of the total norm)."""
+        c = int(np.searchsorted(self.step, self.fit_step + frac * (self.actual - self.fit_step),
+                                side="right")) - 1
+        if c <= self.k + 2:
+            return None
+        elapsed = float(self.tau[c] - self.tau[self.k])
+        parts = [prior]
+        y = self.cols[name]
+        t0 = self.tau[c] - WINDOW * elapsed
+        i = max(self.k, int(np.searchsorted(self.tau, t0)))
+        t, v = self.tau[i:c + 1], y[i:c + 1]
+        ok = np.isfinite(t) & np.isfinite(v)
+        if ok.sum() >= 3 and math.isfinite(drop) and drop > 0:
+            slope = float(np.polyfit(t[ok], v[ok], 1)[0])
+            need = drop - float(y[self.k] - y[c])
+            if -slope > 0:
+                d = elapsed + max(need, 0.0) / -slope
+                parts.append((math.log(d), drop_sd))
+        return self.step_at_tau(self.tau[self.k] + _blend_quantile(parts, elapsed))
+
     def forecast(self, name: str, frac: float, drop: float, prior: tuple[float, float]
                  ) -> float | None:
         """The forecast step made at fit + ``frac`` × delay from signal ``name``."""
@@ -137,6 +164,16 @@ class Case:
                                 self.tau[c] + need / slope)
 
 
+def _blend_quantile(parts: list[tuple[float, float]], elapsed: float, q: float = 0.5) -> float:
+    w = [1 / sd ** 2 for _, sd in parts]
+    mu = sum(wi * m for wi, (m, _) in zip(w, parts)) / sum(w)
+    sd = math.sqrt(1 / sum(w))
+    nd = statistics.NormalDist()
+    z = (math.log(max(elapsed, 1e-12)) - mu) / sd
+    tail = (1 - q) * (1 - nd.cdf(z))
+    return max(elapsed, math.exp(mu - sd * nd.inv_cdf(tail))) if tail > 1e-300 else elapsed
+
+
 def _finite(values) -> list[float]:
     return [v for v in values if math.isfinite(v)]
 
@@ -165,11 +202,15 @@ def study(cache: Path) -> tuple[dict, list[str]]:
         prior = (statistics.median(logd), max(statistics.pstdev(logd), PRIOR_MIN_SD))
         drops = {name: statistics.median(d) if (d := _finite(c.drop[name] for c in others))
                  else math.nan for name in SIGNALS if name != "prior"}
+        drop_sd = {name: statistics.pstdev([math.log(d) for c in others
+                                            if (d := c.drop[name]) > 0]) or 0.3
+                   for name in ("embed", "total")}
         for f in FRACTIONS:
             for c in cs:
                 fcs = {name: c.forecast(name, f, drops.get(name, 0.0), prior) for name in SIGNALS}
                 both = [v for k, v in fcs.items() if k in COMBINED and v is not None]
                 fcs["combined"] = statistics.median(both) if both else None
+                fcs["embed+prior"] = c.blend("embed", f, drops["embed"], drop_sd["embed"], prior)
                 for name, fc in fcs.items():
                     made[(fam, name, f)] = made.get((fam, name, f), 0) + (fc is not None)
                     if fc is not None and math.isfinite(fc):
@@ -193,7 +234,7 @@ def render(res: dict, families: list[str], cache: Path) -> str:
             "pooled over families:", "",
             "| signal | " + " | ".join(f"MAPE {f:.0%}" for f in FRACTIONS)
             + " | median APE 50% |", "|---|" + "---|" * (len(FRACTIONS) + 1)]
-    for name in SIGNALS + ("combined",):
+    for name in SIGNALS + ("combined", "embed+prior"):
         cells = []
         for f in FRACTIONS:
             errs = [e for fam in families for e in errors.get((fam, name, f), [])]

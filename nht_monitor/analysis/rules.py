@@ -14,7 +14,8 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
 6. ``strong``: never fitted, norm below ``strong_collapse`` × peak, learning suppressed
    (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
-   evaluations: a norm shrinking while the model still learns is not strong) → ``strong``;
+   evaluations: a norm shrinking while the model still learns is not strong), or at any
+   accuracy short of the fit, stalled over ``strong_long_stall_tau`` → ``strong``;
    6b. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
    every drop is measured from V_sc), :data:`SIGNAL_RULES` in order:
@@ -217,7 +218,9 @@ def strong(run: Run) -> Decision | None:
     """Never fitted (a run that fitted has learnt: a loss spike later is no collapse),
     the norm collapsed below ``strong_collapse`` × its peak, and learning
     suppressed: train accuracy below ``strong_max_train_acc`` (without one: the loss
-    above ``strong_min_loss_ratio`` × its first value)."""
+    above ``strong_min_loss_ratio`` × its first value) and stalled over
+    ``strong_stall_tau`` (``collapsed``); or, at any accuracy, stalled over
+    ``strong_long_stall_tau`` (``long_stall``)."""
     f, st = run.facts, run.settings
     if not (f.has_train_metrics and f.fit_step is None and not run.fitted_now and f.peak):
         return None
@@ -228,21 +231,28 @@ def strong(run: Run) -> Decision | None:
     else:
         suppressed = (loss is not None and f.first_loss is not None
                       and loss > st.strong_min_loss_ratio * f.first_loss)
-    progress = train_progress(run)
-    if drop >= 1.0 - st.strong_collapse and suppressed and progress is not None \
-            and progress < (st.strong_stall_acc if acc is not None else st.strong_stall_loss):
+    if drop < 1.0 - st.strong_collapse:
+        return None
+    stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
+    progress = train_progress(run, st.strong_stall_tau)
+    if suppressed and progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
             progress=progress)], "fitting")
+    progress = train_progress(run, st.strong_long_stall_tau)
+    if progress is not None and progress < stall:
+        return Decision("strong", strong_confidence(drop, st), run.notes + [found(
+            "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
+            span=st.strong_long_stall_tau)], "fitting")
     return None
 
 
-def train_progress(run: Run) -> float | None:
-    """Learning progress over the last ``strong_stall_tau`` of τ (and at least
-    ``strong_stall_evals`` training evaluations): the rise in accuracy, else the relative
-    fall in loss; ``None`` while the evaluations do not span that much yet."""
+def train_progress(run: Run, span: float) -> float | None:
+    """Learning progress over the last ``span`` of τ (and at least ``strong_stall_evals``
+    training evaluations): the rise in accuracy, else the relative fall in loss; ``None``
+    while the evaluations do not span that much yet."""
     st, s = run.settings, run.finite
-    k, span = st.strong_stall_evals, st.strong_stall_tau
+    k = st.strong_stall_evals
     for values, as_loss in ((s.acc, False), (s.loss, True)):
         rows = np.nonzero(np.isfinite(values))[0]
         if rows.shape[0] == 0:

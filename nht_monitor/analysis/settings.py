@@ -127,6 +127,11 @@ class AnalyzerSettings(BaseModel):
     strong_stall_loss: float = Field(0.05, gt=0.0, lt=1.0)
     """…the loss fell by less than this fraction. A norm that shrinks while the model is
     still learning (an N(0,1) embedding halving during the fit) is not ``strong``."""
+    strong_long_stall_tau: float = Field(4.0, gt=0.0)
+    """Strong also at any accuracy short of the fit, when the norm collapsed and learning
+    has stalled (as above) over this much τ: weight decay alone would have shrunk any
+    unrefreshed structure to e^-4 ≈ 2 % of itself, so the plateau is held by the decay,
+    not on its way to a fit (a run stuck at 62 % train accuracy for Δτ 11)."""
 
     # --- transition forecast -----------------------------------------------------------
     delay_tau: float | None = Field(1.17, gt=0.0)

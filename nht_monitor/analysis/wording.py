@@ -109,6 +109,19 @@ def collapsed(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
             f"(< {st.strong_collapse * 100:g}%) while {what}: learning is suppressed")
 
 
+def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
+               loss: float | None, progress: float, span: float) -> str:
+    if acc is not None:
+        what = (f"train accuracy {fmt(acc)} rose only {fmt(progress)} < "
+                f"{st.strong_stall_acc:g} over the last Δτ {span:g}")
+    else:
+        what = (f"training loss {fmt(loss)} fell only {fmt(100 * progress, 2)}% < "
+                f"{100 * st.strong_stall_loss:g}% over the last Δτ {span:g}")
+    return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
+            f"(< {st.strong_collapse * 100:g}%) and {what}, short of the fit: weight decay "
+            f"holds learning down")
+
+
 def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
     return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
             f"{st.fit_train_acc:g}, or once the last {st.fit_flat_evals} evaluations stay "
@@ -212,6 +225,6 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
-    still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
+    long_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
     forecast, too_late, settled, held_up, contracted, cannot_forecast)}
 """Kind → sentence."""

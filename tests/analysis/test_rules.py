@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings, rules, wording
 from nht_monitor.analysis.backtest import backtest
@@ -433,3 +436,37 @@ def test_decide_names_the_rule_that_fired(run, rule):
     decision = rules.decide(rules.Run(s, ctx, settings))
     assert decision.rule == rule
     assert len(wording.reasons(decision.findings, settings)) == len(decision.findings) >= 1
+
+
+def _stalled_run(rise_per_tau: float, acc0: float = 0.55, steps: int = 4000) -> list:
+    """The norm collapses to 25 % of its peak within Δτ ≈ 1 (lr 1e-3, λ 4: τ = step/250) and
+    wobbles there by 1 % (not pinned), while train accuracy creeps up by ``rise_per_tau`` per τ from ``acc0`` (never fits)."""
+    return make_run(lambda s, t: 25.0 * (1 + 0.01 * math.sin(s / 7)) + 75.0 * math.exp(-3 * t),
+                    steps=steps, lr=1e-3,
+                    weight_decay=4.0, acc_of=lambda s, t: acc0 + rise_per_tau * t,
+                    loss_of=lambda s, t: 2.6 - 0.01 * t)
+
+
+def test_a_long_stall_short_of_the_fit_is_strong():
+    # accuracy 0.55-0.6 (above strong_max_train_acc) rising 0.012 over Δτ 4: held down
+    st = AnalyzerSettings()
+    a = Analyzer(header()).analyze(_stalled_run(0.003))
+    assert a.regime == "strong" and a.rule == "strong"
+    assert "long_stall" in a.findings and "collapsed" not in a.findings
+    assert a.transition.status == "not_expected"
+    assert f"over the last Δτ {st.strong_long_stall_tau:g}, short of the fit" in a.reasons[0]
+    # before Δτ 4 of evaluations after the collapse there is no verdict yet
+    early = Analyzer(header()).analyze(_stalled_run(0.003)[:800])
+    assert early.regime == "undetermined"
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rise=hst.floats(0.0, 0.012), acc0=hst.floats(0.5, 0.65))
+def test_long_stall_is_strong_exactly_when_the_rise_over_its_span_is_below_the_stall(rise, acc0):
+    # accuracy stays below fit_min_acc (0.8) over the 2,500 steps (τ 10): a flat plateau
+    # above it would be a relative fit, not a stall short of the fit
+    s = AnalyzerSettings()
+    want = rise * s.strong_long_stall_tau  # the accuracy rise over the span, exactly
+    assume(abs(want - s.strong_stall_acc) > 0.002)  # away from sampling's edge
+    a = Analyzer(header()).analyze(_stalled_run(rise, acc0, steps=2500))
+    assert (a.regime == "strong") == (want < s.strong_stall_acc), (a.regime, a.reasons)

@@ -172,6 +172,10 @@ def test_leave_one_out_never_uses_the_scored_family(cache: Path, tmp_path: Path)
     assert pooled["settings"]["synth-y"]["delay_tau"] == pytest.approx(np.median([1.0, 1.2]))
     assert pooled["settings"]["synth-x"]["delay_log_sd"] == pytest.approx(
         float(np.std(np.log([2.0, 2.4]))))
+    ratios_y = [r.ratio for r in stats["synth-y"] if r.delayed and r.ratio and r.ratio > 1]
+    assert len(ratios_y) == 2
+    assert pooled["settings"]["synth-x"]["ratio_log_sd"] == pytest.approx(
+        float(np.std(np.log(ratios_y))))
     # and a family outside the pool gets the pool's settings
     assert pooled["settings"][TINY_A.name]["delay_tau"] == pytest.approx(
         np.median([1.0, 1.2, 2.0, 2.4]))

@@ -38,7 +38,7 @@ def test_log_drops_are_the_exact_decay(study) -> None:
     assert res["spread"]["train_loss"][0] == pytest.approx(0.0)  # flat after the fit
 
 
-@pytest.mark.parametrize("name", ["total", "head", "embed", "prior"])
+@pytest.mark.parametrize("name", ["total", "head", "embed", "prior", "embed+prior"])
 def test_decaying_signals_forecast_the_transition_to_the_step(study, name: str) -> None:
     _, res, families = study
     for fam in families:
