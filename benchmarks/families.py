@@ -588,6 +588,24 @@ Transition step: `nht_monitor.analysis.transition.first_reached` (held-out accur
 first ≥ 0.9), as backtest."""
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Print the calibratable settings chosen on every complete cached family (what the
+    engine's defaults are), with the defaults beside them."""
+    names = [n for n in cached_families(args.cache)
+             if read_manifest(args.cache, n).get("complete")]
+    if not names:
+        print(f"no cached families in {args.cache}", file=sys.stderr)
+        return 1
+    base = AnalyzerSettings()
+    stats = {n: load_family(args.cache, n, base) for n in names}
+    _, info = choose_settings(stats, exclude="", base=base)
+    chosen = {k: v for k, v in info.items() if k not in ("from", "n_delays", "n_ratios")}
+    print(json.dumps({"families": names, "n_delays": info["n_delays"],
+                      "n_ratios": info["n_ratios"], "chosen": chosen,
+                      "defaults": {k: getattr(base, k) for k in chosen}}, indent=1))
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cached = cached_families(args.cache)
@@ -656,6 +674,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in (g, s):
         p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
         p.add_argument("--families", default=None, help="comma-separated names (default: all)")
+    c = sub.add_parser("calibrate", help="the settings chosen on every cached family "
+                                         "(the engine's defaults)")
+    c.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     sub.add_parser("list", help="list the families, cheapest first")
     s.add_argument("--settings-from", default="loo",
                    help="'loo' (all other cached families) or comma-separated families; the "
@@ -669,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_generate(args)
     if args.command == "score":
         return cmd_score(args)
+    if args.command == "calibrate":
+        return cmd_calibrate(args)
     for spec in by_cost(FAMILIES):
         print(f"{spec.name}: {len(spec.runs())} runs, λ {spec.weight_decays}, "
               f"{spec.steps} steps, cost {spec.cost():.3g}")

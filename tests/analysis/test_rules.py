@@ -113,11 +113,13 @@ def test_forecast_moves_as_evidence_arrives():
     """A transition much later than the law's median (and a V_sc/V_st of 3, far from the
     prior's 1.31): the forecast is revised later as τ passes without one, never lies
     before the current step, and ends closer to the truth than it began."""
+    settings = AnalyzerSettings(delay_tau=1.17, delay_log_sd=0.5, structured_ratio=1.31,
+                                ratio_log_sd=0.15)
     run, actual, tau_t = grokking_run(steps=4000, rate=0.4, ratio=3.0)
-    assert tau_t > 0.2 + 2 * AnalyzerSettings().delay_tau
+    assert tau_t > 0.2 + 2 * settings.delay_tau
     forecasts = []
     for cut in range(400, actual, 200):
-        a = Analyzer(header()).analyze([s for s in run if s.step <= cut])
+        a = Analyzer(header(), settings).analyze([s for s in run if s.step <= cut])
         assert a.regime == "intermediate", (cut, a.reasons)
         assert a.transition.forecast_step > cut
         forecasts.append((cut, a.transition.forecast_step, a.transition.interval))

@@ -226,3 +226,18 @@ def test_scoring_a_subset_still_calibrates_on_the_other_families(cache: Path,
     assert list(result["rows"]["loo"]) == ["synth-x"]
     assert result["settings"]["synth-x"]["from"] == ["synth-y"]
     assert result["settings"]["synth-x"]["delay_tau"] == pytest.approx(2.2)
+
+
+def test_calibrate_command_prints_the_settings_chosen_on_every_family(tmp_path: Path,
+                                                                      capsys) -> None:
+    synthetic_family(tmp_path, "synth-x", [150, 170])  # delays 1.0 and 1.2 τ
+    synthetic_family(tmp_path, "synth-y", [250, 290])  # delays 2.0 and 2.4 τ
+    assert families.main(["calibrate", "--cache", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["families"] == ["synth-x", "synth-y"] and out["n_delays"] == 4
+    assert out["chosen"]["delay_tau"] == pytest.approx(np.median([1.0, 1.2, 2.0, 2.4]))
+    assert out["chosen"]["delay_log_sd"] == pytest.approx(
+        float(np.std(np.log([1.0, 1.2, 2.0, 2.4]))))
+    assert out["defaults"]["delay_tau"] == AnalyzerSettings().delay_tau
+    assert families.main(["calibrate", "--cache", str(tmp_path / "none")]) == 1
+    assert "no cached families" in capsys.readouterr().err
