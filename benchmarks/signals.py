@@ -107,64 +107,56 @@ class Case:
         rate = (self.tau[-1] - self.tau[-21]) / (self.step[-1] - self.step[-21])
         return float(self.step[-1] + (target - self.tau[-1]) / rate) if rate > 0 else math.inf
 
+    def row_at(self, frac: float) -> int | None:
+        """The row at fit + ``frac`` × delay (``None``: too close to V_sc to fit a trend)."""
+        c = int(np.searchsorted(self.step, self.fit_step + frac * (self.actual - self.fit_step),
+                                side="right")) - 1
+        return c if c > self.k + 2 else None
+
+    def slope(self, name: str, c: int) -> float | None:
+        """Signal ``name``'s log-linear slope in τ over the last ``WINDOW`` of the τ since V_sc."""
+        elapsed = float(self.tau[c] - self.tau[self.k])
+        i = max(self.k, int(np.searchsorted(self.tau, self.tau[c] - WINDOW * elapsed)))
+        t, v = self.tau[i:c + 1], self.cols[name][i:c + 1]
+        ok = np.isfinite(t) & np.isfinite(v)
+        return float(np.polyfit(t[ok], v[ok], 1)[0]) if ok.sum() >= 3 else None
+
     def blend(self, name: str, frac: float, drop: float, drop_sd: float,
               prior: tuple[float, float]) -> float | None:
         """The prior and signal ``name``'s own Δτ estimate combined by precision in log τ
         (the engine's law+rate scheme with this signal in place of the total norm)."""
-        c = int(np.searchsorted(self.step, self.fit_step + frac * (self.actual - self.fit_step),
-                                side="right")) - 1
-        if c <= self.k + 2:
+        if (c := self.row_at(frac)) is None:
             return None
         elapsed = float(self.tau[c] - self.tau[self.k])
         parts = [prior]
-        y = self.cols[name]
-        t0 = self.tau[c] - WINDOW * elapsed
-        i = max(self.k, int(np.searchsorted(self.tau, t0)))
-        t, v = self.tau[i:c + 1], y[i:c + 1]
-        ok = np.isfinite(t) & np.isfinite(v)
-        if ok.sum() >= 3 and math.isfinite(drop) and drop > 0:
-            slope = float(np.polyfit(t[ok], v[ok], 1)[0])
-            need = drop - float(y[self.k] - y[c])
-            if -slope > 0:
-                d = elapsed + max(need, 0.0) / -slope
-                parts.append((math.log(d), drop_sd))
+        slope = self.slope(name, c)
+        if slope is not None and slope < 0 and math.isfinite(drop) and drop > 0:
+            need = drop - float(self.cols[name][self.k] - self.cols[name][c])
+            parts.append((math.log(elapsed + max(need, 0.0) / -slope), drop_sd))
         return self.step_at_tau(self.tau[self.k] + _blend_quantile(parts, elapsed))
 
     def forecast(self, name: str, frac: float, drop: float, prior: tuple[float, float]
                  ) -> float | None:
         """The forecast step made at fit + ``frac`` × delay from signal ``name``."""
-        c = int(np.searchsorted(self.step, self.fit_step + frac * (self.actual - self.fit_step),
-                                side="right")) - 1
-        if c <= self.k + 2:
+        if (c := self.row_at(frac)) is None:
             return None
         elapsed = float(self.tau[c] - self.tau[self.k])
         if name == "prior":
-            mu, sd = prior
-            z = (math.log(max(elapsed, 1e-12)) - mu) / sd
-            nd = statistics.NormalDist()
-            tail = 0.5 * (1 - nd.cdf(z))
-            d = math.exp(mu - sd * nd.inv_cdf(tail)) if tail > 1e-300 else elapsed
-            return self.step_at_tau(self.tau[self.k] + max(d, elapsed))
-        y = self.cols[name]
-        t0 = self.tau[c] - WINDOW * elapsed
-        i = max(self.k, int(np.searchsorted(self.tau, t0)))
-        t, v = self.tau[i:c + 1], y[i:c + 1]
-        ok = np.isfinite(t) & np.isfinite(v)
-        if ok.sum() < 3:
-            return None
-        if not math.isfinite(drop) or drop == 0:
-            return None  # no calibrated threshold to reach
-        slope = float(np.polyfit(t[ok], v[ok], 1)[0])
-        need = drop - float(y[self.k] - y[c])
+            return self.step_at_tau(self.tau[self.k] + _blend_quantile([prior], elapsed))
+        slope = self.slope(name, c)
+        if slope is None or not math.isfinite(drop) or drop == 0:
+            return None  # no trend, or no calibrated threshold to reach
+        need = drop - float(self.cols[name][self.k] - self.cols[name][c])
         if need * np.sign(drop) <= 0:
             return float(self.step[c])  # already dropped (or risen) that far
         if -slope * np.sign(drop) <= 0:
             return None  # the signal does not move toward its threshold
-        return self.step_at_tau(self.tau[c] + need / -slope if drop > 0 else
-                                self.tau[c] + need / slope)
+        return self.step_at_tau(self.tau[c] + need / -slope)
 
 
 def _blend_quantile(parts: list[tuple[float, float]], elapsed: float, q: float = 0.5) -> float:
+    """The ``q`` quantile of Δτ, log-normal with the precision-weighted mean and sd of
+    ``parts`` ((log median, log-sd) each), given Δτ > ``elapsed``."""
     w = [1 / sd ** 2 for _, sd in parts]
     mu = sum(wi * m for wi, (m, _) in zip(w, parts)) / sum(w)
     sd = math.sqrt(1 / sum(w))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +66,17 @@ def test_render_and_cli(study, tmp_path: Path, capsys) -> None:
     assert out.read_text().startswith("## Signals for the forecast")
     assert signals.main(["--cache", str(tmp_path / "empty")]) == 2
     assert "no delayed runs cached" in capsys.readouterr().err
+
+
+def test_a_rising_signal_forecasts_forward_in_time() -> None:
+    # a signal that grows as +0.3 τ after V_sc (τ 0.5, step 50) up to the transition at
+    # step 250 (τ 2.5): its calibrated "drop" is −0.6, and every forecast lies at step 250
+    case = object.__new__(signals.Case)
+    case.step = np.arange(1.0, 401.0)
+    case.tau = case.step / 100
+    case.k, case.j = 49, 249
+    case.actual, case.fit_step = 250.0, 40.0
+    case.cols = {"head": np.where(case.tau < 0.5, 0.0, 0.3 * (case.tau - 0.5))}
+    for f in signals.FRACTIONS:
+        assert case.forecast("head", f, -0.6, (0.0, 1.0)) == pytest.approx(250.0, abs=2)
+    assert case.forecast("head", 0.5, +0.6, (0.0, 1.0)) is None  # moving away from it
