@@ -30,6 +30,10 @@ from nht_monitor.runlog.schema import RunHeader, Sample
 FRACTIONS: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75)
 """Fractions of the actual transition step at which forecasts are scored."""
 
+DELAY_FRACTIONS: tuple[float, ...] = (0.25, 0.5, 0.75)
+"""Fractions of the delay (fit step → actual transition) at which forecasts are scored
+too: the measure of the task-family benchmark (docs/FORECAST.md)."""
+
 
 class ActualTransition(BaseModel):
     """The observed transition: ``step`` (None if not seen) and how it was found."""
@@ -40,7 +44,8 @@ class ActualTransition(BaseModel):
 
 
 class ForecastPoint(BaseModel):
-    """The live forecast as of ``fraction`` × actual step: ``error`` = |f − a| / a."""
+    """The live forecast as of ``fraction`` × actual step (in ``delay_points``: as of fit
+    step + ``fraction`` × (actual − fit step)): ``error`` = |f − a| / a."""
 
     fraction: float
     step: int | None = None
@@ -59,6 +64,9 @@ class BacktestResult(BaseModel):
     n_samples: int = 0
     actual: ActualTransition = Field(default_factory=ActualTransition)
     points: list[ForecastPoint] = Field(default_factory=list)
+    fit_step: float | None = None
+    delay_points: list[ForecastPoint] = Field(default_factory=list)
+    """At :data:`DELAY_FRACTIONS` of the delay; empty without a fit before the transition."""
     regime_first_stable: dict[str, int] = Field(default_factory=dict)
     final: Assessment | None = None
     v_sc_step: float | None = None
@@ -105,34 +113,41 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
                             final=final)
     result.actual = actual_transition(series, settings, final)
     observed = observed_delay(series, settings)
+    facts = facts_from_series(series, settings)
     if observed is not None:
         result.v_sc_step, result.delay_tau = observed.v_sc_step, observed.delay_tau
     else:
-        result.v_sc_step = facts_from_series(series, settings).sc_peak_step
+        result.v_sc_step = facts.sc_peak_step
+    result.fit_step = facts.fit_step
     samples = _dedupe(samples)
     n = len(samples)
     if n == 0:
         return result
-    checkpoints: dict[int, float] = {}
-    if result.actual.step:
-        for frac in FRACTIONS:
-            target = frac * result.actual.step
-            i = int(np.searchsorted(series.step, target, side="right")) - 1
-            if i >= 0:
-                checkpoints.setdefault(i, frac)
+    checkpoints: dict[int, list[tuple[str, float]]] = {}
+    actual, fit = result.actual.step, result.fit_step
+    targets = [("step", f, f * actual) for f in FRACTIONS] if actual else []
+    if actual and fit is not None and fit < actual:
+        targets += [("delay", f, fit + f * (actual - fit)) for f in DELAY_FRACTIONS]
+    for kind, frac, target in targets:
+        i = int(np.searchsorted(series.step, target, side="right")) - 1
+        if i >= 0:
+            checkpoints.setdefault(i, []).append((kind, frac))
     every = max(1, n // max(1, assessments))
     live = Analyzer(header, settings.model_copy(update={"advice": False}), references=refs)
     labels: list[tuple[int, str]] = []
-    points: dict[float, ForecastPoint] = {}
+    points: dict[tuple[str, float], ForecastPoint] = {}
     for i, sample in enumerate(samples):
         live.observe(sample)
         if i in checkpoints or i % every == every - 1 or i == n - 1:
             a = live.assess()
             labels.append((sample.step, a.regime))
-            if i in checkpoints:
-                points[checkpoints[i]] = _point(checkpoints[i], sample.step, a, result.actual.step)
-    result.points = [points.get(f, ForecastPoint(fraction=f)) for f in FRACTIONS] \
-        if result.actual.step else []
+            for kind, frac in checkpoints.get(i, ()):
+                points[(kind, frac)] = _point(frac, sample.step, a, actual)
+    result.points = [points.get(("step", f), ForecastPoint(fraction=f)) for f in FRACTIONS] \
+        if actual else []
+    result.delay_points = [points.get(("delay", f), ForecastPoint(fraction=f))
+                           for f in DELAY_FRACTIONS] if any(k == "delay" for k, *_ in targets) \
+        else []
     result.regime_first_stable = _first_stable(labels)
     return result
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the result models, for annotations only
     from nht_monitor.analysis.assessment import Advice, Assessment, HeadSignal
-    from nht_monitor.analysis.backtest import BacktestResult
+    from nht_monitor.analysis.backtest import BacktestResult, ForecastPoint
     from nht_monitor.analysis.scorecard import Scorecard
 
 
@@ -106,16 +106,23 @@ def format_backtest(r: BacktestResult) -> str:
                          f"transition: {r.delay_tau:.3f} (AnalyzerSettings.delay_tau for this task)")
         lines.append("  seen    step      regime        status      forecast     80% interval"
                      "             error")
-        for p in r.points:
-            iv = "" if p.interval is None else f"[{p.interval[0]:.0f}, {p.interval[1]:.0f}]"
-            lines.append(f"  {p.fraction:>4.0%}  {num(p.step):>7}  {p.regime or '-':<12}  "
-                         f"{p.status or '-':<10}  {num(p.forecast_step):>9}  {iv:<22}  "
-                         f"{'-' if p.error is None else f'{p.error:.1%}'}")
+        lines += [_point_line(p) for p in r.points]
+        if r.delay_points:
+            lines.append(f"at fractions of the delay (fit step {num(r.fit_step)} → the "
+                         "transition):")
+            lines += [_point_line(p) for p in r.delay_points]
     for label, step in r.regime_first_stable.items():
         lines.append(f"regime {label!r} reached and held from step {step}")
     if r.final is not None:
         lines.append(f"final: {r.final.regime} (confidence {r.final.confidence:.2f})")
     return "\n".join(lines)
+
+
+def _point_line(p: ForecastPoint) -> str:
+    iv = "" if p.interval is None else f"[{p.interval[0]:.0f}, {p.interval[1]:.0f}]"
+    return (f"  {p.fraction:>4.0%}  {num(p.step):>7}  {p.regime or '-':<12}  "
+            f"{p.status or '-':<10}  {num(p.forecast_step):>9}  {iv:<22}  "
+            f"{'-' if p.error is None else f'{p.error:.1%}'}")
 
 
 def format_scorecard(card: Scorecard) -> str:

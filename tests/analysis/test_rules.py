@@ -14,6 +14,7 @@ from nht_monitor.analysis import Analyzer, AnalyzerSettings, rules, wording
 from nht_monitor.analysis.backtest import backtest
 from nht_monitor.analysis.facts import facts_from_series
 from nht_monitor.analysis.series import series_from_samples
+from nht_monitor.analysis.text import format_backtest
 from nht_monitor.runlog.schema import RunHeader
 from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
 
@@ -394,6 +395,19 @@ def test_backtest_scores_forecasts_on_synthetic_grokking():
     # V_sc at the fit (step 200, τ 0.2); transition at τ 0.2 + log(2)/0.8
     assert r.v_sc_step == 200
     assert r.delay_tau == pytest.approx(math.log(2.0) / 0.8, abs=2e-3)
+    # the same forecasts at fractions of the delay: from the fit step to the transition
+    assert r.fit_step is not None and r.fit_step < actual
+    assert [p.fraction for p in r.delay_points] == [0.25, 0.5, 0.75]
+    for p in r.delay_points:
+        target = r.fit_step + p.fraction * (actual - r.fit_step)
+        assert p.step == max(s.step for s in run if s.step <= target)
+        assert p.error == pytest.approx(abs(p.forecast_step - actual) / actual)
+        assert p.error < 0.02
+    text = format_backtest(r)
+    assert f"at fractions of the delay (fit step {r.fit_step:g} → the transition):" in text
+    # no transition: no delay points
+    none = backtest([s for s in run if s.step < actual - 50], header(), exact(2.0))
+    assert none.points == [] and none.delay_points == []
 
 
 def test_settings_are_validated():
