@@ -11,6 +11,7 @@ from nht_monitor.dashboards.panels import (
     PHASE_COLORS,
     REGIME_COLORS,
     STATUS_COLORS,
+    RANK0_SELECTOR,
     RUN_SELECTOR,
     datasource_variable,
     missing_value_mapping,
@@ -31,6 +32,7 @@ UID = "nht-run-overview"
 TITLE = "nht-monitor / Run overview"
 
 R = "{" + RUN_SELECTOR + "}"
+R0 = "{" + RANK0_SELECTOR + "}"
 
 
 def build() -> dashboard.Dashboard:
@@ -100,7 +102,7 @@ def build() -> dashboard.Dashboard:
                  "Step",
                  describe("Optimizer steps taken so far.",
                           "Increases steadily.", "Flat: the job is stalled or the exporter is stale."),
-                 [query(f"{m.STEP}{R}", "step", instant=True)], decimals=0, span=3))
+                 [query(f"{m.STEP}{R0}", "step", instant=True)], decimals=0, span=3))
              .with_panel(stat_panel(
                  "τ clock",
                  describe("The regularisation clock τ = Σ η_t·λ_t; the transition delay is "
@@ -110,11 +112,12 @@ def build() -> dashboard.Dashboard:
                  [query(f"{m.TAU}{R}", "τ", instant=True)], decimals=3, span=3))
              .with_panel(stat_panel(
                  "Exporter staleness",
-                 describe("Seconds since the monitor last produced a sample.",
+                 describe("Seconds since the monitor last produced a sample (the stalest "
+                          "rank's, with per-rank health).",
                           "A few seconds (about one sampling interval).",
                           "Tens of seconds or more: training hung, crashed, or the exporter "
                           "cannot read the run."),
-                 [query(f"time() - {m.LAST_SAMPLE}{R}", "age", instant=True)],
+                 [query(f"max by (run) (time() - {m.LAST_SAMPLE}{R})", "age", instant=True)],
                  unit="s", decimals=0, span=3,
                  thresholds=[(None, "green"), (60, "orange"), (300, "red")])))
 
@@ -143,7 +146,7 @@ def build() -> dashboard.Dashboard:
                  describe("Current step, the forecast transition step and its 80% interval band.",
                           "The forecast settles (the band narrows) and the step line approaches it.",
                           "A forecast that keeps moving away, or a band wider than the run."),
-                 [query(f"{m.STEP}{R}", "step", ref="A"),
+                 [query(f"{m.STEP}{R0}", "step", ref="A"),
                   query(f"{m.FORECAST_STEP}{R}", "forecast", ref="B"),
                   query(f"{m.FORECAST_LOW}{R}", "interval low", ref="C"),
                   query(f"{m.FORECAST_HIGH}{R}", "interval high", ref="D")],
@@ -244,11 +247,14 @@ def build() -> dashboard.Dashboard:
                          "indexByName": {"alertname": 0, "severity": 1, "run": 2}})))
              .with_panel(time_series(
                  "Monitor samples and errors (per second)",
-                 describe("Rate of samples taken and of internal monitor errors.",
+                 describe("Rate of samples taken and of internal monitor errors (summed "
+                          "over the ranks that serve them).",
                           "Samples at the training step rate; errors at zero.",
                           "Errors above zero (the monitor switches itself off after repeated "
                           "failures) or samples dropping to zero."),
-                 [query(f"rate({m.SAMPLES}{R}[$__rate_interval])", "samples/s", ref="A"),
-                  query(f"rate({m.ERRORS}{R}[$__rate_interval])", "errors/s", ref="B")],
+                 [query(f"sum by (run) (rate({m.SAMPLES}{R}[$__rate_interval]))", "samples/s",
+                        ref="A"),
+                  query(f"sum by (run) (rate({m.ERRORS}{R}[$__rate_interval]))", "errors/s",
+                        ref="B")],
                  span=8)))
     return board

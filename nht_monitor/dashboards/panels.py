@@ -33,6 +33,10 @@ DATASOURCE = common_models.DataSourceRef(type_val="prometheus", uid="${datasourc
 """Every panel and every query variable uses the ``$datasource`` variable."""
 
 RUN_SELECTOR = 'run=~"$run"'
+RANK0_SELECTOR = 'run=~"$run", rank=~"0|"'
+"""The run's series as rank 0 serves them: with ``per_rank_health`` every rank also serves
+the health series (``nht_step``, ``nht_samples_total``, …), which would draw a run once
+per rank in the run-level panels (a series without a ``rank`` label counts as rank 0)."""
 LAYER_SELECTOR = 'layer=~"$layer"'
 
 REGIME_COLORS = {

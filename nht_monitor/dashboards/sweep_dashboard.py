@@ -8,6 +8,7 @@ from grafana_foundation_sdk.models import dashboard as dash_models
 from nht_monitor.dashboards import names as m
 from nht_monitor.dashboards.panels import (
     REGIME_COLORS,
+    RANK0_SELECTOR,
     RUN_SELECTOR,
     bar_gauge,
     datasource_variable,
@@ -26,6 +27,7 @@ UID = "nht-sweep"
 TITLE = "nht-monitor / Sweep & fleet"
 
 R = "{" + RUN_SELECTOR + "}"
+R0 = "{" + RANK0_SELECTOR + "}"
 
 
 def build() -> dashboard.Dashboard:
@@ -75,7 +77,7 @@ def build() -> dashboard.Dashboard:
                           "λ transitions earlier (delay ∝ 1/(ηλ)).",
                           "Forecasts drifting upward with the step (the transition keeps "
                           "receding) or missing for runs that should transition."),
-                 [query(f"{m.STEP}{R}", "{{run}} step", ref="A"),
+                 [query(f"{m.STEP}{R0}", "{{run}} step", ref="A"),
                   query(f"{m.FORECAST_STEP}{R}", "{{run}} forecast", ref="B")],
                  span=12, height=9)
                  .override_by_regexp(".* forecast", [
@@ -95,7 +97,7 @@ def build() -> dashboard.Dashboard:
                           "A run far behind the others (stalled) or with λ = 0."),
                  [query(f"{m.WEIGHT_DECAY}{R}", "", ref="A", instant=True, fmt="table"),
                   query(f"{m.LEARNING_RATE}{R}", "", ref="B", instant=True, fmt="table"),
-                  query(f"{m.STEP}{R}", "", ref="C", instant=True, fmt="table"),
+                  query(f"{m.STEP}{R0}", "", ref="C", instant=True, fmt="table"),
                   query(f"{m.TAU}{R}", "", ref="D", instant=True, fmt="table")],
                  span=24, height=8)
                  .with_transformation(dash_models.DataTransformerConfig(

@@ -12,7 +12,8 @@ one run id (each expression must return a non-empty result for at least one of t
 trained runs; the multi-select "All" value ``A|B`` is checked too), ``$layer`` -> ".*"
 (the "All" value) and each real layer name, ``$window`` -> "30s", ``$__rate_interval``
 -> "4s" (four 1 s scrape intervals). Exempt expressions are listed in ``EXEMPT`` with
-the reason.
+the reason. A fourth target serves run ``RUN_PENDING``'s health series as rank 1 would
+with ``per_rank_health``: no panel may then show a run twice (once per rank).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pytest
 
 from nht_monitor.exporter import start_exporter
 from nht_monitor.exporter.settings import PrometheusSettings
+from nht_monitor.live.launcher import LaunchIdentity
 from tests.dashboards.dashboard_json import (
     ROOT,
     committed,
@@ -115,8 +117,10 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
     rules = sorted(str(p) for p in (ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
     ports = {run: free_port() for run in RUNS}
     no_lead = start_exporter(SnapshotSource(_no_lead_snapshot()), PrometheusSettings(port=0))
+    rank1 = start_exporter(SnapshotSource(full_snapshot(RUN_PENDING)), PrometheusSettings(port=0),
+                           identity=LaunchIdentity(rank=1))
     prom = prometheus_factory(targets=[f"127.0.0.1:{port}" for port in ports.values()]
-                              + [no_lead.address], rule_files=rules)
+                              + [no_lead.address, rank1.address], rule_files=rules)
     monitors = []
     try:
         for run, options in RUNS.items():  # Prometheus scrapes them while they train
@@ -126,13 +130,15 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
         for monitor in monitors:
             monitor.flush()  # the last step's sample is final now
             prom.wait_for(lambda m=monitor: prom.query_value(
-                f'nht_step{{run="{m.run_id}"}}') == m.step,
+                f'nht_step{{run="{m.run_id}", rank="0"}}') == m.step,
                 timeout=60, message=f"the last step of {monitor.run_id} to be scraped")
         # range functions need a few samples of the final state in their window
         trained = "|".join(RUNS)
         prom.wait_for(lambda: len(prom.query(
-            f'count_over_time(nht_step{{run=~"{trained}"}}[30s]) >= 3')) == 2,
+            f'count_over_time(nht_step{{run=~"{trained}", rank="0"}}[30s]) >= 3')) == 2,
                       timeout=30, message="three scrapes of both runs")
+        prom.wait_for(lambda: prom.query(f'nht_step{{run="{RUN_PENDING}", rank="1"}}'),
+                      timeout=30, message="the rank-1 health series")
 
         # template variable queries (label_values) find the runs and their layers
         for name, board in committed().items():
@@ -147,13 +153,19 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
                     expected = {run} if label == "run" else set(LAYERS)
                     assert expected <= set(found), f"{name} ${var['name']}: {found}"
 
-        empty = []
+        empty, twice = [], []
         for name, title, ref, expr in cases:
             if (name, title, ref) in EXEMPT:
                 continue
             results = {}
             for subs in _substitutions(expr):
-                results[(subs["run"], subs["layer"])] = bool(prom.query(substitute(expr, subs)))
+                series = prom.query(substitute(expr, subs))
+                results[(subs["run"], subs["layer"])] = bool(series)
+                seen = [tuple(sorted((k, v) for k, v in r["metric"].items()
+                                     if k not in ("rank", "instance", "job", "launch")))
+                        for r in series]
+                if len(seen) != len(set(seen)):
+                    twice.append(f"{name} / {title} / {ref} ($run={subs['run']}): {series}")
             by_layer: dict[str, list[bool]] = {}
             for (run, layer), found in results.items():
                 by_layer.setdefault(layer, []).append(found)
@@ -164,9 +176,11 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
             if not results[("|".join(RUNS), ".*")]:
                 empty.append(f"{name} / {title} / {ref}: empty for all runs selected")
         assert not empty, "empty results:\n" + "\n".join(empty)
+        assert not twice, "a run drawn once per rank:\n" + "\n".join(twice)
         assert {(n, t, r) for n, t, r, _ in cases} >= set(EXEMPT), "stale exemption"
         _check_head_lead_panel(prom, cases, monitors)
     finally:
         for monitor in monitors:
             monitor.close()
         no_lead.close()
+        rank1.close()
