@@ -532,6 +532,7 @@ def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,
     where = cal.describe(lr)
     summary = cal.summary(lr)
     hi = cal.fitted_max_rate
+    slow = cal.slow_rate(target)
     alternatives: dict[str, float | None] = {}
     if rate_now > 0 and hi is not None and rate_now <= hi:
         alternatives["keep"] = float(cal.forecast(rate_now)[0])
@@ -543,7 +544,6 @@ def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,
             f_hi, b_hi = (float(v) for v in cal.forecast(hi))
             fastest = (f" The largest usable λ, {_fmt(hi / lr)}, forecasts the "
                        f"transition at step {_steps(f_hi)} (bound {_steps(b_hi)}).")
-        slow = cal.slow_rate(target)
         slow_note = (f" Runs at λ ≤ {_fmt(slow / lr)} ran {_steps(target)} steps without it."
                      if slow > 0 else "")
         return Advice(
@@ -556,7 +556,6 @@ def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,
                   "training still fits there, and advise again with that run."))
     suggested = found / lr
     forecast, bound = (float(v) for v in cal.forecast(found))
-    slow = cal.slow_rate(target)
     if 0 < rate_now <= slow:
         law_now = float(cal.forecast(rate_now)[0])
         where += (f". Runs at λ ≤ {_fmt(slow / lr)} ran {_steps(target)} steps without the "

@@ -125,8 +125,9 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
         return result
     checkpoints: dict[int, list[tuple[str, float]]] = {}
     actual, fit = result.actual.step, result.fit_step
+    delayed = bool(actual and fit is not None and fit < actual)
     targets = [("step", f, f * actual) for f in FRACTIONS] if actual else []
-    if actual and fit is not None and fit < actual:
+    if delayed:
         targets += [("delay", f, fit + f * (actual - fit)) for f in DELAY_FRACTIONS]
     for kind, frac, target in targets:
         i = int(np.searchsorted(series.step, target, side="right")) - 1
@@ -146,8 +147,7 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
     result.points = [points.get(("step", f), ForecastPoint(fraction=f)) for f in FRACTIONS] \
         if actual else []
     result.delay_points = [points.get(("delay", f), ForecastPoint(fraction=f))
-                           for f in DELAY_FRACTIONS] if any(k == "delay" for k, *_ in targets) \
-        else []
+                           for f in DELAY_FRACTIONS] if delayed else []
     result.regime_first_stable = _first_stable(labels)
     return result
 

@@ -105,12 +105,15 @@ def clock_gain(step: np.ndarray, tau: np.ndarray, lr: np.ndarray, wd: np.ndarray
     return 1.0 if abs(gain - 1.0) <= GAIN_SNAP or not math.isfinite(gain) else gain
 
 
-def tau_per_step(step: np.ndarray, tau: np.ndarray, lr: np.ndarray, wd: np.ndarray) -> float:
+def tau_per_step(step: np.ndarray, tau: np.ndarray, lr: np.ndarray, wd: np.ndarray,
+                 gain: float | None = None) -> float:
     """The current τ increment per optimizer step: the last ``lr * weight_decay`` times the
-    log's :func:`clock_gain` when that is a positive finite number, else the slope of τ
-    over the last rows of the log, else 0."""
+    log's :func:`clock_gain` (``gain`` when the caller has it) when that is a positive
+    finite number, else the slope of τ over the last rows of the log, else 0."""
     if lr.shape[0]:
-        rate = float(lr[-1]) * float(wd[-1]) * clock_gain(step, tau, lr, wd)
+        if gain is None:
+            gain = clock_gain(step, tau, lr, wd)
+        rate = float(lr[-1]) * float(wd[-1]) * gain
         if math.isfinite(rate) and rate > 0:
             return rate
     ok = np.isfinite(tau) & np.isfinite(step)
@@ -183,13 +186,14 @@ def steps_ahead(delta_tau: float, s: Series, settings: AnalyzerSettings,
                 wd_schedule: ScheduleFn | None = None) -> float | None:
     """:func:`steps_to_tau` from the end of ``s``, at its current τ per step or along the
     given schedules (integrated over at most 10⁷ steps)."""
-    rate = tau_per_step(s.step, s.tau, s.lr, s.wd)
+    gain = clock_gain(s.step, s.tau, s.lr, s.wd)
+    rate = tau_per_step(s.step, s.tau, s.lr, s.wd, gain)
     wd_now = float(s.wd[-1]) if s.wd.shape[0] and math.isfinite(s.wd[-1]) else None
     max_steps = settings.max_forecast_steps
     if lr_schedule is not None or wd_schedule is not None:
         max_steps = min(max_steps, _SCHEDULE_MAX_STEPS)
     return steps_to_tau(delta_tau, float(s.step[-1]), rate, lr_schedule, wd_schedule,
-                        wd_now, max_steps, gain=clock_gain(s.step, s.tau, s.lr, s.wd))
+                        wd_now, max_steps, gain=gain)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from nht_monitor.analysis.text import NO_LEAD
 from nht_monitor.dashboards import names as m
 from nht_monitor.dashboards.panels import (
     PHASE_COLORS,
-    REGIME_COLORS,
-    STATUS_COLORS,
     RANK0_SELECTOR,
+    REGIME_COLORS,
     RUN_SELECTOR,
+    STATUS_COLORS,
     datasource_variable,
     missing_value_mapping,
     or_nan_when,

@@ -7,8 +7,8 @@ from grafana_foundation_sdk.models import dashboard as dash_models
 
 from nht_monitor.dashboards import names as m
 from nht_monitor.dashboards.panels import (
-    REGIME_COLORS,
     RANK0_SELECTOR,
+    REGIME_COLORS,
     RUN_SELECTOR,
     bar_gauge,
     datasource_variable,
