@@ -76,7 +76,8 @@ DEFAULT_CACHE = ROOT / "benchmarks" / "cache" / "families"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "families.md"
 DELAY_FRACTIONS = (0.25, 0.5, 0.75)
 HORIZON_FRACTION = 0.3
-CALIBRATED = ("delay_tau", "delay_log_sd", "structured_ratio", "ratio_log_sd")
+CALIBRATED = ("delay_tau", "delay_log_sd", "structured_ratio", "ratio_log_sd", "weak_min_of_peak",
+              "sweep_log_sd", "sweep_slope_sd")
 
 
 def machine() -> str:
@@ -224,6 +225,7 @@ class LoadedRun:
         self.v_sc_step = facts.sc_peak_step
         observed = observed_delay(s, base)
         self.delay_tau = observed.delay_tau if observed is not None else None
+        self.rate = observed.rate if observed is not None else None
         a = self.actual.step
         self.delayed = bool(a is not None and self.fit_step is not None and a >= 2 * self.fit_step)
         self.ratio = None
@@ -385,8 +387,22 @@ def choose_settings(stats: dict[str, list[LoadedRun]], exclude: str,
         update["weak_min_of_peak"] = weak_min
     if len(within) >= 2:  # pooled within-family sd of log Δτ: the sweep scatter
         update["sweep_log_sd"] = max(math.sqrt(statistics.fmean(x * x for x in within)), 0.05)
+    slopes = [b for f in names if (b := sweep_slope(stats.get(f, []))) is not None]
+    if slopes:  # root mean square of the families' slopes: the prior sd around the law's 0
+        update["sweep_slope_sd"] = max(math.sqrt(statistics.fmean(b * b for b in slopes)), 0.05)
     info = {"from": names, "n_delays": len(delays), "n_ratios": len(ratios), **update}
     return base.model_copy(update=update), info
+
+
+def sweep_slope(runs: list[LoadedRun], min_spread: float = 0.3) -> float | None:
+    """Least-squares slope of log Δτ in log ηλ (the clock's peak rate) over a family's
+    delayed runs; ``None`` when their log rates span less than ``min_spread``."""
+    pts = [(math.log(r.rate), math.log(r.delay_tau)) for r in runs if r.delayed
+           and r.delay_tau is not None and r.rate is not None and r.rate > 0]
+    if len(pts) < 3 or np.ptp([x for x, _ in pts]) < min_spread:
+        return None
+    x, y = np.array(pts).T
+    return float(np.polyfit(x, y, 1)[0])
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -455,7 +471,7 @@ def table_line(name: str, s: dict, settings_note: str) -> str:
 def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
     text = (f"τ {settings.delay_tau:.2f}, sd {settings.delay_log_sd:.2f}, "
             f"r {settings.structured_ratio:.2f} (sd {settings.ratio_log_sd:.2f}), "
-            f"sweep sd {settings.sweep_log_sd:.2f}, "
+            f"sweep sd {settings.sweep_log_sd:.2f}, slope sd {settings.sweep_slope_sd:.2f}, "
             f"weak ≥ {settings.weak_min_of_peak:.3g} of peak")
     if info is None:
         return "default: " + text

@@ -20,7 +20,7 @@ from nht_monitor.analysis.series import (
     series_from_samples,
 )
 from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
-from nht_monitor.analysis.sweep import SweepReferences
+from nht_monitor.analysis.sweep import SweepReferences, peak_rate
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog.reader import RunColumns, read_columns
 from nht_monitor.runlog.schema import RunHeader, Sample
@@ -165,7 +165,8 @@ class Analyzer:
         settings, calibration = self.settings, None
         if self.references is not None and len(series):
             try:
-                calibration = self.references.calibration(float(series.step[-1]))
+                calibration = self.references.calibration(
+                    float(series.step[-1]), peak_rate(series.step, series.tau))
             except Exception as exc:  # noqa: BLE001 - never raise into the training loop
                 log.warning("analyzer: reference runs unusable: %r", exc)
             if calibration is not None:

@@ -177,6 +177,9 @@ class AnalyzerSettings(BaseModel):
     """Scatter (sd of log Δτ) of the law's delay between runs of one sweep, around the
     sweep's own mean (pooled within-family sd over the 13 families); the references' mean
     is trusted accordingly."""
+    sweep_slope_sd: float = Field(0.34, ge=0.0)
+    """Prior sd of the slope of log Δτ in log ηλ across a sweep's references (the law: 0;
+    the families' transformer sweeps: −0.3 to −0.6). 0: Δτ is one constant of the sweep."""
     reference_refresh: float = Field(60.0, ge=0.0)
     """Live: seconds between two looks at the reference logs."""
 

@@ -3,11 +3,14 @@ law's delay prior for the others.
 
 On the τ clock (τ = Σ η·λ) the law's delay from V_sc to the transition, Δτ = log(V_sc /
 V_st), does not depend on η or λ, so every transitioned run of a sweep measures the same
-quantity. The sweep's mean log Δτ gets a normal prior (median
-``AnalyzerSettings.delay_tau``, sd ``delay_log_sd``: what holds across tasks) and each
-reference is one observation of it with the within-sweep scatter ``sweep_log_sd``; the
-forecast then uses the predictive belief (:func:`calibrate`), the rest of the engine is
-unchanged. References are read up to the same step as the run (``until``), so a replay
+quantity. It holds on the MLP families of ``benchmarks/families.py`` (log Δτ against log
+ηλ: slopes −0.07 to 0.11) but not on the transformers (−0.3 to −0.6: the delay in τ grows
+as λ falls), so :func:`calibrate` fits log Δτ as a line in log ηλ (the clock's peak rate)
+across the references, the slope held near the law's 0 by a normal prior of sd
+``sweep_slope_sd`` and the intercept — the run's own log Δτ — by the cross-task prior
+(median ``AnalyzerSettings.delay_tau``, sd ``delay_log_sd``); each reference scatters
+around the line with ``sweep_log_sd``. The forecast then uses the predictive belief at
+the run's own rate; the rest of the engine is unchanged. References are read up to the same step as the run (``until``), so a replay
 sees only what was known then.
 """
 
@@ -47,6 +50,16 @@ class ObservedDelay:
     transition_step: float
     v_sc_step: float
     ratio: float
+    rate: float = math.nan
+
+
+def peak_rate(step: np.ndarray, tau: np.ndarray) -> float:
+    """The clock's largest rate dτ/dstep (η·λ·gain at the schedule's peak) between
+    consecutive samples; NaN without two samples apart."""
+    d_step = np.diff(np.asarray(step, dtype=np.float64))
+    d_tau = np.diff(np.asarray(tau, dtype=np.float64))
+    ok = (d_step > 0) & np.isfinite(d_tau)
+    return float(np.max(d_tau[ok] / d_step[ok])) if ok.any() else math.nan
 
 
 def observed_delay(series: Series, settings: AnalyzerSettings) -> ObservedDelay | None:
@@ -70,29 +83,33 @@ def observed_delay(series: Series, settings: AnalyzerSettings) -> ObservedDelay 
     v_sc, v_st = float(series.norm[k]), float(series.norm[j])
     if not (math.isfinite(d) and d > 0 and v_st <= (1.0 - settings.decay_min_drop) * v_sc):
         return None
-    return ObservedDelay(d, float(step), float(facts.sc_peak_step), v_sc / v_st)
+    rate = peak_rate(series.step[:j + 1], series.tau[:j + 1])
+    return ObservedDelay(d, float(step), float(facts.sc_peak_step), v_sc / v_st, rate)
 
 
 @dataclass(frozen=True)
 class Reference:
-    """A transitioned run of the sweep: its id, Δτ from V_sc, transition step and
-    V_sc / V_st."""
+    """A transitioned run of the sweep: its id, Δτ from V_sc, transition step,
+    V_sc / V_st and the clock's peak rate (:func:`peak_rate`)."""
 
     run_id: str
     delay_tau: float
     transition_step: float
     ratio: float = math.nan
+    rate: float = math.nan
 
 
 @dataclass(frozen=True)
 class SweepCalibration:
     """The law's delay belief fitted on ``references``: ``delay_tau`` (median) and
-    ``delay_log_sd`` (sd of log Δτ) for the run being forecast."""
+    ``delay_log_sd`` (sd of log Δτ) for the run being forecast; ``slope``: the fitted
+    d log Δτ / d log ηλ (``None``: the references' rates were not used)."""
 
     references: tuple[Reference, ...]
     delay_tau: float
     delay_log_sd: float
     structured_ratio: float | None = None
+    slope: float | None = None
 
     def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
         """``settings`` with the law's prior replaced by this calibration."""
@@ -107,27 +124,45 @@ class SweepCalibration:
         more = f" and {len(self.references) - 5} more" if len(self.references) > 5 else ""
         return (f"forecast calibrated on {len(self.references)} transitioned reference "
                 f"run{'s' if len(self.references) != 1 else ''} ({shown}{more}): "
-                f"law delay Δτ {self.delay_tau:.2f} from V_sc, log-sd {self.delay_log_sd:.2f}")
+                f"law delay Δτ {self.delay_tau:.2f} from V_sc, log-sd {self.delay_log_sd:.2f}"
+                + ("" if self.slope is None else
+                   f" at this run's ηλ (trend d log Δτ / d log ηλ {self.slope:+.2f})"))
 
 
-def calibrate(references: Sequence[Reference], settings: AnalyzerSettings
-              ) -> SweepCalibration | None:
-    """The predictive belief about this run's log Δτ: the cross-task prior (median
-    ``delay_tau``, sd ``delay_log_sd``) on the sweep's mean updated by each reference
-    (sd ``sweep_log_sd`` around it), plus that scatter; ``None`` without references or
-    without a law prior (``delay_tau=None``)."""
+def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
+              rate: float | None = None) -> SweepCalibration | None:
+    """The predictive belief about this run's log Δτ; ``None`` without references or
+    without a law prior (``delay_tau=None``).
+
+    A Bayesian line log Δτ = a + b·log(rate_ref / rate) through the references (scatter
+    ``sweep_log_sd``): ``a`` is this run's mean log Δτ, prior median ``delay_tau`` and sd
+    ``delay_log_sd``; ``b`` has prior 0 (the law) and sd ``sweep_slope_sd``. Without
+    this run's ``rate``, without references at two different finite rates or with
+    ``sweep_slope_sd`` 0 the line is flat (a slope from its prior alone only pulled the
+    mean back to the cross-task prior: worse on the families): the prior on the sweep's mean updated by each reference. The
+    predictive sd adds the scatter."""
     if not references or settings.delay_tau is None:
         return None
-    logs = [math.log(r.delay_tau) for r in references]
-    prior_precision = 1.0 / settings.delay_log_sd ** 2
-    data_precision = len(logs) / settings.sweep_log_sd ** 2
-    precision = prior_precision + data_precision
-    mean = (prior_precision * math.log(settings.delay_tau)
-            + data_precision * sum(logs) / len(logs)) / precision
-    sd = math.sqrt(1.0 / precision + settings.sweep_log_sd ** 2)
+    y = np.log([r.delay_tau for r in references])
+    x = np.zeros_like(y)
+    rates = np.array([r.rate for r in references], dtype=np.float64)
+    sloped = bool(settings.sweep_slope_sd > 0 and rate is not None and math.isfinite(rate)
+                  and rate > 0 and (np.isfinite(rates) & (rates > 0)).all()
+                  and np.ptp(np.log(rates)) > 0)
+    if sloped:
+        x = np.log(rates / rate)
+    design = np.column_stack([np.ones_like(y), x])
+    prior_mean = np.array([math.log(settings.delay_tau), 0.0])
+    prior_precision = np.diag([settings.delay_log_sd ** -2,
+                               settings.sweep_slope_sd ** -2 if sloped else 1.0])
+    noise = settings.sweep_log_sd ** -2
+    cov = np.linalg.inv(prior_precision + noise * design.T @ design)
+    mean = cov @ (prior_precision @ prior_mean + noise * design.T @ y)
+    sd = math.sqrt(cov[0, 0] + settings.sweep_log_sd ** 2)
     ratios = [math.log(r.ratio) for r in references if r.ratio > 1.0]
     ratio = math.exp(sum(ratios) / len(ratios)) if ratios else None
-    return SweepCalibration(tuple(references), math.exp(mean), sd, ratio)
+    return SweepCalibration(tuple(references), math.exp(float(mean[0])), sd, ratio,
+                            float(mean[1]) if sloped else None)
 
 
 def reference_paths(patterns: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -180,9 +215,11 @@ class SweepReferences:
         view.last = None
         return view
 
-    def calibration(self, step: float | None = None) -> SweepCalibration | None:
+    def calibration(self, step: float | None = None, rate: float | None = None
+                    ) -> SweepCalibration | None:
         """The belief :func:`calibrate` gives from the references that had transitioned by
-        ``step`` (replay) or by now (live); ``None`` without any."""
+        ``step`` (replay) or by now (live), at this run's clock ``rate``; ``None`` without
+        any."""
         now = time.monotonic()
         if self.replay or not self._looked_at or now - self._looked_at[0] >= self.refresh:
             self._looked_at[:] = [now]
@@ -190,7 +227,7 @@ class SweepReferences:
         refs = [ref for _, ref in self._found.values() if ref is not None
                 and ref.run_id != self.exclude_run_id
                 and (not self.replay or step is None or ref.transition_step <= step)]
-        self.last = calibrate(refs, self.settings)
+        self.last = calibrate(refs, self.settings, rate)
         return self.last
 
     def _load(self) -> None:
@@ -220,8 +257,9 @@ class SweepReferences:
                 continue
             found = observed_delay(series_from_columns(columns, self.settings), self.settings)
             self._found[path] = (key, None if found is None else Reference(
-                header.run_id, found.delay_tau, found.transition_step, found.ratio))
+                header.run_id, found.delay_tau, found.transition_step, found.ratio,
+                found.rate))
 
 
 __all__ = ["MAX_REFERENCES", "ObservedDelay", "Reference", "SweepCalibration",
-           "SweepReferences", "calibrate", "observed_delay", "reference_paths"]
+           "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths"]

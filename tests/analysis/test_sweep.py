@@ -17,6 +17,7 @@ from nht_monitor.analysis.sweep import (
     SweepReferences,
     calibrate,
     observed_delay,
+    peak_rate,
     reference_paths,
 )
 from nht_monitor.cli import main
@@ -74,6 +75,7 @@ def test_observed_delay_is_tau_from_v_sc_to_the_transition():
     assert found.v_sc_step == 200  # the synthetic peak: the fit step
     assert found.delay_tau == pytest.approx(by_step[step].tau - by_step[200].tau, rel=1e-12)
     assert found.delay_tau == pytest.approx(DELAY, abs=2 * LR)  # one step of τ
+    assert found.rate == pytest.approx(LR * 1.0, rel=1e-9)  # ηλ: the clock's rate
 
 
 def test_observed_delay_ignores_a_norm_that_grows_back_after_the_transition():
@@ -116,6 +118,72 @@ def test_calibration_matches_a_brute_force_posterior(delays):
     assert cal.delay_log_sd == pytest.approx(sd, abs=1e-6)
     applied = cal.apply(settings)
     assert (applied.delay_tau, applied.delay_log_sd) == (cal.delay_tau, cal.delay_log_sd)
+
+
+def _brute_force_line(points, rate, mu0, sd0, sd_b, sd_w):
+    """The line log Δτ = a + b·log(rate_ref / rate) on a float64 (a, b) grid: predictive
+    mean and sd of this run's log Δτ (a, plus the scatter) and the posterior mean of b."""
+    a = np.linspace(mu0 - 8 * sd0, mu0 + 8 * sd0, 1601)[:, None]
+    b = np.linspace(-8 * sd_b, 8 * sd_b, 1601)[None, :]
+    logp = -0.5 * ((a - mu0) / sd0) ** 2 - 0.5 * (b / sd_b) ** 2
+    for r, d in points:
+        logp = logp - 0.5 * ((math.log(d) - a - b * math.log(r / rate)) / sd_w) ** 2
+    w = np.exp(logp - logp.max())
+    w /= w.sum()
+    mean_a, mean_b = float((w * a).sum()), float((w * b).sum())
+    var_a = float((w * (a - mean_a) ** 2).sum())
+    return mean_a, math.sqrt(var_a + sd_w ** 2), mean_b
+
+
+@pytest.mark.parametrize("points,rate", [
+    ([(1e-3, 0.6), (5e-4, 0.8)], 2.5e-4),             # two λ, extrapolated to a smaller one
+    ([(4e-3, 2.0), (2e-3, 2.2), (1e-3, 2.9), (1e-3, 2.5)], 2e-3),  # interpolated
+    ([(1e-2, 1.0), (1e-3, 1.0)], 1e-4),               # flat: the law
+])
+def test_the_sweep_line_matches_a_brute_force_posterior(points, rate):
+    settings = AnalyzerSettings(delay_tau=2.0, delay_log_sd=0.7, sweep_log_sd=0.15,
+                                sweep_slope_sd=0.34)
+    refs = [Reference(f"r{i}", d, 100.0, rate=r) for i, (r, d) in enumerate(points)]
+    cal = calibrate(refs, settings, rate)
+    mean, sd, slope = _brute_force_line(points, rate, math.log(2.0), 0.7, 0.34, 0.15)
+    assert math.log(cal.delay_tau) == pytest.approx(mean, abs=1e-4)
+    assert cal.delay_log_sd == pytest.approx(sd, abs=1e-4)
+    assert cal.slope == pytest.approx(slope, abs=1e-4)
+    assert "trend d log Δτ / d log ηλ" in cal.describe()
+
+
+def test_the_line_extrapolates_a_trend_the_flat_mean_misses():
+    """Δτ growing as ηλ falls (the transformer sweeps): the run at a quarter of the
+    references' smaller rate is forecast a longer delay than the references' mean, and
+    further from it with more references on the same line."""
+    settings = AnalyzerSettings()
+    line = [(r, 0.6 * (1e-3 / r) ** 0.35) for r in (1e-3, 5e-4)]
+    refs = [Reference(f"r{i}", d, 1.0, rate=r) for i, (r, d) in enumerate(line)]
+    flat = calibrate(refs, settings)  # no rate for this run: the flat mean
+    sloped = calibrate(refs, settings, 1.25e-4)
+    assert flat.slope is None and sloped.slope < 0
+    assert sloped.delay_tau > flat.delay_tau
+    assert sloped.delay_log_sd > flat.delay_log_sd  # an extrapolation is less certain
+
+
+def test_references_at_one_rate_or_without_rates_keep_the_flat_mean():
+    settings = AnalyzerSettings()
+    same = [Reference("a", 1.0, 1.0, rate=1e-3), Reference("b", 1.4, 1.0, rate=1e-3)]
+    unknown = [Reference("a", 1.0, 1.0, rate=1e-3), Reference("b", 1.4, 1.0)]
+    flat = calibrate(same, settings)
+    for refs in (same, unknown):
+        cal = calibrate(refs, settings, 2e-4)
+        assert cal.slope is None and cal.delay_tau == pytest.approx(flat.delay_tau)
+    off = calibrate([Reference("a", 1.0, 1.0, rate=1e-3), Reference("b", 2.0, 1.0, rate=5e-4)],
+                    settings.model_copy(update={"sweep_slope_sd": 0.0}), 1e-4)
+    assert off.slope is None
+
+
+def test_peak_rate_is_the_clock_s_largest_rate():
+    step = np.array([0, 10, 20, 30, 40], dtype=float)
+    tau = np.cumsum([0, 1e-3, 3e-3, 2e-3, 0.0])
+    assert peak_rate(step, tau) == pytest.approx(3e-4)
+    assert math.isnan(peak_rate(step[:1], tau[:1]))
 
 
 def test_more_references_pull_harder_and_never_below_the_sweep_scatter():

@@ -184,6 +184,28 @@ def test_leave_one_out_never_uses_the_scored_family(cache: Path, tmp_path: Path)
     assert result["settings"]["synth-x"]["delay_tau"] != result["settings"]["synth-y"]["delay_tau"]
 
 
+def test_sweep_slope_is_the_least_squares_slope_of_log_delay_in_log_rate() -> None:
+    from types import SimpleNamespace
+
+    def run(rate: float, delay: float, delayed: bool = True) -> SimpleNamespace:
+        return SimpleNamespace(rate=rate, delay_tau=delay, delayed=delayed)
+
+    line = [run(r, 0.6 * (1e-3 / r) ** 0.4) for r in (1e-3, 5e-4, 2.5e-4)]
+    assert families.sweep_slope(line) == pytest.approx(-0.4, abs=1e-9)
+    assert families.sweep_slope(line + [run(1e-4, 50.0, delayed=False)]) == pytest.approx(
+        -0.4, abs=1e-9)  # only delayed runs count
+    assert families.sweep_slope(line[:2]) is None  # fewer than three runs
+    close = [run(r, 1.0) for r in (1e-3, 1.1e-3, 1.2e-3)]
+    assert families.sweep_slope(close) is None  # log rates span < 0.3
+    # choose_settings: the root mean square of the families' slopes (here one family)
+    base = AnalyzerSettings()
+    for r in line:
+        r.ratio = None
+        r.truth, r.weak_probe, r.actual = "intermediate", None, None
+    _, info = families.choose_settings({"a": line}, exclude="", base=base)
+    assert info["sweep_slope_sd"] == pytest.approx(0.4, abs=1e-9)
+
+
 def test_true_regime_labels() -> None:
     from nht_monitor.analysis.series import Series
 
