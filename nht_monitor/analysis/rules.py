@@ -24,7 +24,8 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
      signal meets it: for the total norm, rule 6b has decided);
    - 7a. ``transition_done``: transition seen (held-out accuracy reached
      ``done_val_acc``, :mod:`nht_monitor.analysis.transition`; without one, the norm
-     reached V_st) → ``intermediate``;
+     reached V_st) → ``intermediate``; the reason says so when held-out accuracy has
+     fallen back below ``done_val_acc`` since (median of the last evaluations);
    - 7b. ``decaying``: ``decay_min_drop`` below V_sc and decaying at ≥
      ``decay_min_rate`` per τ → ``intermediate``, forecast from the law and the decay;
    - 7c. ``settled``: came ``decay_min_drop`` below V_sc, no longer decaying (a plateau
@@ -412,10 +413,21 @@ def transition_done(t: Trace) -> Signal | None:
     return Signal(
         "intermediate", 0.95 if f.val_step else 0.7,
         [found("transition_done", signal=t.name, step=step, by=by, v_st=v_st, peak=t.peak,
-               peak_step=t.peak_step, drop=t.drop)],
+               peak_step=t.peak_step, drop=t.drop, relapsed=relapse(s, step, st))],
         Transition(status="done", forecast_step=float(step), interval=(float(step), float(step)),
                    forecast_tau=_finite(float(s.tau[i])), steps_remaining=0.0),
         v_st=float(v_done) if math.isfinite(v_done) else t.last, v_st_observed=True)
+
+
+def relapse(s: Series, step: float, st: AnalyzerSettings) -> float | None:
+    """The median held-out accuracy of the last ``strong_stall_evals`` evaluations after
+    the transition at ``step`` when it has fallen back below ``done_val_acc`` (the
+    structured solution did not hold); ``None`` otherwise."""
+    rows = np.nonzero(np.isfinite(s.val) & (s.step > step))[0]
+    if rows.shape[0] < st.strong_stall_evals:
+        return None
+    median = float(np.median(s.val[rows[-st.strong_stall_evals:]]))
+    return median if median < st.done_val_acc else None
 
 
 def decaying(t: Trace) -> Signal | None:

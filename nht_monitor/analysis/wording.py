@@ -143,13 +143,17 @@ def not_fitted(st: AnalyzerSettings, signal: str) -> str:
 
 
 def transition_done(st: AnalyzerSettings, signal: str, step: float, by: str | None,
-                    v_st: float, peak: float, peak_step: float | None, drop: float) -> str:
+                    v_st: float, peak: float, peak_step: float | None, drop: float,
+                    relapsed: float | None = None) -> str:
     how = {"val_acc": "held-out accuracy reached {:.2g}".format(st.done_val_acc),
            "v_st": f"norm reached V_st = V_sc/{st.structured_ratio:g} = {fmt(v_st)}",
            None: ""}[by]
+    held = ("" if relapsed is None else
+            f"; but held-out accuracy has fallen back since: median {relapsed:.2f} over the "
+            f"last {st.strong_stall_evals} evaluations (the structured solution is not holding)")
     return (f"{signal}: transition done at step {int(step)} ({how}); "
             f"peak {fmt(peak)} at step {int(peak_step or 0)}, "
-            f"{fmt(drop * 100, 2)}% below it now")
+            f"{fmt(drop * 100, 2)}% below it now{held}")
 
 
 def decaying(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | None,

@@ -176,6 +176,27 @@ def test_transition_done_after_validation_jump():
     assert a.cns.v_st == pytest.approx(15.0, rel=1e-3)
 
 
+def test_a_transition_that_does_not_hold_is_said_so():
+    """Held-out accuracy falling back after the transition (teddykoker/grokking at λ 3:
+    0.99 → 0.57–0.93) keeps the transition ``done`` but says it is not holding, from the
+    median of the last ``strong_stall_evals`` evaluations (one dip is not enough)."""
+    run, actual, _ = grokking_run()
+    assert "not holding" not in " ".join(Analyzer(header()).analyze(run).reasons)
+    k = AnalyzerSettings().strong_stall_evals
+    evals = [s for s in run if s.step > actual and "val_acc" in s.metrics]
+    one_dip = [s.model_copy(update={"metrics": {**s.metrics, "val_acc": 0.4}})
+               if s is evals[-1] else s for s in run]
+    assert "not holding" not in " ".join(Analyzer(header()).analyze(one_dip).reasons)
+    values = dict(zip((id(s) for s in evals[-k:]), np.linspace(0.95, 0.45, k)))
+    fallen = [s.model_copy(update={"metrics": {**s.metrics, "val_acc": values[id(s)]}})
+              if id(s) in values else s for s in run]
+    a = Analyzer(header()).analyze(fallen)
+    assert a.transition.status == "done" and a.regime == "intermediate"
+    median = float(np.median(list(values.values())))
+    assert median < 0.9
+    assert f"median {median:.2f} over the last {k} evaluations" in " ".join(a.reasons)
+
+
 def test_head_flags_earlier_with_lead_steps():
     run, actual, _ = grokking_run()
     a = Analyzer(header()).analyze([s for s in run if s.step <= actual])
