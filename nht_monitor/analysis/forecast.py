@@ -181,19 +181,20 @@ def _rate_lr(rate: float, wd: float) -> float:
     return rate / wd if wd > 0 else 0.0
 
 
-def steps_ahead(delta_tau: float, s: Series, settings: AnalyzerSettings,
-                lr_schedule: ScheduleFn | None = None,
-                wd_schedule: ScheduleFn | None = None) -> float | None:
-    """:func:`steps_to_tau` from the end of ``s``, at its current τ per step or along the
-    given schedules (integrated over at most 10⁷ steps)."""
+def steps_ahead(s: Series, settings: AnalyzerSettings, lr_schedule: ScheduleFn | None = None,
+                wd_schedule: ScheduleFn | None = None) -> Callable[[float], float | None]:
+    """Δτ ↦ :func:`steps_to_tau` from the end of ``s``, at its current τ per step or along
+    the given schedules (integrated over at most 10⁷ steps); the clock's gain and rate
+    are read from ``s`` once."""
     gain = clock_gain(s.step, s.tau, s.lr, s.wd)
     rate = tau_per_step(s.step, s.tau, s.lr, s.wd, gain)
     wd_now = float(s.wd[-1]) if s.wd.shape[0] and math.isfinite(s.wd[-1]) else None
     max_steps = settings.max_forecast_steps
     if lr_schedule is not None or wd_schedule is not None:
         max_steps = min(max_steps, _SCHEDULE_MAX_STEPS)
-    return steps_to_tau(delta_tau, float(s.step[-1]), rate, lr_schedule, wd_schedule,
-                        wd_now, max_steps, gain=gain)
+    step_now = float(s.step[-1])
+    return lambda delta_tau: steps_to_tau(delta_tau, step_now, rate, lr_schedule, wd_schedule,
+                                          wd_now, max_steps, gain=gain)
 
 
 @dataclass(frozen=True)
@@ -307,13 +308,13 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
                              for q in (0.1, 0.5, 0.9))
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
-    steps = steps_ahead(d_tau, s, st, lr_schedule, wd_schedule)
+    ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
+    steps = ahead(d_tau)
     if steps is None:
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
                         rate_tau)
-    lo = steps_ahead(lo_tau, s, st, lr_schedule, wd_schedule)
-    hi = steps_ahead(hi_tau, s, st, lr_schedule, wd_schedule)
+    lo, hi = ahead(lo_tau), ahead(hi_tau)
     step_now = float(s.step[-1])
     whole = max(step_now + steps - s.step[0], 1.0)
     status = "imminent" if steps <= st.imminent_fraction * whole else "pending"
