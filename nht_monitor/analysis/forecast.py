@@ -218,9 +218,24 @@ class Forecast:
     transition: Transition
     d_tau: float | None = None
     rate_tau: float | None = None
+    heldout: HeldOutTrend | None = None
+    norm_early: float | None = None
+
+    @property
+    def early(self) -> float | None:
+        """The earliest step the forecast allows: the early end (10 %) of the norm's own
+        interval or of the combined one, whichever is earlier (``None``: neither is
+        reachable). ``weak`` needs it beyond the budget, so neither a held-out trend
+        pointing far out nor the norm's own slowness alone makes a run ``weak``."""
+        ends = [x for x in (self.norm_early, self.transition.interval[0]
+                            if self.transition.interval else None) if x is not None]
+        return min(ends) if ends else None
 
 
 _NORMAL = NormalDist()
+_HALF = math.sqrt(0.5)
+_MIN_LOGIT_RISE = 0.05
+"""The held-out trend counts once its logit rose by this much over the evaluations fitted."""
 
 
 def conditional_quantile(mu: float, sigma: float, elapsed: float, q: float) -> float:
@@ -286,6 +301,40 @@ def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
     return method, mu, sigma, rate_tau
 
 
+@dataclass(frozen=True)
+class HeldOutTrend:
+    """Held-out accuracy on its way to ``done_val_acc``: the logit of the accuracy fitted
+    as a line in τ over the last half of the evaluations since V_sc; ``d_tau``: τ from
+    now until that line reaches ``done_val_acc`` (at least one evaluation interval)."""
+
+    slope: float
+    d_tau: float
+    n: int
+
+
+def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSettings
+                  ) -> HeldOutTrend | None:
+    """The :class:`HeldOutTrend` from row ``start`` on; ``None`` with fewer than
+    ``heldout_min_evals`` evaluations in the half fitted, or a logit not rising."""
+    st = settings
+    rows = np.nonzero(np.isfinite(s.val[start:]) & np.isfinite(s.tau[start:]))[0] + start
+    rows = rows[rows.shape[0] // 2:]
+    if rows.shape[0] < st.heldout_min_evals:
+        return None
+    acc = np.clip(s.val[rows], 1e-3, 0.999)
+    tau = s.tau[rows]
+    if np.ptp(tau) <= 0:
+        return None
+    (slope, intercept), cov = np.polyfit(tau - tau_now, np.log(acc / (1.0 - acc)), 1, cov=True)
+    se = math.sqrt(max(float(cov[0, 0]), 0.0))
+    if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * se):
+        return None
+    target = math.log(st.done_val_acc / (1.0 - st.done_val_acc))
+    step_tau = float(np.median(np.diff(tau)))
+    return HeldOutTrend(float(slope), max((target - intercept) / slope, step_tau),
+                        int(rows.shape[0]))
+
+
 def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now: float,
                         fit: DecayFit | None, settings: AnalyzerSettings,
                         lr_schedule: ScheduleFn | None = None,
@@ -309,13 +358,28 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
     ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
+    step_now = float(s.step[-1])
     steps = ahead(d_tau)
+    lo = ahead(lo_tau) if steps is not None else None
+    # the norm's own early end (None: not even its median is reachable) decides `weak`
+    norm_early = None if steps is None else step_now + (lo if lo is not None else steps)
+    trend = heldout_trend(s, start, tau_now, st) if st.heldout_trend else None
+    if trend is not None and d_tau > 0 and lo_tau > 0:
+        # the geometric mean of two estimates: the spread of a mean of two (1/√2 in log)
+        median = math.sqrt(trend.d_tau * d_tau)
+        both = ahead(median)
+        if both is not None:  # else the norm's forecast alone
+            lo_tau = median * (lo_tau / d_tau) ** _HALF
+            hi_tau = median * (hi_tau / d_tau) ** _HALF
+            d_tau, steps, lo = median, both, ahead(lo_tau)
+            method += "+heldout"
+        else:
+            trend = None
     if steps is None:
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
-                        rate_tau)
-    lo, hi = ahead(lo_tau), ahead(hi_tau)
-    step_now = float(s.step[-1])
+                        rate_tau, trend, norm_early)
+    hi = ahead(hi_tau)
     whole = max(step_now + steps - s.step[0], 1.0)
     status = "imminent" if steps <= st.imminent_fraction * whole else "pending"
     transition = Transition(
@@ -323,4 +387,5 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         interval=(step_now + (lo if lo is not None else steps),
                   step_now + (hi if hi is not None else st.max_forecast_steps)),
         forecast_tau=tau_now + d_tau, steps_remaining=steps)
-    return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau)
+    return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau, trend,
+                    norm_early)

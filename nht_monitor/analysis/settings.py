@@ -159,6 +159,17 @@ class AnalyzerSettings(BaseModel):
     rate; chosen on the 13 families instead, 0.60–0.68, it forecast worse)."""
     ratio_log_sd: float = Field(0.10, ge=0.0)
     """Spread (sd of log ratio) of that prior over the families; sets the 80% interval."""
+    heldout_trend: bool = True
+    """With a held-out accuracy in the log, the forecast's Δτ to go is the geometric mean
+    of the norm's (law + decay) and the held-out accuracy's own trend: its logit as a
+    line in τ over the last half of the evaluations since V_sc, extended to
+    ``done_val_acc`` (the transition's definition; no task constant). The interval keeps
+    the norm forecast's relative width."""
+    heldout_min_evals: int = Field(5, ge=4)
+    """…fitted on at least this many evaluations…"""
+    heldout_min_t: float = Field(3.0, ge=0.0)
+    """…with a slope at least this many standard errors above 0 (a logit barely rising
+    off chance extends to any Δτ at all)."""
     imminent_fraction: float = Field(0.1, gt=0.0, lt=1.0)
     """``imminent`` when the remaining delay is below this fraction of the whole delay."""
     max_forecast_steps: float = Field(1e9, gt=0.0)

@@ -165,7 +165,7 @@ def decaying(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | 
 
 def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
              rate_tau: float | None, d_tau: float, v_st: float, forecast_step: float | None,
-             interval: tuple[float, float] | None) -> str:
+             interval: tuple[float, float] | None, heldout: Any = None) -> str:
     parts = []
     if "law" in method:
         parts.append(f"law: delay from V_sc median {st.delay_tau:g} τ (log-sd "
@@ -173,8 +173,12 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
     if rate_tau is not None:
         parts.append(f"decay to V_st {fmt(v_st)} (V_sc/{st.structured_ratio:g}) at "
                      f"{st.rate_factor:g} × the fitted rate: {fmt(rate_tau)} τ from V_sc")
-    how = (" and ".join(parts) + f", given none in the {fmt(elapsed)} τ since V_sc: "
-           f"Δτ {fmt(d_tau)} from now")
+    how = " and ".join(parts) + f", given none in the {fmt(elapsed)} τ since V_sc"
+    if heldout is not None:
+        how += (f"; held-out accuracy's logit rising at {fmt(heldout.slope)}/τ over the "
+                f"last {heldout.n} evaluations reaches {st.done_val_acc:g} in Δτ "
+                f"{fmt(heldout.d_tau)}; geometric mean of the two")
+    how += f": Δτ {fmt(d_tau)} from now"
     if forecast_step is None:
         return f"{signal}: {how}; τ clock too slow/stopped for a step forecast"
     return (f"{signal}: {how} → step {fmt(forecast_step, 6)} "

@@ -1,0 +1,136 @@
+"""The held-out accuracy trend in the forecast: its logit as a line in τ, extended to
+``done_val_acc``, combined with the norm's forecast by a geometric mean; the ``weak``
+budget verdict stays the norm's own."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.analysis.forecast import forecast_transition, heldout_trend
+from nht_monitor.analysis.series import series_from_samples
+from nht_monitor.runlog.schema import RunHeader
+from tests.analysis.synthetic import fit_acc, fit_loss, make_run
+
+LR, WD, FIT = 1e-3, 1.0, 200
+TARGET = math.log(0.9 / 0.1)
+
+
+def _header(budget: int | None = None) -> RunHeader:
+    config = {} if budget is None else {"budget_steps": budget}
+    return RunHeader(run_id="heldout", started_at="2026-12-03T00:00:00Z",
+                     model={"class_name": "M", "n_params": 1}, layers=["a"], config=config)
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _run(steps: int, val_of, *, rate: float = 0.3, every: int = 10):
+    """Fit at step 200, then the norm decays at ``rate`` per τ; held-out accuracy every
+    ``every`` steps from ``val_of(step, tau)``."""
+    def norm_of(s: int, t: float) -> float:
+        return 10.0 + 20.0 * s / FIT if s <= FIT else 30.0 * math.exp(-rate * (t - FIT * LR))
+
+    samples = make_run(norm_of, steps=steps, lr=LR, weight_decay=WD, acc_of=fit_acc(FIT),
+                       loss_of=fit_loss(FIT))
+    for s in samples:
+        if s.step % every == 0:
+            s.metrics["val_acc"] = val_of(s.step, s.tau)
+    return samples
+
+
+def _line(a: float, b: float):
+    """Held-out logit a + b·τ after the fit; chance before it."""
+    return lambda s, t: _logistic(a + b * t) if s > FIT else 0.01
+
+
+def test_the_trend_reaches_done_val_acc_where_the_logit_line_does():
+    """Exact on a logit-linear held-out accuracy: Δτ = (logit 0.9 − logit now) / slope,
+    against a float64 least-squares line by the normal equations."""
+    a, b = -4.0, 2.5
+    samples = _run(1500, _line(a, b))
+    st = AnalyzerSettings()
+    s = series_from_samples(samples, st)
+    start = int(np.searchsorted(s.step, FIT))
+    tau_now = float(s.tau[-1])
+    trend = heldout_trend(s, start, tau_now, st)
+    assert trend is not None
+    assert trend.slope == pytest.approx(b, rel=1e-9)
+    assert trend.d_tau == pytest.approx((TARGET - (a + b * tau_now)) / b, rel=1e-9)
+    # brute force: the normal equations over the same evaluations, in float64
+    rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
+    rows = rows[rows.shape[0] // 2:]
+    x = s.tau[rows] - tau_now
+    acc = np.clip(s.val[rows], 1e-3, 0.999)
+    y = np.log(acc / (1 - acc))
+    design = np.column_stack([np.ones_like(x), x]).astype(np.float64)
+    c0, c1 = np.linalg.solve(design.T @ design, design.T @ y)
+    assert trend.slope == pytest.approx(c1, rel=1e-9)
+    assert trend.d_tau == pytest.approx((TARGET - c0) / c1, rel=1e-9)
+    assert trend.n == rows.shape[0]
+
+
+def test_no_trend_without_a_clear_rise():
+    st = AnalyzerSettings()
+
+    def trend_of(samples):
+        s = series_from_samples(samples, st)
+        return heldout_trend(s, int(np.searchsorted(s.step, FIT)), float(s.tau[-1]), st)
+
+    assert trend_of(_run(1500, lambda s, t: 0.02)) is None  # flat at chance
+    assert trend_of(_run(1500, _line(-4.0, -1.0))) is None  # falling
+    rng = np.random.default_rng(0)
+    noise = {step: rng.normal(0, 0.5) for step in range(0, 1501, 10)}
+    # a rise of 0.02 in logit per τ under noise of 0.5: nowhere near 3 standard errors
+    assert trend_of(_run(1500, lambda s, t: _logistic(-4 + 0.02 * t + noise[s]))) is None
+    assert trend_of(_run(FIT + 60, _line(-4.0, 2.5))) is None  # 3 evaluations in the half fitted
+
+
+def test_the_forecast_is_the_geometric_mean_and_its_spread_shrinks():
+    samples = _run(1200, _line(-5.0, 2.0))
+    on, off = AnalyzerSettings(), AnalyzerSettings(heldout_trend=False)
+    s = series_from_samples(samples, on)
+    start = int(np.searchsorted(s.step, FIT))
+    args = (s, start, float(s.norm[-1]), 30.0, float(s.tau[-1]), None)
+    both = forecast_transition(*args, on, use_rate=False)
+    norm = forecast_transition(*args, off, use_rate=False)
+    trend = heldout_trend(s, start, float(s.tau[-1]), on)
+    assert both.method == "law+heldout" and norm.method == "law"
+    assert both.d_tau == pytest.approx(math.sqrt(norm.d_tau * trend.d_tau), rel=1e-12)
+    step_now = float(s.step[-1])
+    lo_n, hi_n = (x - step_now for x in norm.transition.interval)
+    lo_b, hi_b = (x - step_now for x in both.transition.interval)
+    # constant τ rate: steps ∝ Δτ; the log-width of the interval is 1/√2 of the norm's
+    assert math.log(hi_b / lo_b) == pytest.approx(math.log(hi_n / lo_n) / math.sqrt(2), rel=1e-6)
+    assert both.norm_early == pytest.approx(norm.transition.interval[0])
+
+
+def test_weak_needs_both_forecasts_beyond_the_budget():
+    """A held-out trend pointing far beyond the budget does not make a run ``weak`` (the
+    norm's interval still reaches into it); one about to reach 0.9 keeps a run
+    ``intermediate`` whose norm alone would be ``weak``."""
+    slow = _run(1500, _line(-6.0, 0.3), rate=0.3)  # 0.9 only Δτ ≈ 26 on
+    st = AnalyzerSettings()
+    off = st.model_copy(update={"heldout_trend": False})
+    with_trend = Analyzer(_header(budget=4000), st).analyze(slow)
+    without = Analyzer(_header(budget=4000), off).analyze(slow)
+    assert with_trend.regime == without.regime == "intermediate"
+    assert "held-out accuracy's logit" in " ".join(with_trend.reasons)
+    assert with_trend.transition.forecast_step > 4000 > without.transition.forecast_step
+    # held-out accuracy about to reach 0.9; the norm's own interval starts past a
+    # 1,570-step budget
+    about_to = _run(1500, _line(2.197 - 5 * 1.501, 5.0), rate=0.3)
+    tight = Analyzer(_header(budget=1570), st).analyze(about_to)
+    tight_off = Analyzer(_header(budget=1570), off).analyze(about_to)
+    assert tight_off.regime == "weak" and tight.regime == "intermediate"
+    assert tight.transition.forecast_step < 1570 < tight_off.transition.interval[0]
+
+
+def test_bad_heldout_settings_fail_at_construction():
+    for bad in ({"heldout_min_evals": 3}, {"heldout_min_t": -1}):
+        with pytest.raises(ValueError):
+            AnalyzerSettings(**bad)
