@@ -219,17 +219,6 @@ class Forecast:
     d_tau: float | None = None
     rate_tau: float | None = None
     heldout: HeldOutTrend | None = None
-    norm_early: float | None = None
-
-    @property
-    def early(self) -> float | None:
-        """The earliest step the forecast allows: the early end (10 %) of the norm's own
-        interval or of the combined one, whichever is earlier (``None``: neither is
-        reachable). ``weak`` needs it beyond the budget, so neither a held-out trend
-        pointing far out nor the norm's own slowness alone makes a run ``weak``."""
-        ends = [x for x in (self.norm_early, self.transition.interval[0]
-                            if self.transition.interval else None) if x is not None]
-        return min(ends) if ends else None
 
 
 _NORMAL = NormalDist()
@@ -358,28 +347,27 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
     ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
-    step_now = float(s.step[-1])
     steps = ahead(d_tau)
-    lo = ahead(lo_tau) if steps is not None else None
-    # the norm's own early end (None: not even its median is reachable) decides `weak`
-    norm_early = None if steps is None else step_now + (lo if lo is not None else steps)
     trend = heldout_trend(s, start, tau_now, st) if st.heldout_trend else None
     if trend is not None and d_tau > 0 and lo_tau > 0:
-        # the geometric mean of two estimates: the spread of a mean of two (1/√2 in log)
+        # the geometric mean of two estimates, the spread of a mean of two (1/√2 in log);
+        # the early end never later than the norm's own, so `weak` from the budget (and
+        # a sweep's early stop) needs both beyond it
         median = math.sqrt(trend.d_tau * d_tau)
         both = ahead(median)
         if both is not None:  # else the norm's forecast alone
-            lo_tau = median * (lo_tau / d_tau) ** _HALF
+            lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** _HALF)
             hi_tau = median * (hi_tau / d_tau) ** _HALF
-            d_tau, steps, lo = median, both, ahead(lo_tau)
+            d_tau, steps = median, both
             method += "+heldout"
         else:
             trend = None
     if steps is None:
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
-                        rate_tau, trend, norm_early)
-    hi = ahead(hi_tau)
+                        rate_tau, trend)
+    lo, hi = ahead(lo_tau), ahead(hi_tau)
+    step_now = float(s.step[-1])
     whole = max(step_now + steps - s.step[0], 1.0)
     status = "imminent" if steps <= st.imminent_fraction * whole else "pending"
     transition = Transition(
@@ -387,5 +375,4 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         interval=(step_now + (lo if lo is not None else steps),
                   step_now + (hi if hi is not None else st.max_forecast_steps)),
         forecast_tau=tau_now + d_tau, steps_remaining=steps)
-    return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau, trend,
-                    norm_early)
+    return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau, trend)

@@ -492,7 +492,7 @@ def held_up(t: Trace) -> Signal:
                       Transition(status="not_expected"))
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False)
-    early = forecast.early
+    early = forecast.transition.interval[0] if forecast.transition.interval else None
     if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
                                                    run.ctx.budget_steps, st):
         return Signal("weak", 0.6, [held, found(
@@ -509,10 +509,9 @@ SIGNAL_RULES: tuple[Callable[[Trace], Signal | None], ...] = (
 def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
                     use_rate: bool) -> Signal:
     """``intermediate`` with the forecast (``findings`` + the forecast's); ``weak`` when
-    even the early end of its 80 % interval lies beyond the budget — of the norm's own
-    interval and of the one combined with the held-out trend (``Forecast.early``) — (a
-    median just past the budget, with an interval reaching into it, stays
-    ``intermediate``)."""
+    even the early end of its 80 % interval lies beyond the budget (a median just past
+    the budget, with the interval reaching into it, stays ``intermediate``; with the
+    held-out trend that early end is never later than the norm's own)."""
     run, st = t.run, t.run.settings
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule,
@@ -525,7 +524,7 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
             forecast_step=transition.forecast_step, interval=transition.interval,
             heldout=forecast.heldout))
     budget = run.ctx.budget_steps
-    early = forecast.early
+    early = transition.interval[0] if transition.interval else transition.forecast_step
     if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
                                                    budget, st):
         findings.append(found("too_late", signal=t.name, forecast_step=early,

@@ -104,9 +104,13 @@ def test_the_forecast_is_the_geometric_mean_and_its_spread_shrinks():
     step_now = float(s.step[-1])
     lo_n, hi_n = (x - step_now for x in norm.transition.interval)
     lo_b, hi_b = (x - step_now for x in both.transition.interval)
-    # constant τ rate: steps ∝ Δτ; the log-width of the interval is 1/√2 of the norm's
-    assert math.log(hi_b / lo_b) == pytest.approx(math.log(hi_n / lo_n) / math.sqrt(2), rel=1e-6)
-    assert both.norm_early == pytest.approx(norm.transition.interval[0])
+    med_n = norm.transition.forecast_step - step_now
+    med_b = both.transition.forecast_step - step_now
+    # constant τ rate: steps ∝ Δτ; the upper log-width is 1/√2 of the norm's, and the early
+    # end the earlier of the norm's own and the combined one's
+    assert math.log(hi_b / med_b) == pytest.approx(math.log(hi_n / med_n) / math.sqrt(2),
+                                                   rel=1e-6)
+    assert lo_b == pytest.approx(min(lo_n, med_b * (lo_n / med_n) ** math.sqrt(0.5)), rel=1e-6)
 
 
 def test_weak_needs_both_forecasts_beyond_the_budget():
