@@ -8,6 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.analysis.forecast import forecast_transition, heldout_trend
@@ -138,3 +141,37 @@ def test_bad_heldout_settings_fail_at_construction():
     for bad in ({"heldout_min_evals": 3}, {"heldout_min_t": -1}):
         with pytest.raises(ValueError):
             AnalyzerSettings(**bad)
+
+
+@given(a=hst.floats(-6.0, 0.0), b=hst.floats(0.5, 20.0), every=hst.sampled_from([1, 7, 25]))
+@hsettings(max_examples=40, deadline=None)
+def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
+    """For any logit-linear held-out accuracy still below 0.9 (and above the 0.001 clip),
+    the trend's slope is b and its Δτ the closed form; the combined forecast's Δτ lies
+    between the norm's and the trend's (their geometric mean)."""
+    steps = 900
+    tau_end = steps * LR * WD
+    assume(a + b * tau_end < TARGET - 1e-3)  # not yet at 0.9 at the end
+    assume(_logistic(a + b * FIT * LR) > 2e-3)  # above the clip
+    samples = _run(steps, _line(a, b), every=every)
+    st = AnalyzerSettings()
+    s = series_from_samples(samples, st)
+    start = int(np.searchsorted(s.step, FIT))
+    tau_now = float(s.tau[-1])
+    trend = heldout_trend(s, start, tau_now, st)
+    rows = np.nonzero(np.isfinite(s.val[start:]))[0]
+    if rows.shape[0] - rows.shape[0] // 2 < st.heldout_min_evals:
+        assert trend is None
+        return
+    assert trend is not None
+    assert trend.slope == pytest.approx(b, rel=1e-6)
+    step_tau = float(np.median(np.diff(s.tau[rows[rows.shape[0] // 2:] + start])))
+    assert trend.d_tau == pytest.approx(max((TARGET - (a + b * tau_now)) / b, step_tau),
+                                        rel=1e-6)
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
+    both = forecast_transition(*args, st, use_rate=False)
+    norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
+                               use_rate=False)
+    assert both.d_tau == pytest.approx(math.sqrt(norm.d_tau * trend.d_tau), rel=1e-9)
+    assert min(norm.d_tau, trend.d_tau) * (1 - 1e-9) <= both.d_tau
+    assert both.d_tau <= max(norm.d_tau, trend.d_tau) * (1 + 1e-9)
