@@ -347,21 +347,21 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
     ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
-    steps = ahead(d_tau)
     trend = heldout_trend(s, start, tau_now, st) if st.heldout_trend else None
+    steps = None
     if trend is not None and d_tau > 0 and lo_tau > 0:
         # the geometric mean of two estimates, the spread of a mean of two (1/√2 in log);
         # the early end never later than the norm's own, so `weak` from the budget (and
         # a sweep's early stop) needs both beyond it
         median = math.sqrt(trend.d_tau * d_tau)
-        both = ahead(median)
-        if both is not None:  # else the norm's forecast alone
+        steps = ahead(median)
+        if steps is not None:
             lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** _HALF)
             hi_tau = median * (hi_tau / d_tau) ** _HALF
-            d_tau, steps = median, both
+            d_tau = median
             method += "+heldout"
-        else:
-            trend = None
+    if steps is None:  # the norm's forecast alone
+        trend, steps = None, ahead(d_tau)
     if steps is None:
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,

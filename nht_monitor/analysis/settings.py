@@ -163,8 +163,9 @@ class AnalyzerSettings(BaseModel):
     """With a held-out accuracy in the log, the forecast's Δτ to go is the geometric mean
     of the norm's (law + decay) and the held-out accuracy's own trend: its logit as a
     line in τ over the last half of the evaluations since V_sc, extended to
-    ``done_val_acc`` (the transition's definition; no task constant). The interval keeps
-    the norm forecast's relative width."""
+    ``done_val_acc`` (the transition's definition; no task constant). The interval is the
+    norm forecast's with its log-widths × 1/√2 around the new median, its early end never
+    later than the norm's own (so ``weak`` from the budget needs both beyond it)."""
     heldout_min_evals: int = Field(5, ge=4)
     """…fitted on at least this many evaluations…"""
     heldout_min_t: float = Field(3.0, ge=0.0)

@@ -10,8 +10,8 @@ across the references, the slope held near the law's 0 by a normal prior of sd
 ``sweep_slope_sd`` and the intercept — the run's own log Δτ — by the cross-task prior
 (median ``AnalyzerSettings.delay_tau``, sd ``delay_log_sd``); each reference scatters
 around the line with ``sweep_log_sd``. The forecast then uses the predictive belief at
-the run's own rate; the rest of the engine is unchanged. References are read up to the same step as the run (``until``), so a replay
-sees only what was known then.
+the run's own rate; the rest of the engine is unchanged. References are read up to the
+same step as the run (``until``), so a replay sees only what was known then.
 """
 
 from __future__ import annotations
@@ -138,9 +138,9 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
     ``sweep_log_sd``): ``a`` is this run's mean log Δτ, prior median ``delay_tau`` and sd
     ``delay_log_sd``; ``b`` has prior 0 (the law) and sd ``sweep_slope_sd``. Without
     this run's ``rate``, without references at two different finite rates or with
-    ``sweep_slope_sd`` 0 the line is flat (a slope from its prior alone only pulled the
-    mean back to the cross-task prior: worse on the families): the prior on the sweep's mean updated by each reference. The
-    predictive sd adds the scatter."""
+    ``sweep_slope_sd`` 0 the line is flat: the prior on the sweep's mean updated by each
+    reference (a slope from its prior alone only pulled the mean back to the cross-task
+    prior: worse on the families). The predictive sd adds the scatter."""
     if not references or settings.delay_tau is None:
         return None
     y = np.log([r.delay_tau for r in references])
@@ -153,7 +153,7 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
         x = np.log(rates / rate)
     design = np.column_stack([np.ones_like(y), x])
     prior_mean = np.array([math.log(settings.delay_tau), 0.0])
-    prior_precision = np.diag([settings.delay_log_sd ** -2,
+    prior_precision = np.diag([settings.delay_log_sd ** -2,  # flat: x = 0, b is inert
                                settings.sweep_slope_sd ** -2 if sloped else 1.0])
     noise = settings.sweep_log_sd ** -2
     cov = np.linalg.inv(prior_precision + noise * design.T @ design)
