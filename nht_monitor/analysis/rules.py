@@ -492,13 +492,35 @@ def held_up(t: Trace) -> Signal:
                       Transition(status="not_expected"))
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False)
-    early = forecast.transition.interval[0] if forecast.transition.interval else None
+    transition = forecast.transition
+    early = transition.interval[0] if transition.interval else None
     if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
                                                    run.ctx.budget_steps, st):
-        return Signal("weak", 0.6, [held, found(
-            "too_late", signal=t.name, forecast_step=early, budget=run.ctx.budget_steps,
-            early=True)], Transition(status="not_expected"))
+        late = found("too_late", signal=t.name, forecast_step=early,
+                     budget=run.ctx.budget_steps, early=True)
+        evals, needed = awaiting_heldout(run.finite, t.i_fit, st)
+        if evals < needed:  # the law's prior alone, before held-out accuracy could speak
+            return Signal(findings=[held, late, found("awaiting_heldout", signal=t.name,
+                                                      evals=evals, needed=needed)],
+                          transition=Transition(status="pending"))
+        return Signal("weak", 0.6, [held, late], Transition(status="not_expected"))
+    if forecast.heldout is not None:  # held-out accuracy on its way: the transition comes
+        return Signal("intermediate", 0.5, [held, found(
+            "forecast", signal=t.name, method=forecast.method, elapsed=forecast.elapsed,
+            rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
+            forecast_step=transition.forecast_step, interval=transition.interval,
+            heldout=forecast.heldout)], transition, v_st=forecast.v_st)
     return Signal(findings=[held, cannot], transition=Transition(status="pending"))
+
+
+def awaiting_heldout(s: Series, start: int, st: AnalyzerSettings) -> tuple[int, int]:
+    """``(evaluations, needed)``: held-out evaluations logged from row ``start`` (the fit)
+    on, and how many the held-out trend needs (2 × ``heldout_min_evals``: it fits the
+    last half); ``needed`` is 0 without the trend or when the run logs no held-out
+    accuracy at all."""
+    if not st.heldout_trend or not np.isfinite(s.val).any():
+        return 0, 0
+    return int(np.isfinite(s.val[start:]).sum()), 2 * st.heldout_min_evals
 
 
 SIGNAL_RULES: tuple[Callable[[Trace], Signal | None], ...] = (

@@ -196,6 +196,12 @@ def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
     return f"{signal}: {what} {when}, beyond {where}"
 
 
+def awaiting_heldout(st: AnalyzerSettings, signal: str, evals: int, needed: int) -> str:
+    return (f"{signal}: not weak yet: that rests on the law's prior alone, and held-out "
+            f"accuracy has {evals} of the {needed} evaluations since the fit needed to read "
+            "its trend")
+
+
 def settled(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | None,
             last: float, drop: float, rate: float) -> str:
     return (f"{signal}: came down from V_sc {fmt(peak)} (step {int(peak_step or 0)}) to "
@@ -234,5 +240,5 @@ SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
     long_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done,
-    decaying, forecast, too_late, settled, held_up, contracted, cannot_forecast)}
+    decaying, forecast, too_late, awaiting_heldout, settled, held_up, contracted, cannot_forecast)}
 """Kind → sentence."""

@@ -175,3 +175,54 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     assert both.d_tau == pytest.approx(math.sqrt(norm.d_tau * trend.d_tau), rel=1e-9)
     assert min(norm.d_tau, trend.d_tau) * (1 - 1e-9) <= both.d_tau
     assert both.d_tau <= max(norm.d_tau, trend.d_tau) * (1 + 1e-9)
+
+
+def _held_up_run(steps: int, val_of=None, *, every: int = 10):
+    """Fit at step 200, then a norm that barely moves (−0.01/τ: no post-fit decay, V_sc
+    at the fit); held-out accuracy every ``every`` steps from ``val_of`` (none without)."""
+    def norm_of(s: int, t: float) -> float:
+        return 10.0 + 20.0 * s / FIT if s <= FIT else 30.0 * math.exp(-0.01 * (t - FIT * LR))
+
+    samples = make_run(norm_of, steps=steps, lr=LR, weight_decay=WD, acc_of=fit_acc(FIT),
+                       loss_of=fit_loss(FIT))
+    if val_of is not None:
+        for s in samples:
+            if s.step % every == 0:
+                s.metrics["val_acc"] = val_of(s.step, s.tau)
+    return samples
+
+
+def test_a_rising_heldout_accuracy_forecasts_a_held_up_norm():
+    """No post-fit decay yet, but held-out accuracy climbing on a clear trend:
+    ``intermediate`` with the combined forecast (without the trend: no forecast)."""
+    samples = _held_up_run(900, _line(-5.0, 6.0))
+    on = Analyzer(_header(budget=4000), AnalyzerSettings()).analyze(samples)
+    off = Analyzer(_header(budget=4000), AnalyzerSettings(heldout_trend=False)).analyze(samples)
+    assert off.regime == "undetermined" and off.transition.forecast_step is None
+    assert on.regime == "intermediate" and on.transition.status in ("pending", "imminent")
+    assert "held-out accuracy's logit" in " ".join(on.reasons)
+    s = series_from_samples(samples, AnalyzerSettings())
+    start = int(np.searchsorted(s.step, FIT))
+    law = forecast_transition(s, start, float(s.norm[-1]), 30.0, float(s.tau[-1]), None,
+                              AnalyzerSettings(heldout_trend=False), use_rate=False)
+    assert on.transition.forecast_step < law.transition.forecast_step  # pulled in
+
+
+def test_weak_from_the_laws_prior_waits_for_the_heldout_trend():
+    """Right after the fit the law's prior alone puts even its early end past a
+    1,000-step budget: not ``weak`` while held-out accuracy has fewer than
+    2 × ``heldout_min_evals`` evaluations since the fit, ``weak`` once it has them and
+    shows no trend, and at once in a run that logs no held-out accuracy."""
+    st = AnalyzerSettings()
+    needed = 2 * st.heldout_min_evals
+    flat = lambda s, t: 0.02  # noqa: E731
+    early = Analyzer(_header(budget=1000), st).analyze(_held_up_run(FIT + 10 * (needed - 2), flat))
+    assert early.regime == "undetermined"
+    assert f"of the {needed} evaluations since the fit" in " ".join(early.reasons)
+    later = Analyzer(_header(budget=1000), st).analyze(_held_up_run(FIT + 10 * needed, flat))
+    assert later.regime == "weak" and later.transition.status == "not_expected"
+    blind = Analyzer(_header(budget=1000), st).analyze(_held_up_run(FIT + 10 * (needed - 2)))
+    assert blind.regime == "weak"
+    off = Analyzer(_header(budget=1000), AnalyzerSettings(heldout_trend=False)).analyze(
+        _held_up_run(FIT + 10 * (needed - 2), flat))
+    assert off.regime == "weak"
