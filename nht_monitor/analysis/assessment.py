@@ -39,6 +39,9 @@ class Transition(_Model):
     ``forecast_step`` is an absolute optimizer step; ``interval`` is its 80% interval
     ``[low, high]`` in steps; ``forecast_tau`` is the same moment on the τ clock;
     ``steps_remaining`` is ``forecast_step - step`` at the time of the assessment.
+    ``relapse_val_acc`` (once ``done``): the median held-out accuracy of the last
+    ``heldout_relapse_evals`` evaluations when it has fallen back below ``done_val_acc``
+    since the transition (the structured solution is not holding); ``None`` otherwise.
     """
 
     status: TransitionStatus = "not_expected"
@@ -46,6 +49,7 @@ class Transition(_Model):
     interval: tuple[float, float] | None = None
     forecast_tau: float | None = None
     steps_remaining: float | None = None
+    relapse_val_acc: float | None = None
 
 
 class HeadSignal(_Model):

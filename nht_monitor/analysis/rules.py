@@ -410,23 +410,26 @@ def transition_done(t: Trace) -> Signal | None:
         return None
     i = min(int(np.searchsorted(s.step, step, side="left")), len(s) - 1)
     v_done = t.values[i]
+    relapsed = relapse(s, step, st)
     return Signal(
         "intermediate", 0.95 if f.val_step else 0.7,
         [found("transition_done", signal=t.name, step=step, by=by, v_st=v_st, peak=t.peak,
-               peak_step=t.peak_step, drop=t.drop, relapsed=relapse(s, step, st))],
+               peak_step=t.peak_step, drop=t.drop, relapsed=relapsed)],
         Transition(status="done", forecast_step=float(step), interval=(float(step), float(step)),
-                   forecast_tau=_finite(float(s.tau[i])), steps_remaining=0.0),
+                   forecast_tau=_finite(float(s.tau[i])), steps_remaining=0.0,
+                   relapse_val_acc=relapsed),
         v_st=float(v_done) if math.isfinite(v_done) else t.last, v_st_observed=True)
 
 
 def relapse(s: Series, step: float, st: AnalyzerSettings) -> float | None:
-    """The median held-out accuracy of the last ``strong_stall_evals`` evaluations after
-    the transition at ``step`` when it has fallen back below ``done_val_acc`` (the
+    """The median held-out accuracy of the last ``heldout_relapse_evals`` evaluations
+    after the transition at ``step`` when it has fallen back below ``done_val_acc`` (the
     structured solution did not hold); ``None`` otherwise."""
+    k = st.heldout_relapse_evals
     rows = np.nonzero(np.isfinite(s.val) & (s.step > step))[0]
-    if rows.shape[0] < st.strong_stall_evals:
+    if rows.shape[0] < k:
         return None
-    median = float(np.median(s.val[rows[-st.strong_stall_evals:]]))
+    median = float(np.median(s.val[rows[-k:]]))
     return median if median < st.done_val_acc else None
 
 

@@ -177,6 +177,10 @@ class AnalyzerSettings(BaseModel):
     """Forecasts further out than this many steps are reported as not expected."""
     done_val_acc: float = Field(0.9, gt=0.0, le=1.0)
     """The *actual* transition: first step at which held-out accuracy reaches this."""
+    heldout_relapse_evals: int = Field(5, ge=1)
+    """After the transition: held-out accuracy has *fallen back* (the structured solution
+    is not holding) when the median of its last this many evaluations is below
+    ``done_val_acc`` (``Transition.relapse_val_acc``, ``nht_transition_relapsed``)."""
 
     # --- sweep-aware calibration -------------------------------------------------------
     reference_runs: tuple[str, ...] = ()

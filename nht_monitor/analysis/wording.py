@@ -150,7 +150,7 @@ def transition_done(st: AnalyzerSettings, signal: str, step: float, by: str | No
            None: ""}[by]
     held = ("" if relapsed is None else
             f"; but held-out accuracy has fallen back since: median {relapsed:.2f} over the "
-            f"last {st.strong_stall_evals} evaluations (the structured solution is not holding)")
+            f"last {st.heldout_relapse_evals} evaluations (the structured solution is not holding)")
     return (f"{signal}: transition done at step {int(step)} ({how}); "
             f"peak {fmt(peak)} at step {int(peak_step or 0)}, "
             f"{fmt(drop * 100, 2)}% below it now{held}")

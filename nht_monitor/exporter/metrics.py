@@ -98,6 +98,10 @@ SERIES: tuple[SeriesSpec, ...] = (
           "upper bound of the forecast step's 80% interval"),
     _spec("nht_transition_forecast_tau", "gauge", "1 (τ)", "run",
           "the forecast transition on the τ clock"),
+    _spec("nht_transition_relapsed", "gauge", "1 (bool)", "run",
+          "1 when the transition is done but held-out accuracy has fallen back below "
+          "done_val_acc since (median of its last heldout_relapse_evals evaluations: the "
+          "structured solution is not holding), else 0"),
     _spec("nht_decay_rate", "gauge", "1/τ", "run",
           "fitted decay rate of the total norm per unit τ (positive when decaying)"),
     _spec("nht_cns_ratio", "gauge", "1 (ratio)", "run",

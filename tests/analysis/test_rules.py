@@ -179,10 +179,13 @@ def test_transition_done_after_validation_jump():
 def test_a_transition_that_does_not_hold_is_said_so():
     """Held-out accuracy falling back after the transition (teddykoker/grokking at λ 3:
     0.99 → 0.57–0.93) keeps the transition ``done`` but says it is not holding, from the
-    median of the last ``strong_stall_evals`` evaluations (one dip is not enough)."""
+    median of the last ``heldout_relapse_evals`` evaluations (one dip is not enough), in
+    ``Transition.relapse_val_acc`` and the exported ``nht_transition_relapsed``."""
     run, actual, _ = grokking_run()
-    assert "not holding" not in " ".join(Analyzer(header()).analyze(run).reasons)
-    k = AnalyzerSettings().strong_stall_evals
+    holding = Analyzer(header()).analyze(run)
+    assert "not holding" not in " ".join(holding.reasons)
+    assert holding.transition.relapse_val_acc is None
+    k = AnalyzerSettings().heldout_relapse_evals
     evals = [s for s in run if s.step > actual and "val_acc" in s.metrics]
     one_dip = [s.model_copy(update={"metrics": {**s.metrics, "val_acc": 0.4}})
                if s is evals[-1] else s for s in run]
@@ -195,6 +198,26 @@ def test_a_transition_that_does_not_hold_is_said_so():
     median = float(np.median(list(values.values())))
     assert median < 0.9
     assert f"median {median:.2f} over the last {k} evaluations" in " ".join(a.reasons)
+    assert a.transition.relapse_val_acc == pytest.approx(median, rel=1e-12)
+    assert _exported_relapse(a) == 1.0 and _exported_relapse(holding) == 0.0
+    # its own window: 3 evaluations read only the last three (all below 0.9 here)
+    three = Analyzer(header(), AnalyzerSettings(heldout_relapse_evals=3)).analyze(fallen)
+    assert three.transition.relapse_val_acc == pytest.approx(
+        float(np.median(list(values.values())[-3:])), rel=1e-12)
+
+
+def _exported_relapse(assessment) -> float | None:
+    from prometheus_client import CollectorRegistry
+
+    from nht_monitor.exporter import RunSnapshot, SnapshotCollector
+    from tests.exporter.snapshots import full_snapshot
+
+    snap = full_snapshot("r")
+    snap = RunSnapshot(**{**snap.__dict__, "assessment": assessment})
+    registry = CollectorRegistry()
+    registry.register(SnapshotCollector(lambda: [snap]))
+    return registry.get_sample_value("nht_transition_relapsed",
+                                     {"run": "r", "launch": "", "rank": "0"})
 
 
 def test_head_flags_earlier_with_lead_steps():
