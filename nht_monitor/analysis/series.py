@@ -181,88 +181,98 @@ class History:
     """Bounded decimated history of a run: O(1) amortised append, at most ``capacity``
     stored rows.
 
-    Two decimated streams share the store: every ``stride``-th observed row (the norm
-    stream) and every ``metric_stride``-th row that carries a metric (the metric stream:
-    a finite training loss, training accuracy or held-out accuracy). A row picked by
-    either is stored once. When the store is full, the stream holding more rows drops
-    every other of its rows and doubles its stride (the other one too if that freed less
-    than a quarter of the store), so metrics logged every k steps are thinned among
-    themselves, never by the norm stream's stride. Besides the store, the latest observed
-    row and, for each metric, the latest row where it was logged are always kept:
-    :meth:`series` ends with the latest sample and holds the latest value of every metric
-    (at most ``capacity`` + 4 rows).
+    Three decimated streams share the store: every ``stride``-th observed row (the norm
+    stream), every ``metric_stride``-th row that carries a training metric (a finite
+    training loss or accuracy) and every ``heldout_stride``-th row that carries a
+    held-out accuracy. A row picked by any is stored once. When the store is full, the
+    stream holding the most rows drops every other of its rows and doubles its stride
+    (the next one too if that freed less than a quarter of the store, and so on), so
+    each kind of row is thinned among its own kind: held-out evaluations every 100 steps
+    are not thinned by training metrics logged every step, nor metrics by the norm
+    stream's stride. Besides the store, the latest observed row and, for each metric,
+    the latest row where it was logged are always kept: :meth:`series` ends with the
+    latest sample and holds the latest value of every metric (at most ``capacity`` + 4
+    rows).
     """
+
+    NORM, METRIC, HELDOUT = 0, 1, 2
 
     def __init__(self, capacity: int) -> None:
         self.capacity = int(capacity)
         self._data = np.empty((self.capacity, len(COLUMNS)))
-        # observation number of a stored row in the norm / metric stream (-1: not in it)
-        self._norm_at = np.full(self.capacity, -1, dtype=np.int64)
-        self._metric_at = np.full(self.capacity, -1, dtype=np.int64)
+        # observation number of a stored row in each stream (-1: not in it)
+        self._at = np.full((3, self.capacity), -1, dtype=np.int64)
         self._n = 0
-        self.stride = 1
-        self.metric_stride = 1
-        self._count = 0
-        self._metric_count = 0
+        self._strides = [1, 1, 1]
+        self._counts = [0, 0, 0]
         self._last: tuple[float, ...] | None = None
         self._latest: list[tuple[float, ...] | None] = [None] * len(METRIC_COLUMNS)
         """Per metric, the latest row where it was finite."""
 
+    @property
+    def stride(self) -> int:
+        """Stride of the norm stream."""
+        return self._strides[self.NORM]
+
+    @property
+    def metric_stride(self) -> int:
+        """Stride of the training-metric stream."""
+        return self._strides[self.METRIC]
+
+    @property
+    def heldout_stride(self) -> int:
+        """Stride of the held-out accuracy stream."""
+        return self._strides[self.HELDOUT]
+
     def append(self, row: tuple[float, ...]) -> None:
         """Observe one row (steps are expected to increase; see :meth:`rewind`)."""
         self._last = row
-        count = self._count = self._count + 1
+        counts, strides, latest = self._counts, self._strides, self._latest
+        counts[0] += 1
+        picked = [not counts[0] % strides[0], False, False]
         loss, acc, val = row[6], row[7], row[8]
-        if loss != loss and acc != acc and val != val:  # no metric logged (all NaN)
-            if count % self.stride:
-                return
-            in_norm, in_metric = True, False
-        else:
-            latest = self._latest
+        if loss == loss or acc == acc:  # a training metric (NaN != NaN)
             if loss == loss:
                 latest[0] = row
             if acc == acc:
                 latest[1] = row
-            if val == val:
-                latest[2] = row
-            in_norm = not count % self.stride
-            metric_count = self._metric_count = self._metric_count + 1
-            in_metric = not metric_count % self.metric_stride
-            if not (in_norm or in_metric):
-                return
+            counts[1] += 1
+            picked[1] = not counts[1] % strides[1]
+        if val == val:
+            latest[2] = row
+            counts[2] += 1
+            picked[2] = not counts[2] % strides[2]
+        if not (picked[0] or picked[1] or picked[2]):
+            return
         if self._n >= self.capacity:
             self._decimate()
         n = self._n
         self._data[n] = row
-        self._norm_at[n] = count if in_norm else -1
-        self._metric_at[n] = metric_count if in_metric else -1
+        for k in range(3):
+            self._at[k, n] = counts[k] if picked[k] else -1
         self._n = n + 1
 
     def _decimate(self) -> None:
         """Free at least a quarter of the store (see the class docstring)."""
         n = self._n
-        norm_at, metric_at = self._norm_at[:n], self._metric_at[:n]
+        at = self._at[:, :n]
         target = n - max(1, self.capacity // 4)
-        while True:
-            in_norm = norm_at >= 0
-            in_metric = metric_at >= 0
-            first_norm = int(in_norm.sum()) >= int(in_metric.sum())
-            for halve_norm in (first_norm, not first_norm):
-                if halve_norm:
-                    self.stride *= 2
-                    norm_at[in_norm & (norm_at % self.stride != 0)] = -1
-                else:
-                    self.metric_stride *= 2
-                    metric_at[in_metric & (metric_at % self.metric_stride != 0)] = -1
-                keep = (norm_at >= 0) | (metric_at >= 0)
+        keep = np.ones(n, dtype=bool)
+        kept = n
+        while kept > target and kept > 0:
+            held = (at >= 0).sum(axis=1)
+            for k in sorted(range(3), key=lambda k: -int(held[k])):
+                if held[k] == 0:
+                    continue
+                self._strides[k] *= 2
+                stream = at[k]
+                stream[(stream >= 0) & (stream % self._strides[k] != 0)] = -1
+                keep = (at >= 0).any(axis=0)
                 kept = int(keep.sum())
                 if kept <= target:
                     break
-            if kept <= target or kept == 0:
-                break
         self._data[:kept] = self._data[:n][keep]
-        self._norm_at[:kept] = norm_at[keep]
-        self._metric_at[:kept] = metric_at[keep]
+        self._at[:, :kept] = at[:, keep]
         self._n = kept
 
     def rewind(self, step: float) -> None:

@@ -196,3 +196,29 @@ def test_rewind_forgets_the_rewritten_latest_metric():
     s = live._history.series()
     assert s.step[-1] == 2500
     assert last_finite(s.acc) == run[2400].metrics["train_acc"]  # step 2,401
+
+
+def test_heldout_evaluations_are_not_thinned_by_per_step_training_metrics():
+    """Training metrics logged every step and held-out accuracy every 50 steps (the usual
+    loop): every held-out evaluation stays while there is room (they are thinned only
+    among themselves), so the held-out trend and the held-out gate of rule 7d read the
+    same evaluations live as offline. Before, 26 of 400 survived."""
+    nan = math.nan
+    h = History(1024)
+    for step in range(1, 20_001):
+        val = step / 20_000 if step % 50 == 0 else nan
+        h.append((float(step), step * 1e-3, LR, WD, 10.0, nan, 1.0 / step, 0.5, val))
+        assert len(h) <= 1024
+    s = h.series()
+    assert s.step[np.isfinite(s.val)].tolist() == [float(x) for x in range(50, 20_001, 50)]
+    assert h.heldout_stride == 1 and h.metric_stride > 1 and h.stride > 1
+    assert last_finite(s.loss) == pytest.approx(1.0 / 20_000)
+    # ten times more evaluations than room: thinned among themselves, spread over the run
+    h = History(256)
+    for step in range(1, 50_001):
+        val = 0.5 if step % 5 == 0 else nan
+        h.append((float(step), step * 1e-3, LR, WD, 10.0, nan, 1.0, nan, val))
+        assert len(h) <= 256
+    steps = h.series().step[np.isfinite(h.series().val)]
+    assert steps.shape[0] >= 256 // 8 and steps[0] < 50_000 / 8
+    assert np.max(np.diff(steps)) <= 50_000 / 8 and steps[-1] == 50_000
