@@ -14,7 +14,8 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
 6. ``strong``: never fitted, norm below ``strong_collapse`` × peak, learning suppressed
    (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
-   evaluations: a norm shrinking while the model still learns is not strong), or at any
+   evaluations: a norm shrinking while the model still learns is not strong) or rising
+   too slowly to fit within the budget, or at any
    accuracy short of the fit, stalled over ``strong_long_stall_tau`` → ``strong``;
    6b. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
@@ -58,9 +59,11 @@ from nht_monitor.analysis.assessment import Assessment, CleanNormSeparation, Hea
 from nht_monitor.analysis.facts import RunFacts
 from nht_monitor.analysis.forecast import (
     DecayFit,
+    Forecast,
     ScheduleFn,
     fit_last_fraction,
     forecast_transition,
+    steps_ahead,
 )
 from nht_monitor.analysis.series import Series
 from nht_monitor.analysis.settings import AnalyzerSettings
@@ -220,8 +223,10 @@ def strong(run: Run) -> Decision | None:
     the norm collapsed below ``strong_collapse`` × its peak, and learning
     suppressed: train accuracy below ``strong_max_train_acc`` (without one: the loss
     above ``strong_min_loss_ratio`` × its first value) and stalled over
-    ``strong_stall_tau`` (``collapsed``); or, at any accuracy, stalled over
-    ``strong_long_stall_tau`` (``long_stall``)."""
+    ``strong_stall_tau`` (``collapsed``), or rising so slowly over it that train accuracy
+    would reach ``fit_min_acc`` (the least that can count as fitted) only beyond the
+    budget (``too_slow``: the budget verdict of ``weak``, for the fit); or, at any
+    accuracy, stalled over ``strong_long_stall_tau`` (``long_stall``)."""
     f, st = run.facts, run.settings
     if not (f.has_train_metrics and f.fit_step is None and not run.fitted_now and f.peak):
         return None
@@ -240,12 +245,42 @@ def strong(run: Run) -> Decision | None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
             progress=progress)], "fitting")
+    if suppressed and acc is not None and (late := fit_too_late(run, acc)) is not None:
+        rate, fit_step = late
+        return Decision("strong", strong_confidence(drop, st), run.notes + [found(
+            "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
+            budget=run.ctx.budget_steps)], "fitting")
     progress = train_progress(run, st.strong_long_stall_tau)
     if progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
             span=st.strong_long_stall_tau)], "fitting")
     return None
+
+
+def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
+    """``(rate, step)`` when train accuracy, rising at ``rate`` per τ (a least-squares line
+    over the last ``strong_stall_tau``, at least ``strong_stall_evals`` evaluations),
+    would reach ``fit_min_acc`` only at ``step`` beyond the budget (``None``: never);
+    ``None`` while it would fit within it or the evaluations do not span that τ yet."""
+    st, s = run.settings, run.finite
+    rows = np.nonzero(np.isfinite(s.acc))[0]
+    if rows.shape[0] < st.strong_stall_evals:
+        return None
+    tau = s.tau[rows]
+    window = rows[tau >= tau[-1] - st.strong_stall_tau]
+    if tau[-1] - tau[0] < st.strong_stall_tau or window.shape[0] < st.strong_stall_evals:
+        return None
+    rate = float(np.polyfit(s.tau[window], s.acc[window], 1)[0])
+    step_now = float(s.step[-1])
+    step = None
+    if rate > 0:
+        steps = steps_ahead(s, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(
+            (st.fit_min_acc - acc) / rate)
+        step = step_now + steps if steps is not None else None
+    if not beyond_budget(step, step_now, run.ctx.budget_steps, st):
+        return None
+    return rate, step
 
 
 def train_progress(run: Run, span: float) -> float | None:
@@ -508,11 +543,8 @@ def held_up(t: Trace) -> Signal:
                           transition=Transition(status="pending"))
         return Signal("weak", 0.6, [held, late], Transition(status="not_expected"))
     if forecast.heldout is not None:  # held-out accuracy on its way: the transition comes
-        return Signal("intermediate", 0.5, [held, found(
-            "forecast", signal=t.name, method=forecast.method, elapsed=forecast.elapsed,
-            rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
-            forecast_step=transition.forecast_step, interval=transition.interval,
-            heldout=forecast.heldout)], transition, v_st=forecast.v_st)
+        return Signal("intermediate", 0.5, [held, forecast_finding(t.name, forecast)],
+                      transition, v_st=forecast.v_st)
     return Signal(findings=[held, cannot], transition=Transition(status="pending"))
 
 
@@ -543,11 +575,7 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
                                    use_rate=use_rate)
     transition = forecast.transition
     if forecast.method != "none":
-        findings.append(found(
-            "forecast", signal=t.name, method=forecast.method, elapsed=forecast.elapsed,
-            rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
-            forecast_step=transition.forecast_step, interval=transition.interval,
-            heldout=forecast.heldout))
+        findings.append(forecast_finding(t.name, forecast))
     budget = run.ctx.budget_steps
     early = transition.interval[0] if transition.interval else transition.forecast_step
     if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
@@ -558,6 +586,15 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
                       transition.model_copy(update={"status": "not_expected"}),
                       v_st=forecast.v_st)
     return Signal("intermediate", confidence, findings, transition, v_st=forecast.v_st)
+
+
+def forecast_finding(name: str, forecast: Forecast) -> Finding:
+    """The ``forecast`` finding of ``forecast`` on the signal ``name``."""
+    transition = forecast.transition
+    return found("forecast", signal=name, method=forecast.method, elapsed=forecast.elapsed,
+                 rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
+                 forecast_step=transition.forecast_step, interval=transition.interval,
+                 heldout=forecast.heldout)
 
 
 def read_signal(run: Run, values: np.ndarray, name: str, peak: float | None,

@@ -109,6 +109,18 @@ def collapsed(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
             f"(< {st.strong_collapse * 100:g}%) while {what}: learning is suppressed")
 
 
+def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: float,
+             fit_step: float | None, budget: float | None) -> str:
+    where = (f"the budget of {budget:g} steps" if budget is not None else
+             f"{st.weak_forecast_factor:g} × the steps so far")
+    when = "never" if fit_step is None else f"only at step {fmt(fit_step, 6)}"
+    return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
+            f"(< {st.strong_collapse * 100:g}%) while train accuracy {fmt(acc)} < "
+            f"{st.strong_max_train_acc:g} rises at {fmt(rate)}/τ over the last Δτ "
+            f"{st.strong_stall_tau:g}: it would reach {st.fit_min_acc:g} (the least that "
+            f"counts as fitted) {when}, beyond {where}: learning is suppressed")
+
+
 def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
                loss: float | None, progress: float, span: float) -> str:
     if acc is not None:
@@ -239,6 +251,6 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
-    long_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done,
+    too_slow, long_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done,
     decaying, forecast, too_late, awaiting_heldout, settled, held_up, contracted, cannot_forecast)}
 """Kind → sentence."""

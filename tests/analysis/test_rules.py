@@ -530,3 +530,32 @@ def test_long_stall_is_strong_exactly_when_the_rise_over_its_span_is_below_the_s
     assume(abs(want - s.strong_stall_acc) > 0.002)  # away from sampling's edge
     a = Analyzer(header()).analyze(_stalled_run(rise, acc0, steps=2500))
     assert (a.regime == "strong") == (want < s.strong_stall_acc), (a.regime, a.reasons)
+
+
+def test_a_collapsed_run_too_slow_to_fit_within_the_budget_is_strong():
+    """Norm collapsed, train accuracy 0.1 → creeping up 0.03 per τ (not stalled: above
+    ``strong_stall_acc`` over Δτ 1): at that rate it reaches ``fit_min_acc`` 0.8 ≈ 17 τ
+    (4,300 steps) on — beyond a 4,000-step budget, within a 20,000-step one."""
+    st = AnalyzerSettings()
+    run = _stalled_run(0.03, acc0=0.1)[:1500]
+    a = Analyzer(header(budget_steps=4000)).analyze(run)
+    assert a.regime == "strong" and "too_slow" in a.findings and "collapsed" not in a.findings
+    acc, step = run[-1].metrics["train_acc"], run[-1].step
+    fit_step = step + (st.fit_min_acc - acc) / 0.03 * 250  # τ = step / 250
+    assert f"rises at {wording.fmt(0.03)}/τ" in a.reasons[0]
+    assert f"only at step {wording.fmt(fit_step, 6)}, beyond the budget of 4000 steps" \
+        in a.reasons[0]
+    roomy = Analyzer(header(budget_steps=20_000)).analyze(run)
+    assert roomy.regime == "undetermined" and "too_slow" not in roomy.findings
+    # a fast climb toward the fit is no verdict at all
+    fast = Analyzer(header(budget_steps=4000)).analyze(_stalled_run(0.1, acc0=0.1)[:1000])
+    assert fast.regime == "undetermined"
+    # the rate is the least-squares slope over the last Δτ 1, against float64 by hand
+    s = series_from_samples(run, st)
+    r = rules.Run(s, rules.Context(facts_from_series(s, st), budget_steps=4000.0), st)
+    rate, step_fit = rules.fit_too_late(r, acc)
+    window = s.tau >= s.tau[-1] - st.strong_stall_tau
+    x, y = s.tau[window].astype(np.float64), s.acc[window].astype(np.float64)
+    slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
+    assert rate == pytest.approx(slope, rel=1e-9) and rate == pytest.approx(0.03, rel=1e-6)
+    assert step_fit == pytest.approx(fit_step, rel=1e-6)
