@@ -269,7 +269,8 @@ def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
         return None
     tau = s.tau[rows]
     window = rows[tau >= tau[-1] - st.strong_stall_tau]
-    if tau[-1] - tau[0] < st.strong_stall_tau or window.shape[0] < st.strong_stall_evals:
+    if (tau[-1] - tau[0] < st.strong_stall_tau or window.shape[0] < st.strong_stall_evals
+            or not np.ptp(s.tau[window]) > 0 or acc >= st.fit_min_acc):
         return None
     rate = float(np.polyfit(s.tau[window], s.acc[window], 1)[0])
     step_now = float(s.step[-1])
