@@ -32,6 +32,7 @@ HEAD_LEAD = "nht_head_lead_steps"  # absent while no lead is measured
 HEAD_LEAD_MEASURED = "nht_head_lead_measured"  # 0/1: tells "no lead" from "no data"
 TRANSITION_STATUS = "nht_transition_status"  # state set {run, status}
 STEPS_REMAINING = "nht_transition_steps_remaining"
+TRANSITION_RELAPSED = "nht_transition_relapsed"  # 0/1: held-out accuracy fell back after done
 FORECAST_STEP = "nht_transition_forecast_step"
 FORECAST_LOW = "nht_transition_forecast_step_low"
 FORECAST_HIGH = "nht_transition_forecast_step_high"

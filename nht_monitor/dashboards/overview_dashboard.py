@@ -35,6 +35,11 @@ R = "{" + RUN_SELECTOR + "}"
 R0 = "{" + RANK0_SELECTOR + "}"
 
 
+RELAPSE_MAPPINGS = [dash_models.ValueMap(options={
+    "0": dash_models.ValueMappingResult(text="holding", color="green", index=0),
+    "1": dash_models.ValueMappingResult(text="fell back", color="red", index=1)})]
+
+
 def build() -> dashboard.Dashboard:
     """The Run overview dashboard builder."""
     regime_mappings = state_mappings(m.REGIME_ORDER, REGIME_COLORS)
@@ -175,9 +180,22 @@ def build() -> dashboard.Dashboard:
                           "'no lead measured' long after the total norm started to decay."),
                  [query(or_nan_when(f"{m.HEAD_LEAD}{R}", f"{m.HEAD_LEAD_MEASURED}{R}"),
                         "lead", instant=True)],
-                 decimals=0, height=8, span=12,
+                 decimals=0, height=8, span=6,
                  mappings=[missing_value_mapping(NO_LEAD)],
-                 thresholds=[(None, "orange"), (1, "green")])))
+                 thresholds=[(None, "orange"), (1, "green")]))
+             .with_panel(stat_panel(
+                 "Structured solution holding",
+                 describe("Whether held-out accuracy has stayed at the transition's level "
+                          "since the transition (nht_transition_relapsed: 1 when the "
+                          "median of its last evaluations fell back below it; alert "
+                          "NhtTransitionRelapsed).",
+                          "'holding' (green), before and after the transition.",
+                          "'fell back' (red): the structured solution is not holding; keep "
+                          "the transition's checkpoint, check the learning rate."),
+                 [query(f"max by (run) ({m.TRANSITION_RELAPSED}{R})", "relapsed",
+                        instant=True)],
+                 height=8, span=6, mappings=RELAPSE_MAPPINGS,
+                 thresholds=[(None, "green"), (1, "red")])))
 
     board = board.with_row(dashboard.Row("Norms and clock"))
     norm_targets = [query(f"{m.TOTAL_NORM}{R}", "total norm", ref="A"),

@@ -51,6 +51,7 @@ RUNS = {RUN_PENDING: dict(weight_decay=0.1, init_scale=1.0, log_val=False),
 LAYERS = ("embed", "hidden", "head")
 RUN_NO_LEAD = "dash-no-lead"
 HEAD_LEAD_PANEL = ("nht-run-overview.json", "Head lead (steps)")
+RELAPSE_PANEL = ("nht-run-overview.json", "Structured solution holding")
 
 EXEMPT = {
     # Prometheus creates ALERTS series only while an alert is pending or firing; the
@@ -89,6 +90,17 @@ def _check_head_lead_panel(prom, cases, monitors) -> None:
         got = prom.query_value(substitute(expr, {"run": run}))
         assert got is not None, run
         assert math.isnan(got) if lead is None else got == lead, (run, lead, got)
+    assert prom.query(substitute(expr, {"run": "no-such-run"})) == []
+
+
+def _check_relapse_panel(prom, cases, monitors) -> None:
+    """The Structured solution holding panel's query is each run's exported relapse flag
+    (0: holding, 1: fell back), one value per run."""
+    (expr,) = [e for n, t, _r, e in cases if (n, t) == RELAPSE_PANEL]
+    for monitor in monitors:
+        transition = monitor.latest_assessment.transition
+        want = 0.0 if transition.relapse_val_acc is None else 1.0
+        assert prom.query_value(substitute(expr, {"run": monitor.run_id})) == want
     assert prom.query(substitute(expr, {"run": "no-such-run"})) == []
 
 
@@ -179,6 +191,7 @@ def test_every_panel_query_returns_data(tmp_path, prometheus_factory):  # noqa: 
         assert not twice, "a run drawn once per rank:\n" + "\n".join(twice)
         assert {(n, t, r) for n, t, r, _ in cases} >= set(EXEMPT), "stale exemption"
         _check_head_lead_panel(prom, cases, monitors)
+        _check_relapse_panel(prom, cases, monitors)
     finally:
         for monitor in monitors:
             monitor.close()
