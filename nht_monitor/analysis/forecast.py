@@ -36,31 +36,51 @@ class DecayFit:
     noise: float
 
 
-def fit_log_decay(tau: np.ndarray, values: np.ndarray) -> DecayFit | None:
-    """Fit ``log(values)`` linearly in ``tau``; ``None`` with < 3 usable points or no τ span."""
-    ok = np.isfinite(tau) & np.isfinite(values) & (values > 0)
+@dataclass(frozen=True)
+class Line:
+    """Least-squares line ``y = intercept + slope * x``: ``slope_se`` the slope's standard
+    error (residual variance over n − 2), ``r2``, ``noise`` the residual sd, ``n``."""
+
+    slope: float
+    intercept: float
+    slope_se: float
+    r2: float
+    noise: float
+    n: int
+
+
+def fit_line(x: np.ndarray, y: np.ndarray) -> Line | None:
+    """The :class:`Line` through the finite ``(x, y)`` points; ``None`` with < 3 of them
+    or no spread in ``x``."""
+    ok = np.isfinite(x) & np.isfinite(y)
     if ok.sum() < 3:
         return None
-    t = tau[ok]
-    y = np.log(values[ok])
-    tm = t.mean()
-    dt = t - tm
-    sxx = float(dt @ dt)
+    x, y = x[ok], y[ok]
+    xm, ym = x.mean(), y.mean()
+    dx, dy = x - xm, y - ym
+    sxx = float(dx @ dx)
     if not sxx > 0.0 or not math.isfinite(sxx):
         return None
-    ym = y.mean()
-    dy = y - ym
-    slope = float(dt @ dy) / sxx
-    resid = dy - slope * dt
-    n = int(t.shape[0])
-    sse = float(resid @ resid)
-    syy = float(dy @ dy)
-    r2 = 1.0 - sse / syy if syy > 0 else 0.0
+    slope = float(dx @ dy) / sxx
+    resid = dy - slope * dx
+    n = int(x.shape[0])
+    sse, syy = float(resid @ resid), float(dy @ dy)
     noise = math.sqrt(sse / max(n - 2, 1))
     se = noise / math.sqrt(sxx)
     if not (math.isfinite(slope) and math.isfinite(se)):
         return None
-    return DecayFit(rate=-slope, rate_se=se, r2=max(0.0, min(1.0, r2)), n=n, noise=noise)
+    r2 = 1.0 - sse / syy if syy > 0 else 0.0
+    return Line(slope, float(ym - slope * xm), se, max(0.0, min(1.0, r2)), noise, n)
+
+
+def fit_log_decay(tau: np.ndarray, values: np.ndarray) -> DecayFit | None:
+    """Fit ``log(values)`` linearly in ``tau``; ``None`` with < 3 usable points or no τ span."""
+    ok = np.isfinite(values) & (values > 0)
+    line = fit_line(tau[ok], np.log(values[ok]))
+    if line is None:
+        return None
+    return DecayFit(rate=-line.slope, rate_se=line.slope_se, r2=line.r2, n=line.n,
+                    noise=line.noise)
 
 
 def fit_last_fraction(s: Series, values: np.ndarray, start: int, fraction: float
@@ -312,11 +332,11 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         return None
     acc = np.clip(s.val[rows], 1e-3, 0.999)
     tau = s.tau[rows]
-    if np.ptp(tau) <= 0:
+    line = fit_line(tau - tau_now, np.log(acc / (1.0 - acc)))
+    if line is None:
         return None
-    (slope, intercept), cov = np.polyfit(tau - tau_now, np.log(acc / (1.0 - acc)), 1, cov=True)
-    se = math.sqrt(max(float(cov[0, 0]), 0.0))
-    if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * se):
+    slope, intercept = line.slope, line.intercept
+    if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * line.slope_se):
         return None
     target = math.log(st.done_val_acc / (1.0 - st.done_val_acc))
     step_tau = float(np.median(np.diff(tau)))

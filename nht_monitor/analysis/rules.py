@@ -62,6 +62,7 @@ from nht_monitor.analysis.forecast import (
     Forecast,
     ScheduleFn,
     fit_last_fraction,
+    fit_line,
     forecast_transition,
     steps_ahead,
 )
@@ -270,9 +271,12 @@ def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
     tau = s.tau[rows]
     window = rows[tau >= tau[-1] - st.strong_stall_tau]
     if (tau[-1] - tau[0] < st.strong_stall_tau or window.shape[0] < st.strong_stall_evals
-            or not np.ptp(s.tau[window]) > 0 or acc >= st.fit_min_acc):
+            or acc >= st.fit_min_acc):
         return None
-    rate = float(np.polyfit(s.tau[window], s.acc[window], 1)[0])
+    line = fit_line(s.tau[window], s.acc[window])
+    if line is None:
+        return None
+    rate = line.slope
     step_now = float(s.step[-1])
     step = None
     if rate > 0:
