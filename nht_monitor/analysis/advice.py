@@ -428,10 +428,16 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None) -> Advic
             text=(f"Regime {regime}, but the learning rate ({_fmt(lr)}) or weight decay "
                   f"({_fmt(wd)}) is unknown or zero-lr: cannot size a λ change."))
     if regime == "intermediate" and a.transition.status == "done":
+        relapse = a.transition.relapse_val_acc
+        held = ("" if relapse is None else
+                f" But held-out accuracy has fallen back since (median {relapse:.2f} over the "
+                f"last evaluations): keep the checkpoint from the transition (step "
+                f"{_steps(a.transition.forecast_step)}) rather than the last one; the norm "
+                "law sizes no λ change for this, so look at the learning rate first.")
         return Advice(
             action="keep", budget_steps=budget, forecast_steps=0.0, suggested_weight_decay=wd,
             basis="run",
-            text=(f"Intermediate regime: the transition is done; keep λ = {_fmt(wd)}."))
+            text=(f"Intermediate regime: the transition is done; keep λ = {_fmt(wd)}.{held}"))
     target = budget if budget is not None else max(int(a.step or 0), 1)
     scope = (f"the {_steps(budget)}-step budget" if budget is not None else
              f"the {_steps(target)} steps this run has taken (no budget given)")

@@ -200,6 +200,10 @@ def test_a_transition_that_does_not_hold_is_said_so():
     assert f"median {median:.2f} over the last {k} evaluations" in " ".join(a.reasons)
     assert a.transition.relapse_val_acc == pytest.approx(median, rel=1e-12)
     assert _exported_relapse(a) == 1.0 and _exported_relapse(holding) == 0.0
+    # the advice keeps λ and says which checkpoint to keep
+    assert a.advice.action == "keep" and "fallen back" in a.advice.text
+    assert f"checkpoint from the transition (step {actual:,.0f})" in a.advice.text
+    assert "fallen back" not in holding.advice.text
     # its own window: 3 evaluations read only the last three (all below 0.9 here)
     three = Analyzer(header(), AnalyzerSettings(heldout_relapse_evals=3)).analyze(fallen)
     assert three.transition.relapse_val_acc == pytest.approx(
