@@ -68,6 +68,7 @@ from family_tasks import FAMILIES, FamilySpec, by_cost  # noqa: E402
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
 from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
+from nht_monitor.analysis.forecast import fit_line  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402
 from nht_monitor.analysis.sweep import SweepReferences, observed_delay  # noqa: E402
 from nht_monitor.runlog import read_run  # noqa: E402
@@ -402,7 +403,8 @@ def sweep_slope(runs: list[LoadedRun], min_spread: float = 0.3) -> float | None:
     if len(pts) < 3 or np.ptp([x for x, _ in pts]) < min_spread:
         return None
     x, y = np.array(pts).T
-    return float(np.polyfit(x, y, 1)[0])
+    line = fit_line(x, y)
+    return line.slope if line is not None else None
 
 
 def _mean(xs: list[float]) -> float | None:

@@ -109,16 +109,20 @@ def collapsed(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
             f"(< {st.strong_collapse * 100:g}%) while {what}: learning is suppressed")
 
 
+def _budget(st: AnalyzerSettings, budget: float | None) -> str:
+    """What "beyond the budget" is measured against (``rules.beyond_budget``)."""
+    return (f"the budget of {budget:g} steps" if budget is not None else
+            f"{st.weak_forecast_factor:g} × the steps so far")
+
+
 def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: float,
              fit_step: float | None, budget: float | None) -> str:
-    where = (f"the budget of {budget:g} steps" if budget is not None else
-             f"{st.weak_forecast_factor:g} × the steps so far")
     when = "never" if fit_step is None else f"only at step {fmt(fit_step, 6)}"
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
             f"(< {st.strong_collapse * 100:g}%) while train accuracy {fmt(acc)} < "
             f"{st.strong_max_train_acc:g} rises at {fmt(rate)}/τ over the last Δτ "
             f"{st.strong_stall_tau:g}: it would reach {st.fit_min_acc:g} (the least that "
-            f"counts as fitted) {when}, beyond {where}: learning is suppressed")
+            f"counts as fitted) {when}, beyond {_budget(st, budget)}: learning is suppressed")
 
 
 def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
@@ -199,13 +203,11 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
 
 def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
              budget: float | None, early: bool) -> str:
-    where = (f"the budget of {budget:g} steps" if budget is not None else
-             f"{st.weak_forecast_factor:g} × the steps so far")
     when = ("never (τ clock too slow)" if forecast_step is None
             else f"step {fmt(forecast_step, 6)}")
     what = ("even the early end (10%) of the law's interval is" if early
             else "transition forecast at")
-    return f"{signal}: {what} {when}, beyond {where}"
+    return f"{signal}: {what} {when}, beyond {_budget(st, budget)}"
 
 
 def awaiting_heldout(st: AnalyzerSettings, signal: str, evals: int, needed: int) -> str:

@@ -35,9 +35,9 @@ R = "{" + RUN_SELECTOR + "}"
 R0 = "{" + RANK0_SELECTOR + "}"
 
 
-RELAPSE_MAPPINGS = [dash_models.ValueMap(options={
-    "0": dash_models.ValueMappingResult(text="holding", color="green", index=0),
-    "1": dash_models.ValueMappingResult(text="fell back", color="red", index=1)})]
+RELAPSE_MAPPINGS = state_mappings(("holding", "fell back"),
+                                  {"holding": "green", "fell back": "red"})
+"""nht_transition_relapsed 0 / 1 as a state index."""
 
 
 def build() -> dashboard.Dashboard:
