@@ -13,7 +13,8 @@ decision wins:
 3. ``grace``: before ``max(min_steps, grace_fraction × budget)`` steps → keep;
 4. ``undetermined`` → keep (never stopped on missing evidence);
 5. ``diverged`` / ``strong`` with confidence ≥ ``min_confidence`` → **stop**;
-6. ``transition_done``: the transition came → keep;
+6. ``transition_done``: the transition came → keep (also when held-out accuracy fell
+   back since: the reason then says to keep the transition's checkpoint);
 7. ``forecast_beyond_budget``: the 80 % interval's *low* end of the transition forecast
    (the forecast itself when there is no interval) lies beyond ``budget_margin`` ×
    the budget, confidence ≥ ``min_confidence_budget`` → **stop**;
@@ -100,7 +101,10 @@ class TrialState(BaseModel):
     ``n_samples``, ``regime``, ``confidence``, ``phase``, ``transition_status``,
     ``forecast_step``, ``interval_low``/``interval_high`` (the forecast's 80 %
     interval), ``beyond_budget`` (the engine found the transition beyond the
-    budget: its ``too_late`` finding), ``reasons`` (the engine's, in order).
+    budget: its ``too_late`` finding), ``relapse_val_acc`` (the transition came but
+    held-out accuracy fell back since: the median of its last ``heldout_relapse_evals``
+    evaluations, below ``done_val_acc``; ``None`` otherwise, as
+    ``Transition.relapse_val_acc``), ``reasons`` (the engine's, in order).
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -116,6 +120,7 @@ class TrialState(BaseModel):
     interval_low: float | None = None
     interval_high: float | None = None
     beyond_budget: bool = False
+    relapse_val_acc: float | None = None
     reasons: list[str] = Field(default_factory=list)
 
     @classmethod
@@ -132,6 +137,7 @@ class TrialState(BaseModel):
                    transition_status=t.status, forecast_step=_finite(t.forecast_step),
                    interval_low=_finite(low), interval_high=_finite(high),
                    beyond_budget=BEYOND_BUDGET in assessment.findings,
+                   relapse_val_acc=_finite(t.relapse_val_acc),
                    reasons=list(assessment.reasons))
 
     def to_fields(self) -> dict[str, Any]:
@@ -248,11 +254,17 @@ def collapsed(s: TrialState, p: StopPolicy) -> Decision | None:
 
 
 def transition_done(s: TrialState, p: StopPolicy) -> Decision | None:
-    """Keep a trial whose transition came."""
-    if s.transition_status == "done":
-        return _of(s, False, "transition_done", f"transition done (step "
-                   f"{_step(s.forecast_step)}), regime {s.regime}")
-    return None
+    """Keep a trial whose transition came, also one whose held-out accuracy fell back
+    since (``relapse_val_acc``): this policy does not stop a relapsed run, its reason
+    says to keep the checkpoint from the transition's step rather than the last."""
+    if s.transition_status != "done":
+        return None
+    reason = f"transition done (step {_step(s.forecast_step)}), regime {s.regime}"
+    if s.relapse_val_acc is not None:
+        reason += (f", but held-out accuracy fell back since (median "
+                   f"{s.relapse_val_acc:.2f} < done_val_acc): keep the checkpoint from "
+                   f"step {_step(s.forecast_step)} rather than the last")
+    return _of(s, False, "transition_done", reason)
 
 
 def forecast_beyond_budget(s: TrialState, p: StopPolicy) -> Decision | None:

@@ -69,8 +69,10 @@ def report_fields(monitor: Monitor) -> dict[str, Any]:
       ``nht/n_samples``, ``nht/regime``, ``nht/confidence``, ``nht/phase``,
       ``nht/transition_status``, ``nht/forecast_step``, ``nht/interval_low`` and
       ``nht/interval_high`` (the forecast's 80 % interval), ``nht/beyond_budget`` (the
-      engine says the transition is beyond the budget), ``nht/reasons`` (the engine's
-      reasons joined by ``" | "``).
+      engine says the transition is beyond the budget), ``nht/relapse_val_acc`` (the
+      transition came but held-out accuracy fell back since: the median of its last
+      evaluations; ``None`` otherwise), ``nht/reasons`` (the engine's reasons joined by
+      ``" | "``).
 
     :class:`NHTStopper` adds ``nht/stop``, ``nht/stop_rule``, ``nht/stop_reason``.
     Never raises: on an internal error it logs it and returns ``{}``.

@@ -4,14 +4,17 @@ real assessments (strong, weak beyond the budget, intermediate) read through it.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.integrations.early_stop import (
-    BEYOND_BUDGET, RESULT_FIELDS, StopPolicy, TrialState, decide)
+    BEYOND_BUDGET, RESULT_FIELDS, STATE_FIELDS, StopPolicy, TrialState, decide)
 from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
-from tests.analysis.test_rules import header
+from tests.analysis.test_rules import grokking_run, header
 
 
 def state(**fields) -> TrialState:
@@ -89,6 +92,52 @@ def test_beyond_budget_is_the_engines_too_late_finding():
     assert TrialState.from_assessment(reworded, 1000, 1500).beyond_budget
 
 
+def relapsed_run():
+    """The engine's grokking run whose last ``heldout_relapse_evals`` held-out
+    evaluations fall back from 0.95 to 0.45 after the transition (median 0.70)."""
+    run, actual, _ = grokking_run()
+    k = AnalyzerSettings().heldout_relapse_evals
+    last = [s for s in run if s.step > actual and "val_acc" in s.metrics][-k:]
+    values = dict(zip((id(s) for s in last), np.linspace(0.95, 0.45, k)))
+    fallen = [s.model_copy(update={"metrics": {**s.metrics, "val_acc": values[id(s)]}})
+              if id(s) in values else s for s in run]
+    return run, fallen, actual, float(np.median(list(values.values())))
+
+
+def test_engine_relapse_is_carried_and_kept_with_the_transitions_checkpoint():
+    """A transition that came and then fell back: ``relapse_val_acc`` from the real
+    assessment, still kept (this policy stops no relapsed run), the reason says which
+    checkpoint to keep; a holding transition says nothing of it."""
+    run, fallen, actual, median = relapsed_run()
+    a = Analyzer(header()).analyze(fallen)
+    assert a.transition.status == "done" and a.transition.relapse_val_acc is not None
+    s = TrialState.from_assessment(a, a.step, 5000)
+    assert s.relapse_val_acc == pytest.approx(median, rel=1e-12) == a.transition.relapse_val_acc
+    assert s.to_fields()["nht/relapse_val_acc"] == s.relapse_val_acc
+    assert TrialState.from_fields(s.to_fields()) == s
+    d = decide(s)
+    assert not d.stop and d.rule == "transition_done"
+    assert d.reason == (f"transition done (step {actual:.0f}), regime intermediate, but "
+                        f"held-out accuracy fell back since (median {median:.2f} < "
+                        f"done_val_acc): keep the checkpoint from step {actual:.0f} rather "
+                        "than the last")
+    holding = engine_state(run, budget=5000)
+    assert holding.transition_status == "done" and holding.relapse_val_acc is None
+    kept = decide(holding)
+    assert not kept.stop and kept.rule == "transition_done"
+    assert kept.reason == f"transition done (step {actual:.0f}), regime intermediate"
+    assert TrialState.from_fields(holding.to_fields()).relapse_val_acc is None
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_relapse_is_none(value):
+    run, fallen, _, _ = relapsed_run()
+    a = Analyzer(header()).analyze(fallen)
+    broken = a.model_copy(update={"transition": a.transition.model_copy(
+        update={"relapse_val_acc": value})})
+    assert TrialState.from_assessment(broken, a.step, None).relapse_val_acc is None
+
+
 # ---------------------------------------------------------------------- each rule
 def test_no_assessment_is_kept():
     d = decide(TrialState(step=900, budget_steps=1000))
@@ -139,8 +188,20 @@ def test_collapse_thresholds(regime):
 
 
 def test_transition_done_is_kept():
-    d = decide(state(transition_status="done", forecast_step=400.0, interval_low=400.0))
+    done = state(transition_status="done", forecast_step=400.0, interval_low=400.0)
+    d = decide(done)
     assert not d.stop and d.rule == "transition_done"
+    assert d.reason == "transition done (step 400), regime intermediate"
+    relapsed = decide(done.model_copy(update={"relapse_val_acc": 0.62}))
+    assert not relapsed.stop and relapsed.rule == "transition_done"
+    assert relapsed.reason == ("transition done (step 400), regime intermediate, but "
+                               "held-out accuracy fell back since (median 0.62 < "
+                               "done_val_acc): keep the checkpoint from step 400 rather "
+                               "than the last")
+    # whatever else the state says: a relapsed run is not stopped by this policy
+    worst = done.model_copy(update={"relapse_val_acc": 0.05, "confidence": 1.0,
+                                    "beyond_budget": True, "interval_low": 5000.0})
+    assert not decide(worst, StopPolicy(min_confidence_budget=0.01)).stop
 
 
 def test_forecast_beyond_budget_uses_the_intervals_low_end():
@@ -201,16 +262,39 @@ def test_policy_of():
 
 
 def test_fields_round_trip():
-    s = state(reasons=["a: one", "b: two; three"], beyond_budget=True)
+    s = state(reasons=["a: one", "b: two; three"], beyond_budget=True,
+              transition_status="done", relapse_val_acc=0.62)
     fields = s.to_fields()
     assert set(fields) | {"nht/stop", "nht/stop_rule", "nht/stop_reason"} == set(RESULT_FIELDS)
+    assert fields["nht/relapse_val_acc"] == 0.62
     assert fields["nht/reasons"] == "a: one | b: two; three"
     assert TrialState.from_fields({**fields, "val_acc": 0.5, "nht/stop": True}) == s
     assert TrialState.from_fields({"val_acc": 0.5}) is None
+    holding = state()
+    assert holding.to_fields()["nht/relapse_val_acc"] is None
+    assert TrialState.from_fields(holding.to_fields()) == holding
     d = decide(s)
     assert set(d.to_fields()) == {"nht/stop", "nht/stop_rule", "nht/stop_reason"}
     line = d.log_line("t1")
     assert line.startswith("nht-monitor: keep trial t1 at step 600") and "b: two" in line
+
+
+def test_state_fields_are_exactly_these():
+    assert STATE_FIELDS == (
+        "nht/step", "nht/budget_steps", "nht/assessed_step", "nht/n_samples", "nht/regime",
+        "nht/confidence", "nht/phase", "nht/transition_status", "nht/forecast_step",
+        "nht/interval_low", "nht/interval_high", "nht/beyond_budget",
+        "nht/relapse_val_acc", "nht/reasons")
+    assert RESULT_FIELDS == STATE_FIELDS + ("nht/stop", "nht/stop_rule", "nht/stop_reason")
+
+
+def test_readme_lists_every_reported_field():
+    """README's "The reported fields" table names exactly :data:`RESULT_FIELDS`."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("#### The reported fields", 1)[1].split("\n\n")[2]
+    named = re.findall(r"`(nht/[a-z_]+)`", "".join(
+        line.split(" | ")[0] for line in table.splitlines()))
+    assert named == list(RESULT_FIELDS)
 
 
 def test_weak_with_an_interval_reaching_into_the_budget_is_kept():
