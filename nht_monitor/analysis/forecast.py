@@ -242,7 +242,6 @@ class Forecast:
 
 
 _NORMAL = NormalDist()
-_HALF = math.sqrt(0.5)
 _MIN_LOGIT_RISE = 0.05
 """The held-out trend counts once its logit rose by this much over the evaluations fitted."""
 
@@ -314,11 +313,30 @@ def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
 class HeldOutTrend:
     """Held-out accuracy on its way to ``done_val_acc``: the logit of the accuracy fitted
     as a line in τ over the last half of the evaluations since V_sc; ``d_tau``: τ from
-    now until that line reaches ``done_val_acc`` (at least one evaluation interval)."""
+    now until that line reaches ``done_val_acc`` (at least one evaluation interval);
+    ``progress``: how far the line's value now has climbed, in logit, from the run's
+    first held-out evaluation (chance, before training) to ``done_val_acc`` (0–1)."""
 
     slope: float
     d_tau: float
     n: int
+    progress: float = 0.0
+    weight: float = 0.5
+    """Its weight in log Δτ against the norm's forecast (:func:`trend_weight`)."""
+
+
+def trend_weight(progress: float, prior_log_sd: float | None, trend_log_sd: float | None
+                 ) -> float:
+    """The held-out trend's share of the precision beside the law prior's
+    (1/``prior_log_sd``²): (1 + p)/(1 − p)/``trend_log_sd``² — the further the
+    accuracy has climbed, the shorter and surer its extrapolation; ½ at chance when the
+    two log-sds are equal (or unknown)."""
+    if progress >= 1.0:
+        return 1.0
+    odds = (1.0 + progress) / (1.0 - progress)
+    if prior_log_sd and trend_log_sd:
+        odds *= (prior_log_sd / trend_log_sd) ** 2
+    return odds / (1.0 + odds)
 
 
 def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSettings
@@ -330,18 +348,26 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     rows = rows[rows.shape[0] // 2:]
     if rows.shape[0] < st.heldout_min_evals:
         return None
-    acc = np.clip(s.val[rows], 1e-3, 0.999)
     tau = s.tau[rows]
-    line = fit_line(tau - tau_now, np.log(acc / (1.0 - acc)))
+    line = fit_line(tau - tau_now, np.array([_logit(float(v)) for v in s.val[rows]]))
     if line is None:
         return None
     slope, intercept = line.slope, line.intercept
     if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * line.slope_se):
         return None
-    target = math.log(st.done_val_acc / (1.0 - st.done_val_acc))
+    target = _logit(st.done_val_acc)
     step_tau = float(np.median(np.diff(tau)))
+    first = _logit(float(s.val[np.isfinite(s.val)][0]))
+    progress = (intercept - first) / (target - first) if target > first else 1.0
+    progress = min(max(float(progress), 0.0), 1.0)
+    weight = trend_weight(progress, st.delay_log_sd, st.heldout_log_sd or st.delay_log_sd)
     return HeldOutTrend(float(slope), max((target - intercept) / slope, step_tau),
-                        int(rows.shape[0]))
+                        int(rows.shape[0]), progress, weight)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-3), 0.999)
+    return math.log(p / (1.0 - p))
 
 
 def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now: float,
@@ -370,14 +396,17 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     trend = heldout_trend(s, start, tau_now, st) if st.heldout_trend else None
     steps = None
     if trend is not None and d_tau > 0 and lo_tau > 0:
-        # the geometric mean of two estimates, the spread of a mean of two (1/√2 in log);
+        # a weighted mean of the two in log Δτ, the weight the trend's share of the
+        # precision: the spread shrinks by √(1 − w) (1/√2 for the geometric mean);
         # the early end never later than the norm's own, so `weak` from the budget (and
         # a sweep's early stop) needs both beyond it
-        median = math.sqrt(trend.d_tau * d_tau)
+        w = trend.weight
+        median = math.exp(w * math.log(trend.d_tau) + (1.0 - w) * math.log(d_tau))
+        spread = math.sqrt(1.0 - w)
         steps = ahead(median)
         if steps is not None:
-            lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** _HALF)
-            hi_tau = median * (hi_tau / d_tau) ** _HALF
+            lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread)
+            hi_tau = median * (hi_tau / d_tau) ** spread
             d_tau = median
             method += "+heldout"
     if steps is None:  # the norm's forecast alone

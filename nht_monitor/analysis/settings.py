@@ -160,12 +160,20 @@ class AnalyzerSettings(BaseModel):
     ratio_log_sd: float = Field(0.10, ge=0.0)
     """Spread (sd of log ratio) of that prior over the families; sets the 80% interval."""
     heldout_trend: bool = True
-    """With a held-out accuracy in the log, the forecast's Δτ to go is the geometric mean
-    of the norm's (law + decay) and the held-out accuracy's own trend: its logit as a
+    """With a held-out accuracy in the log, the forecast's Δτ to go is a weighted mean in
+    log of the norm's (law + decay) and the held-out accuracy's own trend: its logit as a
     line in τ over the last half of the evaluations since V_sc, extended to
-    ``done_val_acc`` (the transition's definition; no task constant). The interval is the
-    norm forecast's with its log-widths × 1/√2 around the new median, its early end never
-    later than the norm's own (so ``weak`` from the budget needs both beyond it)."""
+    ``done_val_acc`` (the transition's definition; no task constant). The weights are
+    shares of precision: the law prior's 1/``delay_log_sd``², the trend's
+    (1 + p)/(1 − p)/``heldout_log_sd``², p the share of the way from the first held-out
+    evaluation (chance) to ``done_val_acc`` the line has climbed — the geometric mean
+    at chance without sweep references, all trend near ``done_val_acc``, mostly the
+    calibrated law with references. The interval is the norm forecast's with its
+    log-widths × √(1 − trend weight) around the new median, its early end never later
+    than the norm's own (so ``weak`` from the budget needs both beyond it)."""
+    heldout_log_sd: float | None = Field(None, gt=0.0)
+    """The held-out trend's log-sd at chance (see ``heldout_trend``); ``None``: the law
+    prior's ``delay_log_sd`` before any sweep calibration (the two count alike)."""
     heldout_min_evals: int = Field(5, ge=4)
     """…fitted on at least this many evaluations…"""
     heldout_min_t: float = Field(3.0, ge=0.0)

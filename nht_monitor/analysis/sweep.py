@@ -112,8 +112,10 @@ class SweepCalibration:
     slope: float | None = None
 
     def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
-        """``settings`` with the law's prior replaced by this calibration."""
-        update = {"delay_tau": self.delay_tau, "delay_log_sd": self.delay_log_sd}
+        """``settings`` with the law's prior replaced by this calibration (the held-out
+        trend keeps the uncalibrated prior's log-sd as its own, ``heldout_log_sd``)."""
+        update = {"delay_tau": self.delay_tau, "delay_log_sd": self.delay_log_sd,
+                  "heldout_log_sd": settings.heldout_log_sd or settings.delay_log_sd}
         if self.structured_ratio is not None:
             update["structured_ratio"] = self.structured_ratio
         return settings.model_copy(update=update)

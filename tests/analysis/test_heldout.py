@@ -1,6 +1,7 @@
 """The held-out accuracy trend in the forecast: its logit as a line in τ, extended to
-``done_val_acc``, combined with the norm's forecast by a geometric mean; the ``weak``
-budget verdict stays the norm's own."""
+``done_val_acc``, combined with the norm's forecast by a weighted mean in log (the
+trend's share of the precision grows with how far it has climbed from chance); the
+``weak`` budget verdict stays the norm's own."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
-from nht_monitor.analysis.forecast import forecast_transition, heldout_trend
+from nht_monitor.analysis.forecast import forecast_transition, heldout_trend, trend_weight
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.runlog.schema import RunHeader
 from tests.analysis.synthetic import fit_acc, fit_loss, make_run
@@ -93,27 +94,74 @@ def test_no_trend_without_a_clear_rise():
     assert trend_of(_run(FIT + 60, _line(-4.0, 2.5))) is None  # 3 evaluations in the half fitted
 
 
-def test_the_forecast_is_the_geometric_mean_and_its_spread_shrinks():
-    samples = _run(1200, _line(-5.0, 2.0))
+def _progress(a: float, b: float, tau_now: float) -> float:
+    """Brute force: the share of the logit way from the first evaluation (0.01, chance)
+    to 0.9 that the line a + b·τ has climbed by ``tau_now``."""
+    first = math.log(0.01 / 0.99)
+    return min(max((a + b * tau_now - first) / (TARGET - first), 0.0), 1.0)
+
+
+def test_trend_weight_is_the_trends_share_of_the_precision():
+    """Against the precisions written out: law 1/sd_law², trend (1+p)/(1−p)/sd_trend²."""
+    for p in (0.0, 0.3, 0.75, 0.99):
+        for sd_law, sd_trend in ((0.71, 0.71), (0.2, 0.71), (0.71, 0.3)):
+            law, trend = sd_law ** -2, (1 + p) / (1 - p) / sd_trend ** 2
+            assert trend_weight(p, sd_law, sd_trend) == pytest.approx(trend / (law + trend),
+                                                                      rel=1e-12)
+    assert trend_weight(0.0, 0.71, 0.71) == 0.5  # the geometric mean at chance
+    assert trend_weight(0.5, None, None) == pytest.approx(0.75)
+    assert trend_weight(1.0, 0.71, 0.71) == 1.0
+    # sweep references narrow the law's prior: the trend counts for less
+    assert trend_weight(0.5, 0.2, 0.71) < trend_weight(0.5, 0.71, 0.71)
+
+
+def test_the_forecast_is_the_weighted_mean_and_its_spread_shrinks():
+    a, b = -5.0, 2.0
+    samples = _run(1200, _line(a, b))
     on, off = AnalyzerSettings(), AnalyzerSettings(heldout_trend=False)
     s = series_from_samples(samples, on)
     start = int(np.searchsorted(s.step, FIT))
-    args = (s, start, float(s.norm[-1]), 30.0, float(s.tau[-1]), None)
+    tau_now = float(s.tau[-1])
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
     both = forecast_transition(*args, on, use_rate=False)
     norm = forecast_transition(*args, off, use_rate=False)
-    trend = heldout_trend(s, start, float(s.tau[-1]), on)
+    trend = heldout_trend(s, start, tau_now, on)
     assert both.method == "law+heldout" and norm.method == "law"
-    assert both.d_tau == pytest.approx(math.sqrt(norm.d_tau * trend.d_tau), rel=1e-12)
+    p = _progress(a, b, tau_now)
+    assert 0.2 < p < 0.9
+    assert trend.progress == pytest.approx(p, rel=1e-9)
+    w = (1 + p) / (1 - p) / ((1 + p) / (1 - p) + 1)  # equal log-sds: 1/sd² cancels
+    assert trend.weight == pytest.approx(w, rel=1e-9)
+    assert both.d_tau == pytest.approx(norm.d_tau ** (1 - w) * trend.d_tau ** w, rel=1e-9)
     step_now = float(s.step[-1])
     lo_n, hi_n = (x - step_now for x in norm.transition.interval)
     lo_b, hi_b = (x - step_now for x in both.transition.interval)
     med_n = norm.transition.forecast_step - step_now
     med_b = both.transition.forecast_step - step_now
-    # constant τ rate: steps ∝ Δτ; the upper log-width is 1/√2 of the norm's, and the early
-    # end the earlier of the norm's own and the combined one's
-    assert math.log(hi_b / med_b) == pytest.approx(math.log(hi_n / med_n) / math.sqrt(2),
+    # constant τ rate: steps ∝ Δτ; the upper log-width is √(1 − w) of the norm's, and the
+    # early end the earlier of the norm's own and the combined one's
+    assert math.log(hi_b / med_b) == pytest.approx(math.log(hi_n / med_n) * math.sqrt(1 - w),
                                                    rel=1e-6)
-    assert lo_b == pytest.approx(min(lo_n, med_b * (lo_n / med_n) ** math.sqrt(0.5)), rel=1e-6)
+    assert lo_b == pytest.approx(min(lo_n, med_b * (lo_n / med_n) ** math.sqrt(1 - w)),
+                                 rel=1e-6)
+
+
+def test_sweep_references_weigh_the_calibrated_law_above_the_trend():
+    """A sweep calibration narrows the law's log-sd; the trend keeps the uncalibrated one
+    (``heldout_log_sd``), so the same trend pulls the forecast less."""
+    from nht_monitor.analysis.sweep import SweepCalibration
+    a, b = -5.0, 2.0
+    samples = _run(1200, _line(a, b))
+    st = AnalyzerSettings()
+    calibrated = SweepCalibration(references=(), delay_tau=2.0, delay_log_sd=0.2).apply(st)
+    assert calibrated.heldout_log_sd == st.delay_log_sd and calibrated.delay_log_sd == 0.2
+    s = series_from_samples(samples, st)
+    start = int(np.searchsorted(s.step, FIT))
+    tau_now = float(s.tau[-1])
+    plain = heldout_trend(s, start, tau_now, st)
+    narrowed = heldout_trend(s, start, tau_now, calibrated)
+    assert narrowed.weight == pytest.approx(trend_weight(plain.progress, 0.2, st.delay_log_sd))
+    assert narrowed.weight < plain.weight
 
 
 def test_weak_needs_both_forecasts_beyond_the_budget():
@@ -148,7 +196,7 @@ def test_bad_heldout_settings_fail_at_construction():
 def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     """For any logit-linear held-out accuracy still below 0.9 (and above the 0.001 clip),
     the trend's slope is b and its Δτ the closed form; the combined forecast's Δτ lies
-    between the norm's and the trend's (their geometric mean)."""
+    between the norm's and the trend's (their weighted mean in log)."""
     steps = 900
     tau_end = steps * LR * WD
     assume(a + b * tau_end < TARGET - 1e-3)  # not yet at 0.9 at the end
@@ -172,7 +220,9 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     both = forecast_transition(*args, st, use_rate=False)
     norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
                                use_rate=False)
-    assert both.d_tau == pytest.approx(math.sqrt(norm.d_tau * trend.d_tau), rel=1e-9)
+    w = trend_weight(_progress(a, b, tau_now), 1.0, 1.0)
+    assert trend.weight == pytest.approx(w, rel=1e-6)
+    assert both.d_tau == pytest.approx(norm.d_tau ** (1 - w) * trend.d_tau ** w, rel=1e-9)
     assert min(norm.d_tau, trend.d_tau) * (1 - 1e-9) <= both.d_tau
     assert both.d_tau <= max(norm.d_tau, trend.d_tau) * (1 + 1e-9)
 
