@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import NormalDist
 
 import numpy as np
@@ -315,14 +315,17 @@ class HeldOutTrend:
     as a line in τ over the last half of the evaluations since V_sc; ``d_tau``: τ from
     now until that line reaches ``done_val_acc`` (at least one evaluation interval);
     ``progress``: how far the line's value now has climbed, in logit, from the run's
-    first held-out evaluation (chance, before training) to ``done_val_acc`` (0–1)."""
+    first held-out evaluation (chance, before training) to ``done_val_acc`` (0–1);
+    ``weight``: its weight in log Δτ against the norm's forecast once combined
+    (:func:`trend_weight`; ``later``: it pointed later than the norm's, and counted as
+    at chance)."""
 
     slope: float
     d_tau: float
     n: int
     progress: float = 0.0
     weight: float = 0.5
-    """Its weight in log Δτ against the norm's forecast (:func:`trend_weight`)."""
+    later: bool = False
 
 
 def trend_weight(progress: float, prior_log_sd: float | None, trend_log_sd: float | None
@@ -359,10 +362,8 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     step_tau = float(np.median(np.diff(tau)))
     first = _logit(float(s.val[np.isfinite(s.val)][0]))
     progress = (intercept - first) / (target - first) if target > first else 1.0
-    progress = min(max(float(progress), 0.0), 1.0)
-    weight = trend_weight(progress, st.delay_log_sd, st.heldout_log_sd or st.delay_log_sd)
     return HeldOutTrend(float(slope), max((target - intercept) / slope, step_tau),
-                        int(rows.shape[0]), progress, weight)
+                        int(rows.shape[0]), min(max(float(progress), 0.0), 1.0))
 
 
 def _logit(p: float) -> float:
@@ -400,7 +401,10 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         # precision: the spread shrinks by √(1 − w) (1/√2 for the geometric mean);
         # the early end never later than the norm's own, so `weak` from the budget (and
         # a sweep's early stop) needs both beyond it
-        w = trend.weight
+        later = trend.d_tau >= d_tau
+        w = trend_weight(0.0 if later else trend.progress, st.delay_log_sd,
+                         st.heldout_log_sd or st.delay_log_sd)
+        trend = replace(trend, weight=w, later=later)
         median = math.exp(w * math.log(trend.d_tau) + (1.0 - w) * math.log(d_tau))
         spread = math.sqrt(1.0 - w)
         steps = ahead(median)

@@ -168,7 +168,9 @@ class AnalyzerSettings(BaseModel):
     (1 + p)/(1 − p)/``heldout_log_sd``², p the share of the way from the first held-out
     evaluation (chance) to ``done_val_acc`` the line has climbed — the geometric mean
     at chance without sweep references, all trend near ``done_val_acc``, mostly the
-    calibrated law with references. The interval is the norm forecast's with its
+    calibrated law with references; a trend pointing later than the norm's forecast
+    counts as at chance (p = 0: a line in logit runs late while the accuracy creeps
+    before its rise). The interval is the norm forecast's with its
     log-widths × √(1 − trend weight) around the new median, its early end never later
     than the norm's own (so ``weak`` from the budget needs both beyond it)."""
     heldout_log_sd: float | None = Field(None, gt=0.0)

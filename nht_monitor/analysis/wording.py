@@ -194,8 +194,11 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
         how += (f"; held-out accuracy's logit rising at {fmt(heldout.slope)}/τ over the "
                 f"last {heldout.n} evaluations reaches {st.done_val_acc:g} in Δτ "
                 f"{fmt(heldout.d_tau)}, weighted {heldout.weight:.2f} against the norm's "
-                f"{1 - heldout.weight:.2f} in log Δτ (it has climbed "
-                f"{heldout.progress:.0%} of the way from its first evaluation)")
+                f"{1 - heldout.weight:.2f} in log Δτ "
+                + ("(later than the norm's: counted as at chance, a line in logit runs "
+                   "late while the accuracy creeps before its rise)" if heldout.later else
+                   f"(it has climbed {heldout.progress:.0%} of the way from its first "
+                   "evaluation)"))
     how += f": Δτ {fmt(d_tau)} from now"
     if forecast_step is None:
         return f"{signal}: {how}; τ clock too slow/stopped for a step forecast"

@@ -116,7 +116,7 @@ def test_trend_weight_is_the_trends_share_of_the_precision():
 
 
 def test_the_forecast_is_the_weighted_mean_and_its_spread_shrinks():
-    a, b = -5.0, 2.0
+    a, b = -3.0, 3.0
     samples = _run(1200, _line(a, b))
     on, off = AnalyzerSettings(), AnalyzerSettings(heldout_trend=False)
     s = series_from_samples(samples, on)
@@ -130,8 +130,9 @@ def test_the_forecast_is_the_weighted_mean_and_its_spread_shrinks():
     p = _progress(a, b, tau_now)
     assert 0.2 < p < 0.9
     assert trend.progress == pytest.approx(p, rel=1e-9)
+    assert trend.d_tau < norm.d_tau and not both.heldout.later  # the trend says sooner
     w = (1 + p) / (1 - p) / ((1 + p) / (1 - p) + 1)  # equal log-sds: 1/sd² cancels
-    assert trend.weight == pytest.approx(w, rel=1e-9)
+    assert both.heldout.weight == pytest.approx(w, rel=1e-9)
     assert both.d_tau == pytest.approx(norm.d_tau ** (1 - w) * trend.d_tau ** w, rel=1e-9)
     step_now = float(s.step[-1])
     lo_n, hi_n = (x - step_now for x in norm.transition.interval)
@@ -150,7 +151,7 @@ def test_sweep_references_weigh_the_calibrated_law_above_the_trend():
     """A sweep calibration narrows the law's log-sd; the trend keeps the uncalibrated one
     (``heldout_log_sd``), so the same trend pulls the forecast less."""
     from nht_monitor.analysis.sweep import SweepCalibration
-    a, b = -5.0, 2.0
+    a, b = -3.0, 3.0
     samples = _run(1200, _line(a, b))
     st = AnalyzerSettings()
     calibrated = SweepCalibration(references=(), delay_tau=2.0, delay_log_sd=0.2).apply(st)
@@ -158,10 +159,36 @@ def test_sweep_references_weigh_the_calibrated_law_above_the_trend():
     s = series_from_samples(samples, st)
     start = int(np.searchsorted(s.step, FIT))
     tau_now = float(s.tau[-1])
-    plain = heldout_trend(s, start, tau_now, st)
-    narrowed = heldout_trend(s, start, tau_now, calibrated)
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
+    plain = forecast_transition(*args, st, use_rate=False).heldout
+    narrowed = forecast_transition(*args, calibrated, use_rate=False).heldout
+    assert not plain.later and not narrowed.later
     assert narrowed.weight == pytest.approx(trend_weight(plain.progress, 0.2, st.delay_log_sd))
     assert narrowed.weight < plain.weight
+
+
+def test_a_trend_pointing_later_than_the_norm_counts_as_at_chance():
+    """A slow climb (logit up 0.3/τ from 0.01: 0.9 some Δτ 20 on) has progress > 0 but
+    points beyond the norm's forecast: its weight is that of p = 0 (½ here), and the
+    reason says so."""
+    a, b = -4.5, 0.6
+    samples = _run(1500, _line(a, b))
+    st = AnalyzerSettings()
+    s = series_from_samples(samples, st)
+    start = int(np.searchsorted(s.step, FIT))
+    tau_now = float(s.tau[-1])
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
+    both = forecast_transition(*args, st, use_rate=False)
+    norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
+                               use_rate=False)
+    trend = both.heldout
+    assert trend.progress == pytest.approx(_progress(a, b, tau_now), rel=1e-9)
+    assert trend.progress > 0.05
+    assert trend.d_tau > norm.d_tau and trend.later
+    assert trend.weight == 0.5
+    assert both.d_tau == pytest.approx(math.sqrt(norm.d_tau * trend.d_tau), rel=1e-9)
+    reasons = " ".join(Analyzer(_header(), st).analyze(samples).reasons)
+    assert "later than the norm's: counted as at chance" in reasons
 
 
 def test_weak_needs_both_forecasts_beyond_the_budget():
@@ -220,8 +247,10 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     both = forecast_transition(*args, st, use_rate=False)
     norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
                                use_rate=False)
-    w = trend_weight(_progress(a, b, tau_now), 1.0, 1.0)
-    assert trend.weight == pytest.approx(w, rel=1e-6)
+    later = trend.d_tau >= norm.d_tau
+    w = trend_weight(0.0 if later else _progress(a, b, tau_now), 1.0, 1.0)
+    assert both.heldout.later == later
+    assert both.heldout.weight == pytest.approx(w, rel=1e-6)
     assert both.d_tau == pytest.approx(norm.d_tau ** (1 - w) * trend.d_tau ** w, rel=1e-9)
     assert min(norm.d_tau, trend.d_tau) * (1 - 1e-9) <= both.d_tau
     assert both.d_tau <= max(norm.d_tau, trend.d_tau) * (1 + 1e-9)
