@@ -261,17 +261,12 @@ def strong(run: Run) -> Decision | None:
 
 def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
     """``(rate, step)`` when train accuracy, rising at ``rate`` per τ (a least-squares line
-    over the last ``strong_stall_tau``, at least ``strong_stall_evals`` evaluations),
-    would reach ``fit_min_acc`` only at ``step`` beyond the budget (``None``: never);
-    ``None`` while it would fit within it or the evaluations do not span that τ yet."""
+    over :func:`training_window` of ``strong_stall_tau``), would reach ``fit_min_acc``
+    only at ``step`` beyond the budget (``None``: never); ``None`` while it would fit
+    within it or the evaluations do not span that τ yet."""
     st, s = run.settings, run.finite
-    rows = np.nonzero(np.isfinite(s.acc))[0]
-    if rows.shape[0] < st.strong_stall_evals:
-        return None
-    tau = s.tau[rows]
-    window = rows[tau >= tau[-1] - st.strong_stall_tau]
-    if (tau[-1] - tau[0] < st.strong_stall_tau or window.shape[0] < st.strong_stall_evals
-            or acc >= st.fit_min_acc):
+    window = training_window(s.tau, s.acc, st.strong_stall_tau, st.strong_stall_evals)
+    if window is None or acc >= st.fit_min_acc:
         return None
     line = fit_line(s.tau[window], s.acc[window])
     if line is None:
@@ -289,25 +284,35 @@ def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
 
 
 def train_progress(run: Run, span: float) -> float | None:
-    """Learning progress over the last ``span`` of τ (and at least ``strong_stall_evals``
-    training evaluations): the rise in accuracy, else the relative fall in loss; ``None``
-    while the evaluations do not span that much yet."""
+    """Learning progress over :func:`training_window` of ``span``: the rise in accuracy,
+    else the relative fall in loss; ``None`` while the evaluations do not span it yet."""
     st, s = run.settings, run.finite
-    k = st.strong_stall_evals
     for values, as_loss in ((s.acc, False), (s.loss, True)):
-        rows = np.nonzero(np.isfinite(values))[0]
-        if rows.shape[0] == 0:
+        if not np.isfinite(values).any():
             continue
-        tau = s.tau[rows]
-        start = int(np.searchsorted(tau, tau[-1] - span, side="right")) - 1
-        if start < 0 or rows.shape[0] < k:
+        window = training_window(s.tau, values, span, st.strong_stall_evals)
+        if window is None:
             return None
-        start = min(start, rows.shape[0] - k)  # and at least k evaluations
-        first, last = float(values[rows[start]]), float(values[rows[-1]])
+        first, last = float(values[window[0]]), float(values[window[-1]])
         if not as_loss:
             return last - first
         return (first - last) / first if first > 0 else None
     return None
+
+
+def training_window(tau: np.ndarray, values: np.ndarray, span: float, evals: int
+                    ) -> np.ndarray | None:
+    """The rows of the finite ``values`` over the last ``span`` of τ: from the evaluation
+    at or before its start (so the window spans all of it), widened to at least
+    ``evals`` evaluations; ``None`` while the evaluations do not span it yet."""
+    rows = np.nonzero(np.isfinite(values))[0]
+    if rows.shape[0] < evals:
+        return None
+    t = tau[rows]
+    start = int(np.searchsorted(t, t[-1] - span, side="right")) - 1
+    if start < 0:
+        return None
+    return rows[min(start, rows.shape[0] - evals):]
 
 
 def still_fitting(run: Run) -> Decision | None:
