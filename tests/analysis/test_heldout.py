@@ -52,15 +52,20 @@ def _line(a: float, b: float):
     return lambda s, t: _logistic(a + b * t) if s > FIT else 0.01
 
 
+def _on_line(a: float, b: float, steps: int, st: AnalyzerSettings):
+    """``(samples, series, start, tau_now)`` of a run whose held-out logit follows
+    :func:`_line`; ``start`` the fit's row, ``tau_now`` the last τ."""
+    samples = _run(steps, _line(a, b))
+    s = series_from_samples(samples, st)
+    return samples, s, int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+
+
 def test_the_trend_reaches_done_val_acc_where_the_logit_line_does():
     """Exact on a logit-linear held-out accuracy: Δτ = (logit 0.9 − logit now) / slope,
     against a float64 least-squares line by the normal equations."""
     a, b = -4.0, 2.5
-    samples = _run(1500, _line(a, b))
     st = AnalyzerSettings()
-    s = series_from_samples(samples, st)
-    start = int(np.searchsorted(s.step, FIT))
-    tau_now = float(s.tau[-1])
+    samples, s, start, tau_now = _on_line(a, b, 1500, st)
     trend = heldout_trend(s, start, tau_now, st)
     assert trend is not None
     assert trend.slope == pytest.approx(b, rel=1e-9)
@@ -117,11 +122,8 @@ def test_trend_weight_is_the_trends_share_of_the_precision():
 
 def test_the_forecast_is_the_weighted_mean_and_its_spread_shrinks():
     a, b = -3.0, 3.0
-    samples = _run(1200, _line(a, b))
     on, off = AnalyzerSettings(), AnalyzerSettings(heldout_trend=False)
-    s = series_from_samples(samples, on)
-    start = int(np.searchsorted(s.step, FIT))
-    tau_now = float(s.tau[-1])
+    samples, s, start, tau_now = _on_line(a, b, 1200, on)
     args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
     both = forecast_transition(*args, on, use_rate=False)
     norm = forecast_transition(*args, off, use_rate=False)
@@ -168,15 +170,12 @@ def test_sweep_references_weigh_the_calibrated_law_above_the_trend():
 
 
 def test_a_trend_pointing_later_than_the_norm_counts_as_at_chance():
-    """A slow climb (logit up 0.3/τ from 0.01: 0.9 some Δτ 20 on) has progress > 0 but
+    """A slow climb (logit up 0.6/τ from 0.01: 0.9 some Δτ 10 on) has progress > 0 but
     points beyond the norm's forecast: its weight is that of p = 0 (½ here), and the
     reason says so."""
     a, b = -4.5, 0.6
-    samples = _run(1500, _line(a, b))
     st = AnalyzerSettings()
-    s = series_from_samples(samples, st)
-    start = int(np.searchsorted(s.step, FIT))
-    tau_now = float(s.tau[-1])
+    samples, s, start, tau_now = _on_line(a, b, 1500, st)
     args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
     both = forecast_transition(*args, st, use_rate=False)
     norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
