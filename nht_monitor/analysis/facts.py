@@ -28,7 +28,7 @@ class RunFacts:
     likewise for the head norm. ``flag_step``/``head_flag_step``: first step after the fit
     at which the signal was ``flag_drop`` below its running peak. ``val_step``: first step
     held-out accuracy reached ``done_val_acc``. ``first_norm``: first finite norm.
-    ``first_loss``: first finite training loss. ``sc_peak``/``sc_peak_step``: largest
+    ``first_loss``/``first_acc``: first finite training loss / accuracy. ``sc_peak``/``sc_peak_step``: largest
     finite total norm at or after the fit (the shortcut norm V_sc; the overall peak when
     no training metrics are logged); ``head_sc_peak``/``head_sc_peak_step`` likewise. ``nonfinite``/``first_nonfinite_step``:
     count and first step of non-finite total norms. ``n``: samples observed.
@@ -50,6 +50,7 @@ class RunFacts:
     val_step: float | None = None
     first_norm: float | None = None
     first_loss: float | None = None
+    first_acc: float | None = None
     nonfinite: int = 0
     first_nonfinite_step: float | None = None
     any_wd: bool = False
@@ -143,6 +144,9 @@ def facts_from_series(s: Series, settings: AnalyzerSettings) -> RunFacts:
     loss_ok = np.isfinite(s.loss)
     if loss_ok.any():
         f.first_loss = float(s.loss[_first(loss_ok)])
+    acc_ok = np.isfinite(s.acc)
+    if acc_ok.any():
+        f.first_acc = float(s.acc[_first(acc_ok)])
     f.has_train_metrics = bool(loss_ok.any() or np.isfinite(s.acc).any())
     fitted = fitted_mask(s, settings)
     ifit = _first(fitted)
@@ -218,6 +222,8 @@ class FactTracker:
                 f.first_loss = loss
             f.has_train_metrics = True
         if acc == acc:
+            if f.first_acc is None and math.isfinite(acc):
+                f.first_acc = acc
             f.has_train_metrics = True
         if self._fitted(acc, loss, val) and f.fit_step is None:
             f.fit_step = step

@@ -222,8 +222,9 @@ def too_few_samples(run: Run) -> Decision | None:
 def strong(run: Run) -> Decision | None:
     """Never fitted (a run that fitted has learnt: a loss spike later is no collapse),
     the norm collapsed below ``strong_collapse`` × its peak, and learning
-    suppressed: train accuracy below ``strong_max_train_acc`` (without one: the loss
-    above ``strong_min_loss_ratio`` × its first value) and stalled over
+    suppressed: train accuracy below ``strong_max_train_acc`` and less than
+    ``strong_max_gain`` of the way from its first value to 1 (:func:`learnt`; without
+    one: the loss above ``strong_min_loss_ratio`` × its first value) and stalled over
     ``strong_stall_tau`` (``collapsed``), or rising so slowly over it that train accuracy
     would reach ``fit_min_acc`` (the least that can count as fitted) only beyond the
     budget (``too_slow``: the budget verdict of ``weak``, for the fit); or, at any
@@ -234,7 +235,7 @@ def strong(run: Run) -> Decision | None:
     drop = 1.0 - float(run.finite.norm[-1]) / f.peak
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
     if acc is not None:
-        suppressed = acc < st.strong_max_train_acc
+        suppressed = acc < st.strong_max_train_acc and learnt(acc, f.first_acc) < st.strong_max_gain
     else:
         suppressed = (loss is not None and f.first_loss is not None
                       and loss > st.strong_min_loss_ratio * f.first_loss)
@@ -245,18 +246,27 @@ def strong(run: Run) -> Decision | None:
     if suppressed and progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
-            progress=progress)], "fitting")
+            progress=progress, first_acc=f.first_acc, gain=learnt(acc, f.first_acc))], "fitting")
     if suppressed and acc is not None and (late := fit_too_late(run, acc)) is not None:
         rate, fit_step = late
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
-            budget=run.ctx.budget_steps)], "fitting")
+            budget=run.ctx.budget_steps, first_acc=f.first_acc,
+            gain=learnt(acc, f.first_acc))], "fitting")
     progress = train_progress(run, st.strong_long_stall_tau)
     if progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
             span=st.strong_long_stall_tau)], "fitting")
     return None
+
+
+def learnt(acc: float, first: float | None) -> float:
+    """The share of the way from the first train accuracy (chance) to 1 covered by
+    ``acc`` (``acc`` itself without a first one, ≤ 0 at or below chance)."""
+    if first is None or not first < 1.0:
+        return acc
+    return (acc - first) / (1.0 - first)
 
 
 def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:

@@ -189,10 +189,11 @@ class History:
     (the next one too if that freed less than a quarter of the store, and so on), so
     each kind of row is thinned among its own kind: held-out evaluations every 100 steps
     are not thinned by training metrics logged every step, nor metrics by the norm
-    stream's stride. Besides the store, the latest observed row and, for each metric,
-    the latest row where it was logged are always kept: :meth:`series` ends with the
-    latest sample and holds the latest value of every metric (at most ``capacity`` + 4
-    rows).
+    stream's stride. The first row of each stream is never dropped (where each started:
+    the first norm, the chance-level accuracies). Besides the store, the latest observed
+    row and, for each metric, the latest row where it was logged are always kept:
+    :meth:`series` ends with the latest sample and holds the latest value of every
+    metric (at most ``capacity`` + 4 rows).
     """
 
     NORM, METRIC, HELDOUT = 0, 1, 2
@@ -265,8 +266,8 @@ class History:
                 if held[k] == 0:
                     continue
                 self._strides[k] *= 2
-                stream = at[k]
-                stream[(stream >= 0) & (stream % self._strides[k] != 0)] = -1
+                stream = at[k]  # the stream's first row stays: its start (chance)
+                stream[(stream > 1) & (stream % self._strides[k] != 0)] = -1
                 keep = (at >= 0).any(axis=0)
                 kept = int(keep.sum())
                 if kept <= target:

@@ -114,8 +114,12 @@ class AnalyzerSettings(BaseModel):
     strong_collapse: float = Field(0.5, gt=0.0, lt=1.0)
     """Strong when, without having fitted, the norm fell below this fraction of its peak…"""
     strong_max_train_acc: float = Field(0.5, gt=0.0, le=1.0)
-    """…and train accuracy is still below this (learning suppressed); without a logged
-    accuracy: …"""
+    """…and train accuracy is still below this…"""
+    strong_max_gain: float = Field(0.25, gt=0.0, le=1.0)
+    """…and has come less than this share of the way from its first evaluation (chance)
+    to 1 (learning suppressed: nothing learnt; a run holding 40 % of the way, as SGD
+    λ 0.006 on the families does for Δτ 3 before it fits and transitions, has learnt
+    something, and its stall may be a plateau); without a logged accuracy: …"""
     strong_min_loss_ratio: float = Field(0.5, gt=0.0)
     """…the training loss is still above this fraction of its first value; and learning
     has stalled: over the last ``strong_stall_tau`` of τ (weight decay alone shrinks a

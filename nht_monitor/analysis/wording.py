@@ -95,10 +95,22 @@ def too_few_samples(st: AnalyzerSettings, count: int) -> str:
     return f"only {count} sample(s) (< min_samples {st.min_samples})"
 
 
+def _suppressed_acc(st: AnalyzerSettings, acc: float, first_acc: float | None,
+                    gain: float | None) -> str:
+    """Train accuracy as ``rules.strong`` reads it: below the cap and ``gain`` of the way
+    from its first value to 1 (``rules.learnt``)."""
+    text = f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}"
+    if first_acc is not None and gain is not None:
+        text += (f" ({fmt(100 * gain, 2)}% of the way from its first {fmt(first_acc)} to 1, "
+                 f"< {100 * st.strong_max_gain:g}%)")
+    return text
+
+
 def collapsed(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
-              loss: float | None, first_loss: float | None, progress: float) -> str:
+              loss: float | None, first_loss: float | None, progress: float,
+              first_acc: float | None = None, gain: float | None = None) -> str:
     if acc is not None:
-        what = (f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}, up "
+        what = (f"{_suppressed_acc(st, acc, first_acc, gain)}, up "
                 f"{fmt(progress)} < {st.strong_stall_acc:g} over the last Δτ "
                 f"{st.strong_stall_tau:g}")
     else:
@@ -116,11 +128,12 @@ def _budget(st: AnalyzerSettings, budget: float | None) -> str:
 
 
 def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: float,
-             fit_step: float | None, budget: float | None) -> str:
+             fit_step: float | None, budget: float | None,
+             first_acc: float | None = None, gain: float | None = None) -> str:
     when = "never" if fit_step is None else f"only at step {fmt(fit_step, 6)}"
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
-            f"(< {st.strong_collapse * 100:g}%) while train accuracy {fmt(acc)} < "
-            f"{st.strong_max_train_acc:g} rises at {fmt(rate)}/τ over the last Δτ "
+            f"(< {st.strong_collapse * 100:g}%) while {_suppressed_acc(st, acc, first_acc, gain)} "
+            f"rises at {fmt(rate)}/τ over the last Δτ "
             f"{st.strong_stall_tau:g}: it would reach {st.fit_min_acc:g} (the least that "
             f"counts as fitted) {when}, beyond {_budget(st, budget)}: learning is suppressed")
 

@@ -222,3 +222,22 @@ def test_heldout_evaluations_are_not_thinned_by_per_step_training_metrics():
     steps = h.series().step[np.isfinite(h.series().val)]
     assert steps.shape[0] >= 256 // 8 and steps[0] < 50_000 / 8
     assert np.max(np.diff(steps)) <= 50_000 / 8 and steps[-1] == 50_000
+
+
+def test_each_streams_first_row_survives_any_thinning():
+    """The first norm, the first training metrics and the first held-out evaluation (where
+    each started: chance) stay however far each stream is thinned — the held-out trend's
+    progress and the strong rule read them."""
+    nan = math.nan
+    h = History(64)
+    for step in range(1, 40_001):
+        acc = step / 40_000 if step % 3 == 2 else nan      # first at step 2
+        val = step / 80_000 if step % 7 == 5 else nan      # first at step 5
+        h.append((float(step), step * 1e-3, LR, WD, 10.0 + step, nan, acc, acc, val))
+        assert len(h) <= 64
+    assert h.stride > 1 and h.metric_stride > 1 and h.heldout_stride > 1
+    s = h.series()
+    assert s.step[0] == 1.0 and s.norm[0] == 11.0
+    assert s.step[np.isfinite(s.acc)][0] == 2.0 and s.acc[np.isfinite(s.acc)][0] == 2 / 40_000
+    assert s.step[np.isfinite(s.val)][0] == 5.0 and s.val[np.isfinite(s.val)][0] == 5 / 80_000
+    assert np.all(np.diff(s.step) > 0) and len(s) <= 64 + 4

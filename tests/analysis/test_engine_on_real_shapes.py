@@ -16,7 +16,9 @@ import pytest
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.analysis.facts import FactTracker, facts_from_series
+from nht_monitor.analysis.rules import learnt
 from nht_monitor.analysis.series import series_from_samples
+from nht_monitor.analysis.wording import fmt
 from nht_monitor.runlog.schema import RunHeader, Sample
 
 LR, WD = 1e-3, 1.0
@@ -113,6 +115,31 @@ def test_a_collapse_with_learning_stalled_is_strong():
     assert any("up" in r and "over the last Δτ 1" in r for r in seen[-1][1].reasons)
     first = next(step for step, a in seen if a.regime == "strong")
     assert 1000 <= first <= 1100  # stalled over Δτ 1 (1,000 steps here): then strong
+
+
+def test_a_collapse_holding_what_it_learnt_is_not_strong():
+    """The same collapse and stall, but train accuracy holds 0.42 from a first 0.02 (41 %
+    of the way to 1, over ``strong_max_gain`` 25 %: something was learnt — SGD λ 0.006 on
+    the families, which fitted and transitioned later): no ``strong``; at 0.2 (18 %) it
+    is, and the reason says how far accuracy came."""
+    def acc_at(level):
+        return lambda s: 0.02 if s < 100 else level + 0.002 * (s % 3)
+
+    held = live_regimes(run_of(lambda s, t: 120.0 * math.exp(-3.0 * t), acc_at(0.42),
+                               lambda s: 0.01, steps=1500))
+    assert all(a.regime != "strong" for _, a in held), [(s, a.regime) for s, a in held]
+    low = live_regimes(run_of(lambda s, t: 120.0 * math.exp(-3.0 * t), acc_at(0.2),
+                              lambda s: 0.01, steps=1500))
+    assert low[-1][1].regime == "strong", low[-1][1].reasons
+    gain = (0.2 + 0.002 * (1500 % 3) - 0.02) / 0.98
+    assert any(f"({fmt(100 * gain, 2)}% of the way from its first 0.02 to 1, < 25%)" in r
+               for r in low[-1][1].reasons), low[-1][1].reasons
+
+
+def test_learnt_is_the_share_of_the_way_from_the_first_accuracy():
+    assert learnt(0.42, 0.02) == pytest.approx(0.40 / 0.98, rel=1e-12)
+    assert learnt(0.5, 0.5) == 0.0 and learnt(0.45, 0.5) < 0  # binary task at chance
+    assert learnt(0.3, None) == 0.3 and learnt(0.3, 1.0) == 0.3
 
 
 def test_a_train_accuracy_plateau_below_099_counts_as_fitted():
