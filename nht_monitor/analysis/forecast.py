@@ -375,8 +375,9 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
                         fit: DecayFit | None, settings: AnalyzerSettings,
                         lr_schedule: ScheduleFn | None = None,
                         wd_schedule: ScheduleFn | None = None, *,
-                        use_rate: bool = True) -> Forecast:
-    """The transition forecast from V_sc = ``peak`` (at row ``start``), in steps.
+                        use_rate: bool = True, trend_start: int | None = None) -> Forecast:
+    """The transition forecast from V_sc = ``peak`` (at row ``start``), in steps; the
+    held-out trend reads the evaluations from ``trend_start`` (default ``start``) on.
 
     The median and 10–90% quantiles of :func:`delay_belief` given no transition yet
     (:func:`conditional_quantile`), minus the τ elapsed since V_sc, converted to steps
@@ -394,7 +395,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
     ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
-    trend = heldout_trend(s, start, tau_now, st) if st.heldout_trend else None
+    trend = (heldout_trend(s, start if trend_start is None else trend_start, tau_now, st)
+             if st.heldout_trend else None)
     steps = None
     if trend is not None and d_tau > 0 and lo_tau > 0:
         # a weighted mean of the two in log Δτ, the weight the trend's share of the
@@ -409,7 +411,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         spread = math.sqrt(1.0 - w)
         steps = ahead(median)
         if steps is not None:
-            lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread)
+            lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread, trend.d_tau)
             hi_tau = median * (hi_tau / d_tau) ** spread
             d_tau = median
             method += "+heldout"

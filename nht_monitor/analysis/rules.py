@@ -548,8 +548,11 @@ def held_up(t: Trace) -> Signal:
             and t.n_after >= st.weak_min_samples_after_fit):
         return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],
                       Transition(status="not_expected"))
+    # held-out accuracy read since the fit (as everywhere, and as awaiting_heldout
+    # counts it): a norm that grows again renews V_sc at every step
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
-                                   run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False)
+                                   run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False,
+                                   trend_start=min(t.i_fit, t.start))
     transition = forecast.transition
     early = transition.interval[0] if transition.interval else None
     if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
@@ -592,7 +595,7 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
     run, st = t.run, t.run.settings
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule,
-                                   use_rate=use_rate)
+                                   use_rate=use_rate, trend_start=min(t.i_fit, t.start))
     transition = forecast.transition
     if forecast.method != "none":
         findings.append(forecast_finding(t.name, forecast))

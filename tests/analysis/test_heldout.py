@@ -304,3 +304,43 @@ def test_weak_from_the_laws_prior_waits_for_the_heldout_trend():
     off = Analyzer(_header(budget=1000), AnalyzerSettings(heldout_trend=False)).analyze(
         _held_up_run(FIT + 10 * (needed - 2), flat))
     assert off.regime == "weak"
+
+
+def _regrowing_run(steps: int, a: float, b: float):
+    """danielmamay/grokking's shape: fit at step 200, the norm comes down 18 % by step
+    600, then grows again past its old peak (renewing V_sc at every step) while
+    held-out accuracy climbs on the logit line a + b·τ every 10 steps."""
+    def norm_of(s: int, t: float) -> float:
+        if s <= FIT:
+            return 10.0 + 20.0 * s / FIT
+        if s <= 600:
+            return 30.0 * math.exp(-0.5 * (t - FIT * LR))
+        return 30.0 * math.exp(-0.2) * math.exp(0.6 * (t - 0.6))
+
+    samples = make_run(norm_of, steps=steps, lr=LR, weight_decay=WD, acc_of=fit_acc(FIT),
+                       loss_of=fit_loss(FIT))
+    for s in samples:
+        if s.step % 10 == 0:
+            s.metrics["val_acc"] = _line(a, b)(s.step, s.tau)
+    return samples
+
+
+def test_a_norm_growing_again_keeps_the_heldout_trend_read_since_the_fit():
+    """The norm grows again after coming down, so V_sc is renewed at every step and the
+    law's prior restarts from now: its early end (Δτ ≈ 1 on) lies past a 1,900-step budget.
+    Held-out accuracy, read since the fit (not since the renewed V_sc), is at 0.73 and
+    reaches 0.9 by step ~1,800: the run is ``intermediate`` with the trend's forecast, not
+    ``weak`` — and the interval's early end is never later than the trend's own."""
+    a, b = -5.0, 4.0
+    samples = _regrowing_run(1500, a, b)
+    st = AnalyzerSettings()
+    s = series_from_samples(samples, st)
+    assert s.norm[-1] > 30.0  # past its old peak: V_sc is the last sample
+    result = Analyzer(_header(budget=1900), st).analyze(samples)
+    assert result.regime == "intermediate", result.reasons
+    assert "held-out accuracy's logit" in " ".join(result.reasons)
+    d_tau = (TARGET - (a + b * float(s.tau[-1]))) / b  # the trend's own, ≈ 0.3
+    low, high = result.transition.interval
+    assert low <= 1500 + d_tau / (LR * WD) + 1e-6 < 1900
+    off = Analyzer(_header(budget=1900), st.model_copy(update={"heldout_trend": False}))
+    assert off.analyze(samples).regime == "weak"
