@@ -312,7 +312,7 @@ def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
 @dataclass(frozen=True)
 class HeldOutTrend:
     """Held-out accuracy on its way to ``done_val_acc``: the logit of the accuracy fitted
-    as a line in τ over the last half of the evaluations since V_sc; ``d_tau``: τ from
+    as a line in τ over the last half of the evaluations since the fit; ``d_tau``: τ from
     now until that line reaches ``done_val_acc`` (at least one evaluation interval);
     ``progress``: how far the line's value now has climbed, in logit, from the run's
     first held-out evaluation (chance, before training) to ``done_val_acc`` (0–1);
@@ -401,8 +401,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     if trend is not None and d_tau > 0 and lo_tau > 0:
         # a weighted mean of the two in log Δτ, the weight the trend's share of the
         # precision: the spread shrinks by √(1 − w) (1/√2 for the geometric mean);
-        # the early end never later than the norm's own, so `weak` from the budget (and
-        # a sweep's early stop) needs both beyond it
+        # the early end never later than the norm's own nor the trend's, so `weak` from
+        # the budget (and a sweep's early stop) needs all three beyond it
         later = trend.d_tau >= d_tau
         w = trend_weight(0.0 if later else trend.progress, st.delay_log_sd,
                          st.heldout_log_sd or st.delay_log_sd)

@@ -235,7 +235,8 @@ def strong(run: Run) -> Decision | None:
     drop = 1.0 - float(run.finite.norm[-1]) / f.peak
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
     if acc is not None:
-        suppressed = acc < st.strong_max_train_acc and learnt(acc, f.first_acc) < st.strong_max_gain
+        suppressed = (acc < st.strong_max_train_acc
+                      and learnt(acc, f.first_acc) < st.strong_max_gain)
     else:
         suppressed = (loss is not None and f.first_loss is not None
                       and loss > st.strong_min_loss_ratio * f.first_loss)
@@ -246,7 +247,8 @@ def strong(run: Run) -> Decision | None:
     if suppressed and progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
-            progress=progress, first_acc=f.first_acc, gain=learnt(acc, f.first_acc))], "fitting")
+            progress=progress, first_acc=f.first_acc,
+            gain=learnt(acc, f.first_acc) if acc is not None else None)], "fitting")
     if suppressed and acc is not None and (late := fit_too_late(run, acc)) is not None:
         rate, fit_step = late
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
