@@ -407,7 +407,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         w = trend_weight(0.0 if later else trend.progress, st.delay_log_sd,
                          st.heldout_log_sd or st.delay_log_sd)
         trend = replace(trend, weight=w, later=later)
-        median = math.exp(w * math.log(trend.d_tau) + (1.0 - w) * math.log(d_tau))
+        median = trend.d_tau ** w * d_tau ** (1.0 - w)  # no log: d_tau_trend may be 0
         spread = math.sqrt(1.0 - w)
         steps = ahead(median)
         if steps is not None:
