@@ -563,3 +563,26 @@ def test_a_collapsed_run_too_slow_to_fit_within_the_budget_is_strong():
     slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()
     assert rate == pytest.approx(slope, rel=1e-9) and rate == pytest.approx(0.03, rel=1e-6)
     assert step_fit == pytest.approx(fit_step, rel=1e-6)
+
+
+@given(steps=hst.lists(hst.floats(0.0, 0.5), min_size=1, max_size=60),
+       logged=hst.lists(hst.booleans(), min_size=60, max_size=60),
+       span=hst.floats(0.05, 3.0), evals=hst.integers(2, 8))
+@hsettings(max_examples=200, deadline=None)
+def test_training_window_against_brute_force(steps, logged, span, evals):
+    """Rule 6's window, written out: the logged rows; none while fewer than ``evals`` or
+    while none lies at or before τ_last − span; else from the last row at or before that
+    τ, moved back so that at least ``evals`` rows are in it."""
+    tau = np.cumsum(np.array(steps))
+    values = np.array([0.5 if logged[i] else math.nan for i in range(len(tau))])
+    got = rules.training_window(tau, values, span, evals)
+    rows = [i for i in range(len(tau)) if logged[i]]
+    if len(rows) < evals:
+        assert got is None
+        return
+    before = [k for k, i in enumerate(rows) if tau[i] <= tau[rows[-1]] - span]
+    if not before:
+        assert got is None
+        return
+    first = min(before[-1], len(rows) - evals)
+    assert got is not None and got.tolist() == rows[first:]
