@@ -28,9 +28,9 @@ class RunFacts:
     likewise for the head norm. ``flag_step``/``head_flag_step``: first step after the fit
     at which the signal was ``flag_drop`` below its running peak. ``val_step``: first step
     held-out accuracy reached ``done_val_acc``. ``first_norm``: first finite norm.
-    ``first_loss``/``first_acc``: first finite training loss / accuracy. ``sc_peak``/``sc_peak_step``: largest
-    finite total norm at or after the fit (the shortcut norm V_sc; the overall peak when
-    no training metrics are logged); ``head_sc_peak``/``head_sc_peak_step`` likewise. ``nonfinite``/``first_nonfinite_step``:
+    ``first_loss``/``first_acc``: first finite training loss / accuracy.
+    ``sc_peak``/``sc_peak_step``: largest finite total norm at or after the fit (the
+    shortcut norm V_sc; the overall peak when no training metrics are logged); ``head_sc_peak``/``head_sc_peak_step`` likewise. ``nonfinite``/``first_nonfinite_step``:
     count and first step of non-finite total norms. ``n``: samples observed.
     """
 
@@ -147,7 +147,7 @@ def facts_from_series(s: Series, settings: AnalyzerSettings) -> RunFacts:
     acc_ok = np.isfinite(s.acc)
     if acc_ok.any():
         f.first_acc = float(s.acc[_first(acc_ok)])
-    f.has_train_metrics = bool(loss_ok.any() or np.isfinite(s.acc).any())
+    f.has_train_metrics = bool(loss_ok.any() or acc_ok.any())
     fitted = fitted_mask(s, settings)
     ifit = _first(fitted)
     after = np.zeros(len(s), dtype=bool)

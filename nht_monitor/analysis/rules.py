@@ -234,9 +234,9 @@ def strong(run: Run) -> Decision | None:
         return None
     drop = 1.0 - float(run.finite.norm[-1]) / f.peak
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
+    gain = learnt(acc, f.first_acc) if acc is not None else None
     if acc is not None:
-        suppressed = (acc < st.strong_max_train_acc
-                      and learnt(acc, f.first_acc) < st.strong_max_gain)
+        suppressed = acc < st.strong_max_train_acc and gain < st.strong_max_gain
     else:
         suppressed = (loss is not None and f.first_loss is not None
                       and loss > st.strong_min_loss_ratio * f.first_loss)
@@ -247,14 +247,12 @@ def strong(run: Run) -> Decision | None:
     if suppressed and progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
-            progress=progress, first_acc=f.first_acc,
-            gain=learnt(acc, f.first_acc) if acc is not None else None)], "fitting")
+            progress=progress, first_acc=f.first_acc, gain=gain)], "fitting")
     if suppressed and acc is not None and (late := fit_too_late(run, acc)) is not None:
         rate, fit_step = late
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
-            budget=run.ctx.budget_steps, first_acc=f.first_acc,
-            gain=learnt(acc, f.first_acc))], "fitting")
+            budget=run.ctx.budget_steps, first_acc=f.first_acc, gain=gain)], "fitting")
     progress = train_progress(run, st.strong_long_stall_tau)
     if progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
@@ -446,6 +444,12 @@ class Trace:
         tau = self.run.finite.tau
         return self.tau_now - float(tau[min(self.i_fit, tau.shape[0] - 1)])
 
+    @property
+    def heldout_from(self) -> int:
+        """Row from which the held-out trend reads: the fit (or V_sc, if earlier) — a
+        norm that grows again renews V_sc at every step, held-out accuracy does not."""
+        return min(self.i_fit, self.start)
+
 
 def not_fitted(t: Trace) -> Signal | None:
     f = t.run.facts
@@ -550,11 +554,9 @@ def held_up(t: Trace) -> Signal:
             and t.n_after >= st.weak_min_samples_after_fit):
         return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],
                       Transition(status="not_expected"))
-    # held-out accuracy read since the fit (as everywhere, and as awaiting_heldout
-    # counts it): a norm that grows again renews V_sc at every step
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False,
-                                   trend_start=min(t.i_fit, t.start))
+                                   trend_start=t.heldout_from)
     transition = forecast.transition
     early = transition.interval[0] if transition.interval else None
     if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
@@ -597,7 +599,7 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
     run, st = t.run, t.run.settings
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule,
-                                   use_rate=use_rate, trend_start=min(t.i_fit, t.start))
+                                   use_rate=use_rate, trend_start=t.heldout_from)
     transition = forecast.transition
     if forecast.method != "none":
         findings.append(forecast_finding(t.name, forecast))

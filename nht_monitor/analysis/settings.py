@@ -166,7 +166,7 @@ class AnalyzerSettings(BaseModel):
     heldout_trend: bool = True
     """With a held-out accuracy in the log, the forecast's Δτ to go is a weighted mean in
     log of the norm's (law + decay) and the held-out accuracy's own trend: its logit as a
-    line in τ over the last half of the evaluations since V_sc, extended to
+    line in τ over the last half of the evaluations since the fit, extended to
     ``done_val_acc`` (the transition's definition; no task constant). The weights are
     shares of precision: the law prior's 1/``delay_log_sd``², the trend's
     (1 + p)/(1 − p)/``heldout_log_sd``², p the share of the way from the first held-out
@@ -176,7 +176,8 @@ class AnalyzerSettings(BaseModel):
     counts as at chance (p = 0: a line in logit runs late while the accuracy creeps
     before its rise). The interval is the norm forecast's with its
     log-widths × √(1 − trend weight) around the new median, its early end never later
-    than the norm's own (so ``weak`` from the budget needs both beyond it)."""
+    than the norm's own nor the trend's (so ``weak`` from the budget needs all three
+    beyond it)."""
     heldout_log_sd: float | None = Field(None, gt=0.0)
     """The held-out trend's log-sd at chance (see ``heldout_trend``); ``None``: the law
     prior's ``delay_log_sd`` before any sweep calibration (the two count alike)."""

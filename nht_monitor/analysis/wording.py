@@ -132,9 +132,9 @@ def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: f
              first_acc: float | None = None, gain: float | None = None) -> str:
     when = "never" if fit_step is None else f"only at step {fmt(fit_step, 6)}"
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
-            f"(< {st.strong_collapse * 100:g}%) while {_suppressed_acc(st, acc, first_acc, gain)} "
-            f"rises at {fmt(rate)}/τ over the last Δτ "
-            f"{st.strong_stall_tau:g}: it would reach {st.fit_min_acc:g} (the least that "
+            f"(< {st.strong_collapse * 100:g}%) while "
+            f"{_suppressed_acc(st, acc, first_acc, gain)} rises at {fmt(rate)}/τ over the "
+            f"last Δτ {st.strong_stall_tau:g}: it would reach {st.fit_min_acc:g} (the least that "
             f"counts as fitted) {when}, beyond {_budget(st, budget)}: learning is suppressed")
 
 
@@ -271,6 +271,7 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
-    too_slow, long_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done,
-    decaying, forecast, too_late, awaiting_heldout, settled, held_up, contracted, cannot_forecast)}
+    too_slow, long_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted,
+    transition_done, decaying, forecast, too_late, awaiting_heldout, settled, held_up,
+    contracted, cannot_forecast)}
 """Kind → sentence."""
