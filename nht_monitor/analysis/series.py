@@ -197,8 +197,13 @@ class History:
     """
 
     NORM, METRIC, HELDOUT = 0, 1, 2
+    MIN_CAPACITY = 8
+    """Room for the three streams' first rows (never dropped) with a quarter to free."""
 
     def __init__(self, capacity: int) -> None:
+        if int(capacity) < self.MIN_CAPACITY:
+            raise ValueError(f"History capacity {capacity} < {self.MIN_CAPACITY}: the three "
+                             "streams' first rows stay, and a quarter must be freeable")
         self.capacity = int(capacity)
         self._data = np.empty((self.capacity, len(COLUMNS)))
         # observation number of a stored row in each stream (-1: not in it)

@@ -241,3 +241,20 @@ def test_each_streams_first_row_survives_any_thinning():
     assert s.step[np.isfinite(s.acc)][0] == 2.0 and s.acc[np.isfinite(s.acc)][0] == 2 / 40_000
     assert s.step[np.isfinite(s.val)][0] == 5.0 and s.val[np.isfinite(s.val)][0] == 5 / 80_000
     assert np.all(np.diff(s.step) > 0) and len(s) <= 64 + 4
+
+
+def test_the_smallest_history_still_decimates_and_a_smaller_one_is_refused():
+    """With each stream's first row kept for good, a store of 3 could never free a
+    quarter: such a capacity is refused at construction (settings start at 64); the
+    smallest allowed one thins all three streams and stays within its bound."""
+    with pytest.raises(ValueError, match="capacity 3 < 8"):
+        History(3)
+    nan = math.nan
+    h = History(History.MIN_CAPACITY)
+    for step in range(1, 5001):
+        acc = 0.5 if step % 2 == 0 else nan
+        val = 0.5 if step % 3 == 0 else nan
+        h.append((float(step), step * 1e-3, LR, WD, 10.0, nan, acc, acc, val))
+        assert len(h) <= History.MIN_CAPACITY
+    s = h.series()
+    assert s.step[0] == 1.0 and s.step[-1] == 5000.0 and np.all(np.diff(s.step) > 0)
