@@ -26,9 +26,12 @@ True regime, from the training outcome alone (never from the norm rules):
 - ``weak``: the training set was fitted (train accuracy reached ``fit_train_acc`` = 0.99
   at some step) but no transition came;
 - ``strong``: never fitted, with the total norm collapsed (final norm <
-  ``strong_collapse`` = 50 % of its peak);
-- ``unfitted``: neither (not fitted, norm not collapsed) — left out of the regime
-  accuracy and counted.
+  ``strong_collapse`` = 50 % of its peak) and nothing learnt (train accuracy never
+  reached ``strong_max_train_acc`` = 0.5, the engine's own bound for learning
+  suppressed);
+- ``unfitted``: none of these (not fitted, and the norm not collapsed or half the
+  training set learnt: a slow fitter still climbing at the budget) — left out of the
+  regime accuracy and counted.
 
 A run is *delayed* when its transition step ≥ 2 × its fit step (facts' ``fit_step``):
 only those are forecast cases.
@@ -279,7 +282,8 @@ def true_regime(series, settings: AnalyzerSettings, actual_step: float | None) -
     if acc.shape[0] and acc.max() >= settings.fit_train_acc:
         return "weak"
     norm = series.norm[np.isfinite(series.norm)]
-    if norm.shape[0] and norm[-1] < settings.strong_collapse * norm.max():
+    learnt = acc.shape[0] and acc.max() >= settings.strong_max_train_acc
+    if norm.shape[0] and norm[-1] < settings.strong_collapse * norm.max() and not learnt:
         return "strong"
     return "unfitted"
 
@@ -590,11 +594,12 @@ def _single_on_referenced(result: dict, name: str) -> dict[str, float | None]:
 
 LEGEND = """\
 Columns: *runs* (runs whose outcome is neither a transition, nor fitted, nor a collapsed
-norm are "unfitted" and left out of the regime accuracy); *trans./delayed*: runs with a
-transition / of them delayed (transition ≥ 2 × fit step: the forecast cases); *regime
-end / 30%*: live label vs the outcome label (intermediate = transitioned within the
-budget; weak = train accuracy reached 0.99, never transitioned; strong = never
-fitted, norm < 50 % of its peak at the end) on the last sample and at 30 % of the horizon; *false alarms*: runs
+norm with nothing learnt are "unfitted" and left out of the regime accuracy);
+*trans./delayed*: runs with a transition / of them delayed (transition ≥ 2 × fit step:
+the forecast cases); *regime end / 30%*: live label vs the outcome label (intermediate =
+transitioned within the budget; weak = train accuracy reached 0.99, never transitioned;
+strong = never fitted, norm < 50 % of its peak at the end, train accuracy never 0.5) on
+the last sample and at 30 % of the horizon; *false alarms*: runs
 that transitioned but were labelled `weak` or `strong` at some replayed assessment before
 the transition step; *forecast by ½ delay*: share of delayed runs with a forecast step at
 fit step + 50 % of the delay; *MAPE x%*: mean |forecast − actual| / actual of the

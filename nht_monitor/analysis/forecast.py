@@ -313,7 +313,8 @@ def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
 class HeldOutTrend:
     """Held-out accuracy on its way to ``done_val_acc``: the logit of the accuracy fitted
     as a line in τ over the last half of the evaluations since the fit; ``d_tau``: τ from
-    now until that line reaches ``done_val_acc`` (at least one evaluation interval);
+    now until that line reaches ``done_val_acc`` (no sooner than the next evaluation: one
+    interval after the last);
     ``progress``: how far the line's value now has climbed, in logit, from the run's
     first held-out evaluation (chance, before training) to ``done_val_acc`` (0–1);
     ``weight``: its weight in log Δτ against the norm's forecast once combined
@@ -359,10 +360,10 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * line.slope_se):
         return None
     target = _logit(st.done_val_acc)
-    step_tau = float(np.median(np.diff(tau)))
+    next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
     first = _logit(float(s.val[np.isfinite(s.val)][0]))
     progress = (intercept - first) / (target - first) if target > first else 1.0
-    return HeldOutTrend(float(slope), max((target - intercept) / slope, step_tau),
+    return HeldOutTrend(float(slope), max((target - intercept) / slope, next_eval, 0.0),
                         int(rows.shape[0]), min(max(float(progress), 0.0), 1.0))
 
 

@@ -194,16 +194,22 @@ def no_finite_norms(run: Run) -> Decision | None:
 
 
 def pinned(run: Run) -> Decision | None:
-    """After the fit, the norm's relative range over the last ``clamp_window`` points is
-    below ``clamp_rel_range`` and below 1% of the τ elapsed (what weight decay alone
-    would have moved it by)."""
+    """After the fit, the norm's relative range over the last ``clamp_window`` points —
+    reaching back at least ``clamp_min_tau`` — is below ``clamp_rel_range`` and below 1%
+    of the τ elapsed (what weight decay alone would have moved it by). The τ span keeps
+    a turning point (a norm flat for a few steps where growth and decay cross) from
+    reading as a clamp: its range grows with the square of the window, a clamp's not."""
     st = run.settings
-    norm = run.finite.norm[-st.clamp_window:]
-    if not run.past_fit or norm.shape[0] < st.clamp_window:
+    tau_all = run.finite.tau
+    if not run.past_fit or tau_all.shape[0] < st.clamp_window:
         return None
+    start = min(tau_all.shape[0] - st.clamp_window,
+                int(np.searchsorted(tau_all, tau_all[-1] - st.clamp_min_tau, side="right")) - 1)
+    if start < 0:  # the log does not reach back that far yet
+        return None
+    norm, tau = run.finite.norm[start:], tau_all[start:]
     level = float(norm.mean())
     rel_range = float(norm.max() - norm.min()) / level if level > 0 else 0.0
-    tau = run.finite.tau[-st.clamp_window:]
     d_tau = float(tau[-1] - tau[0])
     if rel_range < st.clamp_rel_range and rel_range < 0.01 * d_tau:
         return Decision("clamped", 0.9, run.notes + [found(
@@ -253,7 +259,7 @@ def strong(run: Run) -> Decision | None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
             budget=run.ctx.budget_steps, first_acc=f.first_acc, gain=gain)], "fitting")
-    progress = train_progress(run, st.strong_long_stall_tau)
+    progress = new_best(run, st.strong_long_stall_tau)
     if progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
@@ -295,18 +301,52 @@ def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
 
 def train_progress(run: Run, span: float) -> float | None:
     """Learning progress over :func:`training_window` of ``span``: the rise in accuracy,
-    else the relative fall in loss; ``None`` while the evaluations do not span it yet."""
-    st, s = run.settings, run.finite
+    else the relative fall in loss, along a least-squares line through the window (two
+    single evaluations, noisy by a few points of accuracy, would decide a stall by
+    chance); ``None`` while the evaluations do not span it yet."""
+    read = training_metric(run, span)
+    if read is None:
+        return None
+    values, as_loss, window = read
+    tau = run.finite.tau[window]
+    line = fit_line(tau - tau[0], values[window])
+    if line is None:
+        return None
+    first, last = line.intercept, line.intercept + line.slope * float(tau[-1] - tau[0])
+    if not as_loss:
+        return last - first
+    return (first - last) / first if first > 0 else None
+
+
+def new_best(run: Run, span: float) -> float | None:
+    """How far the best train accuracy of the last ``span`` of τ (:func:`training_window`)
+    exceeds the best before it, else the relative fall of the lowest loss — patience, as
+    early stopping counts it: an accuracy that swings around a plateau sets no new best,
+    one that climbs does; ``None`` while nothing precedes the window."""
+    read = training_metric(run, span)
+    if read is None:
+        return None
+    values, as_loss, window = read
+    before = values[:window[0]]
+    before = before[np.isfinite(before)]
+    if not before.shape[0]:
+        return None
+    inside = values[window]
+    if not as_loss:
+        return float(inside.max() - before.max())
+    best = float(before.min())
+    return (best - float(inside.min())) / best if best > 0 else None
+
+
+def training_metric(run: Run, span: float) -> tuple[np.ndarray, bool, np.ndarray] | None:
+    """``(values, is_loss, window)``: train accuracy, else the loss (the first the log
+    has), with its :func:`training_window` of ``span``; ``None`` without either or while
+    the evaluations do not span it yet."""
+    s = run.finite
     for values, as_loss in ((s.acc, False), (s.loss, True)):
-        if not np.isfinite(values).any():
-            continue
-        window = training_window(s.tau, values, span, st.strong_stall_evals)
-        if window is None:
-            return None
-        first, last = float(values[window[0]]), float(values[window[-1]])
-        if not as_loss:
-            return last - first
-        return (first - last) / first if first > 0 else None
+        if np.isfinite(values).any():
+            window = training_window(s.tau, values, span, run.settings.strong_stall_evals)
+            return None if window is None else (values, as_loss, window)
     return None
 
 

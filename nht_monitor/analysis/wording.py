@@ -141,11 +141,13 @@ def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: f
 def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
                loss: float | None, progress: float, span: float) -> str:
     if acc is not None:
-        what = (f"train accuracy {fmt(acc)} rose only {fmt(progress)} < "
-                f"{st.strong_stall_acc:g} over the last Δτ {span:g}")
+        what = (f"train accuracy {fmt(acc)} set no new best over the last Δτ {span:g} "
+                f"(its best there minus the best before: {fmt(progress)} < "
+                f"{st.strong_stall_acc:g})")
     else:
-        what = (f"training loss {fmt(loss)} fell only {fmt(100 * progress, 2)}% < "
-                f"{100 * st.strong_stall_loss:g}% over the last Δτ {span:g}")
+        what = (f"training loss {fmt(loss)} set no new low over the last Δτ {span:g} "
+                f"(the lowest before minus its lowest there: {fmt(100 * progress, 2)}% < "
+                f"{100 * st.strong_stall_loss:g}%)")
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
             f"(< {st.strong_collapse * 100:g}%) and {what}, short of the fit: weight decay "
             f"holds learning down")

@@ -83,6 +83,25 @@ def test_the_trend_reaches_done_val_acc_where_the_logit_line_does():
     assert trend.n == rows.shape[0]
 
 
+def test_the_trend_comes_no_sooner_than_the_next_evaluation():
+    """A line already past 0.9 between evaluations (every 10 steps) puts the transition at
+    the next evaluation: one interval after the *last* one, not after now — 2 steps from
+    step 298 (τ 0.002 at ηλ = 1e-3), not 10 (the Optuna test's healthy trial, which groks
+    at its last step, was `weak` at steps 298–299 with the floor counted from now)."""
+    st = AnalyzerSettings()
+    samples = _run(1498, _line(-8.0, 11.0))  # logit 0.9 crossed near τ 0.93, step ~930
+    s = series_from_samples(samples, st)
+    trend = heldout_trend(s, int(np.searchsorted(s.step, FIT)), float(s.tau[-1]), st)
+    assert trend is not None
+    last_eval, now = 1490, 1498
+    assert trend.d_tau == pytest.approx((last_eval + 10 - now) * LR * WD, rel=1e-6)
+    overdue = _run(1511, _line(-8.0, 11.0))  # now 1511; the evaluation of 1510 missing:
+    overdue[1510 - 1].metrics.pop("val_acc")  # the next one is due already → 0
+    s = series_from_samples(overdue, st)
+    trend = heldout_trend(s, int(np.searchsorted(s.step, FIT)), float(s.tau[-1]), st)
+    assert trend is not None and trend.d_tau == 0.0
+
+
 def test_no_trend_without_a_clear_rise():
     st = AnalyzerSettings()
 

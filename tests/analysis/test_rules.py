@@ -337,6 +337,21 @@ def test_pinned_norm_is_clamped():
     assert any("pinned" in r for r in a.reasons)
 
 
+def test_turning_point_is_not_clamped():
+    """A norm at the bottom of a smooth dip (where decay and growth cross) is flat over
+    the last 20 steps (range 3e-6 of its level, under ``clamp_rel_range``) but not over
+    the ``clamp_min_tau`` of τ behind them (range 5e-5): no clamp. Seen at 30 % of a
+    transformer run of the families benchmark (tf-sub λ 0.1)."""
+    run = make_run(lambda s, t: 12.0 + 9e-8 * (s - 600) ** 2, steps=600, lr=2.5e-4,
+                   acc_of=fit_acc(100), loss_of=fit_loss(100))
+    norm = np.array([x.norm for x in run])
+    assert (norm[-20:].max() - norm[-20:].min()) / 12.0 < AnalyzerSettings().clamp_rel_range
+    a = Analyzer(header()).analyze(run)
+    assert a.regime != "clamped" and not a.clamped
+    pinned = run[:520] + [x.model_copy(update={"norm": float(norm[519])}) for x in run[520:]]
+    assert Analyzer(header()).analyze(pinned).regime == "clamped"  # 80 steps = 0.02 τ pinned
+
+
 def test_header_norm_clamp_is_clamped():
     run, actual, _ = grokking_run()
     a = Analyzer(header(norm_clamp={"target": 12.0})).analyze(run[:actual])
@@ -518,7 +533,8 @@ def test_a_long_stall_short_of_the_fit_is_strong():
     assert a.regime == "strong" and a.rule == "strong"
     assert "long_stall" in a.findings and "collapsed" not in a.findings
     assert a.transition.status == "not_expected"
-    assert f"over the last Δτ {st.strong_long_stall_tau:g}, short of the fit" in a.reasons[0]
+    assert f"set no new best over the last Δτ {st.strong_long_stall_tau:g}" in a.reasons[0]
+    assert a.reasons[0].endswith(", short of the fit: weight decay holds learning down")
     # before Δτ 4 of evaluations after the collapse there is no verdict yet
     early = Analyzer(header()).analyze(_stalled_run(0.003)[:800])
     assert early.regime == "undetermined"
@@ -534,6 +550,49 @@ def test_long_stall_is_strong_exactly_when_the_rise_over_its_span_is_below_the_s
     assume(abs(want - s.strong_stall_acc) > 0.002)  # away from sampling's edge
     a = Analyzer(header()).analyze(_stalled_run(rise, acc0, steps=2500))
     assert (a.regime == "strong") == (want < s.strong_stall_acc), (a.regime, a.reasons)
+
+
+def test_an_accuracy_swinging_on_a_plateau_sets_no_new_best_and_is_strong():
+    """Train accuracy swings 0.52–0.58 with a period of Δτ 8 and ends on an upswing: over
+    the last Δτ 4 it climbs 0.06 (a line through it rises too), but its best there stays
+    below its best before — a stall, as patience counts it (tf-add λ 10 of the families
+    benchmark: 0.33–0.44 for Δτ 80, `undetermined` to the end)."""
+    st = AnalyzerSettings()
+    run = make_run(lambda s, t: 25.0 * (1 + 0.01 * math.sin(s / 7)) + 75.0 * math.exp(-3 * t),
+                   steps=4000, lr=1e-3, weight_decay=4.0,
+                   acc_of=lambda s, t: 0.55 - 0.03 * math.cos(2 * math.pi * (t - 12.5) / 8.0),
+                   loss_of=lambda s, t: 2.6)
+    s = series_from_samples(run, st)
+    window = s.tau >= s.tau[-1] - st.strong_long_stall_tau
+    assert s.acc[-1] - s.acc[window][0] > st.strong_stall_acc  # climbing at the end
+    a = Analyzer(header()).analyze(run)
+    assert a.regime == "strong" and "long_stall" in a.findings, a.reasons
+    assert "set no new best over the last Δτ 4" in a.reasons[0]
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(values=hst.lists(hst.floats(0.0, 1.0), min_size=12, max_size=60),
+       span=hst.floats(0.5, 8.0))
+def test_new_best_against_brute_force(values, span):
+    """``new_best`` = best accuracy of the last ``span`` of τ (from the evaluation at or
+    before its start) minus the best before, in float64 by hand."""
+    st = AnalyzerSettings()
+    n = len(values)
+    run = [x.model_copy(update={"metrics": {"train_acc": v}}) for x, v in
+           zip(make_run(lambda s, t: 10.0, steps=n, lr=1.0, weight_decay=1.0), values)]
+    s = series_from_samples(run, st)
+    r = rules.Run(s, rules.Context(facts_from_series(s, st)), st)
+    tau = np.arange(1, n + 1, dtype=np.float64)  # τ = step (lr·λ = 1)
+    starts = [i for i in range(n) if tau[i] <= tau[-1] - span]
+    if not starts:
+        assert rules.new_best(r, span) is None
+        return
+    first = min(starts[-1], n - st.strong_stall_evals)
+    want = (max(values[first:]) - max(values[:first])) if first > 0 else None
+    got = rules.new_best(r, span)
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert got == pytest.approx(want, abs=1e-6)
 
 
 def test_a_collapsed_run_too_slow_to_fit_within_the_budget_is_strong():

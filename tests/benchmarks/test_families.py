@@ -213,13 +213,16 @@ def test_true_regime_labels() -> None:
         n = 3
         return Series(step=np.arange(1.0, n + 1), tau=np.zeros(n), lr=np.ones(n), wd=np.ones(n),
                       norm=np.array([10.0, 12.0, norm_end]), head=np.full(n, np.nan),
-                      loss=np.ones(n), acc=np.array([0.1, 0.5, acc_end]), val=np.zeros(n))
+                      loss=np.ones(n), acc=np.array([0.1, 0.3, acc_end]), val=np.zeros(n))
 
     st = AnalyzerSettings()
     assert families.true_regime(series(0.2, 3.0), st, 50.0) == "intermediate"
     assert families.true_regime(series(1.0, 30.0), st, None) == "weak"
     assert families.true_regime(series(0.2, 3.0), st, None) == "strong"
     assert families.true_regime(series(0.2, 11.0), st, None) == "unfitted"
+    # collapsed but half the training set learnt (a slow fitter): not "nothing learnt"
+    assert families.true_regime(series(0.7, 3.0), st, None) == "unfitted"
+    assert families.true_regime(series(0.49, 3.0), st, None) == "strong"
     fitted_then_lost = series(0.9, 3.0)
     fitted_then_lost.acc[1] = 1.0
     assert families.true_regime(fitted_then_lost, st, None) == "weak"
