@@ -30,7 +30,8 @@ class RunFacts:
     held-out accuracy reached ``done_val_acc``. ``first_norm``: first finite norm.
     ``first_loss``/``first_acc``: first finite training loss / accuracy.
     ``sc_peak``/``sc_peak_step``: largest finite total norm at or after the fit (the
-    shortcut norm V_sc; the overall peak when no training metrics are logged); ``head_sc_peak``/``head_sc_peak_step`` likewise. ``nonfinite``/``first_nonfinite_step``:
+    shortcut norm V_sc; the overall peak when no training metrics are logged);
+    ``head_sc_peak``/``head_sc_peak_step`` likewise. ``nonfinite``/``first_nonfinite_step``:
     count and first step of non-finite total norms. ``n``: samples observed.
     """
 

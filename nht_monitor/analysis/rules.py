@@ -60,6 +60,7 @@ from nht_monitor.analysis.facts import RunFacts
 from nht_monitor.analysis.forecast import (
     DecayFit,
     Forecast,
+    Line,
     ScheduleFn,
     fit_last_fraction,
     fit_line,
@@ -281,13 +282,10 @@ def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
     only at ``step`` beyond the budget (``None``: never); ``None`` while it would fit
     within it or the evaluations do not span that τ yet."""
     st, s = run.settings, run.finite
-    window = training_window(s.tau, s.acc, st.strong_stall_tau, st.strong_stall_evals)
-    if window is None or acc >= st.fit_min_acc:
+    read = training_line(run, st.strong_stall_tau)  # the accuracy's: ``acc`` is logged
+    if read is None or acc >= st.fit_min_acc:
         return None
-    line = fit_line(s.tau[window], s.acc[window])
-    if line is None:
-        return None
-    rate = line.slope
+    rate = read[0].slope
     step_now = float(s.step[-1])
     step = None
     if rate > 0:
@@ -304,18 +302,26 @@ def train_progress(run: Run, span: float) -> float | None:
     else the relative fall in loss, along a least-squares line through the window (two
     single evaluations, noisy by a few points of accuracy, would decide a stall by
     chance); ``None`` while the evaluations do not span it yet."""
+    read = training_line(run, span)
+    if read is None:
+        return None
+    line, as_loss, span_tau = read
+    first, last = line.intercept, line.intercept + line.slope * span_tau
+    if not as_loss:
+        return last - first
+    return (first - last) / first if first > 0 else None
+
+
+def training_line(run: Run, span: float) -> tuple[Line, bool, float] | None:
+    """``(line, is_loss, τ span)``: the least-squares line of :func:`training_metric`
+    over its window, in τ from the window's start; ``None`` without one."""
     read = training_metric(run, span)
     if read is None:
         return None
     values, as_loss, window = read
     tau = run.finite.tau[window]
     line = fit_line(tau - tau[0], values[window])
-    if line is None:
-        return None
-    first, last = line.intercept, line.intercept + line.slope * float(tau[-1] - tau[0])
-    if not as_loss:
-        return last - first
-    return (first - last) / first if first > 0 else None
+    return None if line is None else (line, as_loss, float(tau[-1] - tau[0]))
 
 
 def new_best(run: Run, span: float) -> float | None:
