@@ -7,6 +7,16 @@ Two steps, one command each::
     # 2. score every cached family, with the default settings and leave-one-family-out
     python benchmarks/families.py score [--settings-from loo|FAM,FAM,...]
 
+**Held-out families** (``family_tasks.HOLDOUT_FAMILIES``, first generated after the
+engine's rules and settings were chosen on ``FAMILIES``; never used to choose anything)
+have their own cache, scored with the engine as shipped and with settings chosen on the
+development families::
+
+    OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate \
+        --cache benchmarks/cache/holdout --families holdout
+    python benchmarks/families.py score --cache benchmarks/cache/holdout \
+        --calibrate-cache benchmarks/cache/families --out benchmarks/results/holdout.md
+
 **Families** (``benchmarks/family_tasks.py``): modular-arithmetic tasks and recipes
 varying p, the op, the training fraction, MLP/transformer, width, init scale,
 AdamW/SGD and constant/warm-up + cosine lr, each a λ sweep (weak → strong) × 2 seeds,
@@ -66,7 +76,7 @@ if str(ROOT) not in sys.path:
 if str(ROOT / "benchmarks") not in sys.path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from family_tasks import FAMILIES, FamilySpec, by_cost  # noqa: E402
+from family_tasks import FAMILIES, HOLDOUT_FAMILIES, FamilySpec, by_cost  # noqa: E402
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
@@ -191,13 +201,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def select(names: str | None) -> dict[str, FamilySpec]:
+    """The named families (default: every one of ``FAMILIES``; ``"holdout"``: every one of
+    ``HOLDOUT_FAMILIES``), held-out ones included."""
     if not names:
         return dict(FAMILIES)
+    if names == "holdout":
+        return dict(HOLDOUT_FAMILIES)
+    known = {**FAMILIES, **HOLDOUT_FAMILIES}
     out = {}
     for name in names.split(","):
-        if name not in FAMILIES:
-            raise SystemExit(f"unknown family {name!r}; known: {', '.join(FAMILIES)}")
-        out[name] = FAMILIES[name]
+        if name not in known:
+            raise SystemExit(f"unknown family {name!r}; known: {', '.join(known)}")
+        out[name] = known[name]
     return out
 
 
@@ -441,6 +456,10 @@ def summarize(rows: list[dict]) -> dict:
     cov = [r["covered@0.5"] for r in delayed if r.get("covered@0.5") is not None]
     out["coverage_50"] = _mean([float(c) for c in cov])
     out["n_coverage"] = len(cov)
+    every = [r[f"covered@{f:g}"] for r in delayed for f in DELAY_FRACTIONS
+             if r.get(f"covered@{f:g}") is not None]
+    out["coverage_all"] = _mean([float(c) for c in every])
+    out["n_coverage_all"] = len(every)
     leads = [r["head_lead"] for r in rows if r["head_lead"] is not None]
     out["lead_n"] = len(leads)
     out["lead_median"] = float(np.median(leads)) if leads else None
@@ -459,7 +478,7 @@ def _mape(s: dict, f: float) -> str:
 
 COLUMNS = ["family", "runs", "trans./delayed", "regime end", "regime 30%", "false alarms",
            "forecast by ½ delay", "MAPE 25%", "MAPE 50%", "MAPE 75%", "80% cover (50%)",
-           "head lead (median steps; >0)", "settings"]
+           "80% cover (25/50/75%)", "head lead (median steps; >0)", "settings"]
 
 
 def table_line(name: str, s: dict, settings_note: str) -> str:
@@ -470,6 +489,8 @@ def table_line(name: str, s: dict, settings_note: str) -> str:
              f"{s['false_alarms']}/{s['transitioned']}", _pct(s["with_forecast_50"]),
              _mape(s, 0.25), _mape(s, 0.5), _mape(s, 0.75),
              "–" if s["coverage_50"] is None else f"{s['coverage_50']:.0%} ({s['n_coverage']})",
+             "–" if s["coverage_all"] is None
+             else f"{s['coverage_all']:.0%} ({s['n_coverage_all']})",
              lead, settings_note]
     return "| " + " | ".join(cells) + " |"
 
@@ -485,14 +506,23 @@ def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
 
 
 def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSettings,
-          calibrate_from: list[str] | None = None) -> dict[str, Any]:
+          calibrate_from: list[str] | None = None, calibrate_cache: Path | None = None
+          ) -> dict[str, Any]:
     """Score ``names`` (cached families) with the default settings and with settings chosen
     without the scored family, from ``settings_from`` = ``"loo"`` (every family of
     ``calibrate_from``, default ``names``) or a comma-separated list; returns the rows,
-    summaries and chosen settings."""
-    pool = None if settings_from == "loo" else settings_from.split(",")
-    candidates = list(dict.fromkeys(list(names) + list(calibrate_from or []) + (pool or [])))
-    stats = {n: load_family(cache, n, base) for n in candidates}
+    summaries and chosen settings. ``calibrate_cache``: the settings are chosen on that
+    cache's complete families instead (held-out families scored with settings from the
+    development ones)."""
+    if calibrate_cache is not None:
+        pool = [n for n in cached_families(calibrate_cache)
+                if read_manifest(calibrate_cache, n).get("complete") and n not in names]
+        stats = {n: load_family(cache, n, base) for n in names}
+        stats |= {n: load_family(calibrate_cache, n, base) for n in pool}
+    else:
+        pool = None if settings_from == "loo" else settings_from.split(",")
+        candidates = list(dict.fromkeys(list(names) + list(calibrate_from or []) + (pool or [])))
+        stats = {n: load_family(cache, n, base) for n in candidates}
     stats = {n: runs for n, runs in stats.items() if runs}
     if pool is None:
         pool = [n for n in stats if calibrate_from is None or n in calibrate_from or n in names]
@@ -604,7 +634,8 @@ that transitioned but were labelled `weak` or `strong` at some replayed assessme
 the transition step; *forecast by ½ delay*: share of delayed runs with a forecast step at
 fit step + 50 % of the delay; *MAPE x%*: mean |forecast − actual| / actual of the
 forecasts made at fit step + x % of the delay (n with a forecast); *80% cover*: share of
-the 50 % forecasts whose 80 % interval holds the actual step; *head lead*:
+the 50 % forecasts whose 80 % interval holds the actual step (*25/50/75%*: of the
+forecasts at all three checkpoints, pooled); *head lead*:
 `Assessment.head.lead_steps` at the end (total-norm flag step − head flag step, median
 over runs where both flagged; share > 0). Overall = runs pooled over families.
 Transition step: `nht_monitor.analysis.transition.first_reached` (held-out accuracy
@@ -640,6 +671,10 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not names:
         print(f"no cached families in {args.cache}", file=sys.stderr)
         return 1
+    if args.calibrate_cache is not None and args.settings_from != "loo":
+        print("--calibrate-cache chooses the settings on that cache: drop --settings-from",
+              file=sys.stderr)
+        return 2
     if args.settings_from != "loo":
         unknown = [f for f in args.settings_from.split(",") if not read_manifest(args.cache, f)]
         if unknown:
@@ -647,7 +682,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             return 2
     base = AnalyzerSettings()
     result = score(args.cache, names, args.settings_from, base,
-                   calibrate_from=complete if not args.partial else cached)
+                   calibrate_from=complete if not args.partial else cached,
+                   calibrate_cache=args.calibrate_cache)
     fam_lines = ["| family | p | op | train frac. | model | width | init | optimizer | lr "
                  "| schedule | steps | λ | seeds | runs | generation |",
                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -696,7 +732,9 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("score", help="score the cached families")
     for p in (g, s):
         p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-        p.add_argument("--families", default=None, help="comma-separated names (default: all)")
+        p.add_argument("--families", default=None,
+                       help="comma-separated names (default: every development family; "
+                            "'holdout': every held-out one)")
     c = sub.add_parser("calibrate", help="the settings chosen on every cached family "
                                          "(the engine's defaults)")
     c.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
@@ -704,6 +742,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--settings-from", default="loo",
                    help="'loo' (all other cached families) or comma-separated families; the "
                         "scored family is always left out")
+    s.add_argument("--calibrate-cache", type=Path, default=None,
+                   help="choose the leave-one-out/sweep settings on this cache's complete "
+                        "families (held-out families: --cache benchmarks/cache/holdout "
+                        "--calibrate-cache benchmarks/cache/families)")
     s.add_argument("--partial", action="store_true",
                    help="also score families whose generation has not finished")
     s.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -715,9 +757,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_score(args)
     if args.command == "calibrate":
         return cmd_calibrate(args)
-    for spec in by_cost(FAMILIES):
-        print(f"{spec.name}: {len(spec.runs())} runs, λ {spec.weight_decays}, "
-              f"{spec.steps} steps, cost {spec.cost():.3g}")
+    for title, group in (("development", FAMILIES), ("held out", HOLDOUT_FAMILIES)):
+        print(f"# {title}")
+        for spec in by_cost(group):
+            print(f"{spec.name}: {len(spec.runs())} runs, λ {spec.weight_decays}, "
+                  f"{spec.steps} steps, cost {spec.cost():.3g}")
     return 0
 
 

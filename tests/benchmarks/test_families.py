@@ -206,6 +206,22 @@ def test_sweep_slope_is_the_least_squares_slope_of_log_delay_in_log_rate() -> No
     assert info["sweep_slope_sd"] == pytest.approx(0.4, abs=1e-9)
 
 
+def test_summarize_pools_coverage_over_the_three_checkpoints() -> None:
+    def row(covered: list[bool | None], delayed: bool = True) -> dict:
+        r = {"truth": "intermediate", "end": "intermediate", "at30": "intermediate",
+             "actual": 100.0, "delayed": delayed, "false_alarm": False, "head_lead": None}
+        for f, c in zip(families.DELAY_FRACTIONS, covered, strict=True):
+            r[f"covered@{f:g}"] = c
+            r[f"error@{f:g}"] = None if c is None else 0.1
+        return r
+
+    s = families.summarize([row([True, False, True]), row([None, True, False]),
+                            row([False, False, False], delayed=False)])
+    assert s["coverage_50"] == pytest.approx(0.5) and s["n_coverage"] == 2
+    assert s["coverage_all"] == pytest.approx(3 / 5) and s["n_coverage_all"] == 5
+    assert "60% (5)" in families.table_line("x", s, "")
+
+
 def test_true_regime_labels() -> None:
     from nht_monitor.analysis.series import Series
 
@@ -251,6 +267,37 @@ def test_scoring_a_subset_still_calibrates_on_the_other_families(cache: Path,
     assert list(result["rows"]["loo"]) == ["synth-x"]
     assert result["settings"]["synth-x"]["from"] == ["synth-y"]
     assert result["settings"]["synth-x"]["delay_tau"] == pytest.approx(2.2)
+
+
+def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path: Path,
+                                                                       capsys) -> None:
+    dev, held = tmp_path / "dev", tmp_path / "held"
+    synthetic_family(dev, "synth-x", [150, 170])  # delays 1.0 and 1.2 τ
+    synthetic_family(dev, "synth-y", [250, 290])  # delays 2.0 and 2.4 τ
+    synthetic_family(held, "synth-h", [400, 400])  # never transitions within 400 steps
+    synthetic_family(held, "synth-g", [110, 130])
+    base = AnalyzerSettings()
+    result = families.score(held, ["synth-h", "synth-g"], "loo", base, calibrate_cache=dev)
+    assert list(result["rows"]["loo"]) == ["synth-h", "synth-g"]  # the dev families unscored
+    for name in ("synth-h", "synth-g"):  # chosen on the dev cache alone, never on held
+        assert result["settings"][name]["from"] == ["synth-x", "synth-y"]
+        assert result["settings"][name]["delay_tau"] == pytest.approx(np.median([1.0, 1.2, 2.0, 2.4]))
+    out = tmp_path / "holdout.md"
+    assert families.main(["score", "--cache", str(held), "--calibrate-cache", str(dev),
+                          "--out", str(out)]) == 0
+    assert "synth-g" in out.read_text() and "| synth-x |" not in out.read_text()
+    assert families.main(["score", "--cache", str(held), "--calibrate-cache", str(dev),
+                          "--settings-from", "synth-x", "--out", str(out)]) == 2
+    assert "drop --settings-from" in capsys.readouterr().err
+    assert set(families.select("mlp-add-p43-f0.35-w48-i1-lr7e-3,mlp-add-p59-f0.8-lr1e-2")) == {
+        "mlp-add-p43-f0.35-w48-i1-lr7e-3", "mlp-add-p59-f0.8-lr1e-2"}
+    assert not set(families.HOLDOUT_FAMILIES) & set(families.FAMILIES)
+    assert families.select("holdout") == families.HOLDOUT_FAMILIES
+    capsys.readouterr()
+    assert families.main(["list"]) == 0
+    listed = capsys.readouterr().out.split("# held out")
+    assert all(f"{n}:" in listed[1] for n in families.HOLDOUT_FAMILIES)
+    assert all(f"{n}:" in listed[0] for n in families.FAMILIES)
 
 
 def test_calibrate_command_prints_the_settings_chosen_on_every_family(tmp_path: Path,
