@@ -220,8 +220,9 @@ HOLDOUT_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             optimizer="sgd", lr=0.1, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.0005, 0.003, 0.006, 0.012, 0.06]),
     # a second round, its recipes and λ grids placed after the first round's *training
-    # outcomes* (which λ transitioned, which never fitted) — never its scores: more
-    # transitions to forecast where the first grids gave few
+    # outcomes* (which λ transitioned, which never fitted), for more transitions to
+    # forecast where the first grids gave few; five of the first eight had been scored by
+    # then (no rule or setting changed)
     _family("mlp-add-p43-f0.5-w48-i1-lr7e-3", p=43, op="+", train_fraction=0.5, width=48,
             init_scale=1.0, lr=7e-3, steps=3000, weight_decays=[0.02, 0.5, 1.0, 2.0, 10.0]),
     _family("tf-add-p37-f0.6-w32-i1-lr2e-3", p=37, op="+", train_fraction=0.6,
