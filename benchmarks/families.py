@@ -76,7 +76,7 @@ if str(ROOT) not in sys.path:
 if str(ROOT / "benchmarks") not in sys.path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from family_tasks import FAMILIES, HOLDOUT_FAMILIES, FamilySpec, by_cost  # noqa: E402
+from family_tasks import FAMILIES, GROUPS, FamilySpec, by_cost  # noqa: E402
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
@@ -201,13 +201,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def select(names: str | None) -> dict[str, FamilySpec]:
-    """The named families (default: every one of ``FAMILIES``; ``"holdout"``: every one of
-    ``HOLDOUT_FAMILIES``), held-out ones included."""
+    """The named families: a group name of ``family_tasks.GROUPS`` (``development``, the
+    default; ``holdout``; ``holdout2``) or comma-separated family names of any group."""
     if not names:
         return dict(FAMILIES)
-    if names == "holdout":
-        return dict(HOLDOUT_FAMILIES)
-    known = {**FAMILIES, **HOLDOUT_FAMILIES}
+    if names in GROUPS:
+        return dict(GROUPS[names])
+    known = {n: f for group in GROUPS.values() for n, f in group.items()}
     out = {}
     for name in names.split(","):
         if name not in known:
@@ -222,6 +222,11 @@ def cached_families(cache: Path) -> list[str]:
     """Families with a manifest in ``cache``: those of ``FAMILIES`` in its order, then others."""
     found = {p.parent.name for p in cache.glob("*/manifest.json")} if cache.exists() else set()
     return [n for n in FAMILIES if n in found] + sorted(found - set(FAMILIES))
+
+
+def complete_families(cache: Path) -> list[str]:
+    """The families of :func:`cached_families` whose generation finished."""
+    return [n for n in cached_families(cache) if read_manifest(cache, n).get("complete")]
 
 
 class LoadedRun:
@@ -505,27 +510,18 @@ def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
     return text + f" (from {info['n_delays']} runs of {len(info['from'])} other families)"
 
 
-def score(cache: Path, names: list[str], settings_from: str, base: AnalyzerSettings,
-          calibrate_from: list[str] | None = None, calibrate_cache: Path | None = None
-          ) -> dict[str, Any]:
-    """Score ``names`` (cached families) with the default settings and with settings chosen
-    without the scored family, from ``settings_from`` = ``"loo"`` (every family of
-    ``calibrate_from``, default ``names``) or a comma-separated list; returns the rows,
-    summaries and chosen settings. ``calibrate_cache``: the settings are chosen on that
-    cache's complete families instead (held-out families scored with settings from the
-    development ones)."""
-    if calibrate_cache is not None:
-        pool = [n for n in cached_families(calibrate_cache)
-                if read_manifest(calibrate_cache, n).get("complete") and n not in names]
-        stats = {n: load_family(cache, n, base) for n in names}
-        stats |= {n: load_family(calibrate_cache, n, base) for n in pool}
-    else:
-        pool = None if settings_from == "loo" else settings_from.split(",")
-        candidates = list(dict.fromkeys(list(names) + list(calibrate_from or []) + (pool or [])))
-        stats = {n: load_family(cache, n, base) for n in candidates}
+def score(cache: Path, names: list[str], base: AnalyzerSettings, pool: list[str] | None = None,
+          pool_cache: Path | None = None) -> dict[str, Any]:
+    """Score ``names`` (families cached in ``cache``) with the default settings, and with
+    settings chosen on ``pool`` (families cached in ``pool_cache``, default ``cache``;
+    default pool: ``names``) minus the scored family; returns the rows, summaries and
+    chosen settings."""
+    pool_cache = cache if pool_cache is None else pool_cache
+    pool = list(names) if pool is None else list(pool)
+    stats = {n: load_family(cache, n, base) for n in names}
+    stats |= {n: load_family(pool_cache, n, base) for n in pool if n not in stats}
     stats = {n: runs for n, runs in stats.items() if runs}
-    if pool is None:
-        pool = [n for n in stats if calibrate_from is None or n in calibrate_from or n in names]
+    pool = [n for n in pool if n in stats]
     result: dict[str, Any] = {"default": {}, "loo": {}, "sweep": {}, "settings": {}, "rows": {}}
     for mode in ("default", "loo", "sweep"):
         all_rows: list[dict] = []
@@ -645,8 +641,7 @@ first ≥ 0.9), as backtest."""
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Print the calibratable settings chosen on every complete cached family (what the
     engine's defaults are), with the defaults beside them."""
-    names = [n for n in cached_families(args.cache)
-             if read_manifest(args.cache, n).get("complete")]
+    names = complete_families(args.cache)
     if not names:
         print(f"no cached families in {args.cache}", file=sys.stderr)
         return 1
@@ -660,12 +655,24 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def generate_command(cache: Path, names: list[str]) -> str:
+    """The ``generate`` command that fills ``cache`` with ``names`` (a group's name when
+    they all belong to one)."""
+    group = next((g for g, fams in GROUPS.items() if set(names) <= set(fams)), None)
+    argv = ["python", "benchmarks/families.py", "generate"]
+    if cache != DEFAULT_CACHE:
+        argv += ["--cache", str(cache)]
+    if group != "development":
+        argv += ["--families", group or ",".join(names)]
+    return "OMP_NUM_THREADS=1 nice -n 15 " + shlex.join(argv)
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cached = cached_families(args.cache)
     wanted = args.families.split(",") if args.families else cached
     names = [n for n in wanted if n in cached]
-    complete = [n for n in cached if read_manifest(args.cache, n).get("complete")]
+    complete = complete_families(args.cache)
     if not args.partial:
         names = [n for n in names if n in complete]
     if not names:
@@ -675,15 +682,17 @@ def cmd_score(args: argparse.Namespace) -> int:
         print("--calibrate-cache chooses the settings on that cache: drop --settings-from",
               file=sys.stderr)
         return 2
-    if args.settings_from != "loo":
-        unknown = [f for f in args.settings_from.split(",") if not read_manifest(args.cache, f)]
+    if args.calibrate_cache is not None:
+        pool = complete_families(args.calibrate_cache)
+    elif args.settings_from != "loo":
+        pool = args.settings_from.split(",")
+        unknown = [f for f in pool if not read_manifest(args.cache, f)]
         if unknown:
             print(f"--settings-from: not cached: {', '.join(unknown)}", file=sys.stderr)
             return 2
-    base = AnalyzerSettings()
-    result = score(args.cache, names, args.settings_from, base,
-                   calibrate_from=complete if not args.partial else cached,
-                   calibrate_cache=args.calibrate_cache)
+    else:
+        pool = cached if args.partial else complete
+    result = score(args.cache, names, AnalyzerSettings(), pool, args.calibrate_cache)
     fam_lines = ["| family | p | op | train frac. | model | width | init | optimizer | lr "
                  "| schedule | steps | λ | seeds | runs | generation |",
                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -702,11 +711,11 @@ def cmd_score(args: argparse.Namespace) -> int:
     head = ["## Task-family benchmark, leave-one-family-out (`benchmarks/families.py`)", "",
             f"{now}; {machine()} (shared with other jobs), load {load_average()}; "
             f"torch/numpy from `.venv-test`.", "",
-            "Commands: `OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate` "
-            f"(cache `{args.cache}`), then `{shlex.join(['python', 'benchmarks/families.py'] + sys.argv[1:])}`.",
+            f"Commands: `{generate_command(args.cache, names)}`, then "
+            f"`{shlex.join(['python', 'benchmarks/families.py'] + sys.argv[1:])}`.",
             "", "Families scored (MLP: embedding 32 + one hidden ReLU layer; transformer: the "
             "demo's one block, 4 heads; AdamW betas 0.9/0.98, SGD momentum 0.9 with coupled L2; "
-            "warm-up 5 % then cosine to 0; full batch; every step sampled by `watch(every=1)`; "
+            "warm-up 5 % then cosine to 0 (to 0.1 × lr where the name says `min0.1`); full batch; every step sampled by `watch(every=1)`; "
             "generation = training wall time of the family on this machine):", "",
             *fam_lines, "",
             f"Total training wall time of these families: "
@@ -733,8 +742,8 @@ def main(argv: list[str] | None = None) -> int:
     for p in (g, s):
         p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
         p.add_argument("--families", default=None,
-                       help="comma-separated names (default: every development family; "
-                            "'holdout': every held-out one)")
+                       help="a group (development (default), holdout, holdout2) or "
+                            "comma-separated family names")
     c = sub.add_parser("calibrate", help="the settings chosen on every cached family "
                                          "(the engine's defaults)")
     c.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
@@ -757,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_score(args)
     if args.command == "calibrate":
         return cmd_calibrate(args)
-    for title, group in (("development", FAMILIES), ("held out", HOLDOUT_FAMILIES)):
+    for title, group in GROUPS.items():
         print(f"# {title}")
         for spec in by_cost(group):
             print(f"{spec.name}: {len(spec.runs())} runs, λ {spec.weight_decays}, "

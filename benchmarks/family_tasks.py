@@ -236,6 +236,45 @@ HOLDOUT_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Held-out families: never used to choose a rule or a setting (see above)."""
 
+# A third round, first generated in stop 28 to score the one rule chosen after looking at
+# HOLDOUT_FAMILIES (no time-rule `weak` while held-out accuracy is on a rising trend):
+# recipes and λ grids placed by the τ budget alone, as the first eight above, before any
+# of their runs existed. Own cache (``benchmarks/cache/holdout2``); never used to choose
+# anything.
+HOLDOUT2_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p61-f0.45-i1.5-lr4e-3", p=61, op="+", train_fraction=0.45,
+            init_scale=1.5, lr=4e-3, steps=3000, weight_decays=[0.04, 0.6, 1.2, 2.5, 12.0]),
+    _family("mlp-sub-p53-f0.65-w80-cosine-lr6e-3", p=53, op="-", train_fraction=0.65,
+            width=80, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.8, 1.6, 3.0, 15.0]),
+    _family("tf-sub-p37-f0.55-w32-i1-lr3e-3", p=37, op="-", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=3000,
+            weight_decays=[0.05, 0.8, 1.5, 3.0, 15.0]),
+    _family("mlp-mul-p47-f0.7-i2.5-lr8e-3", p=47, op="*", train_fraction=0.7,
+            init_scale=2.5, lr=8e-3, steps=3000, weight_decays=[0.02, 0.3, 0.6, 1.2, 6.0]),
+    _family("mlp-div-p47-f0.5-sgd-lr5e-2", p=47, op="/", train_fraction=0.5,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.0003, 0.004, 0.008, 0.016, 0.08]),
+    _family("mlp-add-p79-f0.35-lr1e-2", p=79, op="+", train_fraction=0.35, lr=1e-2,
+            steps=3000, weight_decays=[0.02, 0.25, 0.5, 1.0, 5.0]),
+    _family("tf-div-p31-f0.7-w48-i1-cosine-lr3e-3", p=31, op="/", train_fraction=0.7,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, schedule="warmup_cosine",
+            steps=3000, weight_decays=[0.1, 1.5, 3.0, 6.0, 30.0]),
+    _family("mlp-add-p37-f0.6-cosine-min0.1-lr1e-2", p=37, op="+", train_fraction=0.6,
+            lr=1e-2, schedule="warmup_cosine", min_lr_ratio=0.1, steps=3000,
+            weight_decays=[0.03, 0.4, 0.8, 1.6, 8.0]),
+    _family("mlp-sub-p59-f0.4-w128-i1-lr5e-3", p=59, op="-", train_fraction=0.4, width=128,
+            init_scale=1.0, lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 1.0, 2.0, 10.0]),
+    _family("tf-mul-p37-f0.65-w32-i1-lr2e-3", p=37, op="*", train_fraction=0.65,
+            model="transformer", width=32, init_scale=1.0, lr=2e-3, steps=3000,
+            weight_decays=[0.1, 1.5, 3.0, 5.0, 25.0]),
+]}
+"""Third-round held-out families (stop 28; see above)."""
+
+GROUPS: dict[str, dict[str, FamilySpec]] = {
+    "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES}
+"""The family groups by name (``families.py --families GROUP``)."""
+
 
 def by_cost(families: dict[str, FamilySpec]) -> list[FamilySpec]:
     """Families, cheapest first."""

@@ -35,8 +35,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    - 7d. ``held_up``: not ``decay_min_drop`` below V_sc (growing or flat after the
      fit): below ``weak_min_of_peak`` of its largest value and not growing back, a
      plateau (``contracted``: as 7c, the law's delay counted from the fit); else
-     ``weak`` after ``weak_min_tau_after_fit`` of τ, else "cannot forecast yet"
-     (``undetermined``);
+     ``weak`` after ``weak_min_tau_after_fit`` of τ unless held-out accuracy is on a
+     rising trend that reaches the transition within the budget (``heldout_rising``:
+     then the law + trend forecast), else "cannot forecast yet" (``undetermined``);
 
    any forecast beyond the budget makes the regime ``weak`` (``too_late``).
 
@@ -65,6 +66,7 @@ from nht_monitor.analysis.forecast import (
     fit_last_fraction,
     fit_line,
     forecast_transition,
+    heldout_trend,
     steps_ahead,
 )
 from nht_monitor.analysis.series import Series
@@ -250,12 +252,13 @@ def strong(run: Run) -> Decision | None:
     if drop < 1.0 - st.strong_collapse:
         return None
     stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
-    progress = train_progress(run, st.strong_stall_tau)
+    read = training_line(run, st.strong_stall_tau)
+    progress = line_progress(read)
     if suppressed and progress is not None and progress < stall:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
             progress=progress, first_acc=f.first_acc, gain=gain)], "fitting")
-    if suppressed and acc is not None and (late := fit_too_late(run, acc)) is not None:
+    if suppressed and acc is not None and (late := fit_too_late(run, acc, read)) is not None:
         rate, fit_step = late
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
@@ -276,14 +279,14 @@ def learnt(acc: float, first: float | None) -> float:
     return (acc - first) / (1.0 - first)
 
 
-def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
-    """``(rate, step)`` when train accuracy, rising at ``rate`` per τ (a least-squares line
-    over :func:`training_window` of ``strong_stall_tau``), would reach ``fit_min_acc``
-    only at ``step`` beyond the budget (``None``: never); ``None`` while it would fit
-    within it or the evaluations do not span that τ yet."""
+def fit_too_late(run: Run, acc: float, read: tuple[Line, bool, float] | None
+                 ) -> tuple[float, float | None] | None:
+    """``(rate, step)`` when train accuracy, rising at ``rate`` per τ (``read``: the
+    :func:`training_line` of the accuracy over ``strong_stall_tau``), would reach
+    ``fit_min_acc`` only at ``step`` beyond the budget (``None``: never); ``None`` while
+    it would fit within it or the evaluations do not span that τ yet."""
     st, s = run.settings, run.finite
-    read = training_line(run, st.strong_stall_tau)  # the accuracy's: ``acc`` is logged
-    if read is None or acc >= st.fit_min_acc:
+    if read is None or acc >= st.fit_min_acc:  # the accuracy's line: ``acc`` is logged
         return None
     rate = read[0].slope
     step_now = float(s.step[-1])
@@ -297,12 +300,11 @@ def fit_too_late(run: Run, acc: float) -> tuple[float, float | None] | None:
     return rate, step
 
 
-def train_progress(run: Run, span: float) -> float | None:
-    """Learning progress over :func:`training_window` of ``span``: the rise in accuracy,
-    else the relative fall in loss, along a least-squares line through the window (two
-    single evaluations, noisy by a few points of accuracy, would decide a stall by
-    chance); ``None`` while the evaluations do not span it yet."""
-    read = training_line(run, span)
+def line_progress(read: tuple[Line, bool, float] | None) -> float | None:
+    """Learning progress along a :func:`training_line` ``read``: the rise in accuracy,
+    else the relative fall in loss, over its window (a least-squares line: two single
+    evaluations, noisy by a few points of accuracy, would decide a stall by chance);
+    ``None`` while the evaluations do not span the window yet."""
     if read is None:
         return None
     line, as_loss, span_tau = read
@@ -597,7 +599,7 @@ def held_up(t: Trace) -> Signal:
         return plateau_signal(replace(t, start=min(t.i_fit, t.start)), [
             held, found("contracted", signal=t.name, last=t.last, peak=peak)])
     if (not t.came_down and t.tau_after >= st.weak_min_tau_after_fit
-            and t.n_after >= st.weak_min_samples_after_fit):
+            and t.n_after >= st.weak_min_samples_after_fit and not heldout_rising(t)):
         return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],
                       Transition(status="not_expected"))
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
@@ -619,6 +621,24 @@ def held_up(t: Trace) -> Signal:
         return Signal("intermediate", 0.5, [held, forecast_finding(t.name, forecast)],
                       transition, v_st=forecast.v_st)
     return Signal(findings=[held, cannot], transition=Transition(status="pending"))
+
+
+def heldout_rising(t: Trace) -> bool:
+    """Held-out accuracy since the fit is on a significant rising trend
+    (:func:`~nht_monitor.analysis.forecast.heldout_trend`) whose own line reaches
+    ``done_val_acc`` within the budget: the structured solution is being learnt whatever
+    the norm does (with a small initialisation the norm can grow through the
+    transition), so the time rule does not call the run ``weak``."""
+    run, st = t.run, t.run.settings
+    if not st.heldout_trend:
+        return False
+    trend = heldout_trend(run.finite, t.heldout_from, t.tau_now, st)
+    if trend is None:
+        return False
+    steps = steps_ahead(run.finite, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(trend.d_tau)
+    now = float(run.finite.step[-1])
+    return not beyond_budget(None if steps is None else now + steps, now,
+                             run.ctx.budget_steps, st)
 
 
 def awaiting_heldout(s: Series, start: int, st: AnalyzerSettings) -> tuple[int, int]:

@@ -259,7 +259,9 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     assert trend is not None
     assert trend.slope == pytest.approx(b, rel=1e-6)
     step_tau = float(np.median(np.diff(s.tau[rows[rows.shape[0] // 2:] + start])))
-    assert trend.d_tau == pytest.approx(max((TARGET - (a + b * tau_now)) / b, step_tau),
+    next_eval = float(s.tau[rows[-1] + start]) + step_tau - tau_now  # the last sample may
+    # come after the last evaluation (every = 7, 25)
+    assert trend.d_tau == pytest.approx(max((TARGET - (a + b * tau_now)) / b, next_eval),
                                         rel=1e-6)
     args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
     both = forecast_transition(*args, st, use_rate=False)
@@ -363,3 +365,42 @@ def test_a_norm_growing_again_keeps_the_heldout_trend_read_since_the_fit():
     assert low <= 1500 + d_tau / (LR * WD) + 1e-6 < 1900
     off = Analyzer(_header(budget=1900), st.model_copy(update={"heldout_trend": False}))
     assert off.analyze(samples).regime == "weak"
+
+
+def _growing_run(steps: int, val_of):
+    """Fit at step 200, then a norm that keeps growing (+0.05/τ: it never comes down, as
+    with a small initialisation through grokking); held-out accuracy every 10 steps."""
+    def norm_of(s: int, t: float) -> float:
+        return 10.0 + 20.0 * s / FIT if s <= FIT else 30.0 * math.exp(0.05 * (t - FIT * LR))
+
+    samples = make_run(norm_of, steps=steps, lr=LR, weight_decay=WD, acc_of=fit_acc(FIT),
+                       loss_of=fit_loss(FIT))
+    for s in samples:
+        if s.step % 10 == 0:
+            s.metrics["val_acc"] = val_of(s.step, s.tau)
+    return samples
+
+
+def test_a_rising_heldout_trend_keeps_a_growing_norm_out_of_weak():
+    """A norm that grew for Δτ 2.5 since the fit (past ``weak_min_tau_after_fit``) is
+    ``weak`` by the time rule while held-out accuracy stays at chance, but
+    ``intermediate`` with the law + trend forecast while it climbs on a significant trend
+    whose own line reaches 0.9 within the budget (here Δτ 2.76 from step 2,700: step
+    ≈ 5,460); ``weak`` again when that line reaches it only past the budget, and without
+    the held-out trend."""
+    st = AnalyzerSettings()
+    steps = FIT + 2500
+    rising = _growing_run(steps, _line(-6.0, 1.5))
+    flat = _growing_run(steps, lambda s, t: 0.02)
+    s = series_from_samples(rising, st)
+    assert heldout_trend(s, int(np.searchsorted(s.step, FIT)), float(s.tau[-1]), st) is not None
+    on = Analyzer(_header(budget=20000), st).analyze(rising)
+    assert on.regime == "intermediate", on.reasons
+    assert on.transition.forecast_step is not None and on.transition.forecast_step > steps
+    assert "held-out accuracy's logit" in " ".join(on.reasons)
+    assert Analyzer(_header(budget=20000), st).analyze(flat).regime == "weak"
+    short = Analyzer(_header(budget=5000), st).analyze(rising)
+    assert short.regime == "weak" and "held_up" in short.findings, short.reasons
+    assert Analyzer(_header(budget=6000), st).analyze(rising).regime == "intermediate"
+    off = AnalyzerSettings(heldout_trend=False)
+    assert Analyzer(_header(budget=20000), off).analyze(rising).regime == "weak"

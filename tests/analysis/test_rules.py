@@ -616,7 +616,7 @@ def test_a_collapsed_run_too_slow_to_fit_within_the_budget_is_strong():
     # the rate is the least-squares slope over the last Δτ 1, against float64 by hand
     s = series_from_samples(run, st)
     r = rules.Run(s, rules.Context(facts_from_series(s, st), budget_steps=4000.0), st)
-    rate, step_fit = rules.fit_too_late(r, acc)
+    rate, step_fit = rules.fit_too_late(r, acc, rules.training_line(r, st.strong_stall_tau))
     window = s.tau >= s.tau[-1] - st.strong_stall_tau
     x, y = s.tau[window].astype(np.float64), s.acc[window].astype(np.float64)
     slope = ((x - x.mean()) * (y - y.mean())).sum() / ((x - x.mean()) ** 2).sum()

@@ -115,7 +115,7 @@ def test_interrupted_family_trains_only_missing_runs(tmp_path: Path, monkeypatch
 
 def test_score_table_columns_and_rows(cache: Path) -> None:
     base = AnalyzerSettings()
-    result = families.score(cache, [TINY_A.name, TINY_B.name], "loo", base)
+    result = families.score(cache, [TINY_A.name, TINY_B.name], base)
     text = families.render(result, ["# header"])
     header = "| " + " | ".join(families.COLUMNS) + " |"
     assert text.count(header) == 3  # default, leave-one-out and sweep-aware tables
@@ -154,7 +154,7 @@ def test_leave_one_out_never_uses_the_scored_family(cache: Path, tmp_path: Path)
     synthetic_family(tmp_path, "synth-y", [250, 290])  # delays 2.0 and 2.4 τ
     names = [TINY_A.name, TINY_B.name, "synth-x", "synth-y"]
     base = AnalyzerSettings()
-    result = families.score(tmp_path, names, "loo", base)
+    result = families.score(tmp_path, names, base)
     stats = {n: families.load_family(tmp_path, n, base) for n in names}
     for scored in names:
         others = {n: runs for n, runs in stats.items() if n != scored}
@@ -163,9 +163,9 @@ def test_leave_one_out_never_uses_the_scored_family(cache: Path, tmp_path: Path)
         assert scored not in chosen["from"]
         for key in families.CALIBRATED:
             assert chosen.get(key) == info.get(key)
-    # with the pool "synth-x,synth-y", synth-x is scored with synth-y's delays alone and
+    # with the pool synth-x, synth-y, synth-x is scored with synth-y's delays alone and
     # the other way round (the scored family is dropped from the pool)
-    pooled = families.score(tmp_path, names, "synth-x,synth-y", base)
+    pooled = families.score(tmp_path, names, base, pool=["synth-x", "synth-y"])
     assert pooled["settings"]["synth-x"]["from"] == ["synth-y"]
     assert pooled["settings"]["synth-y"]["from"] == ["synth-x"]
     assert pooled["settings"]["synth-x"]["delay_tau"] == pytest.approx(np.median([2.0, 2.4]))
@@ -262,8 +262,7 @@ def test_scoring_a_subset_still_calibrates_on_the_other_families(cache: Path,
     synthetic_family(tmp_path, "synth-x", [150, 170])
     synthetic_family(tmp_path, "synth-y", [250, 290])
     base = AnalyzerSettings()
-    result = families.score(tmp_path, ["synth-x"], "loo", base,
-                            calibrate_from=["synth-x", "synth-y"])
+    result = families.score(tmp_path, ["synth-x"], base, pool=["synth-x", "synth-y"])
     assert list(result["rows"]["loo"]) == ["synth-x"]
     assert result["settings"]["synth-x"]["from"] == ["synth-y"]
     assert result["settings"]["synth-x"]["delay_tau"] == pytest.approx(2.2)
@@ -277,7 +276,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
     synthetic_family(held, "synth-h", [400, 400])  # never transitions within 400 steps
     synthetic_family(held, "synth-g", [110, 130])
     base = AnalyzerSettings()
-    result = families.score(held, ["synth-h", "synth-g"], "loo", base, calibrate_cache=dev)
+    result = families.score(held, ["synth-h", "synth-g"], base,
+                            pool=families.complete_families(dev), pool_cache=dev)
     assert list(result["rows"]["loo"]) == ["synth-h", "synth-g"]  # the dev families unscored
     for name in ("synth-h", "synth-g"):  # chosen on the dev cache alone, never on held
         assert result["settings"][name]["from"] == ["synth-x", "synth-y"]
@@ -291,13 +291,25 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
     assert "drop --settings-from" in capsys.readouterr().err
     assert set(families.select("mlp-add-p43-f0.35-w48-i1-lr7e-3,mlp-add-p59-f0.8-lr1e-2")) == {
         "mlp-add-p43-f0.35-w48-i1-lr7e-3", "mlp-add-p59-f0.8-lr1e-2"}
-    assert not set(families.HOLDOUT_FAMILIES) & set(families.FAMILIES)
-    assert families.select("holdout") == families.HOLDOUT_FAMILIES
+    groups = families.GROUPS
+    names = [n for group in groups.values() for n in group]
+    assert len(names) == len(set(names))  # no family in two groups
+    assert families.select(None) == groups["development"] == families.FAMILIES
+    for group in ("holdout", "holdout2"):
+        assert families.select(group) == groups[group]
     capsys.readouterr()
     assert families.main(["list"]) == 0
-    listed = capsys.readouterr().out.split("# held out")
-    assert all(f"{n}:" in listed[1] for n in families.HOLDOUT_FAMILIES)
-    assert all(f"{n}:" in listed[0] for n in families.FAMILIES)
+    listed = capsys.readouterr().out
+    for title, group in groups.items():
+        section = listed.split(f"# {title}\n")[1].split("# ")[0]
+        assert all(f"{n}:" in section for n in group), title
+    # the score header names the generate command that fills the cache scored
+    assert families.generate_command(families.DEFAULT_CACHE, list(families.FAMILIES)[:2]) == (
+        "OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate")
+    assert families.generate_command(held, list(groups["holdout2"])) == (
+        f"OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate --cache {held} "
+        "--families holdout2")
+    assert families.generate_command(held, ["synth-h"]).endswith("--families synth-h")
 
 
 def test_calibrate_command_prints_the_settings_chosen_on_every_family(tmp_path: Path,
