@@ -20,7 +20,7 @@ from nht_monitor.analysis.series import (
     series_from_samples,
 )
 from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
-from nht_monitor.analysis.sweep import SweepReferences, peak_rate
+from nht_monitor.analysis.sweep import SweepReferences
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.runlog.reader import RunColumns, read_columns
 from nht_monitor.runlog.schema import RunHeader, Sample
@@ -166,7 +166,7 @@ class Analyzer:
         if self.references is not None and len(series):
             try:
                 calibration = self.references.calibration(
-                    float(series.step[-1]), peak_rate(series.step, series.tau))
+                    float(series.step[-1]), facts.peak_rate)
             except Exception as exc:  # noqa: BLE001 - never raise into the training loop
                 log.warning("analyzer: reference runs unusable: %r", exc)
             if calibration is not None:

@@ -32,7 +32,9 @@ class RunFacts:
     ``sc_peak``/``sc_peak_step``: largest finite total norm at or after the fit (the
     shortcut norm V_sc; the overall peak when no training metrics are logged);
     ``head_sc_peak``/``head_sc_peak_step`` likewise. ``nonfinite``/``first_nonfinite_step``:
-    count and first step of non-finite total norms. ``n``: samples observed.
+    count and first step of non-finite total norms. ``peak_rate``: the clock's largest
+    rate dτ/dstep between consecutive samples (:func:`peak_rate`; live, over every sample
+    observed, not the decimated history). ``n``: samples observed.
     """
 
     n: int = 0
@@ -58,6 +60,7 @@ class RunFacts:
     any_lr: bool = False
     has_train_metrics: bool = False
     has_val: bool = False
+    peak_rate: float = math.nan
 
 
 def _first(mask: np.ndarray) -> int | None:
@@ -123,11 +126,21 @@ def _flag(step: np.ndarray, values: np.ndarray, after: np.ndarray, drop: float) 
     return None if i is None else float(step[i])
 
 
+def peak_rate(step: np.ndarray, tau: np.ndarray) -> float:
+    """The clock's largest rate dτ/dstep (η·λ·gain at the schedule's peak) between
+    consecutive samples; NaN without two samples apart."""
+    d_step = np.diff(np.asarray(step, dtype=np.float64))
+    d_tau = np.diff(np.asarray(tau, dtype=np.float64))
+    ok = (d_step > 0) & np.isfinite(d_tau)
+    return float(np.max(d_tau[ok] / d_step[ok])) if ok.any() else math.nan
+
+
 def facts_from_series(s: Series, settings: AnalyzerSettings) -> RunFacts:
     """The facts of a whole series, vectorised (same definitions as :class:`FactTracker`)."""
     f = RunFacts(n=len(s))
     if len(s) == 0:
         return f
+    f.peak_rate = peak_rate(s.step, s.tau)
     finite = np.isfinite(s.norm)
     f.nonfinite = int((~finite).sum())
     if f.nonfinite:
@@ -185,6 +198,7 @@ class FactTracker:
         self._best_acc = -math.inf
         self._best_loss = math.inf
         self._first_fit_loss: float | None = None
+        self._prev: tuple[float, float] | None = None  # (step, τ) of the last row
 
     def _fitted(self, acc: float, loss: float, val: float) -> bool:
         """This row says the training set is fitted (same test as :func:`fitted_mask`)."""
@@ -214,6 +228,11 @@ class FactTracker:
         f = self.facts
         st = self.settings
         f.n += 1
+        if self._prev is not None and step > self._prev[0]:
+            rate = (tau - self._prev[1]) / (step - self._prev[0])
+            if math.isfinite(rate) and not rate <= f.peak_rate:  # NaN: none yet
+                f.peak_rate = rate
+        self._prev = (step, tau)
         if wd == wd and wd != 0:
             f.any_wd = True
         if lr == lr and lr != 0:

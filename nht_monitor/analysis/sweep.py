@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nht_monitor.analysis.facts import facts_from_series
+from nht_monitor.analysis.facts import facts_from_series, peak_rate
 from nht_monitor.analysis.series import Series, series_from_columns
 from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.analysis.transition import first_reached
@@ -51,15 +51,6 @@ class ObservedDelay:
     v_sc_step: float
     ratio: float
     rate: float = math.nan
-
-
-def peak_rate(step: np.ndarray, tau: np.ndarray) -> float:
-    """The clock's largest rate dτ/dstep (η·λ·gain at the schedule's peak) between
-    consecutive samples; NaN without two samples apart."""
-    d_step = np.diff(np.asarray(step, dtype=np.float64))
-    d_tau = np.diff(np.asarray(tau, dtype=np.float64))
-    ok = (d_step > 0) & np.isfinite(d_tau)
-    return float(np.max(d_tau[ok] / d_step[ok])) if ok.any() else math.nan
 
 
 def observed_delay(series: Series, settings: AnalyzerSettings) -> ObservedDelay | None:
