@@ -8,14 +8,16 @@ Two steps, one command each::
     python benchmarks/families.py score [--settings-from loo|FAM,FAM,...]
 
 **Held-out families** (``family_tasks.HOLDOUT_FAMILIES``, first generated after the
-engine's rules and settings were chosen on ``FAMILIES``; never used to choose anything)
-have their own cache, scored with the engine as shipped and with settings chosen on the
-development families::
+engine's rules and settings were chosen on ``FAMILIES``, and ``HOLDOUT2_FAMILIES``, after
+the one rule chosen on those; never used to choose anything) have their own caches,
+scored with the engine as shipped and with settings chosen on the development families::
 
     OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate \
         --cache benchmarks/cache/holdout --families holdout
     python benchmarks/families.py score --cache benchmarks/cache/holdout \
         --calibrate-cache benchmarks/cache/families --out benchmarks/results/holdout.md
+
+(``holdout2``: the same with ``holdout2`` for ``holdout``.)
 
 **Families** (``benchmarks/family_tasks.py``): modular-arithmetic tasks and recipes
 varying p, the op, the training fraction, MLP/transformer, width, init scale,
