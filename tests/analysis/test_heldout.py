@@ -404,3 +404,27 @@ def test_a_rising_heldout_trend_keeps_a_growing_norm_out_of_weak():
     assert Analyzer(_header(budget=6000), st).analyze(rising).regime == "intermediate"
     off = AnalyzerSettings(heldout_trend=False)
     assert Analyzer(_header(budget=20000), off).analyze(rising).regime == "weak"
+
+
+@given(a=hst.floats(-7.0, -3.0), b=hst.floats(0.5, 3.0), budget=hst.integers(3000, 30000))
+@hsettings(max_examples=30, deadline=None)
+def test_property_the_time_rule_waits_exactly_while_the_trend_reaches_the_budget(a, b, budget):
+    """On a norm grown for Δτ 2.5 since the fit with a held-out logit on the line a + b·τ:
+    the time rule's ``weak`` (no ``too_late``) comes iff that line, extended from the last
+    evaluation (closed form, float64), reaches 0.9 only past the budget."""
+    st = AnalyzerSettings()
+    steps = FIT + 2500
+    samples = _growing_run(steps, _line(a, b))
+    s = series_from_samples(samples, st)
+    tau_now = float(s.tau[-1])
+    assume(a + b * tau_now < TARGET - 0.5)  # well short of 0.9 at the end
+    rows = np.nonzero(np.isfinite(s.val))[0]
+    rows = rows[rows >= np.searchsorted(s.step, FIT)]
+    half = rows[rows.shape[0] // 2:]
+    next_eval = float(s.tau[half[-1]] + np.median(np.diff(s.tau[half])) - tau_now)
+    d_tau = max((TARGET - (a + b * tau_now)) / b, next_eval)
+    reach = float(s.step[-1]) + d_tau / (LR * WD)
+    assume(abs(reach - budget) > 20)  # clear of the boundary's rounding
+    a_ = Analyzer(_header(budget=budget), st).analyze(samples)
+    time_rule_weak = a_.regime == "weak" and "too_late" not in a_.findings
+    assert time_rule_weak == (reach > budget), (reach, budget, a_.reasons)
