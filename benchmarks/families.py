@@ -8,16 +8,19 @@ Two steps, one command each::
     python benchmarks/families.py score [--settings-from loo|FAM,FAM,...]
 
 **Held-out families** (``family_tasks.HOLDOUT_FAMILIES``, first generated after the
-engine's rules and settings were chosen on ``FAMILIES``, and ``HOLDOUT2_FAMILIES``, after
-the one rule chosen on those; never used to choose anything) have their own caches,
-scored with the engine as shipped and with settings chosen on the development families::
+engine's rules and settings were chosen on ``FAMILIES``; ``HOLDOUT2_FAMILIES``, after
+the one rule chosen on those; ``HOLDOUT3_FAMILIES``, after the sweep scatter chosen on
+all three) have their own caches, scored with the engine as shipped and with settings
+chosen on the earlier rounds::
 
     OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate \
         --cache benchmarks/cache/holdout --families holdout
     python benchmarks/families.py score --cache benchmarks/cache/holdout \
         --calibrate-cache benchmarks/cache/families --out benchmarks/results/holdout.md
 
-(``holdout2``: the same with ``holdout2`` for ``holdout``.)
+(``holdout2``: the same with ``holdout2`` for ``holdout``; ``holdout3``: ``--cache
+benchmarks/cache/holdout3 --families holdout3``, scored with ``--calibrate-cache``
+repeated for the families, holdout and holdout2 caches.)
 
 **Families** (``benchmarks/family_tasks.py``): modular-arithmetic tasks and recipes
 varying p, the op, the training fraction, MLP/transformer, width, init scale,
@@ -67,6 +70,7 @@ import shlex
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +208,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def select(names: str | None) -> dict[str, FamilySpec]:
     """The named families: a group name of ``family_tasks.GROUPS`` (``development``, the
-    default; ``holdout``; ``holdout2``) or comma-separated family names of any group."""
+    default; ``holdout``; ``holdout2``; ``holdout3``) or comma-separated family names of
+    any group."""
     if not names:
         return dict(FAMILIES)
     if names in GROUPS:
@@ -405,15 +410,17 @@ def choose_settings(stats: dict[str, list[LoadedRun]], exclude: str,
         update["structured_ratio"] = float(np.median(ratios))
     if len(ratios) >= 2:
         update["ratio_log_sd"] = float(np.std(np.log(ratios)))
-    within = [math.log(d) - statistics.fmean(math.log(x) for x in ds)
-              for f in names if len(ds := [r.delay_tau for r in stats.get(f, [])
-                                           if r.delayed and r.delay_tau is not None]) >= 2
+    sweeps = [ds for f in names if len(ds := [r.delay_tau for r in stats.get(f, [])
+                                              if r.delayed and r.delay_tau is not None]) >= 2]
+    within = [math.log(d) - statistics.fmean(math.log(x) for x in ds) for ds in sweeps
               for d in ds]
     weak_min = choose_weak_min_of_peak([r for f in names for r in stats.get(f, [])])
     if weak_min is not None:
         update["weak_min_of_peak"] = weak_min
-    if len(within) >= 2:  # pooled within-family sd of log Δτ: the sweep scatter
-        update["sweep_log_sd"] = max(math.sqrt(statistics.fmean(x * x for x in within)), 0.05)
+    if len(within) > len(sweeps):  # pooled within-family sd of log Δτ: the sweep scatter
+        # (one degree of freedom per family spent on its mean)
+        update["sweep_log_sd"] = max(math.sqrt(sum(x * x for x in within)
+                                               / (len(within) - len(sweeps))), 0.05)
     slopes = [b for f in names if (b := sweep_slope(stats.get(f, []))) is not None]
     if slopes:  # root mean square of the families' slopes: the prior sd around the law's 0
         update["sweep_slope_sd"] = max(math.sqrt(statistics.fmean(b * b for b in slopes)), 0.05)
@@ -513,15 +520,19 @@ def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
 
 
 def score(cache: Path, names: list[str], base: AnalyzerSettings, pool: list[str] | None = None,
-          pool_cache: Path | None = None) -> dict[str, Any]:
+          pool_cache: Path | Sequence[Path] | None = None) -> dict[str, Any]:
     """Score ``names`` (families cached in ``cache``) with the default settings, and with
-    settings chosen on ``pool`` (families cached in ``pool_cache``, default ``cache``;
-    default pool: ``names``) minus the scored family; returns the rows, summaries and
-    chosen settings."""
-    pool_cache = cache if pool_cache is None else pool_cache
+    settings chosen on ``pool`` (families cached in ``pool_cache``: a cache or several,
+    the first holding a family is read; default ``cache``; default pool: ``names``) minus
+    the scored family; returns the rows, summaries and chosen settings."""
+    pool_caches = ([cache] if pool_cache is None else
+                   [pool_cache] if isinstance(pool_cache, Path) else list(pool_cache))
     pool = list(names) if pool is None else list(pool)
     stats = {n: load_family(cache, n, base) for n in names}
-    stats |= {n: load_family(pool_cache, n, base) for n in pool if n not in stats}
+    for n in pool:
+        if n not in stats:
+            where = next((c for c in pool_caches if read_manifest(c, n)), pool_caches[0])
+            stats[n] = load_family(where, n, base)
     stats = {n: runs for n, runs in stats.items() if runs}
     pool = [n for n in pool if n in stats]
     result: dict[str, Any] = {"default": {}, "loo": {}, "sweep": {}, "settings": {}, "rows": {}}
@@ -643,12 +654,14 @@ first ≥ 0.9), as backtest."""
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Print the calibratable settings chosen on every complete cached family (what the
     engine's defaults are), with the defaults beside them."""
-    names = complete_families(args.cache)
+    caches = args.cache or [DEFAULT_CACHE]
+    found = {n: c for c in reversed(caches) for n in complete_families(c)}
+    names = [n for c in caches for n in complete_families(c) if found[n] == c]
     if not names:
-        print(f"no cached families in {args.cache}", file=sys.stderr)
+        print(f"no cached families in {', '.join(map(str, caches))}", file=sys.stderr)
         return 1
     base = AnalyzerSettings()
-    stats = {n: load_family(args.cache, n, base) for n in names}
+    stats = {n: load_family(found[n], n, base) for n in names}
     _, info = choose_settings(stats, exclude="", base=base)
     chosen = {k: v for k, v in info.items() if k not in ("from", "n_delays", "n_ratios")}
     print(json.dumps({"families": names, "n_delays": info["n_delays"],
@@ -685,7 +698,7 @@ def cmd_score(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if args.calibrate_cache is not None:
-        pool = complete_families(args.calibrate_cache)
+        pool = [n for c in args.calibrate_cache for n in complete_families(c)]
     elif args.settings_from != "loo":
         pool = args.settings_from.split(",")
         unknown = [f for f in pool if not read_manifest(args.cache, f)]
@@ -744,19 +757,23 @@ def main(argv: list[str] | None = None) -> int:
     for p in (g, s):
         p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
         p.add_argument("--families", default=None,
-                       help="a group (development (default), holdout, holdout2) or "
+                       help="a group (development (default), holdout, holdout2, "
+                            "holdout3) or "
                             "comma-separated family names")
     c = sub.add_parser("calibrate", help="the settings chosen on every cached family "
                                          "(the engine's defaults)")
-    c.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
+    c.add_argument("--cache", type=Path, action="append", default=None,
+                   help="a cache (default: the development families'); repeat it to pool "
+                        "several")
     sub.add_parser("list", help="list the families, cheapest first")
     s.add_argument("--settings-from", default="loo",
                    help="'loo' (all other cached families) or comma-separated families; the "
                         "scored family is always left out")
-    s.add_argument("--calibrate-cache", type=Path, default=None,
+    s.add_argument("--calibrate-cache", type=Path, action="append", default=None,
                    help="choose the leave-one-out/sweep settings on this cache's complete "
                         "families (held-out families: --cache benchmarks/cache/holdout "
-                        "--calibrate-cache benchmarks/cache/families)")
+                        "--calibrate-cache benchmarks/cache/families); repeat it to pool "
+                        "several caches")
     s.add_argument("--partial", action="store_true",
                    help="also score families whose generation has not finished")
     s.add_argument("--out", type=Path, default=DEFAULT_OUT)

@@ -271,8 +271,36 @@ HOLDOUT2_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Third-round held-out families (stop 28; see above)."""
 
+# a fourth round (stop 29), for the sweep-aware scatter chosen on the three rounds above:
+# six λ per family (one weak, four spread over the intermediate range, one strong) so more
+# runs transition after two others of their sweep; grids placed from the τ budget
+# (steps × lr × λ, halved under a cosine, × 10 for SGD's momentum) and the earlier
+# rounds' SGD outcomes, before any run existed
+HOLDOUT3_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p67-f0.5-w96-lr6e-3", p=67, op="+", train_fraction=0.5, width=96,
+            lr=6e-3, steps=3000, weight_decays=[0.03, 0.35, 0.6, 1.0, 1.6, 10.0]),
+    _family("mlp-mul-p43-f0.55-i1.5-cosine-lr8e-3", p=43, op="*", train_fraction=0.55,
+            init_scale=1.5, lr=8e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.04, 0.5, 0.8, 1.3, 2.2, 12.0]),
+    _family("mlp-sub-p71-f0.4-lr1e-2", p=71, op="-", train_fraction=0.4, lr=1e-2,
+            steps=3000, weight_decays=[0.02, 0.25, 0.4, 0.65, 1.0, 6.0]),
+    _family("mlp-add-p61-f0.55-sgd-lr7e-2", p=61, op="+", train_fraction=0.55,
+            optimizer="sgd", lr=7e-2, steps=3000,
+            weight_decays=[0.0005, 0.003, 0.0045, 0.0065, 0.009, 0.05]),
+    _family("mlp-div-p83-f0.3-i3-lr2e-2", p=83, op="/", train_fraction=0.3, init_scale=3.0,
+            lr=2e-2, steps=3000, weight_decays=[0.01, 0.12, 0.2, 0.33, 0.55, 3.0]),
+    _family("tf-add-p43-f0.6-w32-i1-lr3e-3", p=43, op="+", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=3000,
+            weight_decays=[0.1, 0.8, 1.3, 2.0, 3.2, 20.0]),
+    _family("tf-sub-p41-f0.65-w48-i1-cosine-lr2e-3", p=41, op="-", train_fraction=0.65,
+            model="transformer", width=48, init_scale=1.0, lr=2e-3, schedule="warmup_cosine",
+            steps=3000, weight_decays=[0.2, 1.5, 2.5, 4.0, 6.0, 40.0]),
+]}
+"""Fourth-round held-out families (stop 29; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
-    "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES}
+    "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
+    "holdout3": HOLDOUT3_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

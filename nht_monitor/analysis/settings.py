@@ -174,8 +174,8 @@ class AnalyzerSettings(BaseModel):
     shares of precision: the law prior's 1/``delay_log_sd``², the trend's
     (1 + p)/(1 − p)/``heldout_log_sd``², p the share of the way from the first held-out
     evaluation (chance) to ``done_val_acc`` the line has climbed — the geometric mean
-    at chance without sweep references, all trend near ``done_val_acc``, mostly the
-    calibrated law with references; a trend pointing later than the norm's forecast
+    at chance, all trend near ``done_val_acc``; sweep references narrow both log-sds
+    alike, so the trend keeps its weight; a trend pointing later than the norm's forecast
     counts as at chance (p = 0: a line in logit runs late while the accuracy creeps
     before its rise). The interval is the norm forecast's with its
     log-widths × √(1 − trend weight) around the new median, its early end never later
@@ -183,7 +183,8 @@ class AnalyzerSettings(BaseModel):
     beyond it)."""
     heldout_log_sd: float | None = Field(None, gt=0.0)
     """The held-out trend's log-sd at chance (see ``heldout_trend``); ``None``: the law
-    prior's ``delay_log_sd`` before any sweep calibration (the two count alike)."""
+    prior's ``delay_log_sd`` (the two count alike). A sweep calibration scales it by the
+    calibrated law's log-sd over the prior's."""
     heldout_min_evals: int = Field(5, ge=4)
     """…fitted on at least this many evaluations…"""
     heldout_min_t: float = Field(3.0, ge=0.0)
@@ -207,10 +208,18 @@ class AnalyzerSettings(BaseModel):
     (:mod:`nht_monitor.analysis.sweep`). A string is one pattern. Live, the files are
     re-read at most every ``reference_refresh`` seconds. Not recorded in the run log
     header (offline commands take ``--reference``)."""
-    sweep_log_sd: float = Field(0.14, gt=0.0)
-    """Scatter (sd of log Δτ) of the law's delay between runs of one sweep, around the
-    sweep's own mean (pooled within-family sd over the 13 families); the references' mean
-    is trusted accordingly."""
+    sweep_log_sd: float = Field(0.25, gt=0.0)
+    """Prior scatter (sd of log Δτ) of the law's delay between runs of one sweep, around
+    the sweep's own line: the pooled within-family sd (one degree of freedom per family
+    spent on its mean) over the 27 families with ≥ 2 delayed runs of the development and
+    first two held-out rounds (``benchmarks/families.py calibrate`` with the three caches;
+    the 13 development families alone: 0.17, the held-out rounds 0.28 and 0.34)."""
+    sweep_scatter_dof: float | None = Field(4.0, gt=0.0)
+    """The sweep's own scatter: ``sweep_log_sd`` counts as this many observations, pooled
+    with the references' residuals around their line (a scaled inverse-χ² posterior), and
+    the predictive interval widens by Student's t at the pooled degrees of freedom (the
+    result matches the exact Bayesian predictive to a few per cent). ``None``:
+    ``sweep_log_sd`` is the scatter of every sweep."""
     sweep_slope_sd: float = Field(0.34, ge=0.0)
     """Prior sd of the slope of log Δτ in log ηλ across a sweep's references (the law: 0;
     the families' transformer sweeps: −0.3 to −0.6). 0: Δτ is one constant of the sweep."""

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 
@@ -35,6 +36,8 @@ from nht_monitor.analysis.transition import first_reached
 from nht_monitor.runlog.reader import read_columns
 
 log = logging.getLogger(__name__)
+
+_NORMAL = NormalDist()
 
 MAX_REFERENCES = 256
 """At most this many reference logs are read (the first in sorted order)."""
@@ -103,10 +106,13 @@ class SweepCalibration:
     slope: float | None = None
 
     def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
-        """``settings`` with the law's prior replaced by this calibration (the held-out
-        trend keeps the uncalibrated prior's log-sd as its own, ``heldout_log_sd``)."""
+        """``settings`` with the law's prior replaced by this calibration; the held-out
+        trend's log-sd (``heldout_log_sd``) scales with the law's, so the trend keeps the
+        weight it has against the uncalibrated prior (:func:`~nht_monitor.analysis.
+        forecast.trend_weight`)."""
+        trend_sd = settings.heldout_log_sd or settings.delay_log_sd
         update = {"delay_tau": self.delay_tau, "delay_log_sd": self.delay_log_sd,
-                  "heldout_log_sd": settings.heldout_log_sd or settings.delay_log_sd}
+                  "heldout_log_sd": trend_sd * self.delay_log_sd / settings.delay_log_sd}
         if self.structured_ratio is not None:
             update["structured_ratio"] = self.structured_ratio
         return settings.model_copy(update=update)
@@ -148,14 +154,41 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
     prior_mean = np.array([math.log(settings.delay_tau), 0.0])
     prior_precision = np.diag([settings.delay_log_sd ** -2,  # flat: x = 0, b is inert
                                settings.sweep_slope_sd ** -2 if sloped else 1.0])
-    noise = settings.sweep_log_sd ** -2
-    cov = np.linalg.inv(prior_precision + noise * design.T @ design)
-    mean = cov @ (prior_precision @ prior_mean + noise * design.T @ y)
-    sd = math.sqrt(cov[0, 0] + settings.sweep_log_sd ** 2)
+    scatter, dof = settings.sweep_log_sd, math.inf
+    for _ in range(2):  # the line at the prior scatter, then at the sweep's own
+        noise = scatter ** -2
+        cov = np.linalg.inv(prior_precision + noise * design.T @ design)
+        mean = cov @ (prior_precision @ prior_mean + noise * design.T @ y)
+        if settings.sweep_scatter_dof is None:
+            break
+        scatter, dof = sweep_scatter(y - design @ mean, settings.sweep_log_sd,
+                                     settings.sweep_scatter_dof)
+    sd = math.sqrt(cov[0, 0] + scatter ** 2) * student_factor(dof)
     ratios = [math.log(r.ratio) for r in references if r.ratio > 1.0]
     ratio = math.exp(sum(ratios) / len(ratios)) if ratios else None
     return SweepCalibration(tuple(references), math.exp(float(mean[0])), sd, ratio,
                             float(mean[1]) if sloped else None)
+
+
+def sweep_scatter(residuals: np.ndarray, prior_sd: float, prior_dof: float
+                  ) -> tuple[float, float]:
+    """``(sd, dof)``: the sweep's scatter of log Δτ around its line, the prior ``prior_sd``
+    worth ``prior_dof`` observations pooled with the references' ``residuals`` (one
+    degree of freedom spent on the line's level) — a scaled inverse-χ² posterior's
+    estimate and degrees of freedom."""
+    n = int(residuals.shape[0])
+    dof = prior_dof + max(n - 1, 0)
+    return math.sqrt((prior_dof * prior_sd ** 2 + float(residuals @ residuals)) / dof), dof
+
+
+def student_factor(dof: float, q: float = 0.9) -> float:
+    """Student's t over the normal at quantile ``q`` with ``dof`` degrees of freedom (1
+    for infinite): the widening of an interval whose scale was estimated."""
+    if not math.isfinite(dof):
+        return 1.0
+    from scipy.special import stdtrit  # only with references: scipy is slow to import
+
+    return float(stdtrit(dof, q)) / _NORMAL.inv_cdf(q)
 
 
 def reference_paths(patterns: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -255,4 +288,4 @@ class SweepReferences:
 
 
 __all__ = ["MAX_REFERENCES", "ObservedDelay", "Reference", "SweepCalibration",
-           "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths"]
+           "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths", "student_factor", "sweep_scatter"]

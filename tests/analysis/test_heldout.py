@@ -168,24 +168,28 @@ def test_the_forecast_is_the_weighted_mean_and_its_spread_shrinks():
                                  rel=1e-6)
 
 
-def test_sweep_references_weigh_the_calibrated_law_above_the_trend():
-    """A sweep calibration narrows the law's log-sd; the trend keeps the uncalibrated one
-    (``heldout_log_sd``), so the same trend pulls the forecast less."""
+def test_sweep_references_leave_the_trend_its_weight_against_the_law():
+    """A sweep calibration narrows the law's log-sd; the trend's (``heldout_log_sd``)
+    narrows with it, so the trend keeps the weight it has against the uncalibrated prior
+    while the law part of the forecast moves to the calibrated median."""
     from nht_monitor.analysis.sweep import SweepCalibration
     a, b = -3.0, 3.0
     samples = _run(1200, _line(a, b))
-    st = AnalyzerSettings()
-    calibrated = SweepCalibration(references=(), delay_tau=2.0, delay_log_sd=0.2).apply(st)
-    assert calibrated.heldout_log_sd == st.delay_log_sd and calibrated.delay_log_sd == 0.2
-    s = series_from_samples(samples, st)
-    start = int(np.searchsorted(s.step, FIT))
-    tau_now = float(s.tau[-1])
-    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
-    plain = forecast_transition(*args, st, use_rate=False).heldout
-    narrowed = forecast_transition(*args, calibrated, use_rate=False).heldout
-    assert not plain.later and not narrowed.later
-    assert narrowed.weight == pytest.approx(trend_weight(plain.progress, 0.2, st.delay_log_sd))
-    assert narrowed.weight < plain.weight
+    for st in (AnalyzerSettings(), AnalyzerSettings(heldout_log_sd=0.4)):
+        calibrated = SweepCalibration(references=(), delay_tau=2.0, delay_log_sd=0.2).apply(st)
+        assert calibrated.delay_log_sd == 0.2
+        assert calibrated.heldout_log_sd == pytest.approx(
+            (st.heldout_log_sd or st.delay_log_sd) * 0.2 / st.delay_log_sd)
+        s = series_from_samples(samples, st)
+        start = int(np.searchsorted(s.step, FIT))
+        tau_now = float(s.tau[-1])
+        args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
+        plain = forecast_transition(*args, st, use_rate=False).heldout
+        narrowed = forecast_transition(*args, calibrated, use_rate=False).heldout
+        assert not plain.later and not narrowed.later
+        assert narrowed.weight == pytest.approx(plain.weight, rel=1e-12)
+        assert plain.weight == pytest.approx(trend_weight(
+            plain.progress, st.delay_log_sd, st.heldout_log_sd or st.delay_log_sd))
 
 
 def test_a_trend_pointing_later_than_the_norm_counts_as_at_chance():

@@ -111,7 +111,8 @@ def _brute_force_predictive(logs, mu0, sd0, sd_w):
 
 @pytest.mark.parametrize("delays", [[0.5], [0.5, 0.6], [2.0, 3.0, 2.5, 4.0], [9.0] * 8])
 def test_calibration_matches_a_brute_force_posterior(delays):
-    settings = AnalyzerSettings(delay_tau=1.17, delay_log_sd=0.5, sweep_log_sd=0.3)
+    settings = AnalyzerSettings(delay_tau=1.17, delay_log_sd=0.5, sweep_log_sd=0.3,
+                                sweep_scatter_dof=None)
     cal = calibrate([Reference(f"r{i}", d, 100.0) for i, d in enumerate(delays)], settings)
     mean, sd = _brute_force_predictive([math.log(d) for d in delays], math.log(1.17), 0.5, 0.3)
     assert math.log(cal.delay_tau) == pytest.approx(mean, abs=1e-6)
@@ -142,7 +143,7 @@ def _brute_force_line(points, rate, mu0, sd0, sd_b, sd_w):
 ])
 def test_the_sweep_line_matches_a_brute_force_posterior(points, rate):
     settings = AnalyzerSettings(delay_tau=2.0, delay_log_sd=0.7, sweep_log_sd=0.15,
-                                sweep_slope_sd=0.34)
+                                sweep_slope_sd=0.34, sweep_scatter_dof=None)
     refs = [Reference(f"r{i}", d, 100.0, rate=r) for i, (r, d) in enumerate(points)]
     cal = calibrate(refs, settings, rate)
     mean, sd, slope = _brute_force_line(points, rate, math.log(2.0), 0.7, 0.34, 0.15)
@@ -186,13 +187,80 @@ def test_peak_rate_is_the_clock_s_largest_rate():
     assert math.isnan(peak_rate(step[:1], tau[:1]))
 
 
-def test_more_references_pull_harder_and_never_below_the_sweep_scatter():
-    settings = AnalyzerSettings()
+def test_more_references_pull_harder_and_never_below_a_fixed_sweep_scatter():
+    settings = AnalyzerSettings(sweep_scatter_dof=None)
     one = calibrate([Reference("a", 3.0, 1.0)], settings)
     many = calibrate([Reference(str(i), 3.0, 1.0) for i in range(20)], settings)
     assert settings.delay_tau < one.delay_tau < many.delay_tau < 3.0
     assert many.delay_log_sd < one.delay_log_sd
     assert many.delay_log_sd >= settings.sweep_log_sd
+
+
+def _exact_predictive(logs, mu0, sd0, scatter0, dof0):
+    """Median and 80 %-interval half-width / z(0.9) of a new run's log Δτ under the flat
+    model with an unknown scatter: level ~ N(mu0, sd0²), scatter² ~ scaled-inv-χ²(dof0,
+    scatter0²), each log Δτ ~ N(level, scatter²) — the level integrated out in closed
+    form, the scatter on a float64 grid."""
+    x = np.asarray(logs, dtype=np.float64)
+    n, d = x.shape[0], x - mu0
+    sig = np.exp(np.linspace(math.log(scatter0) - 4, math.log(scatter0) + 4, 20001))
+    s2 = sig ** 2
+    logml = -0.5 * ((n - 1) * np.log(s2) + np.log(s2 + n * sd0 ** 2)
+                    + (d @ d - sd0 ** 2 * d.sum() ** 2 / (s2 + n * sd0 ** 2)) / s2)
+    logw = logml - dof0 * np.log(sig) - dof0 * scatter0 ** 2 / (2 * s2)  # density in log σ
+    w = np.exp(logw - logw.max())
+    w /= w.sum()
+    precision = sd0 ** -2 + n / s2
+    mean = (mu0 / sd0 ** 2 + x.sum() / s2) / precision
+    sd = np.sqrt(1 / precision + s2)
+    from scipy.special import ndtr
+    ys = np.linspace(mu0 - 6, mu0 + 6, 2401)
+    cdf = np.array([float(w @ ndtr((y - mean) / sd)) for y in ys])
+    q = lambda p: float(np.interp(p, cdf, ys))  # noqa: E731
+    return q(0.5), (q(0.9) - q(0.1)) / 2 / 1.2815515655446004
+
+
+@pytest.mark.parametrize("delays", [[1.5], [1.5, 3.5], [2.0, 2.2], [2.0, 3.0, 2.5, 4.0],
+                                    [1.4, 6.8, 2.0], [2.0] * 6])
+def test_the_sweep_s_own_scatter_matches_the_exact_predictive(delays):
+    """With ``sweep_scatter_dof`` the scatter is estimated from the references; the
+    belief's median and 80 % interval match the exact Bayesian predictive (scatter
+    integrated on a grid) to 0.02 in log and 6 % in width."""
+    settings = AnalyzerSettings(delay_tau=2.5, delay_log_sd=0.7, sweep_log_sd=0.25,
+                                sweep_scatter_dof=4)
+    cal = calibrate([Reference(f"r{i}", d, 1.0) for i, d in enumerate(delays)], settings)
+    median, half = _exact_predictive([math.log(d) for d in delays], math.log(2.5), 0.7,
+                                     0.25, 4)
+    assert math.log(cal.delay_tau) == pytest.approx(median, abs=0.02)
+    assert cal.delay_log_sd == pytest.approx(half, rel=0.06)
+
+
+def test_disagreeing_references_widen_the_belief_agreeing_ones_narrow_it():
+    settings = AnalyzerSettings(sweep_log_sd=0.25, sweep_scatter_dof=4)
+    fixed = settings.model_copy(update={"sweep_scatter_dof": None})
+    agree = [Reference("a", 2.0, 1.0), Reference("b", 2.0, 1.0)]
+    disagree = [Reference("a", 1.0, 1.0), Reference("b", 4.0, 1.0)]  # same geometric mean
+    assert calibrate(disagree, fixed).delay_log_sd == pytest.approx(
+        calibrate(agree, fixed).delay_log_sd)
+    assert calibrate(disagree, settings).delay_log_sd > 1.5 * calibrate(agree, settings).delay_log_sd
+    many = calibrate([Reference(str(i), 2.0, 1.0) for i in range(20)], settings)
+    assert many.delay_log_sd < settings.sweep_log_sd  # the sweep's own scatter: small
+
+
+def test_sweep_scatter_and_student_factor_match_their_definitions():
+    from scipy import stats
+
+    from nht_monitor.analysis.sweep import student_factor, sweep_scatter
+    r = np.array([0.3, -0.1, -0.2])
+    sd, dof = sweep_scatter(r, 0.25, 4.0)
+    assert dof == 6.0
+    assert sd == pytest.approx(math.sqrt((4 * 0.0625 + 0.09 + 0.01 + 0.04) / 6), rel=1e-12)
+    assert sweep_scatter(np.array([0.5]), 0.25, 4.0) == pytest.approx(
+        (math.sqrt((0.25 + 0.25) / 4), 4.0))
+    for nu in (1.0, 3.0, 7.5, 40.0):
+        assert student_factor(nu) == pytest.approx(stats.t.ppf(0.9, nu) / stats.norm.ppf(0.9),
+                                                   rel=1e-9)
+    assert student_factor(math.inf) == 1.0
 
 
 def test_no_calibration_without_references_or_without_a_law_prior():

@@ -295,7 +295,7 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
     names = [n for group in groups.values() for n in group]
     assert len(names) == len(set(names))  # no family in two groups
     assert families.select(None) == groups["development"] == families.FAMILIES
-    for group in ("holdout", "holdout2"):
+    for group in ("holdout", "holdout2", "holdout3"):
         assert families.select(group) == groups[group]
     capsys.readouterr()
     assert families.main(["list"]) == 0
@@ -323,5 +323,22 @@ def test_calibrate_command_prints_the_settings_chosen_on_every_family(tmp_path: 
     assert out["chosen"]["delay_log_sd"] == pytest.approx(
         float(np.std(np.log([1.0, 1.2, 2.0, 2.4]))))
     assert out["defaults"]["delay_tau"] == AnalyzerSettings().delay_tau
+    # the pooled within-family sd of log Δτ, one degree of freedom per family
+    within = [np.log(1.0 / math.sqrt(1.2)), np.log(1.2 / math.sqrt(1.2)),
+              np.log(2.0 / math.sqrt(4.8)), np.log(2.4 / math.sqrt(4.8))]
+    assert out["chosen"]["sweep_log_sd"] == pytest.approx(
+        math.sqrt(sum(x * x for x in within) / (4 - 2)))
     assert families.main(["calibrate", "--cache", str(tmp_path / "none")]) == 1
     assert "no cached families" in capsys.readouterr().err
+    # several caches pool their families (a family in two caches counts once)
+    other = tmp_path / "other"
+    synthetic_family(other, "synth-z", [350, 390])  # delays 3.0 and 3.4 τ
+    synthetic_family(other, "synth-x", [150, 170])
+    assert families.main(["calibrate", "--cache", str(tmp_path), "--cache", str(other)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["families"] == ["synth-x", "synth-y", "synth-z"] and out["n_delays"] == 6
+    result = families.score(tmp_path, ["synth-y"], AnalyzerSettings(),
+                            pool=["synth-x", "synth-y", "synth-z"], pool_cache=[tmp_path, other])
+    assert result["settings"]["synth-y"]["from"] == ["synth-x", "synth-z"]
+    assert result["settings"]["synth-y"]["delay_tau"] == pytest.approx(
+        np.median([1.0, 1.2, 3.0, 3.4]))
