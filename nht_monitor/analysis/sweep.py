@@ -220,6 +220,8 @@ class SweepReferences:
                  *, exclude_run_id: str | None = None, sweep: str | None = None,
                  replay: bool = False, refresh: float | None = None,
                  accept: Callable[[Path], bool] | None = None) -> None:
+        if settings.sweep_scatter_dof is not None:  # scipy's import (≈ 0.3 s) at
+            import scipy.special  # noqa: F401 - construction, not in a loop's assess()
         self.patterns = [os.fspath(p) for p in patterns]
         self.accept = accept
         self.settings = settings
