@@ -97,13 +97,15 @@ class Reference:
 class SweepCalibration:
     """The law's delay belief fitted on ``references``: ``delay_tau`` (median) and
     ``delay_log_sd`` (sd of log Δτ) for the run being forecast; ``slope``: the fitted
-    d log Δτ / d log ηλ (``None``: the references' rates were not used)."""
+    d log Δτ / d log ηλ (``None``: the references' rates were not used); ``scatter``:
+    the sweep's scatter of log Δτ around its line (``None``: the fixed prior's)."""
 
     references: tuple[Reference, ...]
     delay_tau: float
     delay_log_sd: float
     structured_ratio: float | None = None
     slope: float | None = None
+    scatter: float | None = None
 
     def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
         """``settings`` with the law's prior replaced by this calibration; the held-out
@@ -125,7 +127,9 @@ class SweepCalibration:
                 f"run{'s' if len(self.references) != 1 else ''} ({shown}{more}): "
                 f"law delay Δτ {self.delay_tau:.2f} from V_sc, log-sd {self.delay_log_sd:.2f}"
                 + ("" if self.slope is None else
-                   f" at this run's ηλ (trend d log Δτ / d log ηλ {self.slope:+.2f})"))
+                   f" at this run's ηλ (trend d log Δτ / d log ηλ {self.slope:+.2f})")
+                + ("" if self.scatter is None else
+                   f"; the sweep's scatter {self.scatter:.2f} in log Δτ"))
 
 
 def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
@@ -167,7 +171,8 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
     ratios = [math.log(r.ratio) for r in references if r.ratio > 1.0]
     ratio = math.exp(sum(ratios) / len(ratios)) if ratios else None
     return SweepCalibration(tuple(references), math.exp(float(mean[0])), sd, ratio,
-                            float(mean[1]) if sloped else None)
+                            float(mean[1]) if sloped else None,
+                            None if settings.sweep_scatter_dof is None else scatter)
 
 
 def sweep_scatter(residuals: np.ndarray, prior_sd: float, prior_dof: float

@@ -245,6 +245,11 @@ def test_disagreeing_references_widen_the_belief_agreeing_ones_narrow_it():
     assert calibrate(disagree, settings).delay_log_sd > 1.5 * calibrate(agree, settings).delay_log_sd
     many = calibrate([Reference(str(i), 2.0, 1.0) for i in range(20)], settings)
     assert many.delay_log_sd < settings.sweep_log_sd  # the sweep's own scatter: small
+    wide, narrow = calibrate(disagree, settings), calibrate(agree, settings)
+    assert wide.scatter > settings.sweep_log_sd > narrow.scatter
+    assert f"the sweep's scatter {wide.scatter:.2f} in log Δτ" in wide.describe()
+    assert calibrate(disagree, fixed).scatter is None
+    assert "scatter" not in calibrate(disagree, fixed).describe()
 
 
 def test_sweep_scatter_and_student_factor_match_their_definitions():
