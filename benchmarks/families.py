@@ -10,7 +10,8 @@ Two steps, one command each::
 **Held-out families** (``family_tasks.HOLDOUT_FAMILIES``, first generated after the
 engine's rules and settings were chosen on ``FAMILIES``; ``HOLDOUT2_FAMILIES``, after
 the one rule chosen on those; ``HOLDOUT3_FAMILIES``, after the sweep scatter chosen on
-all three) have their own caches, scored with the engine as shipped and with settings
+all three; ``HOLDOUT4_FAMILIES``, after the fourth was scored, for the same engine) have
+their own caches, scored with the engine as shipped and with settings
 chosen on the earlier rounds::
 
     OMP_NUM_THREADS=1 nice -n 15 python benchmarks/families.py generate \
@@ -20,7 +21,7 @@ chosen on the earlier rounds::
 
 (``holdout2``: the same with ``holdout2`` for ``holdout``; ``holdout3``: ``--cache
 benchmarks/cache/holdout3 --families holdout3``, scored with ``--calibrate-cache``
-repeated for the families, holdout and holdout2 caches.)
+repeated for the families, holdout and holdout2 caches; ``holdout4`` likewise.)
 
 **Families** (``benchmarks/family_tasks.py``): modular-arithmetic tasks and recipes
 varying p, the op, the training fraction, MLP/transformer, width, init scale,
@@ -208,8 +209,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def select(names: str | None) -> dict[str, FamilySpec]:
     """The named families: a group name of ``family_tasks.GROUPS`` (``development``, the
-    default; ``holdout``; ``holdout2``; ``holdout3``) or comma-separated family names of
-    any group."""
+    default; ``holdout``; ``holdout2``; ``holdout3``; ``holdout4``) or comma-separated
+    family names of any group."""
     if not names:
         return dict(FAMILIES)
     if names in GROUPS:
@@ -758,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
         p.add_argument("--families", default=None,
                        help="a group (development (default), holdout, holdout2, "
-                            "holdout3) or "
+                            "holdout3, holdout4) or "
                             "comma-separated family names")
     c = sub.add_parser("calibrate", help="the settings chosen on every cached family "
                                          "(the engine's defaults)")

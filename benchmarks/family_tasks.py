@@ -298,9 +298,26 @@ HOLDOUT3_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Fourth-round held-out families (stop 29; see above)."""
 
+# a fifth round (stop 29), generated after the fourth was scored, for the same engine
+# (nothing was changed after the fourth): six λ each, placed as for the fourth round
+HOLDOUT4_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p53-f0.45-lr5e-3", p=53, op="+", train_fraction=0.45, lr=5e-3,
+            steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("mlp-sub-p43-f0.7-cosine-lr1e-2", p=43, op="-", train_fraction=0.7, lr=1e-2,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.4, 0.7, 1.1, 1.8, 10.0]),
+    _family("mlp-mul-p59-f0.5-w112-i1.5-lr4e-3", p=59, op="*", train_fraction=0.5,
+            width=112, init_scale=1.5, lr=4e-3, steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.6, 2.5, 15.0]),
+    _family("tf-mul-p31-f0.7-w32-i1-lr3e-3", p=31, op="*", train_fraction=0.7,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=3000,
+            weight_decays=[0.1, 1.0, 1.6, 2.5, 4.0, 20.0]),
+]}
+"""Fifth-round held-out families (stop 29; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
-    "holdout3": HOLDOUT3_FAMILIES}
+    "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
