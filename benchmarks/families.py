@@ -237,6 +237,16 @@ def complete_families(cache: Path) -> list[str]:
     return [n for n in cached_families(cache) if read_manifest(cache, n).get("complete")]
 
 
+def pooled_families(caches: Sequence[Path]) -> dict[str, Path]:
+    """The complete families of ``caches``, in cache order, each with the first cache
+    holding it (a family in two caches counts once)."""
+    found: dict[str, Path] = {}
+    for cache in caches:
+        for name in complete_families(cache):
+            found.setdefault(name, cache)
+    return found
+
+
 class LoadedRun:
     """One parsed log with the settings-independent facts the scoring needs."""
 
@@ -656,8 +666,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Print the calibratable settings chosen on every complete cached family (what the
     engine's defaults are), with the defaults beside them."""
     caches = args.cache or [DEFAULT_CACHE]
-    found = {n: c for c in reversed(caches) for n in complete_families(c)}
-    names = [n for c in caches for n in complete_families(c) if found[n] == c]
+    found = pooled_families(caches)
+    names = list(found)
     if not names:
         print(f"no cached families in {', '.join(map(str, caches))}", file=sys.stderr)
         return 1
@@ -699,7 +709,7 @@ def cmd_score(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if args.calibrate_cache is not None:
-        pool = [n for c in args.calibrate_cache for n in complete_families(c)]
+        pool = list(pooled_families(args.calibrate_cache))
     elif args.settings_from != "loo":
         pool = args.settings_from.split(",")
         unknown = [f for f in pool if not read_manifest(args.cache, f)]

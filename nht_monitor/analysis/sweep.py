@@ -295,4 +295,5 @@ class SweepReferences:
 
 
 __all__ = ["MAX_REFERENCES", "ObservedDelay", "Reference", "SweepCalibration",
-           "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths", "student_factor", "sweep_scatter"]
+           "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths",
+           "student_factor", "sweep_scatter"]

@@ -286,6 +286,11 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
     assert families.main(["score", "--cache", str(held), "--calibrate-cache", str(dev),
                           "--out", str(out)]) == 0
     assert "synth-g" in out.read_text() and "| synth-x |" not in out.read_text()
+    rows = tmp_path / "rows.json"  # a cache given twice pools its families once
+    assert families.main(["score", "--cache", str(held), "--calibrate-cache", str(dev),
+                          "--calibrate-cache", str(dev), "--out", str(out),
+                          "--json", str(rows)]) == 0
+    assert json.loads(rows.read_text())["settings"]["synth-g"]["from"] == ["synth-x", "synth-y"]
     assert families.main(["score", "--cache", str(held), "--calibrate-cache", str(dev),
                           "--settings-from", "synth-x", "--out", str(out)]) == 2
     assert "drop --settings-from" in capsys.readouterr().err
