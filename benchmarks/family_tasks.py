@@ -315,9 +315,35 @@ HOLDOUT4_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Fifth-round held-out families (stop 29; see above)."""
 
+# a sixth round (stop 30), generated at the start of the session, before any engine
+# change of that session was written, and scored once after they were frozen; λ grids
+# placed from the τ budget alone (lr × steps, × 10 for SGD's momentum, about ½ for a
+# cosine schedule) as for the fourth and fifth rounds
+HOLDOUT5_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p47-f0.6-lr3e-3", p=47, op="/", train_fraction=0.6, lr=3e-3,
+            steps=4000, weight_decays=[0.04, 0.63, 1.0, 1.6, 2.5, 15.0]),
+    _family("mlp-add-p37-f0.8-i0.7-lr1e-2", p=37, op="+", train_fraction=0.8,
+            init_scale=0.7, lr=1e-2, steps=2000,
+            weight_decays=[0.02, 0.375, 0.6, 1.0, 1.5, 9.0]),
+    _family("mlp-mul-p67-f0.4-sgd-cosine-lr5e-2", p=67, op="*", train_fraction=0.4,
+            optimizer="sgd", lr=5e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.0006, 0.01, 0.016, 0.026, 0.04, 0.24]),
+    _family("tf-div-p37-f0.6-w48-i1-lr2e-3", p=37, op="/", train_fraction=0.6,
+            model="transformer", width=48, init_scale=1.0, lr=2e-3, steps=3000,
+            weight_decays=[0.15, 1.5, 2.4, 3.75, 6.0, 30.0]),
+    _family("tf-add-p53-f0.5-w32-i1-cosine-lr5e-3", p=53, op="+", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, lr=5e-3,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.08, 0.6, 1.0, 1.6, 2.4, 16.0]),
+    _family("mlp-sub-p59-f0.35-w48-lr8e-3", p=59, op="-", train_fraction=0.35, width=48,
+            lr=8e-3, steps=3000, weight_decays=[0.02, 0.31, 0.5, 0.8, 1.25, 7.5]),
+]}
+"""Sixth-round held-out families (stop 30; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
-    "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES}
+    "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
+    "holdout5": HOLDOUT5_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

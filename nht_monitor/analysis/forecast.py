@@ -239,6 +239,9 @@ class Forecast:
     d_tau: float | None = None
     rate_tau: float | None = None
     heldout: HeldOutTrend | None = None
+    budget_step: float | None = None
+    """The step of the belief's ``budget_quantile`` (what the budget verdict reads;
+    ``None``: the τ clock is too slow to get there)."""
 
 
 _NORMAL = NormalDist()
@@ -391,8 +394,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     method, mu, sigma, rate_tau = delay_belief(elapsed, last, v_st, fit, st, use_rate)
     if method == "none" or not (math.isfinite(elapsed) and peak > 0):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
-    lo_tau, d_tau, hi_tau = (conditional_quantile(mu, sigma, elapsed, q) - elapsed
-                             for q in (0.1, 0.5, 0.9))
+    lo_tau, q_tau, d_tau, hi_tau = (conditional_quantile(mu, sigma, elapsed, q) - elapsed
+                                    for q in (0.1, st.budget_quantile, 0.5, 0.9))
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
     ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
@@ -413,6 +416,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         steps = ahead(median)
         if steps is not None:
             lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread, trend.d_tau)
+            q_tau = min(q_tau, median * (q_tau / d_tau) ** spread, trend.d_tau)
             hi_tau = median * (hi_tau / d_tau) ** spread
             d_tau = median
             method += "+heldout"
@@ -422,7 +426,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
                         rate_tau, trend)
-    lo, hi = ahead(lo_tau), ahead(hi_tau)
+    lo, hi, q_steps = ahead(lo_tau), ahead(hi_tau), ahead(q_tau)
     step_now = float(s.step[-1])
     whole = max(step_now + steps - s.step[0], 1.0)
     status = "imminent" if steps <= st.imminent_fraction * whole else "pending"
@@ -431,4 +435,5 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         interval=(step_now + (lo if lo is not None else steps),
                   step_now + (hi if hi is not None else st.max_forecast_steps)),
         forecast_tau=tau_now + d_tau, steps_remaining=steps)
-    return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau, trend)
+    return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau, trend,
+                    step_now + (q_steps if q_steps is not None else steps))

@@ -582,8 +582,8 @@ def held_up(t: Trace) -> Signal:
     A norm below ``weak_min_of_peak`` of its largest value (it contracted before the
     fit) and not growing faster than ``decay_min_rate`` is a plateau: :func:`plateau_signal`, as after a post-fit decay. Otherwise
     ``weak`` when it never came down since the fit for ``weak_min_tau_after_fit`` of τ
-    (and ``weak_min_samples_after_fit`` samples), or when even the early end of the law's
-    interval lies beyond the budget. Otherwise no forecast, saying what would give one
+    (and ``weak_min_samples_after_fit`` samples), or when the law's ``budget_quantile``
+    lies beyond the budget. Otherwise no forecast, saying what would give one
     (also for a norm that came down once and grows again: not "never decays")."""
     run, st = t.run, t.run.settings
     since_fit = fit_last_fraction(run.finite, t.values, t.i_fit, st.fit_window)
@@ -606,11 +606,11 @@ def held_up(t: Trace) -> Signal:
                                    run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False,
                                    trend_start=t.heldout_from)
     transition = forecast.transition
-    early = transition.interval[0] if transition.interval else None
-    if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
+    if forecast.method != "none" and beyond_budget(forecast.budget_step,
+                                                   float(run.finite.step[-1]),
                                                    run.ctx.budget_steps, st):
-        late = found("too_late", signal=t.name, forecast_step=early,
-                     budget=run.ctx.budget_steps, early=True)
+        late = found("too_late", signal=t.name, forecast_step=forecast.budget_step,
+                     budget=run.ctx.budget_steps, quantile=st.budget_quantile)
         evals, needed = awaiting_heldout(run.finite, t.i_fit, st)
         if evals < needed:  # the law's prior alone, before held-out accuracy could speak
             return Signal(findings=[held, late, found("awaiting_heldout", signal=t.name,
@@ -659,9 +659,9 @@ SIGNAL_RULES: tuple[Callable[[Trace], Signal | None], ...] = (
 def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
                     use_rate: bool) -> Signal:
     """``intermediate`` with the forecast (``findings`` + the forecast's); ``weak`` when
-    even the early end of its 80 % interval lies beyond the budget (a median just past
-    the budget, with the interval reaching into it, stays ``intermediate``; with the
-    held-out trend that early end is never later than the norm's own)."""
+    its ``budget_quantile`` (0.3) lies beyond the budget (a median just past the budget
+    stays ``intermediate``; with the held-out trend that quantile is never later than
+    the norm's own)."""
     run, st = t.run, t.run.settings
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule,
@@ -670,11 +670,10 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
     if forecast.method != "none":
         findings.append(forecast_finding(t.name, forecast))
     budget = run.ctx.budget_steps
-    early = transition.interval[0] if transition.interval else transition.forecast_step
-    if forecast.method != "none" and beyond_budget(early, float(run.finite.step[-1]),
-                                                   budget, st):
-        findings.append(found("too_late", signal=t.name, forecast_step=early,
-                              budget=budget, early=transition.interval is not None))
+    if forecast.method != "none" and beyond_budget(forecast.budget_step,
+                                                   float(run.finite.step[-1]), budget, st):
+        findings.append(found("too_late", signal=t.name, forecast_step=forecast.budget_step,
+                              budget=budget, quantile=st.budget_quantile))
         return Signal("weak", round(min(confidence, 0.7), 3), findings,
                       transition.model_copy(update={"status": "not_expected"}),
                       v_st=forecast.v_st)
