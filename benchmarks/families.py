@@ -21,7 +21,8 @@ chosen on the earlier rounds::
 
 (``holdout2``: the same with ``holdout2`` for ``holdout``; ``holdout3``: ``--cache
 benchmarks/cache/holdout3 --families holdout3``, scored with ``--calibrate-cache``
-repeated for the families, holdout and holdout2 caches; ``holdout4`` likewise.)
+repeated for the families, holdout and holdout2 caches; ``holdout4`` and ``holdout5``
+likewise, each with every earlier cache.)
 
 **Families** (``benchmarks/family_tasks.py``): modular-arithmetic tasks and recipes
 varying p, the op, the training fraction, MLP/transformer, width, init scale,
@@ -208,9 +209,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def select(names: str | None) -> dict[str, FamilySpec]:
-    """The named families: a group name of ``family_tasks.GROUPS`` (``development``, the
-    default; ``holdout``; ``holdout2``; ``holdout3``; ``holdout4``) or comma-separated
-    family names of any group."""
+    """The named families: a group name of ``family_tasks.GROUPS`` (``development`` the
+    default) or comma-separated family names of any group."""
     if not names:
         return dict(FAMILIES)
     if names in GROUPS:
@@ -768,9 +768,8 @@ def main(argv: list[str] | None = None) -> int:
     for p in (g, s):
         p.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
         p.add_argument("--families", default=None,
-                       help="a group (development (default), holdout, holdout2, "
-                            "holdout3, holdout4) or "
-                            "comma-separated family names")
+                       help=f"a group ({', '.join(GROUPS)}; development the default) "
+                            "or comma-separated family names")
     c = sub.add_parser("calibrate", help="the settings chosen on every cached family "
                                          "(the engine's defaults)")
     c.add_argument("--cache", type=Path, action="append", default=None,

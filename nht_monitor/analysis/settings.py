@@ -227,6 +227,14 @@ class AnalyzerSettings(BaseModel):
     the predictive interval widens by Student's t at the pooled degrees of freedom (the
     result matches the exact Bayesian predictive to a few per cent). ``None``:
     ``sweep_log_sd`` is the scatter of every sweep."""
+    sweep_reference_dof: float | None = Field(4.0, gt=0.0)
+    """Each reference scatters around the sweep's line as Student's t with this many degrees
+    of freedom (the line is the posterior mode, by iteratively reweighted least squares:
+    a reference far from the others counts less — one sweep's Δτ 0.26 among 1.8–2.5 had
+    widened its belief to log-sd 1.0); ``None``: normal. 4 (2 did about as well) was
+    chosen on the first five rounds of task families: the sweep-aware error with ≥ 2
+    references at ½ the delay 11.4/15.4/16.3/11.8/15.3 % → 10.9/15.5/16.7/11.3/14.6 %, one
+    false alarm fewer (``benchmarks/families.py``)."""
     sweep_slope_sd: float = Field(0.34, ge=0.0)
     """Prior sd of the slope of log Δτ in log ηλ across a sweep's references (the law: 0;
     the families' transformer sweeps: −0.3 to −0.6). 0: Δτ is one constant of the sweep."""

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 _NORMAL = NormalDist()
 
+_MAX_EM_STEPS = 100
+"""At most this many reweighting steps with Student's t references (``sweep_reference_dof``)."""
+
 MAX_REFERENCES = 256
 """At most this many reference logs are read (the first in sorted order)."""
 
@@ -159,14 +162,25 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
     prior_precision = np.diag([settings.delay_log_sd ** -2,  # flat: x = 0, b is inert
                                settings.sweep_slope_sd ** -2 if sloped else 1.0])
     scatter, dof = settings.sweep_log_sd, math.inf
-    for _ in range(2):  # the line at the prior scatter, then at the sweep's own
-        noise = scatter ** -2
-        cov = np.linalg.inv(prior_precision + noise * design.T @ design)
-        mean = cov @ (prior_precision @ prior_mean + noise * design.T @ y)
-        if settings.sweep_scatter_dof is None:
+    nu = settings.sweep_reference_dof
+    weights, last = np.ones_like(y), None
+    # the line at the prior scatter, then at the sweep's own; with Student's t references,
+    # EM (iteratively reweighted) until the line settles
+    for _ in range(2 if nu is None else _MAX_EM_STEPS):
+        noise = weights * scatter ** -2
+        cov = np.linalg.inv(prior_precision + design.T @ (noise[:, None] * design))
+        mean = cov @ (prior_precision @ prior_mean + design.T @ (noise * y))
+        residuals = y - design @ mean
+        if last is not None and np.abs(mean - last).max() < 1e-9:
             break
-        scatter, dof = sweep_scatter(y - design @ mean, settings.sweep_log_sd,
-                                     settings.sweep_scatter_dof)
+        last = mean
+        if settings.sweep_scatter_dof is None and nu is None:
+            break
+        if settings.sweep_scatter_dof is not None:
+            scatter, dof = sweep_scatter(residuals * np.sqrt(weights), settings.sweep_log_sd,
+                                         settings.sweep_scatter_dof)
+        if nu is not None:
+            weights = (nu + 1.0) / (nu + (residuals / scatter) ** 2)
     sd = math.sqrt(cov[0, 0] + scatter ** 2) * student_factor(dof)
     ratios = [math.log(r.ratio) for r in references if r.ratio > 1.0]
     ratio = math.exp(sum(ratios) / len(ratios)) if ratios else None

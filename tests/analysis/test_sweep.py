@@ -112,7 +112,7 @@ def _brute_force_predictive(logs, mu0, sd0, sd_w):
 @pytest.mark.parametrize("delays", [[0.5], [0.5, 0.6], [2.0, 3.0, 2.5, 4.0], [9.0] * 8])
 def test_calibration_matches_a_brute_force_posterior(delays):
     settings = AnalyzerSettings(delay_tau=1.17, delay_log_sd=0.5, sweep_log_sd=0.3,
-                                sweep_scatter_dof=None)
+                                sweep_scatter_dof=None, sweep_reference_dof=None)
     cal = calibrate([Reference(f"r{i}", d, 100.0) for i, d in enumerate(delays)], settings)
     mean, sd = _brute_force_predictive([math.log(d) for d in delays], math.log(1.17), 0.5, 0.3)
     assert math.log(cal.delay_tau) == pytest.approx(mean, abs=1e-6)
@@ -143,7 +143,8 @@ def _brute_force_line(points, rate, mu0, sd0, sd_b, sd_w):
 ])
 def test_the_sweep_line_matches_a_brute_force_posterior(points, rate):
     settings = AnalyzerSettings(delay_tau=2.0, delay_log_sd=0.7, sweep_log_sd=0.15,
-                                sweep_slope_sd=0.34, sweep_scatter_dof=None)
+                                sweep_slope_sd=0.34, sweep_scatter_dof=None,
+                                sweep_reference_dof=None)
     refs = [Reference(f"r{i}", d, 100.0, rate=r) for i, (r, d) in enumerate(points)]
     cal = calibrate(refs, settings, rate)
     mean, sd, slope = _brute_force_line(points, rate, math.log(2.0), 0.7, 0.34, 0.15)
@@ -225,9 +226,9 @@ def _exact_predictive(logs, mu0, sd0, scatter0, dof0):
 def test_the_sweep_s_own_scatter_matches_the_exact_predictive(delays):
     """With ``sweep_scatter_dof`` the scatter is estimated from the references; the
     belief's median and 80 % interval match the exact Bayesian predictive (scatter
-    integrated on a grid) to 0.02 in log and 6 % in width."""
+    integrated on a grid) to 0.02 in log and 6 % in width (normal references)."""
     settings = AnalyzerSettings(delay_tau=2.5, delay_log_sd=0.7, sweep_log_sd=0.25,
-                                sweep_scatter_dof=4)
+                                sweep_scatter_dof=4, sweep_reference_dof=None)
     cal = calibrate([Reference(f"r{i}", d, 1.0) for i, d in enumerate(delays)], settings)
     median, half = _exact_predictive([math.log(d) for d in delays], math.log(2.5), 0.7,
                                      0.25, 4)
@@ -237,7 +238,7 @@ def test_the_sweep_s_own_scatter_matches_the_exact_predictive(delays):
 
 def test_disagreeing_references_widen_the_belief_agreeing_ones_narrow_it():
     settings = AnalyzerSettings(sweep_log_sd=0.25, sweep_scatter_dof=4)
-    fixed = settings.model_copy(update={"sweep_scatter_dof": None})
+    fixed = settings.model_copy(update={"sweep_scatter_dof": None, "sweep_reference_dof": None})
     agree = [Reference("a", 2.0, 1.0), Reference("b", 2.0, 1.0)]
     disagree = [Reference("a", 1.0, 1.0), Reference("b", 4.0, 1.0)]  # same geometric mean
     assert calibrate(disagree, fixed).delay_log_sd == pytest.approx(
@@ -250,6 +251,31 @@ def test_disagreeing_references_widen_the_belief_agreeing_ones_narrow_it():
     assert f"the sweep's scatter {wide.scatter:.2f} in log Δτ" in wide.describe()
     assert calibrate(disagree, fixed).scatter is None
     assert "scatter" not in calibrate(disagree, fixed).describe()
+
+
+
+@pytest.mark.parametrize("delays", [[2.0, 2.2, 1.9, 0.3], [0.5, 3.0], [2.0, 2.4, 9.0]])
+def test_student_references_find_the_posterior_mode(delays):
+    """With Student's t references (``sweep_reference_dof``) at a fixed scatter, the
+    reweighted line is the posterior mode of the level: normal prior × Π t_ν, maximised on
+    a float64 grid; an outlying reference pulls it less than a normal one does."""
+    from scipy import stats
+
+    nu, sd_w, mu0, sd0 = 4.0, 0.25, math.log(1.17), 0.5
+    settings = AnalyzerSettings(delay_tau=1.17, delay_log_sd=sd0, sweep_log_sd=sd_w,
+                                sweep_scatter_dof=None, sweep_reference_dof=nu)
+    refs = [Reference(f"r{i}", d, 100.0) for i, d in enumerate(delays)]
+    got = math.log(calibrate(refs, settings).delay_tau)
+    a = np.linspace(mu0 - 10 * sd0, mu0 + 10 * sd0, 2_000_001)
+    logp = stats.norm.logpdf(a, mu0, sd0)
+    for d in delays:
+        logp += stats.t.logpdf(math.log(d), nu, loc=a, scale=sd_w)
+    assert got == pytest.approx(float(a[np.argmax(logp)]), abs=1e-4)
+    if delays[0] == 2.0 and len(delays) == 4:  # three agree, one is far off
+        normal = math.log(calibrate(refs, settings.model_copy(
+            update={"sweep_reference_dof": None})).delay_tau)
+        agreeing = np.mean(np.log(delays[:3]))
+        assert abs(got - agreeing) < 0.5 * abs(normal - agreeing)
 
 
 def test_sweep_scatter_and_student_factor_match_their_definitions():

@@ -300,7 +300,9 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
     names = [n for group in groups.values() for n in group]
     assert len(names) == len(set(names))  # no family in two groups
     assert families.select(None) == groups["development"] == families.FAMILIES
-    for group in ("holdout", "holdout2", "holdout3", "holdout4"):
+    assert list(groups) == ["development", "holdout", "holdout2", "holdout3", "holdout4",
+                            "holdout5"]
+    for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
     assert families.main(["list"]) == 0
