@@ -340,10 +340,30 @@ HOLDOUT5_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Sixth-round held-out families (stop 30; see above)."""
 
+# a seventh round (stop 30), generated after the sixth was scored, before the rule
+# written after it; λ grids placed from the τ budget alone as for the sixth round
+HOLDOUT6_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p43-f0.55-w80-lr4e-3", p=43, op="+", train_fraction=0.55, width=80,
+            lr=4e-3, steps=3000, weight_decays=[0.04, 0.63, 1.0, 1.6, 2.5, 15.0]),
+    _family("mlp-div-p53-f0.5-i1.5-cosine-lr6e-3", p=53, op="/", train_fraction=0.5,
+            init_scale=1.5, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.8, 1.3, 2.2, 3.3, 20.0]),
+    _family("mlp-mul-p41-f0.65-sgd-lr5e-2", p=41, op="*", train_fraction=0.65,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.0007, 0.0042, 0.0063, 0.0091, 0.0126, 0.07]),
+    _family("tf-sub-p31-f0.7-w32-i1-lr4e-3", p=31, op="-", train_fraction=0.7,
+            model="transformer", width=32, init_scale=1.0, lr=4e-3, steps=2500,
+            weight_decays=[0.09, 0.9, 1.44, 2.25, 3.6, 18.0]),
+    _family("mlp-sub-p67-f0.45-i2.5-lr5e-3", p=67, op="-", train_fraction=0.45,
+            init_scale=2.5, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+]}
+"""Seventh-round held-out families (stop 30; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
-    "holdout5": HOLDOUT5_FAMILIES}
+    "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

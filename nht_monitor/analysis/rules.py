@@ -659,9 +659,10 @@ SIGNAL_RULES: tuple[Callable[[Trace], Signal | None], ...] = (
 def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
                     use_rate: bool) -> Signal:
     """``intermediate`` with the forecast (``findings`` + the forecast's); ``weak`` when
-    its ``budget_quantile`` (0.3) lies beyond the budget (a median just past the budget
-    stays ``intermediate``; with the held-out trend that quantile is never later than
-    the norm's own)."""
+    its ``budget_quantile`` (0.1: the early end of its 80 % interval) lies beyond the
+    budget (a median just past the budget, with the interval reaching into it, stays
+    ``intermediate``; with the held-out trend that quantile is never later than the
+    norm's own)."""
     run, st = t.run, t.run.settings
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule,

@@ -225,7 +225,8 @@ def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
              budget: float | None, quantile: float) -> str:
     when = ("never (τ clock too slow)" if forecast_step is None
             else f"step {fmt(forecast_step, 6)}")
-    what = f"even the forecast's {quantile:.0%} quantile is"
+    what = ("even the early end (10%) of the law's interval is" if quantile == 0.1
+            else f"even the forecast's {quantile:.0%} quantile is")
     return f"{signal}: {what} {when}, beyond {_budget(st, budget)}"
 
 

@@ -113,9 +113,10 @@ def test_law_prior_alone_forecasts_its_median_delay_after_v_sc():
 
 
 def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
-    """``weak`` from the budget when the forecast's ``budget_quantile`` (0.3) lies beyond
-    it, computed as the law's conditional quantile (scipy, float64): a budget between
-    the 10 % and the 30 % quantile is ``weak`` at 0.3 and ``intermediate`` at 0.1."""
+    """``weak`` from the budget when the forecast's ``budget_quantile`` lies beyond it,
+    computed as the law's conditional quantile (scipy, float64): a budget between the
+    10 % and the 30 % quantile is ``weak`` at 0.3 and ``intermediate`` at 0.1 (the
+    default: the 80 % interval's early end)."""
     from scipy import stats
 
     st = AnalyzerSettings()
@@ -134,15 +135,19 @@ def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
     assert a.transition.interval[0] == pytest.approx(q10, abs=1.5)
     assert 600 < q10 < q30 - 20
     budget = round((q10 + q30) / 2)
-    late = Analyzer(header(num_steps=budget)).analyze(run)
+    late = Analyzer(header(num_steps=budget), AnalyzerSettings(budget_quantile=0.3)
+                    ).analyze(run)
     assert late.regime == "weak" and late.transition.status == "not_expected", late.reasons
     said = [re.search(r"forecast's 30% quantile is step ([\d.]+), beyond the budget of "
                       rf"{budget} steps", r) for r in late.reasons]
     assert [float(m.group(1)) for m in said if m] == [pytest.approx(q30, abs=1.5)], late.reasons
-    early = Analyzer(header(num_steps=budget), AnalyzerSettings(budget_quantile=0.1)
-                     ).analyze(run)
+    early = Analyzer(header(num_steps=budget)).analyze(run)
     assert early.regime == "intermediate", early.reasons
-    inside = Analyzer(header(num_steps=round(q30) + 20)).analyze(run)
+    below = Analyzer(header(num_steps=round(q10) - 20)).analyze(run)
+    assert below.regime == "weak" and any("early end (10%) of the law's interval" in r
+                                          for r in below.reasons), below.reasons
+    inside = Analyzer(header(num_steps=round(q30) + 20), AnalyzerSettings(budget_quantile=0.3)
+                      ).analyze(run)
     assert inside.regime == "intermediate", inside.reasons
 
 
@@ -275,7 +280,7 @@ def test_head_flags_earlier_with_lead_steps():
 
 def test_monotone_growth_after_fit_is_weak():
     """Weak once the norm has grown for Δτ ≥ weak_min_tau_after_fit (2) since the fit;
-    earlier, weak only when the law's 30 % quantile lies beyond the run's budget."""
+    earlier, weak only when the law's early end (10 %) lies beyond the run's budget."""
     run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
                    loss_of=fit_loss(200))
     a = Analyzer(header()).analyze(run)
@@ -287,7 +292,7 @@ def test_monotone_growth_after_fit_is_weak():
     assert early.regime == "undetermined" and any("cannot forecast" in r for r in early.reasons)
     budget = Analyzer(header(num_steps=1500)).analyze(run, until=1500)
     assert budget.regime == "weak"
-    assert any("forecast's 30% quantile" in r and "budget of 1500" in r
+    assert any("early end (10%) of the law's interval" in r and "budget of 1500" in r
                for r in budget.reasons), budget.reasons
 
 
