@@ -370,6 +370,22 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
                         int(rows.shape[0]), min(max(float(progress), 0.0), 1.0))
 
 
+def heldout_progress(s: Series, start: int, settings: AnalyzerSettings) -> float | None:
+    """How far held-out accuracy has come: the median of its last ``heldout_min_evals``
+    evaluations from row ``start`` on, as a share of the way in logit from the first
+    evaluation of the run to ``done_val_acc`` (1 when the first is already there);
+    ``None`` with fewer evaluations."""
+    val = s.val[start:]
+    recent = val[np.isfinite(val)][-settings.heldout_min_evals:]
+    if recent.shape[0] < settings.heldout_min_evals:
+        return None
+    first = _logit(float(s.val[np.isfinite(s.val)][0]))
+    target = _logit(settings.done_val_acc)
+    if not target > first:
+        return 1.0
+    return (_logit(float(np.median(recent))) - first) / (target - first)
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-3), 0.999)
     return math.log(p / (1.0 - p))

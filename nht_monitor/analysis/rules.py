@@ -37,7 +37,8 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
      plateau (``contracted``: as 7c, the law's delay counted from the fit); else
      ``weak`` after ``weak_min_tau_after_fit`` of τ unless held-out accuracy is on a
      rising trend that reaches the transition within the budget (``heldout_rising``:
-     then the law + trend forecast), else "cannot forecast yet" (``undetermined``);
+     then the law + trend forecast) or has come most of the way there
+     (``heldout_near_done``), else "cannot forecast yet" (``undetermined``);
 
    any forecast beyond the budget makes the regime ``weak`` (``too_late``).
 
@@ -66,6 +67,7 @@ from nht_monitor.analysis.forecast import (
     fit_last_fraction,
     fit_line,
     forecast_transition,
+    heldout_progress,
     heldout_trend,
     steps_ahead,
 )
@@ -599,7 +601,8 @@ def held_up(t: Trace) -> Signal:
         return plateau_signal(replace(t, start=min(t.i_fit, t.start)), [
             held, found("contracted", signal=t.name, last=t.last, peak=peak)])
     if (not t.came_down and t.tau_after >= st.weak_min_tau_after_fit
-            and t.n_after >= st.weak_min_samples_after_fit and not heldout_rising(t)):
+            and t.n_after >= st.weak_min_samples_after_fit and not heldout_rising(t)
+            and not heldout_near_done(t)):
         return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],
                       Transition(status="not_expected"))
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
@@ -639,6 +642,18 @@ def heldout_rising(t: Trace) -> bool:
     now = float(run.finite.step[-1])
     return not beyond_budget(None if steps is None else now + steps, now,
                              run.ctx.budget_steps, st)
+
+
+def heldout_near_done(t: Trace) -> bool:
+    """Held-out accuracy since the fit has come at least ``weak_max_heldout_progress`` of
+    the way to ``done_val_acc`` (:func:`~nht_monitor.analysis.forecast.heldout_progress`):
+    the structured solution is mostly learnt, so the time rule does not call the run
+    ``weak`` (a dip in a noisy held-out curve can break its rising trend for a while)."""
+    st = t.run.settings
+    if st.weak_max_heldout_progress is None:
+        return False
+    progress = heldout_progress(t.run.finite, t.heldout_from, st)
+    return progress is not None and progress >= st.weak_max_heldout_progress
 
 
 def awaiting_heldout(s: Series, start: int, st: AnalyzerSettings) -> tuple[int, int]:

@@ -103,6 +103,15 @@ class AnalyzerSettings(BaseModel):
     separates runs still to transition from runs that never do, at Δτ 2 after the fit);
     its leave-one-family-out table chooses it without the scored family (0.775–0.89)."""
 
+    weak_max_heldout_progress: float | None = Field(0.8, gt=0.0, le=1.0)
+    """…and with held-out accuracy (the median of its last ``heldout_min_evals``
+    evaluations since the fit) less than this share of the way, in logit, from its first
+    evaluation to ``done_val_acc``: a run whose held-out accuracy has come most of the
+    way is learning the structured solution whatever its norm does (a transformer at
+    0.86–0.88 for 150 steps before reaching 0.9 was called ``weak`` when a dip broke its
+    rising trend). ``None``: no such check. 0.6 and 0.8 did the same on the first six
+    rounds of task families (one false alarm fewer, nothing else changed)."""
+
     budget_quantile: float = Field(0.1, gt=0.0, lt=0.5)
     """``weak`` from the budget when this quantile of the transition forecast (given no
     transition yet) lies beyond it; 0.1: the early end of the 80 % interval. 0.3, chosen

@@ -14,7 +14,12 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
-from nht_monitor.analysis.forecast import forecast_transition, heldout_trend, trend_weight
+from nht_monitor.analysis.forecast import (
+    forecast_transition,
+    heldout_progress,
+    heldout_trend,
+    trend_weight,
+)
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.runlog.schema import RunHeader
 from tests.analysis.synthetic import fit_acc, fit_loss, make_run
@@ -422,6 +427,8 @@ def test_property_the_time_rule_waits_exactly_while_the_trend_reaches_the_budget
     s = series_from_samples(samples, st)
     tau_now = float(s.tau[-1])
     assume(a + b * tau_now < TARGET - 0.5)  # well short of 0.9 at the end
+    first = math.log(0.01 / 0.99)  # and short of heldout_near_done's 0.8 of the way
+    assume(a + b * (tau_now - 0.05) < first + 0.75 * (TARGET - first))
     rows = np.nonzero(np.isfinite(s.val))[0]
     rows = rows[rows >= np.searchsorted(s.step, FIT)]
     half = rows[rows.shape[0] // 2:]
@@ -432,3 +439,42 @@ def test_property_the_time_rule_waits_exactly_while_the_trend_reaches_the_budget
     a_ = Analyzer(_header(budget=budget), st).analyze(samples)
     time_rule_weak = a_.regime == "weak" and "too_late" not in a_.findings
     assert time_rule_weak == (reach > budget), (reach, budget, a_.reasons)
+
+
+def test_heldout_progress_is_the_logit_share_of_the_way_to_done():
+    """The median of the last ``heldout_min_evals`` evaluations from ``start`` on, as a
+    share of the way in logit from the run's first evaluation to ``done_val_acc``
+    (float64 by hand); ``None`` with too few evaluations."""
+    st = AnalyzerSettings()
+    values = [0.02, 0.05, 0.3, 0.8, 0.86, 0.84, 0.88, 0.2, 0.87]
+    samples = _run(FIT + 10 * (len(values) - 1),  # the last evaluation is values[-1]
+                   lambda s, t: values[s // 10 - FIT // 10] if s >= FIT else 0.02)
+    s = series_from_samples(samples, st)
+    start = int(np.searchsorted(s.step, FIT))
+    logit = lambda p: math.log(p / (1 - p))  # noqa: E731
+    median = float(np.median([0.86, 0.84, 0.88, 0.2, 0.87]))
+    want = (logit(median) - logit(0.02)) / (logit(0.9) - logit(0.02))
+    assert heldout_progress(s, start, st) == pytest.approx(want, rel=1e-12)
+    assert heldout_progress(s, len(s) - 30, st) is None  # three evaluations
+
+
+def test_heldout_near_done_keeps_a_growing_norm_out_of_weak():
+    """A norm grown for Δτ 2.5 since the fit with held-out accuracy hovering at 0.86–0.88
+    (no rising trend: it dips) is not ``weak`` by the time rule — the structured
+    solution is mostly learnt — but is with the check off or with held-out accuracy at
+    0.5 (less than 0.8 of the way in logit from chance)."""
+    st = AnalyzerSettings()
+    steps = FIT + 2500
+    wiggle = [0.87, 0.86, 0.88, 0.84, 0.87, 0.88, 0.86]
+    hovering = _growing_run(steps, lambda s, t: 0.01 if s <= FIT
+                            else wiggle[(s // 10) % len(wiggle)])
+    s = series_from_samples(hovering, st)
+    start = int(np.searchsorted(s.step, FIT))
+    assert heldout_trend(s, start, float(s.tau[-1]), st) is None
+    assert heldout_progress(s, start, st) > st.weak_max_heldout_progress
+    near = Analyzer(_header(budget=20000), st).analyze(hovering)
+    assert near.regime != "weak", near.reasons
+    off = AnalyzerSettings(weak_max_heldout_progress=None)
+    assert Analyzer(_header(budget=20000), off).analyze(hovering).regime == "weak"
+    halfway = _growing_run(steps, lambda s, t: 0.01 if s <= FIT else 0.5)
+    assert Analyzer(_header(budget=20000), st).analyze(halfway).regime == "weak"
