@@ -85,20 +85,24 @@ def test_conditional_quantile_matches_scipy_and_its_tail_approximation():
             mu + 60 * sigma)
 
 
+def _plateau_run():
+    """Fit at step 200 (τ 0.2), the norm 10 % down by τ 0.3, then ~flat; 600 steps."""
+    def norm_of(s, t):
+        if s <= 200:
+            return 10 + 20 * s / 200
+        return 30.0 * max(0.9 * math.exp(-0.01 * (t - 0.3)), 1.0 - (t - 0.2))
+
+    return make_run(norm_of, steps=600, lr=LR, weight_decay=WD, acc_of=fit_acc(200),
+                    loss_of=fit_loss(200), val_of=lambda s, t: 0.05)
+
+
 def test_law_prior_alone_forecasts_its_median_delay_after_v_sc():
     """A norm that stopped decaying after a post-fit drop (a plateau): no rate to use, the
     forecast is the law's prior, median τ(V_sc) + delay_tau, given the τ elapsed."""
     from scipy import stats
 
     st = AnalyzerSettings()
-
-    def norm_of(s, t):  # fit at step 200 (τ 0.2), drop 10 % by τ 0.3, then ~flat
-        if s <= 200:
-            return 10 + 20 * s / 200
-        return 30.0 * max(0.9 * math.exp(-0.01 * (t - 0.3)), 1.0 - (t - 0.2))
-
-    run = make_run(norm_of, steps=600, lr=LR, weight_decay=WD, acc_of=fit_acc(200),
-                   loss_of=fit_loss(200), val_of=lambda s, t: 0.05)
+    run = _plateau_run()
     a = Analyzer(header()).analyze(run)
     assert a.regime == "intermediate" and a.transition.status == "pending", a.reasons
     assert any("a plateau after the decay" in r for r in a.reasons), a.reasons
@@ -111,7 +115,6 @@ def test_law_prior_alone_forecasts_its_median_delay_after_v_sc():
     assert hi == pytest.approx(200 + dist.isf(0.1 * dist.sf(elapsed)) / (LR * WD), abs=1.5)
 
 
-
 def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
     """``weak`` from the budget when the forecast's ``budget_quantile`` lies beyond it,
     computed as the law's conditional quantile (scipy, float64): a budget between the
@@ -120,14 +123,7 @@ def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
     from scipy import stats
 
     st = AnalyzerSettings()
-
-    def norm_of(s, t):  # the plateau of the test above
-        if s <= 200:
-            return 10 + 20 * s / 200
-        return 30.0 * max(0.9 * math.exp(-0.01 * (t - 0.3)), 1.0 - (t - 0.2))
-
-    run = make_run(norm_of, steps=600, lr=LR, weight_decay=WD, acc_of=fit_acc(200),
-                   loss_of=fit_loss(200), val_of=lambda s, t: 0.05)
+    run = _plateau_run()
     a = Analyzer(header()).analyze(run)
     dist = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau)
     elapsed = a.tau - 0.2
