@@ -360,10 +360,31 @@ HOLDOUT6_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Seventh-round held-out families (stop 30; see above)."""
 
+# an eighth round (stop 30), generated after the seventh was scored, for the same engine
+# (nothing changed in between); λ grids placed from the τ budget alone
+HOLDOUT7_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p47-f0.55-lr6e-3", p=47, op="*", train_fraction=0.55, lr=6e-3,
+            steps=3000, weight_decays=[0.025, 0.42, 0.67, 1.08, 1.67, 10.0]),
+    _family("mlp-add-p53-f0.4-i1.5-lr1e-2", p=53, op="+", train_fraction=0.4,
+            init_scale=1.5, lr=1e-2, steps=2500,
+            weight_decays=[0.018, 0.3, 0.48, 0.78, 1.2, 7.2]),
+    _family("mlp-div-p41-f0.7-w96-cosine-lr4e-3", p=41, op="/", train_fraction=0.7,
+            width=96, lr=4e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.075, 1.25, 2.0, 3.25, 5.0, 30.0]),
+    _family("tf-mul-p37-f0.6-w32-i1-lr3e-3", p=37, op="*", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
+    _family("mlp-sub-p47-f0.5-sgd-lr6e-2", p=47, op="-", train_fraction=0.5,
+            optimizer="sgd", lr=6e-2, steps=3000,
+            weight_decays=[0.00055, 0.0035, 0.0053, 0.0076, 0.0106, 0.058]),
+]}
+"""Eighth-round held-out families (stop 30; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
-    "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES}
+    "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES,
+    "holdout7": HOLDOUT7_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
