@@ -10,7 +10,8 @@ Two steps, one command each::
 **Held-out families** (``family_tasks.HOLDOUT_FAMILIES``, first generated after the
 engine's rules and settings were chosen on ``FAMILIES``; ``HOLDOUT2_FAMILIES``, after
 the one rule chosen on those; ``HOLDOUT3_FAMILIES``, after the sweep scatter chosen on
-all three; ``HOLDOUT4_FAMILIES``, after the fourth was scored, for the same engine) have
+all three; ``HOLDOUT4_FAMILIES`` to ``HOLDOUT7_FAMILIES``, each after the round before
+was scored, see ``family_tasks``) have
 their own caches, scored with the engine as shipped and with settings
 chosen on the earlier rounds::
 
@@ -21,8 +22,8 @@ chosen on the earlier rounds::
 
 (``holdout2``: the same with ``holdout2`` for ``holdout``; ``holdout3``: ``--cache
 benchmarks/cache/holdout3 --families holdout3``, scored with ``--calibrate-cache``
-repeated for the families, holdout and holdout2 caches; ``holdout4`` and ``holdout5``
-likewise, each with every earlier cache.)
+repeated for the families, holdout and holdout2 caches; each later round likewise,
+with every earlier cache.)
 
 **Families** (``benchmarks/family_tasks.py``): modular-arithmetic tasks and recipes
 varying p, the op, the training fraction, MLP/transformer, width, init scale,

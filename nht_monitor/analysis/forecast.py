@@ -364,8 +364,7 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         return None
     target = _logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
-    first = _logit(float(s.val[np.isfinite(s.val)][0]))
-    progress = (intercept - first) / (target - first) if target > first else 1.0
+    progress = _share_of_the_way(s, intercept, st)
     return HeldOutTrend(float(slope), max((target - intercept) / slope, next_eval, 0.0),
                         int(rows.shape[0]), min(max(float(progress), 0.0), 1.0))
 
@@ -379,11 +378,15 @@ def heldout_progress(s: Series, start: int, settings: AnalyzerSettings) -> float
     recent = val[np.isfinite(val)][-settings.heldout_min_evals:]
     if recent.shape[0] < settings.heldout_min_evals:
         return None
+    return _share_of_the_way(s, _logit(float(np.median(recent))), settings)
+
+
+def _share_of_the_way(s: Series, logit_now: float, settings: AnalyzerSettings) -> float:
+    """How far ``logit_now`` has come, in logit, from the run's first held-out evaluation
+    (chance, before training) to ``done_val_acc``; 1 when the first is already there."""
     first = _logit(float(s.val[np.isfinite(s.val)][0]))
     target = _logit(settings.done_val_acc)
-    if not target > first:
-        return 1.0
-    return (_logit(float(np.median(recent))) - first) / (target - first)
+    return (logit_now - first) / (target - first) if target > first else 1.0
 
 
 def _logit(p: float) -> float:
@@ -442,7 +445,9 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
                         rate_tau, trend)
-    lo, hi, q_steps = ahead(lo_tau), ahead(hi_tau), ahead(q_tau)
+    lo, hi = ahead(lo_tau), ahead(hi_tau)
+    # the default budget quantile is the interval's early end: no second schedule walk
+    q_steps = lo if q_tau == lo_tau else ahead(q_tau)
     step_now = float(s.step[-1])
     whole = max(step_now + steps - s.step[0], 1.0)
     status = "imminent" if steps <= st.imminent_fraction * whole else "pending"
