@@ -380,11 +380,32 @@ HOLDOUT7_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Eighth-round held-out families (stop 30; see above)."""
 
+# a ninth round (stop 31), generated at the session's start before any engine change;
+# λ grids placed from the τ budget alone, weighted to multiplication and division
+HOLDOUT8_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p59-f0.45-lr7e-3", p=59, op="*", train_fraction=0.45, lr=7e-3,
+            steps=3000, weight_decays=[0.021, 0.36, 0.57, 0.93, 1.43, 8.6]),
+    _family("mlp-div-p59-f0.6-w64-i2-lr5e-3", p=59, op="/", train_fraction=0.6,
+            width=64, init_scale=2.0, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("tf-div-p41-f0.65-w32-i1-cosine-lr3e-3", p=41, op="/", train_fraction=0.65,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.2, 1.87, 2.93, 4.53, 7.2, 37.0]),
+    _family("mlp-div-p43-f0.55-sgd-lr8e-2", p=43, op="/", train_fraction=0.55,
+            optimizer="sgd", lr=8e-2, steps=3000,
+            weight_decays=[0.00042, 0.0026, 0.004, 0.0057, 0.0079, 0.044]),
+    _family("tf-add-p47-f0.45-w48-i1-lr4e-3", p=47, op="+", train_fraction=0.45,
+            model="transformer", width=48, init_scale=1.0, lr=4e-3, steps=3000,
+            weight_decays=[0.075, 0.75, 1.2, 1.875, 3.0, 15.0]),
+]}
+"""Ninth-round held-out families (stop 31; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
     "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES,
-    "holdout7": HOLDOUT7_FAMILIES}
+    "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
