@@ -315,9 +315,10 @@ def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
 @dataclass(frozen=True)
 class HeldOutTrend:
     """Held-out accuracy on its way to ``done_val_acc``: the logit of the accuracy fitted
-    as a line in τ over the last half of the evaluations since the fit; ``d_tau``: τ from
-    now until that line reaches ``done_val_acc`` (no sooner than the next evaluation: one
-    interval after the last);
+    as a line in τ over the last half of the evaluations since the fit, or as a parabola
+    when that bends upwards (``slope``: its slope now); ``d_tau``: τ from now until the
+    curve reaches ``done_val_acc`` (no sooner than the next evaluation: one interval
+    after the last);
     ``progress``: how far the line's value now has climbed, in logit, from the run's
     first held-out evaluation (chance, before training) to ``done_val_acc`` (0–1);
     ``weight``: its weight in log Δτ against the norm's forecast once combined
@@ -330,6 +331,10 @@ class HeldOutTrend:
     progress: float = 0.0
     weight: float = 0.5
     later: bool = False
+    curvature: float = 0.0
+    """Half the logit's second derivative in τ when the trend bends upwards (a parabola
+    ``logit = a + slope·x + curvature·x²``, x = τ − now; ``heldout_curvature``), else 0
+    (the line)."""
 
 
 def trend_weight(progress: float, prior_log_sd: float | None, trend_log_sd: float | None
@@ -346,27 +351,58 @@ def trend_weight(progress: float, prior_log_sd: float | None, trend_log_sd: floa
     return odds / (1.0 + odds)
 
 
-def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSettings
-                  ) -> HeldOutTrend | None:
-    """The :class:`HeldOutTrend` from row ``start`` on; ``None`` with fewer than
-    ``heldout_min_evals`` evaluations in the half fitted, or a logit not rising."""
+def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSettings,
+                  bend: bool = True) -> HeldOutTrend | None:
+    """The :class:`HeldOutTrend` from row ``start`` on (a parabola only with ``bend`` and
+    ``heldout_curvature``); ``None`` with fewer than ``heldout_min_evals`` evaluations in
+    the half fitted, or a logit not rising."""
     st = settings
     rows = np.nonzero(np.isfinite(s.val[start:]) & np.isfinite(s.tau[start:]))[0] + start
     rows = rows[rows.shape[0] // 2:]
     if rows.shape[0] < st.heldout_min_evals:
         return None
     tau = s.tau[rows]
-    line = fit_line(tau - tau_now, np.array([_logit(float(v)) for v in s.val[rows]]))
+    logits = np.array([_logit(float(v)) for v in s.val[rows]])
+    line = fit_line(tau - tau_now, logits)
     if line is None:
         return None
-    slope, intercept = line.slope, line.intercept
+    slope, intercept, curvature = line.slope, line.intercept, 0.0
     if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * line.slope_se):
         return None
+    if bend and st.heldout_curvature:
+        curve = fit_parabola(tau - tau_now, logits)
+        if curve is not None and curve[2] > 0 and curve[1] > 0:
+            intercept, slope, curvature = curve
     target = _logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
     progress = _share_of_the_way(s, intercept, st)
-    return HeldOutTrend(float(slope), max((target - intercept) / slope, next_eval, 0.0),
-                        int(rows.shape[0]), min(max(float(progress), 0.0), 1.0))
+    return HeldOutTrend(float(slope), max(_reach(target - intercept, slope, curvature),
+                                          next_eval, 0.0),
+                        int(rows.shape[0]), min(max(float(progress), 0.0), 1.0),
+                        curvature=float(curvature))
+
+
+def fit_parabola(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
+    """``(a, b, c)`` of the least-squares ``y = a + b·x + c·x²`` through the points;
+    ``None`` with fewer than 4 of them or a degenerate design."""
+    if x.shape[0] < 4:
+        return None
+    scale = float(np.max(np.abs(x))) or 1.0
+    u = x / scale  # conditioning: the columns on the same scale
+    coef, _, rank, _ = np.linalg.lstsq(np.stack([np.ones_like(u), u, u * u], axis=1), y,
+                                       rcond=None)
+    if rank < 3 or not np.all(np.isfinite(coef)):
+        return None
+    return float(coef[0]), float(coef[1]) / scale, float(coef[2]) / scale ** 2
+
+
+def _reach(gap: float, slope: float, curvature: float) -> float:
+    """The x > 0 where ``slope·x + curvature·x²`` first equals ``gap`` (slope > 0,
+    curvature ≥ 0; ≤ 0 when the gap is already closed), in the form that stays exact as
+    the curvature goes to 0 (the line's gap/slope)."""
+    if gap <= 0:
+        return gap / slope
+    return 2.0 * gap / (slope + math.sqrt(slope * slope + 4.0 * curvature * gap))
 
 
 def heldout_progress(s: Series, start: int, settings: AnalyzerSettings) -> float | None:
@@ -398,7 +434,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
                         fit: DecayFit | None, settings: AnalyzerSettings,
                         lr_schedule: ScheduleFn | None = None,
                         wd_schedule: ScheduleFn | None = None, *,
-                        use_rate: bool = True, trend_start: int | None = None) -> Forecast:
+                        use_rate: bool = True, trend_start: int | None = None,
+                        bend: bool = True) -> Forecast:
     """The transition forecast from V_sc = ``peak`` (at row ``start``), in steps; the
     held-out trend reads the evaluations from ``trend_start`` (default ``start``) on.
 
@@ -418,8 +455,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
     ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
-    trend = (heldout_trend(s, start if trend_start is None else trend_start, tau_now, st)
-             if st.heldout_trend else None)
+    trend = (heldout_trend(s, start if trend_start is None else trend_start, tau_now, st,
+                           bend) if st.heldout_trend else None)
     steps = None
     if trend is not None and d_tau > 0 and lo_tau > 0:
         # a weighted mean of the two in log Δτ, the weight the trend's share of the

@@ -586,7 +586,10 @@ def held_up(t: Trace) -> Signal:
     ``weak`` when it never came down since the fit for ``weak_min_tau_after_fit`` of τ
     (and ``weak_min_samples_after_fit`` samples), or when the law's ``budget_quantile``
     lies beyond the budget. Otherwise no forecast, saying what would give one
-    (also for a norm that came down once and grows again: not "never decays")."""
+    (also for a norm that came down once and grows again: not "never decays"). The
+    held-out trend is read as a line here, never as a parabola (``heldout_curvature``):
+    while the norm has not come down, an accelerating extrapolation held runs that never
+    transition out of ``weak`` on the family benchmark."""
     run, st = t.run, t.run.settings
     since_fit = fit_last_fraction(run.finite, t.values, t.i_fit, st.fit_window)
     rate = since_fit.rate if since_fit is not None else t.rate
@@ -607,7 +610,7 @@ def held_up(t: Trace) -> Signal:
                       Transition(status="not_expected"))
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False,
-                                   trend_start=t.heldout_from)
+                                   trend_start=t.heldout_from, bend=False)
     transition = forecast.transition
     if forecast.method != "none" and beyond_budget(forecast.budget_step,
                                                    float(run.finite.step[-1]),
@@ -628,14 +631,14 @@ def held_up(t: Trace) -> Signal:
 
 def heldout_rising(t: Trace) -> bool:
     """Held-out accuracy since the fit is on a significant rising trend
-    (:func:`~nht_monitor.analysis.forecast.heldout_trend`) whose own line reaches
+    (:func:`~nht_monitor.analysis.forecast.heldout_trend`, as a line) whose own line reaches
     ``done_val_acc`` within the budget: the structured solution is being learnt whatever
     the norm does (with a small initialisation the norm can grow through the
     transition), so the time rule does not call the run ``weak``."""
     run, st = t.run, t.run.settings
     if not st.heldout_trend:
         return False
-    trend = heldout_trend(run.finite, t.heldout_from, t.tau_now, st)
+    trend = heldout_trend(run.finite, t.heldout_from, t.tau_now, st, bend=False)
     if trend is None:
         return False
     steps = steps_ahead(run.finite, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(trend.d_tau)

@@ -1,0 +1,164 @@
+"""The held-out trend as a parabola (``heldout_curvature``): a held-out logit that
+accelerates into its rise is extended along the parabola through the last half of the
+evaluations, not along their line; a norm held up reads the line. Checked against exact
+rational least squares and a bracketing root finder in float64."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as hst
+from scipy.optimize import brentq
+
+from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.analysis.forecast import (
+    _reach,
+    fit_parabola,
+    forecast_transition,
+    heldout_trend,
+)
+from nht_monitor.analysis.series import series_from_samples
+from tests.analysis.test_heldout import FIT, LR, TARGET, WD, _header, _held_up_run, _run
+
+TAU_FIT = FIT * LR * WD
+
+
+def _exact_parabola(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Least squares ``y = a + b·x + c·x²`` by the normal equations in exact rationals
+    (Gauss–Jordan on Fractions of the float64 inputs)."""
+    xs = [Fraction(float(v)) for v in x]
+    ys = [Fraction(float(v)) for v in y]
+    rows = [[sum((xi ** (i + j) for xi in xs), Fraction(0)) for j in range(3)]
+            + [sum((xi ** i * yi for xi, yi in zip(xs, ys)), Fraction(0))] for i in range(3)]
+    for col in range(3):
+        pivot = next(r for r in range(col, 3) if rows[r][col] != 0)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        rows[col] = [v / rows[col][col] for v in rows[col]]
+        for r in range(3):
+            if r != col:
+                rows[r] = [v - rows[r][col] * p for v, p in zip(rows[r], rows[col])]
+    return float(rows[0][3]), float(rows[1][3]), float(rows[2][3])
+
+
+def _bent(a: float, b: float, c: float):
+    """Held-out logit a + b·u + c·u² (u = τ − τ at the fit) after the fit; chance before."""
+    return lambda s, t: (1.0 / (1.0 + math.exp(-(a + b * (t - TAU_FIT) + c * (t - TAU_FIT) ** 2)))
+                         if s > FIT else 0.01)
+
+
+def _trend_rows(s, start):
+    rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
+    return rows[rows.shape[0] // 2:]
+
+
+def test_fit_parabola_is_the_exact_least_squares_parabola():
+    rng = np.random.default_rng(3)
+    for n, lo, hi in ((4, -3.0, 0.0), (12, -0.9, -0.01), (40, -250.0, 0.0)):
+        x = np.sort(rng.uniform(lo, hi, n))
+        y = -4.0 + 0.7 * x + 0.05 * x * x + rng.normal(0, 0.3, n)
+        assert fit_parabola(x, y) == pytest.approx(_exact_parabola(x, y), rel=1e-8, abs=1e-12)
+    assert fit_parabola(np.array([0.0, 1.0, 2.0]), np.zeros(3)) is None  # < 4 points
+    assert fit_parabola(np.array([-1.0, -1.0, 0.0, 0.0]), np.ones(4)) is None  # rank 2
+
+
+def test_reach_is_the_first_root_of_the_parabola():
+    for gap, slope, curvature in ((6.0, 0.5, 0.2), (1e-3, 2.0, 40.0), (3.0, 1e-4, 1e-5),
+                                  (5.0, 1.5, 1e-15)):
+        root = brentq(lambda u: slope * u + curvature * u * u - gap, 0.0, gap / slope,
+                      xtol=1e-14, rtol=1e-14)
+        assert _reach(gap, slope, curvature) == pytest.approx(root, rel=1e-10)
+    assert _reach(5.0, 2.0, 0.0) == 2.5  # the line's
+    assert _reach(0.0, 2.0, 1.0) == 0.0 and _reach(-1.0, 2.0, 1.0) < 0.0  # already there
+
+
+def test_an_accelerating_heldout_logit_is_extended_along_its_parabola():
+    """Exact parabola in logit: the trend's curvature and slope now are the parabola's,
+    its Δτ the parabola's root, sooner than the line's; with ``heldout_curvature`` off,
+    or ``bend=False``, the line through the same evaluations (the normal equations)."""
+    a, b, c = -4.5, 0.5, 1.5
+    st = AnalyzerSettings()
+    samples = _run(1200, _bent(a, b, c))
+    s = series_from_samples(samples, st)
+    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+    u_now = tau_now - TAU_FIT
+    trend = heldout_trend(s, start, tau_now, st)
+    assert trend is not None
+    assert trend.curvature == pytest.approx(c, rel=1e-6)
+    assert trend.slope == pytest.approx(b + 2 * c * u_now, rel=1e-6)
+    root = brentq(lambda u: a + b * u + c * u * u - TARGET, u_now, u_now + 100.0, xtol=1e-13)
+    assert trend.d_tau == pytest.approx(root - u_now, rel=1e-6)
+    rows = _trend_rows(s, start)
+    x = s.tau[rows] - tau_now
+    acc = np.clip(s.val[rows], 1e-3, 0.999)
+    y = np.log(acc / (1 - acc))
+    design = np.column_stack([np.ones_like(x), x])
+    c0, c1 = np.linalg.solve(design.T @ design, design.T @ y)
+    for line in (heldout_trend(s, start, tau_now, st.model_copy(
+            update={"heldout_curvature": False})), heldout_trend(s, start, tau_now, st,
+                                                                 bend=False)):
+        assert line.curvature == 0.0
+        assert line.slope == pytest.approx(c1, rel=1e-9)
+        assert line.d_tau == pytest.approx((TARGET - c0) / c1, rel=1e-9)
+        assert line.d_tau > trend.d_tau
+    both = forecast_transition(s, start, float(s.norm[-1]), 30.0, tau_now, None, st,
+                               use_rate=False)
+    assert both.heldout.curvature == pytest.approx(c, rel=1e-6)
+    reasons = " ".join(Analyzer(_header(), st).analyze(samples).reasons)
+    assert "bending upwards" in reasons
+
+
+def test_a_decelerating_heldout_logit_keeps_its_line():
+    st = AnalyzerSettings()
+    samples = _run(1200, _bent(-4.5, 4.0, -0.6))  # still rising at the end, slowing
+    s = series_from_samples(samples, st)
+    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+    bent = heldout_trend(s, start, tau_now, st)
+    line = heldout_trend(s, start, tau_now, st.model_copy(update={"heldout_curvature": False}))
+    assert bent is not None and bent.curvature == 0.0
+    assert (bent.slope, bent.d_tau, bent.progress) == (line.slope, line.d_tau, line.progress)
+
+
+def test_a_held_up_norm_reads_the_line():
+    """A norm that never came down: its forecast extends the held-out line even when the
+    logit accelerates (the reason names no bend)."""
+    st = AnalyzerSettings()
+    samples = _held_up_run(900, _bent(-5.0, 0.5, 4.0))
+    result = Analyzer(_header(budget=4000), st).analyze(samples)
+    reasons = " ".join(result.reasons)
+    assert "held-out accuracy's logit" in reasons and "bending upwards" not in reasons
+    s = series_from_samples(samples, st)
+    start = int(np.searchsorted(s.step, FIT))
+    line = forecast_transition(s, start, float(s.norm[-1]), 30.0, float(s.tau[-1]), None,
+                               st, use_rate=False, bend=False)
+    assert result.transition.forecast_step == pytest.approx(
+        line.transition.forecast_step, rel=1e-9)
+
+
+@given(a=hst.floats(-6.0, -2.0), b=hst.floats(0.05, 3.0), c=hst.floats(0.05, 8.0),
+       every=hst.sampled_from([1, 7, 25]))
+@hsettings(max_examples=40, deadline=None)
+def test_property_the_trend_is_exact_on_any_accelerating_logit(a, b, c, every):
+    """For any upward-bending held-out logit still below 0.9 and above the clip, the
+    trend reaches 0.9 where the parabola does (or at the next evaluation)."""
+    steps = 900
+    u_end = steps * LR * WD - TAU_FIT
+    assume(a + b * u_end + c * u_end ** 2 < TARGET - 1e-3)
+    samples = _run(steps, _bent(a, b, c), every=every)
+    st = AnalyzerSettings()
+    s = series_from_samples(samples, st)
+    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+    rows = _trend_rows(s, start)
+    assume(rows.shape[0] >= st.heldout_min_evals)
+    u0 = float(s.tau[rows[0]]) - TAU_FIT
+    assume((a + b * u_end + c * u_end ** 2) - (a + b * u0 + c * u0 ** 2) > 0.1)  # a clear rise
+    trend = heldout_trend(s, start, tau_now, st)
+    assert trend is not None and trend.curvature == pytest.approx(c, rel=1e-5)
+    u_now = tau_now - TAU_FIT
+    root = brentq(lambda u: a + b * u + c * u * u - TARGET, u_now, u_now + 1e3, xtol=1e-13)
+    next_eval = float(s.tau[rows[-1]] + np.median(np.diff(s.tau[rows]))) - tau_now
+    assert trend.d_tau == pytest.approx(max(root - u_now, next_eval), rel=1e-5)
