@@ -401,11 +401,32 @@ HOLDOUT8_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Ninth-round held-out families (stop 31; see above)."""
 
+# a tenth round (stop 31), generated after the ninth was scored, for the engine revised
+# after it; λ grids placed from the τ budget alone
+HOLDOUT9_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p43-f0.6-w80-cosine-lr6e-3", p=43, op="*", train_fraction=0.6,
+            width=80, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.83, 1.33, 2.17, 3.33, 20.0]),
+    _family("tf-mul-p41-f0.55-w48-i1-lr3e-3", p=41, op="*", train_fraction=0.55,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
+    _family("mlp-sub-p53-f0.5-i0.8-lr9e-3", p=53, op="-", train_fraction=0.5,
+            init_scale=0.8, lr=9e-3, steps=2500,
+            weight_decays=[0.02, 0.33, 0.53, 0.87, 1.33, 8.0]),
+    _family("mlp-add-p61-f0.65-sgd-lr7e-2", p=61, op="+", train_fraction=0.65,
+            optimizer="sgd", lr=7e-2, steps=3000,
+            weight_decays=[0.00048, 0.003, 0.0045, 0.0065, 0.009, 0.05]),
+    _family("mlp-div-p37-f0.75-w48-lr1e-2", p=37, op="/", train_fraction=0.75, width=48,
+            lr=1e-2, steps=2000, weight_decays=[0.0225, 0.375, 0.6, 0.975, 1.5, 9.0]),
+]}
+"""Tenth-round held-out families (stop 31; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
     "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES,
-    "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES}
+    "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES,
+    "holdout9": HOLDOUT9_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
