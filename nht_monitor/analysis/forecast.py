@@ -315,12 +315,14 @@ def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
 @dataclass(frozen=True)
 class HeldOutTrend:
     """Held-out accuracy on its way to ``done_val_acc``: the logit of the accuracy fitted
-    as a line in τ over the last half of the evaluations since the fit, or as a parabola
-    when that bends upwards (``slope``: its slope now); ``d_tau``: τ from now until the
-    curve reaches ``done_val_acc`` (no sooner than the next evaluation: one interval
-    after the last);
-    ``progress``: how far the line's value now has climbed, in logit, from the run's
-    first held-out evaluation (chance, before training) to ``done_val_acc`` (0–1);
+    as a line in τ (``slope``) over the last half of the evaluations since the fit;
+    ``d_tau``: τ from now until the line reaches ``done_val_acc`` (no sooner than the next
+    evaluation: one interval after the last) — or, when a parabola through the same
+    points bends upwards (``curvature`` > 0), the geometric mean of the line's and the
+    parabola's;
+    ``progress``: how far the curve's value now (the mean of the two when it bends) has
+    climbed, in logit, from the run's first held-out evaluation (chance, before
+    training) to ``done_val_acc`` (0–1);
     ``weight``: its weight in log Δτ against the norm's forecast once combined
     (:func:`trend_weight`; ``later``: it pointed later than the norm's, and counted as
     at chance)."""
@@ -332,9 +334,8 @@ class HeldOutTrend:
     weight: float = 0.5
     later: bool = False
     curvature: float = 0.0
-    """Half the logit's second derivative in τ when the trend bends upwards (a parabola
-    ``logit = a + slope·x + curvature·x²``, x = τ − now; ``heldout_curvature``), else 0
-    (the line)."""
+    """``c`` of the parabola ``logit = a + b·x + c·x²`` (x = τ − now) when it bends
+    upwards and still climbs now (``heldout_curvature``), else 0 (the line alone)."""
 
 
 def trend_weight(progress: float, prior_log_sd: float | None, trend_log_sd: float | None
@@ -366,20 +367,24 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     line = fit_line(tau - tau_now, logits)
     if line is None:
         return None
-    slope, intercept, curvature = line.slope, line.intercept, 0.0
+    slope, intercept = line.slope, line.intercept
     if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * line.slope_se):
         return None
-    if bend and st.heldout_curvature:
-        curve = fit_parabola(tau - tau_now, logits)
-        if curve is not None and curve[2] > 0 and curve[1] > 0:
-            intercept, slope, curvature = curve
     target = _logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
+    d_tau = max((target - intercept) / slope, next_eval, 0.0)
+    curvature = 0.0
+    curve = fit_parabola(tau - tau_now, logits) if bend and st.heldout_curvature else None
+    if curve is not None and curve[2] > 0 and curve[1] > 0:
+        # the line runs late on a logit accelerating into its rise, the parabola early
+        # far ahead of its points: half-way between them in log Δτ
+        a, b, curvature = curve
+        d_bent = max(_reach(target - a, b, curvature), next_eval, 0.0)
+        d_tau = math.sqrt(d_tau * d_bent) if d_tau > 0 and d_bent > 0 else d_bent
+        intercept = 0.5 * (intercept + a)
     progress = _share_of_the_way(s, intercept, st)
-    return HeldOutTrend(float(slope), max(_reach(target - intercept, slope, curvature),
-                                          next_eval, 0.0),
-                        int(rows.shape[0]), min(max(float(progress), 0.0), 1.0),
-                        curvature=float(curvature))
+    return HeldOutTrend(float(slope), d_tau, int(rows.shape[0]),
+                        min(max(float(progress), 0.0), 1.0), curvature=float(curvature))
 
 
 def fit_parabola(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:

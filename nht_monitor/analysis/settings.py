@@ -199,11 +199,12 @@ class AnalyzerSettings(BaseModel):
     beyond it)."""
     heldout_curvature: bool = True
     """The held-out trend bends: when a parabola in τ through the same evaluations curves
-    upwards (a logit accelerating into the rise) and still climbs now, the trend is that
-    parabola extended to ``done_val_acc`` instead of the line (the line's significance
-    still decides whether there is a trend at all). Only once the norm has come down
-    from V_sc: a norm held up reads the line. Chosen on rounds 1–8 of the family
-    benchmark, where the line ran late on multiplication (docs/FORECAST.md, stop 31)."""
+    upwards (a logit accelerating into the rise) and still climbs now, the trend's Δτ is
+    the geometric mean of the line's and the parabola's, each extended to
+    ``done_val_acc`` (the line runs late on an accelerating logit, the parabola early far
+    ahead of its points; the line's significance still decides whether there is a trend
+    at all). Only once the norm has come down from V_sc: a norm held up reads the line.
+    Chosen on rounds 1–9 of the family benchmark (docs/FORECAST.md, stop 31)."""
     heldout_log_sd: float | None = Field(None, gt=0.0)
     """The held-out trend's log-sd at chance (see ``heldout_trend``); ``None``: the law
     prior's ``delay_log_sd`` (the two count alike). A sweep calibration scales it by the

@@ -206,8 +206,8 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
                      f"{st.rate_factor:g} × the fitted rate: {fmt(rate_tau)} τ from V_sc")
     how = " and ".join(parts) + f", given none in the {fmt(elapsed)} τ since V_sc"
     if heldout is not None:
-        bend = (f" and bending upwards ({fmt(heldout.curvature)}/τ²)"
-                if heldout.curvature > 0 else "")
+        bend = (f" and bending upwards ({fmt(heldout.curvature)}/τ²: half-way in log "
+                "between its line and its parabola)" if heldout.curvature > 0 else "")
         how += (f"; held-out accuracy's logit rising at {fmt(heldout.slope)}/τ{bend} over "
                 f"the last {heldout.n} evaluations reaches {st.done_val_acc:g} in Δτ "
                 f"{fmt(heldout.d_tau)}, weighted {heldout.weight:.2f} against the norm's "

@@ -1,7 +1,8 @@
-"""The held-out trend as a parabola (``heldout_curvature``): a held-out logit that
-accelerates into its rise is extended along the parabola through the last half of the
-evaluations, not along their line; a norm held up reads the line. Checked against exact
-rational least squares and a bracketing root finder in float64."""
+"""The held-out trend that bends (``heldout_curvature``): for a held-out logit that
+accelerates into its rise, the Δτ to ``done_val_acc`` is the geometric mean of the line's
+and the parabola's through the last half of the evaluations; a norm held up reads the
+line. Checked against exact rational least squares, the normal equations and a
+bracketing root finder in float64."""
 
 from __future__ import annotations
 
@@ -76,10 +77,22 @@ def test_reach_is_the_first_root_of_the_parabola():
     assert _reach(0.0, 2.0, 1.0) == 0.0 and _reach(-1.0, 2.0, 1.0) < 0.0  # already there
 
 
-def test_an_accelerating_heldout_logit_is_extended_along_its_parabola():
-    """Exact parabola in logit: the trend's curvature and slope now are the parabola's,
-    its Δτ the parabola's root, sooner than the line's; with ``heldout_curvature`` off,
-    or ``bend=False``, the line through the same evaluations (the normal equations)."""
+def _line_fit(s, start, tau_now):
+    """(intercept, slope) of the normal-equations line through the trend's evaluations."""
+    rows = _trend_rows(s, start)
+    x = s.tau[rows] - tau_now
+    acc = np.clip(s.val[rows], 1e-3, 0.999)
+    y = np.log(acc / (1 - acc))
+    design = np.column_stack([np.ones_like(x), x])
+    c0, c1 = np.linalg.solve(design.T @ design, design.T @ y)
+    return float(c0), float(c1)
+
+
+def test_an_accelerating_heldout_logit_goes_half_way_to_its_parabola():
+    """Exact parabola in logit: the trend's curvature is the parabola's, its slope the
+    line's, its Δτ the geometric mean of the line's (normal equations) and the
+    parabola's root, and its progress read half-way between the two values now; with
+    ``heldout_curvature`` off, or ``bend=False``, the line alone."""
     a, b, c = -4.5, 0.5, 1.5
     st = AnalyzerSettings()
     samples = _run(1200, _bent(a, b, c))
@@ -87,29 +100,28 @@ def test_an_accelerating_heldout_logit_is_extended_along_its_parabola():
     start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
     u_now = tau_now - TAU_FIT
     trend = heldout_trend(s, start, tau_now, st)
+    c0, c1 = _line_fit(s, start, tau_now)
+    root = brentq(lambda u: a + b * u + c * u * u - TARGET, u_now, u_now + 100.0, xtol=1e-13)
+    d_line, d_bent = (TARGET - c0) / c1, root - u_now
+    assert d_bent < d_line
     assert trend is not None
     assert trend.curvature == pytest.approx(c, rel=1e-6)
-    assert trend.slope == pytest.approx(b + 2 * c * u_now, rel=1e-6)
-    root = brentq(lambda u: a + b * u + c * u * u - TARGET, u_now, u_now + 100.0, xtol=1e-13)
-    assert trend.d_tau == pytest.approx(root - u_now, rel=1e-6)
-    rows = _trend_rows(s, start)
-    x = s.tau[rows] - tau_now
-    acc = np.clip(s.val[rows], 1e-3, 0.999)
-    y = np.log(acc / (1 - acc))
-    design = np.column_stack([np.ones_like(x), x])
-    c0, c1 = np.linalg.solve(design.T @ design, design.T @ y)
+    assert trend.slope == pytest.approx(c1, rel=1e-9)
+    assert trend.d_tau == pytest.approx(math.sqrt(d_line * d_bent), rel=1e-6)
+    first = math.log(0.01 / 0.99)
+    now = 0.5 * (c0 + a + b * u_now + c * u_now ** 2)
+    assert trend.progress == pytest.approx((now - first) / (TARGET - first), rel=1e-6)
     for line in (heldout_trend(s, start, tau_now, st.model_copy(
             update={"heldout_curvature": False})), heldout_trend(s, start, tau_now, st,
                                                                  bend=False)):
         assert line.curvature == 0.0
         assert line.slope == pytest.approx(c1, rel=1e-9)
-        assert line.d_tau == pytest.approx((TARGET - c0) / c1, rel=1e-9)
-        assert line.d_tau > trend.d_tau
+        assert line.d_tau == pytest.approx(d_line, rel=1e-9)
     both = forecast_transition(s, start, float(s.norm[-1]), 30.0, tau_now, None, st,
                                use_rate=False)
     assert both.heldout.curvature == pytest.approx(c, rel=1e-6)
     reasons = " ".join(Analyzer(_header(), st).analyze(samples).reasons)
-    assert "bending upwards" in reasons
+    assert "bending upwards" in reasons and "half-way in log" in reasons
 
 
 def test_a_decelerating_heldout_logit_keeps_its_line():
@@ -144,7 +156,8 @@ def test_a_held_up_norm_reads_the_line():
 @hsettings(max_examples=40, deadline=None)
 def test_property_the_trend_is_exact_on_any_accelerating_logit(a, b, c, every):
     """For any upward-bending held-out logit still below 0.9 and above the clip, the
-    trend reaches 0.9 where the parabola does (or at the next evaluation)."""
+    trend's Δτ is the geometric mean of the line's and the parabola's (each no sooner
+    than the next evaluation), so between the two."""
     steps = 900
     u_end = steps * LR * WD - TAU_FIT
     assume(a + b * u_end + c * u_end ** 2 < TARGET - 1e-3)
@@ -161,4 +174,7 @@ def test_property_the_trend_is_exact_on_any_accelerating_logit(a, b, c, every):
     u_now = tau_now - TAU_FIT
     root = brentq(lambda u: a + b * u + c * u * u - TARGET, u_now, u_now + 1e3, xtol=1e-13)
     next_eval = float(s.tau[rows[-1]] + np.median(np.diff(s.tau[rows]))) - tau_now
-    assert trend.d_tau == pytest.approx(max(root - u_now, next_eval), rel=1e-5)
+    c0, c1 = _line_fit(s, start, tau_now)
+    d_line, d_bent = max((TARGET - c0) / c1, next_eval), max(root - u_now, next_eval)
+    assert trend.d_tau == pytest.approx(math.sqrt(d_line * d_bent), rel=1e-5)
+    assert d_bent * (1 - 1e-9) <= trend.d_tau <= d_line * (1 + 1e-9)
