@@ -421,12 +421,34 @@ HOLDOUT9_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Tenth-round held-out families (stop 31; see above)."""
 
+# an eleventh round (stop 31), generated after the tenth was scored, for the engine
+# revised after it; λ grids placed from the τ budget alone
+HOLDOUT10_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-mul-p43-f0.6-w32-i1-cosine-lr4e-3", p=43, op="*", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=4e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.15, 1.4, 2.2, 3.4, 5.4, 28.0]),
+    _family("mlp-add-p67-f0.45-w112-lr5e-3", p=67, op="+", train_fraction=0.45,
+            width=112, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("mlp-mul-p37-f0.7-i2-lr8e-3", p=37, op="*", train_fraction=0.7,
+            init_scale=2.0, lr=8e-3, steps=2500,
+            weight_decays=[0.0225, 0.375, 0.6, 0.975, 1.5, 9.0]),
+    _family("tf-sub-p43-f0.5-w48-i1-lr3e-3", p=43, op="-", train_fraction=0.5,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
+    _family("mlp-div-p61-f0.45-sgd-cosine-lr6e-2", p=61, op="/", train_fraction=0.45,
+            optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.0011, 0.007, 0.0106, 0.0152, 0.0211, 0.117]),
+]}
+"""Eleventh-round held-out families (stop 31; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
     "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES,
     "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES,
-    "holdout9": HOLDOUT9_FAMILIES}
+    "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
