@@ -334,6 +334,10 @@ class HeldOutTrend:
     weight: float = 0.5
     later: bool = False
     curvature: float = 0.0
+    span: float = math.inf
+    """The τ the fitted evaluations cover (first to last)."""
+    far: bool = False
+    """``d_tau`` beyond ``heldout_max_reach`` × ``span``: weight 0 once combined."""
     """``c`` of the parabola ``logit = a + b·x + c·x²`` (x = τ − now) when it bends
     upwards and still climbs now (``heldout_curvature``), else 0 (the line alone)."""
 
@@ -384,7 +388,8 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         intercept = 0.5 * (intercept + a)
     progress = _share_of_the_way(s, intercept, st)
     return HeldOutTrend(float(slope), d_tau, int(rows.shape[0]),
-                        min(max(float(progress), 0.0), 1.0), curvature=float(curvature))
+                        min(max(float(progress), 0.0), 1.0), curvature=float(curvature),
+                        span=float(np.ptp(tau)))
 
 
 def fit_parabola(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
@@ -469,9 +474,12 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         # the early end never later than the norm's own nor the trend's, so `weak` from
         # the budget (and a sweep's early stop) needs all three beyond it
         later = trend.d_tau >= d_tau
-        w = trend_weight(0.0 if later else trend.progress, st.delay_log_sd,
-                         st.heldout_log_sd or st.delay_log_sd)
-        trend = replace(trend, weight=w, later=later)
+        # extended far beyond the τ its evaluations cover, the trend tells nothing
+        far = (st.heldout_max_reach is not None
+               and trend.d_tau > st.heldout_max_reach * trend.span)
+        w = 0.0 if far else trend_weight(0.0 if later else trend.progress, st.delay_log_sd,
+                                         st.heldout_log_sd or st.delay_log_sd)
+        trend = replace(trend, weight=w, later=later, far=far)
         median = trend.d_tau ** w * d_tau ** (1.0 - w)  # no log: d_tau_trend may be 0
         spread = math.sqrt(1.0 - w)
         steps = ahead(median)

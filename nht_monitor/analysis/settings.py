@@ -205,6 +205,12 @@ class AnalyzerSettings(BaseModel):
     ahead of its points; the line's significance still decides whether there is a trend
     at all). Only once the norm has come down from V_sc: a norm held up reads the line.
     Chosen on rounds 1–9 of the family benchmark (docs/FORECAST.md, stop 31)."""
+    heldout_max_reach: float | None = Field(8.0, gt=0.0)
+    """The held-out trend gets weight 0 in the forecast's median and interval when its
+    Δτ to ``done_val_acc`` is more than this many times the τ its fitted evaluations
+    cover (a logit barely off chance, extended 10–20 × its span, pointed far too late);
+    it still counts as a trend (rule 7d, the early end). ``None``: any reach. Chosen on
+    rounds 1–10 of the family benchmark (docs/FORECAST.md, stop 31)."""
     heldout_log_sd: float | None = Field(None, gt=0.0)
     """The held-out trend's log-sd at chance (see ``heldout_trend``); ``None``: the law
     prior's ``delay_log_sd`` (the two count alike). A sweep calibration scales it by the

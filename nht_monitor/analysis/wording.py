@@ -212,7 +212,10 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
                 f"the last {heldout.n} evaluations reaches {st.done_val_acc:g} in Δτ "
                 f"{fmt(heldout.d_tau)}, weighted {heldout.weight:.2f} against the norm's "
                 f"{1 - heldout.weight:.2f} in log Δτ "
-                + ("(later than the norm's: counted as at chance, a line in logit runs "
+                + (f"(it reaches beyond {st.heldout_max_reach:g} × the Δτ "
+                   f"{fmt(heldout.span)} its evaluations cover: no information)"
+                   if heldout.far else
+                   "(later than the norm's: counted as at chance, a line in logit runs "
                    "late while the accuracy creeps before its rise)" if heldout.later else
                    f"(it has climbed {heldout.progress:.0%} of the way from its first "
                    "evaluation)"))

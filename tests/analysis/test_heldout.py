@@ -202,7 +202,7 @@ def test_a_trend_pointing_later_than_the_norm_counts_as_at_chance():
     points beyond the norm's forecast: its weight is that of p = 0 (½ here), and the
     reason says so."""
     a, b = -4.5, 0.6
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(heldout_max_reach=None)  # its reach (Δτ 10, span 0.65) aside
     samples, s, start, tau_now = _on_line(a, b, 1500, st)
     args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
     both = forecast_transition(*args, st, use_rate=False)
@@ -223,7 +223,7 @@ def test_weak_needs_both_forecasts_beyond_the_budget():
     norm's interval still reaches into it); one about to reach 0.9 keeps a run
     ``intermediate`` whose norm alone would be ``weak``."""
     slow = _run(1500, _line(-6.0, 0.3), rate=0.3)  # 0.9 only Δτ ≈ 26 on
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(heldout_max_reach=None)  # combined, however far it reaches
     off = st.model_copy(update={"heldout_trend": False})
     with_trend = Analyzer(_header(budget=4000), st).analyze(slow)
     without = Analyzer(_header(budget=4000), off).analyze(slow)
@@ -277,8 +277,11 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
                                use_rate=False)
     later = trend.d_tau >= norm.d_tau
-    w = trend_weight(0.0 if later else _progress(a, b, tau_now), 1.0, 1.0)
-    assert both.heldout.later == later
+    span = float(np.ptp(s.tau[rows[rows.shape[0] // 2:] + start]))
+    far = trend.d_tau > st.heldout_max_reach * span
+    assert trend.span == pytest.approx(span, rel=1e-12)
+    w = 0.0 if far else trend_weight(0.0 if later else _progress(a, b, tau_now), 1.0, 1.0)
+    assert both.heldout.later == later and both.heldout.far == far
     assert both.heldout.weight == pytest.approx(w, rel=1e-6)
     assert both.d_tau == pytest.approx(norm.d_tau ** (1 - w) * trend.d_tau ** w, rel=1e-9)
     assert min(norm.d_tau, trend.d_tau) * (1 - 1e-9) <= both.d_tau
@@ -478,3 +481,35 @@ def test_heldout_near_done_keeps_a_growing_norm_out_of_weak():
     assert Analyzer(_header(budget=20000), off).analyze(hovering).regime == "weak"
     halfway = _growing_run(steps, lambda s, t: 0.01 if s <= FIT else 0.5)
     assert Analyzer(_header(budget=20000), st).analyze(halfway).regime == "weak"
+
+
+def test_a_trend_reaching_far_beyond_its_evaluations_gets_no_weight():
+    """The slow climb above reaches 0.9 some Δτ 10 on from evaluations covering Δτ 0.65:
+    beyond ``heldout_max_reach`` (8) × that span it gets weight 0, so the median and the
+    80 % interval are the norm's own to the digit; it still counts as a trend (the
+    method, the reason). Allowed a reach of 20 spans, it weighs ½ (later than the norm)."""
+    a, b = -4.5, 0.6
+    st = AnalyzerSettings()
+    samples, s, start, tau_now = _on_line(a, b, 1500, st)
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
+    gated = forecast_transition(*args, st, use_rate=False)
+    norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
+                               use_rate=False)
+    trend = gated.heldout
+    rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
+    span = float(np.ptp(s.tau[rows[rows.shape[0] // 2:]]))
+    assert trend.span == pytest.approx(span, rel=1e-12)
+    assert trend.d_tau > st.heldout_max_reach * span and trend.far
+    assert trend.weight == 0.0 and gated.method == "law+heldout"
+    assert gated.d_tau == pytest.approx(norm.d_tau, rel=1e-12)
+    assert gated.transition.forecast_step == pytest.approx(norm.transition.forecast_step,
+                                                           rel=1e-12)
+    assert gated.transition.interval == pytest.approx(norm.transition.interval, rel=1e-12)
+    reasons = " ".join(Analyzer(_header(), st).analyze(samples).reasons)
+    assert "its evaluations cover: no information" in reasons
+    wide = forecast_transition(*args, st.model_copy(update={"heldout_max_reach": 20.0}),
+                               use_rate=False)
+    assert trend.d_tau < 20.0 * span and not wide.heldout.far
+    assert wide.heldout.weight == 0.5 and wide.d_tau > norm.d_tau
+    with pytest.raises(ValueError):
+        AnalyzerSettings(heldout_max_reach=0)
