@@ -334,12 +334,12 @@ class HeldOutTrend:
     weight: float = 0.5
     later: bool = False
     curvature: float = 0.0
+    """``c`` of the parabola ``logit = a + b·x + c·x²`` (x = τ − now) when it bends
+    upwards and still climbs now (``heldout_curvature``), else 0 (the line alone)."""
     span: float = math.inf
     """The τ the fitted evaluations cover (first to last)."""
     far: bool = False
     """``d_tau`` beyond ``heldout_max_reach`` × ``span``: weight 0 once combined."""
-    """``c`` of the parabola ``logit = a + b·x + c·x²`` (x = τ − now) when it bends
-    upwards and still climbs now (``heldout_curvature``), else 0 (the line alone)."""
 
 
 def trend_weight(progress: float, prior_log_sd: float | None, trend_log_sd: float | None

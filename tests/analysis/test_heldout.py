@@ -197,19 +197,24 @@ def test_sweep_references_leave_the_trend_its_weight_against_the_law():
             plain.progress, st.delay_log_sd, st.heldout_log_sd or st.delay_log_sd))
 
 
+def _forecasts_of_a_slow_climb(st: AnalyzerSettings):
+    """``(samples, series, start, tau_now, forecast, norm-only forecast)`` of the slow
+    climb: held-out logit −4.5 + 0.6·τ (0.9 some Δτ 10 on), 1,500 steps."""
+    samples, s, start, tau_now = _on_line(-4.5, 0.6, 1500, st)
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
+    return (samples, s, start, tau_now, forecast_transition(*args, st, use_rate=False),
+            forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
+                                use_rate=False))
+
+
 def test_a_trend_pointing_later_than_the_norm_counts_as_at_chance():
     """A slow climb (logit up 0.6/τ from 0.01: 0.9 some Δτ 10 on) has progress > 0 but
     points beyond the norm's forecast: its weight is that of p = 0 (½ here), and the
     reason says so."""
-    a, b = -4.5, 0.6
     st = AnalyzerSettings(heldout_max_reach=None)  # its reach (Δτ 10, span 0.65) aside
-    samples, s, start, tau_now = _on_line(a, b, 1500, st)
-    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
-    both = forecast_transition(*args, st, use_rate=False)
-    norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
-                               use_rate=False)
+    samples, s, start, tau_now, both, norm = _forecasts_of_a_slow_climb(st)
     trend = both.heldout
-    assert trend.progress == pytest.approx(_progress(a, b, tau_now), rel=1e-9)
+    assert trend.progress == pytest.approx(_progress(-4.5, 0.6, tau_now), rel=1e-9)
     assert trend.progress > 0.05
     assert trend.d_tau > norm.d_tau and trend.later
     assert trend.weight == 0.5
@@ -488,13 +493,8 @@ def test_a_trend_reaching_far_beyond_its_evaluations_gets_no_weight():
     beyond ``heldout_max_reach`` (8) × that span it gets weight 0, so the median and the
     80 % interval are the norm's own to the digit; it still counts as a trend (the
     method, the reason). Allowed a reach of 20 spans, it weighs ½ (later than the norm)."""
-    a, b = -4.5, 0.6
     st = AnalyzerSettings()
-    samples, s, start, tau_now = _on_line(a, b, 1500, st)
-    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
-    gated = forecast_transition(*args, st, use_rate=False)
-    norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
-                               use_rate=False)
+    samples, s, start, tau_now, gated, norm = _forecasts_of_a_slow_climb(st)
     trend = gated.heldout
     rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
     span = float(np.ptp(s.tau[rows[rows.shape[0] // 2:]]))
@@ -507,8 +507,7 @@ def test_a_trend_reaching_far_beyond_its_evaluations_gets_no_weight():
     assert gated.transition.interval == pytest.approx(norm.transition.interval, rel=1e-12)
     reasons = " ".join(Analyzer(_header(), st).analyze(samples).reasons)
     assert "its evaluations cover: no information" in reasons
-    wide = forecast_transition(*args, st.model_copy(update={"heldout_max_reach": 20.0}),
-                               use_rate=False)
+    wide = _forecasts_of_a_slow_climb(st.model_copy(update={"heldout_max_reach": 20.0}))[4]
     assert trend.d_tau < 20.0 * span and not wide.heldout.far
     assert wide.heldout.weight == 0.5 and wide.d_tau > norm.d_tau
     with pytest.raises(ValueError):
