@@ -443,12 +443,33 @@ HOLDOUT10_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Eleventh-round held-out families (stop 31; see above)."""
 
+# a twelfth round (stop 31), generated after the eleventh was scored, for the same final
+# engine; λ grids placed from the τ budget alone
+HOLDOUT11_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p53-f0.5-w96-lr4e-3", p=53, op="*", train_fraction=0.5, width=96,
+            lr=4e-3, steps=3000, weight_decays=[0.0375, 0.63, 1.0, 1.63, 2.5, 15.0]),
+    _family("tf-add-p41-f0.6-w32-i1-cosine-lr5e-3", p=41, op="+", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=5e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.12, 1.12, 1.76, 2.72, 4.32, 22.4]),
+    _family("mlp-sub-p61-f0.6-i1.5-cosine-lr7e-3", p=61, op="-", train_fraction=0.6,
+            init_scale=1.5, lr=7e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.05, 0.86, 1.37, 2.23, 3.43, 20.6]),
+    _family("mlp-div-p47-f0.65-w80-lr6e-3", p=47, op="/", train_fraction=0.65, width=80,
+            lr=6e-3, steps=2500, weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("mlp-mul-p61-f0.55-sgd-lr6e-2", p=61, op="*", train_fraction=0.55,
+            optimizer="sgd", lr=6e-2, steps=3000,
+            weight_decays=[0.00055, 0.0035, 0.0053, 0.0076, 0.0106, 0.058]),
+]}
+"""Twelfth-round held-out families (stop 31; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
     "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES,
     "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES,
-    "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES}
+    "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES,
+    "holdout11": HOLDOUT11_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
