@@ -376,7 +376,7 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         return None
     target = _logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
-    d_tau = max((target - intercept) / slope, next_eval, 0.0)
+    d_tau = max(_reach(target - intercept, slope, 0.0), next_eval, 0.0)
     curvature = 0.0
     curve = fit_parabola(tau - tau_now, logits) if bend and st.heldout_curvature else None
     if curve is not None and curve[2] > 0 and curve[1] > 0:
@@ -447,7 +447,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
                         use_rate: bool = True, trend_start: int | None = None,
                         bend: bool = True) -> Forecast:
     """The transition forecast from V_sc = ``peak`` (at row ``start``), in steps; the
-    held-out trend reads the evaluations from ``trend_start`` (default ``start``) on.
+    held-out trend reads the evaluations from ``trend_start`` (default ``start``) on, and
+    may bend only with ``bend`` (:func:`heldout_trend`).
 
     The median and 10–90% quantiles of :func:`delay_belief` given no transition yet
     (:func:`conditional_quantile`), minus the τ elapsed since V_sc, converted to steps

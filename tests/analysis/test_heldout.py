@@ -75,17 +75,28 @@ def test_the_trend_reaches_done_val_acc_where_the_logit_line_does():
     assert trend is not None
     assert trend.slope == pytest.approx(b, rel=1e-9)
     assert trend.d_tau == pytest.approx((TARGET - (a + b * tau_now)) / b, rel=1e-9)
-    # brute force: the normal equations over the same evaluations, in float64
+    c0, c1 = _line_fit(s, start, tau_now)
+    assert trend.slope == pytest.approx(c1, rel=1e-9)
+    assert trend.d_tau == pytest.approx((TARGET - c0) / c1, rel=1e-9)
+    assert trend.n == _trend_rows(s, start).shape[0]
+
+
+def _trend_rows(s, start: int) -> np.ndarray:
+    """The rows the trend fits: the last half of the held-out evaluations from ``start``."""
     rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
-    rows = rows[rows.shape[0] // 2:]
+    return rows[rows.shape[0] // 2:]
+
+
+def _line_fit(s, start: int, tau_now: float) -> tuple[float, float]:
+    """Brute force: ``(intercept, slope)`` of the held-out logit's line through the
+    trend's evaluations by the normal equations, in float64."""
+    rows = _trend_rows(s, start)
     x = s.tau[rows] - tau_now
     acc = np.clip(s.val[rows], 1e-3, 0.999)
     y = np.log(acc / (1 - acc))
     design = np.column_stack([np.ones_like(x), x]).astype(np.float64)
     c0, c1 = np.linalg.solve(design.T @ design, design.T @ y)
-    assert trend.slope == pytest.approx(c1, rel=1e-9)
-    assert trend.d_tau == pytest.approx((TARGET - c0) / c1, rel=1e-9)
-    assert trend.n == rows.shape[0]
+    return float(c0), float(c1)
 
 
 def test_the_trend_comes_no_sooner_than_the_next_evaluation():
@@ -282,7 +293,7 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     norm = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}),
                                use_rate=False)
     later = trend.d_tau >= norm.d_tau
-    span = float(np.ptp(s.tau[rows[rows.shape[0] // 2:] + start]))
+    span = float(np.ptp(s.tau[_trend_rows(s, start)]))
     far = trend.d_tau > st.heldout_max_reach * span
     assert trend.span == pytest.approx(span, rel=1e-12)
     w = 0.0 if far else trend_weight(0.0 if later else _progress(a, b, tau_now), 1.0, 1.0)
@@ -496,8 +507,7 @@ def test_a_trend_reaching_far_beyond_its_evaluations_gets_no_weight():
     st = AnalyzerSettings()
     samples, s, start, tau_now, gated, norm = _forecasts_of_a_slow_climb(st)
     trend = gated.heldout
-    rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
-    span = float(np.ptp(s.tau[rows[rows.shape[0] // 2:]]))
+    span = float(np.ptp(s.tau[_trend_rows(s, start)]))
     assert trend.span == pytest.approx(span, rel=1e-12)
     assert trend.d_tau > st.heldout_max_reach * span and trend.far
     assert trend.weight == 0.0 and gated.method == "law+heldout"

@@ -24,7 +24,17 @@ from nht_monitor.analysis.forecast import (
     heldout_trend,
 )
 from nht_monitor.analysis.series import series_from_samples
-from tests.analysis.test_heldout import FIT, LR, TARGET, WD, _header, _held_up_run, _run
+from tests.analysis.test_heldout import (
+    FIT,
+    LR,
+    TARGET,
+    WD,
+    _header,
+    _held_up_run,
+    _line_fit,
+    _run,
+    _trend_rows,
+)
 
 TAU_FIT = FIT * LR * WD
 
@@ -52,11 +62,6 @@ def _bent(a: float, b: float, c: float):
                          if s > FIT else 0.01)
 
 
-def _trend_rows(s, start):
-    rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
-    return rows[rows.shape[0] // 2:]
-
-
 def test_fit_parabola_is_the_exact_least_squares_parabola():
     rng = np.random.default_rng(3)
     for n, lo, hi in ((4, -3.0, 0.0), (12, -0.9, -0.01), (40, -250.0, 0.0)):
@@ -75,17 +80,6 @@ def test_reach_is_the_first_root_of_the_parabola():
         assert _reach(gap, slope, curvature) == pytest.approx(root, rel=1e-10)
     assert _reach(5.0, 2.0, 0.0) == 2.5  # the line's
     assert _reach(0.0, 2.0, 1.0) == 0.0 and _reach(-1.0, 2.0, 1.0) < 0.0  # already there
-
-
-def _line_fit(s, start, tau_now):
-    """(intercept, slope) of the normal-equations line through the trend's evaluations."""
-    rows = _trend_rows(s, start)
-    x = s.tau[rows] - tau_now
-    acc = np.clip(s.val[rows], 1e-3, 0.999)
-    y = np.log(acc / (1 - acc))
-    design = np.column_stack([np.ones_like(x), x])
-    c0, c1 = np.linalg.solve(design.T @ design, design.T @ y)
-    return float(c0), float(c1)
 
 
 def test_an_accelerating_heldout_logit_goes_half_way_to_its_parabola():
