@@ -463,13 +463,34 @@ HOLDOUT11_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Twelfth-round held-out families (stop 31; see above)."""
 
+# a thirteenth round (stop 32), defined before the waiting runs of the sweep-aware
+# calibration (``sweep_waiting_runs``) were chosen on earlier rounds, and scored once
+# after; λ grids placed from the τ budget alone
+HOLDOUT12_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p53-f0.55-w64-lr5e-3", p=53, op="-", train_fraction=0.55, width=64,
+            lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("mlp-add-p47-f0.5-i2-cosine-lr6e-3", p=47, op="+", train_fraction=0.5,
+            init_scale=2.0, lr=6e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.06, 1.0, 1.6, 2.6, 4.0, 24.0]),
+    _family("tf-div-p37-f0.55-w32-i1-lr3e-3", p=37, op="/", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
+    _family("mlp-div-p59-f0.5-sgd-lr5e-2", p=59, op="/", train_fraction=0.5,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.00067, 0.0042, 0.0063, 0.0091, 0.0127, 0.07]),
+    _family("mlp-mul-p43-f0.65-w96-i1.5-lr7e-3", p=43, op="*", train_fraction=0.65,
+            width=96, init_scale=1.5, lr=7e-3, steps=2500,
+            weight_decays=[0.026, 0.43, 0.69, 1.11, 1.71, 10.3]),
+]}
+"""Thirteenth-round held-out families (stop 32; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
     "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES,
     "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES,
     "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES,
-    "holdout11": HOLDOUT11_FAMILIES}
+    "holdout11": HOLDOUT11_FAMILIES, "holdout12": HOLDOUT12_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
