@@ -361,7 +361,6 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
                                exclude_run_id=run.run_id, replay=True)
     live = Analyzer(run.header, settings.model_copy(update={"advice": False}), references=refs)
     n_refs: dict[str, int] = {}
-    n_waiting: dict[str, int] = {}
     labels: list[tuple[int, str]] = []
     points: dict[str, Any] = {}
     final = None
@@ -373,7 +372,6 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
             for key in checkpoints.get(i, ()):
                 points[key] = assessment
                 n_refs[key] = len(refs.last.references) if refs and refs.last else 0
-                n_waiting[key] = len(refs.last.waiting) if refs and refs.last else 0
             if i == n - 1:
                 final = assessment
     row: dict[str, Any] = {
@@ -397,7 +395,6 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
         iv = p.transition.interval
         row[f"regime@{key}"] = p.regime
         row[f"refs@{key}"] = n_refs.get(f"d{f:g}", 0)
-        row[f"waiting@{key}"] = n_waiting.get(f"d{f:g}", 0)
         row[f"forecast@{key}"] = fc
         row[f"error@{key}"] = abs(fc - a) / a if fc is not None else None
         row[f"covered@{key}"] = bool(iv[0] <= a <= iv[1]) if (fc is not None and iv) else None

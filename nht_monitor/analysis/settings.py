@@ -261,10 +261,6 @@ class AnalyzerSettings(BaseModel):
     sweep_slope_sd: float = Field(0.34, ge=0.0)
     """Prior sd of the slope of log Δτ in log ηλ across a sweep's references (the law: 0;
     the families' transformer sweeps: −0.3 to −0.6). 0: Δτ is one constant of the sweep."""
-    sweep_waiting_runs: bool = True
-    """Runs of the sweep past their post-fit decay but not transitioned yet count too, as
-    lower bounds on Δτ (censored observations, :func:`~nht_monitor.analysis.sweep.
-    calibrate`): the references transitioned by a given step are the sweep's quick ones."""
     reference_refresh: float = Field(60.0, ge=0.0)
     """Live: seconds between two looks at the reference logs."""
 

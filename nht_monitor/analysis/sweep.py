@@ -11,10 +11,7 @@ across the references, the slope held near the law's 0 by a normal prior of sd
 (median ``AnalyzerSettings.delay_tau``, sd ``delay_log_sd``); each reference scatters
 around the line with ``sweep_log_sd``. The forecast then uses the predictive belief at
 the run's own rate; the rest of the engine is unchanged. References are read up to the
-same step as the run (``until``), so a replay sees only what was known then. Runs of the
-sweep past their post-fit decay that have not transitioned yet count as lower bounds
-(``sweep_waiting_runs``, :class:`WaitingRun`): the runs transitioned by a given step are
-the sweep's quick ones, and a fit on them alone leans short.
+same step as the run (``until``), so a replay sees only what was known then.
 """
 
 from __future__ import annotations
@@ -90,63 +87,13 @@ def observed_delay(series: Series, settings: AnalyzerSettings) -> ObservedDelay 
 @dataclass(frozen=True)
 class Reference:
     """A transitioned run of the sweep: its id, Δτ from V_sc, transition step,
-    V_sc / V_st and the clock's peak rate (:func:`peak_rate`). ``waiting``: a run past
-    its post-fit decay that has not transitioned yet; ``delay_tau`` is then the τ elapsed
-    since its V_sc, a lower bound of its Δτ, and ``transition_step`` NaN."""
+    V_sc / V_st and the clock's peak rate (:func:`peak_rate`)."""
 
     run_id: str
     delay_tau: float
     transition_step: float
     ratio: float = math.nan
     rate: float = math.nan
-    waiting: bool = False
-
-
-class WaitingRun:
-    """A run of the sweep before its transition, read so that :meth:`at` gives, at any
-    step, the τ elapsed since its V_sc (the largest total norm since the fit, up to that
-    step) once the norm has come ``decay_min_drop`` below it — what a run still waiting
-    says about the sweep's Δτ: it is longer than that."""
-
-    def __init__(self, run_id: str, series: Series, settings: AnalyzerSettings) -> None:
-        self.run_id = run_id
-        self.min_drop = settings.decay_min_drop
-        done = (first_reached(series.step, series.val, settings.done_val_acc)
-                if np.isfinite(series.val).any() else None)
-        self.transition_step = math.inf if done is None else float(done)
-        series = series.take(series.step < self.transition_step)
-        fit_step = facts_from_series(series, settings).fit_step
-        keep = np.isfinite(series.norm) & np.isfinite(series.tau)
-        if fit_step is not None:
-            keep &= series.step >= fit_step
-        else:
-            keep[:] = False
-        self.step, self.tau, self.norm = series.step[keep], series.tau[keep], series.norm[keep]
-        # the peak so far, and the clock's peak rate so far, at every row
-        running = np.maximum.accumulate(self.norm) if len(self.norm) else self.norm
-        self.peak_row = np.maximum.accumulate(
-            np.where(self.norm >= running, np.arange(len(self.norm)), 0)) if len(self.norm) \
-            else np.zeros(0, dtype=np.int64)
-        all_step, all_tau = series.step, series.tau
-        d_step, d_tau = np.diff(all_step), np.diff(all_tau)
-        rates = np.where((d_step > 0) & np.isfinite(d_tau), d_tau / np.where(d_step > 0, d_step, 1),
-                         -np.inf)
-        self._rate_step = all_step[1:]
-        self._rate = np.maximum.accumulate(rates) if len(rates) else rates
-
-    def at(self, step: float = math.inf) -> Reference | None:
-        """The lower bound at ``step`` (its last row at or before it); ``None`` before
-        the fit, before the norm came down from V_sc, or from the transition on."""
-        j = int(np.searchsorted(self.step, step, side="right")) - 1
-        if j < 0 or step >= self.transition_step:
-            return None
-        k = int(self.peak_row[j])
-        elapsed = float(self.tau[j] - self.tau[k])
-        if not (elapsed > 0 and self.norm[j] <= (1.0 - self.min_drop) * self.norm[k]):
-            return None
-        r = int(np.searchsorted(self._rate_step, self.step[j], side="right")) - 1
-        rate = float(self._rate[r]) if r >= 0 and np.isfinite(self._rate[r]) else math.nan
-        return Reference(self.run_id, elapsed, math.nan, rate=rate, waiting=True)
 
 
 @dataclass(frozen=True)
@@ -154,8 +101,7 @@ class SweepCalibration:
     """The law's delay belief fitted on ``references``: ``delay_tau`` (median) and
     ``delay_log_sd`` (sd of log Δτ) for the run being forecast; ``slope``: the fitted
     d log Δτ / d log ηλ (``None``: the references' rates were not used); ``scatter``:
-    the sweep's scatter of log Δτ around its line (``None``: the fixed prior's);
-    ``waiting``: the runs still waiting that bounded it from below."""
+    the sweep's scatter of log Δτ around its line (``None``: the fixed prior's)."""
 
     references: tuple[Reference, ...]
     delay_tau: float
@@ -163,7 +109,6 @@ class SweepCalibration:
     structured_ratio: float | None = None
     slope: float | None = None
     scatter: float | None = None
-    waiting: tuple[Reference, ...] = ()
 
     def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
         """``settings`` with the law's prior replaced by this calibration; the held-out
@@ -187,17 +132,11 @@ class SweepCalibration:
                 + ("" if self.slope is None else
                    f" at this run's ηλ (trend d log Δτ / d log ηλ {self.slope:+.2f})")
                 + ("" if self.scatter is None else
-                   f"; the sweep's scatter {self.scatter:.2f} in log Δτ")
-                + ("" if not self.waiting else
-                   f"; {len(self.waiting)} run{'s' if len(self.waiting) != 1 else ''} still "
-                   f"waiting counted as lower bounds (Δτ > "
-                   + ", ".join(f"{w.delay_tau:.2f}" for w in self.waiting[:5])
-                   + (", …" if len(self.waiting) > 5 else "") + ")"))
+                   f"; the sweep's scatter {self.scatter:.2f} in log Δτ"))
 
 
 def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
-              rate: float | None = None, waiting: Sequence[Reference] = ()
-              ) -> SweepCalibration | None:
+              rate: float | None = None) -> SweepCalibration | None:
     """The predictive belief about this run's log Δτ; ``None`` without references or
     without a law prior (``delay_tau=None``).
 
@@ -207,23 +146,12 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
     this run's ``rate``, without references at two different finite rates or with
     ``sweep_slope_sd`` 0 the line is flat: the prior on the sweep's mean updated by each
     reference (a slope from its prior alone only pulled the mean back to the cross-task
-    prior: worse on the families). The predictive sd adds the scatter.
-
-    ``waiting`` (with ``sweep_waiting_runs``): runs of the sweep still waiting for their
-    transition, each a lower bound on its log Δτ (:class:`WaitingRun`): censored
-    observations, by EM (each replaced by its expectation beyond the bound under the
-    current line; its information about the line is the truncated normal's, less than a
-    reference's). Without them the references transitioned by a given step are the
-    sweep's quick ones, and the belief leans short."""
+    prior: worse on the families). The predictive sd adds the scatter."""
     if not references or settings.delay_tau is None:
         return None
-    waiting = [w for w in waiting if w.delay_tau > 0] if settings.sweep_waiting_runs else []
-    runs = [*references, *waiting]
-    y = np.log([r.delay_tau for r in runs])
-    bound = y.copy()
-    censored = np.arange(len(runs)) >= len(references)
+    y = np.log([r.delay_tau for r in references])
     x = np.zeros_like(y)
-    rates = np.array([r.rate for r in runs], dtype=np.float64)
+    rates = np.array([r.rate for r in references], dtype=np.float64)
     sloped = bool(settings.sweep_slope_sd > 0 and rate is not None and math.isfinite(rate)
                   and rate > 0 and (np.isfinite(rates) & (rates > 0)).all()
                   and np.ptp(np.log(rates)) > 0)
@@ -235,12 +163,10 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
                                settings.sweep_slope_sd ** -2 if sloped else 1.0])
     scatter, dof = settings.sweep_log_sd, math.inf
     nu = settings.sweep_reference_dof
-    weights, info, last = np.ones_like(y), np.ones_like(y), None
-    iterate = settings.sweep_scatter_dof is not None or nu is not None or censored.any()
-    # the line at the prior scatter, then at the sweep's own; with Student's t references
-    # or runs still waiting, EM (iteratively reweighted, the bounds imputed) until the
-    # line settles
-    for _ in range(_MAX_EM_STEPS if nu is not None or censored.any() else 2):
+    weights, last = np.ones_like(y), None
+    # the line at the prior scatter, then at the sweep's own; with Student's t references,
+    # EM (iteratively reweighted) until the line settles
+    for _ in range(2 if nu is None else _MAX_EM_STEPS):
         noise = weights * scatter ** -2
         cov = np.linalg.inv(prior_precision + design.T @ (noise[:, None] * design))
         mean = cov @ (prior_precision @ prior_mean + design.T @ (noise * y))
@@ -248,41 +174,19 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
         if last is not None and np.abs(mean - last).max() < 1e-9:
             break
         last = mean
-        if not iterate:
+        if settings.sweep_scatter_dof is None and nu is None:
             break
-        seen = ~censored
         if settings.sweep_scatter_dof is not None:
-            scatter, dof = sweep_scatter(residuals[seen] * np.sqrt(weights[seen]),
-                                         settings.sweep_log_sd, settings.sweep_scatter_dof)
+            scatter, dof = sweep_scatter(residuals * np.sqrt(weights), settings.sweep_log_sd,
+                                         settings.sweep_scatter_dof)
         if nu is not None:
             weights = (nu + 1.0) / (nu + (residuals / scatter) ** 2)
-        if censored.any():
-            y[censored], info[censored] = beyond_bound(
-                (design @ mean)[censored], scatter / np.sqrt(weights[censored]),
-                bound[censored])
-    if censored.any():  # a bound tells less than a transition: its observed information
-        noise = weights * info * scatter ** -2
-        cov = np.linalg.inv(prior_precision + design.T @ (noise[:, None] * design))
     sd = math.sqrt(cov[0, 0] + scatter ** 2) * student_factor(dof)
     ratios = [math.log(r.ratio) for r in references if r.ratio > 1.0]
     ratio = math.exp(sum(ratios) / len(ratios)) if ratios else None
     return SweepCalibration(tuple(references), math.exp(float(mean[0])), sd, ratio,
                             float(mean[1]) if sloped else None,
-                            None if settings.sweep_scatter_dof is None else scatter,
-                            tuple(waiting))
-
-
-def beyond_bound(mean: np.ndarray, sd: np.ndarray, bound: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(expectation, information)`` of a normal(``mean``, ``sd``) known to lie above
-    ``bound``: E[y | y > bound] = mean + sd·λ(α) with α = (bound − mean)/sd and λ the
-    inverse Mills ratio, and λ(λ − α) ∈ (0, 1), the share of a full observation's
-    information about ``mean`` that the bound carries (Tobit)."""
-    from scipy.special import erfcx  # only with waiting runs: scipy is slow to import
-
-    alpha = (bound - mean) / sd
-    mills = math.sqrt(2.0 / math.pi) / erfcx(alpha / math.sqrt(2.0))
-    return mean + sd * mills, np.clip(mills * (mills - alpha), 0.0, 1.0)
+                            None if settings.sweep_scatter_dof is None else scatter)
 
 
 def sweep_scatter(residuals: np.ndarray, prior_sd: float, prior_dof: float
@@ -345,7 +249,6 @@ class SweepReferences:
         self.replay = replay
         self.refresh = settings.reference_refresh if refresh is None else refresh
         self._found: dict[Path, tuple[tuple[int, int], Reference | None]] = {}
-        self._waiting: dict[Path, WaitingRun] = {}  # before its transition
         self._warned: set[Path] = set()
         self._looked_at: list[float] = []  # shared by the views: when the files were read
         self.last: SweepCalibration | None = None
@@ -368,19 +271,10 @@ class SweepReferences:
         if self.replay or not self._looked_at or now - self._looked_at[0] >= self.refresh:
             self._looked_at[:] = [now]
             self._load()
-        refs, waiting = [], []
-        for path, (_, ref) in self._found.items():
-            if ref is not None and ref.run_id == self.exclude_run_id:
-                continue
-            if ref is not None and (not self.replay or step is None
-                                    or ref.transition_step <= step):
-                refs.append(ref)
-            elif (run := self._waiting.get(path)) is not None \
-                    and run.run_id != self.exclude_run_id:
-                bound = run.at(step if self.replay and step is not None else math.inf)
-                if bound is not None:
-                    waiting.append(bound)
-        self.last = calibrate(refs, self.settings, rate, waiting)
+        refs = [ref for _, ref in self._found.values() if ref is not None
+                and ref.run_id != self.exclude_run_id
+                and (not self.replay or step is None or ref.transition_step <= step)]
+        self.last = calibrate(refs, self.settings, rate)
         return self.last
 
     def _load(self) -> None:
@@ -388,7 +282,6 @@ class SweepReferences:
                  if self.accept is None or self.accept(p)]
         for path in set(self._found) - set(paths):
             del self._found[path]
-            self._waiting.pop(path, None)
         for path in paths:
             known = self._found.get(path)
             if known is not None and known[1] is not None:
@@ -401,7 +294,6 @@ class SweepReferences:
                 columns = read_columns(path)
             except (OSError, ValueError) as exc:
                 self._found.pop(path, None)
-                self._waiting.pop(path, None)
                 if path not in self._warned:
                     self._warned.add(path)
                     log.warning("nht-monitor: reference %s skipped: %s", path, exc)
@@ -409,17 +301,13 @@ class SweepReferences:
             header = columns.header
             if self.sweep is not None and getattr(header, "sweep", None) != self.sweep:
                 self._found[path] = (key, None)
-                self._waiting.pop(path, None)
                 continue
-            series = series_from_columns(columns, self.settings)
-            found = observed_delay(series, self.settings)
+            found = observed_delay(series_from_columns(columns, self.settings), self.settings)
             self._found[path] = (key, None if found is None else Reference(
                 header.run_id, found.delay_tau, found.transition_step, found.ratio,
                 found.rate))
-            if self.settings.sweep_waiting_runs:
-                self._waiting[path] = WaitingRun(header.run_id, series, self.settings)
 
 
 __all__ = ["MAX_REFERENCES", "ObservedDelay", "Reference", "SweepCalibration",
-           "SweepReferences", "WaitingRun", "beyond_bound", "calibrate", "observed_delay",
-           "peak_rate", "reference_paths", "student_factor", "sweep_scatter"]
+           "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths",
+           "student_factor", "sweep_scatter"]

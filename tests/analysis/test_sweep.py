@@ -15,8 +15,6 @@ from nht_monitor.analysis.series import read_series, series_from_samples
 from nht_monitor.analysis.sweep import (
     Reference,
     SweepReferences,
-    WaitingRun,
-    beyond_bound,
     calibrate,
     observed_delay,
     peak_rate,
@@ -308,104 +306,6 @@ def test_bad_sweep_settings_fail_at_construction():
     assert AnalyzerSettings(reference_runs="a/*.jsonl").reference_runs == ("a/*.jsonl",)
 
 
-# ----------------------------------------------------------------- runs still waiting
-@pytest.mark.parametrize("mean,sd,bound", [(0.0, 1.0, -3.0), (0.0, 1.0, 0.0),
-                                           (0.7, 0.25, 1.1), (0.2, 0.3, 2.5)])
-def test_beyond_bound_matches_quadrature(mean, sd, bound):
-    """E[y | y > bound] by quadrature, and the bound's information about the mean as
-    −d²/dμ² log P(y > bound), by finite differences (×σ²: a share of one observation's)."""
-    from scipy import integrate, stats
-
-    a = (bound - mean) / sd  # the tail scaled by its density at the bound: well conditioned
-    weight = lambda z: math.exp(-(z * z - a * a) / 2)  # noqa: E731
-    num = sum(integrate.quad(lambda z: z * weight(z), lo, hi, epsabs=1e-13, epsrel=1e-12)[0]
-              for lo, hi in ((a, max(a, 0.0)), (max(a, 0.0), np.inf)))  # z·φ changes sign at 0
-    den, _ = integrate.quad(weight, a, np.inf, epsabs=1e-13, epsrel=1e-12)
-    h = 1e-4 * sd
-    logsf = [stats.norm.logsf(bound, mean + k * h, sd) for k in (-1, 0, 1)]
-    info = -(logsf[0] - 2 * logsf[1] + logsf[2]) / h ** 2 * sd ** 2
-    got, share = beyond_bound(np.array([mean]), np.array([sd]), np.array([bound]))
-    assert got[0] == pytest.approx(mean + sd * num / den, rel=1e-9, abs=1e-12)
-    assert share[0] == pytest.approx(info, rel=1e-5, abs=1e-7)
-    assert 0.0 < share[0] < 1.0
-
-
-def _censored_posterior(logs, bounds, mu0, sd0, sd_w):
-    """Mode and Laplace sd of the sweep mean: normal prior × normal references × the
-    waiting runs' P(log Δτ > bound), on a float64 grid."""
-    from scipy import stats
-
-    m = np.linspace(mu0 - 10 * sd0, mu0 + 10 * sd0, 2_000_001)
-    logp = stats.norm.logpdf(m, mu0, sd0)
-    for x in logs:
-        logp += stats.norm.logpdf(x, m, sd_w)
-    for c in bounds:
-        logp += stats.norm.logsf(c, m, sd_w)
-    i = int(np.argmax(logp))
-    dm = m[1] - m[0]
-    curvature = -(logp[i - 50] - 2 * logp[i] + logp[i + 50]) / (50 * dm) ** 2
-    return float(m[i]), math.sqrt(1.0 / curvature)
-
-
-@pytest.mark.parametrize("delays,bounds", [([1.0], [1.5]), ([0.8, 0.9], [0.5, 1.6, 2.0]),
-                                           ([2.0], [0.1]), ([1.2, 1.0, 1.4], [1.3])])
-def test_waiting_runs_find_the_censored_posterior_mode(delays, bounds):
-    """References and runs still waiting (lower bounds) at a fixed scatter: the EM line is
-    the posterior mode, its sd the Laplace sd plus the scatter."""
-    sd_w, mu0, sd0 = 0.3, math.log(1.17), 0.5
-    settings = AnalyzerSettings(delay_tau=1.17, delay_log_sd=sd0, sweep_log_sd=sd_w,
-                                sweep_scatter_dof=None, sweep_reference_dof=None)
-    refs = [Reference(f"r{i}", d, 100.0) for i, d in enumerate(delays)]
-    waiting = [Reference(f"w{i}", b, math.nan, waiting=True) for i, b in enumerate(bounds)]
-    cal = calibrate(refs, settings, waiting=waiting)
-    mode, sd = _censored_posterior(np.log(delays), np.log(bounds), mu0, sd0, sd_w)
-    assert math.log(cal.delay_tau) == pytest.approx(mode, abs=1e-5)
-    assert cal.delay_log_sd == pytest.approx(math.sqrt(sd ** 2 + sd_w ** 2), rel=1e-4)
-    assert cal.waiting == tuple(waiting)
-    assert "still waiting counted as lower bounds" in cal.describe()
-
-
-def test_a_bound_beyond_the_references_lengthens_the_belief_one_far_below_does_not():
-    settings = AnalyzerSettings()
-    refs = [Reference("a", 1.0, 100.0), Reference("b", 1.2, 120.0)]
-    plain = calibrate(refs, settings)
-    far_below = calibrate(refs, settings, waiting=[Reference("w", 0.05, math.nan, waiting=True)])
-    beyond = calibrate(refs, settings, waiting=[Reference("w", 2.0, math.nan, waiting=True)])
-    assert far_below.delay_tau == pytest.approx(plain.delay_tau, rel=1e-6)
-    assert beyond.delay_tau > 1.1 * plain.delay_tau
-    off = calibrate(refs, settings.model_copy(update={"sweep_waiting_runs": False}),
-                    waiting=[Reference("w", 2.0, math.nan, waiting=True)])
-    assert (off.delay_tau, off.waiting) == (plain.delay_tau, ())
-    assert calibrate([], settings, waiting=[Reference("w", 2.0, math.nan, waiting=True)]) is None
-
-
-def test_a_waiting_run_bounds_the_delay_from_v_sc_until_its_transition():
-    """The bound at each step, against a loop over the rows: τ since the largest norm from
-    the fit on, once the norm is ``decay_min_drop`` below it; none from the transition on."""
-    settings = AnalyzerSettings()
-    samples = _samples(1.0)
-    series = series_from_samples(samples, settings)
-    waiting = WaitingRun("wd1", series, settings)
-    transition = _transition_step(samples)
-    fit = observed_delay(series, settings)
-    for step in range(0, 3000, 37):
-        got = waiting.at(step)
-        rows = [s for s in samples if 200 <= s.step <= step]  # 200: the synthetic fit step
-        expected = None
-        if step < transition and rows:
-            peak = max(rows, key=lambda s: (s.norm, s.step))
-            if rows[-1].norm <= (1 - settings.decay_min_drop) * peak.norm \
-                    and rows[-1].tau > peak.tau:
-                expected = rows[-1].tau - peak.tau
-        if expected is None:
-            assert got is None, step
-        else:
-            assert got.waiting and got.delay_tau == pytest.approx(expected, rel=1e-12), step
-            assert got.rate == pytest.approx(LR * 1.0, rel=1e-9)
-    assert waiting.at(transition - 1).delay_tau == pytest.approx(fit.delay_tau, abs=2 * LR)
-    assert waiting.at(math.inf) is None  # live: it has transitioned
-
-
 # ----------------------------------------------------------------- the references
 def test_replay_counts_a_reference_from_its_transition_step_on(tmp_path):
     logs = _sweep(tmp_path)
@@ -420,24 +320,6 @@ def test_replay_counts_a_reference_from_its_transition_step_on(tmp_path):
     assert all(r.delay_tau == pytest.approx(DELAY, abs=2 * LR * 2.0)
                for r in refs.calibration(None).references)
     assert len(logs) == 3
-
-
-def test_replay_counts_a_run_as_waiting_until_its_transition(tmp_path):
-    _sweep(tmp_path)
-    settings = AnalyzerSettings()
-    refs = SweepReferences([str(tmp_path / "*.jsonl")], settings, exclude_run_id="wd0.5",
-                           replay=True)
-    first = _transition_step(_samples(2.0))
-    second = _transition_step(_samples(1.0))
-    between = refs.calibration((first + second) // 2)
-    assert [r.run_id for r in between.references] == ["wd2"]
-    assert [w.run_id for w in between.waiting] == ["wd1"]  # wd0.5: itself, left out
-    assert "1 run still waiting counted as lower bounds" in between.describe()
-    assert refs.calibration(second).waiting == ()
-    quiet = SweepReferences([str(tmp_path / "*.jsonl")],
-                            settings.model_copy(update={"sweep_waiting_runs": False}),
-                            exclude_run_id="wd0.5", replay=True)
-    assert quiet.calibration((first + second) // 2).waiting == ()
 
 
 def test_sweep_filter_unreadable_files_and_the_live_refresh(tmp_path, caplog):
