@@ -463,9 +463,9 @@ HOLDOUT11_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Twelfth-round held-out families (stop 31; see above)."""
 
-# a thirteenth round (stop 32), defined before the waiting runs of the sweep-aware
-# calibration (``sweep_waiting_runs``) were chosen on earlier rounds, and scored once
-# after; λ grids placed from the τ budget alone
+# a thirteenth round (stop 32), defined before anything was tried that session (the
+# sweep's waiting runs, tried on regenerated earlier rounds and not kept) and scored
+# once with the stop-31 engine; λ grids placed from the τ budget alone
 HOLDOUT12_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-sub-p53-f0.55-w64-lr5e-3", p=53, op="-", train_fraction=0.55, width=64,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
