@@ -484,13 +484,36 @@ HOLDOUT12_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Thirteenth-round held-out families (stop 32; see above)."""
 
+# a fourteenth round (stop 32), defined after the thirteenth was scored, for the same
+# stop-31 engine unchanged; λ grids placed from the τ budget alone
+HOLDOUT13_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p71-f0.55-w80-i1.5-lr4e-3", p=71, op="+", train_fraction=0.55,
+            width=80, init_scale=1.5, lr=4e-3, steps=3000,
+            weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
+    _family("mlp-mul-p53-f0.45-cosine-lr8e-3", p=53, op="*", train_fraction=0.45, lr=8e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.045, 0.75, 1.2, 1.95, 3.0, 18.0]),
+    _family("tf-sub-p37-f0.6-w32-i1-cosine-lr4e-3", p=37, op="-", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=4e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.15, 1.4, 2.2, 3.4, 5.4, 28.0]),
+    _family("mlp-sub-p67-f0.6-sgd-cosine-lr7e-2", p=67, op="-", train_fraction=0.6,
+            optimizer="sgd", lr=7e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.00095, 0.006, 0.009, 0.013, 0.018, 0.1]),
+    _family("mlp-div-p43-f0.6-w112-i2-lr5e-3", p=43, op="/", train_fraction=0.6, width=112,
+            init_scale=2.0, lr=5e-3, steps=2500,
+            weight_decays=[0.036, 0.6, 0.96, 1.56, 2.4, 14.4]),
+]}
+"""Fourteenth-round held-out families (stop 32; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
     "holdout5": HOLDOUT5_FAMILIES, "holdout6": HOLDOUT6_FAMILIES,
     "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES,
     "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES,
-    "holdout11": HOLDOUT11_FAMILIES, "holdout12": HOLDOUT12_FAMILIES}
+    "holdout11": HOLDOUT11_FAMILIES, "holdout12": HOLDOUT12_FAMILIES,
+    "holdout13": HOLDOUT13_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
