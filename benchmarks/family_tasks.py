@@ -506,6 +506,27 @@ HOLDOUT13_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Fourteenth-round held-out families (stop 32; see above)."""
 
+# a fifteenth round (stop 33), defined at the start of the session before the engine was
+# touched (a debounce of single-assessment weak/strong readings was to be tried on the
+# earlier rounds) and scored once; λ grids placed from the τ budget alone
+HOLDOUT14_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p59-f0.45-w96-lr5e-3", p=59, op="+", train_fraction=0.45, width=96,
+            lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("tf-mul-p41-f0.6-w32-i1-lr4e-3", p=41, op="*", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=4e-3, steps=2500,
+            weight_decays=[0.09, 0.9, 1.44, 2.25, 3.6, 18.0]),
+    _family("mlp-div-p53-f0.6-w80-i1.5-cosine-lr5e-3", p=53, op="/", train_fraction=0.6,
+            width=80, init_scale=1.5, lr=5e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.072, 1.2, 1.92, 3.12, 4.8, 28.8]),
+    _family("mlp-add-p53-f0.5-sgd-cosine-lr5e-2", p=53, op="+", train_fraction=0.5,
+            optimizer="sgd", lr=5e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.00133, 0.0084, 0.0127, 0.0183, 0.0253, 0.14]),
+    _family("mlp-sub-p47-f0.7-w64-i2-lr8e-3", p=47, op="-", train_fraction=0.7, width=64,
+            init_scale=2.0, lr=8e-3, steps=2500,
+            weight_decays=[0.0225, 0.375, 0.6, 0.975, 1.5, 9.0]),
+]}
+"""Fifteenth-round held-out families (stop 33; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -513,7 +534,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES,
     "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES,
     "holdout11": HOLDOUT11_FAMILIES, "holdout12": HOLDOUT12_FAMILIES,
-    "holdout13": HOLDOUT13_FAMILIES}
+    "holdout13": HOLDOUT13_FAMILIES, "holdout14": HOLDOUT14_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
