@@ -242,6 +242,9 @@ class Forecast:
     budget_step: float | None = None
     """The step of the belief's ``budget_quantile`` (what the budget verdict reads;
     ``None``: the τ clock is too slow to get there)."""
+    least_tau: float | None = None
+    """The law's own ``budget_quantile`` of Δτ from V_sc when it, not the belief, set
+    ``budget_step`` (:func:`law_floor`)."""
 
 
 _NORMAL = NormalDist()
@@ -262,6 +265,17 @@ def conditional_quantile(mu: float, sigma: float, elapsed: float, q: float) -> f
     if tail > 0.0:
         return max(elapsed, _exp(mu - sigma * _NORMAL.inv_cdf(tail)))
     return _exp(y - math.log(1.0 - q) * sigma / z)
+
+
+def law_floor(elapsed: float, settings: AnalyzerSettings) -> float | None:
+    """The law's own ``budget_quantile`` of Δτ from V_sc, minus the ``elapsed`` τ: the
+    least τ still to go the budget verdict accepts (``budget_law_floor``; ``None``
+    without it, without a law prior, or once the run is past it)."""
+    st = settings
+    if not st.budget_law_floor or st.delay_tau is None:
+        return None
+    least = st.delay_tau * _exp(st.delay_log_sd * _NORMAL.inv_cdf(st.budget_quantile))
+    return least - elapsed if least > elapsed else None
 
 
 def _exp(x: float) -> float:
@@ -492,6 +506,10 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
             method += "+heldout"
     if steps is None:  # the norm's forecast alone
         trend, steps = None, ahead(d_tau)
+    least = None  # the decay sped the belief up: its early end is not the law's
+    floor = law_floor(elapsed, st) if rate_tau is not None else None
+    if floor is not None and floor > q_tau and (trend is None or trend.d_tau > floor):
+        q_tau, least = floor, floor + elapsed
     if steps is None:
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
@@ -508,4 +526,4 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
                   step_now + (hi if hi is not None else st.max_forecast_steps)),
         forecast_tau=tau_now + d_tau, steps_remaining=steps)
     return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau, trend,
-                    step_now + (q_steps if q_steps is not None else steps))
+                    None if q_steps is None else step_now + q_steps, least)

@@ -40,7 +40,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
      then the law + trend forecast) or has come most of the way there
      (``heldout_near_done``), else "cannot forecast yet" (``undetermined``);
 
-   any forecast beyond the budget makes the regime ``weak`` (``too_late``).
+   any forecast beyond the budget makes the regime ``weak`` (``too_late``; when the
+   decay sped the forecast up, its early end is never before the law's own,
+   ``budget_law_floor``).
 
 The head signal applies rule 7 to the head norm. The rules only measure: what they found
 is a list of :class:`~nht_monitor.analysis.wording.Finding` (kind + numbers), which
@@ -616,7 +618,8 @@ def held_up(t: Trace) -> Signal:
                                                    float(run.finite.step[-1]),
                                                    run.ctx.budget_steps, st):
         late = found("too_late", signal=t.name, forecast_step=forecast.budget_step,
-                     budget=run.ctx.budget_steps, quantile=st.budget_quantile)
+                     budget=run.ctx.budget_steps, quantile=st.budget_quantile,
+                     least_tau=forecast.least_tau)
         evals, needed = awaiting_heldout(run.finite, t.i_fit, st)
         if evals < needed:  # the law's prior alone, before held-out accuracy could speak
             return Signal(findings=[held, late, found("awaiting_heldout", signal=t.name,
@@ -692,7 +695,8 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
     if forecast.method != "none" and beyond_budget(forecast.budget_step,
                                                    float(run.finite.step[-1]), budget, st):
         findings.append(found("too_late", signal=t.name, forecast_step=forecast.budget_step,
-                              budget=budget, quantile=st.budget_quantile))
+                              budget=budget, quantile=st.budget_quantile,
+                              least_tau=forecast.least_tau))
         return Signal("weak", round(min(confidence, 0.7), 3), findings,
                       transition.model_copy(update={"status": "not_expected"}),
                       v_st=forecast.v_st)

@@ -227,9 +227,13 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
 
 
 def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
-             budget: float | None, quantile: float) -> str:
+             budget: float | None, quantile: float, least_tau: float | None = None) -> str:
     when = ("never (τ clock too slow)" if forecast_step is None
             else f"step {fmt(forecast_step, 6)}")
+    if least_tau is not None:
+        return (f"{signal}: the law's least delay ({quantile:.0%} quantile: {fmt(least_tau)} τ "
+                f"from V_sc) ends at {when}, beyond {_budget(st, budget)}; a fast decay "
+                "shortens the forecast, not that")
     what = ("even the early end (10%) of the law's interval is" if quantile == 0.1
             else f"even the forecast's {quantile:.0%} quantile is")
     return f"{signal}: {what} {when}, beyond {_budget(st, budget)}"

@@ -147,6 +147,36 @@ def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
     assert inside.regime == "intermediate", inside.reasons
 
 
+def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_delay():
+    """A norm decaying fast after the fit shortens the forecast (the belief's early end
+    well inside the budget), but ``weak`` from the budget reads the law's own 10 %
+    quantile of Δτ from V_sc (scipy, float64) when that is later: a budget between the
+    two is ``weak`` with the floor, ``intermediate`` without; the forecast itself is the
+    same either way, and a budget past the floor is ``intermediate``."""
+    from scipy import stats
+
+    st = AnalyzerSettings()
+    run, _, _ = grokking_run(steps=3000, rate=0.8, ratio=2.0)
+    part = [s for s in run if s.step <= 400]
+    least = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.budget_quantile)
+    floor_step = 200 + least / (LR * WD)  # V_sc at the fit, step 200 (τ 0.2)
+    free = Analyzer(header(num_steps=1150), AnalyzerSettings(budget_law_floor=False)
+                    ).analyze(part)
+    assert free.regime == "intermediate" and free.transition.interval[0] < 1150 < floor_step
+    floored = Analyzer(header(num_steps=1150)).analyze(part)
+    assert floored.regime == "weak" and floored.transition.status == "not_expected"
+    assert floored.transition.forecast_step == free.transition.forecast_step
+    assert floored.transition.interval == free.transition.interval
+    said = [re.search(r"the law's least delay \(10% quantile: ([\d.]+) τ from V_sc\) ends at "
+                      r"step ([\d.]+), beyond the budget of 1150 steps", r)
+            for r in floored.reasons]
+    [m] = [m for m in said if m]
+    assert float(m.group(1)) == pytest.approx(least, rel=1e-2)
+    assert float(m.group(2)) == pytest.approx(floor_step, abs=1.5)
+    past = Analyzer(header(num_steps=round(floor_step) + 20)).analyze(part)
+    assert past.regime == "intermediate", past.reasons
+
+
 def test_forecast_moves_as_evidence_arrives():
     """A transition much later than the law's median (and a V_sc/V_st of 3, far from the
     prior's 1.31): the forecast is revised later as τ passes without one, never lies
