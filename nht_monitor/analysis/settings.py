@@ -126,8 +126,8 @@ class AnalyzerSettings(BaseModel):
     shortens the forecast, not the least delay the law allows, so a run whose budget ends
     sooner after V_sc reads ``weak`` (unless the held-out trend reaches the transition
     within it). On the eight rounds of task families regenerated at stop 32 no delayed
-    run transitioned sooner than 1.13 τ after V_sc, and every run whose budget ended
-    within about 1 τ of it never transitioned; the floor moved 10 of those from
+    run transitioned sooner than 1.13 τ after V_sc, and no run whose whole budget was
+    about 1 τ or less transitioned at all; the floor moved 10 of those from
     ``intermediate`` to ``weak`` at 30 % of their horizon (406 → 416 of 450 labelled
     runs) with no false alarm added. ``False``: the combined belief alone."""
     weak_forecast_factor: float = Field(10.0, gt=0.0)
