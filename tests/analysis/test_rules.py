@@ -177,6 +177,28 @@ def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_de
     assert past.regime == "intermediate", past.reasons
 
 
+@given(delay=hst.floats(0.2, 20.0), sd=hst.floats(0.05, 2.0), q=hst.floats(0.01, 0.49),
+       share=hst.floats(0.0, 2.0))
+@hsettings(max_examples=60, deadline=None)
+def test_law_floor_is_the_laws_quantile_minus_the_tau_elapsed(delay, sd, q, share):
+    """:func:`law_floor` against scipy's log-normal quantile (float64): the τ still to go
+    to the law's ``budget_quantile`` of Δτ from V_sc, ``None`` once past it or when off."""
+    from scipy import stats
+
+    from nht_monitor.analysis.forecast import law_floor
+
+    st = AnalyzerSettings(delay_tau=delay, delay_log_sd=sd, budget_quantile=q)
+    least = stats.lognorm(s=sd, scale=delay).ppf(q)
+    elapsed = share * least
+    got = law_floor(elapsed, st)
+    if share < 1.0 - 1e-9:
+        assert got == pytest.approx(least - elapsed, rel=1e-9, abs=1e-12)
+    elif share > 1.0 + 1e-9:
+        assert got is None
+    assert law_floor(elapsed, st.model_copy(update={"budget_law_floor": False})) is None
+    assert law_floor(elapsed, st.model_copy(update={"delay_tau": None})) is None
+
+
 def test_forecast_moves_as_evidence_arrives():
     """A transition much later than the law's median (and a V_sc/V_st of 3, far from the
     prior's 1.31): the forecast is revised later as τ passes without one, never lies
