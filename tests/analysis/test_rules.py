@@ -149,10 +149,11 @@ def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
 
 def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_delay():
     """A norm decaying fast after the fit shortens the forecast (the belief's early end
-    well inside the budget), but ``weak`` from the budget reads the law's own 10 %
-    quantile of Δτ from V_sc (scipy, float64) when that is later: a budget between the
-    two is ``weak`` with the floor, ``intermediate`` without; the forecast itself is the
-    same either way, and a budget past the floor is ``intermediate``."""
+    well inside the budget); with ``budget_law_floor`` (opt-in) ``weak`` from the budget
+    reads the law's own 10 % quantile of Δτ from V_sc (scipy, float64) when that is
+    later: a budget between the two is ``weak`` with the floor, ``intermediate`` without;
+    the forecast itself is the same either way, and a budget past the floor is
+    ``intermediate``."""
     from scipy import stats
 
     st = AnalyzerSettings()
@@ -160,10 +161,10 @@ def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_de
     part = [s for s in run if s.step <= 400]
     least = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.budget_quantile)
     floor_step = 200 + least / (LR * WD)  # V_sc at the fit, step 200 (τ 0.2)
-    free = Analyzer(header(num_steps=1150), AnalyzerSettings(budget_law_floor=False)
-                    ).analyze(part)
+    free = Analyzer(header(num_steps=1150)).analyze(part)  # off by default
     assert free.regime == "intermediate" and free.transition.interval[0] < 1150 < floor_step
-    floored = Analyzer(header(num_steps=1150)).analyze(part)
+    floor = AnalyzerSettings(budget_law_floor=True)
+    floored = Analyzer(header(num_steps=1150), floor).analyze(part)
     assert floored.regime == "weak" and floored.transition.status == "not_expected"
     assert floored.transition.forecast_step == free.transition.forecast_step
     assert floored.transition.interval == free.transition.interval
@@ -173,7 +174,7 @@ def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_de
     [m] = [m for m in said if m]
     assert float(m.group(1)) == pytest.approx(least, rel=1e-2)
     assert float(m.group(2)) == pytest.approx(floor_step, abs=1.5)
-    past = Analyzer(header(num_steps=round(floor_step) + 20)).analyze(part)
+    past = Analyzer(header(num_steps=round(floor_step) + 20), floor).analyze(part)
     assert past.regime == "intermediate", past.reasons
 
 
@@ -187,7 +188,8 @@ def test_law_floor_is_the_laws_quantile_minus_the_tau_elapsed(delay, sd, q, shar
 
     from nht_monitor.analysis.forecast import law_floor
 
-    st = AnalyzerSettings(delay_tau=delay, delay_log_sd=sd, budget_quantile=q)
+    st = AnalyzerSettings(delay_tau=delay, delay_log_sd=sd, budget_quantile=q,
+                          budget_law_floor=True)
     least = stats.lognorm(s=sd, scale=delay).ppf(q)
     elapsed = share * least
     got = law_floor(elapsed, st)
