@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,6 +47,10 @@ class FamilySpec(BaseModel):
     warmup_fraction: float = 0.05
     min_lr_ratio: float = 0.0
     steps: int = 2000
+    batch_size: int | None = Field(None, gt=0)
+    """Training examples per step, drawn without replacement from a fresh seeded
+    permutation each epoch (the last short batch dropped); ``train_loss``/``train_acc``
+    are then the minibatch's, as a per-step logger records them. ``None``: full batch."""
     eval_every: int = 10
     weight_decays: list[float]
     seeds: list[int] = Field(default_factory=lambda: [0, 1])
@@ -70,6 +75,8 @@ class FamilySpec(BaseModel):
     def cost(self) -> float:
         """A rough relative CPU cost (for ordering: cheapest family first)."""
         n_train = self.train_fraction * self.p ** 2
+        if self.batch_size is not None:
+            n_train = min(n_train, self.batch_size)
         params = (self.p * self.embed_dim + 2 * self.embed_dim * self.width + self.width * self.p
                   if self.model == "mlp" else 13 * self.width ** 2 + 2 * self.p * self.width)
         per_step = n_train * params / 1e6 * (3 if self.model == "transformer" else 1) + 1.5
@@ -114,18 +121,22 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
             "weight_decay": weight_decay, "seed": seed}
     evals: list[tuple[int, float]] = []
     loss_v = acc_v = val_v = math.nan
+    batches = minibatches(data.x_train.shape[0], spec.batch_size, seed)
     started = time.perf_counter()
     with watch(model, optimizer, log_dir=log_dir, run_id=run_id, every=1, head="head",
                config={"demo": demo}) as monitor:
         for step in range(1, spec.steps + 1):
             model.train()
-            logits = model(data.x_train)
-            loss = F.cross_entropy(logits, data.y_train)
+            rows = next(batches)
+            x, y = ((data.x_train, data.y_train) if rows is None else
+                    (data.x_train[rows.to(device)], data.y_train[rows.to(device)]))
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             scheduler.step()
-            acc = (logits.detach().argmax(-1) == data.y_train).float().mean()
+            acc = (logits.detach().argmax(-1) == y).float().mean()
             metrics: dict[str, Any] = {"train_loss": loss.detach(), "train_acc": acc}
             if step % spec.eval_every == 0 or step == spec.steps:
                 model.eval()
@@ -146,6 +157,22 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
             "seed": seed, "steps": spec.steps, "wall_s": round(time.perf_counter() - started, 2),
             "grok_step": grok, "final_train_loss": loss_v, "final_train_acc": acc_v,
             "final_val_acc": val_v}
+
+
+def minibatches(n: int, batch_size: int | None, seed: int) -> Iterator[Any]:
+    """Row indices of each training step's minibatch: consecutive slices of a fresh
+    permutation (seeded by ``seed``) per epoch, the last short slice dropped; ``None``
+    forever when ``batch_size`` is ``None`` or covers all ``n`` rows (full batch)."""
+    import torch
+
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield None
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n - batch_size + 1, batch_size):
+            yield order[start:start + batch_size]
 
 
 def _family(name: str, **kw: Any) -> FamilySpec:
@@ -527,6 +554,25 @@ HOLDOUT14_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Fifteenth-round held-out families (stop 33; see above)."""
 
+# a sixteenth round (stop 33), the first trained on minibatches (the public grokking
+# scripts' way: teddykoker/grokking and Noaillesss/grokking use batch 512), defined after
+# the fifteenth was scored, for the shipped engine unchanged; λ grids from the τ budget
+HOLDOUT15_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p59-f0.5-b256-lr3e-3", p=59, op="+", train_fraction=0.5,
+            batch_size=256, lr=3e-3, steps=4000,
+            weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
+    _family("tf-div-p43-f0.5-w32-i1-b512-lr2e-3", p=43, op="/", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, batch_size=512, lr=2e-3,
+            steps=3000, weight_decays=[0.15, 1.5, 2.4, 3.75, 6.0, 30.0]),
+    _family("mlp-mul-p53-f0.6-b128-cosine-lr6e-3", p=53, op="*", train_fraction=0.6,
+            batch_size=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.83, 1.33, 2.17, 3.33, 20.0]),
+    _family("mlp-sub-p47-f0.5-b256-sgd-lr5e-2", p=47, op="-", train_fraction=0.5,
+            optimizer="sgd", batch_size=256, lr=5e-2, steps=3000,
+            weight_decays=[0.00067, 0.0042, 0.0063, 0.0091, 0.0127, 0.07]),
+]}
+"""Sixteenth-round held-out families (stop 33; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -534,7 +580,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout7": HOLDOUT7_FAMILIES, "holdout8": HOLDOUT8_FAMILIES,
     "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES,
     "holdout11": HOLDOUT11_FAMILIES, "holdout12": HOLDOUT12_FAMILIES,
-    "holdout13": HOLDOUT13_FAMILIES, "holdout14": HOLDOUT14_FAMILIES}
+    "holdout13": HOLDOUT13_FAMILIES, "holdout14": HOLDOUT14_FAMILIES,
+    "holdout15": HOLDOUT15_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

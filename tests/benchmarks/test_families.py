@@ -303,7 +303,7 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
     assert list(groups) == ["development", "holdout", "holdout2", "holdout3", "holdout4",
                             "holdout5", "holdout6", "holdout7", "holdout8",
                             "holdout9", "holdout10", "holdout11", "holdout12",
-                            "holdout13", "holdout14"]
+                            "holdout13", "holdout14", "holdout15"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
@@ -351,3 +351,31 @@ def test_calibrate_command_prints_the_settings_chosen_on_every_family(tmp_path: 
     assert result["settings"]["synth-y"]["from"] == ["synth-x", "synth-z"]
     assert result["settings"]["synth-y"]["delay_tau"] == pytest.approx(
         np.median([1.0, 1.2, 3.0, 3.4]))
+
+
+def test_minibatches_cover_each_epoch_once_and_drop_the_short_slice() -> None:
+    from family_tasks import minibatches
+
+    batches = minibatches(10, 4, seed=3)
+    epochs = [[next(batches).tolist() for _ in range(2)] for _ in range(3)]
+    for epoch in epochs:
+        rows = [r for batch in epoch for r in batch]
+        assert len(rows) == len(set(rows)) == 8 and set(rows) <= set(range(10))
+    assert epochs[0] != epochs[1]  # a fresh permutation each epoch
+    again = minibatches(10, 4, seed=3)
+    assert [next(again).tolist() for _ in range(2)] == epochs[0]  # seeded
+    full = minibatches(10, None, seed=3)
+    assert [next(full) for _ in range(3)] == [None, None, None]
+    assert next(minibatches(10, 10, seed=3)) is None
+
+
+def test_a_minibatch_family_logs_the_minibatch_metrics(tmp_path: Path) -> None:
+    from family_tasks import train_family_run
+
+    spec = TINY_A.model_copy(update={"name": "tiny-mb", "batch_size": 6, "steps": 12})
+    summary = train_family_run(spec, 0.1, 0, tmp_path)
+    run = read_run(tmp_path / summary["log"])
+    assert [s.step for s in run.samples] == list(range(1, 13))
+    assert run.header.config["demo"]["batch_size"] == 6
+    accs = [s.metrics["train_acc"] for s in run.samples]
+    assert all(abs(a * 6 - round(a * 6)) < 1e-6 for a in accs)  # k of the 6 examples
