@@ -573,6 +573,25 @@ HOLDOUT15_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Sixteenth-round held-out families (stop 33; see above)."""
 
+# a seventeenth round (stop 33), the second on minibatches, defined before the
+# sixteenth's readings were looked into (a change to the strong rule for minibatch runs
+# was to be tried on it); λ grids from the τ budget
+HOLDOUT16_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p53-f0.55-b256-lr5e-3", p=53, op="+", train_fraction=0.55,
+            batch_size=256, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("tf-sub-p41-f0.5-w32-i1-b512-lr3e-3", p=41, op="-", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, batch_size=512, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
+    _family("mlp-div-p47-f0.6-b128-lr4e-3", p=47, op="/", train_fraction=0.6,
+            batch_size=128, lr=4e-3, steps=3000,
+            weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
+    _family("mlp-mul-p59-f0.5-b256-sgd-cosine-lr6e-2", p=59, op="*", train_fraction=0.5,
+            optimizer="sgd", batch_size=256, lr=6e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.0011, 0.007, 0.0106, 0.0152, 0.0211, 0.117]),
+]}
+"""Seventeenth-round held-out families (stop 33; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -581,7 +600,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES,
     "holdout11": HOLDOUT11_FAMILIES, "holdout12": HOLDOUT12_FAMILIES,
     "holdout13": HOLDOUT13_FAMILIES, "holdout14": HOLDOUT14_FAMILIES,
-    "holdout15": HOLDOUT15_FAMILIES}
+    "holdout15": HOLDOUT15_FAMILIES, "holdout16": HOLDOUT16_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
