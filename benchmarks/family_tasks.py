@@ -592,6 +592,25 @@ HOLDOUT16_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Seventeenth-round held-out families (stop 33; see above)."""
 
+# an eighteenth round (stop 33), the third on minibatches, defined before rule 6's
+# too_slow was made opt-in (chosen on the sixteenth and seventeenth); λ grids from the τ
+# budget
+HOLDOUT17_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p59-f0.5-b256-lr4e-3", p=59, op="-", train_fraction=0.5,
+            batch_size=256, lr=4e-3, steps=3000,
+            weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
+    _family("tf-add-p43-f0.5-w32-i1-b512-lr3e-3", p=43, op="+", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, batch_size=512, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
+    _family("mlp-add-p47-f0.6-b128-cosine-lr5e-3", p=47, op="+", train_fraction=0.6,
+            batch_size=128, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.06, 1.0, 1.6, 2.6, 4.0, 24.0]),
+    _family("mlp-div-p53-f0.55-b256-lr6e-3", p=53, op="/", train_fraction=0.55,
+            batch_size=256, lr=6e-3, steps=2500,
+            weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+]}
+"""Eighteenth-round held-out families (stop 33; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -600,7 +619,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout9": HOLDOUT9_FAMILIES, "holdout10": HOLDOUT10_FAMILIES,
     "holdout11": HOLDOUT11_FAMILIES, "holdout12": HOLDOUT12_FAMILIES,
     "holdout13": HOLDOUT13_FAMILIES, "holdout14": HOLDOUT14_FAMILIES,
-    "holdout15": HOLDOUT15_FAMILIES, "holdout16": HOLDOUT16_FAMILIES}
+    "holdout15": HOLDOUT15_FAMILIES, "holdout16": HOLDOUT16_FAMILIES,
+    "holdout17": HOLDOUT17_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
