@@ -14,8 +14,8 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
 6. ``strong``: never fitted, norm below ``strong_collapse`` × peak, learning suppressed
    (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
-   evaluations: a norm shrinking while the model still learns is not strong) or rising
-   too slowly to fit within the budget, or at any
+   evaluations: a norm shrinking while the model still learns is not strong) or, opt-in
+   (``strong_too_slow``), rising too slowly to fit within the budget, or at any
    accuracy short of the fit, stalled over ``strong_long_stall_tau`` → ``strong``;
    6b. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
@@ -238,9 +238,10 @@ def strong(run: Run) -> Decision | None:
     suppressed: train accuracy below ``strong_max_train_acc`` and less than
     ``strong_max_gain`` of the way from its first value to 1 (:func:`learnt`; without
     one: the loss above ``strong_min_loss_ratio`` × its first value) and stalled over
-    ``strong_stall_tau`` (``collapsed``), or rising so slowly over it that train accuracy
-    would reach ``fit_min_acc`` (the least that can count as fitted) only beyond the
-    budget (``too_slow``: the budget verdict of ``weak``, for the fit); or, at any
+    ``strong_stall_tau`` (``collapsed``), or, opt-in (``strong_too_slow``), rising so
+    slowly over it that train accuracy would reach ``fit_min_acc`` (the least that can
+    count as fitted) only beyond the budget (``too_slow``: the budget verdict of
+    ``weak``, for the fit); or, at any
     accuracy, stalled over ``strong_long_stall_tau`` (``long_stall``)."""
     f, st = run.facts, run.settings
     if not (f.has_train_metrics and f.fit_step is None and not run.fitted_now and f.peak):
@@ -262,7 +263,8 @@ def strong(run: Run) -> Decision | None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
             progress=progress, first_acc=f.first_acc, gain=gain)], "fitting")
-    if suppressed and acc is not None and (late := fit_too_late(run, acc, read)) is not None:
+    if (st.strong_too_slow and suppressed and acc is not None
+            and (late := fit_too_late(run, acc, read)) is not None):
         rate, fit_step = late
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,

@@ -165,6 +165,15 @@ class AnalyzerSettings(BaseModel):
     strong_stall_loss: float = Field(0.05, gt=0.0, lt=1.0)
     """…the loss fell by less than this fraction. A norm that shrinks while the model is
     still learning (an N(0,1) embedding halving during the fit) is not ``strong``."""
+    strong_too_slow: bool = False
+    """Opt-in: strong also when train accuracy, not stalled, rises so slowly along a
+    least-squares line over ``strong_stall_tau`` that it would reach ``fit_min_acc`` only
+    beyond the budget (``too_slow``; the budget verdict of ``weak``, for the fit). Added
+    for one run of the first development families; on the eleven rounds of task families
+    on this machine it changed no label on the nine full-batch rounds and raised two of
+    the six false alarms of the two minibatch rounds, where learning starts slowly and
+    then bends up (a line through the slow start reached 0.8 beyond the budget; the runs
+    fitted at steps 2,636–2,997 and transitioned)."""
     strong_long_stall_tau: float = Field(4.0, gt=0.0)
     """Strong also at any accuracy short of the fit, when the norm collapsed and learning
     has stalled (as above) over this much τ: weight decay alone would have shrunk any

@@ -687,22 +687,25 @@ def test_new_best_against_brute_force(values, span):
 
 
 def test_a_collapsed_run_too_slow_to_fit_within_the_budget_is_strong():
-    """Norm collapsed, train accuracy 0.1 → creeping up 0.03 per τ (not stalled: above
-    ``strong_stall_acc`` over Δτ 1): at that rate it reaches ``fit_min_acc`` 0.8 ≈ 17 τ
-    (4,300 steps) on — beyond a 4,000-step budget, within a 20,000-step one."""
-    st = AnalyzerSettings()
+    """With ``strong_too_slow`` (opt-in): norm collapsed, train accuracy 0.1 → creeping up
+    0.03 per τ (not stalled: above ``strong_stall_acc`` over Δτ 1): at that rate it
+    reaches ``fit_min_acc`` 0.8 ≈ 17 τ (4,300 steps) on — beyond a 4,000-step budget,
+    within a 20,000-step one. Off (the default) the same run is still learning."""
+    st = AnalyzerSettings(strong_too_slow=True)
     run = _stalled_run(0.03, acc0=0.1)[:1500]
-    a = Analyzer(header(budget_steps=4000)).analyze(run)
+    off = Analyzer(header(budget_steps=4000)).analyze(run)
+    assert off.regime == "undetermined" and "too_slow" not in off.findings, off.reasons
+    a = Analyzer(header(budget_steps=4000), st).analyze(run)
     assert a.regime == "strong" and "too_slow" in a.findings and "collapsed" not in a.findings
     acc, step = run[-1].metrics["train_acc"], run[-1].step
     fit_step = step + (st.fit_min_acc - acc) / 0.03 * 250  # τ = step / 250
     assert f"rises at {wording.fmt(0.03)}/τ" in a.reasons[0]
     assert f"only at step {wording.fmt(fit_step, 6)}, beyond the budget of 4000 steps" \
         in a.reasons[0]
-    roomy = Analyzer(header(budget_steps=20_000)).analyze(run)
+    roomy = Analyzer(header(budget_steps=20_000), st).analyze(run)
     assert roomy.regime == "undetermined" and "too_slow" not in roomy.findings
     # a fast climb toward the fit is no verdict at all
-    fast = Analyzer(header(budget_steps=4000)).analyze(_stalled_run(0.1, acc0=0.1)[:1000])
+    fast = Analyzer(header(budget_steps=4000), st).analyze(_stalled_run(0.1, acc0=0.1)[:1000])
     assert fast.regime == "undetermined"
     # the rate is the least-squares slope over the last Δτ 1, against float64 by hand
     s = series_from_samples(run, st)
