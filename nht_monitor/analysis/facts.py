@@ -129,8 +129,9 @@ def _flag(step: np.ndarray, values: np.ndarray, after: np.ndarray, drop: float) 
 def peak_rate(step: np.ndarray, tau: np.ndarray) -> float:
     """The clock's largest rate dτ/dstep (η·λ·gain at the schedule's peak) between
     consecutive samples; NaN without two samples apart."""
-    d_step = np.diff(np.asarray(step, dtype=np.float64))
-    d_tau = np.diff(np.asarray(tau, dtype=np.float64))
+    with np.errstate(over="ignore", invalid="ignore"):  # τ near ±1e308: an inf gap, skipped
+        d_step = np.diff(np.asarray(step, dtype=np.float64))
+        d_tau = np.diff(np.asarray(tau, dtype=np.float64))
     ok = (d_step > 0) & np.isfinite(d_tau)
     return float(np.max(d_tau[ok] / d_step[ok])) if ok.any() else math.nan
 

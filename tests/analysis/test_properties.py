@@ -89,3 +89,18 @@ def test_finite_sequences_give_consistent_assessments(norms, lr, wd):
         lo, hi = a.transition.interval
         assert lo <= a.transition.forecast_step <= hi
         assert a.transition.forecast_step >= a.step
+
+
+def test_peak_rate_of_a_clock_near_the_float_limit_warns_nothing():
+    """Consecutive τ of opposite huge signs overflow their difference: that gap is skipped
+    (as a non-finite one), without a RuntimeWarning into the caller's log."""
+    import warnings
+
+    import numpy as np
+
+    from nht_monitor.analysis.facts import peak_rate
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert peak_rate(np.array([1.0, 2.0, 3.0]), np.array([-1.7e308, 1.7e308, 1.7e308])) == 0.0
+        assert peak_rate(np.array([1.0, 2.0, 4.0]), np.array([0.0, 1.0, 3.0])) == 1.0
