@@ -172,8 +172,8 @@ class AnalyzerSettings(BaseModel):
     for one run of the first development families; on the eleven rounds of task families
     on this machine it changed no label on the nine full-batch rounds and raised two of
     the six false alarms of the two minibatch rounds, where learning starts slowly and
-    then bends up (a line through the slow start reached 0.8 beyond the budget; the runs
-    fitted at steps 2,636–2,997 and transitioned)."""
+    then bends up (a line through the slow start reached 0.8 beyond the budget; the two
+    runs, an MLP at batch 128, fitted at steps 1,197 and 1,511 and transitioned)."""
     strong_long_stall_tau: float = Field(4.0, gt=0.0)
     """Strong also at any accuracy short of the fit, when the norm collapsed and learning
     has stalled (as above) over this much τ: weight decay alone would have shrunk any
