@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -121,7 +121,7 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
             "weight_decay": weight_decay, "seed": seed}
     evals: list[tuple[int, float]] = []
     loss_v = acc_v = val_v = math.nan
-    batches = minibatches(data.x_train.shape[0], spec.batch_size, seed)
+    batches = minibatches(data.x_train.shape[0], spec.batch_size, seed, device)
     started = time.perf_counter()
     with watch(model, optimizer, log_dir=log_dir, run_id=run_id, every=1, head="head",
                config={"demo": demo}) as monitor:
@@ -129,7 +129,7 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
             model.train()
             rows = next(batches)
             x, y = ((data.x_train, data.y_train) if rows is None else
-                    (data.x_train[rows.to(device)], data.y_train[rows.to(device)]))
+                    (data.x_train[rows], data.y_train[rows]))
             logits = model(x)
             loss = F.cross_entropy(logits, y)
             optimizer.zero_grad(set_to_none=True)
@@ -159,10 +159,12 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
             "final_val_acc": val_v}
 
 
-def minibatches(n: int, batch_size: int | None, seed: int) -> Iterator[Any]:
-    """Row indices of each training step's minibatch: consecutive slices of a fresh
-    permutation (seeded by ``seed``) per epoch, the last short slice dropped; ``None``
-    forever when ``batch_size`` is ``None`` or covers all ``n`` rows (full batch)."""
+def minibatches(n: int, batch_size: int | None, seed: int,
+                device: str = "cpu") -> Iterator[Any]:
+    """Row indices of each training step's minibatch, on ``device``: consecutive slices of
+    a fresh permutation (seeded by ``seed``, drawn on the CPU and moved once per epoch)
+    per epoch, the last short slice dropped; ``None`` forever when ``batch_size`` is
+    ``None`` or covers all ``n`` rows (full batch)."""
     import torch
 
     if batch_size is None or batch_size >= n:
@@ -170,7 +172,7 @@ def minibatches(n: int, batch_size: int | None, seed: int) -> Iterator[Any]:
             yield None
     generator = torch.Generator().manual_seed(seed)
     while True:
-        order = torch.randperm(n, generator=generator)
+        order = torch.randperm(n, generator=generator).to(device)
         for start in range(0, n - batch_size + 1, batch_size):
             yield order[start:start + batch_size]
 
