@@ -613,6 +613,41 @@ HOLDOUT17_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Eighteenth-round held-out families (stop 33; see above)."""
 
+# a nineteenth and a twentieth round (stop 34), on minibatches, both defined before the
+# engine was touched for the minibatch blind spot the sixteenth to eighteenth showed
+# (to be chosen on those three and scored once on these); λ grids from the τ budget
+HOLDOUT18_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p47-f0.55-b256-lr4e-3", p=47, op="*", train_fraction=0.55,
+            batch_size=256, lr=4e-3, steps=3000,
+            weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
+    _family("tf-mul-p43-f0.5-w32-i1-b256-lr3e-3", p=43, op="*", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
+    _family("mlp-sub-p53-f0.6-b128-cosine-lr6e-3", p=53, op="-", train_fraction=0.6,
+            batch_size=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.83, 1.33, 2.17, 3.33, 20.0]),
+    _family("mlp-add-p53-f0.5-b256-sgd-lr4e-2", p=53, op="+", train_fraction=0.5,
+            optimizer="sgd", batch_size=256, lr=4e-2, steps=3000,
+            weight_decays=[0.00083, 0.00525, 0.0079, 0.0114, 0.0158, 0.0875]),
+]}
+"""Nineteenth-round held-out families (stop 34; see above)."""
+
+HOLDOUT19_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p59-f0.5-b512-lr3e-3", p=59, op="/", train_fraction=0.5,
+            batch_size=512, lr=3e-3, steps=4000,
+            weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
+    _family("tf-add-p47-f0.55-w32-i1-b512-lr2e-3", p=47, op="+", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, batch_size=512, lr=2e-3,
+            steps=3000, weight_decays=[0.15, 1.5, 2.4, 3.75, 6.0, 30.0]),
+    _family("mlp-sub-p43-f0.6-b128-lr5e-3", p=43, op="-", train_fraction=0.6,
+            batch_size=128, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("mlp-mul-p53-f0.5-b256-cosine-lr5e-3", p=53, op="*", train_fraction=0.5,
+            batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.06, 1.0, 1.6, 2.6, 4.0, 24.0]),
+]}
+"""Twentieth-round held-out families (stop 34; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -622,7 +657,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout11": HOLDOUT11_FAMILIES, "holdout12": HOLDOUT12_FAMILIES,
     "holdout13": HOLDOUT13_FAMILIES, "holdout14": HOLDOUT14_FAMILIES,
     "holdout15": HOLDOUT15_FAMILIES, "holdout16": HOLDOUT16_FAMILIES,
-    "holdout17": HOLDOUT17_FAMILIES}
+    "holdout17": HOLDOUT17_FAMILIES, "holdout18": HOLDOUT18_FAMILIES,
+    "holdout19": HOLDOUT19_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
