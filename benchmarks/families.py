@@ -721,14 +721,15 @@ def cmd_score(args: argparse.Namespace) -> int:
         pool = cached if args.partial else complete
     result = score(args.cache, names, AnalyzerSettings(), pool, args.calibrate_cache)
     fam_lines = ["| family | p | op | train frac. | model | width | init | optimizer | lr "
-                 "| schedule | steps | λ | seeds | runs | generation |",
-                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                 "| schedule | steps | batch | λ | seeds | runs | generation |",
+                 "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in names:
         m = read_manifest(args.cache, n)
         f = m.get("family", {})
         cells = [n] + [str(f.get(k, "?")) for k in ("p", "op", "train_fraction", "model",
                                                      "width", "init_scale", "optimizer", "lr",
                                                      "schedule", "steps")]
+        cells.append(str(f.get("batch_size") or "full"))
         cells += [", ".join(f"{w:g}" for w in f.get("weight_decays", [])),
                   ", ".join(str(s) for s in f.get("seeds", [])), str(len(m["runs"])),
                   f"{sum(r['wall_s'] for r in m['runs']):.0f} s"
@@ -742,7 +743,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             f"`{shlex.join(['python', 'benchmarks/families.py'] + sys.argv[1:])}`.",
             "", "Families scored (MLP: embedding 32 + one hidden ReLU layer; transformer: the "
             "demo's one block, 4 heads; AdamW betas 0.9/0.98, SGD momentum 0.9 with coupled L2; "
-            "warm-up 5 % then cosine to 0 (to 0.1 × lr where the name says `min0.1`); full batch; every step sampled by `watch(every=1)`; "
+            "warm-up 5 % then cosine to 0 (to 0.1 × lr where the name says `min0.1`); batch: examples per step, drawn from a fresh seeded permutation each epoch (*full*: the whole training set); every step sampled by `watch(every=1)`; "
             "generation = training wall time of the family on this machine):", "",
             *fam_lines, "",
             f"Total training wall time of these families: "

@@ -158,7 +158,15 @@ class AnalyzerSettings(BaseModel):
     """…the training loss is still above this fraction of its first value; and learning
     has stalled: over the last ``strong_stall_tau`` of τ (weight decay alone shrinks a
     norm by e^-Δτ over it) and at least ``strong_stall_evals`` training evaluations…"""
-    strong_stall_tau: float = Field(1.0, gt=0.0)
+    strong_stall_tau: float = Field(2.6, gt=0.0)
+    """(Δτ 2.6: decay alone would have shrunk the norm to e^-2.6 ≈ 7 % of itself.) Was
+    Δτ 1 until stop 34: on minibatches learning can start so slowly (train accuracy up
+    ~0.015 per τ for Δτ 2–4 after the init norm's fall) that a span of 1 read the slow
+    start as a collapse — six false ``strong`` alarms on the three minibatch rounds 16–18,
+    all on runs that fitted and transitioned. Chosen on those three and the nine
+    full-batch rounds (a grid of Δτ 1–4; 2.5 and 2.75 alike best: no false alarm on the
+    minibatch rounds, one fewer on the full-batch ones, two ``strong`` runs caught after
+    30 % of the horizon instead of before; from Δτ 3 full-batch runs are caught later)."""
     strong_stall_evals: int = Field(5, ge=2)
     strong_stall_acc: float = Field(0.02, gt=0.0)
     """…accuracy rose by less than this, or (loss only)…"""

@@ -108,13 +108,14 @@ def test_drops_are_measured_from_the_post_fit_peak():
 
 def test_a_collapse_with_learning_stalled_is_strong():
     """The strong regime: the norm collapses while train accuracy stays at chance."""
+    span = AnalyzerSettings().strong_stall_tau  # Δτ 2.6: 2,600 steps here
     samples = run_of(lambda s, t: 120.0 * math.exp(-3.0 * t), lambda s: 0.01 + 0.002 * (s % 3),
-                     lambda s: 0.01, steps=1500)
+                     lambda s: 0.01, steps=round(1000 * span) + 500)
     seen = live_regimes(samples)
     assert seen[-1][1].regime == "strong", seen[-1][1].reasons
-    assert any("up" in r and "over the last Δτ 1" in r for r in seen[-1][1].reasons)
+    assert any("up" in r and f"over the last Δτ {span:g}" in r for r in seen[-1][1].reasons)
     first = next(step for step, a in seen if a.regime == "strong")
-    assert 1000 <= first <= 1100  # stalled over Δτ 1 (1,000 steps here): then strong
+    assert 1000 * span <= first <= 1000 * span + 100  # stalled over the span: then strong
 
 
 def test_a_collapse_holding_what_it_learnt_is_not_strong():
@@ -125,13 +126,14 @@ def test_a_collapse_holding_what_it_learnt_is_not_strong():
     def acc_at(level):
         return lambda s: 0.02 if s < 100 else level + 0.002 * (s % 3)
 
+    steps = round(1000 * AnalyzerSettings().strong_stall_tau) + 500  # past the stall span
     held = live_regimes(run_of(lambda s, t: 120.0 * math.exp(-3.0 * t), acc_at(0.42),
-                               lambda s: 0.01, steps=1500))
+                               lambda s: 0.01, steps=steps))
     assert all(a.regime != "strong" for _, a in held), [(s, a.regime) for s, a in held]
     low = live_regimes(run_of(lambda s, t: 120.0 * math.exp(-3.0 * t), acc_at(0.2),
-                              lambda s: 0.01, steps=1500))
+                              lambda s: 0.01, steps=steps))
     assert low[-1][1].regime == "strong", low[-1][1].reasons
-    gain = (0.2 + 0.002 * (1500 % 3) - 0.02) / 0.98
+    gain = (0.2 + 0.002 * (steps % 3) - 0.02) / 0.98
     assert any(f"({fmt(100 * gain, 2)}% of the way from its first 0.02 to 1, < 25%)" in r
                for r in low[-1][1].reasons), low[-1][1].reasons
 

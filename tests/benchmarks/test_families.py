@@ -253,6 +253,8 @@ def test_score_command_writes_the_markdown(cache: Path, tmp_path: Path, capsys) 
     assert text.strip() in capsys.readouterr().out
     assert "load " in text and "CPUs" in text and "| family | p | op |" in text and "families.py generate" in text
     assert f"| {TINY_A.name} | 7 | + |" in text and f"| {TINY_B.name} | 5 | * |" in text
+    row = next(line for line in text.splitlines() if line.startswith(f"| {TINY_A.name} | 7 |"))
+    assert row.split(" | ")[11] == "full"  # the batch column: full batch
     assert families.main(["score", "--cache", str(cache), "--settings-from", "nope",
                           "--out", str(out)]) == 2
 
