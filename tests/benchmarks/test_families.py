@@ -132,6 +132,8 @@ def test_score_table_columns_and_rows(cache: Path) -> None:
     for r in rows:
         assert r["truth"] in ("weak", "intermediate", "strong", "unfitted")
         assert r["end"] is not None and r["at30"] is not None
+        assert isinstance(r["at30_fitting"], bool)
+        assert not r["at30_fitting"] or r["at30"] == "undetermined"  # read while fitting
 
 
 def test_replay_uses_backtests_transition_and_delay(tmp_path: Path) -> None:
@@ -220,6 +222,12 @@ def test_summarize_pools_coverage_over_the_three_checkpoints() -> None:
     assert s["coverage_50"] == pytest.approx(0.5) and s["n_coverage"] == 2
     assert s["coverage_all"] == pytest.approx(3 / 5) and s["n_coverage_all"] == 5
     assert "60% (5)" in families.table_line("x", s, "")
+    # the misses at 30 % and, of them, the runs read undetermined while still fitting
+    missed = [dict(row([None, None, None]), at30=a, at30_fitting=f)
+              for a, f in (("undetermined", True), ("weak", False), ("intermediate", False))]
+    m = families.summarize(missed)
+    assert (m["misses_30"], m["misses_30_fitting"]) == (2, 1)
+    assert "| 1 of 2 |" in families.table_line("x", m, "")
 
 
 def test_true_regime_labels() -> None:
@@ -306,7 +314,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout5", "holdout6", "holdout7", "holdout8",
                             "holdout9", "holdout10", "holdout11", "holdout12",
                             "holdout13", "holdout14", "holdout15",
-                            "holdout16", "holdout17", "holdout18", "holdout19"]
+                            "holdout16", "holdout17", "holdout18", "holdout19",
+                            "holdout20"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
