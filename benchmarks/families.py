@@ -378,6 +378,7 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
         "family": run.family, "run": run.run_id, "weight_decay": run.weight_decay,
         "truth": run.truth, "end": final.regime if final else None,
         "at30": points["h30"].regime if "h30" in points else None,
+        "at30_fitting": "h30" in points and points["h30"].rule == "still_fitting",
         "actual": a, "fit_step": run.fit_step, "delayed": run.delayed,
         "delay_tau": run.delay_tau, "ratio": run.ratio,
         "head_lead": final.head.lead_steps if final is not None and final.head else None,
@@ -465,6 +466,9 @@ def summarize(rows: list[dict]) -> dict:
         "transitioned": len(trans), "delayed": len(delayed),
         "acc_end": _mean([float(r["end"] == r["truth"]) for r in labelled]),
         "acc_30": _mean([float(r["at30"] == r["truth"]) for r in labelled]),
+        "misses_30": sum(r["at30"] != r["truth"] for r in labelled),
+        "misses_30_fitting": sum(r["at30"] != r["truth"] and bool(r.get("at30_fitting"))
+                                 for r in labelled),
         "false_alarms": sum(bool(r["false_alarm"]) for r in trans),
         "with_forecast_50": _mean([float(r.get("forecast@0.5") is not None) for r in delayed]),
     }
@@ -502,7 +506,8 @@ def _mape(s: dict, f: float) -> str:
     return "–" if m is None else f"{m:.0%} ({s[f'n@{f:g}']})"
 
 
-COLUMNS = ["family", "runs", "trans./delayed", "regime end", "regime 30%", "false alarms",
+COLUMNS = ["family", "runs", "trans./delayed", "regime end", "regime 30%",
+           "30% misses still fitting", "false alarms",
            "forecast by ½ delay", "MAPE 25%", "MAPE 50%", "MAPE 75%", "80% cover (50%)",
            "80% cover (25/50/75%)", "head lead (median steps; >0)", "settings"]
 
@@ -512,6 +517,7 @@ def table_line(name: str, s: dict, settings_note: str) -> str:
             f"{s['lead_median']:+.0f}; {_pct(s['lead_positive'])} of {s['lead_n']}")
     cells = [name, f"{s['runs']}" + (f" ({s['unfitted']} unfitted)" if s["unfitted"] else ""),
              f"{s['transitioned']}/{s['delayed']}", _pct(s["acc_end"]), _pct(s["acc_30"]),
+             f"{s['misses_30_fitting']} of {s['misses_30']}",
              f"{s['false_alarms']}/{s['transitioned']}", _pct(s["with_forecast_50"]),
              _mape(s, 0.25), _mape(s, 0.5), _mape(s, 0.75),
              "–" if s["coverage_50"] is None else f"{s['coverage_50']:.0%} ({s['n_coverage']})",
@@ -650,7 +656,9 @@ norm with nothing learnt are "unfitted" and left out of the regime accuracy);
 the forecast cases); *regime end / 30%*: live label vs the outcome label (intermediate =
 transitioned within the budget; weak = train accuracy reached 0.99, never transitioned;
 strong = never fitted, norm < 50 % of its peak at the end, train accuracy never 0.5) on
-the last sample and at 30 % of the horizon; *false alarms*: runs
+the last sample and at 30 % of the horizon; *30% misses still fitting*: of the runs
+labelled wrong at 30 %, those the engine read `undetermined` because the training set was
+not fitted yet (rule 6b, `still_fitting`: no regime can be read before the fit); *false alarms*: runs
 that transitioned but were labelled `weak` or `strong` at some replayed assessment before
 the transition step; *forecast by ½ delay*: share of delayed runs with a forecast step at
 fit step + 50 % of the delay; *MAPE x%*: mean |forecast − actual| / actual of the

@@ -14,8 +14,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
 6. ``strong``: never fitted, norm below ``strong_collapse`` × peak, learning suppressed
    (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
-   evaluations: a norm shrinking while the model still learns is not strong) or, opt-in
-   (``strong_too_slow``), rising too slowly to fit within the budget, or at any
+   evaluations: a norm shrinking while the model still learns is not strong) or rising
+   too slowly to fit within the budget (once the budget ends within the stall window's
+   own length; at any distance opt-in, ``strong_too_slow``), or at any
    accuracy short of the fit, stalled over ``strong_long_stall_tau`` → ``strong``;
    6b. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
@@ -238,10 +239,11 @@ def strong(run: Run) -> Decision | None:
     suppressed: train accuracy below ``strong_max_train_acc`` and less than
     ``strong_max_gain`` of the way from its first value to 1 (:func:`learnt`; without
     one: the loss above ``strong_min_loss_ratio`` × its first value) and stalled over
-    ``strong_stall_tau`` (``collapsed``), or, opt-in (``strong_too_slow``), rising so
-    slowly over it that train accuracy would reach ``fit_min_acc`` (the least that can
-    count as fitted) only beyond the budget (``too_slow``: the budget verdict of
-    ``weak``, for the fit); or, at any
+    ``strong_stall_tau`` (``collapsed``), or rising so slowly over it that train
+    accuracy would reach ``fit_min_acc`` (the least that can count as fitted) only beyond
+    the budget (``too_slow``: the budget verdict of ``weak``, for the fit) — once the
+    budget ends within the window's own length (:func:`budget_within_window`), or at any
+    distance with ``strong_too_slow``; or, at any
     accuracy, stalled over ``strong_long_stall_tau`` (``long_stall``)."""
     f, st = run.facts, run.settings
     if not (f.has_train_metrics and f.fit_step is None and not run.fitted_now and f.peak):
@@ -263,7 +265,7 @@ def strong(run: Run) -> Decision | None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
             progress=progress, first_acc=f.first_acc, gain=gain)], "fitting")
-    if (st.strong_too_slow and suppressed and acc is not None
+    if (suppressed and acc is not None and (st.strong_too_slow or budget_within_window(run))
             and (late := fit_too_late(run, acc, read)) is not None):
         rate, fit_step = late
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
@@ -304,6 +306,19 @@ def fit_too_late(run: Run, acc: float, read: tuple[Line, bool, float] | None
     if not beyond_budget(step, step_now, run.ctx.budget_steps, st):
         return None
     return rate, step
+
+
+def budget_within_window(run: Run) -> bool:
+    """The budget ends no further ahead than the stall window reaches back (in steps):
+    a line through the window is then extended no further than the span it was fitted on."""
+    budget, s, st = run.ctx.budget_steps, run.finite, run.settings
+    if budget is None:
+        return False
+    window = training_window(s.tau, s.acc, st.strong_stall_tau, st.strong_stall_evals)
+    if window is None:
+        return False
+    now = float(s.step[-1])
+    return budget - now <= now - float(s.step[window[0]])
 
 
 def line_progress(read: tuple[Line, bool, float] | None) -> float | None:

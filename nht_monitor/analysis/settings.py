@@ -176,7 +176,11 @@ class AnalyzerSettings(BaseModel):
     strong_too_slow: bool = False
     """Opt-in: strong also when train accuracy, not stalled, rises so slowly along a
     least-squares line over ``strong_stall_tau`` that it would reach ``fit_min_acc`` only
-    beyond the budget (``too_slow``; the budget verdict of ``weak``, for the fit). Added
+    beyond the budget (``too_slow``; the budget verdict of ``weak``, for the fit). Without
+    it the same verdict is given only once the budget ends no further ahead than the
+    window reaches back (the line extended no further than the span it was fitted on;
+    stop 34: two never-fitting runs of a minibatch round read "still fitting" at the
+    end). Added
     for one run of the first development families; on the eleven rounds of task families
     on this machine it changed no label on the nine full-batch rounds and raised two of
     the six false alarms of the two minibatch rounds, where learning starts slowly and

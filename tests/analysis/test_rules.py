@@ -718,6 +718,29 @@ def test_a_collapsed_run_too_slow_to_fit_within_the_budget_is_strong():
     assert step_fit == pytest.approx(fit_step, rel=1e-6)
 
 
+def test_near_the_budgets_end_too_slow_decides_without_the_opt_in():
+    """By default ``too_slow`` decides only once the budget ends no further ahead than
+    the stall window reaches back (Δτ 2.6 = 650 steps here): the window's line is then
+    extended no further than the span it was fitted on. The same run with 600 steps of
+    budget left is strong; with 1,000 left it is still fitting."""
+    run = _stalled_run(0.03, acc0=0.1)[:1500]
+    window = AnalyzerSettings().strong_stall_tau * 250  # τ = step / 250
+    near = Analyzer(header(budget_steps=1500 + round(window) - 50)).analyze(run)
+    assert near.regime == "strong" and "too_slow" in near.findings, near.reasons
+    assert f"beyond the budget of {1500 + round(window) - 50} steps" in near.reasons[0]
+    far = Analyzer(header(budget_steps=2500)).analyze(run)
+    assert far.regime == "undetermined" and "too_slow" not in far.findings, far.reasons
+    # the window in steps, against the rows by hand: evaluations back to τ_last − 2.6
+    st = AnalyzerSettings()
+    s = series_from_samples(run, st)
+    for budget, want in ((1500 + window - 1, True), (2500.0, False), (None, False)):
+        r = rules.Run(s, rules.Context(facts_from_series(s, st), budget_steps=budget), st)
+        logged = np.nonzero(np.isfinite(s.acc))[0]
+        start = logged[s.tau[logged] <= s.tau[-1] - st.strong_stall_tau][-1]
+        by_hand = budget is not None and budget - s.step[-1] <= s.step[-1] - s.step[start]
+        assert rules.budget_within_window(r) == by_hand == want
+
+
 @given(steps=hst.lists(hst.floats(0.0, 0.5), min_size=1, max_size=60),
        logged=hst.lists(hst.booleans(), min_size=60, max_size=60),
        span=hst.floats(0.05, 3.0), evals=hst.integers(2, 8))
