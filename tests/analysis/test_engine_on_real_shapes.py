@@ -118,6 +118,27 @@ def test_a_collapse_with_learning_stalled_is_strong():
     assert 1000 * span <= first <= 1000 * span + 100  # stalled over the span: then strong
 
 
+def test_a_slow_minibatch_start_that_later_fits_is_never_strong():
+    """The minibatch shape of rounds 16–19 (stop 34): the init norm falls to a fifth
+    while train accuracy creeps up from chance at 0.015 per τ for Δτ 3.5 — under the 0.02
+    that counts as learning over Δτ 1, above it over the stall span Δτ 2.6 — then bends
+    up, fits and transitions. Never ``strong``; under the old span of 1 it was."""
+    def acc_of(s):
+        t = s * LR * WD
+        return min(1.0, 0.02 + 0.015 * t + (0.0 if t < 3.5 else 0.5 * (t - 3.5)))
+
+    def norm_of(s, t):  # the init norm's fall to a fifth, then a wobble (not pinned)
+        return 20.0 * (1 + 0.05 * math.sin(s / 50)) + 120.0 * math.exp(-3.0 * t)
+
+    samples = run_of(norm_of, acc_of, lambda s: 0.01 if s < 6500 else 0.95, steps=7000)
+    seen = live_regimes(samples, every=50)
+    assert all(a.regime != "strong" for _, a in seen), [(s, a.reasons) for s, a in seen
+                                                         if a.regime == "strong"][:1]
+    assert seen[-1][1].regime == "intermediate", seen[-1][1].reasons
+    old = live_regimes(samples, every=50, settings=AnalyzerSettings(strong_stall_tau=1.0))
+    assert any(a.regime == "strong" for _, a in old)
+
+
 def test_a_collapse_holding_what_it_learnt_is_not_strong():
     """The same collapse and stall, but train accuracy holds 0.42 from a first 0.02 (41 %
     of the way to 1, over ``strong_max_gain`` 25 %: something was learnt — SGD λ 0.006 on
