@@ -94,6 +94,7 @@ from nht_monitor.analysis.forecast import fit_line  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402
 from nht_monitor.analysis.sweep import SweepReferences, observed_delay  # noqa: E402
 from nht_monitor.runlog import read_run  # noqa: E402
+from nht_monitor.runlog.schema import RunHeader  # noqa: E402
 
 DEFAULT_CACHE = ROOT / "benchmarks" / "cache" / "families"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "families.md"
@@ -248,6 +249,17 @@ def pooled_families(caches: Sequence[Path]) -> dict[str, Path]:
     return found
 
 
+def recorded_normalization(header: RunHeader) -> RunHeader:
+    """``header`` as ``watch()`` writes it since stop 34: a log generated before the model's
+    normalization layers were recorded says none, as the family models have none (the
+    demo's models built with ``layernorm=False``) — so ``budget_law_floor="auto"`` reads
+    them as a run written today would."""
+    if header.model.normalization is not None:
+        return header
+    return header.model_copy(update={"model": header.model.model_copy(
+        update={"normalization": []})})
+
+
 class LoadedRun:
     """One parsed log with the settings-independent facts the scoring needs."""
 
@@ -255,7 +267,7 @@ class LoadedRun:
         run = read_run(path)
         self.family = family
         self.path = path
-        self.header = run.header
+        self.header = recorded_normalization(run.header)
         self.samples = _dedupe(run.samples)
         s = series_from_samples(self.samples, base)
         self.series = s

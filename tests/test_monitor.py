@@ -243,13 +243,58 @@ def test_analysis_settings_reach_the_live_analyzer(tiny_net, log_dir):
     custom = AnalyzerSettings(delay_tau=None)
     with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="b",
                            analysis=custom) as monitor:
-        assert monitor._recorder.analyzer.settings == custom
+        # budget_law_floor "auto" is decided from the header: TinyNet has no normalization
+        assert monitor._recorder.analyzer.settings == custom.model_copy(
+            update={"budget_law_floor": True})
     header = read_run(log_dir / "a.jsonl").header
     assert header.config["analysis"] == {"delay_tau": 0.5, "budget_steps": 123}
     assert read_run(log_dir / "b.jsonl").header.config["analysis"] == {"delay_tau": None}
     from nht_monitor.analysis.settings import recorded_settings
     assert recorded_settings(header).delay_tau == 0.5
     assert recorded_settings(header, delay_tau=0.7).delay_tau == 0.7
+
+
+def test_the_header_records_the_models_normalization_layers(tiny_net, log_dir):
+    """``ModelInfo.normalization``: the class names of the normalization layers (none for
+    TinyNet); the live analyzer's ``budget_law_floor="auto"`` follows it (off with a
+    LayerNorm: it weakens the norm's link to the transition)."""
+    class Normed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 8)
+            self.ln = nn.LayerNorm(8)
+            self.bn = nn.BatchNorm1d(8)
+            self.head = nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.head(self.bn(self.ln(self.fc(x))))
+
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=0.1)
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="plain") as monitor:
+        assert monitor._recorder.analyzer.settings.budget_law_floor is True
+    assert read_run(log_dir / "plain.jsonl").header.model.normalization == []
+    normed = Normed()
+    optimizer = torch.optim.AdamW(normed.parameters(), lr=1e-2, weight_decay=0.1)
+    with nht_monitor.watch(normed, optimizer, log_dir=log_dir, run_id="normed") as monitor:
+        assert monitor._recorder.analyzer.settings.budget_law_floor is False
+        optimizer.zero_grad()
+        normed(torch.randn(5, 4)).sum().backward()
+        optimizer.step()
+    header = read_run(log_dir / "normed.jsonl").header
+    assert header.model.normalization == ["BatchNorm1d", "LayerNorm"]
+
+
+def test_normalization_layers_are_found_by_class_name():
+    from nht_monitor.live.layers import normalization_layers
+
+    class LlamaRMSNorm(nn.Module):  # a custom normalization, named as such code names it
+        def forward(self, x):
+            return x / x.pow(2).mean(-1, keepdim=True).add(1e-6).sqrt()
+
+    model = nn.Sequential(nn.Linear(4, 4), LlamaRMSNorm(), nn.GroupNorm(2, 4), nn.ReLU(),
+                          nn.Sequential(nn.InstanceNorm1d(4), nn.Linear(4, 2)))
+    assert normalization_layers(model) == ["GroupNorm", "InstanceNorm1d", "LlamaRMSNorm"]
+    assert normalization_layers(nn.Linear(2, 2)) == []
 
 
 def test_construction_errors_for_wrong_types_and_unwritable_dir(tiny_net, tmp_path):

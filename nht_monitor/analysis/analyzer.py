@@ -65,7 +65,7 @@ class Analyzer:
         if wd_schedule is not None and not callable(wd_schedule):
             raise TypeError("wd_schedule must be a callable step -> weight decay")
         self.header = header
-        self.settings = settings or AnalyzerSettings()
+        self.settings = resolve_law_floor(settings or AnalyzerSettings(), header)
         self.lr_schedule = lr_schedule
         self.wd_schedule = wd_schedule
         self.references = references
@@ -191,3 +191,12 @@ class Analyzer:
         return Assessment(run_id=self.header.run_id if self.header else None,
                           n_samples=self._tracker.facts.n,
                           reasons=[f"analysis failed: {type(exc).__name__}: {exc}"])
+
+
+def resolve_law_floor(settings: AnalyzerSettings, header: RunHeader | None) -> AnalyzerSettings:
+    """``settings`` with ``budget_law_floor="auto"`` decided from the header: on when it
+    records a model without normalization layers, else off (unrecorded: off)."""
+    if settings.budget_law_floor != "auto":
+        return settings
+    norms = header.model.normalization if header is not None else None
+    return settings.model_copy(update={"budget_law_floor": norms == []})

@@ -270,9 +270,10 @@ def conditional_quantile(mu: float, sigma: float, elapsed: float, q: float) -> f
 def law_floor(elapsed: float, settings: AnalyzerSettings) -> float | None:
     """The law's own ``budget_quantile`` of Δτ from V_sc, minus the ``elapsed`` τ: the
     least τ still to go the budget verdict accepts (``budget_law_floor``; ``None``
-    without it, without a law prior, or once the run is past it)."""
+    without it — ``"auto"`` not resolved from a header counts as off — without a law
+    prior, or once the run is past it)."""
     st = settings
-    if not st.budget_law_floor or st.delay_tau is None:
+    if st.budget_law_floor is not True or st.delay_tau is None:
         return None
     least = st.delay_tau * _exp(st.delay_log_sd * _NORMAL.inv_cdf(st.budget_quantile))
     return least - elapsed if least > elapsed else None

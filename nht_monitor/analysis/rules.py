@@ -41,9 +41,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
      then the law + trend forecast) or has come most of the way there
      (``heldout_near_done``), else "cannot forecast yet" (``undetermined``);
 
-   any forecast beyond the budget makes the regime ``weak`` (``too_late``; opt-in,
-   ``budget_law_floor``: when the decay sped the forecast up, its early end is never
-   before the law's own).
+   any forecast beyond the budget makes the regime ``weak`` (``too_late``;
+   ``budget_law_floor``, by default for models without normalization layers: when the
+   decay sped the forecast up, its early end is never before the law's own).
 
 The head signal applies rule 7 to the head norm. The rules only measure: what they found
 is a list of :class:`~nht_monitor.analysis.wording.Finding` (kind + numbers), which

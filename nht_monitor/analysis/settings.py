@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -119,21 +119,24 @@ class AnalyzerSettings(BaseModel):
     at 30 % of the horizon on a sixth round but raised a false alarm there and one on a
     public transformer run right after its fit, so the default stayed 0.1. The
     early-stop integration waits for the whole 80 % interval either way."""
-    budget_law_floor: bool = False
-    """Opt-in. When the fitted decay sped the forecast up, the budget verdict's quantile is
-    never earlier than the law's own ``budget_quantile`` of Δτ from V_sc (unconditioned:
+    budget_law_floor: bool | Literal["auto"] = "auto"
+    """When the fitted decay sped the forecast up, the budget verdict's quantile is never
+    earlier than the law's own ``budget_quantile`` of Δτ from V_sc (unconditioned:
     ``delay_tau`` × e^(z·``delay_log_sd``), 1.01 τ by default), unless the held-out
     trend reaches the transition sooner: a fast post-fit decay shortens the forecast, not
-    the least delay the law allows. On the eight rounds of task families regenerated at
-    stop 32 (no delayed run transitioned sooner than 1.13 τ after V_sc; no run whose whole
-    budget was about 1 τ transitioned at all) it moved 10 such runs from ``intermediate``
-    to ``weak`` at 30 % of their horizon (406 → 416 of 450) with no false alarm added.
-    Off by default because the public LayerNorm transformers transition sooner than that
+    the least delay the law allows. ``"auto"`` (the default since stop 34): on when the
+    log's header says the model has no normalization layers (``watch()`` records them),
+    off when it has some or the header does not say. On the eight rounds of task
+    families regenerated at stop 32 (no delayed run transitioned sooner than 1.13 τ after
+    V_sc; no run whose whole budget was about 1 τ transitioned at all) it moved 10 such
+    runs from ``intermediate`` to ``weak`` at 30 % of their horizon (406 → 416 of 450) with
+    no false alarm added; on the six minibatch rounds, never used to choose it, 3 (155 →
+    158 of 247), none added. It fails on LayerNorm transformers, which transition sooner
     (0.44–0.99 τ after V_sc on Noaillesss/grokking and teddykoker/grokking): with a budget
     ending a little after such a transition it reads ``weak`` for most of the run
     (teddykoker λ 0.2, transition at step 5,160, budget 5,400: `weak` from step 810 on,
-    where the belief alone says ``weak`` only at 550–580). Worth turning on for a sweep
-    whose law prior fits (``reference_runs`` calibrate it)."""
+    where the belief alone says ``weak`` only at 550–580) — LayerNorm weakens the norm's
+    link to the transition, hence ``"auto"``. ``True``/``False`` force it."""
     weak_forecast_factor: float = Field(10.0, gt=0.0)
     """Weak also when the forecast transition lies beyond the budget
     (``budget_steps``, else the header's planned steps) or, without any, more than this

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 import torch
@@ -84,6 +85,18 @@ def build_layer_map(model: nn.Module, *, split_bias: bool = False) -> LayerMap:
     if not params:
         raise ValueError(f"{type(model).__name__} has no parameters to watch")
     return LayerMap(tuple(names), tuple(params), tuple(layer_of), modules)
+
+
+_NORMALIZATION = re.compile(r"(Layer|RMS|Group|Batch|Instance)Norm")
+
+
+def normalization_layers(model: nn.Module) -> list[str]:
+    """The sorted class names of ``model``'s normalization layers (torch's LayerNorm,
+    RMSNorm, GroupNorm, BatchNorm*, InstanceNorm*, and custom ones named so, such as
+    LlamaRMSNorm): weights behind them are scale-invariant, which weakens the norm's
+    link to the transition."""
+    return sorted({type(m).__name__ for m in model.modules()
+                   if _NORMALIZATION.search(type(m).__name__)})
 
 
 def layers_of_module(layer_map: LayerMap, module_name: str) -> list[int]:

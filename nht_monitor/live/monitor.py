@@ -41,7 +41,13 @@ from nht_monitor.live.clock import TauClock
 from nht_monitor.exporter.snapshot import RunSnapshot
 from nht_monitor.live.settings import MonitorSettings
 from nht_monitor.live.errors import ErrorGuard
-from nht_monitor.live.layers import HeadFinder, build_layer_map, resolve_head, layers_of_module
+from nht_monitor.live.layers import (
+    HeadFinder,
+    build_layer_map,
+    layers_of_module,
+    normalization_layers,
+    resolve_head,
+)
 from nht_monitor.live.launcher import LaunchIdentity
 from nht_monitor.live.recorder import RunRecorder
 from nht_monitor.runlog import RunLogWriter, read_run
@@ -237,7 +243,8 @@ class Monitor:
         self.header = RunHeader(
             run_id=self.run_id, started_at=datetime.now(timezone.utc),
             model=ModelInfo(class_name=type(getattr(model, "_orig_mod", model)).__name__,
-                            n_params=self.layer_map.n_params),
+                            n_params=self.layer_map.n_params,
+                            normalization=normalization_layers(model)),
             layers=list(self.layer_map.names), head=head_name, config=config,
             sweep=settings.sweep, launch=self.launch_identity.to_header())
 

@@ -61,6 +61,10 @@ class ModelInfo(BaseModel):
     model_config = ConfigDict(extra="allow")
     class_name: str
     n_params: int = Field(ge=0)
+    normalization: list[str] | None = None
+    """The class names of the model's normalization layers (LayerNorm, RMSNorm, BatchNorm…;
+    ``[]``: none), as ``watch()`` found them; ``None``: not recorded (logs written before
+    it was)."""
 
 
 class LaunchInfo(BaseModel):

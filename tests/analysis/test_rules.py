@@ -149,11 +149,12 @@ def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
 
 def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_delay():
     """A norm decaying fast after the fit shortens the forecast (the belief's early end
-    well inside the budget); with ``budget_law_floor`` (opt-in) ``weak`` from the budget
+    well inside the budget); with ``budget_law_floor`` ``weak`` from the budget
     reads the law's own 10 % quantile of Δτ from V_sc (scipy, float64) when that is
     later: a budget between the two is ``weak`` with the floor, ``intermediate`` without;
     the forecast itself is the same either way, and a budget past the floor is
-    ``intermediate``."""
+    ``intermediate``. By default (``"auto"``) the floor is on for a header recording a
+    model without normalization layers, off for one with a LayerNorm or none recorded."""
     from scipy import stats
 
     st = AnalyzerSettings()
@@ -161,8 +162,19 @@ def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_de
     part = [s for s in run if s.step <= 400]
     least = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.budget_quantile)
     floor_step = 200 + least / (LR * WD)  # V_sc at the fit, step 200 (τ 0.2)
-    free = Analyzer(header(num_steps=1150)).analyze(part)  # off by default
+    free = Analyzer(header(num_steps=1150)).analyze(part)  # auto: no normalization recorded
     assert free.regime == "intermediate" and free.transition.interval[0] < 1150 < floor_step
+
+    def recorded(norms):
+        return RunHeader(run_id="synthetic", started_at="2026-11-23T00:00:00Z",
+                         model={"class_name": "M", "n_params": 1, "normalization": norms},
+                         layers=["a", "b"], config={"num_steps": 1150})
+
+    plain = Analyzer(recorded([])).analyze(part)
+    assert plain.regime == "weak", plain.reasons  # auto: on, no normalization layers
+    assert Analyzer(recorded(["LayerNorm"])).analyze(part).regime == "intermediate"
+    forced = Analyzer(recorded(["LayerNorm"]), AnalyzerSettings(budget_law_floor=True))
+    assert forced.analyze(part).regime == "weak"
     floor = AnalyzerSettings(budget_law_floor=True)
     floored = Analyzer(header(num_steps=1150), floor).analyze(part)
     assert floored.regime == "weak" and floored.transition.status == "not_expected"

@@ -136,6 +136,24 @@ def test_score_table_columns_and_rows(cache: Path) -> None:
         assert not r["at30_fitting"] or r["at30"] == "undetermined"  # read while fitting
 
 
+def test_logs_without_the_normalization_record_read_as_the_family_models_have_none(
+        cache: Path) -> None:
+    """Family logs record ``model.normalization`` (``watch()``); one written before that
+    was recorded is read as none (the family models have no normalization layer), so the
+    default ``budget_law_floor="auto"`` treats old and new caches alike."""
+    manifest = families.read_manifest(cache, TINY_A.name)
+    path = cache / TINY_A.name / manifest["runs"][0]["log"]
+    assert read_run(path).header.model.normalization == []  # recorded by watch()
+    old = read_run(path).header.model_copy(update={"model": ModelInfo(class_name="M",
+                                                                      n_params=1)})
+    assert old.model.normalization is None
+    assert families.recorded_normalization(old).model.normalization == []
+    normed = old.model_copy(update={"model": ModelInfo(class_name="M", n_params=1,
+                                                       normalization=["LayerNorm"])})
+    assert families.recorded_normalization(normed) is normed
+    assert families.LoadedRun(TINY_A.name, path, AnalyzerSettings()).header.model.normalization == []
+
+
 def test_replay_uses_backtests_transition_and_delay(tmp_path: Path) -> None:
     synthetic_family(tmp_path, "synth", [150])
     run = families.load_family(tmp_path, "synth", AnalyzerSettings())[0]

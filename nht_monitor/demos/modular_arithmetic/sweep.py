@@ -25,6 +25,7 @@ from nht_monitor.demos.modular_arithmetic.data import make_data
 from nht_monitor.demos.modular_arithmetic.model import build_model
 from nht_monitor.demos.modular_arithmetic.result import RunResult
 from nht_monitor.demos.modular_arithmetic.train import ADAM_BETAS, run_config
+from nht_monitor.live.layers import normalization_layers
 from nht_monitor.live.recorder import RunRecorder
 from nht_monitor.runlog.schema import ModelInfo, RunHeader
 
@@ -71,7 +72,8 @@ def train_sweep(cfg: ModArithConfig, weight_decays: Sequence[float], *,
     def header(i: int, w: float) -> RunHeader:
         return RunHeader(
             run_id=sweep_run_id(cfg, w), started_at=datetime.now(timezone.utc),
-            model=ModelInfo(class_name=type(model).__name__, n_params=n_params),
+            model=ModelInfo(class_name=type(model).__name__, n_params=n_params,
+                            normalization=normalization_layers(model)),
             layers=layers, head="head",
             config={"every": 1, "split_bias": False, "grads": True, "optimizer": "AdamW",
                     "param_groups": 1, "clock_group": 0, "rank": 0, "world_size": 1,
