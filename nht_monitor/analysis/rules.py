@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import NamedTuple
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -265,7 +266,8 @@ def strong(run: Run) -> Decision | None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
             progress=progress, first_acc=f.first_acc, gain=gain)], "fitting")
-    if (suppressed and acc is not None and (st.strong_too_slow or budget_within_window(run))
+    if (suppressed and acc is not None
+            and (st.strong_too_slow or budget_within_window(run, read))
             and (late := fit_too_late(run, acc, read)) is not None):
         rate, fit_step = late
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
@@ -287,7 +289,7 @@ def learnt(acc: float, first: float | None) -> float:
     return (acc - first) / (1.0 - first)
 
 
-def fit_too_late(run: Run, acc: float, read: tuple[Line, bool, float] | None
+def fit_too_late(run: Run, acc: float, read: TrainingLine | None
                  ) -> tuple[float, float | None] | None:
     """``(rate, step)`` when train accuracy, rising at ``rate`` per τ (``read``: the
     :func:`training_line` of the accuracy over ``strong_stall_tau``), would reach
@@ -296,7 +298,7 @@ def fit_too_late(run: Run, acc: float, read: tuple[Line, bool, float] | None
     st, s = run.settings, run.finite
     if read is None or acc >= st.fit_min_acc:  # the accuracy's line: ``acc`` is logged
         return None
-    rate = read[0].slope
+    rate = read.line.slope
     step_now = float(s.step[-1])
     step = None
     if rate > 0:
@@ -308,43 +310,53 @@ def fit_too_late(run: Run, acc: float, read: tuple[Line, bool, float] | None
     return rate, step
 
 
-def budget_within_window(run: Run) -> bool:
-    """The budget ends no further ahead than the stall window reaches back (in steps):
-    a line through the window is then extended no further than the span it was fitted on."""
-    budget, s, st = run.ctx.budget_steps, run.finite, run.settings
-    if budget is None:
+def budget_within_window(run: Run, read: TrainingLine | None) -> bool:
+    """The budget ends no further ahead than the window of ``read`` (the
+    :func:`training_line` the verdict extends) reaches back, in steps: the line is then
+    extended no further than the span it was fitted on."""
+    budget = run.ctx.budget_steps
+    if budget is None or read is None:
         return False
-    window = training_window(s.tau, s.acc, st.strong_stall_tau, st.strong_stall_evals)
-    if window is None:
-        return False
-    now = float(s.step[-1])
-    return budget - now <= now - float(s.step[window[0]])
+    now = float(run.finite.step[-1])
+    return budget - now <= now - read.first_step
 
 
-def line_progress(read: tuple[Line, bool, float] | None) -> float | None:
+def line_progress(read: TrainingLine | None) -> float | None:
     """Learning progress along a :func:`training_line` ``read``: the rise in accuracy,
     else the relative fall in loss, over its window (a least-squares line: two single
     evaluations, noisy by a few points of accuracy, would decide a stall by chance);
     ``None`` while the evaluations do not span the window yet."""
     if read is None:
         return None
-    line, as_loss, span_tau = read
-    first, last = line.intercept, line.intercept + line.slope * span_tau
-    if not as_loss:
+    line = read.line
+    first, last = line.intercept, line.intercept + line.slope * read.span_tau
+    if not read.as_loss:
         return last - first
     return (first - last) / first if first > 0 else None
 
 
-def training_line(run: Run, span: float) -> tuple[Line, bool, float] | None:
-    """``(line, is_loss, τ span)``: the least-squares line of :func:`training_metric`
-    over its window, in τ from the window's start; ``None`` without one."""
+class TrainingLine(NamedTuple):
+    """A :func:`training_line`: the least-squares ``line`` of train accuracy (else the
+    loss: ``as_loss``) over its window, in τ from the window's start; the window's span
+    in τ and its first step."""
+
+    line: Line
+    as_loss: bool
+    span_tau: float
+    first_step: float
+
+
+def training_line(run: Run, span: float) -> TrainingLine | None:
+    """The :class:`TrainingLine` of :func:`training_metric` over its window of ``span``;
+    ``None`` without one."""
     read = training_metric(run, span)
     if read is None:
         return None
     values, as_loss, window = read
     tau = run.finite.tau[window]
     line = fit_line(tau - tau[0], values[window])
-    return None if line is None else (line, as_loss, float(tau[-1] - tau[0]))
+    return None if line is None else TrainingLine(line, as_loss, float(tau[-1] - tau[0]),
+                                                  float(run.finite.step[window[0]]))
 
 
 def new_best(run: Run, span: float) -> float | None:

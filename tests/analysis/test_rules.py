@@ -750,7 +750,8 @@ def test_near_the_budgets_end_too_slow_decides_without_the_opt_in():
         logged = np.nonzero(np.isfinite(s.acc))[0]
         start = logged[s.tau[logged] <= s.tau[-1] - st.strong_stall_tau][-1]
         by_hand = budget is not None and budget - s.step[-1] <= s.step[-1] - s.step[start]
-        assert rules.budget_within_window(r) == by_hand == want
+        read = rules.training_line(r, st.strong_stall_tau)
+        assert rules.budget_within_window(r, read) == by_hand == want
 
 
 @given(steps=hst.lists(hst.floats(0.0, 0.5), min_size=1, max_size=60),
