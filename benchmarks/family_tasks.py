@@ -667,6 +667,28 @@ HOLDOUT20_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Twenty-first-round held-out families (stop 34; see above)."""
 
+# a twenty-second round (stop 35), defined before the planned learning rate
+# (``watch(lr_schedule=...)``, the header's ``lr_plan``) was scored anywhere: full-batch
+# warm-up + cosine sweeps, the schedule where the current η·λ misreads the τ still to
+# come; λ grids from the same τ ladder (steps × lr × λ, halved under a cosine, × 10 for
+# SGD's momentum)
+HOLDOUT21_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p43-f0.65-w64-cosine-lr6e-3", p=43, op="+", train_fraction=0.65,
+            width=64, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.8, 1.3, 2.2, 3.3, 20.0]),
+    _family("mlp-div-p59-f0.6-cosine-min0.1-lr5e-3", p=59, op="/", train_fraction=0.6,
+            lr=5e-3, schedule="warmup_cosine", min_lr_ratio=0.1, steps=3000,
+            weight_decays=[0.055, 0.9, 1.45, 2.35, 3.6, 22.0]),
+    _family("mlp-add-p53-f0.55-sgd-cosine-lr8e-2", p=53, op="+", train_fraction=0.55,
+            optimizer="sgd", lr=8e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.0008, 0.005, 0.008, 0.0115, 0.016, 0.09]),
+    _family("tf-add-p41-f0.6-w32-i1-cosine-lr4e-3", p=41, op="+", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=4e-3,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.15, 1.5, 2.4, 3.75, 6.0, 30.0]),
+]}
+"""Twenty-second-round held-out families (stop 35; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -677,7 +699,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout13": HOLDOUT13_FAMILIES, "holdout14": HOLDOUT14_FAMILIES,
     "holdout15": HOLDOUT15_FAMILIES, "holdout16": HOLDOUT16_FAMILIES,
     "holdout17": HOLDOUT17_FAMILIES, "holdout18": HOLDOUT18_FAMILIES,
-    "holdout19": HOLDOUT19_FAMILIES, "holdout20": HOLDOUT20_FAMILIES}
+    "holdout19": HOLDOUT19_FAMILIES, "holdout20": HOLDOUT20_FAMILIES,
+    "holdout21": HOLDOUT21_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
