@@ -91,6 +91,7 @@ from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
 from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
 from nht_monitor.analysis.forecast import fit_line  # noqa: E402
+from nht_monitor.analysis.lr_plan import plan_of  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402
 from nht_monitor.analysis.sweep import SweepReferences, observed_delay  # noqa: E402
 from nht_monitor.runlog import read_run  # noqa: E402
@@ -228,6 +229,11 @@ def select(names: str | None) -> dict[str, FamilySpec]:
 
 # --------------------------------------------------------------------------- scoring
 
+def family_spec(name: str) -> FamilySpec | None:
+    """The family of that name in any group (``None``: unknown)."""
+    return next((g[name] for g in GROUPS.values() if name in g), None)
+
+
 def cached_families(cache: Path) -> list[str]:
     """Families with a manifest in ``cache``: those of ``FAMILIES`` in its order, then others."""
     found = {p.parent.name for p in cache.glob("*/manifest.json")} if cache.exists() else set()
@@ -260,6 +266,16 @@ def recorded_normalization(header: RunHeader) -> RunHeader:
         update={"normalization": []})})
 
 
+def recorded_lr_plan(header: RunHeader, spec: FamilySpec | None) -> RunHeader:
+    """``header`` as a family run writes it since stop 35 (``watch(lr_schedule=scheduler)``
+    records the planned learning rate): a log generated before then gets the plan of its
+    family's schedule (the same knots, from ``spec.lr_factor``)."""
+    if header.lr_plan is not None or spec is None:
+        return header
+    return header.model_copy(update={"lr_plan": plan_of(
+        lambda step: spec.lr * spec.lr_factor(step - 1), spec.steps)})
+
+
 class LoadedRun:
     """One parsed log with the settings-independent facts the scoring needs."""
 
@@ -267,7 +283,7 @@ class LoadedRun:
         run = read_run(path)
         self.family = family
         self.path = path
-        self.header = recorded_normalization(run.header)
+        self.header = recorded_lr_plan(recorded_normalization(run.header), family_spec(family))
         self.samples = _dedupe(run.samples)
         s = series_from_samples(self.samples, base)
         self.series = s

@@ -124,7 +124,7 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
     batches = minibatches(data.x_train.shape[0], spec.batch_size, seed, device)
     started = time.perf_counter()
     with watch(model, optimizer, log_dir=log_dir, run_id=run_id, every=1, head="head",
-               config={"demo": demo}) as monitor:
+               config={"demo": demo}, lr_schedule=scheduler) as monitor:
         for step in range(1, spec.steps + 1):
             model.train()
             rows = next(batches)

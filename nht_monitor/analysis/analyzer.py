@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from nht_monitor.analysis.advice import advice_budget, advise
+from nht_monitor.analysis.lr_plan import planned_lr
 from nht_monitor.analysis.facts import FactTracker, RunFacts, facts_from_series
 from nht_monitor.analysis.forecast import ScheduleFn
 from nht_monitor.analysis.rules import Context, evaluate
@@ -40,7 +41,9 @@ class Analyzer:
     ``header``: the run log header (run id; ``config["norm_clamp"]`` marks a clamped
     run). ``settings``: thresholds (:class:`AnalyzerSettings`). ``lr_schedule`` /
     ``wd_schedule``: optional future schedules ``step -> lr`` / ``step -> weight decay``
-    used to turn a τ forecast into steps; by default the current η·λ is held constant.
+    used to turn a τ forecast into steps; by default the header's planned learning rate
+    (``lr_plan``, :class:`~nht_monitor.analysis.lr_plan.PlannedLr`), else the current
+    η·λ held constant.
     ``references``: runs of the same sweep whose transitions calibrate the law's prior
     (:class:`~nht_monitor.analysis.sweep.SweepReferences`; when a forecast used it, the
     reasons say which).
@@ -66,7 +69,7 @@ class Analyzer:
             raise TypeError("wd_schedule must be a callable step -> weight decay")
         self.header = header
         self.settings = resolve_law_floor(settings or AnalyzerSettings(), header)
-        self.lr_schedule = lr_schedule
+        self.lr_schedule = lr_schedule or planned_lr(header)
         self.wd_schedule = wd_schedule
         self.references = references
         self._advise = None
@@ -133,6 +136,7 @@ class Analyzer:
             samples = read_columns(samples)
             if self.header is None:
                 self.header = samples.header
+                self.lr_schedule = self.lr_schedule or planned_lr(self.header)
         try:
             if isinstance(samples, RunColumns):
                 series = series_from_columns(samples, self.settings)

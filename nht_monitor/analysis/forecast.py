@@ -10,6 +10,7 @@ from statistics import NormalDist
 import numpy as np
 
 from nht_monitor.analysis.assessment import Transition
+from nht_monitor.analysis.lr_plan import PlannedLr
 from nht_monitor.analysis.series import Series
 from nht_monitor.analysis.settings import AnalyzerSettings
 
@@ -158,7 +159,9 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
     Default: the current ``rate`` (τ per step, i.e. η·λ·``gain``) is held constant. With
     ``lr_schedule`` (and optionally ``wd_schedule``; else ``weight_decay`` constant),
     τ is integrated step by step over the future schedule, each step η·λ·``gain``
-    (:func:`clock_gain`). Returns ``None`` when τ does not reach the target within
+    (:func:`clock_gain`); a :class:`~nht_monitor.analysis.lr_plan.PlannedLr` is read a
+    chunk of steps at a time, and past its last step (its lr held) τ grows at one rate,
+    so the steps left are counted at once. Returns ``None`` when τ does not reach the target within
     ``max_steps`` (the clock stops or is too slow).
     """
     if not math.isfinite(delta_tau):
@@ -174,15 +177,27 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
     start = int(step_now) + 1
     done = 0.0
     taken = 0
+    plan = lr_schedule if isinstance(lr_schedule, PlannedLr) and wd_schedule is None else None
     while taken < max_steps:
+        if plan is not None and start + taken > plan.last_step:  # held: the rest at one rate
+            rate_after = float(plan.lrs[-1]) * wd_const * gain
+            if not rate_after > 0:
+                return None
+            steps_left = taken + math.ceil((delta_tau - done) / rate_after - 1e-9)
+            return float(steps_left) if steps_left <= max_steps else None
         n = int(min(_CHUNK, max_steps - taken))
+        if plan is not None:
+            n = max(1, min(n, plan.last_step - (start + taken) + 1))
         steps = range(start + taken, start + taken + n)
         try:
-            lrs = np.fromiter((float(lr_schedule(s)) if lr_schedule
-                               else _rate_lr(rate / gain, wd_const)
-                               for s in steps), dtype=np.float64, count=n)
-            wds = np.fromiter((float(wd_schedule(s)) if wd_schedule else wd_const
-                               for s in steps), dtype=np.float64, count=n)
+            if isinstance(lr_schedule, PlannedLr):
+                lrs = lr_schedule.at(np.arange(steps.start, steps.stop, dtype=np.float64))
+            else:
+                lrs = np.fromiter((float(lr_schedule(s)) if lr_schedule
+                                   else _rate_lr(rate / gain, wd_const)
+                                   for s in steps), dtype=np.float64, count=n)
+            wds = (np.fromiter((float(wd_schedule(s)) for s in steps), dtype=np.float64,
+                               count=n) if wd_schedule else np.full(n, wd_const))
         except Exception:  # noqa: BLE001 - a broken user schedule must not break assess()
             return None
         inc = np.nan_to_num(lrs * wds * gain, nan=0.0, posinf=0.0, neginf=0.0).clip(min=0.0)
@@ -511,14 +526,16 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     floor = law_floor(elapsed, st) if rate_tau is not None else None
     if floor is not None and floor > q_tau and (trend is None or trend.d_tau > floor):
         q_tau, least = floor, floor + elapsed
-    if steps is None:
+    step_now = float(s.step[-1])
+    if steps is None:  # the median is beyond the clock; the early end may not be
+        q_steps = ahead(q_tau)
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
-                        rate_tau, trend)
+                        rate_tau, trend, None if q_steps is None else step_now + q_steps,
+                        least)
     lo, hi = ahead(lo_tau), ahead(hi_tau)
     # the default budget quantile is the interval's early end: no second schedule walk
     q_steps = lo if q_tau == lo_tau else ahead(q_tau)
-    step_now = float(s.step[-1])
     whole = max(step_now + steps - s.step[0], 1.0)
     status = "imminent" if steps <= st.imminent_fraction * whole else "pending"
     transition = Transition(

@@ -49,6 +49,7 @@ from nht_monitor.live.layers import (
     resolve_head,
 )
 from nht_monitor.live.launcher import LaunchIdentity
+from nht_monitor.live.lr_plan import check_lr_schedule, plan_learning_rate
 from nht_monitor.live.recorder import RunRecorder
 from nht_monitor.runlog import RunLogWriter, read_run
 from nht_monitor.live.sampler import NormSampler, PendingNorms
@@ -235,6 +236,14 @@ class Monitor:
         """The run's step budget the rule engine uses (``None``: none known)."""
         if self.budget_steps is not None:  # read by the live and the offline engine
             config["budget_steps"] = self.budget_steps
+        lr_plan = None
+        if settings.lr_schedule is not None:
+            check_lr_schedule(settings.lr_schedule, optimizer)
+            if self.budget_steps is None:
+                raise ValueError("lr_schedule is planned up to the run's budget: pass "
+                                 "budget_steps=N (or config with num_steps/max_steps)")
+            lr_plan = plan_learning_rate(settings.lr_schedule, optimizer,
+                                         self.clock.reference, self.budget_steps)
         analysis = analysis_settings.model_dump(mode="json", exclude_defaults=True,
                                                 exclude={"reference_runs"})
         if analysis:  # offline commands start from the settings the live engine used
@@ -246,7 +255,7 @@ class Monitor:
                             n_params=self.layer_map.n_params,
                             normalization=normalization_layers(model)),
             layers=list(self.layer_map.names), head=head_name, config=config,
-            sweep=settings.sweep, launch=self.launch_identity.to_header())
+            sweep=settings.sweep, launch=self.launch_identity.to_header(), lr_plan=lr_plan)
 
         self._writes = self.rank == 0 or settings.write_all_ranks
         if not self._writes:

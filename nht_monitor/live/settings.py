@@ -53,6 +53,14 @@ class MonitorSettings(BaseModel):
     ``sweep``: the name of the sweep this run belongs to (same task, other λ/lr/seed),
     recorded in the header; runs of one sweep that have already transitioned calibrate
     the others' forecast (the sidecar groups them; offline: ``--reference``).
+    ``lr_schedule``: the learning rate the run will use, so that τ still to come is
+    turned into steps along it rather than at the current η·λ (a decaying schedule
+    brings the transition later in steps, or beyond the budget): the run's torch LR
+    scheduler (stepped once per optimizer step; not ``ReduceLROnPlateau``) or a callable
+    ``step -> lr`` of the clock group (``step`` counts optimizer steps from 1). Planned
+    up to the budget (which must then be known) and recorded in the header's
+    ``lr_plan`` (:mod:`nht_monitor.live.lr_plan`), so the sidecar and the offline
+    commands read it too.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -78,6 +86,7 @@ class MonitorSettings(BaseModel):
     budget_steps: int | None = Field(None, ge=1)
     metric_names: dict[str, str] = Field(default_factory=dict)
     sweep: str | None = None
+    lr_schedule: Any = None
 
     @model_validator(mode="after")
     def _metric_names_the_engine_reads(self) -> MonitorSettings:

@@ -27,10 +27,13 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      field_validator)
 
 SCHEMA_NAME = "nht-monitor/run-log"
 SCHEMA_VERSION = 1
+MAX_PLAN_KNOTS = 4096
+"""The most knots a header's ``lr_plan`` may hold."""
 
 _NONFINITE_IN = {"NaN": math.nan, "nan": math.nan, "Infinity": math.inf, "inf": math.inf,
                  "-Infinity": -math.inf, "-inf": -math.inf}
@@ -98,6 +101,26 @@ class RunHeader(BaseModel):
     launch: LaunchInfo | None = None
     """The launch identity of the process that started the log (``None`` in logs written
     before it was recorded): the sidecar labels the run's series with it."""
+    lr_plan: list[tuple[int, float]] | None = None
+    """The learning rate the run planned for its clock group, as ``[step, lr]`` knots
+    (linear between them; ``step`` counts optimizer steps as a sample's does) up to its
+    budget (``watch(lr_schedule=...)``); ``None``: not given. The engine turns τ into
+    steps along it instead of holding the current η·λ."""
+
+    @field_validator("lr_plan")
+    @classmethod
+    def _plan_knots(cls, plan: list[tuple[int, float]] | None
+                    ) -> list[tuple[int, float]] | None:
+        if plan is None:
+            return None
+        if not 2 <= len(plan) <= MAX_PLAN_KNOTS:
+            raise ValueError(f"lr_plan holds {len(plan)} knots, not 2 to {MAX_PLAN_KNOTS}")
+        steps = [k[0] for k in plan]
+        if any(b <= a for a, b in zip(steps, steps[1:])) or steps[0] < 0:
+            raise ValueError("lr_plan steps must be non-negative and increasing")
+        if not all(math.isfinite(k[1]) and k[1] >= 0 for k in plan):
+            raise ValueError("lr_plan learning rates must be finite and non-negative")
+        return plan
 
     def to_json_dict(self) -> dict[str, Any]:
         """The header as written to the log (``schema`` key, ISO timestamp)."""

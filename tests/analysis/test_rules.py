@@ -14,6 +14,7 @@ from hypothesis import strategies as hst
 from nht_monitor.analysis import Analyzer, AnalyzerSettings, rules, wording
 from nht_monitor.analysis.backtest import backtest
 from nht_monitor.analysis.facts import facts_from_series
+from nht_monitor.analysis.lr_plan import plan_of
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.analysis.text import format_backtest
 from nht_monitor.runlog.schema import RunHeader
@@ -246,7 +247,7 @@ def test_rate_factor_stretches_the_remaining_delay():
 
 def test_forecast_follows_a_caller_lr_schedule():
     """A linearly decaying lr: holding the current ηλ forecasts too early; passing the
-    schedule gets it within 1%."""
+    schedule (or recording it in the header) gets it within 1%."""
     def lr_of(step: int) -> float:
         return 2e-3 * max(0.05, 1.0 - step / 4000)
 
@@ -266,6 +267,11 @@ def test_forecast_follows_a_caller_lr_schedule():
     assert constant.transition.forecast_step < scheduled.transition.forecast_step
     also = Analyzer(header(), settings).analyze(seen, lr_schedule=lr_of)
     assert also.transition.forecast_step == pytest.approx(scheduled.transition.forecast_step)
+    # the same schedule recorded in the header (watch(lr_schedule=...)) is the default
+    planned = header().model_copy(update={"lr_plan": plan_of(lr_of, 4000)})
+    from_header = Analyzer(planned, settings).analyze(seen)
+    assert from_header.transition.forecast_step == pytest.approx(
+        scheduled.transition.forecast_step, rel=1e-3)
 
 
 def test_transition_done_after_validation_jump():

@@ -154,6 +154,23 @@ def test_logs_without_the_normalization_record_read_as_the_family_models_have_no
     assert families.LoadedRun(TINY_A.name, path, AnalyzerSettings()).header.model.normalization == []
 
 
+def test_logs_record_the_planned_lr_and_older_ones_get_it_from_the_family(
+        cache: Path) -> None:
+    """Family runs pass their scheduler to ``watch(lr_schedule=...)``; a log written before
+    that was recorded gets the same plan from its family's schedule."""
+    for spec in (TINY_A, TINY_B):
+        manifest = families.read_manifest(cache, spec.name)
+        path = cache / spec.name / manifest["runs"][0]["log"]
+        recorded = read_run(path).header
+        assert recorded.lr_plan == [(s, pytest.approx(spec.lr * spec.lr_factor(s - 1)))
+                                    for s in range(1, spec.steps + 1)]
+        old = recorded.model_copy(update={"lr_plan": None})
+        assert families.recorded_lr_plan(old, spec).lr_plan == [
+            (s, pytest.approx(lr, rel=1e-12)) for s, lr in recorded.lr_plan]
+        assert families.recorded_lr_plan(old, None) is old
+        assert families.recorded_lr_plan(recorded, spec) is recorded
+
+
 def test_replay_uses_backtests_transition_and_delay(tmp_path: Path) -> None:
     synthetic_family(tmp_path, "synth", [150])
     run = families.load_family(tmp_path, "synth", AnalyzerSettings())[0]

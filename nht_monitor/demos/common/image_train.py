@@ -179,7 +179,8 @@ def train_image_run(cfg: ImageTrainConfig, model: nn.Module, head: str, train_se
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
     kwargs: dict[str, Any] = {"log_dir": cfg.log_dir, "run_id": cfg.run_id, "head": head,
-                              "config": {"demo": cfg.demo_config}}
+                              "config": {"demo": cfg.demo_config}, "budget_steps": total,
+                              "lr_schedule": schedule}
     if cfg.prometheus_port is not None:
         kwargs["prometheus"] = {"host": cfg.prometheus_host, "port": cfg.prometheus_port}
     kwargs.update(monitor_kwargs or {})

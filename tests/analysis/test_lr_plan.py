@@ -1,0 +1,113 @@
+"""The header's planned learning rate (``lr_plan``): interpolation, the τ clock along it
+(against a float64 step-by-step sum) and its validation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from nht_monitor.analysis.forecast import steps_to_tau
+from nht_monitor.analysis.lr_plan import PlannedLr, plan_of, plan_steps, planned_lr
+from nht_monitor.runlog.schema import MAX_PLAN_KNOTS, RunHeader
+
+KNOTS = [(1, 1e-3), (100, 1e-3), (1000, 1e-4), (2000, 0.0)]
+
+
+def header(**fields) -> RunHeader:
+    return RunHeader(run_id="p", started_at="2026-12-04T00:00:00Z",
+                     model={"class_name": "M", "n_params": 1}, layers=["a"], **fields)
+
+
+def test_planned_lr_is_linear_between_knots_and_held_outside():
+    plan = PlannedLr(KNOTS)
+    steps = np.array([0, 1, 50, 100, 550, 1000, 1500, 2000, 5000], dtype=float)
+    want = [1e-3, 1e-3, 1e-3, 1e-3, 5.5e-4, 1e-4, 5e-5, 0.0, 0.0]
+    assert plan.at(steps) == pytest.approx(want)
+    assert [plan(s) for s in steps] == pytest.approx(want)
+    assert plan.last_step == 2000
+
+
+HELD = [(1, 2e-3), (300, 5e-4), (900, 2e-4)]  # 2e-4 held after step 900
+
+
+@pytest.mark.parametrize("knots, start, delta_tau", [
+    (KNOTS, 0, 0.05), (KNOTS, 50, 0.3), (KNOTS, 400, 0.2), (KNOTS, 1500, 0.01),
+    (HELD, 0, 0.2), (HELD, 0, 1.5), (HELD, 899, 0.3), (HELD, 5000, 0.01)])
+def test_tau_along_the_plan_matches_a_step_by_step_sum(knots, start, delta_tau):
+    plan, wd, gain = PlannedLr(knots), 0.7, 1.3
+    total, step = 0.0, start
+    while total < delta_tau and step < 10 ** 5:  # float64 reference, one step at a time
+        step += 1
+        total += float(np.interp(step, [k[0] for k in knots], [k[1] for k in knots])) * wd * gain
+    want = step - start if total >= delta_tau else None
+    got = steps_to_tau(delta_tau, start, 1.0, plan, None, wd, max_steps=10 ** 6, gain=gain)
+    assert got == want
+    # the same plan given as a plain callable (one call per step) agrees
+    assert steps_to_tau(delta_tau, start, 1.0, lambda s: plan(s), None, wd,
+                        max_steps=10 ** 6, gain=gain) == want
+
+
+def test_a_plan_that_anneals_to_zero_never_reaches_what_it_cannot():
+    # τ left in the plan after step 1500: (5e-5 / 2) × 500 × 0.7 ≈ 0.00875
+    assert steps_to_tau(0.05, 1500, 1.0, PlannedLr(KNOTS), None, 0.7, max_steps=10 ** 6) is None
+
+
+def test_plan_of_a_callable_and_its_steps():
+    assert plan_steps(3) == [1, 2, 3]
+    assert len(plan_steps(10 ** 7)) == 512
+    assert plan_of(lambda s: 0.5 / s, 2) == [(1, 0.5), (2, 0.25)]
+    assert plan_of(lambda s: 0.1, 1) == [(0, 0.1), (1, 0.1)]
+    with pytest.raises(ValueError, match=r"lr_schedule\(1\) failed: KeyError"):
+        plan_of({}.__getitem__, 5)
+
+
+def test_the_header_carries_the_plan_to_the_engine():
+    assert planned_lr(header()) is None and planned_lr(None) is None
+    read = header(lr_plan=[[1, 1e-3], [10, 0.0]]).to_json_dict()
+    assert read["lr_plan"] == [[1, 1e-3], [10, 0.0]]
+    assert planned_lr(RunHeader.model_validate(read))(5.5) == pytest.approx(5e-4)
+
+
+@pytest.mark.parametrize("plan, message", [
+    ([[1, 1e-3]], "knots"),
+    ([[1, 1e-3]] * (MAX_PLAN_KNOTS + 1), "knots"),
+    ([[2, 1e-3], [2, 1e-3]], "increasing"),
+    ([[-1, 1e-3], [2, 1e-3]], "non-negative"),
+    ([[1, 1e-3], [2, -1.0]], "finite"),
+    ([[1, 1e-3], [2, math.inf]], "finite"),
+])
+def test_a_bad_plan_is_refused(plan, message):
+    with pytest.raises(ValidationError, match=message):
+        header(lr_plan=plan)
+
+
+def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the_plan():
+    """A plan whose τ runs out between the forecast's early end and its median: no step
+    for the median, but the early end fits, so the run stays ``intermediate``; a plan that
+    runs out before the early end makes it ``weak`` (``too_late``)."""
+    from nht_monitor.analysis import Analyzer
+    from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
+
+    lr, wd = 1e-3, 1.0
+    norm_of, val_of, head_of, _ = grokking(rate=0.8, ratio=2.0, lr=lr, weight_decay=wd)
+    run = make_run(norm_of, steps=3000, lr=lr, weight_decay=wd, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200), val_of=lambda s, t: 0.0, head_of=head_of)
+    seen = [s for s in run if s.step <= 700]
+    held = Analyzer(header(config={"budget_steps": 10 ** 6})).analyze(seen)
+    assert held.regime == "intermediate" and held.transition.forecast_step is not None
+    early = (held.transition.interval[0] - 700) * lr * wd  # τ to the early end (10 %)
+    median = (held.transition.forecast_step - 700) * lr * wd
+    assert early < median
+
+    def ending_after(tau_left: float) -> RunHeader:
+        last = 700 + round(tau_left / (lr * wd))
+        return header(config={"budget_steps": 10 ** 6},
+                      lr_plan=[(1, lr), (last, lr), (last + 1, 0.0)])
+
+    between = Analyzer(ending_after(math.sqrt(early * median))).analyze(seen)
+    assert between.regime == "intermediate" and between.transition.forecast_step is None
+    short = Analyzer(ending_after(0.5 * early)).analyze(seen)
+    assert short.regime == "weak" and "too_late" in short.findings
