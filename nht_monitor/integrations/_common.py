@@ -1,7 +1,9 @@
-"""What both trainer callbacks share: unwrapping, and the run's state as logger metrics."""
+"""What both trainer callbacks share: unwrapping, watching with the trainer's own budget
+and schedule, and the run's state as logger metrics."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +15,9 @@ if TYPE_CHECKING:
     from nht_monitor.runlog.schema import Sample
 
 __all__ = ["METRIC_PREFIX", "logger_metrics", "snapshot_metrics", "unwrap_model",
-           "unwrap_optimizer"]
+           "unwrap_optimizer", "watch_in_trainer"]
+
+logger = logging.getLogger(__name__)
 
 METRIC_PREFIX = "nht/"
 """Every metric the callbacks send to a trainer's loggers starts with this."""
@@ -75,3 +79,29 @@ def logger_metrics(sample: Sample | None, assessment: Assessment | None) -> dict
 def snapshot_metrics(snapshot: RunSnapshot) -> dict[str, float]:
     """:func:`logger_metrics` of a :meth:`nht_monitor.Monitor.snapshot`."""
     return logger_metrics(snapshot.sample, snapshot.assessment)
+
+
+def watch_in_trainer(model: Any, optimizer: Any, options: dict[str, Any],
+                     budget: float | None, scheduler: Any) -> Any:
+    """:func:`nht_monitor.watch` with the trainer's planned optimizer steps as
+    ``budget_steps`` and its per-step LR scheduler as ``lr_schedule``, where the options
+    do not give them (``budget``/``scheduler`` ``None``: none known). A schedule that
+    cannot be planned is left out with one warning; training goes on either way."""
+    from nht_monitor.live.monitor import watch
+
+    found: dict[str, Any] = {}
+    if "budget_steps" not in options and budget is not None and math.isfinite(budget) \
+            and budget >= 1:
+        found["budget_steps"] = int(budget)
+    if "lr_schedule" not in options and scheduler is not None and (
+            "budget_steps" in options or "budget_steps" in found):
+        found["lr_schedule"] = scheduler
+    try:
+        return watch(model, optimizer, **options, **found)
+    except ValueError as exc:
+        if "lr_schedule" not in found:
+            raise
+        logger.warning("nht-monitor: the trainer's LR schedule is not planned (%s); the "
+                       "engine holds the current learning rate", exc)
+        found.pop("lr_schedule")
+        return watch(model, optimizer, **options, **found)

@@ -4,6 +4,8 @@
 
 The monitor starts on ``on_train_begin`` (on every process, so sharded norms can be
 all-reduced; only global rank 0 writes the run log) and closes on ``on_train_end``.
+Unless the options say otherwise, its budget is the Trainer's ``max_steps`` still to
+run and its ``lr_schedule`` the Trainer's LR scheduler (stepped once per optimizer step).
 The step post-hook sits on the torch optimizer inside accelerate's
 ``AcceleratedOptimizer``, whose inner ``step()`` runs once per optimizer step, so
 gradient accumulation gives one sample per optimizer step. Each ``on_log`` forwards
@@ -33,8 +35,8 @@ except ImportError as exc:  # pragma: no cover
                       "pip install 'nht-monitor[huggingface]'") from exc
 
 from nht_monitor.integrations._common import (
-    snapshot_metrics, unwrap_model, unwrap_optimizer)
-from nht_monitor.live.monitor import Monitor, watch
+    snapshot_metrics, unwrap_model, unwrap_optimizer, watch_in_trainer)
+from nht_monitor.live.monitor import Monitor
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +65,12 @@ class NHTMonitorCallback(TrainerCallback):
             logger.warning("NHTMonitorCallback: no model or optimizer at on_train_begin; "
                            "not watching")
             return
-        self.monitor = watch(unwrap_model(model), unwrap_optimizer(optimizer),
-                             **self.watch_options)
+        remaining = state.max_steps - state.global_step  # a resumed run starts a new log
+        if self.watch_options.get("resume"):
+            remaining = state.max_steps
+        self.monitor = watch_in_trainer(unwrap_model(model), unwrap_optimizer(optimizer),
+                                        self.watch_options, remaining or None,
+                                        kwargs.get("lr_scheduler"))
         self.last_run_path = self.monitor.log_path
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict | None = None,

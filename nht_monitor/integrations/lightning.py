@@ -5,7 +5,10 @@
 The monitor starts on ``on_train_start`` (on every rank, so sharded norms can be
 all-reduced; only global rank 0 writes the run log) and closes on ``on_train_end`` or
 ``on_exception``. The step post-hook sits on ``trainer.optimizers[0]``, so gradient
-accumulation gives one sample per optimizer step. The training loss (``outputs["loss"]``)
+accumulation gives one sample per optimizer step. Unless the options say otherwise, the
+budget is the optimizer steps still to run (``trainer.estimated_stepping_batches`` less
+those taken) and ``lr_schedule`` that optimizer's scheduler when it steps every
+optimizer step (``interval="step"``, ``frequency=1``). The training loss (``outputs["loss"]``)
 is recorded as the ``train_loss`` metric. On global rank 0, at every batch whose
 metrics Lightning sends to its loggers (``log_every_n_steps``), the callback finishes
 the ready samples (``monitor.poll()``) and logs the latest sample and the latest
@@ -30,8 +33,9 @@ except ImportError:  # pragma: no cover - the old package name
         raise ImportError("nht_monitor.integrations.lightning needs Lightning: "
                           "pip install 'nht-monitor[lightning]'") from exc
 
-from nht_monitor.integrations._common import snapshot_metrics, unwrap_optimizer
-from nht_monitor.live.monitor import Monitor, watch
+from nht_monitor.integrations._common import (
+    snapshot_metrics, unwrap_optimizer, watch_in_trainer)
+from nht_monitor.live.monitor import Monitor
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +69,9 @@ class NHTMonitorCallback(Callback):
             logger.warning("NHTMonitorCallback: the trainer has no optimizer; not watching")
             return
         optimizer = unwrap_optimizer(trainer.optimizers[0])
-        self.monitor = watch(pl_module, optimizer, **self.watch_options)
+        self.monitor = watch_in_trainer(pl_module, optimizer, self.watch_options,
+                                        _planned_steps(trainer),
+                                        _step_scheduler(trainer, optimizer))
         self.last_run_path = self.monitor.log_path
 
     def on_train_batch_end(self, trainer: Any, pl_module: torch.nn.Module, outputs: Any,
@@ -125,3 +131,22 @@ def _logging_now(trainer: Any) -> bool:
     except Exception:
         return True
     return flag if isinstance(flag, bool) else True
+
+
+def _planned_steps(trainer: Any) -> float | None:
+    """Optimizer steps still to run (``None``: unknown, e.g. an unbounded ``fit``)."""
+    try:
+        total = float(trainer.estimated_stepping_batches)
+    except Exception:  # noqa: BLE001 - no dataloader length: no budget
+        return None
+    return total - trainer.global_step if total != float("inf") else None
+
+
+def _step_scheduler(trainer: Any, optimizer: torch.optim.Optimizer) -> Any:
+    """The LR scheduler of ``optimizer`` stepped once per optimizer step, if any."""
+    for config in getattr(trainer, "lr_scheduler_configs", ()):
+        scheduler = config.scheduler
+        if (config.interval == "step" and config.frequency == 1
+                and getattr(scheduler, "optimizer", None) is optimizer):
+            return scheduler
+    return None

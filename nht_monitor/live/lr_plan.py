@@ -2,7 +2,8 @@
 
 ``watch(lr_schedule=...)`` takes either a callable ``step -> lr`` (``step`` counting
 optimizer steps from 1, as the log does) or the run's torch LR scheduler, stepped once per
-optimizer step. A scheduler is never touched: a copy of it, bound to a parameter-less
+optimizer step (also inside accelerate's ``AcceleratedScheduler``, driving the watched
+optimizer or a wrapper of it). A scheduler is never touched: a copy of it, bound to a parameter-less
 stand-in optimizer, is stepped to the budget (a :class:`~torch.optim.lr_scheduler.LambdaLR`
 is read from its lambdas without stepping).
 """
@@ -16,6 +17,7 @@ from typing import Any
 import torch
 
 from nht_monitor.analysis.lr_plan import plan_knots, plan_of, plan_steps
+from nht_monitor.live.wrappers import unwrap_optimizer, unwrap_scheduler
 
 MAX_SIMULATED_STEPS = 1_000_000
 """The longest budget a scheduler other than ``LambdaLR`` is stepped through."""
@@ -24,11 +26,12 @@ MAX_SIMULATED_STEPS = 1_000_000
 def check_lr_schedule(schedule: Any, optimizer: torch.optim.Optimizer) -> None:
     """Raise ``ValueError`` unless ``schedule`` is a callable or an LR scheduler of
     ``optimizer`` whose learning rates do not depend on the metrics."""
+    schedule = unwrap_scheduler(schedule)
     if isinstance(schedule, torch.optim.lr_scheduler.ReduceLROnPlateau):
         raise ValueError("lr_schedule: ReduceLROnPlateau follows a metric, so its future "
                          "learning rate is unknown; leave lr_schedule out")
     if isinstance(schedule, torch.optim.lr_scheduler.LRScheduler):
-        if schedule.optimizer is not optimizer:
+        if unwrap_optimizer(schedule.optimizer) is not optimizer:
             raise ValueError("lr_schedule: the scheduler drives another optimizer than "
                              "the watched one")
         return
@@ -43,6 +46,7 @@ def plan_learning_rate(schedule: Any, optimizer: torch.optim.Optimizer, group: i
     optimizer steps from 1 to ``budget``. Raises ``ValueError`` when the schedule fails,
     gives a negative or non-finite learning rate, or is a scheduler to step through more
     than :data:`MAX_SIMULATED_STEPS`."""
+    schedule = unwrap_scheduler(schedule)
     if not isinstance(schedule, torch.optim.lr_scheduler.LRScheduler):
         return plan_of(schedule, budget)
     steps = plan_steps(budget)
@@ -65,7 +69,8 @@ def _scheduler_lrs(scheduler: torch.optim.lr_scheduler.LRScheduler,
     stand_in = torch.optim.SGD(
         [{**{k: v for k, v in g.items() if k != "params"}, "params": []}
          for g in optimizer.param_groups], lr=0.0)
-    replica = copy.deepcopy(scheduler, memo={id(optimizer): stand_in})
+    replica = copy.deepcopy(scheduler, memo={id(scheduler.optimizer): stand_in,
+                                             id(optimizer): stand_in})
     wanted = set(steps)
     out: list[float] = []
     with warnings.catch_warnings():

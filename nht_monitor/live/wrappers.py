@@ -25,6 +25,13 @@ def unwrap_optimizer(optimizer: Any) -> torch.optim.Optimizer:
     return optimizer
 
 
+def unwrap_scheduler(scheduler: Any) -> Any:
+    """The torch LR scheduler inside accelerate's ``AcceleratedScheduler`` (else
+    ``scheduler`` itself)."""
+    inner = getattr(scheduler, "scheduler", None)
+    return inner if isinstance(inner, torch.optim.lr_scheduler.LRScheduler) else scheduler
+
+
 def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
     """The module inside DDP/DataParallel wrappers (same parameters)."""
     while isinstance(model, (torch.nn.parallel.DistributedDataParallel, torch.nn.DataParallel)):

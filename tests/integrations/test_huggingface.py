@@ -131,3 +131,34 @@ def test_every_log_row_carries_the_latest_sample(tmp_path, monkeypatch):
     for row in rows:
         assert tb_norms[row["step"]] == pytest.approx(row["nht/norm"], rel=1e-6)
     assert "train/nht/regime/undetermined" in events.Tags()["scalars"]
+
+
+def test_the_trainers_budget_and_schedule_are_planned(tmp_path):
+    """Without options saying otherwise, the monitor's budget is the Trainer's max_steps
+    and its lr_plan the Trainer's warm-up + cosine scheduler: the lr each step used."""
+    torch.manual_seed(0)
+    callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id="hf-plan")
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "out"), per_device_train_batch_size=4, max_steps=12,
+        learning_rate=1e-2, weight_decay=0.1, lr_scheduler_type="cosine", warmup_steps=3,
+        logging_steps=4, report_to=[], save_strategy="no", use_cpu=True, disable_tqdm=True,
+        remove_unused_columns=False, dataloader_num_workers=0)
+    Trainer(model=Tiny(), args=args, train_dataset=Pairs(), callbacks=[callback]).train()
+    log = read_run(callback.last_run_path)
+    assert log.header.config["budget_steps"] == 12
+    assert [s for s, _ in log.header.lr_plan] == list(range(1, 13))
+    assert [lr for _, lr in log.header.lr_plan] == pytest.approx([s.lr for s in log.samples])
+    assert log.samples[0].lr < log.samples[2].lr > log.samples[-1].lr  # warm-up, cosine
+
+
+def test_options_win_over_the_trainers_budget_and_schedule(tmp_path):
+    callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id="hf-own",
+                                  budget_steps=100, lr_schedule=lambda s: 1e-2)
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "out"), per_device_train_batch_size=4, max_steps=3,
+        learning_rate=1e-2, report_to=[], save_strategy="no", use_cpu=True,
+        disable_tqdm=True, remove_unused_columns=False, dataloader_num_workers=0)
+    Trainer(model=Tiny(), args=args, train_dataset=Pairs(), callbacks=[callback]).train()
+    log = read_run(callback.last_run_path)
+    assert log.header.config["budget_steps"] == 100
+    assert {lr for _, lr in log.header.lr_plan} == {1e-2} and log.header.lr_plan[-1][0] == 100

@@ -134,3 +134,32 @@ def test_every_logged_row_carries_the_latest_sample(tmp_path):
     final = rows[-1]  # sent at on_train_end, after the final assessment
     assert final["step"] == 200 and final["nht/step"] == 200
     assert final["nht/assessed_step"] == 200
+
+
+class Scheduled(Tiny):
+    def __init__(self, interval: str):
+        super().__init__()
+        self.interval = interval
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.parameters(), lr=1e-2, weight_decay=0.1)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=8)
+        return {"optimizer": optimizer,
+                "lr_scheduler": {"scheduler": scheduler, "interval": self.interval}}
+
+
+@pytest.mark.parametrize("interval", ["step", "epoch"])
+def test_the_trainers_budget_and_per_step_schedule_are_planned(tmp_path, interval):
+    torch.manual_seed(0)
+    callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id=f"lit-{interval}")
+    trainer = L.Trainer(accelerator="cpu", devices=1, max_epochs=2, accumulate_grad_batches=4,
+                        callbacks=[callback], logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(Scheduled(interval), _loader())
+    log = read_run(callback.last_run_path)
+    assert trainer.global_step == 8
+    assert log.header.config["budget_steps"] == 8
+    if interval == "step":  # the lr each of the 8 steps used
+        assert [lr for _, lr in log.header.lr_plan] == pytest.approx([s.lr for s in log.samples])
+    else:  # stepped per epoch: not a plan the monitor can follow
+        assert log.header.lr_plan is None
