@@ -76,6 +76,10 @@ def corpus_bytes() -> dict[str, bytes]:
         "header_types": ok("x", head=header(5, layers="abc", model="x", version="1")).encode(),
         "header_types_2": ok("x", head=header("header_types_2", layers=[1, 2], head=3,
                                                config=[])).encode(),
+        "header_lr_plan": ok("x", head=header("header_lr_plan", lr_plan=[[1, 0.1]] * 5000)
+                             ).encode(),
+        "header_lr_plan_2": ok("x", head=header("header_lr_plan_2",
+                                                 lr_plan=[[2, 0.1], [1, "NaN"]])).encode(),
         "header_not_object": b'["nht-monitor/run-log", 1]\n' + ok("x").encode(),
         "sample_types": ok("sample_types", [
             sample(1), sample("a"), sample(3, norm="x"), sample(4, layer_norms=[1]),

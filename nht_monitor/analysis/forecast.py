@@ -159,9 +159,9 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
     Default: the current ``rate`` (τ per step, i.e. η·λ·``gain``) is held constant. With
     ``lr_schedule`` (and optionally ``wd_schedule``; else ``weight_decay`` constant),
     τ is integrated step by step over the future schedule, each step η·λ·``gain``
-    (:func:`clock_gain`); a :class:`~nht_monitor.analysis.lr_plan.PlannedLr` is read a
-    chunk of steps at a time, and past its last step (its lr held) τ grows at one rate,
-    so the steps left are counted at once. Returns ``None`` when τ does not reach the target within
+    (:func:`clock_gain`); along a :class:`~nht_monitor.analysis.lr_plan.PlannedLr` (with
+    a constant weight decay) the sum is in closed form (its segments are arithmetic
+    series; past its last step its lr is held). Returns ``None`` when τ does not reach the target within
     ``max_steps`` (the clock stops or is too slow).
     """
     if not math.isfinite(delta_tau):
@@ -174,20 +174,15 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
         steps = delta_tau / rate
         return steps if steps <= max_steps else None
     wd_const = weight_decay if weight_decay is not None else 0.0
+    if isinstance(lr_schedule, PlannedLr) and wd_schedule is None:
+        scale = wd_const * gain
+        return lr_schedule.steps_until(delta_tau / scale, step_now, max_steps) \
+            if scale > 0 else None
     start = int(step_now) + 1
     done = 0.0
     taken = 0
-    plan = lr_schedule if isinstance(lr_schedule, PlannedLr) and wd_schedule is None else None
     while taken < max_steps:
-        if plan is not None and start + taken > plan.last_step:  # held: the rest at one rate
-            rate_after = float(plan.lrs[-1]) * wd_const * gain
-            if not rate_after > 0:
-                return None
-            steps_left = taken + math.ceil((delta_tau - done) / rate_after - 1e-9)
-            return float(steps_left) if steps_left <= max_steps else None
         n = int(min(_CHUNK, max_steps - taken))
-        if plan is not None:
-            n = max(1, min(n, plan.last_step - (start + taken) + 1))
         steps = range(start + taken, start + taken + n)
         try:
             if isinstance(lr_schedule, PlannedLr):

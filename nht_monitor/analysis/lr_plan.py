@@ -21,6 +21,11 @@ class PlannedLr:
     def __init__(self, knots: list[tuple[int, float]]) -> None:
         self.steps = np.array([k[0] for k in knots], dtype=np.float64)
         self.lrs = np.array([k[1] for k in knots], dtype=np.float64)
+        lengths = np.diff(self.steps)
+        self._slopes = np.diff(self.lrs) / lengths
+        # Σ lr over the integer steps of each segment (k_i, k_i+1]: an arithmetic series
+        seg = lengths * self.lrs[:-1] + self._slopes * lengths * (lengths + 1) / 2
+        self._cum = np.concatenate([[self.lrs[0]], self.lrs[0] + np.cumsum(seg)])
 
     def __call__(self, step: float) -> float:
         return float(np.interp(step, self.steps, self.lrs))
@@ -28,6 +33,47 @@ class PlannedLr:
     def at(self, steps: np.ndarray) -> np.ndarray:
         """The planned lr of each of ``steps``."""
         return np.interp(steps, self.steps, self.lrs)
+
+    def total(self, step: float) -> float:
+        """Σ lr over the integer steps from the first knot to ``step`` (negative before
+        it: the first lr held), exact along the linear segments."""
+        n = math.floor(step)
+        k0, k_last = self.steps[0], self.steps[-1]
+        if n < k0:
+            return float((n - k0 + 1) * self.lrs[0])
+        if n >= k_last:
+            return float(self._cum[-1] + (n - k_last) * self.lrs[-1])
+        i = int(np.searchsorted(self.steps, n, side="right")) - 1
+        j = n - self.steps[i]
+        return float(self._cum[i] + j * self.lrs[i] + self._slopes[i] * j * (j + 1) / 2)
+
+    def steps_until(self, amount: float, step_now: float, max_steps: float = 1e12
+                    ) -> float | None:
+        """The fewest steps after ``step_now`` whose lrs sum to at least ``amount``
+        (``None``: not within ``max_steps``, e.g. the plan ending at lr 0 first)."""
+        target = self.total(step_now) + amount
+        lo = math.floor(step_now)
+        if target > self._cum[-1]:  # past the last knot, at its lr
+            y = self.lrs[-1]
+            with np.errstate(all="ignore"):
+                past = (target - self._cum[-1]) / y if y > 0 else math.inf
+            if not self.steps[-1] + past - lo <= max_steps:
+                return None
+            n = self.steps[-1] + math.ceil(past - 1e-12)
+        else:
+            i = int(np.searchsorted(self._cum, target, side="left"))
+            n = self.steps[0]
+            if i > 0:  # within segment i-1: the least j with j·y + d·j(j+1)/2 ≥ rest
+                y, d = self.lrs[i - 1], self._slopes[i - 1]
+                n = self.steps[i - 1] + max(1, math.ceil(_series_length(
+                    y, d, target - self._cum[i - 1]) - 1e-9))
+            n = max(n, lo + 1)
+        for _ in range(3):  # float rounding: one step either way at most
+            if n > lo + 1 and self.total(n - 1) >= target:
+                n -= 1
+            elif self.total(n) < target:
+                n += 1
+        return float(n - lo) if n - lo <= max_steps else None
 
     @property
     def last_step(self) -> int:
@@ -70,3 +116,13 @@ def _called(schedule: Callable[[int], float], step: int) -> float:
         return float(schedule(step))
     except Exception as exc:  # noqa: BLE001 - construction time: say which step failed
         raise ValueError(f"lr_schedule({step}) failed: {type(exc).__name__}: {exc}") from None
+
+
+def _series_length(y: float, d: float, rest: float) -> float:
+    """The real j with j·y + d·j(j+1)/2 = ``rest`` (a segment starting at lr ``y`` and
+    changing by ``d`` a step), in the form that does not cancel."""
+    b = y + d / 2
+    if d == 0:
+        return rest / y
+    disc = math.sqrt(max(b * b + 2 * d * rest, 0.0))
+    return 2 * rest / (b + disc) if b > 0 else (disc - b) / d

@@ -7,6 +7,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as hst
 from pydantic import ValidationError
 
 from nht_monitor.analysis.forecast import steps_to_tau
@@ -111,3 +114,29 @@ def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the
     assert between.regime == "intermediate" and between.transition.forecast_step is None
     short = Analyzer(ending_after(0.5 * early)).analyze(seen)
     assert short.regime == "weak" and "too_late" in short.findings
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(gaps=hst.lists(hst.integers(1, 40), min_size=1, max_size=6),
+       lrs=hst.lists(hst.one_of(hst.just(0.0), hst.just(5e-324), hst.floats(0.0, 1e-2)),
+                     min_size=7, max_size=7),
+       start=hst.integers(0, 150), amount=hst.floats(1e-6, 0.5))
+def test_sums_along_the_plan_match_a_step_by_step_reference(gaps, lrs, start, amount):
+    """``total`` and ``steps_until`` in closed form against a float64 running sum over
+    the integer steps (zero and subnormal learning rates included)."""
+    steps = np.cumsum([1] + gaps).tolist()
+    lrs = lrs[:len(steps)]
+    plan = PlannedLr(list(zip(steps, lrs)))
+    horizon = 10 ** 5
+    per_step = np.interp(np.arange(1, start + horizon + 1), steps, lrs)
+    for n in (start, steps[-1], steps[-1] + 7):
+        assert plan.total(n) - plan.total(0) == pytest.approx(per_step[:n].sum(), rel=1e-9,
+                                                              abs=1e-15)
+    running = np.cumsum(per_step[start:])
+    k = int(np.searchsorted(running, amount, side="left"))
+    got = plan.steps_until(amount, start, horizon)
+    if k == horizon:
+        assert got is None
+    elif got != k + 1:  # only at a tie: a partial sum equal to amount up to rounding
+        assert got is not None and abs(got - (k + 1)) == 1
+        assert running[int(min(got, k + 1)) - 1] == pytest.approx(amount, rel=1e-12)
