@@ -15,13 +15,16 @@ What is measured (wall clock, best of ``--repeat``), printed side by side:
    the same lines read from a file by ``read_columns`` (no ``Sample`` per line; what
    ``Analyzer.analyze(path)`` uses).
 4. Live: ``Analyzer.observe`` µs per sample and ``Analyzer.assess`` ms per call after
-   the whole stream (bounded history).
+   the whole stream (bounded history); and ``assess`` again with a planned learning rate
+   in the header (``lr_plan``: a cosine over a budget of 10 × the steps, 512 knots), the
+   τ still to come summed along it.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import time
@@ -34,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings, series_from_samples  # noqa: E402
+from nht_monitor.analysis.lr_plan import plan_of  # noqa: E402
 from nht_monitor.runlog.reader import read_columns  # noqa: E402
 from nht_monitor.runlog.schema import RunHeader, Sample  # noqa: E402
 from nht_monitor.runlog.writer import dumps_line  # noqa: E402
@@ -120,9 +124,20 @@ def main(argv: list[str] | None = None) -> int:
         live.observe(s)
     t_observe = (time.perf_counter() - t0) / k
     t_assess = best(live.assess, 20)
+    budget = 10 * int(samples[k - 1].step)
+    planned_header = RunHeader(
+        run_id="bench", started_at="2026-01-01T00:00:00Z",
+        model={"class_name": "M", "n_params": 1}, layers=[], config={"budget_steps": budget},
+        lr_plan=plan_of(lambda step: 1e-3 * 0.5 * (1 + math.cos(math.pi * step / budget)),
+                        budget))
+    planned = Analyzer(planned_header, settings)
+    for s in samples[:k]:
+        planned.observe(s)
+    t_planned = best(planned.assess, 20)
 
     print(f"\nmachine: {sys.platform}, python {sys.version.split()[0]}; {n:,} samples, "
-          f"{args.layers} layers; best of {args.repeat}")
+          f"{args.layers} layers; best of {args.repeat}; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| what | time | rate |")
     print("|---|---|---|")
     print(f"| Analyzer.analyze(samples) (parsed Sample objects) | {t_analyze:.3f} s | "
@@ -135,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| Analyzer.observe (live, per sample, {k:,}) | {t_observe * 1e6:.2f} µs | "
           f"{1 / t_observe:,.0f} samples/s |")
     print(f"| Analyzer.assess (live, history ≤ {settings.history_points}) | {t_assess * 1e3:.2f} ms | - |")
+    print(f"| Analyzer.assess, planned lr in the header ({budget:,}-step cosine) | "
+          f"{t_planned * 1e3:.2f} ms | ratio {t_planned / t_assess:.2f} |")
     target = 200_000
     rate = n / t_analyze
     print(f"\nanalyze throughput {rate:,.0f} samples/s: {'meets' if rate >= target else 'MISSES'} "
