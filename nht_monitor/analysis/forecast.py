@@ -161,8 +161,8 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
     τ is integrated step by step over the future schedule, each step η·λ·``gain``
     (:func:`clock_gain`); along a :class:`~nht_monitor.analysis.lr_plan.PlannedLr` (with
     a constant weight decay) the sum is in closed form (its segments are arithmetic
-    series; past its last step its lr is held). Returns ``None`` when τ does not reach the target within
-    ``max_steps`` (the clock stops or is too slow).
+    series; past its last step its lr is held). Returns ``None`` when τ does not reach
+    the target within ``max_steps`` (the clock stops or is too slow).
     """
     if not math.isfinite(delta_tau):
         return None
@@ -205,6 +205,19 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
         if not inc.any() and lr_schedule is not None and taken >= 4 * _CHUNK:
             return None
     return None
+
+
+def planned_tau_left(s: Series, lr_schedule: ScheduleFn | None, budget: float | None
+                     ) -> float | None:
+    """The τ a :class:`~nht_monitor.analysis.lr_plan.PlannedLr` still holds from the end
+    of ``s`` to the ``budget`` step (at the last weight decay and clock gain); ``None``
+    without a plan or a budget."""
+    if not isinstance(lr_schedule, PlannedLr) or budget is None or not len(s):
+        return None
+    now = float(s.step[-1])
+    wd = float(s.wd[-1]) if math.isfinite(s.wd[-1]) else 0.0
+    gain = clock_gain(s.step, s.tau, s.lr, s.wd)
+    return max(lr_schedule.total(budget) - lr_schedule.total(now), 0.0) * wd * gain
 
 
 def _rate_lr(rate: float, wd: float) -> float:

@@ -73,6 +73,7 @@ from nht_monitor.analysis.forecast import (
     forecast_transition,
     heldout_progress,
     heldout_trend,
+    planned_tau_left,
     steps_ahead,
 )
 from nht_monitor.analysis.series import Series
@@ -648,7 +649,8 @@ def held_up(t: Trace) -> Signal:
                                                    run.ctx.budget_steps, st):
         late = found("too_late", signal=t.name, forecast_step=forecast.budget_step,
                      budget=run.ctx.budget_steps, quantile=st.budget_quantile,
-                     least_tau=forecast.least_tau)
+                     least_tau=forecast.least_tau, tau_left=planned_tau_left(
+                         run.finite, run.ctx.lr_schedule, run.ctx.budget_steps))
         evals, needed = awaiting_heldout(run.finite, t.i_fit, st)
         if evals < needed:  # the law's prior alone, before held-out accuracy could speak
             return Signal(findings=[held, late, found("awaiting_heldout", signal=t.name,
@@ -656,7 +658,7 @@ def held_up(t: Trace) -> Signal:
                           transition=Transition(status="pending"))
         return Signal("weak", 0.6, [held, late], Transition(status="not_expected"))
     if forecast.heldout is not None:  # held-out accuracy on its way: the transition comes
-        return Signal("intermediate", 0.5, [held, forecast_finding(t.name, forecast)],
+        return Signal("intermediate", 0.5, [held, forecast_finding(run, t.name, forecast)],
                       transition, v_st=forecast.v_st)
     return Signal(findings=[held, cannot], transition=Transition(status="pending"))
 
@@ -719,26 +721,28 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
                                    use_rate=use_rate, trend_start=t.heldout_from)
     transition = forecast.transition
     if forecast.method != "none":
-        findings.append(forecast_finding(t.name, forecast))
+        findings.append(forecast_finding(run, t.name, forecast))
     budget = run.ctx.budget_steps
     if forecast.method != "none" and beyond_budget(forecast.budget_step,
                                                    float(run.finite.step[-1]), budget, st):
         findings.append(found("too_late", signal=t.name, forecast_step=forecast.budget_step,
                               budget=budget, quantile=st.budget_quantile,
-                              least_tau=forecast.least_tau))
+                              least_tau=forecast.least_tau, tau_left=planned_tau_left(
+                                  run.finite, run.ctx.lr_schedule, budget)))
         return Signal("weak", round(min(confidence, 0.7), 3), findings,
                       transition.model_copy(update={"status": "not_expected"}),
                       v_st=forecast.v_st)
     return Signal("intermediate", confidence, findings, transition, v_st=forecast.v_st)
 
 
-def forecast_finding(name: str, forecast: Forecast) -> Finding:
+def forecast_finding(run: Run, name: str, forecast: Forecast) -> Finding:
     """The ``forecast`` finding of ``forecast`` on the signal ``name``."""
     transition = forecast.transition
     return found("forecast", signal=name, method=forecast.method, elapsed=forecast.elapsed,
                  rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
                  forecast_step=transition.forecast_step, interval=transition.interval,
-                 heldout=forecast.heldout)
+                 heldout=forecast.heldout, tau_left=planned_tau_left(
+                     run.finite, run.ctx.lr_schedule, run.ctx.budget_steps))
 
 
 def read_signal(run: Run, values: np.ndarray, name: str, peak: float | None,

@@ -196,7 +196,8 @@ def decaying(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | 
 
 def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
              rate_tau: float | None, d_tau: float, v_st: float, forecast_step: float | None,
-             interval: tuple[float, float] | None, heldout: Any = None) -> str:
+             interval: tuple[float, float] | None, heldout: Any = None,
+             tau_left: float | None = None) -> str:
     parts = []
     if "law" in method:
         parts.append(f"law: delay from V_sc median {st.delay_tau:g} τ (log-sd "
@@ -220,6 +221,9 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
                    f"(it has climbed {heldout.progress:.0%} of the way from its first "
                    "evaluation)"))
     how += f": Δτ {fmt(d_tau)} from now"
+    if forecast_step is None and tau_left is not None:
+        return (f"{signal}: {how}; the planned learning rate leaves {fmt(tau_left)} τ until "
+                "the budget: no step for it")
     if forecast_step is None:
         return f"{signal}: {how}; τ clock too slow/stopped for a step forecast"
     return (f"{signal}: {how} → step {fmt(forecast_step, 6)} "
@@ -227,9 +231,14 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
 
 
 def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
-             budget: float | None, quantile: float, least_tau: float | None = None) -> str:
-    when = ("never (τ clock too slow)" if forecast_step is None
-            else f"step {fmt(forecast_step, 6)}")
+             budget: float | None, quantile: float, least_tau: float | None = None,
+             tau_left: float | None = None) -> str:
+    if tau_left is not None:  # the run's planned learning rate decides how much τ is left
+        when = ("never" if forecast_step is None else f"step {fmt(forecast_step, 6)}") + (
+            f" (the planned learning rate leaves {fmt(tau_left)} τ until the budget)")
+    else:
+        when = ("never (τ clock too slow)" if forecast_step is None
+                else f"step {fmt(forecast_step, 6)}")
     if least_tau is not None:
         return (f"{signal}: the law's least delay ({quantile:.0%} quantile: {fmt(least_tau)} τ "
                 f"from V_sc) ends at {when}, beyond {_budget(st, budget)}; a fast decay "

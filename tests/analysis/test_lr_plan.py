@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -114,6 +115,10 @@ def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the
     assert between.regime == "intermediate" and between.transition.forecast_step is None
     short = Analyzer(ending_after(0.5 * early)).analyze(seen)
     assert short.regime == "weak" and "too_late" in short.findings
+    said = next(r for r in short.reasons if "beyond the budget" in r)
+    left = float(re.search(r"the planned learning rate leaves ([0-9.e-]+) τ until the budget",
+                           said).group(1))
+    assert left == pytest.approx(0.5 * early, rel=0.05) and said.endswith("of 1e+06 steps")
 
 
 @hsettings(max_examples=300, deadline=None)
