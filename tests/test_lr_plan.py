@@ -122,3 +122,21 @@ def test_schedulers_the_plan_cannot_follow_fail_at_construction(tiny_net, log_di
         with pytest.raises(ValueError, match=message):
             nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="bad",
                               budget_steps=10, lr_schedule=scheduler)
+
+
+def test_a_scheduler_that_cannot_be_planned_fails_at_construction(tiny_net, log_dir):
+    import threading
+
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-3)
+
+    class Locked(S.StepLR):  # holds what deepcopy refuses
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.lock = threading.Lock()
+
+    for scheduler, message in ((Locked(optimizer, 2), "the Locked cannot be planned"),
+                               (S.LambdaLR(optimizer, lambda e: 1.0 if e < 3 else 1 / 0),
+                                "the LambdaLR cannot be planned: ZeroDivisionError")):
+        with pytest.raises(ValueError, match=message):
+            nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="bad",
+                              budget_steps=10, lr_schedule=scheduler)

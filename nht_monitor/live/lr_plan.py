@@ -3,9 +3,9 @@
 ``watch(lr_schedule=...)`` takes either a callable ``step -> lr`` (``step`` counting
 optimizer steps from 1, as the log does) or the run's torch LR scheduler, stepped once per
 optimizer step (also inside accelerate's ``AcceleratedScheduler``, driving the watched
-optimizer or a wrapper of it). A scheduler is never touched: a copy of it, bound to a parameter-less
-stand-in optimizer, is stepped to the budget (a :class:`~torch.optim.lr_scheduler.LambdaLR`
-is read from its lambdas without stepping).
+optimizer or a wrapper of it). A scheduler is never touched: a copy of it, bound to a
+parameter-less stand-in optimizer, is stepped to the budget (a
+:class:`~torch.optim.lr_scheduler.LambdaLR` is read from its lambdas without stepping).
 """
 
 from __future__ import annotations
@@ -50,7 +50,17 @@ def plan_learning_rate(schedule: Any, optimizer: torch.optim.Optimizer, group: i
     if not isinstance(schedule, torch.optim.lr_scheduler.LRScheduler):
         return plan_of(schedule, budget)
     steps = plan_steps(budget)
-    return plan_knots(steps, _scheduler_lrs(schedule, optimizer, group, steps))
+    if steps[-1] > MAX_SIMULATED_STEPS and not isinstance(
+            schedule, torch.optim.lr_scheduler.LambdaLR):
+        raise ValueError(f"lr_schedule: a {type(schedule).__name__} is planned by stepping a "
+                         f"copy of it, at most {MAX_SIMULATED_STEPS} steps; pass a callable "
+                         "step -> lr for a longer budget")
+    try:
+        lrs = _scheduler_lrs(schedule, optimizer, group, steps)
+    except Exception as exc:  # noqa: BLE001 - construction time: one clear line
+        raise ValueError(f"lr_schedule: the {type(schedule).__name__} cannot be planned: "
+                         f"{type(exc).__name__}: {exc}") from None
+    return plan_knots(steps, lrs)
 
 
 def _scheduler_lrs(scheduler: torch.optim.lr_scheduler.LRScheduler,
@@ -62,10 +72,6 @@ def _scheduler_lrs(scheduler: torch.optim.lr_scheduler.LRScheduler,
         lam = scheduler.lr_lambdas[group]
         base = scheduler.base_lrs[group]
         return [base * float(lam(start + s - 1)) for s in steps]
-    if steps[-1] > MAX_SIMULATED_STEPS:
-        raise ValueError(f"lr_schedule: a {type(scheduler).__name__} is planned by stepping a "
-                         f"copy of it, at most {MAX_SIMULATED_STEPS} steps; pass a callable "
-                         "step -> lr for a longer budget")
     stand_in = torch.optim.SGD(
         [{**{k: v for k, v in g.items() if k != "params"}, "params": []}
          for g in optimizer.param_groups], lr=0.0)
