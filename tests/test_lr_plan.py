@@ -140,3 +140,21 @@ def test_a_scheduler_that_cannot_be_planned_fails_at_construction(tiny_net, log_
         with pytest.raises(ValueError, match=message):
             nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="bad",
                               budget_steps=10, lr_schedule=scheduler)
+
+
+def test_resuming_a_log_without_a_plan_follows_the_schedule_given_now(tiny_net, log_dir):
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=0.5)
+    first = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="re", assess=False)
+    train_steps(tiny_net, optimizer, 3, monitor=first)
+    first.close()
+    scheduler = S.StepLR(optimizer, step_size=2, gamma=0.5)
+    again = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="re", resume=True,
+                              budget_steps=10, lr_schedule=scheduler)
+    plan = again.header.lr_plan
+    assert [s for s, _ in plan] == list(range(4, 11))  # from the step it resumes at
+    assert again._recorder.analyzer.lr_schedule(10) == pytest.approx(1e-2 * 0.5 ** 3)
+    train_steps(tiny_net, optimizer, 3, monitor=again, scheduler=scheduler)
+    again.close()
+    run = read_run(log_dir / "re.jsonl")
+    assert [lr for _, lr in plan[:3]] == pytest.approx([s.lr for s in run.samples[3:]])
+    assert run.header.lr_plan is None  # the first start's header, as written then

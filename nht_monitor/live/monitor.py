@@ -324,8 +324,25 @@ class Monitor:
                     self.clock.taus = [last.tau] * len(self.clock.taus)
                 self._resumed_count = len(previous.samples)
                 self._resumed_samples = previous.samples[-10_000:]
+            self._resume_plan(previous.header)
             return RunLogWriter(self.log_path, None, append=True, line_buffered=False)
         return RunLogWriter(self.log_path, self.header, line_buffered=False)
+
+    def _resume_plan(self, previous: RunHeader) -> None:
+        """A resumed log whose header has no ``lr_plan`` while ``lr_schedule`` is given now:
+        the live engine follows the schedule from the step the run resumes at (the
+        scheduler's next lr is that step's); the header on disk stays as first written."""
+        schedule = self.settings.lr_schedule
+        if previous.lr_plan is not None or schedule is None or self.budget_steps is None \
+                or self.budget_steps <= self.step:
+            return
+        plan = plan_learning_rate(schedule, self.optimizer, self.clock.reference,
+                                  self.budget_steps - self.step)
+        self.header = previous.model_copy(
+            update={"lr_plan": [(s + self.step, lr) for s, lr in plan]})
+        logger.info("nht-monitor: resuming %s, whose header has no lr_plan: the live engine "
+                    "follows the lr_schedule given now; offline commands read the header",
+                    self.log_path)
 
     # -- the hook ----------------------------------------------------------------
     def _on_step(self, optimizer: torch.optim.Optimizer, _args: Any, _kwargs: Any) -> None:

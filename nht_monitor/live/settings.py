@@ -60,7 +60,8 @@ class MonitorSettings(BaseModel):
     ``step -> lr`` of the clock group (``step`` counts optimizer steps from 1). Planned
     up to the budget (which must then be known) and recorded in the header's
     ``lr_plan`` (:mod:`nht_monitor.live.lr_plan`), so the sidecar and the offline
-    commands read it too.
+    commands read it too. Resuming a log whose header has none, the live engine follows
+    it from the step the run resumes at.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
