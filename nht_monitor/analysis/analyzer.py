@@ -9,9 +9,9 @@ from collections.abc import Iterable
 import numpy as np
 
 from nht_monitor.analysis.advice import advice_budget, advise
-from nht_monitor.analysis.lr_plan import planned_lr
 from nht_monitor.analysis.facts import FactTracker, RunFacts, facts_from_series
 from nht_monitor.analysis.forecast import ScheduleFn
+from nht_monitor.analysis.lr_plan import planned_lr
 from nht_monitor.analysis.rules import Context, evaluate
 from nht_monitor.analysis.series import (
     History,

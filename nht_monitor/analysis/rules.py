@@ -649,8 +649,7 @@ def held_up(t: Trace) -> Signal:
                                                    run.ctx.budget_steps, st):
         late = found("too_late", signal=t.name, forecast_step=forecast.budget_step,
                      budget=run.ctx.budget_steps, quantile=st.budget_quantile,
-                     least_tau=forecast.least_tau, tau_left=planned_tau_left(
-                         run.finite, run.ctx.lr_schedule, run.ctx.budget_steps))
+                     least_tau=forecast.least_tau, tau_left=plan_left(run))
         evals, needed = awaiting_heldout(run.finite, t.i_fit, st)
         if evals < needed:  # the law's prior alone, before held-out accuracy could speak
             return Signal(findings=[held, late, found("awaiting_heldout", signal=t.name,
@@ -727,8 +726,7 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
                                                    float(run.finite.step[-1]), budget, st):
         findings.append(found("too_late", signal=t.name, forecast_step=forecast.budget_step,
                               budget=budget, quantile=st.budget_quantile,
-                              least_tau=forecast.least_tau, tau_left=planned_tau_left(
-                                  run.finite, run.ctx.lr_schedule, budget)))
+                              least_tau=forecast.least_tau, tau_left=plan_left(run)))
         return Signal("weak", round(min(confidence, 0.7), 3), findings,
                       transition.model_copy(update={"status": "not_expected"}),
                       v_st=forecast.v_st)
@@ -741,8 +739,13 @@ def forecast_finding(run: Run, name: str, forecast: Forecast) -> Finding:
     return found("forecast", signal=name, method=forecast.method, elapsed=forecast.elapsed,
                  rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
                  forecast_step=transition.forecast_step, interval=transition.interval,
-                 heldout=forecast.heldout, tau_left=planned_tau_left(
-                     run.finite, run.ctx.lr_schedule, run.ctx.budget_steps))
+                 heldout=forecast.heldout, tau_left=plan_left(run))
+
+
+def plan_left(run: Run) -> float | None:
+    """The τ the run's planned learning rate still holds until its budget (``None``:
+    no plan or no budget), for the reasons."""
+    return planned_tau_left(run.finite, run.ctx.lr_schedule, run.ctx.budget_steps)
 
 
 def read_signal(run: Run, values: np.ndarray, name: str, peak: float | None,
