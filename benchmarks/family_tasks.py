@@ -693,7 +693,8 @@ HOLDOUT21_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # runs whose planned learning rate still anneals (chosen on the twenty-second round's two
 # false alarms: a transformer stalled at 0.75 train accuracy that fitted as its cosine
 # annealed): full-batch warm-up + cosine sweeps with λ set densely around the edge where
-# such partial learners appear (λ·lr ≈ 0.02–0.03 for these transformers)
+# such partial learners appear (λ·lr ≈ 0.02–0.03 for these transformers), and one
+# constant-lr transformer (the change reads any partial learner)
 HOLDOUT22_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-add-p43-f0.55-w32-i1-cosine-lr4e-3", p=43, op="+", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=4e-3,
@@ -710,6 +711,9 @@ HOLDOUT22_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p53-f0.6-cosine-lr5e-3", p=53, op="/", train_fraction=0.6,
             lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.06, 1.0, 2.0, 3.2, 4.5, 24.0]),
+    _family("tf-div-p47-f0.55-w32-i1-lr3e-3", p=47, op="/", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=3000,
+            weight_decays=[0.2, 2.0, 3.2, 4.2, 5.4, 24.0]),
 ]}
 """Twenty-third-round held-out families (stop 36; see above)."""
 
