@@ -17,8 +17,12 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    evaluations: a norm shrinking while the model still learns is not strong) or rising
    too slowly to fit within the budget (once the budget ends within the stall window's
    own length; at any distance opt-in, ``strong_too_slow``), or at any
-   accuracy short of the fit, stalled over ``strong_long_stall_tau`` → ``strong``;
-   6b. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
+   accuracy below ``strong_max_train_acc``, stalled over ``strong_long_stall_tau`` →
+   ``strong``;
+   6b. ``partial_stall``: the same long stall with half the training set learnt (train
+   accuracy at or above ``strong_max_train_acc``) → ``undetermined`` (fitting), said so:
+   something was learnt, and such runs can fit later (as the learning rate anneals);
+   6c. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
    every drop is measured from V_sc), :data:`SIGNAL_RULES` in order:
 
@@ -245,12 +249,11 @@ def strong(run: Run) -> Decision | None:
     accuracy would reach ``fit_min_acc`` (the least that can count as fitted) only beyond
     the budget (``too_slow``: the budget verdict of ``weak``, for the fit) — once the
     budget ends within the window's own length (:func:`budget_within_window`), or at any
-    distance with ``strong_too_slow``; or, at any
-    accuracy, stalled over ``strong_long_stall_tau`` (``long_stall``)."""
+    distance with ``strong_too_slow``; or, at any accuracy below
+    ``strong_max_train_acc``, stalled over ``strong_long_stall_tau`` (``long_stall``)."""
     f, st = run.facts, run.settings
-    if not (f.has_train_metrics and f.fit_step is None and not run.fitted_now and f.peak):
+    if (drop := collapsed_short_of_fit(run)) is None:
         return None
-    drop = 1.0 - float(run.finite.norm[-1]) / f.peak
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
     gain = learnt(acc, f.first_acc) if acc is not None else None
     if acc is not None:
@@ -258,8 +261,6 @@ def strong(run: Run) -> Decision | None:
     else:
         suppressed = (loss is not None and f.first_loss is not None
                       and loss > st.strong_min_loss_ratio * f.first_loss)
-    if drop < 1.0 - st.strong_collapse:
-        return None
     stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
     read = training_line(run, st.strong_stall_tau)
     progress = line_progress(read)
@@ -274,12 +275,55 @@ def strong(run: Run) -> Decision | None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
             budget=run.ctx.budget_steps, first_acc=f.first_acc, gain=gain)], "fitting")
-    progress = new_best(run, st.strong_long_stall_tau)
-    if progress is not None and progress < stall:
+    progress = long_stall_progress(run, acc)
+    if progress is not None and not half_learnt(acc, st):
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
             span=st.strong_long_stall_tau)], "fitting")
     return None
+
+
+def partial_stall(run: Run) -> Decision | None:
+    """6b. Rule 6's long stall (:func:`long_stall_progress`) on a collapsed norm, with
+    train accuracy at or above ``strong_max_train_acc``: half the training set learnt is
+    no strong regime (nothing learnt), and such runs can still fit — on the families
+    benchmark, transformers stalled at 0.72–0.79 for Δτ 5–12 fitted as their cosine
+    annealed, and two of them then transitioned → ``undetermined`` (fitting), said so."""
+    st = run.settings
+    if (drop := collapsed_short_of_fit(run)) is None:
+        return None
+    acc = _last_finite(run.finite.acc)
+    if not half_learnt(acc, st) or (progress := long_stall_progress(run, acc)) is None:
+        return None
+    return Decision("undetermined", 0.2, run.notes + [found(
+        "partial_stall", drop=drop, peak=run.facts.peak, acc=acc, progress=progress,
+        span=st.strong_long_stall_tau)], "fitting", head=head_signal(run))
+
+
+def collapsed_short_of_fit(run: Run) -> float | None:
+    """The norm's drop from its peak (1 − last / peak) when the run, with train metrics,
+    has never fitted and the norm fell below ``strong_collapse`` × its peak; else
+    ``None``."""
+    f, st = run.facts, run.settings
+    if not (f.has_train_metrics and f.fit_step is None and not run.fitted_now and f.peak):
+        return None
+    drop = 1.0 - float(run.finite.norm[-1]) / f.peak
+    return drop if drop >= 1.0 - st.strong_collapse else None
+
+
+def long_stall_progress(run: Run, acc: float | None) -> float | None:
+    """:func:`new_best` over ``strong_long_stall_tau`` when below the stall
+    (``strong_stall_acc``; for the loss, ``strong_stall_loss``), else ``None``."""
+    st = run.settings
+    progress = new_best(run, st.strong_long_stall_tau)
+    stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
+    return progress if progress is not None and progress < stall else None
+
+
+def half_learnt(acc: float | None, st: AnalyzerSettings) -> bool:
+    """Train accuracy at or above ``strong_max_train_acc`` (something learnt); ``False``
+    without one."""
+    return acc is not None and acc >= st.strong_max_train_acc
 
 
 def learnt(acc: float, first: float | None) -> float:
@@ -434,7 +478,7 @@ def fitted(run: Run) -> Decision:
 
 RULES: tuple[Callable[[Run], Decision | None], ...] = (
     no_samples, diverged, no_decay_clock, clamped_by_header, no_finite_norms, pinned,
-    too_few_samples, strong, still_fitting, fitted)
+    too_few_samples, strong, partial_stall, still_fitting, fitted)
 """The rules in order; the first that returns a decision decides (``fitted`` always does)."""
 
 

@@ -190,10 +190,13 @@ class AnalyzerSettings(BaseModel):
     then bends up (a line through the slow start reached 0.8 beyond the budget; the two
     runs, an MLP at batch 128, fitted at steps 1,197 and 1,511 and transitioned)."""
     strong_long_stall_tau: float = Field(4.0, gt=0.0)
-    """Strong also at any accuracy short of the fit, when the norm collapsed and learning
-    has stalled (as above) over this much τ: weight decay alone would have shrunk any
-    unrefreshed structure to e^-4 ≈ 2 % of itself, so the plateau is held by the decay,
-    not on its way to a fit (a run stuck at 62 % train accuracy for Δτ 11)."""
+    """Strong also at any accuracy below ``strong_max_train_acc`` (however far from
+    chance), when the norm collapsed and learning has stalled (as above) over this much
+    τ: weight decay alone would have shrunk any unrefreshed structure to e^-4 ≈ 2 % of
+    itself, so the plateau is held by the decay, not on its way to a fit. At or above
+    ``strong_max_train_acc`` the same stall is ``undetermined``, said so
+    (``partial_stall``, since stop 36: until then it was strong too, and two stalled
+    transformers at 0.72–0.79 fitted and transitioned as their cosine annealed)."""
 
     # --- transition forecast -----------------------------------------------------------
     delay_tau: float | None = Field(2.52, gt=0.0)

@@ -153,6 +153,15 @@ def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None
             f"holds learning down")
 
 
+def partial_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float,
+                  progress: float, span: float) -> str:
+    return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} and "
+            f"train accuracy {fmt(acc)} set no new best over the last Δτ {span:g} (its best "
+            f"there minus the best before: {fmt(progress)} < {st.strong_stall_acc:g}), but "
+            f"it is at or above {st.strong_max_train_acc:g}: something was learnt, so not "
+            f"strong; still fitting (a fit can still come, e.g. as the learning rate anneals)")
+
+
 def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
     return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
             f"{st.fit_train_acc:g}, or once the last {st.fit_flat_evals} evaluations stay "
@@ -291,7 +300,7 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
-    too_slow, long_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted,
+    too_slow, long_stall, partial_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted,
     transition_done, decaying, forecast, too_late, awaiting_heldout, settled, held_up,
     contracted, cannot_forecast)}
 """Kind → sentence."""
