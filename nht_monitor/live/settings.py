@@ -103,6 +103,17 @@ class MonitorSettings(BaseModel):
                     "'validation/accuracy': 'val_acc', 'training/loss': 'train_loss'})")
         return self
 
+    @field_validator("lr_schedule")
+    @classmethod
+    def _schedule_or_callable(cls, value: Any) -> Any:
+        """A callable or an LR scheduler (anything with ``optimizer`` and ``step``); the
+        rest (its optimizer, ``ReduceLROnPlateau``, planning it) is checked by ``watch``."""
+        if value is None or callable(value) or (
+                hasattr(value, "optimizer") and callable(getattr(value, "step", None))):
+            return value
+        raise ValueError(f"lr_schedule must be a callable step -> lr or a torch LR "
+                         f"scheduler, got {type(value).__name__}")
+
     @field_validator("run_id", "sweep")
     @classmethod
     def _valid_run_id(cls, value: str | None, info: ValidationInfo) -> str | None:

@@ -151,6 +151,12 @@ def test_the_trainers_budget_and_schedule_are_planned(tmp_path):
     assert log.samples[0].lr < log.samples[2].lr > log.samples[-1].lr  # warm-up, cosine
 
 
+def test_a_bad_lr_schedule_fails_when_the_callback_is_built(tmp_path):
+    with pytest.raises(ValueError, match="callable step -> lr or a torch LR scheduler, got str"):
+        NHTMonitorCallback(log_dir=tmp_path / "runs", lr_schedule="cosine")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
 def test_options_win_over_the_trainers_budget_and_schedule(tmp_path):
     callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id="hf-own",
                                   budget_steps=100, lr_schedule=lambda s: 1e-2)

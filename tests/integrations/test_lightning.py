@@ -66,6 +66,8 @@ def test_one_sample_per_optimizer_step_with_accumulation(tmp_path):
 def test_bad_watch_options_fail_at_construction(tmp_path):
     with pytest.raises(ValueError):
         NHTMonitorCallback(log_dir=tmp_path, every=0)
+    with pytest.raises(ValueError, match="callable step -> lr or a torch LR scheduler, got int"):
+        NHTMonitorCallback(log_dir=tmp_path, lr_schedule=3)
 
 
 def test_ddp_two_processes_only_rank0_writes(tmp_path):
