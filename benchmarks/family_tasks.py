@@ -717,6 +717,26 @@ HOLDOUT22_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Twenty-third-round held-out families (stop 36; see above)."""
 
+# a twenty-fourth round (stop 36), on minibatches, defined before a verdict for runs still
+# fitting (the τ their budget leaves against the law's delay) was tried anywhere: a high
+# training fraction (transitions that may come with the fit), and λ grids that also fill
+# the τ budgets 1.5–3 the earlier ladders skipped
+HOLDOUT23_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p59-f0.8-b256-lr4e-3", p=59, op="+", train_fraction=0.8,
+            batch_size=256, lr=4e-3, steps=3000,
+            weight_decays=[0.0375, 0.125, 0.5, 0.8, 1.25, 15.0]),
+    _family("mlp-sub-p53-f0.5-b128-lr5e-3", p=53, op="-", train_fraction=0.5,
+            batch_size=128, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.2, 0.4, 0.65, 1.0, 12.0]),
+    _family("tf-add-p43-f0.6-w32-i1-b256-lr3e-3", p=43, op="+", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
+            steps=3000, weight_decays=[0.1, 0.3, 1.5, 2.4, 3.75, 30.0]),
+    _family("mlp-mul-p47-f0.7-b256-cosine-lr5e-3", p=47, op="*", train_fraction=0.7,
+            batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.06, 0.2, 0.8, 1.3, 2.0, 24.0]),
+]}
+"""Twenty-fourth-round held-out families (stop 36; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -728,7 +748,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout15": HOLDOUT15_FAMILIES, "holdout16": HOLDOUT16_FAMILIES,
     "holdout17": HOLDOUT17_FAMILIES, "holdout18": HOLDOUT18_FAMILIES,
     "holdout19": HOLDOUT19_FAMILIES, "holdout20": HOLDOUT20_FAMILIES,
-    "holdout21": HOLDOUT21_FAMILIES, "holdout22": HOLDOUT22_FAMILIES}
+    "holdout21": HOLDOUT21_FAMILIES, "holdout22": HOLDOUT22_FAMILIES,
+    "holdout23": HOLDOUT23_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
