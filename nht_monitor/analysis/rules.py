@@ -22,7 +22,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    6b. ``partial_stall``: the same long stall with half the training set learnt (train
    accuracy at or above ``strong_max_train_acc``) → ``undetermined`` (fitting), said so:
    something was learnt, and such runs can fit later (as the learning rate anneals);
-   6c. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
+   6c. ``no_room_after_fit``: still fitting, and even a fit now leaves the budget too
+   little τ for the law's least delay (``budget_law_floor``) → ``weak``;
+   6d. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
    every drop is measured from V_sc), :data:`SIGNAL_RULES` in order:
 
@@ -72,11 +74,13 @@ from nht_monitor.analysis.forecast import (
     Forecast,
     Line,
     ScheduleFn,
+    clock_gain,
     fit_last_fraction,
     fit_line,
     forecast_transition,
     heldout_progress,
     heldout_trend,
+    law_floor,
     planned_tau_left,
     steps_ahead,
 )
@@ -451,6 +455,38 @@ def training_window(tau: np.ndarray, values: np.ndarray, span: float, evals: int
     return rows[min(start, rows.shape[0] - evals):]
 
 
+def no_room_after_fit(run: Run) -> Decision | None:
+    """6c. Still fitting, and the law's least delay (its ``budget_quantile`` of Δτ, which
+    counts from V_sc, at or after the fit) ends beyond the budget even from a fit now:
+    the τ the budget still holds (along the planned learning rate, else at the fastest
+    η·λ seen: :func:`room_step`) is too little for weight decay to bring the transition → ``weak``. Only where the
+    budget verdict reads the law's floor (``budget_law_floor``: by default, models
+    without normalization layers) and the budget is known."""
+    st, s = run.settings, run.finite
+    budget = run.ctx.budget_steps
+    if run.past_fit or budget is None or (least := law_floor(0.0, st)) is None:
+        return None
+    step = room_step(run, least)
+    if not beyond_budget(step, float(s.step[-1]), budget, st):
+        return None
+    return Decision("weak", 0.6, run.notes + [found(
+        "no_room_after_fit", least_tau=least, forecast_step=step, budget=budget,
+        quantile=st.budget_quantile, tau_left=plan_left(run))], "fitting",
+        head=head_signal(run))
+
+
+def room_step(run: Run, delta_tau: float) -> float | None:
+    """The step by which ``delta_tau`` more τ has accrued: along the run's schedules when
+    given, else at the fastest τ per step the log has seen (a warm-up's rising rate, not
+    its first steps; ``None``: the clock never ran)."""
+    s = run.finite
+    if run.ctx.lr_schedule is not None or run.ctx.wd_schedule is not None:
+        return steps_ahead(s, run.settings, run.ctx.lr_schedule, run.ctx.wd_schedule)(delta_tau)
+    rates = s.lr * s.wd * clock_gain(s.step, s.tau, s.lr, s.wd)
+    rates = rates[np.isfinite(rates) & (rates > 0)]
+    return float(s.step[-1]) + delta_tau / float(rates.max()) if rates.shape[0] else None
+
+
 def still_fitting(run: Run) -> Decision | None:
     if run.past_fit:
         return None
@@ -478,7 +514,7 @@ def fitted(run: Run) -> Decision:
 
 RULES: tuple[Callable[[Run], Decision | None], ...] = (
     no_samples, diverged, no_decay_clock, clamped_by_header, no_finite_norms, pinned,
-    too_few_samples, strong, partial_stall, still_fitting, fitted)
+    too_few_samples, strong, partial_stall, no_room_after_fit, still_fitting, fitted)
 """The rules in order; the first that returns a decision decides (``fitted`` always does)."""
 
 

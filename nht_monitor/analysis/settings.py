@@ -136,7 +136,11 @@ class AnalyzerSettings(BaseModel):
     ending a little after such a transition it reads ``weak`` for most of the run
     (teddykoker λ 0.2, transition at step 5,160, budget 5,400: `weak` from step 810 on,
     where the belief alone says ``weak`` only at 550–580) — LayerNorm weakens the norm's
-    link to the transition, hence ``"auto"``. ``True``/``False`` force it."""
+    link to the transition, hence ``"auto"``. ``True``/``False`` force it. Since stop 36
+    the floor also reads runs still fitting (rule 6c, ``no_room_after_fit``): when even a
+    fit now leaves the budget less τ than the floor, ``weak`` before the fit (on the
+    fifteen earlier rounds: 8 runs more right at 30 % of their horizon, 476 → 477 of 506
+    full-batch and 158 → 165 of 247 minibatch, no false alarm added)."""
     weak_forecast_factor: float = Field(10.0, gt=0.0)
     """Weak also when the forecast transition lies beyond the budget
     (``budget_steps``, else the header's planned steps) or, without any, more than this

@@ -162,6 +162,17 @@ def partial_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float,
             f"strong; still fitting (a fit can still come, e.g. as the learning rate anneals)")
 
 
+def no_room_after_fit(st: AnalyzerSettings, least_tau: float, forecast_step: float | None,
+                      budget: float, quantile: float, tau_left: float | None = None) -> str:
+    when = "never" if forecast_step is None else f"at step {fmt(forecast_step, 6)}"
+    left = (f" (the planned learning rate leaves {fmt(tau_left)} τ until the budget)"
+            if tau_left is not None else "")
+    return (f"still fitting, and even from a fit now the law's least delay ({quantile:.0%} "
+            f"quantile: {fmt(least_tau)} τ) would end {when}{left}, beyond "
+            f"{_budget(st, budget)}: too little τ left for weight decay to bring the "
+            "transition")
+
+
 def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
     return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
             f"{st.fit_train_acc:g}, or once the last {st.fit_flat_evals} evaluations stay "
@@ -300,7 +311,7 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
-    too_slow, long_stall, partial_stall, still_fitting, no_train_metrics, no_finite_values, not_fitted,
+    too_slow, long_stall, partial_stall, no_room_after_fit, still_fitting, no_train_metrics, no_finite_values, not_fitted,
     transition_done, decaying, forecast, too_late, awaiting_heldout, settled, held_up,
     contracted, cannot_forecast)}
 """Kind → sentence."""

@@ -654,6 +654,60 @@ def test_a_long_stall_short_of_the_fit_is_strong():
     assert early.regime == "undetermined"
 
 
+def _recorded(norms: list[str], **config) -> RunHeader:
+    return RunHeader(run_id="synthetic", started_at="2026-11-23T00:00:00Z",
+                     model={"class_name": "M", "n_params": 1, "normalization": norms},
+                     layers=["a", "b"], config=config)
+
+
+def _fitting(steps: int = 400, lr_of=None) -> list:
+    """Still fitting (train accuracy 0.01 + step/10⁴), the norm growing, τ = step/1000."""
+    return make_run(lambda s, t: 10.0 + s / 100, steps=steps, lr=LR, weight_decay=WD,
+                    lr_of=lr_of, acc_of=fit_acc(10_000), loss_of=lambda s, t: 2.0)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(budget=hst.integers(450, 3000))
+def test_no_room_after_fit_is_weak_exactly_when_the_laws_least_delay_ends_past_the_budget(
+        budget):
+    """Still fitting at step 400 (τ 0.4): even a fit now puts the law's least delay (its
+    10 % quantile of Δτ, scipy float64) at step 400 + least / (η·λ); a budget before that
+    is ``weak`` (rule 6c), one after it still fitting; a model with a LayerNorm (the
+    floor off by default) is still fitting either way."""
+    from scipy import stats
+
+    st = AnalyzerSettings()
+    least = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.budget_quantile)
+    ends = 400 + least / (LR * WD)
+    assume(abs(budget - ends) > 2)
+    a = Analyzer(_recorded([], num_steps=budget)).analyze(_fitting())
+    if budget < ends:
+        assert (a.regime, a.rule, a.phase) == ("weak", "no_room_after_fit", "fitting")
+        assert a.transition.status == "not_expected"
+        m = re.search(r"still fitting, and even from a fit now the law's least delay \(10% "
+                      r"quantile: ([\d.]+) τ\) would end at step ([\d.]+), beyond the budget "
+                      rf"of {budget} steps", a.reasons[-1])
+        assert m and float(m.group(1)) == pytest.approx(least, rel=1e-2), a.reasons
+        assert float(m.group(2)) == pytest.approx(ends, abs=1.5)
+    else:
+        assert (a.regime, a.rule) == ("undetermined", "still_fitting"), a.reasons
+    with_norm = Analyzer(_recorded(["LayerNorm"], num_steps=budget)).analyze(_fitting())
+    assert (with_norm.regime, with_norm.rule) == ("undetermined", "still_fitting")
+    assert Analyzer(_recorded([])).analyze(_fitting()).rule == "still_fitting"  # no budget
+
+
+def test_no_room_after_fit_reads_the_plan_else_the_fastest_clock_seen():
+    """The lr drops 5× at step 200. Without a plan the rule counts at the fastest η·λ the
+    log has seen (a warm-up's or a decay's current rate would say weak too early): a fit
+    now would still leave room by step 2,000. The planned lr (given here) leaves too
+    little."""
+    drop = lambda s: LR if s <= 200 else LR / 5  # noqa: E731
+    run = _fitting(lr_of=drop)
+    assert Analyzer(_recorded([], num_steps=2000)).analyze(run).rule == "still_fitting"
+    planned = Analyzer(_recorded([], num_steps=2000), lr_schedule=drop).analyze(run)
+    assert (planned.regime, planned.rule) == ("weak", "no_room_after_fit"), planned.reasons
+
+
 def test_a_long_stall_with_half_the_training_set_learnt_is_undetermined_and_said_so():
     # the same stall at 0.55-0.6: something was learnt (the benchmark's true strong needs
     # train accuracy never 0.5), so rule 6b says so and the run is still fitting
