@@ -532,7 +532,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         trend, steps = None, ahead(d_tau)
     least = None  # the decay sped the belief up: its early end is not the law's
     floor = law_floor(elapsed, st) if rate_tau is not None else None
-    if floor is not None and floor > q_tau and (trend is None or trend.d_tau > floor):
+    if floor is not None and floor > q_tau and (trend is None or trend.far
+                                                 or trend.d_tau > floor):
         q_tau, least = floor, floor + elapsed
     step_now = float(s.step[-1])
     if steps is None:  # the median is beyond the clock; the early end may not be

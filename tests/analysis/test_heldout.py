@@ -15,9 +15,11 @@ from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.analysis.forecast import (
+    fit_log_decay,
     forecast_transition,
     heldout_progress,
     heldout_trend,
+    law_floor,
     trend_weight,
 )
 from nht_monitor.analysis.series import series_from_samples
@@ -522,3 +524,31 @@ def test_a_trend_reaching_far_beyond_its_evaluations_gets_no_weight():
     assert wide.heldout.weight == 0.5 and wide.d_tau > norm.d_tau
     with pytest.raises(ValueError):
         AnalyzerSettings(heldout_max_reach=0)
+
+
+def test_a_trend_reaching_far_beyond_its_evaluations_does_not_lift_the_laws_floor():
+    """The budget verdict's early end yields to the law's floor (``budget_law_floor``)
+    unless the held-out trend reaches the transition sooner — a trend that counts: one
+    extended beyond ``heldout_max_reach`` × the τ its evaluations cover has weight 0 ("no
+    information") and leaves the floor in place, as without a trend. (A public MLP at τ
+    budget 0.36 flipped between ``weak`` and ``intermediate`` on such a trend: held-out
+    accuracy 0.046, its logit line reaching 0.9 in Δτ 0.6 from evaluations over Δτ 0.04.)"""
+    st = AnalyzerSettings(budget_law_floor=True)
+    climb = lambda s, t: _logistic(-2.7 + 7.0 * (t - FIT * LR)) if s > FIT else 0.01  # noqa: E731
+    samples = _run(300, climb, rate=3.0)
+    s = series_from_samples(samples, st)
+    start = int(np.searchsorted(s.step, FIT))
+    tau_now = float(s.tau[-1])
+    fit = fit_log_decay(s.tau[start:], s.norm[start:])
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, fit)
+    gated = forecast_transition(*args, st)
+    alone = forecast_transition(*args, st.model_copy(update={"heldout_trend": False}))
+    trend, floor = gated.heldout, law_floor(gated.elapsed, st)
+    assert trend.far and trend.weight == 0.0 and trend.d_tau < floor
+    assert alone.least_tau is not None  # the floor decides the norm's own early end
+    assert gated.least_tau == pytest.approx(alone.least_tau, rel=1e-12)
+    assert gated.budget_step == pytest.approx(alone.budget_step, rel=1e-12)
+    # a trend allowed that reach counts, and reaching sooner than the floor, lifts it
+    near = forecast_transition(*args, st.model_copy(update={"heldout_max_reach": None}))
+    assert not near.heldout.far and near.least_tau is None
+    assert near.budget_step < alone.budget_step
