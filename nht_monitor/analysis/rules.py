@@ -727,13 +727,9 @@ def held_up(t: Trace) -> Signal:
     if forecast.method != "none" and beyond_budget(forecast.budget_step,
                                                    float(run.finite.step[-1]),
                                                    run.ctx.budget_steps, st):
-        late = found("too_late", signal=t.name, forecast_step=forecast.budget_step,
-                     budget=run.ctx.budget_steps, quantile=st.budget_quantile,
-                     least_tau=forecast.least_tau, tau_left=plan_left(run))
-        evals, needed = awaiting_heldout(run.finite, t.i_fit, st)
-        if evals < needed:  # the law's prior alone, before held-out accuracy could speak
-            return Signal(findings=[held, late, found("awaiting_heldout", signal=t.name,
-                                                      evals=evals, needed=needed)],
+        late = too_late(t, forecast)
+        if (waiting := heldout_wait(t)) is not None:  # before held-out accuracy could speak
+            return Signal(findings=[held, late, waiting],
                           transition=Transition(status="pending"))
         return Signal("weak", 0.6, [held, late], Transition(status="not_expected"))
     if forecast.heldout is not None:  # held-out accuracy on its way: the transition comes
@@ -772,6 +768,23 @@ def heldout_near_done(t: Trace) -> bool:
     return progress is not None and progress >= st.weak_max_heldout_progress
 
 
+def too_late(t: Trace, forecast: Forecast) -> Finding:
+    """The budget verdict's finding: ``forecast``'s ``budget_quantile`` beyond the budget."""
+    run, st = t.run, t.run.settings
+    return found("too_late", signal=t.name, forecast_step=forecast.budget_step,
+                 budget=run.ctx.budget_steps, quantile=st.budget_quantile,
+                 least_tau=forecast.least_tau, tau_left=plan_left(run))
+
+
+def heldout_wait(t: Trace) -> Finding | None:
+    """``awaiting_heldout`` while held-out accuracy has fewer evaluations since the fit
+    than its trend needs (:func:`awaiting_heldout`): the budget verdict waits for it."""
+    evals, needed = awaiting_heldout(t.run.finite, t.i_fit, t.run.settings)
+    if evals >= needed:
+        return None
+    return found("awaiting_heldout", signal=t.name, evals=evals, needed=needed)
+
+
 def awaiting_heldout(s: Series, start: int, st: AnalyzerSettings) -> tuple[int, int]:
     """``(evaluations, needed)``: held-out evaluations logged from row ``start`` (the fit)
     on, and how many the held-out trend needs (2 × ``heldout_min_evals``: it fits the
@@ -793,7 +806,9 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
     its ``budget_quantile`` (0.1: the early end of its 80 % interval) lies beyond the
     budget (a median just past the budget, with the interval reaching into it, stays
     ``intermediate``; with the held-out trend that quantile is never later than the
-    norm's own)."""
+    norm's own) — once held-out accuracy has the evaluations since the fit its trend
+    needs (:func:`heldout_wait`, as in :func:`held_up`; until then ``intermediate``,
+    saying so)."""
     run, st = t.run, t.run.settings
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, t.fit, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule,
@@ -804,9 +819,10 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
     budget = run.ctx.budget_steps
     if forecast.method != "none" and beyond_budget(forecast.budget_step,
                                                    float(run.finite.step[-1]), budget, st):
-        findings.append(found("too_late", signal=t.name, forecast_step=forecast.budget_step,
-                              budget=budget, quantile=st.budget_quantile,
-                              least_tau=forecast.least_tau, tau_left=plan_left(run)))
+        findings.append(too_late(t, forecast))
+        if (waiting := heldout_wait(t)) is not None:  # the forecast stands meanwhile
+            return Signal("intermediate", confidence, findings + [waiting], transition,
+                          v_st=forecast.v_st)
         return Signal("weak", round(min(confidence, 0.7), 3), findings,
                       transition.model_copy(update={"status": "not_expected"}),
                       v_st=forecast.v_st)

@@ -269,9 +269,9 @@ def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
 
 
 def awaiting_heldout(st: AnalyzerSettings, signal: str, evals: int, needed: int) -> str:
-    return (f"{signal}: not weak yet: that rests on the law's prior alone, and held-out "
-            f"accuracy has {evals} of the {needed} evaluations since the fit needed to read "
-            "its trend")
+    return (f"{signal}: not weak yet: held-out accuracy has {evals} of the {needed} "
+            "evaluations since the fit needed to read its trend, which can bring the "
+            "transition sooner than the norm alone says")
 
 
 def settled(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | None,

@@ -6,6 +6,7 @@ trend's share of the precision grows with how far it has climbed from chance); t
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -552,3 +553,28 @@ def test_a_trend_reaching_far_beyond_its_evaluations_does_not_lift_the_laws_floo
     near = forecast_transition(*args, st.model_copy(update={"heldout_max_reach": None}))
     assert not near.heldout.far and near.least_tau is None
     assert near.budget_step < alone.budget_step
+
+
+def test_the_budget_verdict_on_a_decaying_norm_waits_for_the_heldout_trend():
+    """Rule 7b/7c's budget verdict waits for held-out accuracy as rule 7d's does: right
+    after the fit, a norm decaying at 3/τ puts even its forecast's early end past a
+    330-step budget, yet the run stays ``intermediate`` (forecast kept, the reason says
+    it waits) while held-out accuracy has fewer than 2 × ``heldout_min_evals``
+    evaluations since the fit; ``weak`` once it has them and shows no trend, and at once
+    in a run that logs no held-out accuracy."""
+    st = AnalyzerSettings()
+    needed = 2 * st.heldout_min_evals
+    flat = lambda s, t: 0.02  # noqa: E731
+    early = Analyzer(_header(budget=330), st).analyze(_run(FIT + 10 * (needed - 4), flat,
+                                                           rate=3.0))
+    assert (early.regime, early.findings[-1]) == ("intermediate", "awaiting_heldout")
+    assert early.transition.status == "pending" and early.transition.interval[0] > 330
+    assert re.search(rf"not weak yet: held-out accuracy has [0-9] of the {needed} evaluations "
+                     "since the fit", " ".join(early.reasons))
+    later = Analyzer(_header(budget=330), st).analyze(_run(FIT + 10 * (needed + 2), flat,
+                                                           rate=3.0))
+    assert later.regime == "weak" and "awaiting_heldout" not in later.findings
+    blind = _run(FIT + 10 * (needed - 4), flat, rate=3.0)
+    for s in blind:
+        s.metrics.pop("val_acc", None)
+    assert Analyzer(_header(budget=330), st).analyze(blind).regime == "weak"
