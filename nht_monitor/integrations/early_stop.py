@@ -22,7 +22,8 @@ decision wins:
    is beyond the budget (its ``too_late`` finding) and no 80 % interval reaches into the
    budget, confidence ≥ ``min_confidence_budget`` → **stop**;
 9. ``keep``: anything else (``intermediate`` whose transition fits, ``weak`` because the
-   norm holds up, ``clamped``, a stop rule below its confidence) → keep.
+   norm holds up or, before the fit, because too little τ is left for the law's least
+   delay, ``clamped``, a stop rule below its confidence) → keep.
 """
 
 from __future__ import annotations
@@ -304,6 +305,9 @@ def keep(s: TrialState, p: StopPolicy) -> Decision:
             s.beyond_budget or s.interval_low is not None):
         reason = (f"regime {s.regime} but confidence {s.confidence:.2f} < "
                   f"min_confidence_budget {p.min_confidence_budget:g}")
+    elif s.regime == "weak" and s.phase == "fitting":
+        reason = ("weak before the fit (too little τ left in the budget for the law's least "
+                  "delay): no forecast to hold against the budget, so not stopped")
     elif s.regime == "weak":
         reason = "weak, but not because of the budget (the norm holds up after the fit)"
     else:

@@ -58,6 +58,23 @@ def test_engine_weak_beyond_budget_is_stopped():
     assert not decide(s, StopPolicy(min_confidence_budget=0.99)).stop
 
 
+def test_engine_weak_before_the_fit_is_kept_and_said_so():
+    """Weak while still fitting (rule 6c: the budget holds less τ than the law's least
+    delay): the engine's verdict, but no forecast beyond the budget, so kept."""
+    from nht_monitor.runlog.schema import RunHeader
+
+    run = make_run(lambda s, t: 10.0 + s / 100, steps=400, acc_of=fit_acc(10_000),
+                   loss_of=lambda s, t: 2.0)
+    recorded = RunHeader(run_id="t", started_at="2026-12-05T00:00:00Z",
+                         model={"class_name": "M", "n_params": 1, "normalization": []},
+                         layers=["a"], config={"num_steps": 1000})
+    a = Analyzer(recorded).analyze(run)
+    s = TrialState.from_assessment(a, a.step, 1000)
+    assert (s.regime, s.phase, s.beyond_budget) == ("weak", "fitting", False)
+    d = decide(s)
+    assert not d.stop and d.rule == "keep" and d.reason.startswith("weak before the fit")
+
+
 def test_engine_weak_by_held_up_norm_is_kept():
     """Weak because the norm grew for Δτ ≥ 2 with no budget: not a budget verdict."""
     run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
