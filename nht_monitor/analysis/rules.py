@@ -459,9 +459,9 @@ def no_room_after_fit(run: Run) -> Decision | None:
     """6c. Still fitting, and the law's least delay (its ``budget_quantile`` of Δτ, which
     counts from V_sc, at or after the fit) ends beyond the budget even from a fit now:
     the τ the budget still holds (along the planned learning rate, else at the fastest
-    η·λ seen: :func:`room_step`) is too little for weight decay to bring the transition → ``weak``. Only where the
-    budget verdict reads the law's floor (``budget_law_floor``: by default, models
-    without normalization layers) and the budget is known."""
+    η·λ seen: :func:`room_step`) is too little for weight decay to bring the transition
+    → ``weak``. Only where the budget verdict reads the law's floor (``budget_law_floor``:
+    by default, models without normalization layers) and the budget is known."""
     st, s = run.settings, run.finite
     budget = run.ctx.budget_steps
     if run.past_fit or budget is None or (least := law_floor(0.0, st)) is None:

@@ -124,10 +124,10 @@ class AnalyzerSettings(BaseModel):
     earlier than the law's own ``budget_quantile`` of Δτ from V_sc (unconditioned:
     ``delay_tau`` × e^(z·``delay_log_sd``), 1.01 τ by default), unless the held-out
     trend reaches the transition sooner (a trend that counts: not one reaching beyond
-    ``heldout_max_reach`` × its span, since stop 36): a fast post-fit decay shortens the forecast, not
-    the least delay the law allows. ``"auto"`` (the default since stop 34): on when the
-    log's header says the model has no normalization layers (``watch()`` records them),
-    off when it has some or the header does not say. On the eight rounds of task
+    ``heldout_max_reach`` × its span, since stop 36): a fast post-fit decay shortens the
+    forecast, not the least delay the law allows. ``"auto"`` (the default since stop 34):
+    on when the log's header says the model has no normalization layers (``watch()``
+    records them), off when it has some or the header does not say. On the eight rounds of task
     families regenerated at stop 32 (no delayed run transitioned sooner than 1.13 τ after
     V_sc; no run whose whole budget was about 1 τ transitioned at all) it moved 10 such
     runs from ``intermediate`` to ``weak`` at 30 % of their horizon (406 → 416 of 450) with
