@@ -75,11 +75,6 @@ class PlannedLr:
                 n += 1
         return float(n - lo) if n - lo <= max_steps else None
 
-    @property
-    def last_step(self) -> int:
-        """The last planned step."""
-        return int(self.steps[-1])
-
 
 def planned_lr(header: RunHeader | None) -> PlannedLr | None:
     """The header's planned learning rate (``None``: none recorded)."""

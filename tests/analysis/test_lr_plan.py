@@ -31,7 +31,7 @@ def test_planned_lr_is_linear_between_knots_and_held_outside():
     want = [1e-3, 1e-3, 1e-3, 1e-3, 5.5e-4, 1e-4, 5e-5, 0.0, 0.0]
     assert plan.at(steps) == pytest.approx(want)
     assert [plan(s) for s in steps] == pytest.approx(want)
-    assert plan.last_step == 2000
+    assert plan.steps[-1] == 2000
 
 
 HELD = [(1, 2e-3), (300, 5e-4), (900, 2e-4)]  # 2e-4 held after step 900
