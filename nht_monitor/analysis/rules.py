@@ -480,11 +480,14 @@ def room_step(run: Run, delta_tau: float) -> float | None:
     given, else at the fastest τ per step the log has seen (a warm-up's rising rate, not
     its first steps; ``None``: the clock never ran)."""
     s = run.finite
+    now = float(s.step[-1])
     if run.ctx.lr_schedule is not None or run.ctx.wd_schedule is not None:
-        return steps_ahead(s, run.settings, run.ctx.lr_schedule, run.ctx.wd_schedule)(delta_tau)
+        steps = steps_ahead(s, run.settings, run.ctx.lr_schedule, run.ctx.wd_schedule)(
+            delta_tau)
+        return None if steps is None else now + steps
     rates = s.lr * s.wd * clock_gain(s.step, s.tau, s.lr, s.wd)
     rates = rates[np.isfinite(rates) & (rates > 0)]
-    return float(s.step[-1]) + delta_tau / float(rates.max()) if rates.shape[0] else None
+    return now + delta_tau / float(rates.max()) if rates.shape[0] else None
 
 
 def still_fitting(run: Run) -> Decision | None:

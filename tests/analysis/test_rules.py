@@ -706,6 +706,13 @@ def test_no_room_after_fit_reads_the_plan_else_the_fastest_clock_seen():
     assert Analyzer(_recorded([], num_steps=2000)).analyze(run).rule == "still_fitting"
     planned = Analyzer(_recorded([], num_steps=2000), lr_schedule=drop).analyze(run)
     assert (planned.regime, planned.rule) == ("weak", "no_room_after_fit"), planned.reasons
+    # the step it names is absolute: now (400) + the least delay at the planned η·λ
+    from scipy import stats
+
+    st = AnalyzerSettings()
+    least = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.budget_quantile)
+    m = re.search(r"would end at step ([\d.]+)", planned.reasons[-1])
+    assert m and float(m.group(1)) == pytest.approx(400 + least / (LR / 5 * WD), abs=1.5)
 
 
 def test_a_long_stall_with_half_the_training_set_learnt_is_undetermined_and_said_so():
