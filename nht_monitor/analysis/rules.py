@@ -279,8 +279,10 @@ def strong(run: Run) -> Decision | None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
             budget=run.ctx.budget_steps, first_acc=f.first_acc, gain=gain)], "fitting")
+    if half_learnt(acc, st):  # a long stall there is partial_stall's
+        return None
     progress = long_stall_progress(run, acc)
-    if progress is not None and not half_learnt(acc, st):
+    if progress is not None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
             span=st.strong_long_stall_tau)], "fitting")
