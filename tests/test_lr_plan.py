@@ -161,16 +161,19 @@ def test_resuming_a_log_without_a_plan_follows_the_schedule_given_now(tiny_net, 
 
 
 def test_a_run_whose_budget_holds_too_little_tau_reads_weak_before_its_fit(tiny_net, log_dir):
-    """End to end through ``watch()``: a model without normalization layers (the header
-    records none, so the law's floor is on by default), λ so small that the whole
-    budget holds τ 0.02, the training loss far from fitted: the live engine reads
-    ``weak`` before the fit (rule 6c) along the planned learning rate, and the offline
-    engine reads the same from the log."""
+    """End to end through ``watch()`` with ``weak_before_fit`` on: a model without
+    normalization layers (the header records none, so the law's floor is on by
+    default), λ so small that the whole budget holds τ 0.02, the training loss far from
+    fitted: the live engine reads ``weak`` before the fit (rule 6c) along the planned
+    learning rate, and the offline engine reads the same from the log."""
+    from nht_monitor.analysis import AnalyzerSettings
+
+    on = AnalyzerSettings(weak_before_fit=True)
     optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=1e-3)
     scheduler = S.LambdaLR(optimizer, lambda e: 1.0 - e / 2000)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="tiny-wd",
                                 budget_steps=2000, lr_schedule=scheduler, assess_every=1,
-                                assess_interval=0)
+                                assess_interval=0, analysis=on)
     train_steps(tiny_net, optimizer, 20, monitor=monitor, scheduler=scheduler)
     monitor.flush()
     live = monitor.latest_assessment
@@ -179,5 +182,6 @@ def test_a_run_whose_budget_holds_too_little_tau_reads_weak_before_its_fit(tiny_
     assert "the planned learning rate leaves" in live.reasons[-1]
     run = read_run(log_dir / "tiny-wd.jsonl")
     assert run.header.model.normalization == []
-    offline = Analyzer(run.header).analyze(run.samples)
+    offline = Analyzer(run.header, on).analyze(run.samples)
     assert (offline.regime, offline.rule) == ("weak", "no_room_after_fit")
+    assert Analyzer(run.header).analyze(run.samples).rule == "still_fitting"  # default

@@ -22,8 +22,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    6b. ``partial_stall``: the same long stall with half the training set learnt (train
    accuracy at or above ``strong_max_train_acc``) → ``undetermined`` (fitting), said so:
    something was learnt, and such runs can fit later (as the learning rate anneals);
-   6c. ``no_room_after_fit``: still fitting, and even a fit now leaves the budget too
-   little τ for the law's least delay (``budget_law_floor``) → ``weak``;
+   6c. ``no_room_after_fit`` (opt-in, ``weak_before_fit``): still fitting, and even a
+   fit now leaves the budget too little τ for the law's least delay
+   (``budget_law_floor``) → ``weak``;
    6d. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
    every drop is measured from V_sc), :data:`SIGNAL_RULES` in order:
@@ -462,11 +463,13 @@ def no_room_after_fit(run: Run) -> Decision | None:
     counts from V_sc, at or after the fit) ends beyond the budget even from a fit now:
     the τ the budget still holds (along the planned learning rate, else at the fastest
     η·λ seen: :func:`room_step`) is too little for weight decay to bring the transition
-    → ``weak``. Only where the budget verdict reads the law's floor (``budget_law_floor``:
-    by default, models without normalization layers) and the budget is known."""
+    → ``weak``. Opt-in (``weak_before_fit``), and only where the budget verdict reads
+    the law's floor (``budget_law_floor``: by default, models without normalization
+    layers) and the budget is known."""
     st, s = run.settings, run.finite
     budget = run.ctx.budget_steps
-    if run.past_fit or budget is None or (least := law_floor(0.0, st)) is None:
+    if (not st.weak_before_fit or run.past_fit or budget is None
+            or (least := law_floor(0.0, st)) is None):
         return None
     step = room_step(run, least)
     if not beyond_budget(step, float(s.step[-1]), budget, st):

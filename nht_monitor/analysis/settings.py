@@ -137,11 +137,15 @@ class AnalyzerSettings(BaseModel):
     ending a little after such a transition it reads ``weak`` for most of the run
     (teddykoker λ 0.2, transition at step 5,160, budget 5,400: `weak` from step 810 on,
     where the belief alone says ``weak`` only at 550–580) — LayerNorm weakens the norm's
-    link to the transition, hence ``"auto"``. ``True``/``False`` force it. Since stop 36
-    the floor also reads runs still fitting (rule 6c, ``no_room_after_fit``): when even a
-    fit now leaves the budget less τ than the floor, ``weak`` before the fit (on the
-    fifteen earlier rounds: 8 runs more right at 30 % of their horizon, 476 → 477 of 506
-    full-batch and 158 → 165 of 247 minibatch, no false alarm added)."""
+    link to the transition, hence ``"auto"``. ``True``/``False`` force it."""
+    weak_before_fit: bool = False
+    """Opt-in (stop 36): where the floor is on, a run still fitting whose budget holds
+    less τ than the floor even from a fit now is ``weak`` before its fit (rule 6c,
+    ``no_room_after_fit``). On rounds 4–21 of the task families it put 8 more runs
+    right at 30 % of their horizon with no false alarm; on three rounds at 60–85 %
+    training fraction, never used to choose it, 6 more right at 30 % (of 138) but 4
+    false alarms, on runs that transitioned 0.44–0.89 τ after V_sc — sooner than the
+    floor — so it stays off by default."""
     weak_forecast_factor: float = Field(10.0, gt=0.0)
     """Weak also when the forecast transition lies beyond the budget
     (``budget_steps``, else the header's planned steps) or, without any, more than this

@@ -676,11 +676,13 @@ def test_no_room_after_fit_is_weak_exactly_when_the_laws_least_delay_ends_past_t
     floor off by default) is still fitting either way."""
     from scipy import stats
 
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(weak_before_fit=True)
     least = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.budget_quantile)
     ends = 400 + least / (LR * WD)
     assume(abs(budget - ends) > 2)
-    a = Analyzer(_recorded([], num_steps=budget)).analyze(_fitting())
+    # opt-in: by default the run is still fitting whatever its budget
+    assert Analyzer(_recorded([], num_steps=budget)).analyze(_fitting()).rule == "still_fitting"
+    a = Analyzer(_recorded([], num_steps=budget), st).analyze(_fitting())
     if budget < ends:
         assert (a.regime, a.rule, a.phase) == ("weak", "no_room_after_fit", "fitting")
         assert a.transition.status == "not_expected"
@@ -691,9 +693,9 @@ def test_no_room_after_fit_is_weak_exactly_when_the_laws_least_delay_ends_past_t
         assert float(m.group(2)) == pytest.approx(ends, abs=1.5)
     else:
         assert (a.regime, a.rule) == ("undetermined", "still_fitting"), a.reasons
-    with_norm = Analyzer(_recorded(["LayerNorm"], num_steps=budget)).analyze(_fitting())
+    with_norm = Analyzer(_recorded(["LayerNorm"], num_steps=budget), st).analyze(_fitting())
     assert (with_norm.regime, with_norm.rule) == ("undetermined", "still_fitting")
-    assert Analyzer(_recorded([])).analyze(_fitting()).rule == "still_fitting"  # no budget
+    assert Analyzer(_recorded([]), st).analyze(_fitting()).rule == "still_fitting"  # no budget
 
 
 def test_no_room_after_fit_reads_the_plan_else_the_fastest_clock_seen():
@@ -703,8 +705,9 @@ def test_no_room_after_fit_reads_the_plan_else_the_fastest_clock_seen():
     little."""
     drop = lambda s: LR if s <= 200 else LR / 5  # noqa: E731
     run = _fitting(lr_of=drop)
-    assert Analyzer(_recorded([], num_steps=2000)).analyze(run).rule == "still_fitting"
-    planned = Analyzer(_recorded([], num_steps=2000), lr_schedule=drop).analyze(run)
+    on = AnalyzerSettings(weak_before_fit=True)
+    assert Analyzer(_recorded([], num_steps=2000), on).analyze(run).rule == "still_fitting"
+    planned = Analyzer(_recorded([], num_steps=2000), on, lr_schedule=drop).analyze(run)
     assert (planned.regime, planned.rule) == ("weak", "no_room_after_fit"), planned.reasons
     # the step it names is absolute: now (400) + the least delay at the planned η·λ
     from scipy import stats
