@@ -143,7 +143,7 @@ class AnalyzerSettings(BaseModel):
     less τ than the floor even from a fit now is ``weak`` before its fit (rule 6c,
     ``no_room_after_fit``). On rounds 4–21 of the task families it put 8 more runs
     right at 30 % of their horizon with no false alarm; on three rounds at 60–85 %
-    training fraction, never used to choose it, 6 more right at 30 % (of 138) but 4
+    training fraction, never used to choose it, 10 more right at 30 % (of 138) but 4
     false alarms, on runs that transitioned 0.44–0.89 τ after V_sc — sooner than the
     floor — so it stays off by default."""
     weak_forecast_factor: float = Field(10.0, gt=0.0)
