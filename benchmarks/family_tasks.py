@@ -778,6 +778,26 @@ HOLDOUT25_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Twenty-sixth-round held-out families (stop 36; see above)."""
 
+# a twenty-seventh round (stop 37), minibatch at 45–55 % training fraction where fits
+# come late, defined before rule 6d (``room_after_fit``: ``intermediate`` before the fit
+# when its projected fit leaves the law's median delay within the budget) was scored;
+# λ grids from the τ budget
+HOLDOUT26_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p61-f0.45-b256-lr4e-3", p=61, op="*", train_fraction=0.45,
+            batch_size=256, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.9, 1.4, 2.2, 15.0]),
+    _family("tf-add-p43-f0.5-w32-i1-b256-lr3e-3", p=43, op="+", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+    _family("mlp-div-p53-f0.5-b128-sgd-lr6e-2", p=53, op="/", train_fraction=0.5,
+            optimizer="sgd", batch_size=128, lr=6e-2, steps=3000,
+            weight_decays=[0.0006, 0.0035, 0.0055, 0.008, 0.012, 0.07]),
+    _family("mlp-sub-p59-f0.55-b256-cosine-lr5e-3", p=59, op="-", train_fraction=0.55,
+            batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.7, 1.1, 1.8, 2.8, 20.0]),
+]}
+"""Twenty-seventh-round held-out families (stop 37; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -791,7 +811,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout19": HOLDOUT19_FAMILIES, "holdout20": HOLDOUT20_FAMILIES,
     "holdout21": HOLDOUT21_FAMILIES, "holdout22": HOLDOUT22_FAMILIES,
     "holdout23": HOLDOUT23_FAMILIES, "holdout24": HOLDOUT24_FAMILIES,
-    "holdout25": HOLDOUT25_FAMILIES}
+    "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

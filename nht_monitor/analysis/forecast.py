@@ -298,8 +298,15 @@ def law_floor(elapsed: float, settings: AnalyzerSettings) -> float | None:
     st = settings
     if st.budget_law_floor is not True or st.delay_tau is None:
         return None
-    least = st.delay_tau * _exp(st.delay_log_sd * _NORMAL.inv_cdf(st.budget_quantile))
+    least = law_quantile(st.budget_quantile, st)
     return least - elapsed if least > elapsed else None
+
+
+def law_quantile(q: float, settings: AnalyzerSettings) -> float:
+    """The law prior's ``q`` quantile of Δτ from V_sc (log-normal, median ``delay_tau``,
+    log-sd ``delay_log_sd``; ``delay_tau`` must be set)."""
+    st = settings
+    return st.delay_tau * _exp(st.delay_log_sd * _NORMAL.inv_cdf(q))
 
 
 def _exp(x: float) -> float:

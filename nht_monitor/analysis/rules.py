@@ -25,7 +25,11 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    6c. ``no_room_after_fit`` (opt-in, ``weak_before_fit``): still fitting, and even a
    fit now leaves the budget too little τ for the law's least delay
    (``budget_law_floor``) → ``weak``;
-   6d. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
+   6d. ``room_after_fit`` (``expect_before_fit``): still fitting with half the training
+   set learnt, and the fit train accuracy's line projects plus the law's
+   ``expect_quantile`` of Δτ end within the budget → ``intermediate`` (fitting,
+   transition ``pending`` without a forecast step);
+   6e. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
    every drop is measured from V_sc), :data:`SIGNAL_RULES` in order:
 
@@ -82,6 +86,7 @@ from nht_monitor.analysis.forecast import (
     heldout_progress,
     heldout_trend,
     law_floor,
+    law_quantile,
     planned_tau_left,
     steps_ahead,
 )
@@ -495,6 +500,49 @@ def room_step(run: Run, delta_tau: float) -> float | None:
     return now + delta_tau / float(rates.max()) if rates.shape[0] else None
 
 
+def room_after_fit(run: Run) -> Decision | None:
+    """6d. Still fitting with half the training set learnt, train accuracy rising, and
+    room for the law after the fit its line projects: the fit (train accuracy's
+    least-squares line over the last half of the τ so far, extended to
+    ``fit_train_acc``) plus the law's ``expect_quantile`` of Δτ (its median by default)
+    end within the budget (along the planned learning rate, else at the current η·λ) →
+    ``intermediate``, transition ``pending`` without a forecast step (the fit comes
+    first). Needs ``expect_before_fit``, a law prior and a known budget."""
+    st, s = run.settings, run.finite
+    budget = run.ctx.budget_steps
+    acc = _last_finite(s.acc)
+    if (not st.expect_before_fit or run.past_fit or budget is None or st.delay_tau is None
+            or not half_learnt(acc, st) or (eta := fit_eta(run)) is None):
+        return None
+    delay = law_quantile(st.expect_quantile, st)
+    steps = steps_ahead(s, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(eta + delay)
+    step = None if steps is None else float(s.step[-1]) + steps
+    if step is None or step > budget:
+        return None
+    return Decision("intermediate", 0.4, run.notes + [found(
+        "room_after_fit", acc=acc, fit_tau=eta, delay_tau=delay, step=step, budget=budget,
+        quantile=st.expect_quantile)], "fitting",
+        transition=Transition(status="pending"), head=head_signal(run))
+
+
+def fit_eta(run: Run) -> float | None:
+    """Δτ until train accuracy's least-squares line over the last half of the τ so far
+    (at least ``strong_stall_evals`` evaluations) reaches ``fit_train_acc``; ``None``
+    without train accuracy or while the line does not rise."""
+    s, st = run.finite, run.settings
+    if not np.isfinite(s.acc).any() or s.tau.shape[0] < 2:
+        return None
+    window = training_window(s.tau, s.acc, 0.5 * float(s.tau[-1] - s.tau[0]),
+                             st.strong_stall_evals)
+    if window is None:
+        return None
+    tau = s.tau[window]
+    line = fit_line(tau - tau[-1], s.acc[window])
+    if line is None or not line.slope > 0:
+        return None
+    return max(0.0, (st.fit_train_acc - line.intercept) / line.slope)
+
+
 def still_fitting(run: Run) -> Decision | None:
     if run.past_fit:
         return None
@@ -522,7 +570,8 @@ def fitted(run: Run) -> Decision:
 
 RULES: tuple[Callable[[Run], Decision | None], ...] = (
     no_samples, diverged, no_decay_clock, clamped_by_header, no_finite_norms, pinned,
-    too_few_samples, strong, partial_stall, no_room_after_fit, still_fitting, fitted)
+    too_few_samples, strong, partial_stall, no_room_after_fit, room_after_fit, still_fitting,
+    fitted)
 """The rules in order; the first that returns a decision decides (``fitted`` always does)."""
 
 

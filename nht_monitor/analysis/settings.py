@@ -146,6 +146,14 @@ class AnalyzerSettings(BaseModel):
     training fraction, never used to choose it, 10 more right at 30 % (of 138) but 4
     false alarms, on runs that transitioned 0.44–0.89 τ after V_sc — sooner than the
     floor — so it stays off by default."""
+    expect_before_fit: bool = True
+    """A run still fitting with half the training set learnt, whose train accuracy's line
+    projects a fit that leaves the budget at least the law's ``expect_quantile`` of Δτ,
+    is ``intermediate`` (transition ``pending``, no forecast step) before its fit (rule
+    6d, ``room_after_fit``)."""
+    expect_quantile: float = Field(0.5, gt=0.0, lt=1.0)
+    """The quantile of the law's delay (from V_sc) rule 6d needs room for after the
+    projected fit."""
     weak_forecast_factor: float = Field(10.0, gt=0.0)
     """Weak also when the forecast transition lies beyond the budget
     (``budget_steps``, else the header's planned steps) or, without any, more than this

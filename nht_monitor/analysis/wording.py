@@ -173,6 +173,14 @@ def no_room_after_fit(st: AnalyzerSettings, least_tau: float, forecast_step: flo
             "transition")
 
 
+def room_after_fit(st: AnalyzerSettings, acc: float, fit_tau: float, delay_tau: float,
+                   step: float, budget: float, quantile: float) -> str:
+    return (f"still fitting (train acc {fmt(acc)}), and its line reaches "
+            f"{st.fit_train_acc:g} in Δτ {fmt(fit_tau)}; with the law's delay after it "
+            f"({quantile:.0%} quantile: {fmt(delay_tau)} τ) that is step {fmt(step, 6)}, "
+            f"within {_budget(st, budget)}: a transition is expected once it fits")
+
+
 def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
     return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
             f"{st.fit_train_acc:g}, or once the last {st.fit_flat_evals} evaluations stay "
@@ -311,7 +319,8 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
-    too_slow, long_stall, partial_stall, no_room_after_fit, still_fitting, no_train_metrics,
+    too_slow, long_stall, partial_stall, no_room_after_fit, room_after_fit, still_fitting,
+    no_train_metrics,
     no_finite_values, not_fitted, transition_done, decaying, forecast, too_late,
     awaiting_heldout, settled, held_up, contracted, cannot_forecast)}
 """Kind → sentence."""
