@@ -34,7 +34,7 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    every drop is measured from V_sc), :data:`SIGNAL_RULES` in order:
 
    - ``not_fitted``: training set not fitted yet → ``undetermined`` (only the head
-     signal meets it: for the total norm, rule 6b has decided);
+     signal meets it: for the total norm, rules 6–6e have decided);
    - 7a. ``transition_done``: transition seen (held-out accuracy reached
      ``done_val_acc``, :mod:`nht_monitor.analysis.transition`; without one, the norm
      reached V_st) → ``intermediate``; the reason says so when held-out accuracy has

@@ -62,8 +62,10 @@ def build() -> dashboard.Dashboard:
              .with_panel(stat_panel(
                  "Regime",
                  describe("The rule engine's current weight-decay regime.",
-                          "'intermediate' (the norm peaked and now decays: the transition "
-                          "to the structured solution is coming) or 'undetermined' early on.",
+                          "'intermediate' (the norm peaked and now decays, or, still "
+                          "fitting, the budget leaves room for the law's delay after the "
+                          "fit: the transition to the structured solution is coming) or "
+                          "'undetermined' early on.",
                           "'weak' past the fit (shortcut persists: raise λ), 'strong' "
                           "(learning suppressed: lower λ) or 'diverged'."),
                  [query(state_index(m.REGIME, m.REGIME_LABEL, m.REGIME_ORDER), "regime",

@@ -875,3 +875,83 @@ def test_training_window_against_brute_force(steps, logged, span, evals):
         return
     first = min(before[-1], len(rows) - evals)
     assert got is not None and got.tolist() == rows[first:]
+
+
+def _climbing(steps: int = 800, lr_of=None, rise: float = 0.5) -> list:
+    """Still fitting: train accuracy 0.2 + ``rise`` per τ (0.6 at step 800), the norm
+    growing, τ = step/1000."""
+    return make_run(lambda s, t: 10.0 + s / 100, steps=steps, lr=LR, weight_decay=WD,
+                    lr_of=lr_of, acc_of=lambda s, t: 0.2 + rise * t, loss_of=lambda s, t: 2.0)
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(budget=hst.integers(1000, 8000))
+def test_room_after_fit_is_intermediate_exactly_when_the_projected_fit_leaves_the_laws_median(
+        budget):
+    """Train accuracy's line (0.5 per τ, 0.6 at step 800) reaches 0.99 in Δτ 0.78; with
+    the law's median delay after it (scipy float64) that is step 800 + (0.78 + median) /
+    (η·λ): a budget at or after it is ``intermediate`` before the fit (rule 6d, pending,
+    no forecast step), one before it still fitting."""
+    from scipy import stats
+
+    st = AnalyzerSettings()
+    median = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.expect_quantile)
+    eta = (st.fit_train_acc - 0.6) / 0.5
+    ends = 800 + (eta + median) / (LR * WD)
+    assume(abs(budget - ends) > 2)
+    a = Analyzer(header(num_steps=budget)).analyze(_climbing())
+    if budget >= ends:
+        assert (a.regime, a.rule, a.phase) == ("intermediate", "room_after_fit", "fitting")
+        assert a.transition.status == "pending" and a.transition.forecast_step is None
+        m = re.search(r"still fitting \(train acc 0\.6\), and its line reaches 0\.99 in Δτ "
+                      r"([\d.]+); with the law's delay after it \(50% quantile: ([\d.]+) τ\) "
+                      rf"that is step ([\d.]+), within the budget of {budget} steps",
+                      a.reasons[-1])
+        assert m, a.reasons
+        assert float(m.group(1)) == pytest.approx(eta, rel=1e-2)
+        assert float(m.group(2)) == pytest.approx(median, rel=1e-2)
+        assert float(m.group(3)) == pytest.approx(ends, abs=1.5)
+    else:
+        assert (a.regime, a.rule) == ("undetermined", "still_fitting"), a.reasons
+
+
+def test_room_after_fit_needs_half_learnt_a_rising_line_a_budget_and_the_setting():
+    roomy = header(num_steps=100_000)
+    assert Analyzer(roomy).analyze(_climbing()).rule == "room_after_fit"
+    below_half = Analyzer(roomy).analyze(_climbing(steps=500))  # acc 0.45
+    assert (below_half.regime, below_half.rule) == ("undetermined", "still_fitting")
+    falling = make_run(lambda s, t: 10.0 + s / 100, steps=800, lr=LR, weight_decay=WD,
+                       acc_of=lambda s, t: 0.7 - 0.1 * t, loss_of=lambda s, t: 2.0)
+    assert Analyzer(roomy).analyze(falling).rule == "still_fitting"
+    assert Analyzer(header()).analyze(_climbing()).rule == "still_fitting"  # no budget
+    off = AnalyzerSettings(expect_before_fit=False)
+    assert Analyzer(roomy, off).analyze(_climbing()).rule == "still_fitting"
+    no_law = AnalyzerSettings(delay_tau=None)
+    assert Analyzer(roomy, no_law).analyze(_climbing()).rule == "still_fitting"
+
+
+def test_room_after_fit_counts_along_the_planned_learning_rate():
+    """At the current η·λ the fit and the median delay end by step 4,100, within 6,000;
+    the plan drops the lr 5× after step 800, which leaves too little: still fitting."""
+    drop = lambda s: LR if s <= 800 else LR / 5  # noqa: E731
+    run = _climbing(lr_of=drop)
+    assert Analyzer(header(num_steps=6000)).analyze(run).rule == "room_after_fit"
+    planned = Analyzer(header(num_steps=6000), lr_schedule=drop).analyze(run)
+    assert (planned.regime, planned.rule) == ("undetermined", "still_fitting"), planned.reasons
+
+
+def test_fit_eta_against_numpy_on_a_noisy_climb():
+    """:func:`rules.fit_eta` is the least-squares line over the last half of the τ so far
+    (from the evaluation at or before its start), extended to ``fit_train_acc``: checked
+    against numpy's float64 polyfit on a noisy climb."""
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0.0, 0.03, 2000)
+    run = make_run(lambda s, t: 10.0 + s / 100, steps=900, lr=LR, weight_decay=WD,
+                   acc_of=lambda s, t: 0.2 + 0.5 * t + noise[s], loss_of=lambda s, t: 2.0)
+    st = AnalyzerSettings()
+    s = series_from_samples(run, st)
+    r = rules.Run(s, rules.Context(facts_from_series(s, st)), st)
+    tau, acc = s.tau, s.acc
+    start = int(np.searchsorted(tau, tau[-1] - 0.5 * (tau[-1] - tau[0]), side="right")) - 1
+    slope, at_end = np.polyfit(tau[start:] - tau[-1], acc[start:], 1)
+    assert rules.fit_eta(r) == pytest.approx((st.fit_train_acc - at_end) / slope, rel=1e-9)
