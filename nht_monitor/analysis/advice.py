@@ -462,6 +462,10 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None) -> Advic
 
 
 def _opening(a: Assessment, wd: float) -> str:
+    if a.phase == "fitting" and a.regime in ("weak", "intermediate"):
+        room = "too little" if a.regime == "weak" else "room"
+        return (f"{a.regime.capitalize()} regime, read before the fit: the budget leaves "
+                f"{room} for the law's delay after it at λ = {_fmt(wd)}.")
     if a.regime == "weak":
         return (f"Weak regime: the norm ({_fmt(a.norm)}) is not contracting fast enough, "
                 "the shortcut persists.")

@@ -305,6 +305,9 @@ def keep(s: TrialState, p: StopPolicy) -> Decision:
             s.beyond_budget or s.interval_low is not None):
         reason = (f"regime {s.regime} but confidence {s.confidence:.2f} < "
                   f"min_confidence_budget {p.min_confidence_budget:g}")
+    elif s.regime == "intermediate" and s.phase == "fitting":
+        reason = ("intermediate before the fit (its projected fit leaves the budget room for "
+                  "the law's delay): kept")
     elif s.regime == "weak" and s.phase == "fitting":
         reason = ("weak before the fit (too little τ left in the budget for the law's least "
                   "delay): no forecast to hold against the budget, so not stopped")

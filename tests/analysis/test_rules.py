@@ -917,7 +917,12 @@ def test_room_after_fit_is_intermediate_exactly_when_the_projected_fit_leaves_th
 
 def test_room_after_fit_needs_half_learnt_a_rising_line_a_budget_and_the_setting():
     roomy = header(num_steps=100_000)
-    assert Analyzer(roomy).analyze(_climbing()).rule == "room_after_fit"
+    a = Analyzer(roomy).analyze(_climbing())
+    assert a.rule == "room_after_fit"
+    # the advice says the regime was read before the fit (no contracting norm yet)
+    assert a.advice.action == "keep" and a.advice.text.startswith(
+        "Intermediate regime, read before the fit: the budget leaves room for the law's "
+        "delay after it at λ = 1."), a.advice.text
     below_half = Analyzer(roomy).analyze(_climbing(steps=500))  # acc 0.45
     assert (below_half.regime, below_half.rule) == ("undetermined", "still_fitting")
     falling = make_run(lambda s, t: 10.0 + s / 100, steps=800, lr=LR, weight_decay=WD,

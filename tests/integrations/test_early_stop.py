@@ -75,6 +75,24 @@ def test_engine_weak_before_the_fit_is_kept_and_said_so():
     assert not d.stop and d.rule == "keep" and d.reason.startswith("weak before the fit")
 
 
+def test_engine_intermediate_before_the_fit_is_kept_and_said_so():
+    """Intermediate while still fitting (rule 6d: half learnt, the projected fit leaves
+    the budget the law's median delay): kept, and the reason says why."""
+    run = make_run(lambda s, t: 10.0 + s / 100, steps=800,
+                   acc_of=lambda s, t: 0.2 + 0.5 * t, loss_of=lambda s, t: 2.0)
+    from nht_monitor.runlog.schema import RunHeader
+
+    recorded = RunHeader(run_id="t", started_at="2026-12-05T00:00:00Z",
+                         model={"class_name": "M", "n_params": 1}, layers=["a"],
+                         config={"num_steps": 6000})
+    a = Analyzer(recorded).analyze(run)
+    s = TrialState.from_assessment(a, a.step, 6000)
+    assert (s.regime, s.phase, a.rule) == ("intermediate", "fitting", "room_after_fit")
+    d = decide(s)
+    assert not d.stop and d.rule == "keep"
+    assert d.reason.startswith("intermediate before the fit"), d.reason
+
+
 def test_engine_weak_by_held_up_norm_is_kept():
     """Weak because the norm grew for Δτ ≥ 2 with no budget: not a budget verdict."""
     run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
