@@ -16,7 +16,8 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
    evaluations: a norm shrinking while the model still learns is not strong) or rising
    too slowly to fit within the budget (once the budget ends within the stall window's
-   own length; at any distance opt-in, ``strong_too_slow``), or at any
+   own length; at any distance opt-in, ``strong_too_slow``), or the budget spent with
+   train accuracy never at ``strong_max_train_acc`` (``spent_short``), or at any
    accuracy below ``strong_max_train_acc``, stalled over ``strong_long_stall_tau`` →
    ``strong``;
    6b. ``partial_stall``: the same long stall with half the training set learnt (train
@@ -259,7 +260,8 @@ def strong(run: Run) -> Decision | None:
     accuracy would reach ``fit_min_acc`` (the least that can count as fitted) only beyond
     the budget (``too_slow``: the budget verdict of ``weak``, for the fit) — once the
     budget ends within the window's own length (:func:`budget_within_window`), or at any
-    distance with ``strong_too_slow``; or, at any accuracy below
+    distance with ``strong_too_slow``; or the budget spent with train accuracy never at
+    ``strong_max_train_acc`` (``spent_short``); or, at any accuracy below
     ``strong_max_train_acc``, stalled over ``strong_long_stall_tau`` (``long_stall``)."""
     f, st = run.facts, run.settings
     if (drop := collapsed_short_of_fit(run)) is None:
@@ -285,6 +287,10 @@ def strong(run: Run) -> Decision | None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
             budget=run.ctx.budget_steps, first_acc=f.first_acc, gain=gain)], "fitting")
+    if (best := spent_short(run)) is not None:
+        return Decision("strong", strong_confidence(drop, st), run.notes + [found(
+            "spent_short", drop=drop, peak=f.peak, best=best,
+            budget=run.ctx.budget_steps)], "fitting")
     if half_learnt(acc, st):  # a long stall there is partial_stall's
         return None
     progress = long_stall_progress(run, acc)
@@ -293,6 +299,18 @@ def strong(run: Run) -> Decision | None:
             "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
             span=st.strong_long_stall_tau)], "fitting")
     return None
+
+
+def spent_short(run: Run) -> float | None:
+    """The best train accuracy when the budget is spent (the last step at or past it) and
+    it never reached ``strong_max_train_acc``: nothing learnt within the budget (the
+    outcome the benchmark calls ``strong``, with the collapsed norm); ``None`` otherwise,
+    and without a budget or a train accuracy."""
+    s, budget = run.finite, run.ctx.budget_steps
+    if budget is None or float(s.step[-1]) < budget or not np.isfinite(s.acc).any():
+        return None
+    best = float(np.nanmax(s.acc))
+    return best if best < run.settings.strong_max_train_acc else None
 
 
 def partial_stall(run: Run) -> Decision | None:

@@ -138,6 +138,14 @@ def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: f
             f"counts as fitted) {when}, beyond {_budget(st, budget)}: learning is suppressed")
 
 
+def spent_short(st: AnalyzerSettings, drop: float, peak: float, best: float,
+                budget: float) -> str:
+    return (f"{_budget(st, budget)} is spent short of the fit: train accuracy never reached "
+            f"{st.strong_max_train_acc:g} (best {fmt(best)}) and the norm collapsed to "
+            f"{fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} (< "
+            f"{st.strong_collapse * 100:g}%): nothing learnt under this weight decay")
+
+
 def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
                loss: float | None, progress: float, span: float) -> str:
     if acc is not None:
@@ -319,8 +327,8 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
-    too_slow, long_stall, partial_stall, no_room_after_fit, room_after_fit, still_fitting,
-    no_train_metrics,
+    too_slow, spent_short, long_stall, partial_stall, no_room_after_fit, room_after_fit,
+    still_fitting, no_train_metrics,
     no_finite_values, not_fitted, transition_done, decaying, forecast, too_late,
     awaiting_heldout, settled, held_up, contracted, cannot_forecast)}
 """Kind → sentence."""

@@ -960,3 +960,29 @@ def test_fit_eta_against_numpy_on_a_noisy_climb():
     start = int(np.searchsorted(tau, tau[-1] - 0.5 * (tau[-1] - tau[0]), side="right")) - 1
     slope, at_end = np.polyfit(tau[start:] - tau[-1], acc[start:], 1)
     assert rules.fit_eta(r) == pytest.approx((st.fit_train_acc - at_end) / slope, rel=1e-9)
+
+
+def test_a_budget_spent_short_of_the_fit_with_nothing_learnt_is_strong():
+    """Norm collapsed, train accuracy 0.3 → 0.48 over the run (climbing, so neither
+    stalled nor suppressed: 47 % of the way from chance): still fitting until the budget is
+    spent, then ``strong`` (``spent_short``); a best at or above 0.5 is no such verdict."""
+    run = _stalled_run(0.03, acc0=0.3, steps=1500)
+    last = run[-1].step
+    best = max(s.metrics["train_acc"] for s in run)
+    assert best < 0.5
+    before = Analyzer(header(budget_steps=last + 1)).analyze(run)
+    assert (before.regime, before.rule) == ("undetermined", "still_fitting"), before.reasons
+    assert Analyzer(header()).analyze(run).regime == "undetermined"  # no budget
+    a = Analyzer(header(budget_steps=last)).analyze(run)
+    assert (a.regime, a.rule, a.phase) == ("strong", "strong", "fitting")
+    assert a.findings[-1] == "spent_short"
+    norm = run[-1].norm
+    peak = max(s.norm for s in run)
+    assert a.reasons[-1] == (
+        f"the budget of {last} steps is spent short of the fit: train accuracy never reached "
+        f"0.5 (best {wording.fmt(best)}) and the norm collapsed to "
+        f"{wording.fmt(100 * norm / peak, 3)}% of its peak {wording.fmt(peak)} (< 50%): "
+        "nothing learnt under this weight decay"), a.reasons
+    learnt_half = _stalled_run(0.03, acc0=0.45, steps=1500)  # best 0.63
+    b = Analyzer(header(budget_steps=last)).analyze(learnt_half)
+    assert b.regime != "strong" and "spent_short" not in b.findings, b.reasons
