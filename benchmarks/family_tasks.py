@@ -798,6 +798,25 @@ HOLDOUT26_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Twenty-seventh-round held-out families (stop 37; see above)."""
 
+# a twenty-eighth round (stop 37), defined after round 27 was scored and before anything
+# more was scored: rule 6d's second fresh round and the first of the budget-end `strong`
+# (``spent_short``); minibatch and full batch at 40–55 % training fraction
+HOLDOUT27_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p67-f0.4-b256-lr5e-3", p=67, op="+", train_fraction=0.4,
+            batch_size=256, lr=5e-3, steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.6, 2.6, 15.0]),
+    _family("tf-sub-p47-f0.55-w32-i1-b256-cosine-lr3e-3", p=47, op="-",
+            train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
+            batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+    _family("mlp-mul-p53-f0.5-b256-sgd-lr5e-2", p=53, op="*", train_fraction=0.5,
+            optimizer="sgd", batch_size=256, lr=5e-2, steps=3000,
+            weight_decays=[0.0006, 0.003, 0.005, 0.0075, 0.011, 0.07]),
+    _family("mlp-div-p47-f0.45-lr4e-3", p=47, op="/", train_fraction=0.45, lr=4e-3,
+            steps=3000, weight_decays=[0.05, 0.5, 1.0, 1.6, 2.5, 15.0]),
+]}
+"""Twenty-eighth-round held-out families (stop 37; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -811,7 +830,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout19": HOLDOUT19_FAMILIES, "holdout20": HOLDOUT20_FAMILIES,
     "holdout21": HOLDOUT21_FAMILIES, "holdout22": HOLDOUT22_FAMILIES,
     "holdout23": HOLDOUT23_FAMILIES, "holdout24": HOLDOUT24_FAMILIES,
-    "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES}
+    "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES,
+    "holdout27": HOLDOUT27_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
