@@ -519,34 +519,43 @@ def room_step(run: Run, delta_tau: float) -> float | None:
 
 
 def room_after_fit(run: Run) -> Decision | None:
-    """6d. Still fitting with half the training set learnt, train accuracy rising, and
-    room for the law after the fit its line projects: the fit (train accuracy's
-    least-squares line over the last half of the τ so far, extended to
-    ``fit_train_acc``) plus the law's ``expect_quantile`` of Δτ (its median by default)
-    end within the budget (along the planned learning rate, else at the current η·λ) →
-    ``intermediate``, transition ``pending`` without a forecast step (the fit comes
-    first). Needs ``expect_before_fit``, a law prior and a known budget."""
+    """6d. Still fitting with half the training set learnt and train accuracy rising (its
+    least-squares line over the last half of the τ so far: :func:`fit_projection`, whose
+    level, not the noisy last evaluation, must be at ``strong_max_train_acc``), and room
+    for the law after the fit that line projects: the fit plus the law's
+    ``expect_quantile`` of Δτ (its median by default) end within the budget (along the
+    planned learning rate, else at the current η·λ) → ``intermediate``, transition
+    ``pending`` without a forecast step (the fit comes first). Needs
+    ``expect_before_fit``, a law prior and a known budget."""
     st, s = run.settings, run.finite
     budget = run.ctx.budget_steps
-    acc = _last_finite(s.acc)
     if (not st.expect_before_fit or run.past_fit or budget is None or st.delay_tau is None
-            or not half_learnt(acc, st) or (eta := fit_eta(run)) is None):
+            or (fit := fit_projection(run)) is None
+            or not half_learnt(fit.level, st)):
         return None
     delay = law_quantile(st.expect_quantile, st)
-    steps = steps_ahead(s, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(eta + delay)
+    steps = steps_ahead(s, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(fit.eta + delay)
     step = None if steps is None else float(s.step[-1]) + steps
     if step is None or step > budget:
         return None
     return Decision("intermediate", 0.4, run.notes + [found(
-        "room_after_fit", acc=acc, fit_tau=eta, delay_tau=delay, step=step, budget=budget,
-        quantile=st.expect_quantile)], "fitting",
+        "room_after_fit", acc=fit.level, fit_tau=fit.eta, delay_tau=delay, step=step,
+        budget=budget, quantile=st.expect_quantile)], "fitting",
         transition=Transition(status="pending"), head=head_signal(run))
 
 
-def fit_eta(run: Run) -> float | None:
-    """Δτ until train accuracy's least-squares line over the last half of the τ so far
-    (at least ``strong_stall_evals`` evaluations) reaches ``fit_train_acc``; ``None``
-    without train accuracy or while the line does not rise."""
+class FitProjection(NamedTuple):
+    """Train accuracy's rising least-squares line (:func:`fit_projection`): its ``level``
+    at the last evaluation and the Δτ ``eta`` until it reaches ``fit_train_acc``."""
+
+    level: float
+    eta: float
+
+
+def fit_projection(run: Run) -> FitProjection | None:
+    """The :class:`FitProjection` of train accuracy's least-squares line over the last half
+    of the τ so far (at least ``strong_stall_evals`` evaluations); ``None`` without train
+    accuracy or while the line does not rise."""
     s, st = run.finite, run.settings
     if not np.isfinite(s.acc).any() or s.tau.shape[0] < 2:
         return None
@@ -558,7 +567,8 @@ def fit_eta(run: Run) -> float | None:
     line = fit_line(tau - tau[-1], s.acc[window])
     if line is None or not line.slope > 0:
         return None
-    return max(0.0, (st.fit_train_acc - line.intercept) / line.slope)
+    level = line.intercept
+    return FitProjection(level, max(0.0, (st.fit_train_acc - level) / line.slope))
 
 
 def still_fitting(run: Run) -> Decision | None:

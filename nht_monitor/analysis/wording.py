@@ -183,7 +183,7 @@ def no_room_after_fit(st: AnalyzerSettings, least_tau: float, forecast_step: flo
 
 def room_after_fit(st: AnalyzerSettings, acc: float, fit_tau: float, delay_tau: float,
                    step: float, budget: float, quantile: float) -> str:
-    return (f"still fitting (train acc {fmt(acc)}), and its line reaches "
+    return (f"still fitting, and train accuracy's line (at {fmt(acc)} now) reaches "
             f"{st.fit_train_acc:g} in Δτ {fmt(fit_tau)}; with the law's delay after it "
             f"({quantile:.0%} quantile: {fmt(delay_tau)} τ) that is step {fmt(step, 6)}, "
             f"within {_budget(st, budget)}: a transition is expected once it fits")

@@ -903,7 +903,7 @@ def test_room_after_fit_is_intermediate_exactly_when_the_projected_fit_leaves_th
     if budget >= ends:
         assert (a.regime, a.rule, a.phase) == ("intermediate", "room_after_fit", "fitting")
         assert a.transition.status == "pending" and a.transition.forecast_step is None
-        m = re.search(r"still fitting \(train acc 0\.6\), and its line reaches 0\.99 in Δτ "
+        m = re.search(r"still fitting, and train accuracy's line \(at 0\.6 now\) reaches 0\.99 in Δτ "
                       r"([\d.]+); with the law's delay after it \(50% quantile: ([\d.]+) τ\) "
                       rf"that is step ([\d.]+), within the budget of {budget} steps",
                       a.reasons[-1])
@@ -945,10 +945,11 @@ def test_room_after_fit_counts_along_the_planned_learning_rate():
     assert (planned.regime, planned.rule) == ("undetermined", "still_fitting"), planned.reasons
 
 
-def test_fit_eta_against_numpy_on_a_noisy_climb():
-    """:func:`rules.fit_eta` is the least-squares line over the last half of the τ so far
-    (from the evaluation at or before its start), extended to ``fit_train_acc``: checked
-    against numpy's float64 polyfit on a noisy climb."""
+def test_fit_projection_against_numpy_on_a_noisy_climb():
+    """:func:`rules.fit_projection` is the least-squares line over the last half of the τ
+    so far (from the evaluation at or before its start): its level at the last evaluation
+    and its Δτ to ``fit_train_acc``, checked against numpy's float64 polyfit on a noisy
+    climb."""
     rng = np.random.default_rng(0)
     noise = rng.normal(0.0, 0.03, 2000)
     run = make_run(lambda s, t: 10.0 + s / 100, steps=900, lr=LR, weight_decay=WD,
@@ -959,7 +960,21 @@ def test_fit_eta_against_numpy_on_a_noisy_climb():
     tau, acc = s.tau, s.acc
     start = int(np.searchsorted(tau, tau[-1] - 0.5 * (tau[-1] - tau[0]), side="right")) - 1
     slope, at_end = np.polyfit(tau[start:] - tau[-1], acc[start:], 1)
-    assert rules.fit_eta(r) == pytest.approx((st.fit_train_acc - at_end) / slope, rel=1e-9)
+    fit = rules.fit_projection(r)
+    assert fit.level == pytest.approx(at_end, rel=1e-9)
+    assert fit.eta == pytest.approx((st.fit_train_acc - at_end) / slope, rel=1e-9)
+
+
+def test_room_after_fit_reads_the_lines_level_not_a_noisy_last_evaluation():
+    """Minibatch accuracy swings ±0.06 around a climb through 0.5: rule 6d reads the line's
+    level, so one evaluation either side of 0.5 does not flip the regime."""
+    swing = lambda s, t: 0.2 + 0.5 * t + (0.06 if s % 2 else -0.06)  # noqa: E731
+    roomy = header(num_steps=100_000)
+    for steps, rule in ((560, "still_fitting"), (561, "still_fitting"),
+                        (700, "room_after_fit"), (701, "room_after_fit")):
+        run = make_run(lambda s, t: 10.0 + s / 100, steps=steps, lr=LR, weight_decay=WD,
+                       acc_of=swing, loss_of=lambda s, t: 2.0)
+        assert Analyzer(roomy).analyze(run).rule == rule, (steps, run[-1].metrics)
 
 
 def test_a_budget_spent_short_of_the_fit_with_nothing_learnt_is_strong():
