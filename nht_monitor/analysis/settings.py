@@ -151,10 +151,10 @@ class AnalyzerSettings(BaseModel):
     projects a fit that leaves the budget at least the law's ``expect_quantile`` of Δτ,
     is ``intermediate`` (transition ``pending``, no forecast step) before its fit (rule
     6d, ``room_after_fit``; stop 37). Replayed on rounds 4–21 of the task families, where
-    most misses at 30 % of the horizon were minibatch runs not yet fitted, it put 44 more
-    runs right there (minibatch 158 → 201 of 247, full batch 476 → 477 of 506), with the
-    false alarms and the end unchanged; on rounds 22–27, never used to choose it, 16 more
-    (of 268: round 24 +10, round 27 +6). ``intermediate`` is no alarm, so a run that fits too
+    most misses at 30 % of the horizon were minibatch runs not yet fitted, it put 43 more
+    runs right there (minibatch 158 → 200 of 247, full batch 476 → 477 of 506), with the
+    false alarms and the end unchanged; on rounds 22–28, never used to choose it, 17 more
+    (of 312: round 24 +10, round 27 +6, round 28 +1). ``intermediate`` is no alarm, so a run that fits too
     late to transition reads it until the post-fit rules say ``weak``."""
     expect_quantile: float = Field(0.5, gt=0.0, lt=1.0)
     """The quantile of the law's delay (from V_sc) rule 6d needs room for after the
