@@ -462,7 +462,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None) -> Advic
 
 
 def _opening(a: Assessment, wd: float) -> str:
-    if a.phase == "fitting" and a.regime in ("weak", "intermediate"):
+    if a.rule in ("no_room_after_fit", "room_after_fit"):  # rules 6c, 6d
         room = "too little" if a.regime == "weak" else "room"
         return (f"{a.regime.capitalize()} regime, read before the fit: the budget leaves "
                 f"{room} for the law's delay after it at λ = {_fmt(wd)}.")

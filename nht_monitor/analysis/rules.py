@@ -26,10 +26,10 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    6c. ``no_room_after_fit`` (opt-in, ``weak_before_fit``): still fitting, and even a
    fit now leaves the budget too little τ for the law's least delay
    (``budget_law_floor``) → ``weak``;
-   6d. ``room_after_fit`` (``expect_before_fit``): still fitting with half the training
-   set learnt, and the fit train accuracy's line projects plus the law's
-   ``expect_quantile`` of Δτ end within the budget → ``intermediate`` (fitting,
-   transition ``pending`` without a forecast step);
+   6d. ``room_after_fit`` (``expect_before_fit``): still fitting, train accuracy's line
+   rising and at ``strong_max_train_acc`` (half learnt), and the fit it projects plus
+   the law's ``expect_quantile`` of Δτ end within the budget → ``intermediate``
+   (fitting, transition ``pending`` without a forecast step);
    6e. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
 7. ``fitted``: the decay rules on the total norm, from V_sc (its peak since the fit;
    every drop is measured from V_sc), :data:`SIGNAL_RULES` in order:

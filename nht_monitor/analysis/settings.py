@@ -154,8 +154,9 @@ class AnalyzerSettings(BaseModel):
     most misses at 30 % of the horizon were minibatch runs not yet fitted, it put 43 more
     runs right there (minibatch 158 → 200 of 247, full batch 476 → 477 of 506), with the
     false alarms and the end unchanged; on rounds 22–28, never used to choose it, 17 more
-    (of 312: round 24 +10, round 27 +6, round 28 +1). ``intermediate`` is no alarm, so a run that fits too
-    late to transition reads it until the post-fit rules say ``weak``."""
+    (of 312: round 24 +10, round 27 +6, round 28 +1). ``intermediate`` is no alarm, so a
+    run that fits too late to transition reads it until the post-fit rules say
+    ``weak``."""
     expect_quantile: float = Field(0.5, gt=0.0, lt=1.0)
     """The quantile of the law's delay (from V_sc) rule 6d needs room for after the
     projected fit."""

@@ -923,6 +923,13 @@ def test_room_after_fit_needs_half_learnt_a_rising_line_a_budget_and_the_setting
     assert a.advice.action == "keep" and a.advice.text.startswith(
         "Intermediate regime, read before the fit: the budget leaves room for the law's "
         "delay after it at λ = 1."), a.advice.text
+    # a weak run still fitting for another reason (no weight decay) is not "read before
+    # the fit"
+    no_wd = make_run(lambda s, t: 10.0 + s / 100, steps=800, lr=LR, weight_decay=0.0,
+                     acc_of=lambda s, t: 0.3, loss_of=lambda s, t: 2.0)
+    b = Analyzer(roomy).analyze(no_wd)
+    assert (b.regime, b.rule, b.phase) == ("weak", "no_decay_clock", "fitting")
+    assert "read before the fit" not in b.advice.text, b.advice.text
     below_half = Analyzer(roomy).analyze(_climbing(steps=500))  # acc 0.45
     assert (below_half.regime, below_half.rule) == ("undetermined", "still_fitting")
     falling = make_run(lambda s, t: 10.0 + s / 100, steps=800, lr=LR, weight_decay=WD,
