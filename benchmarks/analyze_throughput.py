@@ -17,7 +17,8 @@ What is measured (wall clock, best of ``--repeat``), printed side by side:
 4. Live: ``Analyzer.observe`` µs per sample and ``Analyzer.assess`` ms per call after
    the whole stream (bounded history); and ``assess`` again with a planned learning rate
    in the header (``lr_plan``: a cosine over a budget of 10 × the steps, 512 knots), the
-   τ still to come summed along it.
+   τ still to come summed along it; and ``assess`` before the fit with a budget, rule 6d
+   (``room_after_fit``: a least-squares line over train accuracy) on and off, side by side.
 """
 
 from __future__ import annotations
@@ -134,6 +135,18 @@ def main(argv: list[str] | None = None) -> int:
     for s in samples[:k]:
         planned.observe(s)
     t_planned = best(planned.assess, 20)
+    # before the fit (5 % of the run), with a budget: rule 6d (room_after_fit) on and off
+    pre = min(k, int(0.03 * n))  # train accuracy 0.6: not fitted, not flat
+    budgeted = RunHeader(run_id="bench", started_at="2026-01-01T00:00:00Z",
+                         model={"class_name": "M", "n_params": 1}, layers=[],
+                         config={"budget_steps": budget})
+    fitting = {on: Analyzer(budgeted, settings.model_copy(update={"expect_before_fit": on}))
+               for on in (True, False)}
+    for s in samples[:pre]:
+        for live_fitting in fitting.values():
+            live_fitting.observe(s)
+    t_fitting = {on: best(a.assess, 20) for on, a in fitting.items()}
+    rule = fitting[True].assess().rule
 
     print(f"\nmachine: {sys.platform}, python {sys.version.split()[0]}; {n:,} samples, "
           f"{args.layers} layers; best of {args.repeat}; load average "
@@ -152,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| Analyzer.assess (live, history ≤ {settings.history_points}) | {t_assess * 1e3:.2f} ms | - |")
     print(f"| Analyzer.assess, planned lr in the header ({budget:,}-step cosine) | "
           f"{t_planned * 1e3:.2f} ms | ratio {t_planned / t_assess:.2f} |")
+    print(f"| Analyzer.assess before the fit ({pre:,} samples; rule 6d on: `{rule}`) | "
+          f"{t_fitting[True] * 1e3:.2f} ms | ratio {t_fitting[True] / t_fitting[False]:.2f} "
+          f"to rule 6d off ({t_fitting[False] * 1e3:.2f} ms) |")
     target = 200_000
     rate = n / t_analyze
     print(f"\nanalyze throughput {rate:,.0f} samples/s: {'meets' if rate >= target else 'MISSES'} "
