@@ -817,6 +817,25 @@ HOLDOUT27_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Twenty-eighth-round held-out families (stop 37; see above)."""
 
+# a twenty-ninth round (stop 37), defined after round 28 was scored and rule 6d was made
+# to read its line's level, before anything more was scored: minibatch at 45–50 %
+# training fraction
+HOLDOUT28_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p61-f0.5-b128-lr4e-3", p=61, op="-", train_fraction=0.5,
+            batch_size=128, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("tf-mul-p47-f0.5-w32-i1-b256-lr3e-3", p=47, op="*", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+    _family("mlp-add-p59-f0.45-b256-sgd-lr6e-2", p=59, op="+", train_fraction=0.45,
+            optimizer="sgd", batch_size=256, lr=6e-2, steps=3000,
+            weight_decays=[0.0006, 0.0035, 0.0055, 0.008, 0.012, 0.07]),
+    _family("mlp-div-p53-f0.5-b512-cosine-lr5e-3", p=53, op="/", train_fraction=0.5,
+            batch_size=512, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.7, 1.1, 1.8, 2.8, 20.0]),
+]}
+"""Twenty-ninth-round held-out families (stop 37; see above)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -831,7 +850,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout21": HOLDOUT21_FAMILIES, "holdout22": HOLDOUT22_FAMILIES,
     "holdout23": HOLDOUT23_FAMILIES, "holdout24": HOLDOUT24_FAMILIES,
     "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES,
-    "holdout27": HOLDOUT27_FAMILIES}
+    "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
