@@ -374,13 +374,8 @@ def fit_too_late(run: Run, acc: float, read: TrainingLine | None
     if read is None or acc >= st.fit_min_acc:  # the accuracy's line: ``acc`` is logged
         return None
     rate = read.line.slope
-    step_now = float(s.step[-1])
-    step = None
-    if rate > 0:
-        steps = steps_ahead(s, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(
-            (st.fit_min_acc - acc) / rate)
-        step = step_now + steps if steps is not None else None
-    if not beyond_budget(step, step_now, run.ctx.budget_steps, st):
+    step = step_after(run, (st.fit_min_acc - acc) / rate) if rate > 0 else None
+    if not beyond_budget(step, float(s.step[-1]), run.ctx.budget_steps, st):
         return None
     return rate, step
 
@@ -507,15 +502,20 @@ def room_step(run: Run, delta_tau: float) -> float | None:
     """The step by which ``delta_tau`` more τ has accrued: along the run's schedules when
     given, else at the fastest τ per step the log has seen (a warm-up's rising rate, not
     its first steps; ``None``: the clock never ran)."""
-    s = run.finite
-    now = float(s.step[-1])
     if run.ctx.lr_schedule is not None or run.ctx.wd_schedule is not None:
-        steps = steps_ahead(s, run.settings, run.ctx.lr_schedule, run.ctx.wd_schedule)(
-            delta_tau)
-        return None if steps is None else now + steps
+        return step_after(run, delta_tau)
+    s = run.finite
     rates = s.lr * s.wd * clock_gain(s.step, s.tau, s.lr, s.wd)
     rates = rates[np.isfinite(rates) & (rates > 0)]
-    return now + delta_tau / float(rates.max()) if rates.shape[0] else None
+    return float(s.step[-1]) + delta_tau / float(rates.max()) if rates.shape[0] else None
+
+
+def step_after(run: Run, delta_tau: float) -> float | None:
+    """The step by which ``delta_tau`` more τ has accrued: along the run's schedules when
+    given, else at its current τ per step (:func:`steps_ahead`; ``None``: never)."""
+    s = run.finite
+    steps = steps_ahead(s, run.settings, run.ctx.lr_schedule, run.ctx.wd_schedule)(delta_tau)
+    return None if steps is None else float(s.step[-1]) + steps
 
 
 def room_after_fit(run: Run) -> Decision | None:
@@ -527,15 +527,14 @@ def room_after_fit(run: Run) -> Decision | None:
     planned learning rate, else at the current η·λ) → ``intermediate``, transition
     ``pending`` without a forecast step (the fit comes first). Needs
     ``expect_before_fit``, a law prior and a known budget."""
-    st, s = run.settings, run.finite
+    st = run.settings
     budget = run.ctx.budget_steps
     if (not st.expect_before_fit or run.past_fit or budget is None or st.delay_tau is None
             or (fit := fit_projection(run)) is None
             or not half_learnt(fit.level, st)):
         return None
     delay = law_quantile(st.expect_quantile, st)
-    steps = steps_ahead(s, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(fit.eta + delay)
-    step = None if steps is None else float(s.step[-1]) + steps
+    step = step_after(run, fit.eta + delay)
     if step is None or step > budget:
         return None
     return Decision("intermediate", 0.4, run.notes + [found(
@@ -557,17 +556,13 @@ def fit_projection(run: Run) -> FitProjection | None:
     of the τ so far (at least ``strong_stall_evals`` evaluations); ``None`` without train
     accuracy or while the line does not rise."""
     s, st = run.finite, run.settings
-    if not np.isfinite(s.acc).any() or s.tau.shape[0] < 2:
+    if not np.isfinite(s.acc).any():  # the accuracy's line, not the loss's
         return None
-    window = training_window(s.tau, s.acc, 0.5 * float(s.tau[-1] - s.tau[0]),
-                             st.strong_stall_evals)
-    if window is None:
+    read = training_line(run, 0.5 * float(s.tau[-1] - s.tau[0]))
+    if read is None or not read.line.slope > 0:
         return None
-    tau = s.tau[window]
-    line = fit_line(tau - tau[-1], s.acc[window])
-    if line is None or not line.slope > 0:
-        return None
-    level = line.intercept
+    line = read.line
+    level = line.intercept + line.slope * read.span_tau
     return FitProjection(level, max(0.0, (st.fit_train_acc - level) / line.slope))
 
 
@@ -835,9 +830,7 @@ def heldout_rising(t: Trace) -> bool:
     trend = heldout_trend(run.finite, t.heldout_from, t.tau_now, st, bend=False)
     if trend is None:
         return False
-    steps = steps_ahead(run.finite, st, run.ctx.lr_schedule, run.ctx.wd_schedule)(trend.d_tau)
-    now = float(run.finite.step[-1])
-    return not beyond_budget(None if steps is None else now + steps, now,
+    return not beyond_budget(step_after(run, trend.d_tau), float(run.finite.step[-1]),
                              run.ctx.budget_steps, st)
 
 

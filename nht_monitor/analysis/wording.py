@@ -328,7 +328,6 @@ SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
     too_slow, spent_short, long_stall, partial_stall, no_room_after_fit, room_after_fit,
-    still_fitting, no_train_metrics,
-    no_finite_values, not_fitted, transition_done, decaying, forecast, too_late,
-    awaiting_heldout, settled, held_up, contracted, cannot_forecast)}
+    still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
+    forecast, too_late, awaiting_heldout, settled, held_up, contracted, cannot_forecast)}
 """Kind → sentence."""
