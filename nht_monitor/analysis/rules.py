@@ -795,7 +795,7 @@ def held_up(t: Trace) -> Signal:
         # post-fit peak that a flat, noisy norm keeps renewing
         return plateau_signal(replace(t, start=min(t.i_fit, t.start)), [
             held, found("contracted", signal=t.name, last=t.last, peak=peak)])
-    if (not t.came_down and t.tau_after >= st.weak_min_tau_after_fit
+    if (not t.came_down and tau_held(t) >= st.weak_min_tau_after_fit
             and t.n_after >= st.weak_min_samples_after_fit and not heldout_rising(t)
             and not heldout_near_done(t)):
         return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],
@@ -816,6 +816,18 @@ def held_up(t: Trace) -> Signal:
         return Signal("intermediate", 0.5, [held, forecast_finding(run, t.name, forecast)],
                       transition, v_st=forecast.v_st)
     return Signal(findings=[held, cannot], transition=Transition(status="pending"))
+
+
+def tau_held(t: Trace) -> float:
+    """τ the norm has stayed at or above ``weak_min_of_peak`` of its running peak (pre-fit
+    values included): since the fit, or since its last value after the fit below that (a
+    contracted plateau, read by :func:`plateau_signal`) when later."""
+    running = np.fmax.accumulate(t.values)
+    low = np.nonzero(t.values[t.i_fit:] < t.run.settings.weak_min_of_peak
+                     * running[t.i_fit:])[0]
+    if not low.shape[0]:
+        return t.tau_after
+    return t.tau_now - float(t.run.finite.tau[t.i_fit + int(low[-1])])
 
 
 def heldout_rising(t: Trace) -> bool:

@@ -91,7 +91,12 @@ class AnalyzerSettings(BaseModel):
     has not come down over Δτ = 2 is held up by the gradient). Earlier, a norm near its
     post-fit peak is ``weak`` only when the law puts even the early end of the
     transition's interval beyond the budget, else ``undetermined`` ("cannot forecast
-    yet"); a norm that came down once and grows again is never weak by this rule."""
+    yet"); a norm that came down once and grows again is never weak by this rule. The τ
+    counts from the norm's last value below ``weak_min_of_peak`` of its running peak when
+    that came after the fit (stop 38): a norm hovering around that line had been read as
+    a contracted plateau, then ``weak`` the moment it crossed, Δτ 3–4 after the fit (a
+    LayerNorm transformer that transitioned later: the one change, and one false alarm
+    fewer, over 1,212 replayed runs of rounds 4–29)."""
     weak_min_samples_after_fit: int = Field(5, ge=1)
     """…and at least this many samples since the fit…"""
     weak_min_of_peak: float = Field(0.835, ge=0.0, le=1.0)
