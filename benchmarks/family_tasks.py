@@ -836,6 +836,25 @@ HOLDOUT28_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 ]}
 """Twenty-ninth-round held-out families (stop 37; see above)."""
 
+HOLDOUT29_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-add-p41-f0.55-w32-i1-lr3e-3", p=41, op="+", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
+    _family("mlp-mul-p47-f0.55-i2.5-lr5e-3", p=47, op="*", train_fraction=0.55,
+            init_scale=2.5, lr=5e-3, steps=2500,
+            weight_decays=[0.05, 0.8, 1.3, 2.0, 3.2, 20.0]),
+    _family("mlp-sub-p53-f0.45-b256-lr4e-3", p=53, op="-", train_fraction=0.45,
+            batch_size=256, lr=4e-3, steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.6, 2.5, 15.0]),
+    _family("mlp-div-p59-f0.55-sgd-lr6e-2", p=59, op="/", train_fraction=0.55,
+            optimizer="sgd", lr=6e-2, steps=3000,
+            weight_decays=[0.0006, 0.004, 0.006, 0.009, 0.014, 0.08]),
+]}
+"""Thirtieth-round held-out families (stop 38), defined before the round was generated
+and after the held-up rule's Δτ was made to count from a contracted plateau's end: a
+full-batch LayerNorm transformer, a full-batch MLP from a large initialisation (a norm
+that contracts during the fit), a minibatch MLP at 45 % and a full-batch SGD MLP."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -850,7 +869,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout21": HOLDOUT21_FAMILIES, "holdout22": HOLDOUT22_FAMILIES,
     "holdout23": HOLDOUT23_FAMILIES, "holdout24": HOLDOUT24_FAMILIES,
     "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES,
-    "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES}
+    "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES,
+    "holdout29": HOLDOUT29_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
