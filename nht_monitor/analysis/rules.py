@@ -776,7 +776,8 @@ def held_up(t: Trace) -> Signal:
     A norm below ``weak_min_of_peak`` of its largest value (it contracted before the
     fit) and not growing faster than ``decay_min_rate`` is a plateau: :func:`plateau_signal`, as after a post-fit decay. Otherwise
     ``weak`` when it never came down since the fit for ``weak_min_tau_after_fit`` of τ
-    (and ``weak_min_samples_after_fit`` samples), or when the law's ``budget_quantile``
+    (counted from a contracted plateau's end when later: :func:`tau_held`; and
+    ``weak_min_samples_after_fit`` samples), or when the law's ``budget_quantile``
     lies beyond the budget. Otherwise no forecast, saying what would give one
     (also for a norm that came down once and grows again: not "never decays"). The
     held-out trend is read as a line here, never as a parabola (``heldout_curvature``):

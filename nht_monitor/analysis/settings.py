@@ -95,8 +95,9 @@ class AnalyzerSettings(BaseModel):
     counts from the norm's last value below ``weak_min_of_peak`` of its running peak when
     that came after the fit (stop 38): a norm hovering around that line had been read as
     a contracted plateau, then ``weak`` the moment it crossed, Δτ 3–4 after the fit (a
-    LayerNorm transformer that transitioned later: the one change, and one false alarm
-    fewer, over 1,212 replayed runs of rounds 4–29)."""
+    LayerNorm transformer that transitioned later). Over 1,212 replayed runs of rounds
+    4–29 it removed that false alarm and changed 10 late assessments of one ``weak`` run
+    (to ``intermediate``), nothing else."""
     weak_min_samples_after_fit: int = Field(5, ge=1)
     """…and at least this many samples since the fit…"""
     weak_min_of_peak: float = Field(0.835, ge=0.0, le=1.0)
