@@ -276,7 +276,7 @@ def strong(run: Run) -> Decision | None:
     stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
     read = training_line(run, st.strong_stall_tau)
     progress = line_progress(read)
-    if suppressed and progress is not None and progress < stall:
+    if suppressed and progress is not None and progress < stall and past_warmup(run, read):
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
             progress=progress, first_acc=f.first_acc, gain=gain)], "fitting")
@@ -299,6 +299,20 @@ def strong(run: Run) -> Decision | None:
             "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
             span=st.strong_long_stall_tau)], "fitting")
     return None
+
+
+def warmup_end(run: Run) -> float:
+    """The step at which the logged learning rate first reached its largest value so far:
+    the end of a warm-up (the first sample for a constant or decaying lr)."""
+    s = run.finite
+    ok = np.isfinite(s.lr)
+    return float(s.step[ok][int(np.argmax(s.lr[ok]))]) if ok.any() else float(s.step[0])
+
+
+def past_warmup(run: Run, read: TrainingLine | None) -> bool:
+    """The stall window of ``read`` starts at or after :func:`warmup_end`: a stall read
+    while the lr was still ramping up measures a model that has hardly begun to learn."""
+    return read is None or read.first_step >= warmup_end(run)
 
 
 def spent_short(run: Run) -> float | None:
@@ -343,8 +357,12 @@ def collapsed_short_of_fit(run: Run) -> float | None:
 
 def long_stall_progress(run: Run, acc: float | None) -> float | None:
     """:func:`new_best` over ``strong_long_stall_tau`` when below the stall
-    (``strong_stall_acc``; for the loss, ``strong_stall_loss``), else ``None``."""
+    (``strong_stall_acc``; for the loss, ``strong_stall_loss``) and the window starts
+    after the warm-up (:func:`warmup_end`), else ``None``."""
     st = run.settings
+    read = training_metric(run, st.strong_long_stall_tau)
+    if read is not None and run.finite.step[read[2][0]] < warmup_end(run):
+        return None  # the window reaches into the warm-up (:func:`past_warmup`)
     progress = new_best(run, st.strong_long_stall_tau)
     stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
     return progress if progress is not None and progress < stall else None

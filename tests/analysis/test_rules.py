@@ -443,6 +443,32 @@ def test_collapse_with_high_loss_is_strong():
     assert any("collapsed" in r and "suppressed" in r for r in a.reasons)
 
 
+def _collapse_during_warmup(warmup: int):
+    """The norm collapsing as e^(−τ) with train accuracy stuck at 0.02; lr warmed up
+    linearly to 1e-2 over ``warmup`` steps (0: constant), λ 5."""
+    return make_run(lambda s, t: 10.0 * math.exp(-t), steps=600, weight_decay=5.0,
+                    lr_of=lambda s: 1e-2 * min(1.0, s / warmup) if warmup else 1e-2,
+                    acc_of=lambda s, t: 0.02, loss_of=lambda s, t: 4.5)
+
+
+def test_a_stall_read_through_the_warmup_is_not_collapsed_yet():
+    """``collapsed`` needs its stall window (Δτ ``strong_stall_tau``) to start at or after
+    the warm-up's end (the lr's first maximum): round 22's transformer was read
+    ``strong`` just after a 150-step warm-up and transitioned later. Without a warm-up
+    the same stall is ``strong`` at once; with one, once the window clears it."""
+    span = AnalyzerSettings().strong_stall_tau
+    warm = _collapse_during_warmup(200)
+    tau_end = 0.5 * 200 * 1e-2 * 5.0  # τ at the warm-up's end (Σ lr·λ)
+    inside = next(s.step for s in warm if s.tau >= tau_end + 0.5 * span)
+    early = Analyzer(header()).analyze(warm, until=inside)
+    assert early.regime != "strong" and "collapsed" not in early.findings, early.reasons
+    cleared = next(s.step for s in warm if s.tau >= tau_end + span + 0.2)
+    late = Analyzer(header()).analyze(warm, until=cleared)
+    assert late.regime == "strong" and "collapsed" in late.findings, late.reasons
+    flat = Analyzer(header()).analyze(_collapse_during_warmup(0), until=60)
+    assert flat.regime == "strong" and "collapsed" in flat.findings, flat.reasons
+
+
 def test_nan_norm_is_diverged():
     run = make_run(lambda s, t: 10.0 if s < 300 else math.nan, steps=310,
                    acc_of=fit_acc(100), loss_of=fit_loss(100))
