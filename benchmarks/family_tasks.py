@@ -855,6 +855,25 @@ and after the held-up rule's Δτ was made to count from a contracted plateau's 
 full-batch LayerNorm transformer, a full-batch MLP from a large initialisation (a norm
 that contracts during the fit), a minibatch MLP at 45 % and a full-batch SGD MLP."""
 
+HOLDOUT30_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-mul-p43-f0.55-w32-i1-cosine-lr4e-3", p=43, op="*", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, lr=4e-3,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.15, 1.4, 2.2, 3.4, 5.4, 28.0]),
+    _family("mlp-add-p53-f0.55-b256-cosine-lr5e-3", p=53, op="+", train_fraction=0.55,
+            batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.7, 1.1, 1.8, 2.8, 20.0]),
+    _family("mlp-mul-p47-f0.5-sgd-cosine-lr6e-2", p=47, op="*", train_fraction=0.5,
+            optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.001, 0.005, 0.008, 0.012, 0.018, 0.1]),
+    _family("tf-sub-p41-f0.55-w32-i1-b256-cosine-lr3e-3", p=41, op="-",
+            train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
+            batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+]}
+"""Thirty-first-round held-out families (stop 38), all warm-up + cosine, defined before
+the round was generated and after rule 6's stalls were made to start after the warm-up."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -870,7 +889,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout23": HOLDOUT23_FAMILIES, "holdout24": HOLDOUT24_FAMILIES,
     "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES,
     "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES,
-    "holdout29": HOLDOUT29_FAMILIES}
+    "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

@@ -352,7 +352,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout16", "holdout17", "holdout18", "holdout19",
                             "holdout20", "holdout21", "holdout22", "holdout23",
                             "holdout24", "holdout25", "holdout26",
-                            "holdout27", "holdout28", "holdout29"]
+                            "holdout27", "holdout28", "holdout29",
+                            "holdout30"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
