@@ -276,7 +276,8 @@ def strong(run: Run) -> Decision | None:
     stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
     read = training_line(run, st.strong_stall_tau)
     progress = line_progress(read)
-    if suppressed and progress is not None and progress < stall and past_warmup(run, read):
+    warmed = read is None or past_warmup(run, read.first_step)
+    if suppressed and progress is not None and progress < stall and warmed:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
             progress=progress, first_acc=f.first_acc, gain=gain)], "fitting")
@@ -309,10 +310,11 @@ def warmup_end(run: Run) -> float:
     return float(s.step[ok][int(np.argmax(s.lr[ok]))]) if ok.any() else float(s.step[0])
 
 
-def past_warmup(run: Run, read: TrainingLine | None) -> bool:
-    """The stall window of ``read`` starts at or after :func:`warmup_end`: a stall read
-    while the lr was still ramping up measures a model that has hardly begun to learn."""
-    return read is None or read.first_step >= warmup_end(run)
+def past_warmup(run: Run, first_step: float) -> bool:
+    """A stall window starting at ``first_step`` starts at or after :func:`warmup_end`: a
+    stall read while the lr was still ramping up measures a model that has hardly begun
+    to learn."""
+    return first_step >= warmup_end(run)
 
 
 def spent_short(run: Run) -> float | None:
@@ -361,8 +363,8 @@ def long_stall_progress(run: Run, acc: float | None) -> float | None:
     after the warm-up (:func:`warmup_end`), else ``None``."""
     st = run.settings
     read = training_metric(run, st.strong_long_stall_tau)
-    if read is not None and run.finite.step[read[2][0]] < warmup_end(run):
-        return None  # the window reaches into the warm-up (:func:`past_warmup`)
+    if read is not None and not past_warmup(run, float(run.finite.step[read[2][0]])):
+        return None
     progress = new_best(run, st.strong_long_stall_tau)
     stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
     return progress if progress is not None and progress < stall else None
