@@ -874,6 +874,25 @@ HOLDOUT30_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Thirty-first-round held-out families (stop 38), all warm-up + cosine, defined before
 the round was generated and after rule 6's stalls were made to start after the warm-up."""
 
+HOLDOUT31_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p47-f0.55-b256-cosine-lr5e-3", p=47, op="-", train_fraction=0.55,
+            batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.7, 1.1, 1.8, 2.8, 20.0]),
+    _family("mlp-div-p59-f0.5-b128-cosine-lr6e-3", p=59, op="/", train_fraction=0.5,
+            batch_size=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.8, 1.3, 2.1, 3.3, 20.0]),
+    _family("tf-add-p47-f0.55-w32-i1-b256-cosine-lr3e-3", p=47, op="+",
+            train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
+            batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+    _family("mlp-mul-p53-f0.6-cosine-lr5e-3", p=53, op="*", train_fraction=0.6, lr=5e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.05, 0.8, 1.3, 2.0, 3.2, 20.0]),
+]}
+"""Thirty-second-round held-out families (stop 38), all warm-up + cosine, defined before
+the round was generated and after the budget verdict learnt to wait for a held-out climb
+on the step clock while the lr anneals (``annealing_step_trend``)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -889,7 +908,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout23": HOLDOUT23_FAMILIES, "holdout24": HOLDOUT24_FAMILIES,
     "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES,
     "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES,
-    "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES}
+    "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES,
+    "holdout31": HOLDOUT31_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

@@ -832,6 +832,9 @@ def held_up(t: Trace) -> Signal:
         if (waiting := heldout_wait(t)) is not None:  # before held-out accuracy could speak
             return Signal(findings=[held, late, waiting],
                           transition=Transition(status="pending"))
+        if (climbing := annealing_trend(t)) is not None:
+            return Signal("intermediate", 0.5, [held, late, climbing],
+                          Transition(status="pending"))
         return Signal("weak", 0.6, [held, late], Transition(status="not_expected"))
     if forecast.heldout is not None:  # held-out accuracy on its way: the transition comes
         return Signal("intermediate", 0.5, [held, forecast_finding(run, t.name, forecast)],
@@ -896,6 +899,36 @@ def heldout_wait(t: Trace) -> Finding | None:
     return found("awaiting_heldout", signal=t.name, evals=evals, needed=needed)
 
 
+def annealing_trend(t: Trace) -> Finding | None:
+    """``annealing_trend`` while the learning rate anneals (the last logged lr below its
+    peak) and held-out accuracy's logit, a least-squares line against the step over its
+    last ``step_trend_evals`` evaluations since the fit, reaches ``done_val_acc`` within
+    the budget; ``None`` otherwise (``annealing_step_trend`` off, no budget, too few
+    evaluations, a line not rising)."""
+    run, st = t.run, t.run.settings
+    s, budget = run.finite, run.ctx.budget_steps
+    lr = s.lr[np.isfinite(s.lr)]
+    if not st.annealing_step_trend or budget is None or not lr.shape[0] or lr[-1] >= lr.max():
+        return None
+    val, steps = s.val[t.heldout_from:], s.step[t.heldout_from:]
+    ok = np.isfinite(val)
+    if ok.sum() < st.step_trend_evals:
+        return None
+    x = steps[ok][-st.step_trend_evals:]
+    if not np.ptp(x) > 0:
+        return None
+    p = np.clip(np.append(val[ok][-st.step_trend_evals:], st.done_val_acc), 1e-3, 1.0 - 1e-3)
+    y = np.log(p / (1.0 - p))  # the last: the target's logit
+    slope, intercept = np.polyfit(x, y[:-1], 1)
+    if not slope > 0:
+        return None
+    step = (y[-1] - intercept) / slope
+    if step > budget:
+        return None
+    return found("annealing_trend", signal=t.name, step=float(step), budget=budget,
+                 evals=st.step_trend_evals)
+
+
 def awaiting_heldout(s: Series, start: int, st: AnalyzerSettings) -> tuple[int, int]:
     """``(evaluations, needed)``: held-out evaluations logged from row ``start`` (the fit)
     on, and how many the held-out trend needs (2 × ``heldout_min_evals``: it fits the
@@ -933,6 +966,9 @@ def forecast_signal(t: Trace, confidence: float, findings: list[Finding], *,
         findings.append(too_late(t, forecast))
         if (waiting := heldout_wait(t)) is not None:  # the forecast stands meanwhile
             return Signal("intermediate", confidence, findings + [waiting], transition,
+                          v_st=forecast.v_st)
+        if (climbing := annealing_trend(t)) is not None:
+            return Signal("intermediate", confidence, findings + [climbing], transition,
                           v_st=forecast.v_st)
         return Signal("weak", round(min(confidence, 0.7), 3), findings,
                       transition.model_copy(update={"status": "not_expected"}),

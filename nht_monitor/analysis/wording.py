@@ -284,6 +284,14 @@ def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
     return f"{signal}: {what} {when}, beyond {_budget(st, budget)}"
 
 
+def annealing_trend(st: AnalyzerSettings, signal: str, step: float, budget: float,
+                    evals: int) -> str:
+    return (f"{signal}: not weak: the learning rate anneals, and held-out accuracy's logit "
+            f"(a line against the step over its last {evals} evaluations) reaches "
+            f"{st.done_val_acc:g} at step {fmt(step, 6)}, within {_budget(st, budget)}: on an "
+            "annealing plan the transition can come sooner than the τ clock says")
+
+
 def awaiting_heldout(st: AnalyzerSettings, signal: str, evals: int, needed: int) -> str:
     return (f"{signal}: not weak yet: held-out accuracy has {evals} of the {needed} "
             "evaluations since the fit needed to read its trend, which can bring the "
@@ -329,5 +337,6 @@ SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
     too_slow, spent_short, long_stall, partial_stall, no_room_after_fit, room_after_fit,
     still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
-    forecast, too_late, awaiting_heldout, settled, held_up, contracted, cannot_forecast)}
+    forecast, too_late, awaiting_heldout, annealing_trend, settled, held_up, contracted,
+    cannot_forecast)}
 """Kind → sentence."""

@@ -469,6 +469,51 @@ def test_a_stall_read_through_the_warmup_is_not_collapsed_yet():
     assert flat.regime == "strong" and "collapsed" in flat.findings, flat.reasons
 
 
+def _late_fit_on_an_annealing_plan(val_end: float, *, anneal: bool = True):
+    """Fit at step 1,200 of a 2,000-step budget; the lr falls linearly to 0 at the budget
+    (``anneal``; else constant 5e-3); the norm grows after the fit; held-out accuracy's
+    logit climbs 0.003 per step to 0.9 at ``val_end``."""
+    def val_of(s, t):
+        return 1.0 / (1.0 + math.exp(-(math.log(9.0) - (val_end - s) * 0.003)))
+    return make_run(lambda s, t: 10.0 + 0.001 * s, steps=2000,
+                    lr_of=(lambda s: 1e-2 * (2000 - s) / 2000) if anneal else (lambda s: 5e-3),
+                    acc_of=fit_acc(1200), loss_of=fit_loss(1200), val_of=val_of)
+
+
+def test_a_heldout_climb_on_the_step_clock_holds_back_the_budget_verdict_while_annealing():
+    """On an annealing plan the τ clock slows to a stop, so the law's early end lies beyond
+    the budget (``too_late``); held-out accuracy's logit, a line against the step over its
+    last ``step_trend_evals`` evaluations, reaches 0.9 within it: ``intermediate``,
+    ``annealing_trend``, the step as scipy's float64 ``linregress`` puts it. Off, or with
+    the climb ending past the budget, the verdict stands."""
+    from scipy import stats
+    run = _late_fit_on_an_annealing_plan(1990)
+    a = Analyzer(header(num_steps=2000)).analyze(run, until=1700)
+    assert a.regime == "intermediate" and "annealing_trend" in a.findings, a.reasons
+    said = next(r for r in a.reasons if "the learning rate anneals" in r)
+    step = float(re.search(r"reaches 0.9 at step ([0-9.]+)", said).group(1))
+    last = [x for x in run if x.step <= 1700][-AnalyzerSettings().step_trend_evals:]
+    fit = stats.linregress([x.step for x in last],
+                           [math.log(x.metrics["val_acc"] / (1 - x.metrics["val_acc"]))
+                            for x in last])
+    assert step == pytest.approx((math.log(9.0) - fit.intercept) / fit.slope, abs=1.0)
+    assert step == pytest.approx(1990, abs=1.0)
+    off = Analyzer(header(num_steps=2000), AnalyzerSettings(annealing_step_trend=False))
+    assert off.analyze(run, until=1700).regime == "weak"
+    late = Analyzer(header(num_steps=2000)).analyze(_late_fit_on_an_annealing_plan(2100),
+                                                    until=1700)
+    assert late.regime == "weak" and "annealing_trend" not in late.findings, late.reasons
+
+
+def test_the_step_clock_trend_is_silent_on_a_constant_learning_rate():
+    """Without annealing (the last lr at its peak) the budget verdict is the τ clock's
+    alone, as before: the finding never appears."""
+    run = _late_fit_on_an_annealing_plan(1990, anneal=False)
+    for until in (1500, 1700, 1900):
+        a = Analyzer(header(num_steps=2000)).analyze(run, until=until)
+        assert "annealing_trend" not in a.findings, a.reasons
+
+
 def test_nan_norm_is_diverged():
     run = make_run(lambda s, t: 10.0 if s < 300 else math.nan, steps=310,
                    acc_of=fit_acc(100), loss_of=fit_loss(100))
