@@ -125,15 +125,19 @@ class AnalyzerSettings(BaseModel):
     at 30 % of the horizon on a sixth round but raised a false alarm there and one on a
     public transformer run right after its fit, so the default stayed 0.1. The
     early-stop integration waits for the whole 80 % interval either way."""
-    annealing_step_trend: bool = True
-    """While the learning rate anneals (the last logged lr below its peak), the budget
-    verdict's ``weak`` waits while held-out accuracy's logit, a least-squares line
-    against the *step* over its last ``step_trend_evals`` evaluations, reaches
-    ``done_val_acc`` within the budget (``annealing_trend``; stop 38): on a cosine tail
-    held-out accuracy can climb to the transition on the step clock while the τ clock,
-    slowed to a stop by the plan, leaves less than the law's early end. Offline on rounds
-    4–31 it held back all five such false alarms and 7 of 76 truly ``weak`` runs read
-    right at 30 % of their horizon."""
+    annealing_step_trend: bool = False
+    """Opt-in (stop 38): while the learning rate anneals (the last logged lr below its
+    peak), the budget verdict's ``weak`` waits while held-out accuracy's logit, a
+    least-squares line against the *step* over its last ``step_trend_evals``
+    evaluations, reaches ``done_val_acc`` within the budget (``annealing_trend``): on a
+    cosine tail held-out accuracy can climb to the transition on the step clock while the
+    τ clock, slowed to a stop by the plan, leaves less than the law's early end. Replayed
+    on rounds 4–31 (chosen on their five such alarms) it removed 3 of them (false alarms
+    9 → 6) and cost 7 runs right at 30 % of 1,195; on teddykoker/grokking with a cosine
+    schedule (λ 0.3 and 0.8, never transitioning) it flipped the regime between ``weak``
+    and ``intermediate`` five times on each (twice and once without it) and read λ 0.3
+    ``weak`` from step 1,320 instead of 570, a truly ``weak`` run's held-out accuracy
+    climbing too — so it stays off by default."""
     step_trend_evals: int = Field(10, ge=3)
     """The held-out evaluations ``annealing_step_trend`` fits its line on."""
     budget_law_floor: bool | Literal["auto"] = "auto"

@@ -483,12 +483,14 @@ def _late_fit_on_an_annealing_plan(val_end: float, *, anneal: bool = True):
 def test_a_heldout_climb_on_the_step_clock_holds_back_the_budget_verdict_while_annealing():
     """On an annealing plan the τ clock slows to a stop, so the law's early end lies beyond
     the budget (``too_late``); held-out accuracy's logit, a line against the step over its
-    last ``step_trend_evals`` evaluations, reaches 0.9 within it: ``intermediate``,
-    ``annealing_trend``, the step as scipy's float64 ``linregress`` puts it. Off, or with
-    the climb ending past the budget, the verdict stands."""
+    last ``step_trend_evals`` evaluations, reaches 0.9 within it: with the opt-in
+    ``annealing_step_trend``, ``intermediate``, ``annealing_trend``, the step as scipy's
+    float64 ``linregress`` puts it. Off (the default), or with the climb ending past the
+    budget, the verdict stands."""
     from scipy import stats
+    on = AnalyzerSettings(annealing_step_trend=True)
     run = _late_fit_on_an_annealing_plan(1990)
-    a = Analyzer(header(num_steps=2000)).analyze(run, until=1700)
+    a = Analyzer(header(num_steps=2000), on).analyze(run, until=1700)
     assert a.regime == "intermediate" and "annealing_trend" in a.findings, a.reasons
     said = next(r for r in a.reasons if "the learning rate anneals" in r)
     step = float(re.search(r"reaches 0.9 at step ([0-9.]+)", said).group(1))
@@ -498,10 +500,9 @@ def test_a_heldout_climb_on_the_step_clock_holds_back_the_budget_verdict_while_a
                             for x in last])
     assert step == pytest.approx((math.log(9.0) - fit.intercept) / fit.slope, abs=1.0)
     assert step == pytest.approx(1990, abs=1.0)
-    off = Analyzer(header(num_steps=2000), AnalyzerSettings(annealing_step_trend=False))
-    assert off.analyze(run, until=1700).regime == "weak"
-    late = Analyzer(header(num_steps=2000)).analyze(_late_fit_on_an_annealing_plan(2100),
-                                                    until=1700)
+    assert Analyzer(header(num_steps=2000)).analyze(run, until=1700).regime == "weak"  # off
+    late = Analyzer(header(num_steps=2000), on).analyze(_late_fit_on_an_annealing_plan(2100),
+                                                        until=1700)
     assert late.regime == "weak" and "annealing_trend" not in late.findings, late.reasons
 
 
@@ -509,8 +510,9 @@ def test_the_step_clock_trend_is_silent_on_a_constant_learning_rate():
     """Without annealing (the last lr at its peak) the budget verdict is the τ clock's
     alone, as before: the finding never appears."""
     run = _late_fit_on_an_annealing_plan(1990, anneal=False)
+    on = AnalyzerSettings(annealing_step_trend=True)
     for until in (1500, 1700, 1900):
-        a = Analyzer(header(num_steps=2000)).analyze(run, until=until)
+        a = Analyzer(header(num_steps=2000), on).analyze(run, until=until)
         assert "annealing_trend" not in a.findings, a.reasons
 
 
