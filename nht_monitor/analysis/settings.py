@@ -135,9 +135,9 @@ class AnalyzerSettings(BaseModel):
     on rounds 4–31 (chosen on their five such alarms) it removed 3 of them (false alarms
     9 → 6) and cost 7 runs right at 30 % of 1,195; on teddykoker/grokking with a cosine
     schedule (λ 0.3 and 0.8, never transitioning) it flipped the regime between ``weak``
-    and ``intermediate`` five times on each (twice and once without it) and read λ 0.3
-    ``weak`` from step 1,320 instead of 570, a truly ``weak`` run's held-out accuracy
-    climbing too — so it stays off by default."""
+    and ``intermediate`` five times on each (twice and once without it) and held λ 0.3
+    at ``weak`` for good only from step 1,320 instead of 930, a truly ``weak`` run's
+    held-out accuracy climbing too — so it stays off by default."""
     step_trend_evals: int = Field(10, ge=3)
     """The held-out evaluations ``annealing_step_trend`` fits its line on."""
     budget_law_floor: bool | Literal["auto"] = "auto"
