@@ -925,7 +925,7 @@ def annealing_trend(t: Trace) -> Finding | None:
     step = (y[-1] - intercept) / slope
     if step > budget:
         return None
-    return found("annealing_trend", signal=t.name, step=float(step), budget=budget,
+    return found("annealing_trend", signal=t.name, step=float(round(step)), budget=budget,
                  evals=st.step_trend_evals)
 
 
