@@ -412,14 +412,14 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     if rows.shape[0] < st.heldout_min_evals:
         return None
     tau = s.tau[rows]
-    logits = np.array([_logit(float(v)) for v in s.val[rows]])
+    logits = np.array([logit(float(v)) for v in s.val[rows]])
     line = fit_line(tau - tau_now, logits)
     if line is None:
         return None
     slope, intercept = line.slope, line.intercept
     if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * line.slope_se):
         return None
-    target = _logit(st.done_val_acc)
+    target = logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
     d_tau = max(_reach(target - intercept, slope, 0.0), next_eval, 0.0)
     curvature = 0.0
@@ -469,18 +469,19 @@ def heldout_progress(s: Series, start: int, settings: AnalyzerSettings) -> float
     recent = val[np.isfinite(val)][-settings.heldout_min_evals:]
     if recent.shape[0] < settings.heldout_min_evals:
         return None
-    return _share_of_the_way(s, _logit(float(np.median(recent))), settings)
+    return _share_of_the_way(s, logit(float(np.median(recent))), settings)
 
 
 def _share_of_the_way(s: Series, logit_now: float, settings: AnalyzerSettings) -> float:
     """How far ``logit_now`` has come, in logit, from the run's first held-out evaluation
     (chance, before training) to ``done_val_acc``; 1 when the first is already there."""
-    first = _logit(float(s.val[np.isfinite(s.val)][0]))
-    target = _logit(settings.done_val_acc)
+    first = logit(float(s.val[np.isfinite(s.val)][0]))
+    target = logit(settings.done_val_acc)
     return (logit_now - first) / (target - first) if target > first else 1.0
 
 
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
+    """The logit of ``p`` clipped to [0.001, 0.999]."""
     p = min(max(p, 1e-3), 0.999)
     return math.log(p / (1.0 - p))
 

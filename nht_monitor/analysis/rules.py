@@ -88,6 +88,7 @@ from nht_monitor.analysis.forecast import (
     heldout_trend,
     law_floor,
     law_quantile,
+    logit,
     planned_tau_left,
     steps_ahead,
 )
@@ -363,9 +364,9 @@ def long_stall_progress(run: Run, acc: float | None) -> float | None:
     after the warm-up (:func:`warmup_end`), else ``None``."""
     st = run.settings
     read = training_metric(run, st.strong_long_stall_tau)
-    if read is not None and not past_warmup(run, float(run.finite.step[read[2][0]])):
+    if read is None or not past_warmup(run, float(run.finite.step[read[2][0]])):
         return None
-    progress = new_best(run, st.strong_long_stall_tau)
+    progress = best_gain(read)
     stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
     return progress if progress is not None and progress < stall else None
 
@@ -454,7 +455,11 @@ def new_best(run: Run, span: float) -> float | None:
     exceeds the best before it, else the relative fall of the lowest loss — patience, as
     early stopping counts it: an accuracy that swings around a plateau sets no new best,
     one that climbs does; ``None`` while nothing precedes the window."""
-    read = training_metric(run, span)
+    return best_gain(training_metric(run, span))
+
+
+def best_gain(read: tuple[np.ndarray, bool, np.ndarray] | None) -> float | None:
+    """:func:`new_best` on a :func:`training_metric` ``read`` (``None``: none)."""
     if read is None:
         return None
     values, as_loss, window = read
@@ -914,15 +919,11 @@ def annealing_trend(t: Trace) -> Finding | None:
     ok = np.isfinite(val)
     if ok.sum() < st.step_trend_evals:
         return None
-    x = steps[ok][-st.step_trend_evals:]
-    if not np.ptp(x) > 0:
+    line = fit_line(steps[ok][-st.step_trend_evals:],
+                    np.array([logit(float(v)) for v in val[ok][-st.step_trend_evals:]]))
+    if line is None or not line.slope > 0:
         return None
-    p = np.clip(np.append(val[ok][-st.step_trend_evals:], st.done_val_acc), 1e-3, 1.0 - 1e-3)
-    y = np.log(p / (1.0 - p))  # the last: the target's logit
-    slope, intercept = np.polyfit(x, y[:-1], 1)
-    if not slope > 0:
-        return None
-    step = (y[-1] - intercept) / slope
+    step = (logit(st.done_val_acc) - line.intercept) / line.slope
     if step > budget:
         return None
     return found("annealing_trend", signal=t.name, step=float(round(step)), budget=budget,
