@@ -101,6 +101,9 @@ DEFAULT_CACHE = ROOT / "benchmarks" / "cache" / "families"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "families.md"
 DELAY_FRACTIONS = (0.25, 0.5, 0.75)
 HORIZON_FRACTION = 0.3
+CHANCE_FRACTIONS = (0.3, 0.5, 0.7)
+"""Where in the horizon ``Transition.chance_in_budget`` is scored (:func:`chance_table`)."""
+CHANCE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 CALIBRATED = ("delay_tau", "delay_log_sd", "structured_ratio", "ratio_log_sd", "weak_min_of_peak",
               "sweep_log_sd", "sweep_slope_sd")
 
@@ -378,6 +381,8 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
             checkpoints.setdefault(i, []).append(key)
 
     at(HORIZON_FRACTION * run.horizon, "h30")
+    for f in CHANCE_FRACTIONS:
+        at(f * run.horizon, f"c{f:g}")
     a = run.actual.step
     if run.delayed:
         for f in DELAY_FRACTIONS:
@@ -411,6 +416,11 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
         "delay_tau": run.delay_tau, "ratio": run.ratio,
         "head_lead": final.head.lead_steps if final is not None and final.head else None,
         "false_alarm": None}
+    for f in CHANCE_FRACTIONS:
+        p = points.get(f"c{f:g}")
+        if p is not None and p.transition.status != "done":  # a forecast still open
+            row[f"chance@{f:g}"] = p.transition.chance_in_budget
+            row[f"regime_c@{f:g}"] = p.regime
     if a is not None:
         alarms = [(st, lab) for st, lab in labels if st < a and lab in ("weak", "strong")]
         row["false_alarm"] = bool(alarms)
@@ -525,6 +535,33 @@ def summarize(rows: list[dict]) -> dict:
     return out
 
 
+def chance_table(rows: list[dict]) -> list[str]:
+    """Markdown lines scoring ``Transition.chance_in_budget`` at :data:`CHANCE_FRACTIONS` of
+    the horizon, on the labelled runs whose transition had not come yet and that had a
+    chance: its Brier score against the outcome (transitioned within the budget) beside
+    the regime's own (``intermediate`` as 1, any other as 0) on the same runs, and its
+    reliability (mean chance against the share that transitioned, per bin)."""
+    lines = ["| at | runs | Brier: chance / regime | " + " | ".join(
+        f"chance {lo:.1f}–{hi:.1f}: mean → transitioned (n)"
+        for lo, hi in zip(CHANCE_BINS, CHANCE_BINS[1:])) + " |",
+        "|" + "---|" * (3 + len(CHANCE_BINS) - 1)]
+    for f in CHANCE_FRACTIONS:
+        pairs = [(r[f"chance@{f:g}"], float(r["actual"] is not None),
+                  float(r[f"regime_c@{f:g}"] == "intermediate")) for r in rows
+                 if r["truth"] != "unfitted" and r.get(f"chance@{f:g}") is not None]
+        if not pairs:
+            continue
+        brier = _mean([(c - y) ** 2 for c, y, _ in pairs])
+        label = _mean([(g - y) ** 2 for _, y, g in pairs])
+        cells = [f"{f:.0%}", str(len(pairs)), f"{brier:.3f} / {label:.3f}"]
+        for lo, hi in zip(CHANCE_BINS, CHANCE_BINS[1:]):
+            b = [(c, y) for c, y, _ in pairs if lo <= c < hi or (hi == 1.0 and c == 1.0)]
+            cells.append("–" if not b else f"{_mean([c for c, _ in b]):.2f} → "
+                         f"{_mean([y for _, y in b]):.2f} ({len(b)})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def _pct(x: float | None) -> str:
     return "–" if x is None else f"{x:.0%}"
 
@@ -628,6 +665,12 @@ def render(result: dict, header_lines: list[str]) -> str:
                          f"{m:.0%} / {_pct(single.get(f'{f:g}'))} ({s[f'n2@{f:g}']})")
         cells.append(f"{_pct(s.get('coverage2_50'))} / {_pct(single.get('cover'))}")
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "### The transition's chance within the budget (default settings, families "
+              "pooled)", "", "`Transition.chance_in_budget` where the transition had not come "
+              "yet and a forecast step gave a chance; the outcome: transitioned within the "
+              "budget.", ""]
+    lines += chance_table([r for rows in result["rows"].get("default", {}).values()
+                           for r in rows])
     def delay_text(v: dict) -> str:
         m = v["median_delay_tau"]
         return ("–" if m is None else f"{m:.2f}") + f" ({v['n']} of {v['delayed']} delayed runs)"

@@ -42,6 +42,9 @@ class Transition(_Model):
     ``relapse_val_acc`` (once ``done``): the median held-out accuracy of the last
     ``heldout_relapse_evals`` evaluations when it has fallen back below ``done_val_acc``
     since the transition (the structured solution is not holding); ``None`` otherwise.
+    ``chance_in_budget``: the forecast's probability that the transition completes by the
+    run's last budgeted step (:func:`~nht_monitor.analysis.forecast.chance_by`; 1 once
+    ``done``); ``None`` without a budget or a forecast step.
     """
 
     status: TransitionStatus = "not_expected"
@@ -50,6 +53,7 @@ class Transition(_Model):
     forecast_tau: float | None = None
     steps_remaining: float | None = None
     relapse_val_acc: float | None = None
+    chance_in_budget: float | None = None
 
 
 class HeadSignal(_Model):

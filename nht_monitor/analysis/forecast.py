@@ -290,6 +290,34 @@ def conditional_quantile(mu: float, sigma: float, elapsed: float, q: float) -> f
     return _exp(y - math.log(1.0 - q) * sigma / z)
 
 
+_Z90 = _NORMAL.inv_cdf(0.9)
+
+
+def chance_by(transition: Transition, step_now: float, budget: float | None) -> float | None:
+    """The probability that the transition completes by step ``budget``: 1 once ``done``;
+    else, from the forecast step and its 80 % interval, a log-normal in the steps still to
+    go with the forecast as its median, spread below (above) the median so that the
+    interval's low (high) end is its 10 % (90 %) quantile: exact at those three quantiles
+    whatever the schedules map τ to steps. 0 once the budget is spent; ``None`` without a
+    budget or a forecast step."""
+    if transition.status == "done":
+        return 1.0
+    if budget is None or transition.forecast_step is None or transition.interval is None:
+        return None
+    left, median = budget - step_now, transition.forecast_step - step_now
+    if not left > 0:
+        return 0.0
+    if not median > 0:
+        return 1.0
+    low, high = (end - step_now for end in transition.interval)
+    x = math.log(left / median)
+    end = max(low, 1.0) if x < 0 else high  # a step is the finest the interval can mean
+    spread = abs(math.log(end / median)) / _Z90 if end > 0 else 0.0
+    if not spread > 0:
+        return 1.0 if x >= 0 else 0.0
+    return _NORMAL.cdf(x / spread)
+
+
 def law_floor(elapsed: float, settings: AnalyzerSettings) -> float | None:
     """The law's own ``budget_quantile`` of Δτ from V_sc, minus the ``elapsed`` τ: the
     least τ still to go the budget verdict accepts (``budget_law_floor``; ``None``

@@ -80,6 +80,7 @@ from nht_monitor.analysis.forecast import (
     Forecast,
     Line,
     ScheduleFn,
+    chance_by,
     clock_gain,
     fit_last_fraction,
     fit_line,
@@ -651,6 +652,9 @@ def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     a.phase = d.phase  # type: ignore[assignment]
     a.clamped = d.clamped
     a.transition = d.transition
+    if not run.empty:
+        a.transition = d.transition.model_copy(update={"chance_in_budget": chance_by(
+            d.transition, float(s.step[-1]), ctx.budget_steps)})
     a.head = d.head
     a.decay_rate = d.decay_rate
     a.cns = d.cns

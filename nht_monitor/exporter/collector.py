@@ -209,6 +209,7 @@ class SnapshotCollector(Collector):
             optional("nht_transition_forecast_step_low", transition.interval[0])
             optional("nht_transition_forecast_step_high", transition.interval[1])
         optional("nht_transition_forecast_tau", transition.forecast_tau)
+        optional("nht_transition_chance_in_budget", transition.chance_in_budget)
         families["nht_transition_relapsed"].add_metric(
             runl, 0.0 if transition.relapse_val_acc is None else 1.0)
         optional("nht_decay_rate", assessment.decay_rate)

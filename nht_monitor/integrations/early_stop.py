@@ -21,7 +21,9 @@ decision wins:
 8. ``weak_beyond_budget``: the engine calls the trial ``weak`` *because* its transition
    is beyond the budget (its ``too_late`` finding) and no 80 % interval reaches into the
    budget, confidence ≥ ``min_confidence_budget`` → **stop**;
-9. ``keep``: anything else (``intermediate`` whose transition fits, ``weak`` because the
+9. ``unlikely_in_budget`` (opt-in, ``min_chance``): the forecast gives the transition less
+   than ``min_chance`` of coming by the budget (``Transition.chance_in_budget``) → **stop**;
+10. ``keep``: anything else (``intermediate`` whose transition fits, ``weak`` because the
    norm holds up or, before the fit, because too little τ is left for the law's least
    delay, ``clamped``, a stop rule below its confidence) → keep.
 """
@@ -57,7 +59,9 @@ class StopPolicy(BaseModel):
     without a budget). ``min_samples``: nor while the assessment has read fewer samples.
     ``budget_margin``: the forecast's low end must lie beyond ``budget_margin`` ×
     budget (1.0: just beyond). ``stop_strong``/``stop_diverged``/``stop_beyond_budget``
-    switch the stop rules off one by one.
+    switch the stop rules off one by one. ``min_chance`` (``None``: off): also stop a
+    trial whose forecast gives its transition less than this chance of coming by the
+    budget.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -70,6 +74,7 @@ class StopPolicy(BaseModel):
     stop_strong: bool = True
     stop_diverged: bool = True
     stop_beyond_budget: bool = True
+    min_chance: float | None = Field(None, gt=0.0, lt=1.0)
 
     def __init__(self, **options: Any) -> None:
         try:
@@ -101,7 +106,8 @@ class TrialState(BaseModel):
     (``None``/defaults before the first): ``assessed_step`` (the step it was made at),
     ``n_samples``, ``regime``, ``confidence``, ``phase``, ``transition_status``,
     ``forecast_step``, ``interval_low``/``interval_high`` (the forecast's 80 %
-    interval), ``beyond_budget`` (the engine found the transition beyond the
+    interval), ``chance_in_budget`` (the forecast's chance of the transition by the
+    budget, as ``Transition.chance_in_budget``), ``beyond_budget`` (the engine found the transition beyond the
     budget: its ``too_late`` finding), ``relapse_val_acc`` (the transition came but
     held-out accuracy fell back since: the median of its last ``heldout_relapse_evals``
     evaluations, below ``done_val_acc``; ``None`` otherwise, as
@@ -120,6 +126,7 @@ class TrialState(BaseModel):
     forecast_step: float | None = None
     interval_low: float | None = None
     interval_high: float | None = None
+    chance_in_budget: float | None = None
     beyond_budget: bool = False
     relapse_val_acc: float | None = None
     reasons: list[str] = Field(default_factory=list)
@@ -137,6 +144,7 @@ class TrialState(BaseModel):
                    confidence=assessment.confidence, phase=assessment.phase,
                    transition_status=t.status, forecast_step=_finite(t.forecast_step),
                    interval_low=_finite(low), interval_high=_finite(high),
+                   chance_in_budget=_finite(t.chance_in_budget),
                    beyond_budget=BEYOND_BUDGET in assessment.findings,
                    relapse_val_acc=_finite(t.relapse_val_acc),
                    reasons=list(assessment.reasons))
@@ -296,6 +304,17 @@ def weak_beyond_budget(s: TrialState, p: StopPolicy) -> Decision | None:
                f"{_budget(s)}")
 
 
+def unlikely_in_budget(s: TrialState, p: StopPolicy) -> Decision | None:
+    """Stop a trial whose forecast gives its transition less than ``min_chance`` of coming
+    by the budget (opt-in)."""
+    if p.min_chance is None or s.chance_in_budget is None or s.chance_in_budget >= p.min_chance:
+        return None
+    return _of(s, True, "unlikely_in_budget",
+               f"transition forecast at step {_step(s.forecast_step)}: a chance of "
+               f"{s.chance_in_budget:.2f} < min_chance {p.min_chance:g} that it comes "
+               f"within {_budget(s)} (regime {s.regime})")
+
+
 def keep(s: TrialState, p: StopPolicy) -> Decision:
     """Keep anything else, saying what the trial is."""
     if s.regime == "intermediate" and s.forecast_step is not None:
@@ -327,7 +346,8 @@ def _margin(p: StopPolicy) -> str:
 
 
 RULES: tuple[Rule, ...] = (no_assessment, too_few_samples, grace, undetermined, collapsed,
-                           transition_done, forecast_beyond_budget, weak_beyond_budget, keep)
+                           transition_done, forecast_beyond_budget, weak_beyond_budget,
+                           unlikely_in_budget, keep)
 """The rules of :func:`decide`, in order (``keep`` always decides)."""
 
 

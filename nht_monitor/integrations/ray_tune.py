@@ -68,7 +68,8 @@ def report_fields(monitor: Monitor) -> dict[str, Any]:
     * from the latest assessment: ``nht/assessed_step`` (the step it was made at),
       ``nht/n_samples``, ``nht/regime``, ``nht/confidence``, ``nht/phase``,
       ``nht/transition_status``, ``nht/forecast_step``, ``nht/interval_low`` and
-      ``nht/interval_high`` (the forecast's 80 % interval), ``nht/beyond_budget`` (the
+      ``nht/interval_high`` (the forecast's 80 % interval), ``nht/chance_in_budget`` (its
+      chance that the transition comes by the budget), ``nht/beyond_budget`` (the
       engine says the transition is beyond the budget), ``nht/relapse_val_acc`` (the
       transition came but held-out accuracy fell back since: the median of its last
       evaluations; ``None`` otherwise), ``nht/reasons`` (the engine's reasons joined by

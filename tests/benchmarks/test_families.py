@@ -265,6 +265,27 @@ def test_summarize_pools_coverage_over_the_three_checkpoints() -> None:
     assert "| 1 of 2 |" in families.table_line("x", m, "")
 
 
+def test_chance_table_scores_the_chance_beside_the_regime() -> None:
+    def row(chance: float | None, actual: float | None, regime: str,
+            truth: str = "intermediate") -> dict:
+        return {"truth": truth, "actual": actual, "chance@0.3": chance,
+                "regime_c@0.3": regime}
+
+    rows = [row(0.9, 500.0, "intermediate"), row(0.7, None, "intermediate", "weak"),
+            row(0.1, None, "weak", "weak"), row(0.3, 800.0, "weak"),
+            row(None, 900.0, "intermediate"), row(0.5, None, "weak", "unfitted")]
+    lines = families.chance_table(rows)
+    assert len(lines) == 3  # header, rule, the one fraction with chances
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    brier = (0.1 ** 2 + 0.7 ** 2 + 0.1 ** 2 + 0.7 ** 2) / 4  # by hand
+    regime = (0 + 1 + 0 + 1) / 4
+    assert cells[:3] == ["30%", "4", f"{brier:.3f} / {regime:.3f}"]
+    assert cells[3:] == ["0.10 → 0.00 (1)", "0.30 → 1.00 (1)", "–", "0.70 → 0.00 (1)",
+                         "0.90 → 1.00 (1)"]
+    assert families.chance_table([row(1.0, 1.0, "intermediate")])[2].endswith(
+        "| 1.00 → 1.00 (1) |")  # 1 falls in the last bin
+
+
 def test_true_regime_labels() -> None:
     from nht_monitor.analysis.series import Series
 
@@ -296,6 +317,7 @@ def test_score_command_writes_the_markdown(cache: Path, tmp_path: Path, capsys) 
     assert text.strip() in capsys.readouterr().out
     assert "load " in text and "CPUs" in text and "| family | p | op |" in text and "families.py generate" in text
     assert f"| {TINY_A.name} | 7 | + |" in text and f"| {TINY_B.name} | 5 | * |" in text
+    assert "### The transition's chance within the budget" in text
     row = next(line for line in text.splitlines() if line.startswith(f"| {TINY_A.name} | 7 |"))
     assert row.split(" | ")[11] == "full"  # the batch column: full batch
     assert families.main(["score", "--cache", str(cache), "--settings-from", "nope",

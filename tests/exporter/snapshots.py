@@ -44,7 +44,7 @@ def make_assessment(regime: str = "intermediate", step: int = 40) -> Assessment:
         phase="shortcut",
         transition=Transition(status="pending", forecast_step=900.0,
                               interval=(700.0, 1200.0), forecast_tau=3.6,
-                              steps_remaining=900.0 - step),
+                              steps_remaining=900.0 - step, chance_in_budget=0.7),
         head=HeadSignal(regime="intermediate", confidence=0.7, lead_steps=120.0),
         cns=CleanNormSeparation(v_sc=30.0, v_st=10.0, ratio=3.0, separation=0.9, holds=True),
         v_peak=31.5, decay_rate=0.35,

@@ -38,7 +38,8 @@ EXPECTED_NAMES = {
     "nht_head_lead_measured",
     "nht_transition_status", "nht_transition_steps_remaining",
     "nht_transition_forecast_step", "nht_transition_forecast_step_low",
-    "nht_transition_forecast_step_high", "nht_transition_forecast_tau", "nht_transition_relapsed", "nht_decay_rate",
+    "nht_transition_forecast_step_high", "nht_transition_forecast_tau",
+    "nht_transition_chance_in_budget", "nht_transition_relapsed", "nht_decay_rate",
     "nht_cns_ratio", "nht_cns_holds", "nht_suggested_weight_decay", "nht_samples_total",
     "nht_errors_total", "nht_last_sample_timestamp_seconds", "nht_run_info",
 }
@@ -109,6 +110,7 @@ def test_values_come_from_the_snapshot():
     assert value("nht_transition_forecast_step_low", {"run": "run-a", **NO_LAUNCH}) == 700
     assert value("nht_transition_forecast_step_high", {"run": "run-a", **NO_LAUNCH}) == 1200
     assert value("nht_transition_forecast_tau", {"run": "run-a", **NO_LAUNCH}) == 3.6
+    assert value("nht_transition_chance_in_budget", {"run": "run-a", **NO_LAUNCH}) == 0.7
     assert value("nht_transition_relapsed", {"run": "run-a", **NO_LAUNCH}) == 0.0
     assert value("nht_cns_ratio", {"run": "run-a", **NO_LAUNCH}) == 3.0
     assert value("nht_cns_holds", {"run": "run-a", **NO_LAUNCH}) == 1.0

@@ -117,6 +117,34 @@ def test_engine_intermediate_within_budget_is_kept_and_beyond_is_stopped():
     assert stopped.stop and stopped.rule in ("forecast_beyond_budget", "weak_beyond_budget")
 
 
+def test_engine_chance_in_budget_is_carried_and_stops_only_when_asked():
+    norm_of, val_of, head_of, _ = grokking(rate=0.8, ratio=2.0, lr=1e-3, weight_decay=1.0)
+    run = make_run(norm_of, steps=3000, acc_of=fit_acc(200), loss_of=fit_loss(200),
+                   val_of=val_of, head_of=head_of)
+    fits = engine_state(run, budget=3000, until=500)
+    assert fits.forecast_step is not None and 0.5 < fits.chance_in_budget <= 1.0
+    assert fits.to_fields()["nht/chance_in_budget"] == fits.chance_in_budget
+    tight = engine_state(run, budget=int(fits.forecast_step) - 100, until=500)
+    assert tight.chance_in_budget < 0.5
+    assert decide(tight.model_copy(update={"regime": "intermediate"})).rule != \
+        "unlikely_in_budget"  # off by default
+    asked = StopPolicy(min_chance=tight.chance_in_budget + 0.01)
+    d = decide(tight.model_copy(update={"regime": "intermediate", "beyond_budget": False}),
+               asked)
+    assert d.stop and d.rule == "unlikely_in_budget" and "min_chance" in d.reason
+
+
+def test_min_chance_stops_below_and_keeps_at_or_above():
+    policy = StopPolicy(min_chance=0.2)
+    low = decide(state(chance_in_budget=0.19), policy)
+    assert low.stop and low.rule == "unlikely_in_budget"
+    assert "0.19 < min_chance 0.2" in low.reason and "budget of 1000" in low.reason
+    assert not decide(state(chance_in_budget=0.2), policy).stop
+    assert not decide(state(chance_in_budget=None), policy).stop
+    assert not decide(state(chance_in_budget=0.05)).stop  # off by default
+    assert not decide(state(chance_in_budget=0.05, step=50), policy).stop  # grace first
+
+
 def test_beyond_budget_is_the_engines_too_late_finding():
     """The flag comes from the structured ``Assessment.findings``, not from the wording."""
     run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
@@ -279,6 +307,8 @@ def test_clamped_is_kept():
     ({"budget_margin": 0.5}, "budget_margin"),
     ({"budget_margin": float("inf")}, "budget_margin"),
     ({"grace": 0.2}, "grace"),
+    ({"min_chance": 0.0}, "min_chance"),
+    ({"min_chance": 1.0}, "min_chance"),
 ])
 def test_bad_policy_raises_value_error_at_construction(options, field):
     with pytest.raises(ValueError, match=rf"invalid early-stop policy: {field}"):
@@ -318,7 +348,7 @@ def test_state_fields_are_exactly_these():
     assert STATE_FIELDS == (
         "nht/step", "nht/budget_steps", "nht/assessed_step", "nht/n_samples", "nht/regime",
         "nht/confidence", "nht/phase", "nht/transition_status", "nht/forecast_step",
-        "nht/interval_low", "nht/interval_high", "nht/beyond_budget",
+        "nht/interval_low", "nht/interval_high", "nht/chance_in_budget", "nht/beyond_budget",
         "nht/relapse_val_acc", "nht/reasons")
     assert RESULT_FIELDS == STATE_FIELDS + ("nht/stop", "nht/stop_rule", "nht/stop_reason")
 

@@ -1,0 +1,80 @@
+"""``Transition.chance_in_budget``: :func:`chance_by` against scipy's float64 log-normal CDF,
+its properties, and the engine's assessments carrying it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as hst
+from scipy import stats
+
+from nht_monitor.analysis import Analyzer
+from nht_monitor.analysis.assessment import Transition
+from nht_monitor.analysis.forecast import chance_by
+from tests.analysis.test_rules import grokking_run, header
+
+
+def lognormal_transition(mu: float, sigma: float, now: float) -> Transition:
+    """A forecast whose steps still to go are log-normal(``mu``, ``sigma``): median and
+    80 % interval from scipy's quantiles in float64."""
+    dist = stats.lognorm(s=sigma, scale=math.exp(mu))
+    return Transition(status="pending", forecast_step=now + dist.median(),
+                      interval=(now + dist.ppf(0.1), now + dist.ppf(0.9)))
+
+
+@pytest.mark.parametrize("mu, sigma", [(math.log(800.0), 0.4), (math.log(5e4), 1.3),
+                                       (math.log(20.0), 0.05)])
+def test_a_log_normal_forecast_gives_the_log_normal_cdf(mu, sigma):
+    now = 1200.0
+    t = lognormal_transition(mu, sigma, now)
+    dist = stats.lognorm(s=sigma, scale=math.exp(mu))
+    for q in (0.001, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99):
+        budget = now + dist.ppf(q)
+        assert chance_by(t, now, budget) == pytest.approx(float(dist.cdf(budget - now)),
+                                                          abs=1e-9)
+
+
+@given(median=hst.floats(10.0, 1e6), below=hst.floats(1.01, 50.0),
+       above=hst.floats(1.01, 50.0), budget=hst.floats(-1e3, 1e8))
+def test_chance_is_a_cdf_through_the_three_quantiles(median, below, above, budget):
+    now = 100.0
+    t = Transition(status="pending", forecast_step=now + median,
+                   interval=(now + median / below, now + median * above))
+    c = chance_by(t, now, budget)
+    assert 0.0 <= c <= 1.0
+    assert c <= chance_by(t, now, budget + 0.1 * abs(budget) + 1.0)
+    if median / below >= 1.0:  # the interval's low end is at least a step away
+        assert chance_by(t, now, t.interval[0]) == pytest.approx(0.1, abs=1e-9)
+    assert chance_by(t, now, t.forecast_step) == pytest.approx(0.5, abs=1e-12)
+    assert chance_by(t, now, t.interval[1]) == pytest.approx(0.9, abs=1e-9)
+
+
+def test_the_edges():
+    t = Transition(status="pending", forecast_step=2000.0, interval=(1500.0, 3000.0))
+    assert chance_by(t, 1000.0, None) is None
+    assert chance_by(t, 1000.0, 1000.0) == 0.0  # the budget is spent
+    assert chance_by(Transition(status="done"), 5.0, None) == 1.0
+    assert chance_by(Transition(status="pending"), 5.0, 100.0) is None  # no forecast step
+    assert chance_by(Transition(status="not_expected"), 5.0, 100.0) is None
+    overdue = Transition(status="imminent", forecast_step=1000.0, interval=(900.0, 1100.0))
+    assert chance_by(overdue, 1000.0, 1001.0) == 1.0
+    point = Transition(status="pending", forecast_step=2000.0, interval=(2000.0, 2000.0))
+    assert chance_by(point, 1000.0, 1999.0) == 0.0 and chance_by(point, 1000.0, 2000.0) == 1.0
+
+
+def test_the_engine_reports_the_chance_of_its_own_forecast():
+    run, actual, _ = grokking_run()
+    budget = 3000
+    live = Analyzer(header(num_steps=budget)).analyze(run, until=actual // 2)
+    t = live.transition
+    assert live.regime == "intermediate" and t.forecast_step is not None
+    assert t.chance_in_budget == chance_by(t, float(live.step), float(budget))
+    assert 0.5 < t.chance_in_budget <= 1.0
+    tight = Analyzer(header(num_steps=int(t.interval[0]))).analyze(run, until=actual // 2)
+    assert tight.transition.chance_in_budget == pytest.approx(0.1, abs=0.02)
+    no_budget = Analyzer(header()).analyze(run, until=actual // 2)
+    assert no_budget.transition.chance_in_budget is None
+    done = Analyzer(header(num_steps=budget)).analyze(run)
+    assert done.transition.status == "done" and done.transition.chance_in_budget == 1.0
