@@ -894,6 +894,25 @@ the round was generated, after the budget verdict's wait for a held-out climb on
 clock while the lr anneals (``annealing_step_trend``) was written; scored with it off (the
 default, after public code showed it flapping) and replayed with it on."""
 
+HOLDOUT32_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-add-p41-f0.5-w32-i1-lr3e-3", p=41, op="+", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.0, 1.6, 2.5, 4.0, 24.0]),
+    _family("mlp-sub-p61-f0.55-w64-i1.5-lr5e-3", p=61, op="-", train_fraction=0.55,
+            width=64, init_scale=1.5, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
+    _family("mlp-add-p59-f0.5-b128-lr4e-3", p=59, op="+", train_fraction=0.5,
+            batch_size=128, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.6, 1.0, 1.6, 2.5, 15.0]),
+    _family("mlp-div-p53-f0.55-b256-sgd-lr5e-2", p=53, op="/", train_fraction=0.55,
+            optimizer="sgd", batch_size=256, lr=5e-2, steps=3000,
+            weight_decays=[0.0006, 0.004, 0.006, 0.009, 0.013, 0.07]),
+]}
+"""Thirty-third-round held-out families (stop 39), constant learning rates: full-batch and
+minibatch, AdamW and SGD; defined before the round was generated, after
+``Transition.chance_in_budget`` was written (it is scored here for the first time on
+runs nothing saw before)."""
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -910,7 +929,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES,
     "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES,
     "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES,
-    "holdout31": HOLDOUT31_FAMILIES}
+    "holdout31": HOLDOUT31_FAMILIES, "holdout32": HOLDOUT32_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
