@@ -42,9 +42,10 @@ class Transition(_Model):
     ``relapse_val_acc`` (once ``done``): the median held-out accuracy of the last
     ``heldout_relapse_evals`` evaluations when it has fallen back below ``done_val_acc``
     since the transition (the structured solution is not holding); ``None`` otherwise.
-    ``chance_in_budget``: the forecast's probability that the transition completes by the
-    run's last budgeted step (:func:`~nht_monitor.analysis.forecast.chance_by`; 1 once
-    ``done``); ``None`` without a budget or a forecast step.
+    ``chance_in_budget``: the probability that the transition completes by the run's last
+    budgeted step: the forecast's own (:func:`~nht_monitor.analysis.forecast.chance_by`)
+    calibrated on the task families (``AnalyzerSettings.chance_slope``); 1 once ``done``;
+    ``None`` without a budget or a forecast step.
     """
 
     status: TransitionStatus = "not_expected"

@@ -318,6 +318,13 @@ def chance_by(transition: Transition, step_now: float, budget: float | None) -> 
     return _NORMAL.cdf(x / spread)
 
 
+def calibrated_chance(chance: float, settings: AnalyzerSettings) -> float:
+    """σ(``chance_slope`` · logit(``chance``) + ``chance_shift``) (:func:`logit`): the forecast's
+    own chance mapped to the share of runs that transitioned by their budget."""
+    return 1.0 / (1.0 + math.exp(-(settings.chance_slope * logit(chance)
+                                   + settings.chance_shift)))
+
+
 def law_floor(elapsed: float, settings: AnalyzerSettings) -> float | None:
     """The law's own ``budget_quantile`` of Δτ from V_sc, minus the ``elapsed`` τ: the
     least τ still to go the budget verdict accepts (``budget_law_floor``; ``None``

@@ -80,6 +80,7 @@ from nht_monitor.analysis.forecast import (
     Forecast,
     Line,
     ScheduleFn,
+    calibrated_chance,
     chance_by,
     clock_gain,
     fit_last_fraction,
@@ -653,12 +654,23 @@ def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     a.clamped = d.clamped
     a.transition = d.transition
     if not run.empty:
-        a.transition = d.transition.model_copy(update={"chance_in_budget": chance_by(
-            d.transition, float(s.step[-1]), ctx.budget_steps)})
+        a.transition = d.transition.model_copy(update={"chance_in_budget": chance_in_budget(
+            d.transition, float(s.step[-1]), ctx.budget_steps, settings)})
     a.head = d.head
     a.decay_rate = d.decay_rate
     a.cns = d.cns
     return a
+
+
+def chance_in_budget(transition: Transition, step_now: float, budget: float | None,
+                     settings: AnalyzerSettings) -> float | None:
+    """The chance that the transition comes by the budget: 1 once done, else the
+    forecast's own (:func:`chance_by`) as :func:`calibrated_chance` maps it; ``None``
+    without a budget or a forecast step."""
+    chance = chance_by(transition, step_now, budget)
+    if chance is None or transition.status == "done":
+        return chance
+    return calibrated_chance(chance, settings)
 
 
 # ---------------------------------------------------------- rule 7 on one norm signal

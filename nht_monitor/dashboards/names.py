@@ -36,6 +36,7 @@ TRANSITION_RELAPSED = "nht_transition_relapsed"  # 0/1: held-out accuracy fell b
 FORECAST_STEP = "nht_transition_forecast_step"
 FORECAST_LOW = "nht_transition_forecast_step_low"
 FORECAST_HIGH = "nht_transition_forecast_step_high"
+CHANCE_IN_BUDGET = "nht_transition_chance_in_budget"  # 0..1; absent without budget or forecast
 DECAY_RATE = "nht_decay_rate"
 CNS_RATIO = "nht_cns_ratio"
 SUGGESTED_WEIGHT_DECAY = "nht_suggested_weight_decay"

@@ -54,6 +54,19 @@ def build() -> dashboard.Dashboard:
                  [query(state_index(m.REGIME, m.REGIME_LABEL, m.REGIME_ORDER), "{{run}}")],
                  mappings=regime_mappings, height=8, span=24))
              .with_panel(bar_gauge(
+                 "Chance of the transition within the budget per run",
+                 describe("The probability that each run's transition comes by its last "
+                          "budgeted step (nht_transition_chance_in_budget: the forecast's "
+                          "own, calibrated on the task families; 1 once done; no bar "
+                          "without a budget or a forecast step).",
+                          "High (green) for the λ that transition in time; the others low "
+                          "and falling as their forecasts recede.",
+                          "Low (red) on most runs: the budget is too short for this λ range "
+                          "(with an NHTStopper or NHTPruner, min_chance stops such trials)."),
+                 [query(f"{m.CHANCE_IN_BUDGET}{R}", "{{run}}", instant=True)],
+                 unit="percentunit", span=24,
+                 thresholds=[(None, "red"), (0.2, "orange"), (0.5, "green")]))
+             .with_panel(bar_gauge(
                  "Latest total norm per run",
                  describe("Last total weight norm of each run.",
                           "Falls as λ grows (prediction P1: norm ordering).",

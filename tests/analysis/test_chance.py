@@ -1,5 +1,6 @@
 """``Transition.chance_in_budget``: :func:`chance_by` against scipy's float64 log-normal CDF,
-its properties, and the engine's assessments carrying it."""
+its properties, the calibration map against a float64 logistic, and the engine's
+assessments carrying it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as hst
 from scipy import stats
 
-from nht_monitor.analysis import Analyzer
+from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.analysis.assessment import Transition
-from nht_monitor.analysis.forecast import chance_by
+from nht_monitor.analysis.forecast import calibrated_chance, chance_by
 from tests.analysis.test_rules import grokking_run, header
 
 
@@ -64,15 +65,32 @@ def test_the_edges():
     assert chance_by(point, 1000.0, 1999.0) == 0.0 and chance_by(point, 1000.0, 2000.0) == 1.0
 
 
+def test_the_calibration_map_is_a_logistic_in_the_logit():
+    st = AnalyzerSettings(chance_slope=0.5, chance_shift=-1.0)
+    for c in (0.02, 0.3, 0.5, 0.9, 0.998):
+        z = 0.5 * math.log(c / (1.0 - c)) - 1.0
+        assert calibrated_chance(c, st) == pytest.approx(1.0 / (1.0 + math.exp(-z)), rel=1e-12)
+    assert calibrated_chance(1.0, st) == calibrated_chance(0.999, st)  # the logit's clip
+    raw = AnalyzerSettings(chance_slope=1.0, chance_shift=0.0)
+    assert calibrated_chance(0.37, raw) == pytest.approx(0.37, rel=1e-12)
+    for bad in ({"chance_slope": 0.0}, {"chance_slope": float("nan")},
+                {"chance_shift": float("inf")}):
+        with pytest.raises(ValueError):
+            AnalyzerSettings(**bad)
+
+
 def test_the_engine_reports_the_chance_of_its_own_forecast():
     run, actual, _ = grokking_run()
     budget = 3000
     live = Analyzer(header(num_steps=budget)).analyze(run, until=actual // 2)
     t = live.transition
     assert live.regime == "intermediate" and t.forecast_step is not None
-    assert t.chance_in_budget == chance_by(t, float(live.step), float(budget))
-    assert 0.5 < t.chance_in_budget <= 1.0
-    tight = Analyzer(header(num_steps=int(t.interval[0]))).analyze(run, until=actual // 2)
+    st = AnalyzerSettings()
+    own = chance_by(t, float(live.step), float(budget))
+    assert t.chance_in_budget == calibrated_chance(own, st)
+    assert 0.5 < t.chance_in_budget < own <= 1.0  # the map folds in runs that never come
+    raw = AnalyzerSettings(chance_slope=1.0, chance_shift=0.0)
+    tight = Analyzer(header(num_steps=int(t.interval[0])), raw).analyze(run, until=actual // 2)
     assert tight.transition.chance_in_budget == pytest.approx(0.1, abs=0.02)
     no_budget = Analyzer(header()).analyze(run, until=actual // 2)
     assert no_budget.transition.chance_in_budget is None
