@@ -96,3 +96,6 @@ def test_the_engine_reports_the_chance_of_its_own_forecast():
     assert no_budget.transition.chance_in_budget is None
     done = Analyzer(header(num_steps=budget)).analyze(run)
     assert done.transition.status == "done" and done.transition.chance_in_budget == 1.0
+    spent = Analyzer(header(num_steps=actual // 2)).analyze(run, until=actual // 2)
+    assert spent.transition.forecast_step is not None
+    assert spent.transition.chance_in_budget == 0.0  # not the map's floor: certain
