@@ -61,6 +61,8 @@ def format_assessment(a: Assessment) -> str:
         tline += f", τ {num(t.forecast_tau)}"
         if t.steps_remaining is not None:
             tline += f", {num(t.steps_remaining, '.0f')} steps from now"
+    if t.chance_in_budget is not None and t.status != "done":
+        tline += f"; {t.chance_in_budget:.0%} chance it comes within the budget"
     lines.append(tline)
     if a.head is not None:
         h = a.head

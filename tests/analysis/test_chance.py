@@ -99,3 +99,17 @@ def test_the_engine_reports_the_chance_of_its_own_forecast():
     spent = Analyzer(header(num_steps=actual // 2)).analyze(run, until=actual // 2)
     assert spent.transition.forecast_step is not None
     assert spent.transition.chance_in_budget == 0.0  # not the map's floor: certain
+
+
+def test_analyze_text_says_the_chance_while_the_transition_is_pending():
+    from nht_monitor.analysis.text import format_assessment
+
+    run, actual, _ = grokking_run()
+    pending = Analyzer(header(num_steps=3000)).analyze(run, until=actual // 2)
+    line = next(x for x in format_assessment(pending).splitlines()
+                if x.startswith("transition:"))
+    assert line.endswith(f"; {pending.transition.chance_in_budget:.0%} chance it comes "
+                         "within the budget")
+    done = format_assessment(Analyzer(header(num_steps=3000)).analyze(run))
+    assert "chance" not in done
+    assert "chance" not in format_assessment(Analyzer(header()).analyze(run, until=actual // 2))
