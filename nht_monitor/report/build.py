@@ -128,19 +128,24 @@ def _run_section(run: ReportRun, index: int, figs: _Figures) -> str:
     return "\n".join(parts)
 
 
+def _percent(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0%}"
+
+
 def _sweep_section(runs: Sequence[ReportRun], summary: SweepSummary, figs: _Figures) -> str:
     from nht_monitor.analysis.transition import DEFINITION
 
     steps = summary.transition_steps or [None] * len(runs)
     parts = ['<section id="sweep"><h2>Sweep</h2>',
              table(("run", "λ", "lr", "regime", "final norm", "transition", "transition step",
-                    "forecast step"),
+                    "forecast step", "chance within the budget"),
                    [(esc(r.run_id), fmt(r.weight_decay), fmt(r.lr),
                      f'<span class="badge regime-{esc(r.assessment.regime)}">'
                      f"{esc(r.assessment.regime)}</span>",
                      fmt(r.samples[-1].norm if r.samples else None),
                      esc(r.assessment.transition.status), fmt(step),
-                     fmt(r.assessment.transition.forecast_step))
+                     fmt(r.assessment.transition.forecast_step),
+                     _percent(r.assessment.transition.chance_in_budget))
                     for r, step in zip(runs, steps, strict=True)]),
              f'<p class="muted">{esc(DEFINITION[:1].upper() + DEFINITION[1:])} '
              "(docs/FORECAST.md): the step backtest scores forecasts against and the delay "

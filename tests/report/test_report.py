@@ -138,6 +138,7 @@ def test_sweep_report_via_cli(runs, tmp_path, capsys):
         assert f"<h3>{heading}</h3>" in text
     for run_id in RUNS:
         assert f"<td>{run_id}</td>" in text
+    assert "<th>chance within the budget</th>" in text
     for prediction in ("P1", "P2", "P3", "P4", "P5", "P6"):
         assert f"<b>{prediction}</b>" in text
     assert "Overall score S = " in text
