@@ -78,7 +78,7 @@ def test_promtool_check_rules_is_clean():
     assert len(RULE_FILES) == 2
     result = run("promtool", "check", "rules", *RULE_FILES)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 9 rules found" in result.stdout
+    assert "SUCCESS: 10 rules found" in result.stdout
     assert "SUCCESS: 4 rules found" in result.stdout
 
 
@@ -92,7 +92,7 @@ def test_required_alerts_exist_with_severity_and_annotations():
     rules = {rule["alert"]: rule for rule in alert_rules()}
     assert set(rules) == {
         "NhtWeakRegimePersists", "NhtStrongRegime", "NhtTransitionImminent",
-        "NhtTransitionDone", "NhtTransitionRelapsed", "NhtDiverged", "NhtMonitorStale", "NhtMonitorAbsent",
+        "NhtTransitionUnlikelyInBudget", "NhtTransitionDone", "NhtTransitionRelapsed", "NhtDiverged", "NhtMonitorStale", "NhtMonitorAbsent",
         "NhtInternalErrorsRising"}
     for name, rule in rules.items():
         assert rule["labels"]["severity"] in {"critical", "warning", "info"}, name
