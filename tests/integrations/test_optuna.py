@@ -106,6 +106,13 @@ def test_pruner_on_stored_states(caplog):
     assert pruner.prune(study, frozen(fields(regime="undetermined"), 2)) is False
     assert pruner.prune(study, frozen(fields(step="bad"), 3)) is False  # never raises
     assert NHTPruner(stop_beyond_budget=False).prune(study, frozen(fields(), 4)) is False
+    unlikely = fields(regime="intermediate", beyond_budget=False, chance_in_budget=0.06,
+                      forecast_step=1400.0, interval_low=950.0)  # the low end within budget
+    assert NHTPruner().prune(study, frozen(unlikely, 5)) is False  # min_chance is opt-in
+    asked = NHTPruner(min_chance=0.1)
+    assert asked.prune(study, frozen(unlikely, 6)) is True
+    assert asked.decisions[6].rule == "unlikely_in_budget"
+    assert asked.prune(study, frozen({**unlikely, "nht/chance_in_budget": 0.3}, 7)) is False
 
 
 def test_pruner_policy_is_validated_at_construction():
