@@ -325,6 +325,17 @@ def calibrated_chance(chance: float, settings: AnalyzerSettings) -> float:
                                    + settings.chance_shift)))
 
 
+def chance_in_budget(transition: Transition, step_now: float, budget: float | None,
+                     settings: AnalyzerSettings) -> float | None:
+    """The chance that the transition comes by the budget: 1 once done, 0 once the budget
+    is spent, else the forecast's own (:func:`chance_by`) as :func:`calibrated_chance` maps
+    it; ``None`` without a budget or a forecast step."""
+    chance = chance_by(transition, step_now, budget)
+    if chance is None or transition.status == "done" or step_now >= budget:
+        return chance
+    return calibrated_chance(chance, settings)
+
+
 def law_floor(elapsed: float, settings: AnalyzerSettings) -> float | None:
     """The law's own ``budget_quantile`` of Δτ from V_sc, minus the ``elapsed`` τ: the
     least τ still to go the budget verdict accepts (``budget_law_floor``; ``None``

@@ -80,8 +80,7 @@ from nht_monitor.analysis.forecast import (
     Forecast,
     Line,
     ScheduleFn,
-    calibrated_chance,
-    chance_by,
+    chance_in_budget,
     clock_gain,
     fit_last_fraction,
     fit_line,
@@ -660,17 +659,6 @@ def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     a.decay_rate = d.decay_rate
     a.cns = d.cns
     return a
-
-
-def chance_in_budget(transition: Transition, step_now: float, budget: float | None,
-                     settings: AnalyzerSettings) -> float | None:
-    """The chance that the transition comes by the budget: 1 once done, 0 once the budget
-    is spent, else the forecast's own (:func:`chance_by`) as :func:`calibrated_chance` maps
-    it; ``None`` without a budget or a forecast step."""
-    chance = chance_by(transition, step_now, budget)
-    if chance is None or transition.status == "done" or step_now >= budget:
-        return chance
-    return calibrated_chance(chance, settings)
 
 
 # ---------------------------------------------------------- rule 7 on one norm signal

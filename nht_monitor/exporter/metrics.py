@@ -99,8 +99,9 @@ SERIES: tuple[SeriesSpec, ...] = (
     _spec("nht_transition_forecast_tau", "gauge", "1 (τ)", "run",
           "the forecast transition on the τ clock"),
     _spec("nht_transition_chance_in_budget", "gauge", "1 (0..1)", "run",
-          "the forecast's probability that the transition completes by the run's last "
-          "budgeted step (1 once done); absent without a budget or a forecast step"),
+          "the probability that the transition completes by the run's last budgeted step "
+          "(the forecast's own, calibrated on the task families; 1 once done, 0 once the "
+          "budget is spent); absent without a budget or a forecast step"),
     _spec("nht_transition_relapsed", "gauge", "1 (bool)", "run",
           "1 when the transition is done but held-out accuracy has fallen back below "
           "done_val_acc since (median of its last heldout_relapse_evals evaluations: the "

@@ -106,9 +106,9 @@ class TrialState(BaseModel):
     (``None``/defaults before the first): ``assessed_step`` (the step it was made at),
     ``n_samples``, ``regime``, ``confidence``, ``phase``, ``transition_status``,
     ``forecast_step``, ``interval_low``/``interval_high`` (the forecast's 80 %
-    interval), ``chance_in_budget`` (the forecast's chance of the transition by the
-    budget, as ``Transition.chance_in_budget``), ``beyond_budget`` (the engine found the transition beyond the
-    budget: its ``too_late`` finding), ``relapse_val_acc`` (the transition came but
+    interval), ``chance_in_budget`` (the chance of the transition by the budget, as
+    ``Transition.chance_in_budget``), ``beyond_budget`` (the engine found the transition
+    beyond the budget: its ``too_late`` finding), ``relapse_val_acc`` (the transition came but
     held-out accuracy fell back since: the median of its last ``heldout_relapse_evals``
     evaluations, below ``done_val_acc``; ``None`` otherwise, as
     ``Transition.relapse_val_acc``), ``reasons`` (the engine's, in order).

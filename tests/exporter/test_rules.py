@@ -92,8 +92,8 @@ def test_required_alerts_exist_with_severity_and_annotations():
     rules = {rule["alert"]: rule for rule in alert_rules()}
     assert set(rules) == {
         "NhtWeakRegimePersists", "NhtStrongRegime", "NhtTransitionImminent",
-        "NhtTransitionUnlikelyInBudget", "NhtTransitionDone", "NhtTransitionRelapsed", "NhtDiverged", "NhtMonitorStale", "NhtMonitorAbsent",
-        "NhtInternalErrorsRising"}
+        "NhtTransitionUnlikelyInBudget", "NhtTransitionDone", "NhtTransitionRelapsed",
+        "NhtDiverged", "NhtMonitorStale", "NhtMonitorAbsent", "NhtInternalErrorsRising"}
     for name, rule in rules.items():
         assert rule["labels"]["severity"] in {"critical", "warning", "info"}, name
         assert {"summary", "description"} <= set(rule["annotations"]), name
