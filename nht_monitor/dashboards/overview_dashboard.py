@@ -169,6 +169,19 @@ def build() -> dashboard.Dashboard:
                      dash_models.DynamicConfigValue(id_val="custom.lineStyle",
                                                     value={"fill": "dash", "dash": [10, 10]})]))
              .with_panel(stat_panel(
+                 "Chance within the budget",
+                 describe("The probability that the transition comes by the run's last "
+                          "budgeted step (nht_transition_chance_in_budget: the forecast's "
+                          "own, calibrated on the task families; 100% once done; 'No data' "
+                          "without a budget or a forecast step, e.g. before the fit).",
+                          "High (green) and holding, or rising as the norm decays.",
+                          "Falling below 20% (red): the forecast recedes past the budget "
+                          "(alert NhtTransitionUnlikelyInBudget); extend the budget or "
+                          "raise λ."),
+                 [query(f"max by (run) ({m.CHANCE_IN_BUDGET}{R})", "chance", instant=True)],
+                 unit="percentunit", decimals=0, height=8, span=4,
+                 thresholds=[(None, "red"), (0.2, "orange"), (0.5, "green")]))
+             .with_panel(stat_panel(
                  "Head lead (steps)",
                  describe("The head lead: the step at which the total norm flagged the "
                           "transition minus the step at which the classification head's "
@@ -182,7 +195,7 @@ def build() -> dashboard.Dashboard:
                           "'no lead measured' long after the total norm started to decay."),
                  [query(or_nan_when(f"{m.HEAD_LEAD}{R}", f"{m.HEAD_LEAD_MEASURED}{R}"),
                         "lead", instant=True)],
-                 decimals=0, height=8, span=6,
+                 decimals=0, height=8, span=4,
                  mappings=[missing_value_mapping(NO_LEAD)],
                  thresholds=[(None, "orange"), (1, "green")]))
              .with_panel(stat_panel(
@@ -196,7 +209,7 @@ def build() -> dashboard.Dashboard:
                           "the transition's checkpoint, check the learning rate."),
                  [query(f"max by (run) ({m.TRANSITION_RELAPSED}{R})", "relapsed",
                         instant=True)],
-                 height=8, span=6, mappings=RELAPSE_MAPPINGS,
+                 height=8, span=4, mappings=RELAPSE_MAPPINGS,
                  thresholds=[(None, "green"), (1, "red")])))
 
     board = board.with_row(dashboard.Row("Norms and clock"))
