@@ -171,6 +171,15 @@ class Run:
         return s.take(np.isfinite(s.norm) & np.isfinite(s.tau)) if self.facts.nonfinite else s
 
     @cached_property
+    def warmup_end(self) -> float:
+        """The step at which the logged learning rate first reached its largest value so
+        far: the end of a warm-up (the first sample for a constant or decaying lr); read
+        by both of rule 6's stall windows (:func:`past_warmup`)."""
+        s = self.finite
+        ok = np.isfinite(s.lr)
+        return float(s.step[ok][int(np.argmax(s.lr[ok]))]) if ok.any() else float(s.step[0])
+
+    @cached_property
     def fitted_now(self) -> bool:
         """The latest training accuracy (else loss) says the training set is fitted."""
         acc = _last_finite(self.s.acc)
@@ -304,19 +313,11 @@ def strong(run: Run) -> Decision | None:
     return None
 
 
-def warmup_end(run: Run) -> float:
-    """The step at which the logged learning rate first reached its largest value so far:
-    the end of a warm-up (the first sample for a constant or decaying lr)."""
-    s = run.finite
-    ok = np.isfinite(s.lr)
-    return float(s.step[ok][int(np.argmax(s.lr[ok]))]) if ok.any() else float(s.step[0])
-
-
 def past_warmup(run: Run, first_step: float) -> bool:
-    """A stall window starting at ``first_step`` starts at or after :func:`warmup_end`: a
-    stall read while the lr was still ramping up measures a model that has hardly begun
+    """A stall window starting at ``first_step`` starts at or after :attr:`Run.warmup_end`:
+    a stall read while the lr was still ramping up measures a model that has hardly begun
     to learn."""
-    return first_step >= warmup_end(run)
+    return first_step >= run.warmup_end
 
 
 def spent_short(run: Run) -> float | None:
@@ -362,7 +363,7 @@ def collapsed_short_of_fit(run: Run) -> float | None:
 def long_stall_progress(run: Run, acc: float | None) -> float | None:
     """:func:`new_best` over ``strong_long_stall_tau`` when below the stall
     (``strong_stall_acc``; for the loss, ``strong_stall_loss``) and the window starts
-    after the warm-up (:func:`warmup_end`), else ``None``."""
+    after the warm-up (:attr:`Run.warmup_end`), else ``None``."""
     st = run.settings
     read = training_metric(run, st.strong_long_stall_tau)
     if read is None or not past_warmup(run, float(run.finite.step[read[2][0]])):
