@@ -45,8 +45,9 @@ True regime, from the training outcome alone (never from the norm rules):
   at some step) but no transition came;
 - ``strong``: never fitted, with the total norm collapsed (final norm <
   ``strong_collapse`` = 50 % of its peak) and nothing learnt (train accuracy never
-  reached ``strong_max_train_acc`` = 0.5, the engine's own bound for learning
-  suppressed);
+  :func:`~nht_monitor.analysis.rules.half_learnt`: ``strong_max_train_acc`` = 50 % of
+  the way from its first value, chance, to 1 — the engine's own bound for learning
+  suppressed; until stop 40 an accuracy of 0.5, which a two-class task starts at);
 - ``unfitted``: none of these (not fitted, and the norm not collapsed or half the
   training set learnt: a slow fitter still climbing at the budget) — left out of the
   regime accuracy and counted.
@@ -91,6 +92,7 @@ from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
 from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
 from nht_monitor.analysis.forecast import fit_line  # noqa: E402
+from nht_monitor.analysis.rules import half_learnt  # noqa: E402
 from nht_monitor.analysis.lr_plan import plan_of  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402
 from nht_monitor.analysis.sweep import SweepReferences, observed_delay  # noqa: E402
@@ -352,7 +354,7 @@ def true_regime(series, settings: AnalyzerSettings, actual_step: float | None) -
     if acc.shape[0] and acc.max() >= settings.fit_train_acc:
         return "weak"
     norm = series.norm[np.isfinite(series.norm)]
-    learnt = acc.shape[0] and acc.max() >= settings.strong_max_train_acc
+    learnt = acc.shape[0] and half_learnt(float(acc.max()), float(acc[0]), settings)
     if norm.shape[0] and norm[-1] < settings.strong_collapse * norm.max() and not learnt:
         return "strong"
     return "unfitted"

@@ -17,17 +17,17 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    evaluations: a norm shrinking while the model still learns is not strong) or rising
    too slowly to fit within the budget (once the budget ends within the stall window's
    own length; at any distance opt-in, ``strong_too_slow``), or the budget spent with
-   train accuracy never at ``strong_max_train_acc`` (``spent_short``), or at any
-   accuracy below ``strong_max_train_acc``, stalled over ``strong_long_stall_tau`` →
+   train accuracy never :func:`half_learnt` (``spent_short``), or at any accuracy short
+   of it, stalled over ``strong_long_stall_tau`` →
    ``strong``;
    6b. ``partial_stall``: the same long stall with half the training set learnt (train
-   accuracy at or above ``strong_max_train_acc``) → ``undetermined`` (fitting), said so:
+   accuracy :func:`half_learnt`) → ``undetermined`` (fitting), said so:
    something was learnt, and such runs can fit later (as the learning rate anneals);
    6c. ``no_room_after_fit`` (opt-in, ``weak_before_fit``): still fitting, and even a
    fit now leaves the budget too little τ for the law's least delay
    (``budget_law_floor``) → ``weak``;
    6d. ``room_after_fit`` (``expect_before_fit``): still fitting, train accuracy's line
-   rising and at ``strong_max_train_acc`` (half learnt), and the fit it projects plus
+   rising and :func:`half_learnt`, and the fit it projects plus
    the law's ``expect_quantile`` of Δτ end within the budget → ``intermediate``
    (fitting, transition ``pending`` without a forecast step);
    6e. ``still_fitting``: not fitted otherwise → ``undetermined`` (fitting);
@@ -264,23 +264,23 @@ def too_few_samples(run: Run) -> Decision | None:
 def strong(run: Run) -> Decision | None:
     """Never fitted (a run that fitted has learnt: a loss spike later is no collapse),
     the norm collapsed below ``strong_collapse`` × its peak, and learning
-    suppressed: train accuracy below ``strong_max_train_acc`` and less than
+    suppressed: train accuracy not :func:`half_learnt` and less than
     ``strong_max_gain`` of the way from its first value to 1 (:func:`learnt`; without
     one: the loss above ``strong_min_loss_ratio`` × its first value) and stalled over
     ``strong_stall_tau`` (``collapsed``), or rising so slowly over it that train
     accuracy would reach ``fit_min_acc`` (the least that can count as fitted) only beyond
     the budget (``too_slow``: the budget verdict of ``weak``, for the fit) — once the
     budget ends within the window's own length (:func:`budget_within_window`), or at any
-    distance with ``strong_too_slow``; or the budget spent with train accuracy never at
-    ``strong_max_train_acc`` (``spent_short``); or, at any accuracy below
-    ``strong_max_train_acc``, stalled over ``strong_long_stall_tau`` (``long_stall``)."""
+    distance with ``strong_too_slow``; or the budget spent with train accuracy never
+    :func:`half_learnt` (``spent_short``); or, at any accuracy short of it, stalled over
+    ``strong_long_stall_tau`` (``long_stall``)."""
     f, st = run.facts, run.settings
     if (drop := collapsed_short_of_fit(run)) is None:
         return None
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
     gain = learnt(acc, f.first_acc) if acc is not None else None
     if acc is not None:
-        suppressed = acc < st.strong_max_train_acc and gain < st.strong_max_gain
+        suppressed = not half_learnt(acc, f.first_acc, st) and gain < st.strong_max_gain
     else:
         suppressed = (loss is not None and f.first_loss is not None
                       and loss > st.strong_min_loss_ratio * f.first_loss)
@@ -302,8 +302,8 @@ def strong(run: Run) -> Decision | None:
     if (best := spent_short(run)) is not None:
         return Decision("strong", strong_confidence(drop, st), run.notes + [found(
             "spent_short", drop=drop, peak=f.peak, best=best,
-            budget=run.ctx.budget_steps)], "fitting")
-    if half_learnt(acc, st):  # a long stall there is partial_stall's
+            budget=run.ctx.budget_steps, first_acc=f.first_acc)], "fitting")
+    if half_learnt(acc, f.first_acc, st):  # a long stall there is partial_stall's
         return None
     progress = long_stall_progress(run, acc)
     if progress is not None:
@@ -322,31 +322,31 @@ def past_warmup(run: Run, first_step: float) -> bool:
 
 def spent_short(run: Run) -> float | None:
     """The best train accuracy when the budget is spent (the last step at or past it) and
-    it never reached ``strong_max_train_acc``: nothing learnt within the budget (the
-    outcome the benchmark calls ``strong``, with the collapsed norm); ``None`` otherwise,
-    and without a budget or a train accuracy."""
+    it never was :func:`half_learnt`: nothing learnt within the budget (the outcome the
+    benchmark calls ``strong``, with the collapsed norm); ``None`` otherwise, and without
+    a budget or a train accuracy."""
     s, budget = run.finite, run.ctx.budget_steps
     if budget is None or float(s.step[-1]) < budget or not np.isfinite(s.acc).any():
         return None
     best = float(np.nanmax(s.acc))
-    return best if best < run.settings.strong_max_train_acc else None
+    return None if half_learnt(best, run.facts.first_acc, run.settings) else best
 
 
 def partial_stall(run: Run) -> Decision | None:
     """6b. Rule 6's long stall (:func:`long_stall_progress`) on a collapsed norm, with
-    train accuracy at or above ``strong_max_train_acc``: half the training set learnt is
+    train accuracy :func:`half_learnt`: half the training set learnt is
     no strong regime (nothing learnt), and such runs can still fit — on the families
     benchmark, transformers stalled at 0.72–0.79 for Δτ 5–12 fitted as their cosine
     annealed, and two of them then transitioned → ``undetermined`` (fitting), said so."""
     st = run.settings
     if (drop := collapsed_short_of_fit(run)) is None:
         return None
-    acc = _last_finite(run.finite.acc)
-    if not half_learnt(acc, st) or (progress := long_stall_progress(run, acc)) is None:
+    acc, first = _last_finite(run.finite.acc), run.facts.first_acc
+    if not half_learnt(acc, first, st) or (progress := long_stall_progress(run, acc)) is None:
         return None
     return Decision("undetermined", 0.2, run.notes + [found(
         "partial_stall", drop=drop, peak=run.facts.peak, acc=acc, progress=progress,
-        span=st.strong_long_stall_tau)], "fitting", head=head_signal(run))
+        span=st.strong_long_stall_tau, first_acc=first)], "fitting", head=head_signal(run))
 
 
 def collapsed_short_of_fit(run: Run) -> float | None:
@@ -373,10 +373,12 @@ def long_stall_progress(run: Run, acc: float | None) -> float | None:
     return progress if progress is not None and progress < stall else None
 
 
-def half_learnt(acc: float | None, st: AnalyzerSettings) -> bool:
-    """Train accuracy at or above ``strong_max_train_acc`` (something learnt); ``False``
-    without one."""
-    return acc is not None and acc >= st.strong_max_train_acc
+def half_learnt(acc: float | None, first: float | None, st: AnalyzerSettings) -> bool:
+    """Train accuracy at least ``strong_max_train_acc`` of the way from its ``first``
+    value (chance) to 1 (:func:`learnt`; something learnt): on a two-class task, where
+    chance is 0.5, an accuracy of 0.6 is a fifth of the way, not half; ``False`` without
+    one."""
+    return acc is not None and learnt(acc, first) >= st.strong_max_train_acc
 
 
 def learnt(acc: float, first: float | None) -> float:
@@ -548,7 +550,7 @@ def step_after(run: Run, delta_tau: float) -> float | None:
 def room_after_fit(run: Run) -> Decision | None:
     """6d. Still fitting with half the training set learnt and train accuracy rising (its
     least-squares line over the last half of the τ so far: :func:`fit_projection`, whose
-    level, not the noisy last evaluation, must be at ``strong_max_train_acc``), and room
+    level, not the noisy last evaluation, must be :func:`half_learnt`), and room
     for the law after the fit that line projects: the fit plus the law's
     ``expect_quantile`` of Δτ (its median by default) end within the budget (along the
     planned learning rate, else at the current η·λ) → ``intermediate``, transition
@@ -558,7 +560,7 @@ def room_after_fit(run: Run) -> Decision | None:
     budget = run.ctx.budget_steps
     if (not st.expect_before_fit or run.past_fit or budget is None or st.delay_tau is None
             or (fit := fit_projection(run)) is None
-            or not half_learnt(fit.level, st)):
+            or not half_learnt(fit.level, run.facts.first_acc, st)):
         return None
     delay = law_quantile(st.expect_quantile, st)
     step = step_after(run, fit.eta + delay)

@@ -195,7 +195,10 @@ class AnalyzerSettings(BaseModel):
     strong_collapse: float = Field(0.5, gt=0.0, lt=1.0)
     """Strong when, without having fitted, the norm fell below this fraction of its peak…"""
     strong_max_train_acc: float = Field(0.5, gt=0.0, le=1.0)
-    """…and train accuracy is still below this…"""
+    """…and train accuracy has come less than this share of the way from its first
+    evaluation (chance) to 1 (half learnt, ``rules.half_learnt``: 0.51 on a 50-class task,
+    0.75 on a two-class one; until stop 40 an accuracy of 0.5, which a two-class task
+    starts at, so a binary run that learnt nothing was never ``strong``)…"""
     strong_max_gain: float = Field(0.25, gt=0.0, le=1.0)
     """…and has come less than this share of the way from its first evaluation (chance)
     to 1 (learning suppressed: nothing learnt; a run holding 40 % of the way, as SGD

@@ -97,13 +97,22 @@ def too_few_samples(st: AnalyzerSettings, count: int) -> str:
 
 def _suppressed_acc(st: AnalyzerSettings, acc: float, first_acc: float | None,
                     gain: float | None) -> str:
-    """Train accuracy as ``rules.strong`` reads it: below the cap and ``gain`` of the way
-    from its first value to 1 (``rules.learnt``)."""
-    text = f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}"
-    if first_acc is not None and gain is not None:
-        text += (f" ({fmt(100 * gain, 2)}% of the way from its first {fmt(first_acc)} to 1, "
-                 f"< {100 * st.strong_max_gain:g}%)")
-    return text
+    """Train accuracy as ``rules.strong`` reads it: ``gain`` of the way from its first
+    value to 1 (``rules.learnt``), below ``strong_max_gain``."""
+    if first_acc is None or gain is None:
+        return f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}"
+    return (f"train accuracy {fmt(acc)} ({fmt(100 * gain, 2)}% of the way from its first "
+            f"{fmt(first_acc)} to 1, < {100 * st.strong_max_gain:g}%)")
+
+
+def _half(st: AnalyzerSettings, first_acc: float | None) -> str:
+    """``rules.half_learnt``'s bound: ``strong_max_train_acc`` of the way from the first
+    train accuracy (chance) to 1, as an accuracy."""
+    if first_acc is None or not first_acc < 1.0:
+        return f"{st.strong_max_train_acc:g}"
+    level = first_acc + st.strong_max_train_acc * (1.0 - first_acc)
+    return (f"{fmt(level)} ({100 * st.strong_max_train_acc:g}% of the way from its first "
+            f"{fmt(first_acc)} to 1)")
 
 
 def collapsed(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
@@ -139,9 +148,9 @@ def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: f
 
 
 def spent_short(st: AnalyzerSettings, drop: float, peak: float, best: float,
-                budget: float) -> str:
-    return (f"{_budget(st, budget)} is spent short of the fit: train accuracy never reached "
-            f"{st.strong_max_train_acc:g} (best {fmt(best)}) and the norm collapsed to "
+                budget: float, first_acc: float | None = None) -> str:
+    return (f"{_budget(st, budget)} is spent short of the fit: train accuracy's best "
+            f"{fmt(best)} never reached {_half(st, first_acc)} and the norm collapsed to "
             f"{fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} (< "
             f"{st.strong_collapse * 100:g}%): nothing learnt under this weight decay")
 
@@ -162,11 +171,11 @@ def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None
 
 
 def partial_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float,
-                  progress: float, span: float) -> str:
+                  progress: float, span: float, first_acc: float | None = None) -> str:
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} and "
             f"train accuracy {fmt(acc)} set no new best over the last Δτ {span:g} (its best "
             f"there minus the best before: {fmt(progress)} < {st.strong_stall_acc:g}), but "
-            f"it is at or above {st.strong_max_train_acc:g}: something was learnt, so not "
+            f"it is at or above {_half(st, first_acc)}: something was learnt, so not "
             f"strong; still fitting (a fit can still come, e.g. as the learning rate anneals)")
 
 

@@ -78,8 +78,9 @@ def test_engine_weak_before_the_fit_is_kept_and_said_so():
 def test_engine_intermediate_before_the_fit_is_kept_and_said_so():
     """Intermediate while still fitting (rule 6d: half learnt, the projected fit leaves
     the budget the law's median delay): kept, and the reason says why."""
-    run = make_run(lambda s, t: 10.0 + s / 100, steps=800,
-                   acc_of=lambda s, t: 0.2 + 0.5 * t, loss_of=lambda s, t: 2.0)
+    run = make_run(lambda s, t: 10.0 + s / 100, steps=800,  # chance 0.02 at the first
+                   acc_of=lambda s, t: 0.02 if s == 1 else 0.2 + 0.5 * t,
+                   loss_of=lambda s, t: 2.0)
     from nht_monitor.runlog.schema import RunHeader
 
     recorded = RunHeader(run_id="t", started_at="2026-12-05T00:00:00Z",
