@@ -1,12 +1,13 @@
 """Task families for the leave-one-family-out benchmark (``benchmarks/families.py``).
 
-A *family* is one modular-arithmetic task and training recipe — p, the op, the training
-fraction, MLP or transformer, width, init scale, AdamW or SGD, constant lr or warm-up +
-cosine — swept over λ (weak → strong) and seeds. The task, the split and the models are
+A *family* is one task and training recipe — p, the op, the training fraction, MLP or
+transformer, width, init scale, AdamW or SGD, constant lr or warm-up + cosine — swept over
+λ (weak → strong) and seeds. The modular-arithmetic task, its split and its models are
 the demo's own (:func:`nht_monitor.demos.modular_arithmetic.data.make_data`,
 :func:`~nht_monitor.demos.modular_arithmetic.model.build_model`); what the demo does not
-offer (SGD, a schedule, a transformer width other than the demo CLI's) is added here, not
-in the demo package.
+offer (SGD, a schedule, a transformer width other than the demo CLI's, and since stop 40
+a two-class task, sparse parity: :func:`parity_data`, :func:`parity_mlp`) is added here,
+not in the demo package.
 
 Each run is one model and one optimizer watched by :func:`nht_monitor.watch` with
 ``every=1`` (every step sampled), so its log is exactly what the live engine saw: the
@@ -22,9 +23,9 @@ import math
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class FamilySpec(BaseModel):
@@ -32,6 +33,13 @@ class FamilySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     name: str
+    task: Literal["modular", "parity"] = "modular"
+    """``parity``: the label is the parity of the first ``parity_k`` of ``parity_bits``
+    random ±1 inputs (two classes, chance 0.5; Barak et al. 2022), ``parity_train``
+    training examples; an MLP only (``p``, ``op``, ``train_fraction`` unused)."""
+    parity_bits: int = Field(40, gt=0)
+    parity_k: int = Field(3, gt=0)
+    parity_train: int = Field(1000, gt=0)
     p: int = 31
     op: Literal["+", "-", "*", "/"] = "+"
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0)
@@ -65,6 +73,12 @@ class FamilySpec(BaseModel):
         t = (step - warm) / max(1, self.steps - warm)
         return self.min_lr_ratio + (1.0 - self.min_lr_ratio) * 0.5 * (1.0 + math.cos(math.pi * t))
 
+    @model_validator(mode="after")
+    def _parity_is_an_mlp_task(self) -> "FamilySpec":
+        if self.task == "parity" and (self.model != "mlp" or self.parity_k > self.parity_bits):
+            raise ValueError("a parity family needs model 'mlp' and parity_k <= parity_bits")
+        return self
+
     def run_id(self, weight_decay: float, seed: int) -> str:
         return f"{self.name}-wd{weight_decay:g}-s{seed}"
 
@@ -74,11 +88,16 @@ class FamilySpec(BaseModel):
 
     def cost(self) -> float:
         """A rough relative CPU cost (for ordering: cheapest family first)."""
-        n_train = self.train_fraction * self.p ** 2
+        n_train = (self.parity_train if self.task == "parity"
+                   else self.train_fraction * self.p ** 2)
         if self.batch_size is not None:
             n_train = min(n_train, self.batch_size)
-        params = (self.p * self.embed_dim + 2 * self.embed_dim * self.width + self.width * self.p
-                  if self.model == "mlp" else 13 * self.width ** 2 + 2 * self.p * self.width)
+        if self.task == "parity":
+            params = (self.parity_bits + 2) * self.width
+        elif self.model == "mlp":
+            params = self.p * self.embed_dim + 2 * self.embed_dim * self.width + self.width * self.p
+        else:
+            params = 13 * self.width ** 2 + 2 * self.p * self.width
         per_step = n_train * params / 1e6 * (3 if self.model == "transformer" else 1) + 1.5
         return per_step * self.steps * len(self.runs())
 
@@ -105,9 +124,13 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
     from nht_monitor.demos.modular_arithmetic.train import ADAM_BETAS
 
     seed_everything(seed)
-    data = make_data(spec.p, spec.op, spec.train_fraction, seed, device)
-    model = build_model(spec.model, spec.p, spec.width, False, spec.init_scale,
-                        spec.embed_dim).to(device)
+    if spec.task == "parity":
+        data = parity_data(spec.parity_bits, spec.parity_k, spec.parity_train, seed, device)
+        model = parity_mlp(spec.parity_bits, spec.width, spec.init_scale).to(device)
+    else:
+        data = make_data(spec.p, spec.op, spec.train_fraction, seed, device)
+        model = build_model(spec.model, spec.p, spec.width, False, spec.init_scale,
+                            spec.embed_dim).to(device)
     if spec.optimizer == "adamw":
         optimizer: torch.optim.Optimizer = torch.optim.AdamW(
             model.parameters(), lr=spec.lr, weight_decay=weight_decay, betas=ADAM_BETAS)
@@ -116,7 +139,8 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
                                     weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, spec.lr_factor)
     run_id = spec.run_id(weight_decay, seed)
-    demo = {"name": "modular_arithmetic_family", "family": spec.name,
+    demo = {"name": f"{spec.task}_family" if spec.task == "parity" else
+            "modular_arithmetic_family", "family": spec.name,
             **spec.model_dump(mode="json", exclude={"weight_decays", "seeds", "name"}),
             "weight_decay": weight_decay, "seed": seed}
     evals: list[tuple[int, float]] = []
@@ -157,6 +181,46 @@ def train_family_run(spec: FamilySpec, weight_decay: float, seed: int, log_dir: 
             "seed": seed, "steps": spec.steps, "wall_s": round(time.perf_counter() - started, 2),
             "grok_step": grok, "final_train_loss": loss_v, "final_train_acc": acc_v,
             "final_val_acc": val_v}
+
+
+PARITY_VAL = 1000
+"""Held-out examples of a parity run (fresh inputs, the same hidden bits)."""
+
+
+class ParityData(NamedTuple):
+    x_train: Any
+    y_train: Any
+    x_val: Any
+    y_val: Any
+
+
+def parity_data(bits: int, k: int, n_train: int, seed: int, device: str = "cpu") -> ParityData:
+    """Sparse parity: ``n_train`` training and :data:`PARITY_VAL` held-out rows of
+    ``bits`` random ±1 inputs (float32), labelled 1 where the product of the first ``k``
+    is −1, else 0 (two classes, balanced in expectation); drawn from ``seed``."""
+    import torch
+
+    generator = torch.Generator().manual_seed(10_007 + seed)
+    x = torch.randint(0, 2, (n_train + PARITY_VAL, bits), generator=generator) * 2.0 - 1.0
+    y = (x[:, :k].prod(dim=1) < 0).long()
+    x, y = x.to(device), y.to(device)
+    return ParityData(x[:n_train], y[:n_train], x[n_train:], y[n_train:])
+
+
+def parity_mlp(bits: int, width: int, init_scale: float) -> Any:
+    """A one-hidden-layer ReLU MLP from ``bits`` inputs to two logits, PyTorch's default
+    init × ``init_scale``; its output layer is the module ``head``."""
+    import torch
+    from torch import nn
+
+    model = nn.Sequential()
+    model.add_module("hidden", nn.Linear(bits, width))
+    model.add_module("relu", nn.ReLU())
+    model.add_module("head", nn.Linear(width, 2))
+    with torch.no_grad():
+        for param in model.parameters():
+            param.mul_(init_scale)
+    return model
 
 
 def minibatches(n: int, batch_size: int | None, seed: int,
@@ -913,6 +977,30 @@ minibatch, AdamW and SGD; defined before the round was generated, after
 ``Transition.chance_in_budget`` was written (it is scored here for the first time on
 runs nothing saw before)."""
 
+# Round 34 (stop 40): a task the engine never saw — sparse parity, two classes (chance
+# 0.5), an MLP on 40 or 50 ±1 inputs — defined before generation, after the engine's
+# "half learnt" began to count from chance (a public parity script's strong runs read
+# `undetermined` to the end before). The SGD family is that script's recipe (n 40, k 3,
+# 1,000 examples, batch 32, lr 0.1, no momentum, width 1,000) with cross-entropy for its
+# hinge loss; its λ grid is placed from that script's sweep (weak ≤ 0.002, transitions
+# at 0.005–0.03, strong at 0.1); the others by the τ budget alone.
+HOLDOUT33_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("parity-n40-k3-N1000-w1000-b32-sgd-lr1e-1", task="parity", width=1000,
+            init_scale=1.0, optimizer="sgd", momentum=0.0, lr=0.1, batch_size=32,
+            steps=9600, eval_every=32, weight_decays=[0.001, 0.003, 0.006, 0.012, 0.03, 0.1]),
+    _family("parity-n40-k3-N1000-w512-b32-lr1e-3", task="parity", width=512,
+            init_scale=1.0, lr=1e-3, batch_size=32, steps=8000, eval_every=32,
+            weight_decays=[0.1, 0.3, 0.6, 1.2, 2.5, 10.0]),
+    _family("parity-n50-k3-N1500-w256-b128-cosine-lr2e-3", task="parity", parity_bits=50,
+            parity_train=1500, width=256, init_scale=1.0, lr=2e-3, batch_size=128,
+            schedule="warmup_cosine", steps=6000, eval_every=30,
+            weight_decays=[0.05, 0.2, 0.5, 1.0, 2.0, 8.0]),
+    _family("parity-n30-k4-N3000-w512-b64-sgd-cosine-lr5e-2", task="parity", parity_bits=30,
+            parity_k=4, parity_train=3000, width=512, init_scale=1.0, optimizer="sgd",
+            momentum=0.0, lr=5e-2, batch_size=64, schedule="warmup_cosine", steps=9000,
+            eval_every=45, weight_decays=[0.002, 0.005, 0.01, 0.02, 0.05, 0.2]),
+]}
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -929,7 +1017,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout25": HOLDOUT25_FAMILIES, "holdout26": HOLDOUT26_FAMILIES,
     "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES,
     "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES,
-    "holdout31": HOLDOUT31_FAMILIES, "holdout32": HOLDOUT32_FAMILIES}
+    "holdout31": HOLDOUT31_FAMILIES, "holdout32": HOLDOUT32_FAMILIES,
+    "holdout33": HOLDOUT33_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

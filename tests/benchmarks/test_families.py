@@ -303,6 +303,13 @@ def test_true_regime_labels() -> None:
     # collapsed but half the training set learnt (a slow fitter): not "nothing learnt"
     assert families.true_regime(series(0.7, 3.0), st, None) == "unfitted"
     assert families.true_regime(series(0.49, 3.0), st, None) == "strong"
+    # a two-class task starts at 0.5: 0.68 is a third of the way from there to 1, nothing
+    # learnt (until stop 40 an accuracy of 0.5 counted as half learnt: `unfitted`)
+    binary = series(0.68, 3.0)
+    binary.acc[:2] = [0.5, 0.6]
+    assert families.true_regime(binary, st, None) == "strong"
+    binary.acc[2] = 0.76
+    assert families.true_regime(binary, st, None) == "unfitted"
     fitted_then_lost = series(0.9, 3.0)
     fitted_then_lost.acc[1] = 1.0
     assert families.true_regime(fitted_then_lost, st, None) == "weak"
@@ -375,7 +382,7 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout20", "holdout21", "holdout22", "holdout23",
                             "holdout24", "holdout25", "holdout26",
                             "holdout27", "holdout28", "holdout29",
-                            "holdout30", "holdout31", "holdout32"]
+                            "holdout30", "holdout31", "holdout32", "holdout33"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
@@ -451,3 +458,35 @@ def test_a_minibatch_family_logs_the_minibatch_metrics(tmp_path: Path) -> None:
     assert run.header.config["demo"]["batch_size"] == 6
     accs = [s.metrics["train_acc"] for s in run.samples]
     assert all(abs(a * 6 - round(a * 6)) < 1e-6 for a in accs)  # k of the 6 examples
+
+
+def test_parity_data_labels_the_parity_of_the_first_k_bits() -> None:
+    from family_tasks import PARITY_VAL, parity_data
+
+    d = parity_data(12, 3, 400, seed=1)
+    assert d.x_train.shape == (400, 12) and d.x_val.shape == (PARITY_VAL, 12)
+    x = np.concatenate([d.x_train.numpy(), d.x_val.numpy()]).astype(np.float64)
+    y = np.concatenate([d.y_train.numpy(), d.y_val.numpy()])
+    assert set(np.unique(x)) == {-1.0, 1.0}
+    assert (y == (np.prod(x[:, :3], axis=1) < 0)).all()  # float64 by hand
+    assert 0.4 < y.mean() < 0.6  # two balanced classes: chance 0.5
+    again = parity_data(12, 3, 400, seed=1)
+    assert (again.x_train == d.x_train).all() and not (parity_data(12, 3, 400, seed=2).x_train
+                                                       == d.x_train).all()
+
+
+def test_a_parity_family_logs_a_two_class_run_with_its_head(tmp_path: Path) -> None:
+    from family_tasks import FamilySpec, train_family_run
+
+    spec = FamilySpec(name="tiny-parity", task="parity", parity_bits=10, parity_train=64,
+                      width=16, init_scale=1.0, lr=1e-2, batch_size=16, steps=12,
+                      eval_every=4, weight_decays=[0.1])
+    summary = train_family_run(spec, 0.1, 0, tmp_path)
+    run = read_run(tmp_path / summary["log"])
+    assert run.header.head == "head" and run.header.layers == ["hidden", "head"]
+    assert run.header.config["demo"]["name"] == "parity_family"
+    assert [s.step for s in run.samples if "val_acc" in s.metrics] == [4, 8, 12]
+    accs = [s.metrics["train_acc"] for s in run.samples]
+    assert all(abs(a * 16 - round(a * 16)) < 1e-6 for a in accs)  # k of the 16 examples
+    with pytest.raises(ValueError, match="parity family needs model 'mlp'"):
+        FamilySpec(name="x", task="parity", model="transformer", weight_decays=[1.0])
