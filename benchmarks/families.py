@@ -168,7 +168,7 @@ def generate_family(spec: FamilySpec, cache: Path, log: Any = sys.stderr) -> dic
         "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     if manifest.get("complete"):
         return manifest
-    if manifest["family"] != spec.model_dump(mode="json"):
+    if FamilySpec.model_validate(manifest["family"]) != spec:  # fields added since: defaults
         raise SystemExit(f"{mpath}: the cached family differs from its definition in "
                          "family_tasks.py; delete the folder to regenerate it")
     done = {r["run_id"] for r in manifest["runs"]}
@@ -728,7 +728,8 @@ norm with nothing learnt are "unfitted" and left out of the regime accuracy);
 *trans./delayed*: runs with a transition / of them delayed (transition ≥ 2 × fit step:
 the forecast cases); *regime end / 30%*: live label vs the outcome label (intermediate =
 transitioned within the budget; weak = train accuracy reached 0.99, never transitioned;
-strong = never fitted, norm < 50 % of its peak at the end, train accuracy never 0.5) on
+strong = never fitted, norm < 50 % of its peak at the end, train accuracy never half the way
+from its first value, chance, to 1) on
 the last sample and at 30 % of the horizon; *30% misses still fitting*: of the runs
 labelled wrong at 30 %, those the engine read `undetermined` because the training set was
 not fitted yet (rule 6b, `still_fitting`: no regime can be read before the fit); *false alarms*: runs
@@ -775,6 +776,15 @@ def generate_command(cache: Path, names: list[str]) -> str:
     return "OMP_NUM_THREADS=1 nice -n 15 " + shlex.join(argv)
 
 
+def task_cells(family: dict) -> list[str]:
+    """The table's p, op and training-fraction cells of a manifest's ``family``: for
+    sparse parity, no p, the parity's k of its input bits, and the training examples."""
+    if family.get("task") == "parity":
+        return ["–", f"parity {family['parity_k']} of {family['parity_bits']} bits",
+                f"{family['parity_train']} ex."]
+    return [str(family.get(k, "?")) for k in ("p", "op", "train_fraction")]
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cached = cached_families(args.cache)
@@ -807,9 +817,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     for n in names:
         m = read_manifest(args.cache, n)
         f = m.get("family", {})
-        cells = [n] + [str(f.get(k, "?")) for k in ("p", "op", "train_fraction", "model",
-                                                     "width", "init_scale", "optimizer", "lr",
-                                                     "schedule", "steps")]
+        cells = [n] + task_cells(f) + [str(f.get(k, "?")) for k in (
+            "model", "width", "init_scale", "optimizer", "lr", "schedule", "steps")]
         cells.append(str(f.get("batch_size") or "full"))
         cells += [", ".join(f"{w:g}" for w in f.get("weight_decays", [])),
                   ", ".join(str(s) for s in f.get("seeds", [])), str(len(m["runs"])),
