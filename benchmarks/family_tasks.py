@@ -1001,6 +1001,23 @@ HOLDOUT33_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             eval_every=45, weight_decays=[0.002, 0.005, 0.01, 0.02, 0.05, 0.2]),
 ]}
 
+# Round 35 (stop 40): minibatches small enough that one step's train accuracy is noisy
+# (16–128 examples), λ grids reaching runs that learn nothing — defined before rule 6 read
+# train accuracy as the mean of its last evaluations instead of the last one.
+HOLDOUT34_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("parity-n40-k3-N1000-w1000-b16-sgd-lr5e-2", task="parity", width=1000,
+            init_scale=1.0, optimizer="sgd", momentum=0.0, lr=0.05, batch_size=16,
+            steps=12000, eval_every=60, weight_decays=[0.002, 0.005, 0.01, 0.02, 0.05, 0.2]),
+    _family("parity-n40-k3-N2000-w512-b64-sgd-m0.9-lr1e-2", task="parity", parity_train=2000,
+            width=512, init_scale=1.0, optimizer="sgd", lr=0.01, batch_size=64, steps=9000,
+            eval_every=30, weight_decays=[0.001, 0.003, 0.006, 0.012, 0.03, 0.1]),
+    _family("mlp-add-p53-f0.5-b64-lr4e-3", p=53, op="+", train_fraction=0.5, lr=4e-3,
+            batch_size=64, steps=3000, weight_decays=[0.03, 0.6, 1.0, 1.6, 2.5, 15.0]),
+    _family("mlp-div-p47-f0.55-b128-cosine-lr5e-3", p=47, op="/", train_fraction=0.55,
+            lr=5e-3, batch_size=128, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
+]}
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1018,7 +1035,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES,
     "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES,
     "holdout31": HOLDOUT31_FAMILIES, "holdout32": HOLDOUT32_FAMILIES,
-    "holdout33": HOLDOUT33_FAMILIES}
+    "holdout33": HOLDOUT33_FAMILIES, "holdout34": HOLDOUT34_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
