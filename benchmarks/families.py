@@ -92,7 +92,7 @@ from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
 from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
 from nht_monitor.analysis.forecast import fit_line  # noqa: E402
-from nht_monitor.analysis.rules import half_learnt  # noqa: E402
+from nht_monitor.analysis.rules import best_mean, half_learnt  # noqa: E402
 from nht_monitor.analysis.lr_plan import plan_of  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402
 from nht_monitor.analysis.sweep import SweepReferences, observed_delay  # noqa: E402
@@ -354,7 +354,8 @@ def true_regime(series, settings: AnalyzerSettings, actual_step: float | None) -
     if acc.shape[0] and acc.max() >= settings.fit_train_acc:
         return "weak"
     norm = series.norm[np.isfinite(series.norm)]
-    learnt = acc.shape[0] and half_learnt(float(acc.max()), float(acc[0]), settings)
+    learnt = acc.shape[0] and half_learnt(best_mean(acc, settings.train_acc_evals),
+                                          float(acc[0]), settings)
     if norm.shape[0] and norm[-1] < settings.strong_collapse * norm.max() and not learnt:
         return "strong"
     return "unfitted"

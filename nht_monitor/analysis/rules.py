@@ -171,6 +171,20 @@ class Run:
         return s.take(np.isfinite(s.norm) & np.isfinite(s.tau)) if self.facts.nonfinite else s
 
     @cached_property
+    def recent_acc(self) -> float | None:
+        """Train accuracy now: the mean of its last ``train_acc_evals`` finite evaluations
+        (one minibatch's accuracy is noisy); ``None`` without one."""
+        acc = self.finite.acc[np.isfinite(self.finite.acc)]
+        return float(acc[-self.settings.train_acc_evals:].mean()) if acc.shape[0] else None
+
+    @cached_property
+    def best_acc(self) -> float | None:
+        """Train accuracy's best so far: :func:`best_mean` over ``train_acc_evals``
+        evaluations; ``None`` without one."""
+        acc = self.finite.acc[np.isfinite(self.finite.acc)]
+        return best_mean(acc, self.settings.train_acc_evals) if acc.shape[0] else None
+
+    @cached_property
     def warmup_end(self) -> float:
         """The step at which the logged learning rate first reached its largest value so
         far: the end of a warm-up (the first sample for a constant or decaying lr); read
@@ -277,7 +291,7 @@ def strong(run: Run) -> Decision | None:
     f, st = run.facts, run.settings
     if (drop := collapsed_short_of_fit(run)) is None:
         return None
-    acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
+    acc, loss = run.recent_acc, _last_finite(run.finite.loss)
     gain = learnt(acc, f.first_acc) if acc is not None else None
     if acc is not None:
         suppressed = not half_learnt(acc, f.first_acc, st) and gain < st.strong_max_gain
@@ -325,10 +339,9 @@ def spent_short(run: Run) -> float | None:
     it never was :func:`half_learnt`: nothing learnt within the budget (the outcome the
     benchmark calls ``strong``, with the collapsed norm); ``None`` otherwise, and without
     a budget or a train accuracy."""
-    s, budget = run.finite, run.ctx.budget_steps
-    if budget is None or float(s.step[-1]) < budget or not np.isfinite(s.acc).any():
+    s, budget, best = run.finite, run.ctx.budget_steps, run.best_acc
+    if budget is None or float(s.step[-1]) < budget or best is None:
         return None
-    best = float(np.nanmax(s.acc))
     return None if half_learnt(best, run.facts.first_acc, run.settings) else best
 
 
@@ -341,7 +354,7 @@ def partial_stall(run: Run) -> Decision | None:
     st = run.settings
     if (drop := collapsed_short_of_fit(run)) is None:
         return None
-    acc, first = _last_finite(run.finite.acc), run.facts.first_acc
+    acc, first = run.recent_acc, run.facts.first_acc
     if not half_learnt(acc, first, st) or (progress := long_stall_progress(run, acc)) is None:
         return None
     return Decision("undetermined", 0.2, run.notes + [found(
@@ -368,7 +381,7 @@ def long_stall_progress(run: Run, acc: float | None) -> float | None:
     read = training_metric(run, st.strong_long_stall_tau)
     if read is None or not past_warmup(run, float(run.finite.step[read[2][0]])):
         return None
-    progress = best_gain(read)
+    progress = best_gain(read, st.train_acc_evals)
     stall = st.strong_stall_acc if acc is not None else st.strong_stall_loss
     return progress if progress is not None and progress < stall else None
 
@@ -379,6 +392,14 @@ def half_learnt(acc: float | None, first: float | None, st: AnalyzerSettings) ->
     chance is 0.5, an accuracy of 0.6 is a fifth of the way, not half; ``False`` without
     one."""
     return acc is not None and learnt(acc, first) >= st.strong_max_train_acc
+
+
+def best_mean(values: np.ndarray, evals: int) -> float:
+    """The largest mean of ``evals`` consecutive ``values`` (all of them when fewer): the
+    best accuracy a run held over that many evaluations, not its luckiest single one."""
+    n = min(evals, values.shape[0])
+    sums = np.cumsum(np.concatenate(([0.0], values.astype(np.float64))))
+    return float((sums[n:] - sums[:-n]).max() / n)
 
 
 def learnt(acc: float, first: float | None) -> float:
@@ -458,11 +479,13 @@ def new_best(run: Run, span: float) -> float | None:
     """How far the best train accuracy of the last ``span`` of τ (:func:`training_window`)
     exceeds the best before it, else the relative fall of the lowest loss — patience, as
     early stopping counts it: an accuracy that swings around a plateau sets no new best,
-    one that climbs does; ``None`` while nothing precedes the window."""
-    return best_gain(training_metric(run, span))
+    one that climbs does; each best a :func:`best_mean` over ``train_acc_evals``
+    evaluations (one lucky minibatch is no new best); ``None`` while nothing precedes the
+    window."""
+    return best_gain(training_metric(run, span), run.settings.train_acc_evals)
 
 
-def best_gain(read: tuple[np.ndarray, bool, np.ndarray] | None) -> float | None:
+def best_gain(read: tuple[np.ndarray, bool, np.ndarray] | None, evals: int) -> float | None:
     """:func:`new_best` on a :func:`training_metric` ``read`` (``None``: none)."""
     if read is None:
         return None
@@ -473,9 +496,9 @@ def best_gain(read: tuple[np.ndarray, bool, np.ndarray] | None) -> float | None:
         return None
     inside = values[window]
     if not as_loss:
-        return float(inside.max() - before.max())
-    best = float(before.min())
-    return (best - float(inside.min())) / best if best > 0 else None
+        return best_mean(inside, evals) - best_mean(before, evals)
+    best = -best_mean(-before, evals)
+    return (best + best_mean(-inside, evals)) / best if best > 0 else None
 
 
 def training_metric(run: Run, span: float) -> tuple[np.ndarray, bool, np.ndarray] | None:

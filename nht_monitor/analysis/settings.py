@@ -199,6 +199,12 @@ class AnalyzerSettings(BaseModel):
     evaluation (chance) to 1 (half learnt, ``rules.half_learnt``: 0.51 on a 50-class task,
     0.75 on a two-class one; until stop 40 an accuracy of 0.5, which a two-class task
     starts at, so a binary run that learnt nothing was never ``strong``)…"""
+    train_acc_evals: int = Field(20, ge=1)
+    """Rule 6 reads train accuracy as the mean of its last this-many evaluations, and its
+    best as the best such mean (``rules.best_mean``; the benchmark's truth the same):
+    one step's accuracy on a minibatch of 32 swings by ±0.09 around 0.6, so a single
+    evaluation made a `strong` run flicker and its luckiest minibatch count as learnt
+    (stop 40; 1 reads the last evaluation alone, as before)."""
     strong_max_gain: float = Field(0.25, gt=0.0, le=1.0)
     """…and has come less than this share of the way from its first evaluation (chance)
     to 1 (learning suppressed: nothing learnt; a run holding 40 % of the way, as SGD

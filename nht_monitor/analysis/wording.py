@@ -100,9 +100,19 @@ def _suppressed_acc(st: AnalyzerSettings, acc: float, first_acc: float | None,
     """Train accuracy as ``rules.strong`` reads it: ``gain`` of the way from its first
     value to 1 (``rules.learnt``), below ``strong_max_gain``."""
     if first_acc is None or gain is None:
-        return f"train accuracy {fmt(acc)} < {st.strong_max_train_acc:g}"
-    return (f"train accuracy {fmt(acc)} ({fmt(100 * gain, 2)}% of the way from its first "
-            f"{fmt(first_acc)} to 1, < {100 * st.strong_max_gain:g}%)")
+        return f"train accuracy {_mean_of(st)}{fmt(acc)} < {st.strong_max_train_acc:g}"
+    return (f"train accuracy {_mean_of(st)}{fmt(acc)} ({fmt(100 * gain, 2)}% of the way from "
+            f"its first {fmt(first_acc)} to 1, < {100 * st.strong_max_gain:g}%)")
+
+
+def _best(st: AnalyzerSettings) -> str:
+    """What patience compares (``rules.best_gain``): the best mean of that many."""
+    return f"best mean of {st.train_acc_evals}" if st.train_acc_evals > 1 else "best"
+
+
+def _mean_of(st: AnalyzerSettings) -> str:
+    """How rule 6 reads train accuracy (``Run.recent_acc``), before the number."""
+    return f"(mean of its last {st.train_acc_evals}) " if st.train_acc_evals > 1 else ""
 
 
 def _half(st: AnalyzerSettings, first_acc: float | None) -> str:
@@ -149,7 +159,8 @@ def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: f
 
 def spent_short(st: AnalyzerSettings, drop: float, peak: float, best: float,
                 budget: float, first_acc: float | None = None) -> str:
-    return (f"{_budget(st, budget)} is spent short of the fit: train accuracy's best "
+    over = f" over {st.train_acc_evals} evaluations" if st.train_acc_evals > 1 else ""
+    return (f"{_budget(st, budget)} is spent short of the fit: train accuracy's best{over} "
             f"{fmt(best)} never reached {_half(st, first_acc)} and the norm collapsed to "
             f"{fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} (< "
             f"{st.strong_collapse * 100:g}%): nothing learnt under this weight decay")
@@ -158,8 +169,8 @@ def spent_short(st: AnalyzerSettings, drop: float, peak: float, best: float,
 def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None,
                loss: float | None, progress: float, span: float) -> str:
     if acc is not None:
-        what = (f"train accuracy {fmt(acc)} set no new best over the last Δτ {span:g} "
-                f"(its best there minus the best before: {fmt(progress)} < "
+        what = (f"train accuracy {_mean_of(st)}{fmt(acc)} set no new best over the last Δτ "
+                f"{span:g} (its {_best(st)} there minus the one before: {fmt(progress)} < "
                 f"{st.strong_stall_acc:g})")
     else:
         what = (f"training loss {fmt(loss)} set no new low over the last Δτ {span:g} "
@@ -173,8 +184,9 @@ def long_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float | None
 def partial_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float,
                   progress: float, span: float, first_acc: float | None = None) -> str:
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} and "
-            f"train accuracy {fmt(acc)} set no new best over the last Δτ {span:g} (its best "
-            f"there minus the best before: {fmt(progress)} < {st.strong_stall_acc:g}), but "
+            f"train accuracy {_mean_of(st)}{fmt(acc)} set no new best over the last Δτ "
+            f"{span:g} (its {_best(st)} there minus the one before: {fmt(progress)} < "
+            f"{st.strong_stall_acc:g}), but "
             f"it is at or above {_half(st, first_acc)}: something was learnt, so not "
             f"strong; still fitting (a fit can still come, e.g. as the learning rate anneals)")
 

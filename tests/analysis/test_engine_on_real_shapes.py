@@ -148,6 +148,27 @@ def test_on_a_two_class_task_nothing_learnt_counts_from_chance_and_is_strong():
     assert "at or above 0.51 (50% of the way from its first 0.02 to 1)" in many.reasons[-1]
 
 
+def test_a_collapse_read_on_noisy_minibatch_accuracy_stays_strong():
+    """Train accuracy logged every step on a minibatch of 32 (binomial around 0.6, chance
+    0.5: ±0.09), the norm collapsed: rule 6 reads the mean of the last `train_acc_evals`
+    evaluations and patience compares best means, so once `strong` the run stays so. On
+    single evaluations (`train_acc_evals=1`, until stop 40) a lucky batch was a new best
+    or half learnt, and the label flickered."""
+    rng = np.random.default_rng(3)
+    batch = rng.binomial(32, 0.6, 8001) / 32
+
+    def norm_of(s, t):
+        return 1.5 * (1 + 0.02 * math.sin(s / 40)) + 17.0 * math.exp(-1.5 * t)
+
+    samples = run_of(norm_of, lambda s: 0.5 if s == 1 else float(batch[s]), lambda s: 0.55,
+                     steps=8000, every=1)
+    shares = []
+    for st in (AnalyzerSettings(), AnalyzerSettings(train_acc_evals=1)):
+        late = [a for step, a in live_regimes(samples, every=10, settings=st) if step >= 4500]
+        shares.append(sum(a.regime == "strong" for a in late) / len(late))
+    assert shares[0] == 1.0 and shares[1] < 0.8, shares
+
+
 def test_on_a_two_class_task_room_after_fit_waits_for_half_the_way_from_chance():
     """Rule 6d (intermediate before the fit) needs train accuracy's line half the way from
     chance to 1: 0.75 on a two-class task (a line at 0.6 there is a fifth of the way), 0.51

@@ -827,8 +827,9 @@ def test_a_long_stall_with_half_the_training_set_learnt_is_undetermined_and_said
     a = Analyzer(header()).analyze(_stalled_run(0.003, acc0=0.55))
     assert (a.regime, a.rule, a.phase) == ("undetermined", "partial_stall", "fitting")
     assert a.findings[-1] == "partial_stall" and "long_stall" not in a.findings
-    assert (f"train accuracy 0.598 set no new best over the last Δτ "
-            f"{st.strong_long_stall_tau:g}") in a.reasons[-1]
+    assert (f"train accuracy (mean of its last {st.train_acc_evals}) 0.598 set no new best "
+            f"over the last Δτ {st.strong_long_stall_tau:g} (its best mean of "
+            f"{st.train_acc_evals} there minus the one before: ") in a.reasons[-1]
     assert ("at or above 0.51 (50% of the way from its first 0.02 to 1): something was "
             "learnt, so not strong") in a.reasons[-1]
     # a climbing partial learner is plainly still fitting
@@ -875,13 +876,45 @@ def test_an_accuracy_swinging_on_a_plateau_sets_no_new_best_and_is_strong():
     assert "set no new best over the last Δτ 4" in a.reasons[0]
 
 
+def _best_mean_by_hand(xs: list[float], evals: int) -> float:
+    n = min(evals, len(xs))
+    return max(math.fsum(xs[i:i + n]) / n for i in range(len(xs) - n + 1))
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(values=hst.lists(hst.floats(0.0, 1.0), min_size=1, max_size=80),
+       evals=hst.integers(1, 30))
+def test_best_mean_against_brute_force(values, evals):
+    """The best mean of ``evals`` consecutive values (all of them when fewer), against
+    every window summed exactly by hand."""
+    got = rules.best_mean(np.array(values, dtype=np.float32), evals)
+    assert got == pytest.approx(_best_mean_by_hand(values, evals), abs=1e-6)
+
+
+def test_recent_and_best_train_accuracy_are_means_of_finite_evaluations():
+    """``Run.recent_acc``: the mean of the last ``train_acc_evals`` finite evaluations;
+    ``Run.best_acc``: their best consecutive mean — steps without one are skipped."""
+    st = AnalyzerSettings(train_acc_evals=3)
+    accs = [0.1, None, 0.9, 0.2, None, 0.3, 0.4, None]
+    run = [x.model_copy(update={"metrics": {} if a is None else {"train_acc": a}}) for x, a in
+           zip(make_run(lambda s, t: 10.0, steps=len(accs), lr=1.0, weight_decay=1.0), accs)]
+    s = series_from_samples(run, st)
+    r = rules.Run(s, rules.Context(facts_from_series(s, st)), st)
+    assert r.recent_acc == pytest.approx((0.2 + 0.3 + 0.4) / 3)
+    assert r.best_acc == pytest.approx((0.9 + 0.2 + 0.3) / 3)
+    none = rules.Run(series_from_samples(run[:0] or make_run(lambda s, t: 10.0, steps=3), st),
+                     rules.Context(facts_from_series(s, st)), st)
+    assert none.recent_acc is None and none.best_acc is None
+
+
 @hsettings(max_examples=40, deadline=None)
 @given(values=hst.lists(hst.floats(0.0, 1.0), min_size=12, max_size=60),
-       span=hst.floats(0.5, 8.0))
-def test_new_best_against_brute_force(values, span):
+       span=hst.floats(0.5, 8.0), evals=hst.sampled_from([1, 3, 20]))
+def test_new_best_against_brute_force(values, span, evals):
     """``new_best`` = best accuracy of the last ``span`` of τ (from the evaluation at or
-    before its start) minus the best before, in float64 by hand."""
-    st = AnalyzerSettings()
+    before its start) minus the best before, each the best mean of ``evals`` consecutive
+    evaluations, in float64 by hand."""
+    st = AnalyzerSettings(train_acc_evals=evals)
     n = len(values)
     run = [x.model_copy(update={"metrics": {"train_acc": v}}) for x, v in
            zip(make_run(lambda s, t: 10.0, steps=n, lr=1.0, weight_decay=1.0), values)]
@@ -893,7 +926,8 @@ def test_new_best_against_brute_force(values, span):
         assert rules.new_best(r, span) is None
         return
     first = min(starts[-1], n - st.strong_stall_evals)
-    want = (max(values[first:]) - max(values[:first])) if first > 0 else None
+    want = (_best_mean_by_hand(values[first:], evals) - _best_mean_by_hand(values[:first], evals)
+            if first > 0 else None)
     got = rules.new_best(r, span)
     assert (got is None) == (want is None)
     if want is not None:
@@ -911,7 +945,9 @@ def test_a_collapsed_run_too_slow_to_fit_within_the_budget_is_strong():
     assert off.regime == "undetermined" and "too_slow" not in off.findings, off.reasons
     a = Analyzer(header(budget_steps=4000), st).analyze(run)
     assert a.regime == "strong" and "too_slow" in a.findings and "collapsed" not in a.findings
-    acc, step = run[-1].metrics["train_acc"], run[-1].step
+    # train accuracy as rule 6 reads it: the mean of its last `train_acc_evals` evaluations
+    acc = float(np.mean([s.metrics["train_acc"] for s in run[-st.train_acc_evals:]]))
+    step = run[-1].step
     fit_step = step + (st.fit_min_acc - acc) / 0.03 * 250  # τ = step / 250
     assert f"rises at {wording.fmt(0.03)}/τ" in a.reasons[0]
     assert f"only at step {wording.fmt(fit_step, 6)}, beyond the budget of 4000 steps" \
@@ -1096,7 +1132,8 @@ def test_a_budget_spent_short_of_the_fit_with_nothing_learnt_is_strong():
     spent, then ``strong`` (``spent_short``); a best at or above 0.5 is no such verdict."""
     run = _stalled_run(0.03, acc0=0.3, steps=1500)
     last = run[-1].step
-    best = max(s.metrics["train_acc"] for s in run)
+    best = rules.best_mean(np.array([s.metrics["train_acc"] for s in run]),
+                           AnalyzerSettings().train_acc_evals)
     assert best < 0.5
     before = Analyzer(header(budget_steps=last + 1)).analyze(run)
     assert (before.regime, before.rule) == ("undetermined", "still_fitting"), before.reasons
@@ -1107,8 +1144,8 @@ def test_a_budget_spent_short_of_the_fit_with_nothing_learnt_is_strong():
     norm = run[-1].norm
     peak = max(s.norm for s in run)
     assert a.reasons[-1] == (
-        f"the budget of {last} steps is spent short of the fit: train accuracy's best "
-        f"{wording.fmt(best)} never reached 0.51 (50% of the way from its first 0.02 to 1) "
+        f"the budget of {last} steps is spent short of the fit: train accuracy's best over 20 "
+        f"evaluations {wording.fmt(best)} never reached 0.51 (50% of the way from its first 0.02 to 1) "
         f"and the norm collapsed to "
         f"{wording.fmt(100 * norm / peak, 3)}% of its peak {wording.fmt(peak)} (< 50%): "
         "nothing learnt under this weight decay"), a.reasons

@@ -299,7 +299,7 @@ def test_true_regime_labels() -> None:
                       norm=np.array([10.0, 12.0, norm_end]), head=np.full(n, np.nan),
                       loss=np.ones(n), acc=np.array([0.1, 0.3, acc_end]), val=np.zeros(n))
 
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(train_acc_evals=1)  # the best single evaluation (until stop 40)
     assert families.true_regime(series(0.2, 3.0), st, 50.0) == "intermediate"
     assert families.true_regime(series(1.0, 30.0), st, None) == "weak"
     assert families.true_regime(series(0.2, 3.0), st, None) == "strong"
@@ -314,6 +314,15 @@ def test_true_regime_labels() -> None:
     assert families.true_regime(binary, st, None) == "strong"
     binary.acc[2] = 0.76
     assert families.true_regime(binary, st, None) == "unfitted"
+    # per-step minibatch accuracy: one lucky batch of 0.88 on a run holding 0.6 (chance
+    # 0.5) is nothing learnt, read as the best mean of `train_acc_evals` evaluations
+    n = 200
+    noisy = Series(step=np.arange(1.0, n + 1), tau=np.zeros(n), lr=np.ones(n), wd=np.ones(n),
+                   norm=np.linspace(18.0, 1.5, n), head=np.full(n, np.nan), loss=np.ones(n),
+                   acc=np.where(np.arange(n) % 50 == 7, 0.88, 0.6), val=np.zeros(n))
+    noisy.acc[0] = 0.5
+    assert families.true_regime(noisy, AnalyzerSettings(), None) == "strong"
+    assert families.true_regime(noisy, st, None) == "unfitted"
     fitted_then_lost = series(0.9, 3.0)
     fitted_then_lost.acc[1] = 1.0
     assert families.true_regime(fitted_then_lost, st, None) == "weak"
