@@ -171,17 +171,22 @@ class Run:
         return s.take(np.isfinite(s.norm) & np.isfinite(s.tau)) if self.facts.nonfinite else s
 
     @cached_property
+    def train_accs(self) -> np.ndarray:
+        """The finite train accuracy evaluations, in order."""
+        return self.finite.acc[np.isfinite(self.finite.acc)]
+
+    @cached_property
     def recent_acc(self) -> float | None:
         """Train accuracy now: the mean of its last ``train_acc_evals`` finite evaluations
         (one minibatch's accuracy is noisy); ``None`` without one."""
-        acc = self.finite.acc[np.isfinite(self.finite.acc)]
+        acc = self.train_accs
         return float(acc[-self.settings.train_acc_evals:].mean()) if acc.shape[0] else None
 
     @cached_property
     def best_acc(self) -> float | None:
         """Train accuracy's best so far: :func:`best_mean` over ``train_acc_evals``
         evaluations; ``None`` without one."""
-        acc = self.finite.acc[np.isfinite(self.finite.acc)]
+        acc = self.train_accs
         return best_mean(acc, self.settings.train_acc_evals) if acc.shape[0] else None
 
     @cached_property
@@ -374,7 +379,7 @@ def collapsed_short_of_fit(run: Run) -> float | None:
 
 
 def long_stall_progress(run: Run, acc: float | None) -> float | None:
-    """:func:`new_best` over ``strong_long_stall_tau`` when below the stall
+    """:func:`best_gain` over ``strong_long_stall_tau`` when below the stall
     (``strong_stall_acc``; for the loss, ``strong_stall_loss``) and the window starts
     after the warm-up (:attr:`Run.warmup_end`), else ``None``."""
     st = run.settings
@@ -475,18 +480,13 @@ def training_line(run: Run, span: float) -> TrainingLine | None:
                                                   float(run.finite.step[window[0]]))
 
 
-def new_best(run: Run, span: float) -> float | None:
-    """How far the best train accuracy of the last ``span`` of τ (:func:`training_window`)
-    exceeds the best before it, else the relative fall of the lowest loss — patience, as
-    early stopping counts it: an accuracy that swings around a plateau sets no new best,
-    one that climbs does; each best a :func:`best_mean` over ``train_acc_evals``
-    evaluations (one lucky minibatch is no new best); ``None`` while nothing precedes the
-    window."""
-    return best_gain(training_metric(run, span), run.settings.train_acc_evals)
-
-
 def best_gain(read: tuple[np.ndarray, bool, np.ndarray] | None, evals: int) -> float | None:
-    """:func:`new_best` on a :func:`training_metric` ``read`` (``None``: none)."""
+    """On a :func:`training_metric` ``read`` (its window: :func:`training_window`), how far
+    the best train accuracy inside the window exceeds the best before it, else the
+    relative fall of the lowest loss — patience, as early stopping counts it: an accuracy
+    that swings around a plateau sets no new best, one that climbs does; each best a
+    :func:`best_mean` over ``evals`` evaluations (one lucky minibatch is no new best);
+    ``None`` without a read or while nothing precedes the window."""
     if read is None:
         return None
     values, as_loss, window = read

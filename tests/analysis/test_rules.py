@@ -910,8 +910,8 @@ def test_recent_and_best_train_accuracy_are_means_of_finite_evaluations():
 @hsettings(max_examples=40, deadline=None)
 @given(values=hst.lists(hst.floats(0.0, 1.0), min_size=12, max_size=60),
        span=hst.floats(0.5, 8.0), evals=hst.sampled_from([1, 3, 20]))
-def test_new_best_against_brute_force(values, span, evals):
-    """``new_best`` = best accuracy of the last ``span`` of τ (from the evaluation at or
+def test_best_gain_against_brute_force(values, span, evals):
+    """``best_gain`` = best accuracy of the last ``span`` of τ (from the evaluation at or
     before its start) minus the best before, each the best mean of ``evals`` consecutive
     evaluations, in float64 by hand."""
     st = AnalyzerSettings(train_acc_evals=evals)
@@ -923,12 +923,12 @@ def test_new_best_against_brute_force(values, span, evals):
     tau = np.arange(1, n + 1, dtype=np.float64)  # τ = step (lr·λ = 1)
     starts = [i for i in range(n) if tau[i] <= tau[-1] - span]
     if not starts:
-        assert rules.new_best(r, span) is None
+        assert rules.best_gain(rules.training_metric(r, span), evals) is None
         return
     first = min(starts[-1], n - st.strong_stall_evals)
     want = (_best_mean_by_hand(values[first:], evals) - _best_mean_by_hand(values[:first], evals)
             if first > 0 else None)
-    got = rules.new_best(r, span)
+    got = rules.best_gain(rules.training_metric(r, span), evals)
     assert (got is None) == (want is None)
     if want is not None:
         assert got == pytest.approx(want, abs=1e-6)
