@@ -1018,6 +1018,24 @@ HOLDOUT34_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
 ]}
 
+# Round 36 (stop 41): norms that collapse before the fit (momentum parity near its slow
+# fitters, a large-initialisation MLP, a minibatch MLP and transformer at high λ) — defined
+# before rule 6 read the head norm.
+HOLDOUT35_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("parity-n40-k3-N1500-w768-b32-sgd-m0.9-lr1e-2", task="parity", parity_train=1500,
+            width=768, init_scale=1.0, optimizer="sgd", lr=0.01, batch_size=32, steps=9000,
+            eval_every=30, weight_decays=[0.002, 0.008, 0.015, 0.025, 0.04, 0.12]),
+    _family("mlp-sub-p59-f0.45-i1.5-lr8e-3", p=59, op="-", train_fraction=0.45,
+            init_scale=1.5, lr=8e-3, steps=2500,
+            weight_decays=[0.02, 0.35, 0.6, 0.9, 1.4, 8.0]),
+    _family("mlp-mul-p53-f0.5-b128-lr4e-3", p=53, op="*", train_fraction=0.5,
+            batch_size=128, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.7, 1.2, 1.8, 2.8, 15.0]),
+    _family("tf-add-p47-f0.5-w32-i1-b256-lr3e-3", p=47, op="+", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+]}
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1035,7 +1053,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout27": HOLDOUT27_FAMILIES, "holdout28": HOLDOUT28_FAMILIES,
     "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES,
     "holdout31": HOLDOUT31_FAMILIES, "holdout32": HOLDOUT32_FAMILIES,
-    "holdout33": HOLDOUT33_FAMILIES, "holdout34": HOLDOUT34_FAMILIES}
+    "holdout33": HOLDOUT33_FAMILIES, "holdout34": HOLDOUT34_FAMILIES,
+    "holdout35": HOLDOUT35_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
