@@ -1036,6 +1036,25 @@ HOLDOUT35_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             steps=2500, weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
 ]}
 
+# Round 37 (stop 41): the same kind of runs as round 36 — norms that collapse before the
+# fit — defined after round 36 showed the head at its peak missed momentum parity's false
+# alarms and before rule 6 read the head against its first value instead.
+HOLDOUT36_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("parity-n30-k3-N1200-w1000-b32-sgd-m0.9-lr5e-3", task="parity", parity_bits=30,
+            parity_train=1200, width=1000, init_scale=1.0, optimizer="sgd", lr=5e-3,
+            batch_size=32, steps=10000, eval_every=30,
+            weight_decays=[0.004, 0.015, 0.03, 0.05, 0.08, 0.25]),
+    _family("mlp-add-p61-f0.5-i1.5-b256-lr6e-3", p=61, op="+", train_fraction=0.5,
+            init_scale=1.5, batch_size=256, lr=6e-3, steps=3000,
+            weight_decays=[0.03, 0.4, 0.7, 1.1, 1.7, 9.0]),
+    _family("mlp-mul-p59-f0.55-sgd-lr6e-2", p=59, op="*", train_fraction=0.55,
+            optimizer="sgd", lr=6e-2, steps=3000,
+            weight_decays=[0.0005, 0.003, 0.0045, 0.0065, 0.009, 0.05]),
+    _family("tf-sub-p43-f0.55-w32-i1-b128-lr3e-3", p=43, op="-", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, batch_size=128, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+]}
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1054,7 +1073,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES,
     "holdout31": HOLDOUT31_FAMILIES, "holdout32": HOLDOUT32_FAMILIES,
     "holdout33": HOLDOUT33_FAMILIES, "holdout34": HOLDOUT34_FAMILIES,
-    "holdout35": HOLDOUT35_FAMILIES}
+    "holdout35": HOLDOUT35_FAMILIES, "holdout36": HOLDOUT36_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
