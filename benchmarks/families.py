@@ -733,7 +733,7 @@ strong = never fitted, norm < 50 % of its peak at the end, train accuracy never 
 from its first value, chance, to 1) on
 the last sample and at 30 % of the horizon; *30% misses still fitting*: of the runs
 labelled wrong at 30 %, those the engine read `undetermined` because the training set was
-not fitted yet (rule 6b, `still_fitting`: no regime can be read before the fit); *false alarms*: runs
+not fitted yet (rule 6e, `still_fitting`: no regime can be read before the fit); *false alarms*: runs
 that transitioned but were labelled `weak` or `strong` at some replayed assessment before
 the transition step; *forecast by ½ delay*: share of delayed runs with a forecast step at
 fit step + 50 % of the delay; *MAPE x%*: mean |forecast − actual| / actual of the
