@@ -1055,6 +1055,27 @@ HOLDOUT36_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             steps=2500, weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
 ]}
 
+# Round 38 (stop 41): runs that fit or fall short near the budget's end (a minibatch MLP
+# whose high λ fits late, cosine schedules whose accuracy hovers near half learnt at the
+# end, plain SGD on parity) — defined before rule 6 read its best train accuracy over
+# every evaluation instead of the decimated history, and before the budget verdict stopped
+# waiting for held-out evaluations once the budget is spent.
+HOLDOUT37_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p59-f0.45-b256-lr4e-3", p=59, op="*", train_fraction=0.45,
+            batch_size=256, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.8, 1.2, 1.5, 2.0, 12.0]),
+    _family("mlp-sub-p47-f0.6-b128-cosine-lr6e-3", p=47, op="-", train_fraction=0.6,
+            batch_size=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.6, 1.2, 1.8, 2.3, 12.0]),
+    _family("tf-add-p41-f0.55-w32-i1-b256-cosine-lr3e-3", p=41, op="+",
+            train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
+            batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+    _family("parity-n40-k3-N1000-w512-b32-sgd-lr5e-2", task="parity", width=512,
+            init_scale=1.0, optimizer="sgd", momentum=0.0, lr=0.05, batch_size=32,
+            steps=8000, eval_every=40, weight_decays=[0.002, 0.005, 0.01, 0.02, 0.05, 0.2]),
+]}
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1073,7 +1094,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout29": HOLDOUT29_FAMILIES, "holdout30": HOLDOUT30_FAMILIES,
     "holdout31": HOLDOUT31_FAMILIES, "holdout32": HOLDOUT32_FAMILIES,
     "holdout33": HOLDOUT33_FAMILIES, "holdout34": HOLDOUT34_FAMILIES,
-    "holdout35": HOLDOUT35_FAMILIES, "holdout36": HOLDOUT36_FAMILIES}
+    "holdout35": HOLDOUT35_FAMILIES, "holdout36": HOLDOUT36_FAMILIES,
+    "holdout37": HOLDOUT37_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
