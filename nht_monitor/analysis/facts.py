@@ -28,7 +28,9 @@ class RunFacts:
     likewise for the head norm. ``flag_step``/``head_flag_step``: first step after the fit
     at which the signal was ``flag_drop`` below its running peak. ``val_step``: first step
     held-out accuracy reached ``done_val_acc``. ``first_norm``: first finite norm.
-    ``first_loss``/``first_acc``: first finite training loss / accuracy.
+    ``first_loss``/``first_acc``: first finite training loss / accuracy. ``best_acc``:
+    train accuracy's best mean of ``train_acc_evals`` consecutive finite evaluations so
+    far (:func:`best_mean`; the mean of all while fewer), over every sample observed.
     ``sc_peak``/``sc_peak_step``: largest finite total norm at or after the fit (the
     shortcut norm V_sc; the overall peak when no training metrics are logged);
     ``head_sc_peak``/``head_sc_peak_step`` likewise. ``nonfinite``/``first_nonfinite_step``:
@@ -54,6 +56,7 @@ class RunFacts:
     first_norm: float | None = None
     first_loss: float | None = None
     first_acc: float | None = None
+    best_acc: float | None = None
     nonfinite: int = 0
     first_nonfinite_step: float | None = None
     any_wd: bool = False
@@ -61,6 +64,14 @@ class RunFacts:
     has_train_metrics: bool = False
     has_val: bool = False
     peak_rate: float = math.nan
+
+
+def best_mean(values: np.ndarray, evals: int) -> float:
+    """The largest mean of ``evals`` consecutive ``values`` (all of them when fewer): the
+    best accuracy a run held over that many evaluations, not its luckiest single one."""
+    n = min(evals, values.shape[0])
+    sums = np.cumsum(np.concatenate(([0.0], values.astype(np.float64))))
+    return float((sums[n:] - sums[:-n]).max() / n)
 
 
 def _first(mask: np.ndarray) -> int | None:
@@ -162,6 +173,7 @@ def facts_from_series(s: Series, settings: AnalyzerSettings) -> RunFacts:
     acc_ok = np.isfinite(s.acc)
     if acc_ok.any():
         f.first_acc = float(s.acc[_first(acc_ok)])
+        f.best_acc = best_mean(s.acc[acc_ok], settings.train_acc_evals)
     f.has_train_metrics = bool(loss_ok.any() or acc_ok.any())
     fitted = fitted_mask(s, settings)
     ifit = _first(fitted)
@@ -199,6 +211,8 @@ class FactTracker:
         self._best_acc = -math.inf
         self._best_loss = math.inf
         self._first_fit_loss: float | None = None
+        self._acc_sums: deque[float] = deque([0.0], maxlen=settings.train_acc_evals + 1)
+        self._n_accs = 0
         self._prev: tuple[float, float] | None = None  # (step, τ) of the last row
 
     def _fitted(self, acc: float, loss: float, val: float) -> bool:
@@ -223,6 +237,20 @@ class FactTracker:
                 and max(self._losses) <= self._best_loss * (1.0 + st.fit_flat_loss))
         return False
 
+    def _add_acc(self, acc: float) -> None:
+        """``first_acc`` and ``best_acc`` with one more finite train accuracy, computed as
+        :func:`best_mean` computes them (running sums, so both agree to the last bit): the
+        mean of all while there are at most ``train_acc_evals``, then the best window."""
+        f, sums = self.facts, self._acc_sums
+        if f.first_acc is None:
+            f.first_acc = acc
+        self._n_accs += 1
+        sums.append(sums[-1] + acc)
+        n = min(self.settings.train_acc_evals, self._n_accs)
+        mean = (sums[-1] - sums[-1 - n]) / n
+        if self._n_accs <= self.settings.train_acc_evals or mean > f.best_acc:
+            f.best_acc = mean
+
     def add(self, row: tuple[float, ...]) -> None:
         """Account for one row of :data:`nht_monitor.analysis.series.COLUMNS`."""
         step, tau, lr, wd, norm, head, loss, acc, val = row
@@ -243,8 +271,8 @@ class FactTracker:
                 f.first_loss = loss
             f.has_train_metrics = True
         if acc == acc:
-            if f.first_acc is None and math.isfinite(acc):
-                f.first_acc = acc
+            if math.isfinite(acc):
+                self._add_acc(acc)
             f.has_train_metrics = True
         if self._fitted(acc, loss, val) and f.fit_step is None:
             f.fit_step = step

@@ -74,7 +74,7 @@ import numpy as np
 
 from nht_monitor.analysis import wording
 from nht_monitor.analysis.assessment import Assessment, CleanNormSeparation, HeadSignal, Transition
-from nht_monitor.analysis.facts import RunFacts
+from nht_monitor.analysis.facts import RunFacts, best_mean
 from nht_monitor.analysis.forecast import (
     DecayFit,
     Forecast,
@@ -182,12 +182,12 @@ class Run:
         acc = self.train_accs
         return float(acc[-self.settings.train_acc_evals:].mean()) if acc.shape[0] else None
 
-    @cached_property
+    @property
     def best_acc(self) -> float | None:
         """Train accuracy's best so far: :func:`best_mean` over ``train_acc_evals``
-        evaluations; ``None`` without one."""
-        acc = self.train_accs
-        return best_mean(acc, self.settings.train_acc_evals) if acc.shape[0] else None
+        evaluations — the run's exact fact (:attr:`RunFacts.best_acc`, every evaluation
+        observed), not a mean over the decimated history; ``None`` without one."""
+        return self.facts.best_acc
 
     @cached_property
     def warmup_end(self) -> float:
@@ -397,14 +397,6 @@ def half_learnt(acc: float | None, first: float | None, st: AnalyzerSettings) ->
     chance is 0.5, an accuracy of 0.6 is a fifth of the way, not half; ``False`` without
     one."""
     return acc is not None and learnt(acc, first) >= st.strong_max_train_acc
-
-
-def best_mean(values: np.ndarray, evals: int) -> float:
-    """The largest mean of ``evals`` consecutive ``values`` (all of them when fewer): the
-    best accuracy a run held over that many evaluations, not its luckiest single one."""
-    n = min(evals, values.shape[0])
-    sums = np.cumsum(np.concatenate(([0.0], values.astype(np.float64))))
-    return float((sums[n:] - sums[:-n]).max() / n)
 
 
 def learnt(acc: float, first: float | None) -> float:
@@ -927,8 +919,14 @@ def too_late(t: Trace, forecast: Forecast) -> Finding:
 
 def heldout_wait(t: Trace) -> Finding | None:
     """``awaiting_heldout`` while held-out accuracy has fewer evaluations since the fit
-    than its trend needs (:func:`awaiting_heldout`): the budget verdict waits for it."""
-    evals, needed = awaiting_heldout(t.run.finite, t.i_fit, t.run.settings)
+    than its trend needs (:func:`awaiting_heldout`): the budget verdict waits for it —
+    unless the budget is spent (no evaluation to come can bring the transition within it:
+    a run fitted 17 steps before its end stayed ``intermediate`` at the end)."""
+    run = t.run
+    budget = run.ctx.budget_steps
+    if budget is not None and float(run.finite.step[-1]) >= budget:
+        return None
+    evals, needed = awaiting_heldout(run.finite, t.i_fit, run.settings)
     if evals >= needed:
         return None
     return found("awaiting_heldout", signal=t.name, evals=evals, needed=needed)

@@ -578,3 +578,20 @@ def test_the_budget_verdict_on_a_decaying_norm_waits_for_the_heldout_trend():
     for s in blind:
         s.metrics.pop("val_acc", None)
     assert Analyzer(_header(budget=330), st).analyze(blind).regime == "weak"
+
+
+def test_the_budget_verdict_does_not_wait_for_heldout_evaluations_once_the_budget_is_spent():
+    """A run that fits just before its budget ends: while the budget lasts, the verdict
+    waits for held-out accuracy's trend (``awaiting_heldout``, ``intermediate``); at the
+    budget's last step no evaluation can come in time, so the run is ``weak``
+    (``too_late``) — round 27 had one fitted 17 steps before its end read ``intermediate``
+    there."""
+    st = AnalyzerSettings()
+    steps = FIT + 10 * (2 * st.heldout_min_evals - 4)
+    flat = lambda s, t: 0.02  # noqa: E731
+    run = _run(steps, flat, rate=3.0)
+    before = Analyzer(_header(budget=steps + 1), st).analyze(run)
+    assert (before.regime, before.findings[-1]) == ("intermediate", "awaiting_heldout")
+    spent = Analyzer(_header(budget=steps), st).analyze(run)
+    assert spent.regime == "weak" and "awaiting_heldout" not in spent.findings, spent.reasons
+    assert "too_late" in spent.findings

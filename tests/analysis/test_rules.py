@@ -902,9 +902,29 @@ def test_recent_and_best_train_accuracy_are_means_of_finite_evaluations():
     r = rules.Run(s, rules.Context(facts_from_series(s, st)), st)
     assert r.recent_acc == pytest.approx((0.2 + 0.3 + 0.4) / 3)
     assert r.best_acc == pytest.approx((0.9 + 0.2 + 0.3) / 3)
-    none = rules.Run(series_from_samples(run[:0] or make_run(lambda s, t: 10.0, steps=3), st),
-                     rules.Context(facts_from_series(s, st)), st)
+    bare = series_from_samples(make_run(lambda s, t: 10.0, steps=3), st)
+    none = rules.Run(bare, rules.Context(facts_from_series(bare, st)), st)
     assert none.recent_acc is None and none.best_acc is None
+
+
+@hsettings(max_examples=40, deadline=None)
+@given(values=hst.lists(hst.floats(0.0, 1.0), min_size=1, max_size=300),
+       evals=hst.integers(1, 25))
+def test_the_live_best_train_accuracy_reads_every_evaluation_not_the_history(values, evals):
+    """``Run.best_acc`` is the run's exact fact: live, with a history thinned to 64 rows,
+    it equals :func:`rules.best_mean` over every evaluation observed (in float64, to the
+    last bit as the offline facts), where a best mean over the thinned history did not
+    (stop 41: two strong runs read "still fitting" at the end of their budget)."""
+    st = AnalyzerSettings(train_acc_evals=evals, history_points=64)
+    samples = make_run(lambda s, t: 10.0, steps=len(values),
+                       acc_of=lambda s, t: values[s - 1])
+    live = Analyzer(header(), st)
+    for sample in samples:
+        live.observe(sample)
+    want = _best_mean_by_hand(values, evals)
+    assert live._tracker.facts.best_acc == pytest.approx(want, abs=1e-12)
+    whole = facts_from_series(series_from_samples(samples, st), st)
+    assert live._tracker.facts.best_acc == whole.best_acc
 
 
 @hsettings(max_examples=40, deadline=None)
