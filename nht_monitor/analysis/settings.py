@@ -201,7 +201,8 @@ class AnalyzerSettings(BaseModel):
     starts at, so a binary run that learnt nothing was never ``strong``)…"""
     train_acc_evals: int = Field(20, ge=1)
     """Rule 6 reads train accuracy as the mean of its last this-many evaluations, and its
-    best as the best such mean (``rules.best_mean``; the benchmark's truth the same):
+    best as the best such mean (``facts.best_mean``, over every evaluation observed:
+    ``RunFacts.best_acc``; the benchmark's truth the same):
     one step's accuracy on a minibatch of 32 swings by ±0.09 around 0.6, so a single
     evaluation made a `strong` run flicker and its luckiest minibatch count as learnt
     (stop 40; 1 reads the last evaluation alone, as before)."""

@@ -13,7 +13,7 @@ from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings, rules, wording
 from nht_monitor.analysis.backtest import backtest
-from nht_monitor.analysis.facts import facts_from_series
+from nht_monitor.analysis.facts import best_mean, facts_from_series
 from nht_monitor.analysis.lr_plan import plan_of
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.analysis.text import format_backtest
@@ -887,7 +887,7 @@ def _best_mean_by_hand(xs: list[float], evals: int) -> float:
 def test_best_mean_against_brute_force(values, evals):
     """The best mean of ``evals`` consecutive values (all of them when fewer), against
     every window summed exactly by hand."""
-    got = rules.best_mean(np.array(values, dtype=np.float32), evals)
+    got = best_mean(np.array(values, dtype=np.float32), evals)
     assert got == pytest.approx(_best_mean_by_hand(values, evals), abs=1e-6)
 
 
@@ -912,7 +912,7 @@ def test_recent_and_best_train_accuracy_are_means_of_finite_evaluations():
        evals=hst.integers(1, 25))
 def test_the_live_best_train_accuracy_reads_every_evaluation_not_the_history(values, evals):
     """``Run.best_acc`` is the run's exact fact: live, with a history thinned to 64 rows,
-    it equals :func:`rules.best_mean` over every evaluation observed (in float64, to the
+    it equals :func:`~nht_monitor.analysis.facts.best_mean` over every evaluation observed (in float64, to the
     last bit as the offline facts), where a best mean over the thinned history did not
     (stop 41: two strong runs read "still fitting" at the end of their budget)."""
     st = AnalyzerSettings(train_acc_evals=evals, history_points=64)
@@ -1152,7 +1152,7 @@ def test_a_budget_spent_short_of_the_fit_with_nothing_learnt_is_strong():
     spent, then ``strong`` (``spent_short``); a best at or above 0.5 is no such verdict."""
     run = _stalled_run(0.03, acc0=0.3, steps=1500)
     last = run[-1].step
-    best = rules.best_mean(np.array([s.metrics["train_acc"] for s in run]),
+    best = best_mean(np.array([s.metrics["train_acc"] for s in run]),
                            AnalyzerSettings().train_acc_evals)
     assert best < 0.5
     before = Analyzer(header(budget_steps=last + 1)).analyze(run)
