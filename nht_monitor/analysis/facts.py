@@ -244,11 +244,12 @@ class FactTracker:
         f, sums = self.facts, self._acc_sums
         if f.first_acc is None:
             f.first_acc = acc
+        total = sums[-1] + acc
+        sums.append(total)
         self._n_accs += 1
-        sums.append(sums[-1] + acc)
-        n = min(self.settings.train_acc_evals, self._n_accs)
-        mean = (sums[-1] - sums[-1 - n]) / n
-        if self._n_accs <= self.settings.train_acc_evals or mean > f.best_acc:
+        if self._n_accs <= sums.maxlen - 1:  # all so far: the one window best_mean has
+            f.best_acc = (total - sums[0]) / self._n_accs
+        elif (mean := (total - sums[0]) / (sums.maxlen - 1)) > f.best_acc:
             f.best_acc = mean
 
     def add(self, row: tuple[float, ...]) -> None:
