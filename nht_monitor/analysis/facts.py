@@ -3,8 +3,7 @@
 The live analyzer keeps only a decimated history, so anything whose exact value matters
 (the peak norm, the step the fit was reached, the step each signal flagged the
 transition, non-finite counts, the best mean of train accuracy) is tracked here sample by
-sample, with the same
-definitions as the vectorised computation on a whole log.
+sample, with the same definitions as the vectorised computation on a whole log.
 """
 
 from __future__ import annotations
