@@ -90,9 +90,8 @@ from family_tasks import FAMILIES, GROUPS, FamilySpec, by_cost  # noqa: E402
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
-from nht_monitor.analysis.facts import facts_from_series  # noqa: E402
+from nht_monitor.analysis.facts import best_mean, facts_from_series  # noqa: E402
 from nht_monitor.analysis.forecast import fit_line  # noqa: E402
-from nht_monitor.analysis.facts import best_mean  # noqa: E402
 from nht_monitor.analysis.rules import half_learnt  # noqa: E402
 from nht_monitor.analysis.lr_plan import plan_of  # noqa: E402
 from nht_monitor.analysis.series import series_from_samples  # noqa: E402

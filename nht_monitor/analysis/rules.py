@@ -189,6 +189,12 @@ class Run:
         observed), not a mean over the decimated history; ``None`` without one."""
         return self.facts.best_acc
 
+    @property
+    def budget_spent(self) -> bool:
+        """The last step is at or past the budget (``False`` without a budget)."""
+        budget = self.ctx.budget_steps
+        return budget is not None and float(self.finite.step[-1]) >= budget
+
     @cached_property
     def warmup_end(self) -> float:
         """The step at which the logged learning rate first reached its largest value so
@@ -344,8 +350,8 @@ def spent_short(run: Run) -> float | None:
     it never was :func:`half_learnt`: nothing learnt within the budget (the outcome the
     benchmark calls ``strong``, with the collapsed norm); ``None`` otherwise, and without
     a budget or a train accuracy."""
-    s, budget, best = run.finite, run.ctx.budget_steps, run.best_acc
-    if budget is None or float(s.step[-1]) < budget or best is None:
+    best = run.best_acc
+    if not run.budget_spent or best is None:
         return None
     return None if half_learnt(best, run.facts.first_acc, run.settings) else best
 
@@ -923,8 +929,7 @@ def heldout_wait(t: Trace) -> Finding | None:
     unless the budget is spent (no evaluation to come can bring the transition within it:
     a run fitted 17 steps before its end stayed ``intermediate`` at the end)."""
     run = t.run
-    budget = run.ctx.budget_steps
-    if budget is not None and float(run.finite.step[-1]) >= budget:
+    if run.budget_spent:
         return None
     evals, needed = awaiting_heldout(run.finite, t.i_fit, run.settings)
     if evals >= needed:
