@@ -563,7 +563,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     steps = None
     if trend is not None and d_tau > 0 and lo_tau > 0:
         # a weighted mean of the two in log Δτ, the weight the trend's share of the
-        # precision: the spread shrinks by √(1 − w) (1/√2 for the geometric mean);
+        # precision: the spread shrinks by √(1 − w) (1/√2 for the geometric mean), and
+        # by `heldout_interval_scale` more when the trend has any weight;
         # the early end never later than the norm's own nor the trend's, so `weak` from
         # the budget (and a sweep's early stop) needs all three beyond it
         later = trend.d_tau >= d_tau
@@ -574,7 +575,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
                                          st.heldout_log_sd or st.delay_log_sd)
         trend = replace(trend, weight=w, later=later, far=far)
         median = trend.d_tau ** w * d_tau ** (1.0 - w)  # no log: d_tau_trend may be 0
-        spread = math.sqrt(1.0 - w)
+        spread = math.sqrt(1.0 - w) * (st.heldout_interval_scale if w > 0 else 1.0)
         steps = ahead(median)
         if steps is not None:
             lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread, trend.d_tau)

@@ -307,6 +307,13 @@ class AnalyzerSettings(BaseModel):
     cover (a logit barely off chance, extended 10–20 × its span, pointed far too late);
     it still counts as a trend (rule 7d, the early end). ``None``: any reach. Chosen on
     rounds 1–10 of the family benchmark (docs/FORECAST.md, stop 31)."""
+    heldout_interval_scale: float = Field(0.75, gt=0.0, le=1.0)
+    """When the held-out trend has a weight w > 0 in the forecast, the combined 80 %
+    interval's log-widths around its median are this × √(1 − w) of the norm's own (√(1 − w)
+    alone would count the trend as uncertain as the law's prior; its intervals held the
+    truth 94 % of the time at half the delay). 1: no narrowing. Chosen on rounds 5–38 of
+    the family benchmark, the value that brings the coverage at ¼, ½ and ¾ of the delay
+    nearest 80 % (docs/FORECAST.md, stop 42)."""
     heldout_log_sd: float | None = Field(None, gt=0.0)
     """The held-out trend's log-sd at chance (see ``heldout_trend``); ``None``: the law
     prior's ``delay_log_sd`` (the two count alike). A sweep calibration scales it by the
@@ -320,14 +327,16 @@ class AnalyzerSettings(BaseModel):
     """``imminent`` when the remaining delay is below this fraction of the whole delay."""
     max_forecast_steps: float = Field(1e9, gt=0.0)
     """Forecasts further out than this many steps are reported as not expected."""
-    chance_slope: float = Field(0.76, gt=0.0, allow_inf_nan=False)
+    chance_slope: float = Field(0.69, gt=0.0, allow_inf_nan=False)
     """``Transition.chance_in_budget`` is σ(``chance_slope`` · logit(c) + ``chance_shift``)
     of the forecast's own chance c that the transition comes by the budget
     (:func:`~nht_monitor.analysis.forecast.chance_by`). The forecast is a belief about *when*
     the transition comes, given that it comes; this map (logistic regression of the outcome
     on logit(c)) folds in the runs where it never comes. Fitted on rounds 5–29 of the task
-    families at 30, 50 and 70 % of the horizon (559 forecasts; stop 39); 1 and 0: c itself."""
-    chance_shift: float = Field(-1.19, allow_inf_nan=False)
+    families at 30, 50 and 70 % of the horizon (559 forecasts; stop 39; refitted in stop 42
+    for the narrower trend-combined interval, ``heldout_interval_scale``); 1 and 0: c
+    itself."""
+    chance_shift: float = Field(-1.30, allow_inf_nan=False)
     """See ``chance_slope``."""
     done_val_acc: float = Field(0.9, gt=0.0, le=1.0)
     """The *actual* transition: first step at which held-out accuracy reaches this."""

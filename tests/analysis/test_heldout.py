@@ -179,12 +179,34 @@ def test_the_forecast_is_the_weighted_mean_and_its_spread_shrinks():
     lo_b, hi_b = (x - step_now for x in both.transition.interval)
     med_n = norm.transition.forecast_step - step_now
     med_b = both.transition.forecast_step - step_now
-    # constant τ rate: steps ∝ Δτ; the upper log-width is √(1 − w) of the norm's, and the
-    # early end the earlier of the norm's own and the combined one's
-    assert math.log(hi_b / med_b) == pytest.approx(math.log(hi_n / med_n) * math.sqrt(1 - w),
-                                                   rel=1e-6)
-    assert lo_b == pytest.approx(min(lo_n, med_b * (lo_n / med_n) ** math.sqrt(1 - w)),
-                                 rel=1e-6)
+    # constant τ rate: steps ∝ Δτ; the upper log-width is heldout_interval_scale × √(1 − w)
+    # of the norm's, and the early end the earlier of the norm's own and the combined one's
+    k = on.heldout_interval_scale * math.sqrt(1 - w)
+    assert math.log(hi_b / med_b) == pytest.approx(math.log(hi_n / med_n) * k, rel=1e-6)
+    assert lo_b == pytest.approx(min(lo_n, med_b * (lo_n / med_n) ** k), rel=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.75, 0.5])
+def test_the_interval_scale_narrows_only_around_the_trend_combined_median(scale):
+    """``heldout_interval_scale`` multiplies the combined interval's log-widths; the median
+    stays; with the scale 1 the widths are √(1 − w) of the norm's alone."""
+    a, b = -3.0, 3.0
+    st = AnalyzerSettings(heldout_interval_scale=scale)
+    samples, s, start, tau_now = _on_line(a, b, 1200, st)
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
+    plain = forecast_transition(*args, AnalyzerSettings(heldout_interval_scale=1.0),
+                                use_rate=False)
+    scaled = forecast_transition(*args, st, use_rate=False)
+    assert scaled.d_tau == plain.d_tau and scaled.heldout.weight == plain.heldout.weight
+    now = float(s.step[-1])
+    med = scaled.transition.forecast_step - now
+    assert med == pytest.approx(plain.transition.forecast_step - now, rel=1e-12)
+    hi_p, hi_s = (f.transition.interval[1] - now for f in (plain, scaled))
+    assert math.log(hi_s / med) == pytest.approx(scale * math.log(hi_p / med), rel=1e-6)
+    with pytest.raises(ValueError):
+        AnalyzerSettings(heldout_interval_scale=0.0)
+    with pytest.raises(ValueError):
+        AnalyzerSettings(heldout_interval_scale=1.5)
 
 
 def test_sweep_references_leave_the_trend_its_weight_against_the_law():
