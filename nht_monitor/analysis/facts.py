@@ -66,6 +66,22 @@ class RunFacts:
     peak_rate: float = math.nan
 
 
+def learnt(acc: float, first: float | None) -> float:
+    """The share of the way from the first train accuracy (chance) to 1 covered by
+    ``acc`` (``acc`` itself without a first one, ≤ 0 at or below chance)."""
+    if first is None or not first < 1.0:
+        return acc
+    return (acc - first) / (1.0 - first)
+
+
+def learnt_level(share: float, first: float | None) -> float:
+    """The train accuracy ``share`` of the way from ``first`` (chance) to 1: the inverse of
+    :func:`learnt` (``share`` itself without a first one)."""
+    if first is None or not first < 1.0:
+        return share
+    return first + share * (1.0 - first)
+
+
 def best_mean(values: np.ndarray, evals: int) -> float:
     """The largest mean of ``evals`` consecutive ``values`` (all of them when fewer): the
     best accuracy a run held over that many evaluations, not its luckiest single one."""

@@ -74,7 +74,7 @@ import numpy as np
 
 from nht_monitor.analysis import wording
 from nht_monitor.analysis.assessment import Assessment, CleanNormSeparation, HeadSignal, Transition
-from nht_monitor.analysis.facts import RunFacts, best_mean
+from nht_monitor.analysis.facts import RunFacts, best_mean, learnt
 from nht_monitor.analysis.forecast import (
     DecayFit,
     Forecast,
@@ -399,18 +399,10 @@ def long_stall_progress(run: Run, acc: float | None) -> float | None:
 
 def half_learnt(acc: float | None, first: float | None, st: AnalyzerSettings) -> bool:
     """Train accuracy at least ``strong_max_train_acc`` of the way from its ``first``
-    value (chance) to 1 (:func:`learnt`; something learnt): on a two-class task, where
-    chance is 0.5, an accuracy of 0.6 is a fifth of the way, not half; ``False`` without
-    one."""
+    value (chance) to 1 (:func:`~nht_monitor.analysis.facts.learnt`; something learnt):
+    on a two-class task, where chance is 0.5, an accuracy of 0.6 is a fifth of the way,
+    not half; ``False`` without one."""
     return acc is not None and learnt(acc, first) >= st.strong_max_train_acc
-
-
-def learnt(acc: float, first: float | None) -> float:
-    """The share of the way from the first train accuracy (chance) to 1 covered by
-    ``acc`` (``acc`` itself without a first one, ≤ 0 at or below chance)."""
-    if first is None or not first < 1.0:
-        return acc
-    return (acc - first) / (1.0 - first)
 
 
 def fit_too_late(run: Run, acc: float, read: TrainingLine | None

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nht_monitor.analysis.facts import learnt_level
 from nht_monitor.analysis.settings import AnalyzerSettings
 
 
@@ -117,10 +118,10 @@ def _mean_of(st: AnalyzerSettings) -> str:
 
 def _half(st: AnalyzerSettings, first_acc: float | None) -> str:
     """``rules.half_learnt``'s bound: ``strong_max_train_acc`` of the way from the first
-    train accuracy (chance) to 1, as an accuracy."""
+    train accuracy (chance) to 1, as an accuracy (:func:`learnt_level`)."""
     if first_acc is None or not first_acc < 1.0:
         return f"{st.strong_max_train_acc:g}"
-    level = first_acc + st.strong_max_train_acc * (1.0 - first_acc)
+    level = learnt_level(st.strong_max_train_acc, first_acc)
     return (f"{fmt(level)} ({100 * st.strong_max_train_acc:g}% of the way from its first "
             f"{fmt(first_acc)} to 1)")
 

@@ -13,10 +13,11 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
-from nht_monitor.analysis.facts import FactTracker, facts_from_series
-from nht_monitor.analysis.rules import learnt
+from nht_monitor.analysis.facts import FactTracker, facts_from_series, learnt, learnt_level
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.analysis.wording import fmt
 from nht_monitor.runlog.schema import RunHeader, Sample
@@ -227,6 +228,16 @@ def test_learnt_is_the_share_of_the_way_from_the_first_accuracy():
     assert learnt(0.42, 0.02) == pytest.approx(0.40 / 0.98, rel=1e-12)
     assert learnt(0.5, 0.5) == 0.0 and learnt(0.45, 0.5) < 0  # binary task at chance
     assert learnt(0.3, None) == 0.3 and learnt(0.3, 1.0) == 0.3
+
+
+@given(hst.floats(0.0, 1.0), hst.floats(0.0, 0.99))
+def test_the_level_the_reasons_quote_is_where_learnt_reaches_the_share(share, first):
+    """``learnt_level`` (the bound the reasons quote) inverts ``learnt`` (the share the
+    rules compare), in float64."""
+    level = learnt_level(share, first)
+    assert first <= level <= 1.0
+    assert learnt(level, first) == pytest.approx(share, abs=1e-12)
+    assert learnt_level(share, None) == share and learnt_level(share, 1.0) == share
 
 
 def test_a_train_accuracy_plateau_below_099_counts_as_fitted():
