@@ -1099,6 +1099,28 @@ HOLDOUT38_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Thirty-ninth-round held-out families (stop 42; see above)."""
 
 
+# a fortieth round (stop 42), defined after the trend-combined interval was narrowed and
+# scored once with the final engine: more delayed transitions, minibatch and full batch,
+# to score that interval on runs it was not chosen on; λ grids placed from the τ budget
+HOLDOUT39_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p59-f0.55-b256-lr5e-3", p=59, op="+", train_fraction=0.55,
+            batch_size=256, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("tf-sub-p41-f0.6-w32-i1-b256-lr3e-3", p=41, op="-", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
+    _family("mlp-div-p53-f0.55-cosine-lr6e-3", p=53, op="/", train_fraction=0.55, lr=6e-3,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("mlp-mul-p59-f0.5-w80-lr4e-3", p=59, op="*", train_fraction=0.5, width=80,
+            lr=4e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("tf-mul-p41-f0.55-w32-i1-lr3e-3", p=41, op="*", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
+]}
+"""Fortieth-round held-out families (stop 42; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1118,7 +1140,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout31": HOLDOUT31_FAMILIES, "holdout32": HOLDOUT32_FAMILIES,
     "holdout33": HOLDOUT33_FAMILIES, "holdout34": HOLDOUT34_FAMILIES,
     "holdout35": HOLDOUT35_FAMILIES, "holdout36": HOLDOUT36_FAMILIES,
-    "holdout37": HOLDOUT37_FAMILIES, "holdout38": HOLDOUT38_FAMILIES}
+    "holdout37": HOLDOUT37_FAMILIES, "holdout38": HOLDOUT38_FAMILIES,
+    "holdout39": HOLDOUT39_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
