@@ -178,7 +178,9 @@ class Run:
     @cached_property
     def recent_acc(self) -> float | None:
         """Train accuracy now: the mean of its last ``train_acc_evals`` finite evaluations
-        (one minibatch's accuracy is noisy); ``None`` without one."""
+        in the history read (one minibatch's accuracy is noisy); ``None`` without one.
+        Live, that history is thinned on long runs, so the mean spans more steps than the
+        last ``train_acc_evals`` evaluations (docs/FORECAST.md, stop 41)."""
         acc = self.train_accs
         return float(acc[-self.settings.train_acc_evals:].mean()) if acc.shape[0] else None
 
