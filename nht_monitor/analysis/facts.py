@@ -228,7 +228,6 @@ class FactTracker:
         self._best_loss = math.inf
         self._first_fit_loss: float | None = None
         self._acc_sums: deque[float] = deque([0.0], maxlen=settings.train_acc_evals + 1)
-        self._n_accs = 0
         self._prev: tuple[float, float] | None = None  # (step, τ) of the last row
 
     def _fitted(self, acc: float, loss: float, val: float) -> bool:
@@ -260,12 +259,10 @@ class FactTracker:
         f, sums = self.facts, self._acc_sums
         if f.first_acc is None:
             f.first_acc = acc
-        total = sums[-1] + acc
-        sums.append(total)
-        self._n_accs += 1
-        if self._n_accs <= sums.maxlen - 1:  # all so far: the one window best_mean has
-            f.best_acc = (total - sums[0]) / self._n_accs
-        elif (mean := (total - sums[0]) / (sums.maxlen - 1)) > f.best_acc:
+        filling = len(sums) < sums.maxlen  # at most train_acc_evals: the one window
+        sums.append(sums[-1] + acc)
+        mean = (sums[-1] - sums[0]) / (len(sums) - 1)
+        if filling or mean > f.best_acc:
             f.best_acc = mean
 
     def add(self, row: tuple[float, ...]) -> None:

@@ -171,17 +171,12 @@ class Run:
         return s.take(np.isfinite(s.norm) & np.isfinite(s.tau)) if self.facts.nonfinite else s
 
     @cached_property
-    def train_accs(self) -> np.ndarray:
-        """The finite train accuracy evaluations, in order."""
-        return self.finite.acc[np.isfinite(self.finite.acc)]
-
-    @cached_property
     def recent_acc(self) -> float | None:
         """Train accuracy now: the mean of its last ``train_acc_evals`` finite evaluations
         in the history read (one minibatch's accuracy is noisy); ``None`` without one.
         Live, that history is thinned on long runs, so the mean spans more steps than the
         last ``train_acc_evals`` evaluations (docs/FORECAST.md, stop 41)."""
-        acc = self.train_accs
+        acc = self.finite.acc[np.isfinite(self.finite.acc)]
         return float(acc[-self.settings.train_acc_evals:].mean()) if acc.shape[0] else None
 
     @property
