@@ -25,6 +25,16 @@ benchmarks/cache/holdout3 --families holdout3``, scored with ``--calibrate-cache
 repeated for the families, holdout and holdout2 caches; each later round likewise,
 with every earlier cache.)
 
+Caches do not survive a new machine. A **calibration digest** keeps what the settings are
+chosen on (per run: delayed or not, τ from V_sc to the transition, the V_sc ratio, the
+clock's rate, the weak probe, the true regime) in a small committed JSON file, and a
+round is scored against it as against the caches it came from::
+
+    python benchmarks/families.py digest --cache benchmarks/cache/holdout16 \
+        --cache benchmarks/cache/holdout17 --out benchmarks/calibration/NAME.json
+    python benchmarks/families.py score --cache benchmarks/cache/holdout40 \
+        --calibrate-digest benchmarks/calibration/NAME.json --out benchmarks/results/holdout40.md
+
 **Families** (``benchmarks/family_tasks.py``): modular-arithmetic tasks and recipes
 varying p, the op, the training fraction, MLP/transformer, width, init scale,
 AdamW/SGD and constant/warm-up + cosine lr, each a λ sweep (weak → strong) × 2 seeds,
@@ -86,6 +96,8 @@ if str(ROOT) not in sys.path:
 if str(ROOT / "benchmarks") not in sys.path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from family_digest import (DigestError, PoolRun, basis_differences, read_digest,  # noqa: E402
+                           write_digest)
 from family_tasks import FAMILIES, GROUPS, FamilySpec, by_cost  # noqa: E402
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
@@ -312,6 +324,10 @@ class LoadedRun:
         self.truth = true_regime(s, base, a)
         self.weak_probe = weak_probe(s, self.fit_step, base)
 
+    @property
+    def transition_step(self) -> float | None:
+        return self.actual.step
+
 
 def weak_probe(series, fit_step: float | None, settings: AnalyzerSettings
                ) -> tuple[float, float] | None:
@@ -329,13 +345,13 @@ def weak_probe(series, fit_step: float | None, settings: AnalyzerSettings
     return float(series.step[j]), float(series.norm[j]) / peak if peak > 0 else 1.0
 
 
-def choose_weak_min_of_peak(runs: list[LoadedRun]) -> float | None:
+def choose_weak_min_of_peak(runs: list[LoadedRun | PoolRun]) -> float | None:
     """``weak_min_of_peak`` from ``runs``: the threshold on :func:`weak_probe`'s ratio that
     best separates runs still to transition after the probe (a ``weak`` there is a false
     alarm: ratio below the threshold spares it) from runs that never transition (ratio
     at or above it keeps them ``weak``); the middle of the best interval of a 0.01 grid."""
     alarms = [r.weak_probe[1] for r in runs if r.weak_probe is not None
-              and r.actual.step is not None and r.actual.step > r.weak_probe[0]]
+              and r.transition_step is not None and r.transition_step > r.weak_probe[0]]
     weak = [r.weak_probe[1] for r in runs if r.weak_probe is not None and r.truth == "weak"]
     if not alarms or not weak:
         return None
@@ -443,7 +459,7 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
     return row
 
 
-def choose_settings(stats: dict[str, list[LoadedRun]], exclude: str,
+def choose_settings(stats: dict[str, list[LoadedRun | PoolRun]], exclude: str,
                     base: AnalyzerSettings, pool: list[str] | None = None
                     ) -> tuple[AnalyzerSettings, dict]:
     """The calibratable settings from the delayed runs of ``pool`` (default: every
@@ -482,7 +498,7 @@ def choose_settings(stats: dict[str, list[LoadedRun]], exclude: str,
     return base.model_copy(update=update), info
 
 
-def sweep_slope(runs: list[LoadedRun], min_spread: float = 0.3) -> float | None:
+def sweep_slope(runs: list[LoadedRun | PoolRun], min_spread: float = 0.3) -> float | None:
     """Least-squares slope of log Δτ in log ηλ (the clock's peak rate) over a family's
     delayed runs; ``None`` when their log rates span less than ``min_spread``."""
     pts = [(math.log(r.rate), math.log(r.delay_tau)) for r in runs if r.delayed
@@ -606,17 +622,22 @@ def settings_note(info: dict | None, settings: AnalyzerSettings) -> str:
 
 
 def score(cache: Path, names: list[str], base: AnalyzerSettings, pool: list[str] | None = None,
-          pool_cache: Path | Sequence[Path] | None = None) -> dict[str, Any]:
+          pool_cache: Path | Sequence[Path] | None = None,
+          pool_runs: dict[str, list[PoolRun]] | None = None) -> dict[str, Any]:
     """Score ``names`` (families cached in ``cache``) with the default settings, and with
     settings chosen on ``pool`` (families cached in ``pool_cache``: a cache or several,
-    the first holding a family is read; default ``cache``; default pool: ``names``) minus
-    the scored family; returns the rows, summaries and chosen settings."""
+    the first holding a family is read; default ``cache``; or digested in ``pool_runs``;
+    default pool: ``names``) minus the scored family; returns the rows, summaries and
+    chosen settings."""
     pool_caches = ([cache] if pool_cache is None else
                    [pool_cache] if isinstance(pool_cache, Path) else list(pool_cache))
     pool = list(names) if pool is None else list(pool)
-    stats = {n: load_family(cache, n, base) for n in names}
+    stats: dict[str, list[LoadedRun | PoolRun]] = {n: load_family(cache, n, base)
+                                                    for n in names}
     for n in pool:
-        if n not in stats:
+        if n not in stats and pool_runs and n in pool_runs:
+            stats[n] = pool_runs[n]
+        elif n not in stats:
             where = next((c for c in pool_caches if read_manifest(c, n)), pool_caches[0])
             stats[n] = load_family(where, n, base)
     stats = {n: runs for n, runs in stats.items() if runs}
@@ -749,20 +770,71 @@ first ≥ 0.9), as backtest."""
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Print the calibratable settings chosen on every complete cached family (what the
     engine's defaults are), with the defaults beside them."""
-    caches = args.cache or [DEFAULT_CACHE]
+    caches = args.cache or ([] if args.digest else [DEFAULT_CACHE])
     found = pooled_families(caches)
-    names = list(found)
+    base = AnalyzerSettings()
+    stats: dict[str, list[LoadedRun | PoolRun]] = {n: load_family(found[n], n, base)
+                                                    for n in found}
+    try:
+        digested = digested_families(args.digest or [])
+    except DigestError as e:
+        print(e, file=sys.stderr)
+        return 2
+    for n, runs in digested.items():
+        stats.setdefault(n, runs)
+    names = list(stats)
     if not names:
         print(f"no cached families in {', '.join(map(str, caches))}", file=sys.stderr)
         return 1
-    base = AnalyzerSettings()
-    stats = {n: load_family(found[n], n, base) for n in names}
     _, info = choose_settings(stats, exclude="", base=base)
     chosen = {k: v for k, v in info.items() if k not in ("from", "n_delays", "n_ratios")}
     print(json.dumps({"families": names, "n_delays": info["n_delays"],
                       "n_ratios": info["n_ratios"], "chosen": chosen,
                       "defaults": {k: getattr(base, k) for k in chosen}}, indent=1))
     return 0
+
+
+def digested_families(paths: Sequence[Path]) -> dict[str, list[PoolRun]]:
+    """The families of the digests in ``paths``, each from the first digest holding it; a
+    setting that differs today from a digest's basis is named on stderr."""
+    found: dict[str, list[PoolRun]] = {}
+    current = AnalyzerSettings().model_dump(mode="json")
+    for path in paths:
+        digest = read_digest(path)
+        changed = basis_differences(digest, current)
+        if changed:
+            print(f"{path}: read with other settings than today's: {'; '.join(changed)}",
+                  file=sys.stderr)
+        for name, runs in digest.families.items():
+            found.setdefault(name, runs)
+    return found
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Write the calibration digest of every complete family in the caches given."""
+    found = pooled_families(args.cache)
+    if not found:
+        print(f"no cached families in {', '.join(map(str, args.cache))}", file=sys.stderr)
+        return 1
+    base = AnalyzerSettings()
+    runs = {n: load_family(found[n], n, base) for n in found}
+    try:
+        digest = write_digest(args.out, runs, [_shown(c) for c in args.cache],
+                              base.model_dump(mode="json"))
+    except OSError as e:
+        print(f"{args.out}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    print(f"{args.out}: {sum(map(len, digest.families.values()))} runs of "
+          f"{len(digest.families)} families", file=sys.stderr)
+    return 0
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the project when it lies inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def generate_command(cache: Path, names: list[str]) -> str:
@@ -797,12 +869,19 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not names:
         print(f"no cached families in {args.cache}", file=sys.stderr)
         return 1
-    if args.calibrate_cache is not None and args.settings_from != "loo":
-        print("--calibrate-cache chooses the settings on that cache: drop --settings-from",
+    calibrating = args.calibrate_cache is not None or args.calibrate_digest is not None
+    if calibrating and args.settings_from != "loo":
+        print("--calibrate-cache/--calibrate-digest choose the settings: drop --settings-from",
               file=sys.stderr)
         return 2
-    if args.calibrate_cache is not None:
-        pool = list(pooled_families(args.calibrate_cache))
+    try:
+        digested = digested_families(args.calibrate_digest or [])
+    except DigestError as e:
+        print(e, file=sys.stderr)
+        return 2
+    if calibrating:
+        pool = list(pooled_families(args.calibrate_cache or []))
+        pool += [n for n in digested if n not in pool]
     elif args.settings_from != "loo":
         pool = args.settings_from.split(",")
         unknown = [f for f in pool if not read_manifest(args.cache, f)]
@@ -811,7 +890,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             return 2
     else:
         pool = cached if args.partial else complete
-    result = score(args.cache, names, AnalyzerSettings(), pool, args.calibrate_cache)
+    result = score(args.cache, names, AnalyzerSettings(), pool, args.calibrate_cache, digested)
     fam_lines = ["| family | p | op | train frac. | model | width | init | optimizer | lr "
                  "| schedule | steps | batch | λ | seeds | runs | generation |",
                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -868,6 +947,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--cache", type=Path, action="append", default=None,
                    help="a cache (default: the development families'); repeat it to pool "
                         "several")
+    d = sub.add_parser("digest", help="write the calibration digest of cached families")
+    d.add_argument("--cache", type=Path, action="append", required=True,
+                   help="a cache; repeat it to pool several")
+    d.add_argument("--out", type=Path, required=True, help="the digest file to write")
+    c.add_argument("--digest", type=Path, action="append", default=None,
+                   help="a calibration digest (families.py digest); repeat it to pool several")
     sub.add_parser("list", help="list the families, cheapest first")
     s.add_argument("--settings-from", default="loo",
                    help="'loo' (all other cached families) or comma-separated families; the "
@@ -877,6 +962,9 @@ def main(argv: list[str] | None = None) -> int:
                         "families (held-out families: --cache benchmarks/cache/holdout "
                         "--calibrate-cache benchmarks/cache/families); repeat it to pool "
                         "several caches")
+    s.add_argument("--calibrate-digest", type=Path, action="append", default=None,
+                   help="as --calibrate-cache, on the families of a calibration digest "
+                        "(families.py digest), for caches not on this machine")
     s.add_argument("--partial", action="store_true",
                    help="also score families whose generation has not finished")
     s.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -888,6 +976,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_score(args)
     if args.command == "calibrate":
         return cmd_calibrate(args)
+    if args.command == "digest":
+        return cmd_digest(args)
     for title, group in GROUPS.items():
         print(f"# {title}")
         for spec in by_cost(group):

@@ -505,3 +505,58 @@ def test_a_parity_family_logs_a_two_class_run_with_its_head(tmp_path: Path) -> N
     assert all(abs(a * 16 - round(a * 16)) < 1e-6 for a in accs)  # k of the 16 examples
     with pytest.raises(ValueError, match="parity family needs model 'mlp'"):
         FamilySpec(name="x", task="parity", model="transformer", weight_decays=[1.0])
+
+
+def test_a_digest_calibrates_as_the_caches_it_was_made_from(tmp_path: Path, capsys) -> None:
+    dev, held = tmp_path / "dev", tmp_path / "held"
+    synthetic_family(dev, "synth-x", [150, 170])  # delays 1.0 and 1.2 τ
+    synthetic_family(dev, "synth-y", [250, 290])  # delays 2.0 and 2.4 τ
+    synthetic_family(held, "synth-g", [110, 130])
+    digest = tmp_path / "calibration" / "dev.json"
+    assert families.main(["digest", "--cache", str(dev), "--out", str(digest)]) == 0
+    assert "4 runs of 2 families" in capsys.readouterr().err
+    assert families.main(["calibrate", "--cache", str(dev)]) == 0
+    from_cache = json.loads(capsys.readouterr().out)
+    assert families.main(["calibrate", "--digest", str(digest)]) == 0
+    from_digest = json.loads(capsys.readouterr().out)
+    assert from_digest == from_cache
+    assert from_digest["chosen"]["delay_tau"] == pytest.approx(np.median([1.0, 1.2, 2.0, 2.4]))
+    rows_cache, rows_digest = tmp_path / "c.json", tmp_path / "d.json"
+    out = tmp_path / "holdout.md"
+    assert families.main(["score", "--cache", str(held), "--calibrate-cache", str(dev),
+                          "--out", str(out), "--json", str(rows_cache)]) == 0
+    assert families.main(["score", "--cache", str(held), "--calibrate-digest", str(digest),
+                          "--out", str(out), "--json", str(rows_digest)]) == 0
+    assert "read with other settings" not in capsys.readouterr().err
+    assert json.loads(rows_digest.read_text()) == json.loads(rows_cache.read_text())
+    # a digest read with other settings than today's says which
+    data = json.loads(digest.read_text())
+    data["basis"]["delay_tau"] = 9.0
+    digest.write_text(json.dumps(data))
+    assert families.main(["calibrate", "--digest", str(digest)]) == 0
+    assert f"delay_tau 9.0 → {AnalyzerSettings().delay_tau}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content", [None, "dir", b"{not json", b'{"format": "other"}',
+                                     b"\xff\xfe", "/dev/zero", "huge"])
+def test_a_bad_digest_is_one_line_and_exit_2(tmp_path: Path, capsys, content) -> None:
+    held = tmp_path / "held"
+    synthetic_family(held, "synth-g", [110, 130])
+    path = tmp_path / "bad.json"
+    if content == "dir":
+        path.mkdir()
+    elif content == "/dev/zero":
+        path = Path("/dev/zero")
+    elif content == "huge":  # sparse: refused by its size, never read
+        with path.open("wb") as f:
+            f.truncate(21_000_000)
+    elif content is not None:
+        path.write_bytes(content)
+    capsys.readouterr()
+    for argv in (["calibrate", "--digest", str(path)],
+                 ["score", "--cache", str(held), "--calibrate-digest", str(path),
+                  "--out", str(tmp_path / "x.md")]):
+        assert families.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(path) in err and "Traceback" not in err
+    assert not (tmp_path / "x.md").exists()
