@@ -176,7 +176,7 @@ def generate_family(spec: FamilySpec, cache: Path, log: Any = sys.stderr) -> dic
     mpath = out / "manifest.json"
     manifest = read_manifest(cache, spec.name) or {
         "family": spec.model_dump(mode="json"), "runs": [], "complete": False,
-        "torch": torch.__version__, "machine": f"{platform.machine()} {os.cpu_count()} CPUs",
+        "torch": torch.__version__, "machine": f"{platform.machine()}, {machine()}",
         "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     if manifest.get("complete"):
         return manifest
@@ -819,8 +819,10 @@ def cmd_digest(args: argparse.Namespace) -> int:
     base = AnalyzerSettings()
     runs = {n: load_family(found[n], n, base) for n in found}
     try:
+        generated = {n: {k: str(m[k]) for k in ("torch", "machine", "started_at") if k in m}
+                     for n in found if (m := read_manifest(found[n], n))}
         digest = write_digest(args.out, runs, [_shown(c) for c in args.cache],
-                              base.model_dump(mode="json"))
+                              base.model_dump(mode="json"), generated)
     except OSError as e:
         print(f"{args.out}: {e.strerror or e}", file=sys.stderr)
         return 2

@@ -43,8 +43,10 @@ class PoolRun(BaseModel):
 
 
 class Digest(BaseModel):
-    """A digest file: its runs by family, the caches they came from and the analyzer
-    settings they were read with."""
+    """A digest file: its runs by family, the caches they came from (``generated``: each
+    family's torch, machine and start, from its manifest; regenerated elsewhere, runs
+    differ in the last digits, which a long run compounds) and the analyzer settings they
+    were read with."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +54,7 @@ class Digest(BaseModel):
     made: str
     caches: list[str]
     basis: dict[str, object]
+    generated: dict[str, dict[str, str]] = {}
     families: dict[str, list[PoolRun]]
 
 
@@ -64,11 +67,12 @@ def pool_run(run) -> PoolRun:
 
 
 def write_digest(path: Path, runs: dict[str, list], caches: list[str],
-                 basis: dict[str, object]) -> Digest:
+                 basis: dict[str, object], generated: dict[str, dict[str, str]] | None = None
+                 ) -> Digest:
     """Write the digest of ``runs`` (``families.LoadedRun`` lists by family) to ``path``;
     returns it."""
     digest = Digest(made=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                    caches=caches, basis=basis,
+                    caches=caches, basis=basis, generated=generated or {},
                     families={name: [pool_run(r) for r in rs] for name, rs in runs.items()})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(digest.model_dump_json(indent=1) + "\n")

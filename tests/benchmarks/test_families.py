@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import platform
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,6 +72,8 @@ def test_generation_writes_every_run_and_a_manifest(cache: Path) -> None:
         manifest = families.read_manifest(cache, spec.name)
         assert manifest["complete"] is True
         assert manifest["family"] == spec.model_dump(mode="json")
+        # where it was made: runs regenerated on another CPU differ in the last digits
+        assert manifest["machine"] == f"{platform.machine()}, {families.machine()}"
         assert [r["run_id"] for r in manifest["runs"]] == [spec.run_id(w, s) for w, s in spec.runs()]
         for r in manifest["runs"]:
             run = read_run(cache / spec.name / r["log"])
@@ -505,6 +508,18 @@ def test_a_parity_family_logs_a_two_class_run_with_its_head(tmp_path: Path) -> N
     assert all(abs(a * 16 - round(a * 16)) < 1e-6 for a in accs)  # k of the 16 examples
     with pytest.raises(ValueError, match="parity family needs model 'mlp'"):
         FamilySpec(name="x", task="parity", model="transformer", weight_decays=[1.0])
+
+
+def test_a_digest_keeps_where_each_family_was_generated(cache: Path, tmp_path: Path) -> None:
+    digest = tmp_path / "tiny.json"
+    assert families.main(["digest", "--cache", str(cache), "--out", str(digest)]) == 0
+    data = json.loads(digest.read_text())
+    for spec in (TINY_A, TINY_B):
+        manifest = families.read_manifest(cache, spec.name)
+        assert data["generated"][spec.name] == {k: manifest[k] for k in (
+            "torch", "machine", "started_at")}
+        assert [r["run_id"] for r in data["families"][spec.name]] == [
+            r["run_id"] for r in manifest["runs"]]
 
 
 def test_a_digest_calibrates_as_the_caches_it_was_made_from(tmp_path: Path, capsys) -> None:
