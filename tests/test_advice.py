@@ -39,10 +39,12 @@ def test_weak_with_zero_weight_decay_and_no_budget_names_the_steps_taken():
     assert "λ = 0.01, 0.1, 1" in adv.text and "4,000 steps" in adv.text
 
 
-def test_weak_with_a_measured_forecast_beyond_the_budget_rescales_it():
-    # decaying but too slowly: the engine forecasts step 9000 from the run's own decay
+@pytest.mark.parametrize("status", ["not_expected", "pending"])
+def test_weak_with_a_measured_forecast_beyond_the_budget_rescales_it(status):
+    # decaying but too slowly: the engine forecasts step 9000 from the run's own decay and
+    # keeps it beside `not_expected` (the shape the engine emits)
     a = _a(regime="weak", weight_decay=0.1,
-           transition=Transition(status="pending", forecast_step=9000.0,
+           transition=Transition(status=status, forecast_step=9000.0,
                                  steps_remaining=8000.0))
     adv = advise(a, budget_steps=3000)
     # 8000 remaining, 2000 left in the budget, aim 0.8·2000: λ = 0.1·8000/1600 = 0.5
@@ -214,3 +216,44 @@ def test_advise_never_raises_and_stays_json(regime, lr, wd, norm, v_peak, decay,
     adv = advise(a, budget_steps=budget)
     assert adv.text
     json.dumps(adv.model_dump(mode="json"), allow_nan=False)
+
+
+def _slow_decay(budget: int, **header_fields) -> Assessment:
+    """The engine's own assessment at step 700 of a run fitted at 200 whose norm decays
+    towards a transition forecast near step 906 (early end ≈ 748)."""
+    from nht_monitor.analysis import Analyzer
+    from nht_monitor.runlog.schema import RunHeader
+    from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
+
+    lr, wd = 1e-3, 1.0
+    norm_of, _, head_of, _ = grokking(rate=0.8, ratio=2.0, lr=lr, weight_decay=wd)
+    run = make_run(norm_of, steps=700, lr=lr, weight_decay=wd, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200), val_of=lambda s, t: 0.0, head_of=head_of)
+    header = RunHeader(run_id="w", started_at="2026-12-05T00:00:00Z",
+                       model={"class_name": "M", "n_params": 1}, layers=["a"],
+                       config={"budget_steps": budget}, **header_fields)
+    return Analyzer(header).analyze(run)
+
+
+def test_the_engines_weak_from_the_budget_is_sized_from_its_forecast():
+    """``weak`` because the forecast's early end lies past the budget: the engine keeps the
+    forecast beside ``not_expected``, and the advice rescales it by λ (it said "not seen
+    decaying" and proposed a blind ×10–×100 grid until stop 43, found on a public run)."""
+    a = _slow_decay(720)
+    assert a.regime == "weak" and "too_late" in a.findings
+    assert a.transition.status == "not_expected" and a.transition.forecast_step > 720
+    adv = a.advice
+    assert adv.action == "raise_weight_decay" and adv.basis == "run", adv.text
+    remaining = a.transition.forecast_step - 700
+    assert adv.suggested_weight_decay == pytest.approx(1.0 * remaining / (0.8 * 20))
+    assert "not seen decaying" not in adv.text and "measured decay" in adv.text
+
+
+def test_a_weak_run_whose_forecast_lies_past_the_planned_lr_gets_no_number_and_no_keep():
+    """Past the plan's end the forecast has no step: no λ is sized from it, and a ``weak``
+    run is never told to keep λ (the current rate would put the transition in the budget)."""
+    a = _slow_decay(10 ** 6, lr_plan=[(1, 1e-3), (720, 1e-3), (721, 0.0)])
+    assert a.regime == "weak" and a.transition.forecast_step is None
+    adv = a.advice
+    assert adv.action == "none" and adv.suggested_weight_decay is None, adv.text
+    assert "past the end of its planned learning rate" in adv.text

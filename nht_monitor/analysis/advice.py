@@ -443,7 +443,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None) -> Advic
              f"the {_steps(target)} steps this run has taken (no budget given)")
     opening = _opening(a, wd)
     remaining = _engine_remaining(a, lr, wd)
-    if regime != "strong" and remaining is not None and (
+    if regime == "intermediate" and remaining is not None and (
             (budget is None and regime == "intermediate")
             or float(a.step or 0) + remaining <= target):
         return _keep_forecast(a, budget, wd, remaining, scope, opening)
@@ -476,9 +476,17 @@ def _opening(a: Assessment, wd: float) -> str:
 
 
 def _engine_remaining(a: Assessment, lr: float, wd: float) -> float | None:
-    """Steps to the engine's transition forecast (from the run's measured decay)."""
+    """Steps to the engine's transition forecast (from the run's measured decay): one
+    still expected, or — ``weak`` because it lies beyond the budget — the one the engine
+    kept beside ``not_expected``."""
     tr = a.transition
-    if tr.status not in ("pending", "imminent") or wd <= 0:
+    if wd <= 0:
+        return None
+    if a.regime == "weak" and tr.status == "not_expected":  # in steps, or not at all: a
+        # forecast without a step lies past the planned learning rate's end
+        return (None if tr.forecast_step is None or not math.isfinite(tr.forecast_step)
+                else max(tr.forecast_step - float(a.step or 0), 0.0))
+    if tr.status not in ("pending", "imminent"):
         return None
     remaining = tr.steps_remaining
     if remaining is None and tr.forecast_step is not None:
@@ -620,6 +628,9 @@ def _no_number(a: Assessment, budget: int | None, target: int, lr: float, wd: fl
     """No measured delay anywhere: say what is missing and how to get it."""
     own = ("this run has not shown a delay (no transition, and its norm is not seen "
            "decaying, so neither V_sc/V_st nor a decay rate is measured)")
+    if a.transition.forecast_tau is not None:
+        own = ("this run's forecast lies past the end of its planned learning rate, so it "
+               "gives no delay in steps")
     if cal is None:
         others = "no runs of the same task were given"
     else:
