@@ -949,12 +949,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--cache", type=Path, action="append", default=None,
                    help="a cache (default: the development families'); repeat it to pool "
                         "several")
+    c.add_argument("--digest", type=Path, action="append", default=None,
+                   help="a calibration digest (families.py digest); repeat it to pool several")
     d = sub.add_parser("digest", help="write the calibration digest of cached families")
     d.add_argument("--cache", type=Path, action="append", required=True,
                    help="a cache; repeat it to pool several")
     d.add_argument("--out", type=Path, required=True, help="the digest file to write")
-    c.add_argument("--digest", type=Path, action="append", default=None,
-                   help="a calibration digest (families.py digest); repeat it to pool several")
     sub.add_parser("list", help="list the families, cheapest first")
     s.add_argument("--settings-from", default="loo",
                    help="'loo' (all other cached families) or comma-separated families; the "

@@ -22,7 +22,7 @@ MAX_BYTES = 20_000_000
 
 
 class DigestError(ValueError):
-    """A digest that cannot be read or written: one line saying why."""
+    """A digest that cannot be read: one line saying why."""
 
 
 class PoolRun(BaseModel):
