@@ -444,8 +444,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None) -> Advic
     opening = _opening(a, wd)
     remaining = _engine_remaining(a, lr, wd)
     if regime == "intermediate" and remaining is not None and (
-            (budget is None and regime == "intermediate")
-            or float(a.step or 0) + remaining <= target):
+            budget is None or float(a.step or 0) + remaining <= target):
         return _keep_forecast(a, budget, wd, remaining, scope, opening)
     if cal is not None and cal.law is not None:
         return _calibrated(a, budget, target, scope, cal, lr, wd, opening)
@@ -480,18 +479,16 @@ def _engine_remaining(a: Assessment, lr: float, wd: float) -> float | None:
     still expected, or — ``weak`` because it lies beyond the budget — the one the engine
     kept beside ``not_expected``."""
     tr = a.transition
-    if wd <= 0:
-        return None
-    if a.regime == "weak" and tr.status == "not_expected":  # in steps, or not at all: a
-        # forecast without a step lies past the planned learning rate's end
-        return (None if tr.forecast_step is None or not math.isfinite(tr.forecast_step)
-                else max(tr.forecast_step - float(a.step or 0), 0.0))
-    if tr.status not in ("pending", "imminent"):
+    beyond_budget = a.regime == "weak" and tr.status == "not_expected"
+    if not (tr.status in ("pending", "imminent") or beyond_budget) or wd <= 0:
         return None
     remaining = tr.steps_remaining
     if remaining is None and tr.forecast_step is not None:
         remaining = tr.forecast_step - float(a.step or 0)
-    if remaining is None and tr.forecast_tau is not None and a.tau is not None:
+    # beyond the budget, a forecast without a step lies past the planned lr's end: no
+    # conversion at the current rate
+    if (remaining is None and not beyond_budget and tr.forecast_tau is not None
+            and a.tau is not None):
         remaining = max(tr.forecast_tau - a.tau, 0.0) / (lr * wd)
     if remaining is None or not math.isfinite(remaining):
         return None
