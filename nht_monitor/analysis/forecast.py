@@ -161,8 +161,9 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
     τ is integrated step by step over the future schedule, each step η·λ·``gain``
     (:func:`clock_gain`); along a :class:`~nht_monitor.analysis.lr_plan.PlannedLr` (with
     a constant weight decay) the sum is in closed form (its segments are arithmetic
-    series; past its last step its lr is held). Returns ``None`` when τ does not reach
-    the target within ``max_steps`` (the clock stops or is too slow).
+    series; past its last step its lr is held, unless the plan is annealed: its clock
+    ends there). Returns ``None`` when τ does not reach the target within ``max_steps``
+    (the clock stops or is too slow).
     """
     if not math.isfinite(delta_tau):
         return None
@@ -186,7 +187,8 @@ def steps_to_tau(delta_tau: float, step_now: float, rate: float,
         steps = range(start + taken, start + taken + n)
         try:
             if isinstance(lr_schedule, PlannedLr):
-                lrs = lr_schedule.at(np.arange(steps.start, steps.stop, dtype=np.float64))
+                lrs = lr_schedule.clocked(np.arange(steps.start, steps.stop,
+                                                    dtype=np.float64))
             else:
                 lrs = np.fromiter((float(lr_schedule(s)) if lr_schedule
                                    else _rate_lr(rate / gain, wd_const)
@@ -560,7 +562,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
     trend = (heldout_trend(s, start if trend_start is None else trend_start, tau_now, st,
                            bend) if st.heldout_trend else None)
-    steps = None
+    steps = early_trend = None
     if trend is not None and d_tau > 0 and lo_tau > 0:
         # a weighted mean of the two in log Δτ, the weight the trend's share of the
         # precision: the spread shrinks by √(1 − w) (1/√2 for the geometric mean), and
@@ -577,14 +579,19 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         median = trend.d_tau ** w * d_tau ** (1.0 - w)  # no log: d_tau_trend may be 0
         spread = math.sqrt(1.0 - w) * (st.heldout_interval_scale if w > 0 else 1.0)
         steps = ahead(median)
+        early = min(q_tau, median * (q_tau / d_tau) ** spread, trend.d_tau)
         if steps is not None:
             lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread, trend.d_tau)
-            q_tau = min(q_tau, median * (q_tau / d_tau) ** spread, trend.d_tau)
+            q_tau = early
             hi_tau = median * (hi_tau / d_tau) ** spread
             d_tau = median
             method += "+heldout"
+        elif not (later or far):
+            # the median beyond the clock (an annealed plan's end): the budget verdict
+            # still reads the trend's early end, as above
+            q_tau, early_trend = early, trend
     if steps is None:  # the norm's forecast alone
-        trend, steps = None, ahead(d_tau)
+        trend, steps = early_trend, ahead(d_tau)
     least = None  # the decay sped the belief up: its early end is not the law's
     floor = law_floor(elapsed, st) if rate_tau is not None else None
     if floor is not None and floor > q_tau and (trend is None or trend.far

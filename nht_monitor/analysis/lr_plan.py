@@ -12,11 +12,16 @@ from nht_monitor.runlog.schema import MAX_PLAN_KNOTS, RunHeader
 PLAN_KNOTS = 512
 """Knots a plan records over its steps (evenly spaced, first and last step included)."""
 
+ANNEALED_SHARE = 0.1
+"""A plan whose last lr is below this share of its highest is *annealed*: its clock ends
+with it (a cosine to 0 does not go on at its last lr, the run ends or restarts)."""
+
 
 class PlannedLr:
     """``step -> lr`` along the knots ``[(step, lr), ...]`` of a header's ``lr_plan``:
     linear between knots, the first knot's lr before the first, the last one's after
-    the last. Called with one step it returns a float; :meth:`at` takes an array."""
+    the last. Called with one step it returns a float; :meth:`at` takes an array;
+    ``annealed``: the last lr below :data:`ANNEALED_SHARE` of the highest."""
 
     def __init__(self, knots: list[tuple[int, float]]) -> None:
         self.steps = np.array([k[0] for k in knots], dtype=np.float64)
@@ -26,6 +31,7 @@ class PlannedLr:
         # Σ lr over the integer steps of each segment (k_i, k_i+1]: an arithmetic series
         seg = lengths * self.lrs[:-1] + self._slopes * lengths * (lengths + 1) / 2
         self._cum = np.concatenate([[self.lrs[0]], self.lrs[0] + np.cumsum(seg)])
+        self.annealed = bool(self.lrs[-1] < ANNEALED_SHARE * self.lrs.max())
 
     def __call__(self, step: float) -> float:
         return float(np.interp(step, self.steps, self.lrs))
@@ -33,6 +39,12 @@ class PlannedLr:
     def at(self, steps: np.ndarray) -> np.ndarray:
         """The planned lr of each of ``steps``."""
         return np.interp(steps, self.steps, self.lrs)
+
+    def clocked(self, steps: np.ndarray) -> np.ndarray:
+        """The lr each of ``steps`` adds to the τ clock: :meth:`at`, 0 past an annealed
+        plan's end."""
+        lrs = self.at(steps)
+        return np.where(steps > self.steps[-1], 0.0, lrs) if self.annealed else lrs
 
     def total(self, step: float) -> float:
         """Σ lr over the integer steps from the first knot to ``step`` (negative before
@@ -50,10 +62,12 @@ class PlannedLr:
     def steps_until(self, amount: float, step_now: float, max_steps: float = 1e12
                     ) -> float | None:
         """The fewest steps after ``step_now`` whose lrs sum to at least ``amount``
-        (``None``: not within ``max_steps``, e.g. the plan ending at lr 0 first)."""
+        (``None``: not within ``max_steps``, or not before an annealed plan's end)."""
         target = self.total(step_now) + amount
         lo = math.floor(step_now)
         if target > self._cum[-1]:  # past the last knot, at its lr
+            if self.annealed:
+                return None
             y = self.lrs[-1]
             with np.errstate(all="ignore"):
                 past = (target - self._cum[-1]) / y if y > 0 else math.inf

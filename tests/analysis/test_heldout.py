@@ -617,3 +617,35 @@ def test_the_budget_verdict_does_not_wait_for_heldout_evaluations_once_the_budge
     spent = Analyzer(_header(budget=steps), st).analyze(run)
     assert spent.regime == "weak" and "awaiting_heldout" not in spent.findings, spent.reasons
     assert "too_late" in spent.findings
+
+
+def test_past_an_annealed_plans_end_the_budget_verdict_still_reads_the_trend():
+    """A growing norm with held-out accuracy climbing fast: the combined median needs more
+    τ than a plan annealed to lr 0 at the budget still holds, the trend's own reach does
+    not. The run stays ``intermediate`` (``pending``, no step for the median: the clock
+    ends with the plan) instead of ``weak`` from the law's early end alone; ``weak`` once
+    the plan holds less than the trend's early end, and without the trend."""
+    st = AnalyzerSettings()
+    steps = FIT + 2500
+    rising = _growing_run(steps, _line(-6.0, 2.5))
+    s = series_from_samples(rising, st)
+    tau_now = float(s.tau[-1])
+    far = forecast_transition(s, len(s) - 1, float(s.norm[-1]), float(s.norm[-1]), tau_now,
+                              None, st, trend_start=int(np.searchsorted(s.step, FIT)))
+    # (a constant lr: every quantile has a step)
+    trend_tau = far.heldout.d_tau
+    assert far.heldout.weight > 0.5 and trend_tau < far.d_tau  # the trend leads
+
+    def plan_holding(tau_left: float) -> RunHeader:
+        end = steps + round(2 * tau_left / (LR * WD))  # lr falls linearly to 0 by `end`
+        return _header(budget=end).model_copy(update={"lr_plan": [(1, LR), (steps, LR),
+                                                                  (end, 0.0)]})
+
+    held = Analyzer(plan_holding(0.5 * (trend_tau + far.d_tau)), st).analyze(rising)
+    assert held.regime == "intermediate", held.reasons
+    assert held.transition.status == "pending" and held.transition.forecast_step is None
+    assert "held-out accuracy's logit" in " ".join(held.reasons)
+    off = st.model_copy(update={"heldout_trend": False})
+    assert Analyzer(plan_holding(0.5 * (trend_tau + far.d_tau)), off).analyze(
+        rising).regime == "weak"
+    assert Analyzer(plan_holding(0.3 * trend_tau), st).analyze(rising).regime == "weak"

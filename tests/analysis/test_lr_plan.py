@@ -14,7 +14,8 @@ from hypothesis import strategies as hst
 from pydantic import ValidationError
 
 from nht_monitor.analysis.forecast import steps_to_tau
-from nht_monitor.analysis.lr_plan import PlannedLr, plan_of, plan_steps, planned_lr
+from nht_monitor.analysis.lr_plan import (ANNEALED_SHARE, PlannedLr, plan_of, plan_steps,
+                                         planned_lr)
 from nht_monitor.runlog.schema import MAX_PLAN_KNOTS, RunHeader
 
 KNOTS = [(1, 1e-3), (100, 1e-3), (1000, 1e-4), (2000, 0.0)]
@@ -57,6 +58,24 @@ def test_tau_along_the_plan_matches_a_step_by_step_sum(knots, start, delta_tau):
 def test_a_plan_that_anneals_to_zero_never_reaches_what_it_cannot():
     # τ left in the plan after step 1500: (5e-5 / 2) × 500 × 0.7 ≈ 0.00875
     assert steps_to_tau(0.05, 1500, 1.0, PlannedLr(KNOTS), None, 0.7, max_steps=10 ** 6) is None
+
+
+def test_an_annealed_plan_ends_the_clock_a_plan_held_high_does_not():
+    annealed = PlannedLr([(1, 1e-3), (1000, 5e-5)])  # a cosine to 5 % of its peak
+    assert annealed.annealed
+    left = annealed.total(1000) - annealed.total(900)  # Σ lr of steps 901..1000
+    assert annealed.steps_until(left, 900) == 100
+    assert annealed.steps_until(left * 1.001, 900) is None  # not 10⁴ more steps at 5e-5
+    assert annealed.clocked(np.array([999.0, 1000.0, 1001.0])) == pytest.approx(
+        [annealed(999), 5e-5, 0.0])
+    wd = 0.5  # the step-by-step path (a weight-decay schedule) ends the clock too
+    assert steps_to_tau(left * wd * 1.001, 900, 1.0, annealed, lambda s: wd, wd,
+                        max_steps=10 ** 6) is None
+    assert steps_to_tau(left * wd * 0.999, 900, 1.0, annealed, lambda s: wd, wd,
+                        max_steps=10 ** 6) == 100
+    held = PlannedLr([(1, 1e-3), (1000, 2e-4)])  # 20 % of its peak: the lr held after
+    assert not held.annealed
+    assert held.steps_until(held.total(1000) - held.total(900) + 2e-4 * 50, 900) == 150
 
 
 def test_plan_of_a_callable_and_its_steps():
@@ -139,6 +158,9 @@ def test_sums_along_the_plan_match_a_step_by_step_reference(gaps, lrs, start, am
     for n in (start, steps[-1], steps[-1] + 7):
         assert plan.total(n) - plan.total(0) == pytest.approx(per_step[:n].sum(), rel=1e-9,
                                                               abs=1e-15)
+    assert plan.annealed == (lrs[-1] < ANNEALED_SHARE * max(lrs))
+    if plan.annealed:  # its clock ends with it
+        per_step[steps[-1]:] = 0.0
     running = np.cumsum(per_step[start:])
     k = int(np.searchsorted(running, amount, side="left"))
     got = plan.steps_until(amount, start, horizon)
