@@ -863,7 +863,8 @@ def task_cells(family: dict) -> list[str]:
 def cmd_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cached = cached_families(args.cache)
-    wanted = args.families.split(",") if args.families else cached
+    wanted = (cached if not args.families else list(GROUPS[args.families])
+              if args.families in GROUPS else args.families.split(","))
     names = [n for n in wanted if n in cached]
     complete = complete_families(args.cache)
     if not args.partial:

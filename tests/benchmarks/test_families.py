@@ -347,6 +347,21 @@ def test_score_command_writes_the_markdown(cache: Path, tmp_path: Path, capsys) 
                           "--out", str(out)]) == 2
 
 
+def test_score_takes_a_group_name_as_generate_does(cache: Path, tmp_path: Path,
+                                                  monkeypatch, capsys) -> None:
+    out = tmp_path / "group.md"
+    monkeypatch.setitem(families.GROUPS, "tiny", {TINY_B.name: TINY_B})
+    assert families.main(["score", "--cache", str(cache), "--families", "tiny",
+                          "--out", str(out)]) == 0
+    text = out.read_text()
+    assert f"| {TINY_B.name} | 5 | * |" in text and f"| {TINY_A.name} |" not in text
+    monkeypatch.setitem(families.GROUPS, "elsewhere", {"not-cached": TINY_B})
+    capsys.readouterr()
+    assert families.main(["score", "--cache", str(cache), "--families", "elsewhere",
+                          "--out", str(out)]) == 1
+    assert "no cached families" in capsys.readouterr().err
+
+
 def test_scoring_a_subset_still_calibrates_on_the_other_families(cache: Path,
                                                                  tmp_path: Path) -> None:
     synthetic_family(tmp_path, "synth-x", [150, 170])
