@@ -1164,6 +1164,27 @@ HOLDOUT41_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Forty-second-round held-out families (stop 44; see above)."""
 
 
+# a forty-third round (stop 44), defined after round 42 was scored and before the pinned
+# rule's τ span was touched (a false `clamped` read on round 42); full-batch AdamW, where
+# smooth norms turn, and one minibatch transformer
+HOLDOUT42_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p67-f0.5-lr5e-3", p=67, op="-", train_fraction=0.5, lr=5e-3,
+            steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p53-f0.6-w96-lr6e-3", p=53, op="/", train_fraction=0.6, width=96,
+            lr=6e-3, steps=3000, weight_decays=[0.04, 0.6, 0.9, 1.4, 2.1, 14.0]),
+    _family("mlp-mul-p61-f0.5-i1.5-lr5e-3", p=61, op="*", train_fraction=0.5,
+            init_scale=1.5, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p59-f0.45-cosine-lr6e-3", p=59, op="+", train_fraction=0.45, lr=6e-3,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("tf-sub-p37-f0.6-w32-i1-b256-lr3e-3", p=37, op="-", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
+            steps=2500, weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
+]}
+"""Forty-third-round held-out families (stop 44; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1185,7 +1206,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout35": HOLDOUT35_FAMILIES, "holdout36": HOLDOUT36_FAMILIES,
     "holdout37": HOLDOUT37_FAMILIES, "holdout38": HOLDOUT38_FAMILIES,
     "holdout39": HOLDOUT39_FAMILIES, "holdout40": HOLDOUT40_FAMILIES,
-    "holdout41": HOLDOUT41_FAMILIES}
+    "holdout41": HOLDOUT41_FAMILIES, "holdout42": HOLDOUT42_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
