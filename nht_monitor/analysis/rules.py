@@ -255,8 +255,8 @@ def pinned(run: Run) -> Decision | None:
     """After the fit, the norm's relative range over the last ``clamp_window`` points —
     reaching back at least ``clamp_min_tau`` — is below ``clamp_rel_range`` and below 1%
     of the τ elapsed (what weight decay alone would have moved it by). The τ span keeps
-    a turning point (a norm flat for a few steps where growth and decay cross) from
-    reading as a clamp: its range grows with the square of the window, a clamp's not."""
+    a turning point (a norm flat for a few steps where growth and decay cross) or a norm
+    settling from reading as a clamp: their range grows with the window, a clamp's not."""
     st = run.settings
     tau_all = run.finite.tau
     if not run.past_fit or tau_all.shape[0] < st.clamp_window:

@@ -64,9 +64,11 @@ class AnalyzerSettings(BaseModel):
     # --- clamped -----------------------------------------------------------------------
     clamp_window: int = Field(20, ge=3)
     """Last this many (stored) points are checked for a pinned norm."""
-    clamp_min_tau: float = Field(0.02, ge=0.0)
+    clamp_min_tau: float = Field(0.3, ge=0.0)
     """The window reaches back at least this much τ (weight decay alone would have moved
-    the norm ~2 %), whatever ``clamp_window`` covers."""
+    the norm ~26 %), whatever ``clamp_window`` covers: 0.02 until stop 44, when smooth
+    full-batch norms turning at their peak or settled after the transition read
+    ``clamped`` on 25 runs of rounds 17–42 (6 before their transition; none at 0.3)."""
     clamp_rel_range: float = Field(1e-5, gt=0.0)
     """Clamped when (max - min) / mean of the norm over the window is below this and below
     1% of the τ elapsed over the window (what weight decay alone would change), after the

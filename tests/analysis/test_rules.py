@@ -549,18 +549,29 @@ def test_pinned_norm_is_clamped():
 
 
 def test_turning_point_is_not_clamped():
-    """A norm at the bottom of a smooth dip (where decay and growth cross) is flat over
-    the last 20 steps (range 3e-6 of its level, under ``clamp_rel_range``) but not over
-    the ``clamp_min_tau`` of τ behind them (range 5e-5): no clamp. Seen at 30 % of a
-    transformer run of the families benchmark (tf-sub λ 0.1)."""
-    run = make_run(lambda s, t: 12.0 + 9e-8 * (s - 600) ** 2, steps=600, lr=2.5e-4,
+    """A norm at the top of a smooth peak (where growth and decay cross) is flat over the
+    last 20 steps (range 5e-6 of its level, under ``clamp_rel_range``) but not over the
+    ``clamp_min_tau`` (0.3) of τ behind them (range 2e-4): no clamp. Seen at 30 % of a
+    transformer run (tf-sub λ 0.1, stop 26) and, while that span was 0.02 τ, on 25
+    full-batch runs of rounds 17–42 (round 42's mlp-add-p67 λ 0.5 at step 750: range 4e-6
+    over its last 20 steps). A norm held flat for 0.32 τ is clamped; for 0.1 τ, not yet."""
+    lr, steps = 2.5e-3, 1200  # 20 steps = Δτ 0.05; τ 3 at the end
+    tau_end = lr * steps
+    run = make_run(lambda s, t: 75.0 * (1.0 - 2e-3 * (t - tau_end) ** 2), steps=steps, lr=lr,
                    acc_of=fit_acc(100), loss_of=fit_loss(100))
     norm = np.array([x.norm for x in run])
-    assert (norm[-20:].max() - norm[-20:].min()) / 12.0 < AnalyzerSettings().clamp_rel_range
+    assert (norm[-20:].max() - norm[-20:].min()) / 75.0 < AnalyzerSettings().clamp_rel_range
     a = Analyzer(header()).analyze(run)
     assert a.regime != "clamped" and not a.clamped
-    pinned = run[:520] + [x.model_copy(update={"norm": float(norm[519])}) for x in run[520:]]
-    assert Analyzer(header()).analyze(pinned).regime == "clamped"  # 80 steps = 0.02 τ pinned
+    assert Analyzer(header(), AnalyzerSettings(clamp_min_tau=0.02)).analyze(run).regime == \
+        "clamped"  # the span until stop 44
+
+    def held(tau_flat: float) -> list:
+        k = steps - round(tau_flat / lr)
+        return run[:k] + [x.model_copy(update={"norm": float(norm[k - 1])}) for x in run[k:]]
+
+    assert Analyzer(header()).analyze(held(0.32)).regime == "clamped"
+    assert Analyzer(header()).analyze(held(0.1)).regime != "clamped"
 
 
 def test_header_norm_clamp_is_clamped():
