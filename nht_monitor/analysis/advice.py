@@ -35,6 +35,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from nht_monitor.analysis.assessment import Advice, Assessment
+from nht_monitor.analysis.series import Series
 from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
 
 CALIBRATION_QUANTILE = 0.9
@@ -124,16 +125,29 @@ def calibration_run(log: Any, settings: AnalyzerSettings | None = None) -> Calib
         raise NoSamplesError(f"run log {log.header.run_id!r} has no samples")
     fit = facts_from_series(s, settings).fit_step
     transition = first_reached(s.step, s.val, settings.done_val_acc)
-    start = 0 if fit is None else int(np.searchsorted(s.step, fit))
-    end = len(s) if transition is None else int(np.searchsorted(s.step, transition, "right"))
-    window = slice(start, max(end, start + 1))
-    lr = float(np.nanmedian(s.lr[window])) if np.isfinite(s.lr[window]).any() else math.nan
-    wd = float(np.nanmedian(s.wd[window])) if np.isfinite(s.wd[window]).any() else math.nan
+    lr, wd = (_median(x, fit, transition, s.step) for x in (s.lr, s.wd))
     return CalibrationRun(run_id=log.header.run_id, lr=lr, weight_decay=wd,
                           steps=float(s.step[-1]), fit_step=fit, transition_step=transition,
                           has_train_metrics=bool(np.isfinite(s.acc).any()
                                                  or np.isfinite(s.loss).any()),
                           n_params=log.header.model.n_params)
+
+
+def sizing_lr(s: Series, fit_step: float | None, transition_step: float | None = None
+              ) -> float:
+    """The learning rate λ is sized at: the median over the rows from the fit (else the
+    start) to the transition (else the end), as :class:`CalibrationRun` reads its runs —
+    not the last logged lr, which an annealed schedule has brought to about 0."""
+    return _median(s.lr, fit_step, transition_step, s.step)
+
+
+def _median(values: np.ndarray, fit_step: float | None, transition_step: float | None,
+            steps: np.ndarray) -> float:
+    start = 0 if fit_step is None else int(np.searchsorted(steps, fit_step))
+    end = (len(steps) if transition_step is None
+           else int(np.searchsorted(steps, transition_step, "right")))
+    window = values[start:max(end, start + 1)]
+    return float(np.nanmedian(window)) if np.isfinite(window).any() else math.nan
 
 
 class DelayLaw(BaseModel):
@@ -368,12 +382,14 @@ def _steps(value: float | None) -> str:
 
 # ------------------------------------------------------------------ advise
 def advise(assessment: Assessment, budget_steps: int | None = None,
-           calibration: Calibration | None = None) -> Advice:
+           calibration: Calibration | None = None, lr: float | None = None) -> Advice:
     """Return the :class:`Advice` for ``assessment`` (action, suggested λ, forecasts, text).
 
     ``budget_steps``: total optimizer steps the user can afford (``None``: the steps
     the run has taken, said so). ``calibration``: runs of the same task
     (:func:`calibrate`); without one, only the run's own measured forecast gives a number.
+    ``lr``: the learning rate λ is sized at (:func:`sizing_lr`; default: the assessment's,
+    the last logged).
     ``Advice.basis`` says where the number came from (``sweep``, ``run``, ``none``);
     with a calibration ``forecast_steps`` is the transition step of a fresh run at the
     suggested λ and ``forecast_bound_steps`` its upper bound. Infinite forecasts are
@@ -381,7 +397,7 @@ def advise(assessment: Assessment, budget_steps: int | None = None,
     """
     try:
         with np.errstate(all="ignore"):  # absurd numbers end as inf/NaN, handled below
-            advice = _advise(assessment, budget_steps, calibration)
+            advice = _advise(assessment, budget_steps, calibration, lr)
     except (ArithmeticError, ValueError) as exc:  # absurd inputs: no advice, never a crash
         return Advice(action="none", budget_steps=budget_steps, basis="none",
                       text=f"No advice: the assessment's numbers are out of range ({exc}).")
@@ -398,7 +414,8 @@ def _finite_or_none(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def _advise(a: Assessment, budget: int | None, cal: Calibration | None) -> Advice:
+def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
+            sizing: float | None) -> Advice:
     if budget is not None and budget <= 0:
         budget = None
     regime = a.regime
@@ -421,7 +438,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None) -> Advic
             text=(f"Not enough evidence yet ({a.n_samples} samples, step "
                   f"{_steps(a.step)}): no weight-decay advice until the regime "
                   "is determined."))
-    lr, wd = a.lr, a.weight_decay
+    lr, wd = (sizing if _finite_positive(sizing) else a.lr), a.weight_decay
     if not _finite_positive(lr) or wd is None or not math.isfinite(wd) or wd < 0:
         return Advice(
             action="none", budget_steps=budget, basis="none",

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from nht_monitor.analysis.advice import advice_budget, advise
+from nht_monitor.analysis.advice import advice_budget, advise, sizing_lr
 from nht_monitor.analysis.facts import FactTracker, RunFacts, facts_from_series
 from nht_monitor.analysis.forecast import ScheduleFn
 from nht_monitor.analysis.lr_plan import planned_lr
@@ -185,8 +185,12 @@ class Analyzer:
             assessment.reasons.append(calibration.describe())  # it shaped the forecast
         if self._advise is not None:
             try:
+                done = assessment.transition.status == "done"
+                lr = sizing_lr(series, facts.fit_step,
+                               assessment.transition.forecast_step if done else None)
                 assessment.advice = self._advise(assessment,
-                                                 advice_budget(self.settings, self.header))
+                                                 advice_budget(self.settings, self.header),
+                                                 lr=lr)
             except Exception as exc:  # noqa: BLE001
                 log.debug("analyzer: advise failed: %r", exc)
         return assessment

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     settings = log_settings(log.header, {"advice": False})
     assessment = assess_log(log, {"advice": False})  # the advice comes next, with the budget
     budget = args.budget_steps or advice_budget(settings, log.header)
-    runs, skipped = [], []
+    runs, skipped, own_lr = [], [], None
     n_params = log.header.model.n_params
     for i, path in enumerate(calibration_logs(args.run, args.others)):
         try:
@@ -76,13 +76,15 @@ def run(args: argparse.Namespace) -> int:
             if i:
                 skipped.append(f"{path} (no samples yet)")
             continue
+        if i == 0:  # λ is sized at the lr the calibration reads, not the last one logged
+            own_lr = other.lr
         if other.n_params != n_params:
             skipped.append(f"{path} ({other.n_params} parameters, not {n_params})")
         else:
             runs.append(other)
     alone = not runs or (len(runs) == 1 and runs[0].transition_step is None)
     advice = advise(assessment, budget_steps=budget,
-                    calibration=None if alone else calibrate(runs))
+                    calibration=None if alone else calibrate(runs), lr=own_lr)
     print(advice_json(assessment, advice) if args.json else format_advice(assessment, advice))
     for note in skipped:
         print(f"left out of the calibration: {note}", file=sys.stderr)

@@ -10,6 +10,7 @@ import math
 import pytest
 
 from nht_monitor.analysis.advice import MIN_MARGIN, advice_budget, calibration_run
+from nht_monitor.analysis import Analyzer
 from nht_monitor.analysis.settings import AnalyzerSettings
 from nht_monitor.cli import main
 from nht_monitor.runlog import RunLogWriter
@@ -99,6 +100,27 @@ def test_weak_run_with_its_sweep_gets_the_calibrated_lambda(tmp_path, sweep, cap
     text = capsys.readouterr().out
     assert "Calibrated on 5 runs of this task, 3 reached the transition" in text
     assert "not fitted at λ = 50" in text and "Raise weight decay to λ ≈ 0.619" in text
+
+
+def test_a_run_annealed_to_lr_0_is_sized_at_its_lr_since_the_fit(tmp_path, sweep, capsys):
+    """A weak run whose lr anneals to 1e-9 over its last 300 steps: λ is sized at the lr the
+    calibration reads its runs at (the median since the fit, ``sizing_lr``), so the
+    numbers are those of the same run at a constant lr — not its last lr's (the λ of
+    stop 43 came out ×10⁶: "training fitted up to λ = 2.2e+05" on public code)."""
+    def lr_of(s: int) -> float:
+        return LR if s <= 2700 else LR + (1e-9 - LR) * (s - 2700) / 300
+
+    run = make_run(lambda s, t: 40.0 + 0.002 * s, steps=3000, lr_of=lr_of, weight_decay=0.01,
+                   acc_of=fit_acc(200), loss_of=fit_loss(200), val_of=lambda s, t: 0.05)
+    annealed = _write(tmp_path / "annealed.jsonl", run, _header("annealed"))
+    adv = _advice(capsys, [annealed, str(sweep), "--budget-steps", "2000"])["advice"]
+    assert adv["suggested_weight_decay"] == pytest.approx(0.8666 / 1399.5 / LR, rel=0.01)
+    assert adv["calibration"]["max_usable_weight_decay"] == pytest.approx(4.0)
+    alone = _advice(capsys, [annealed, "--budget-steps", "2000"])["advice"]["text"]
+    assert "at η = 0.001 " in alone and "e-09" not in alone
+    live = Analyzer(_header("annealed"), AnalyzerSettings(advice=True,
+                                                          budget_steps=2000)).analyze(run)
+    assert live.lr < 1e-8 and "at η = 0.001 " in live.advice.text  # the live path too
 
 
 def test_budget_comes_from_the_header_when_not_given(tmp_path, sweep, capsys):
