@@ -416,7 +416,7 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout30", "holdout31", "holdout32", "holdout33",
                             "holdout34", "holdout35", "holdout36",
                             "holdout37", "holdout38", "holdout39", "holdout40",
-                            "holdout41", "holdout42"]
+                            "holdout41", "holdout42", "holdout43"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
@@ -524,6 +524,23 @@ def test_a_parity_family_logs_a_two_class_run_with_its_head(tmp_path: Path) -> N
     assert all(abs(a * 16 - round(a * 16)) < 1e-6 for a in accs)  # k of the 16 examples
     with pytest.raises(ValueError, match="parity family needs model 'mlp'"):
         FamilySpec(name="x", task="parity", model="transformer", weight_decays=[1.0])
+
+
+@pytest.mark.parametrize("model", ["mlp", "transformer"])
+def test_a_layernorm_family_trains_the_demo_model_with_its_layernorms(model: str,
+                                                                     tmp_path: Path) -> None:
+    from family_tasks import train_family_run
+    spec = TINY_A.model_copy(update={"name": f"tiny-ln-{model}", "model": model,
+                                     "layernorm": True, "weight_decays": [0.1], "seeds": [0]})
+    run = read_run(tmp_path / train_family_run(spec, 0.1, 0, tmp_path)["log"])
+    assert run.header.model.normalization == ["LayerNorm"]  # budget_law_floor "auto": off
+    assert run.header.config["demo"]["layernorm"] is True
+    plain = TINY_A.model_copy(update={"name": "tiny-plain", "weight_decays": [0.1],
+                                      "seeds": [0]})
+    assert read_run(tmp_path / train_family_run(plain, 0.1, 0, tmp_path)["log"]
+                    ).header.model.normalization == []
+    with pytest.raises(ValueError, match="no layernorm"):
+        FamilySpec(name="x", task="parity", layernorm=True, weight_decays=[1.0])
 
 
 def test_a_digest_keeps_where_each_family_was_generated(cache: Path, tmp_path: Path) -> None:
