@@ -1213,6 +1213,27 @@ HOLDOUT43_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Forty-fourth-round held-out families, with LayerNorm (stop 44; see above)."""
 
 
+# a forty-fifth round (stop 44), LayerNorm again, defined with round 44 and before anything
+# was chosen on it: to score whatever round 44 leads to on runs it has not seen
+HOLDOUT44_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p53-f0.6-w96-ln-lr4e-3", p=53, op="+", train_fraction=0.6, width=96,
+            layernorm=True, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-sub-p61-f0.5-ln-lr5e-3", p=61, op="-", train_fraction=0.5, layernorm=True,
+            lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p59-f0.5-ln-b256-lr5e-3", p=59, op="/", train_fraction=0.5,
+            layernorm=True, batch_size=256, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("mlp-add-p59-f0.55-ln-sgd-cosine-lr5e-2", p=59, op="+", train_fraction=0.55,
+            layernorm=True, optimizer="sgd", lr=5e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
+    _family("tf-mul-p41-f0.55-w32-i1-ln-lr3e-3", p=41, op="*", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
+            steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
+]}
+"""Forty-fifth-round held-out families, with LayerNorm (stop 44; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1235,7 +1256,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout37": HOLDOUT37_FAMILIES, "holdout38": HOLDOUT38_FAMILIES,
     "holdout39": HOLDOUT39_FAMILIES, "holdout40": HOLDOUT40_FAMILIES,
     "holdout41": HOLDOUT41_FAMILIES, "holdout42": HOLDOUT42_FAMILIES,
-    "holdout43": HOLDOUT43_FAMILIES}
+    "holdout43": HOLDOUT43_FAMILIES, "holdout44": HOLDOUT44_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
