@@ -1,8 +1,8 @@
 """Task families for the leave-one-family-out benchmark (``benchmarks/families.py``).
 
 A *family* is one task and training recipe — p, the op, the training fraction, MLP or
-transformer, width, init scale, AdamW or SGD, constant lr or warm-up + cosine — swept over
-λ (weak → strong) and seeds. The modular-arithmetic task, its split and its models are
+transformer (since stop 44 with or without the demo model's LayerNorms), width, init scale,
+AdamW or SGD, constant lr or warm-up + cosine — swept over λ (weak → strong) and seeds. The modular-arithmetic task, its split and its models are
 the demo's own (:func:`nht_monitor.demos.modular_arithmetic.data.make_data`,
 :func:`~nht_monitor.demos.modular_arithmetic.model.build_model`); what the demo does not
 offer (SGD, a schedule, a transformer width other than the demo CLI's, and since stop 40
