@@ -863,8 +863,9 @@ def task_cells(family: dict) -> list[str]:
 def cmd_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cached = cached_families(args.cache)
-    wanted = (cached if not args.families else list(GROUPS[args.families])
-              if args.families in GROUPS else args.families.split(","))
+    wanted = cached
+    if args.families:  # a group's name, or family names
+        wanted = list(GROUPS.get(args.families) or args.families.split(","))
     names = [n for n in wanted if n in cached]
     complete = complete_families(args.cache)
     if not args.partial:

@@ -117,7 +117,8 @@ def check_advice(cfg: AdviceCheckConfig, report: Callable[[str], None] = print, 
         regimes[w] = assess_log(path, {"advice": False}).regime
     report(f"[{cfg.name}] calibration sweep: " + ", ".join(
         f"λ={w:g} {g}" for w, g in regimes.items()) + f" ({time.perf_counter() - started:.0f} s)")
-    calibration = calibrate(calibration_run(p) for p in logs)
+    runs = [calibration_run(p) for p in logs]
+    calibration = calibrate(runs)
     target = logs[0]
     assessment = assess_log(target, {"advice": False})
     target_tr = transition_step(target)
@@ -125,7 +126,8 @@ def check_advice(cfg: AdviceCheckConfig, report: Callable[[str], None] = print, 
     for budget in cfg.budgets:
         if target_tr is not None and target_tr <= budget and assessment.regime != "weak":
             continue  # neither weak nor too slow: nothing to advise
-        advice = advise(assessment, budget_steps=budget, calibration=calibration)
+        advice = advise(assessment, budget_steps=budget, calibration=calibration,
+                        lr=runs[0].lr)  # sized as the calibration reads the target run
         lam = advice.suggested_weight_decay if advice.action == "raise_weight_decay" else None
         cases.append(AdviceCase(
             setting=cfg.name, budget_steps=budget, target_run=assessment.run_id or str(target),
