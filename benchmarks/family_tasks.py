@@ -469,7 +469,7 @@ HOLDOUT7_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p41-f0.7-w96-cosine-lr4e-3", p=41, op="/", train_fraction=0.7,
             width=96, lr=4e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.075, 1.25, 2.0, 3.25, 5.0, 30.0]),
-    _family("tf-mul-p37-f0.6-w32-i1-lr3e-3", p=37, op="*", train_fraction=0.6,
+    _family("tf-mul-p43-f0.6-w32-i1-lr3e-3", p=43, op="*", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
     _family("mlp-sub-p47-f0.5-sgd-lr6e-2", p=47, op="-", train_fraction=0.5,
@@ -1234,6 +1234,48 @@ HOLDOUT44_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Forty-fifth-round held-out families, with LayerNorm (stop 44; see above)."""
 
 
+# a forty-sixth round (stop 45), LayerNorm, defined before anything was changed for the
+# LayerNorm rounds' early forecasts (designed on rounds 44-45): to score that change once
+HOLDOUT45_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p59-f0.55-ln-lr5e-3", p=59, op="*", train_fraction=0.55,
+            layernorm=True, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p67-f0.5-ln-b256-lr6e-3", p=67, op="+", train_fraction=0.5,
+            layernorm=True, batch_size=256, lr=6e-3, steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("mlp-sub-p53-f0.55-ln-cosine-lr5e-3", p=53, op="-", train_fraction=0.55,
+            layernorm=True, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p61-f0.6-ln-sgd-lr5e-2", p=61, op="/", train_fraction=0.6,
+            layernorm=True, optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
+    _family("tf-sub-p41-f0.6-w32-i1-ln-lr3e-3", p=41, op="-", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
+            steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
+]}
+"""Forty-sixth-round held-out families, with LayerNorm (stop 45; see above)."""
+
+
+# a forty-seventh round (stop 45), without LayerNorm, defined with round 46: whatever the
+# LayerNorm change does must leave plain models' forecasts as good as they were
+HOLDOUT46_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p61-f0.55-w96-lr5e-3", p=61, op="+", train_fraction=0.55, width=96,
+            lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p67-f0.6-b256-lr6e-3", p=67, op="*", train_fraction=0.6,
+            batch_size=256, lr=6e-3, steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("mlp-sub-p53-f0.5-i1.5-sgd-cosine-lr5e-2", p=53, op="-", train_fraction=0.5,
+            init_scale=1.5, optimizer="sgd", lr=5e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
+    _family("mlp-div-p67-f0.5-lr5e-3", p=67, op="/", train_fraction=0.5, lr=5e-3,
+            steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("tf-div-p53-f0.6-w32-i1-lr3e-3", p=53, op="/", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
+]}
+"""Forty-seventh-round held-out families (stop 45; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1256,7 +1298,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout37": HOLDOUT37_FAMILIES, "holdout38": HOLDOUT38_FAMILIES,
     "holdout39": HOLDOUT39_FAMILIES, "holdout40": HOLDOUT40_FAMILIES,
     "holdout41": HOLDOUT41_FAMILIES, "holdout42": HOLDOUT42_FAMILIES,
-    "holdout43": HOLDOUT43_FAMILIES, "holdout44": HOLDOUT44_FAMILIES}
+    "holdout43": HOLDOUT43_FAMILIES, "holdout44": HOLDOUT44_FAMILIES,
+    "holdout45": HOLDOUT45_FAMILIES, "holdout46": HOLDOUT46_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
