@@ -433,6 +433,13 @@ class HeldOutTrend:
     """The τ the fitted evaluations cover (first to last)."""
     far: bool = False
     """``d_tau`` beyond ``heldout_max_reach`` × ``span``: weight 0 once combined."""
+    d_line: float = math.inf
+    """The line's own Δτ, when the trend reads a tangent instead (``heldout_tangent``)."""
+
+    @property
+    def soonest(self) -> float:
+        """The sooner of ``d_tau`` and the line's own: the trend's early end."""
+        return min(self.d_tau, self.d_line)
 
 
 def trend_weight(progress: float, prior_log_sd: float | None, trend_log_sd: float | None
@@ -470,19 +477,25 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     target = logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
     d_tau = max(_reach(target - intercept, slope, 0.0), next_eval, 0.0)
-    curvature = 0.0
-    curve = fit_parabola(tau - tau_now, logits) if bend and st.heldout_curvature else None
-    if curve is not None and curve[2] > 0 and curve[1] > 0:
+    curvature, d_line = 0.0, math.inf
+    bends = bend and (st.heldout_curvature or st.heldout_tangent)
+    curve = fit_parabola(tau - tau_now, logits) if bends else None
+    if curve is not None and curve[2] > 0 and curve[1] > 0 and st.heldout_curvature:
         # the line runs late on a logit accelerating into its rise, the parabola early
         # far ahead of its points: half-way between them in log Δτ
         a, b, curvature = curve
         d_bent = max(_reach(target - a, b, curvature), next_eval, 0.0)
         d_tau = math.sqrt(d_tau * d_bent) if d_tau > 0 and d_bent > 0 else d_bent
         intercept = 0.5 * (intercept + a)
+    elif curve is not None and curve[2] < 0 and curve[1] > 0 and st.heldout_tangent:
+        # the line runs early on a logit slowing down: its tangent now, from where it is
+        a, b, curvature = curve
+        d_line, d_tau = d_tau, max(_reach(target - a, b, 0.0), next_eval, 0.0)
+        intercept = a
     progress = _share_of_the_way(s, intercept, st)
     return HeldOutTrend(float(slope), d_tau, int(rows.shape[0]),
                         min(max(float(progress), 0.0), 1.0), curvature=float(curvature),
-                        span=float(np.ptp(tau)))
+                        span=float(np.ptp(tau)), d_line=d_line)
 
 
 def fit_parabola(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
@@ -579,9 +592,9 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         median = trend.d_tau ** w * d_tau ** (1.0 - w)  # no log: d_tau_trend may be 0
         spread = math.sqrt(1.0 - w) * (st.heldout_interval_scale if w > 0 else 1.0)
         steps = ahead(median)
-        early = min(q_tau, median * (q_tau / d_tau) ** spread, trend.d_tau)
+        early = min(q_tau, median * (q_tau / d_tau) ** spread, trend.soonest)
         if steps is not None:
-            lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread, trend.d_tau)
+            lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread, trend.soonest)
             q_tau = early
             hi_tau = median * (hi_tau / d_tau) ** spread
             d_tau = median
@@ -595,7 +608,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     least = None  # the decay sped the belief up: its early end is not the law's
     floor = law_floor(elapsed, st) if rate_tau is not None else None
     if floor is not None and floor > q_tau and (trend is None or trend.far
-                                                 or trend.d_tau > floor):
+                                                 or trend.soonest > floor):
         q_tau, least = floor, floor + elapsed
     step_now = float(s.step[-1])
     if steps is None:  # the median is beyond the clock; the early end may not be

@@ -303,6 +303,12 @@ class AnalyzerSettings(BaseModel):
     ahead of its points; the line's significance still decides whether there is a trend
     at all). Only once the norm has come down from V_sc: a norm held up reads the line.
     Chosen on rounds 1–9 of the family benchmark (docs/FORECAST.md, stop 31)."""
+    heldout_tangent: bool = True
+    """The held-out trend slows: when the parabola through its evaluations curves
+    downwards (a logit decelerating) and still climbs now, the trend's Δτ is that of its
+    tangent now, from the parabola's value now, to ``done_val_acc`` (the line through the
+    same points runs early on it; the parabola itself may never get there). Only once the
+    norm has come down from V_sc, as ``heldout_curvature``."""
     heldout_max_reach: float | None = Field(8.0, gt=0.0)
     """The held-out trend gets weight 0 in the forecast's median and interval when its
     Δτ to ``done_val_acc`` is more than this many times the τ its fitted evaluations

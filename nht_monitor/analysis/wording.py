@@ -266,7 +266,9 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
     how = " and ".join(parts) + f", given none in the {fmt(elapsed)} τ since V_sc"
     if heldout is not None:
         bend = (f" and bending upwards ({fmt(heldout.curvature)}/τ²: half-way in log "
-                "between its line and its parabola)" if heldout.curvature > 0 else "")
+                "between its line and its parabola)" if heldout.curvature > 0 else
+                f" and slowing ({fmt(heldout.curvature)}/τ²: its tangent now, the line's "
+                f"Δτ {fmt(heldout.d_line)} the early end)" if heldout.curvature < 0 else "")
         how += (f"; held-out accuracy's logit rising at {fmt(heldout.slope)}/τ{bend} over "
                 f"the last {heldout.n} evaluations reaches {st.done_val_acc:g} in Δτ "
                 f"{fmt(heldout.d_tau)}, weighted {heldout.weight:.2f} against the norm's "

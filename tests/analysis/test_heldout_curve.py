@@ -1,7 +1,7 @@
-"""The held-out trend that bends (``heldout_curvature``): for a held-out logit that
-accelerates into its rise, the Δτ to ``done_val_acc`` is the geometric mean of the line's
-and the parabola's through the last half of the evaluations; a norm held up reads the
-line. Checked against exact rational least squares, the normal equations and a
+"""The held-out trend that bends (``heldout_curvature``, ``heldout_tangent``): for a
+held-out logit that accelerates into its rise, the Δτ to ``done_val_acc`` is the geometric
+mean of the line's and the parabola's through the last half of the evaluations; for one
+that slows down, its tangent's now; a norm held up reads the line. Checked against exact rational least squares, the normal equations and a
 bracketing root finder in float64."""
 
 from __future__ import annotations
@@ -118,13 +118,61 @@ def test_an_accelerating_heldout_logit_goes_half_way_to_its_parabola():
     assert "bending upwards" in reasons and "half-way in log" in reasons
 
 
-def test_a_decelerating_heldout_logit_keeps_its_line():
+def _tangent_now(a: float, b: float, c: float, u_now: float) -> tuple[float, float]:
+    """The parabola's value and slope at ``u_now``."""
+    return a + b * u_now + c * u_now ** 2, b + 2.0 * c * u_now
+
+
+def test_a_decelerating_heldout_logit_reads_its_tangent_now():
+    """Exact parabola bending downwards, still climbing: the trend's Δτ is its tangent's
+    now (the parabola's value and slope at the last sample, extended to the target),
+    later than the line's, which stays the trend's early end (``soonest``); its progress
+    is read from the parabola's value now; with ``heldout_tangent`` off, the line."""
+    a, b, c = -4.5, 4.0, -0.6
     st = AnalyzerSettings()
-    samples = _run(1200, _bent(-4.5, 4.0, -0.6))  # still rising at the end, slowing
+    samples = _run(1200, _bent(a, b, c))  # still rising at the end, slowing
     s = series_from_samples(samples, st)
     start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+    u_now = tau_now - TAU_FIT
+    value, slope = _tangent_now(a, b, c, u_now)
+    assert slope > 0 and value < TARGET
+    c0, c1 = _line_fit(s, start, tau_now)
+    d_line, d_tangent = (TARGET - c0) / c1, (TARGET - value) / slope
+    assert d_tangent > d_line
+    trend = heldout_trend(s, start, tau_now, st)
+    assert trend is not None and trend.curvature == pytest.approx(c, rel=1e-6)
+    assert trend.slope == pytest.approx(c1, rel=1e-9)
+    assert trend.d_tau == pytest.approx(d_tangent, rel=1e-6)
+    assert trend.d_line == pytest.approx(d_line, rel=1e-9)
+    assert trend.soonest == pytest.approx(d_line, rel=1e-9)
+    first = math.log(0.01 / 0.99)
+    assert trend.progress == pytest.approx((value - first) / (TARGET - first), rel=1e-6)
+    for line in (heldout_trend(s, start, tau_now, st.model_copy(
+            update={"heldout_tangent": False})), heldout_trend(s, start, tau_now, st,
+                                                               bend=False)):
+        assert line.curvature == 0.0 and line.d_line == math.inf
+        assert line.d_tau == pytest.approx(d_line, rel=1e-9) == line.soonest
+    # the early end of the combined forecast is never later than the line's reach, even
+    # beside a law that puts it far later (constant lr: Δτ / (lr·λ) steps)
+    late_law = st.model_copy(update={"delay_tau": 50.0, "delay_log_sd": 0.05})
+    both = forecast_transition(s, start, float(s.norm[-1]), 30.0, tau_now, None, late_law,
+                               use_rate=False)
+    assert both.heldout.d_tau == pytest.approx(d_tangent, rel=1e-6)
+    early = both.transition.interval[0] - float(s.step[-1])
+    assert early == pytest.approx(d_line / (LR * WD), rel=1e-6, abs=1.0)
+    reasons = " ".join(Analyzer(_header(), st).analyze(samples).reasons)
+    assert "and slowing (" in reasons and "its tangent now" in reasons
+
+
+def test_a_logit_past_its_peak_keeps_its_line():
+    """A parabola bending downwards that no longer climbs now (its top passed): the line."""
+    st = AnalyzerSettings()
+    samples = _run(1200, _bent(-4.5, 4.0, -2.5))
+    s = series_from_samples(samples, st)
+    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+    assert _tangent_now(-4.5, 4.0, -2.5, tau_now - TAU_FIT)[1] < 0
     bent = heldout_trend(s, start, tau_now, st)
-    line = heldout_trend(s, start, tau_now, st.model_copy(update={"heldout_curvature": False}))
+    line = heldout_trend(s, start, tau_now, st.model_copy(update={"heldout_tangent": False}))
     assert bent is not None and bent.curvature == 0.0
     assert (bent.slope, bent.d_tau, bent.progress) == (line.slope, line.d_tau, line.progress)
 
@@ -172,3 +220,34 @@ def test_property_the_trend_is_exact_on_any_accelerating_logit(a, b, c, every):
     d_line, d_bent = max((TARGET - c0) / c1, next_eval), max(root - u_now, next_eval)
     assert trend.d_tau == pytest.approx(math.sqrt(d_line * d_bent), rel=1e-5)
     assert d_bent * (1 - 1e-9) <= trend.d_tau <= d_line * (1 + 1e-9)
+
+
+@given(a=hst.floats(-6.0, -2.0), b=hst.floats(1.0, 8.0), c=hst.floats(-3.0, -0.05),
+       every=hst.sampled_from([1, 7, 25]))
+@hsettings(max_examples=40, deadline=None)
+def test_property_the_trend_is_exact_on_any_decelerating_logit(a, b, c, every):
+    """For any downward-bending held-out logit still climbing at the end, below 0.9 and
+    above the clip, the trend's Δτ is its tangent's now (no sooner than the next
+    evaluation), never sooner than the line's, which is its early end."""
+    steps = 900
+    u_end = steps * LR * WD - TAU_FIT
+    value, slope = _tangent_now(a, b, c, u_end)
+    assume(slope > 0.05 and value < TARGET - 1e-3)
+    samples = _run(steps, _bent(a, b, c), every=every)
+    st = AnalyzerSettings()
+    s = series_from_samples(samples, st)
+    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+    rows = _trend_rows(s, start)
+    assume(rows.shape[0] >= st.heldout_min_evals)
+    u0 = float(s.tau[rows[0]]) - TAU_FIT
+    assume(value - (a + b * u0 + c * u0 ** 2) > 0.1)  # a clear rise
+    trend = heldout_trend(s, start, tau_now, st)
+    assert trend is not None and trend.curvature == pytest.approx(c, rel=1e-5)
+    value, slope = _tangent_now(a, b, c, tau_now - TAU_FIT)
+    next_eval = float(s.tau[rows[-1]] + np.median(np.diff(s.tau[rows]))) - tau_now
+    c0, c1 = _line_fit(s, start, tau_now)
+    d_line, d_tangent = max((TARGET - c0) / c1, next_eval), (TARGET - value) / slope
+    assert trend.d_tau == pytest.approx(max(d_tangent, next_eval), rel=1e-5, abs=1e-9)
+    assert trend.d_line == pytest.approx(d_line, rel=1e-9)
+    assert trend.soonest == min(trend.d_tau, trend.d_line)
+    assert trend.d_tau >= d_line * (1 - 1e-6)
