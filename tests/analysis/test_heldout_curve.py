@@ -1,8 +1,9 @@
 """The held-out trend that bends (``heldout_curvature``, ``heldout_tangent``): for a
-held-out logit that accelerates into its rise, the Δτ to ``done_val_acc`` is the geometric
-mean of the line's and the parabola's through the last half of the evaluations; for one
-that slows down, its tangent's now; a norm held up reads the line. Checked against exact rational least squares, the normal equations and a
-bracketing root finder in float64."""
+held-out logit that accelerates into its rise, the Δτ to ``done_val_acc`` is the
+geometric mean of the line's and the parabola's through the last half of the
+evaluations; for one that slows down, its tangent's now; a norm held up reads the line.
+Checked against exact rational least squares, the normal equations and a bracketing
+root finder in float64."""
 
 from __future__ import annotations
 
