@@ -487,8 +487,10 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         d_bent = max(_reach(target - a, b, curvature), next_eval, 0.0)
         d_tau = math.sqrt(d_tau * d_bent) if d_tau > 0 and d_bent > 0 else d_bent
         intercept = 0.5 * (intercept + a)
-    elif curve is not None and curve[2] < 0 and curve[1] > 0 and st.heldout_tangent:
+    elif (curve is not None and curve[2] < 0 and curve[1] > 0 and st.heldout_tangent
+          and within_reach(_reach(target - curve[0], curve[1], 0.0), float(np.ptp(tau)), st)):
         # the line runs early on a logit slowing down: its tangent now, from where it is
+        # (a tangent too flat to reach within `heldout_max_reach` spans: the line)
         a, b, curvature = curve
         d_line, d_tau = d_tau, max(_reach(target - a, b, 0.0), next_eval, 0.0)
         intercept = a
@@ -496,6 +498,12 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     return HeldOutTrend(float(slope), d_tau, int(rows.shape[0]),
                         min(max(float(progress), 0.0), 1.0), curvature=float(curvature),
                         span=float(np.ptp(tau)), d_line=d_line)
+
+
+def within_reach(d_tau: float, span: float, settings: AnalyzerSettings) -> bool:
+    """``d_tau`` no more than ``heldout_max_reach`` × ``span`` (always, with ``None``)."""
+    reach = settings.heldout_max_reach
+    return reach is None or d_tau <= reach * span
 
 
 def fit_parabola(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
@@ -584,8 +592,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         # the budget (and a sweep's early stop) needs all three beyond it
         later = trend.d_tau >= d_tau
         # extended far beyond the τ its evaluations cover, the trend tells nothing
-        far = (st.heldout_max_reach is not None
-               and trend.d_tau > st.heldout_max_reach * trend.span)
+        far = not within_reach(trend.d_tau, trend.span, st)
         w = 0.0 if far else trend_weight(0.0 if later else trend.progress, st.delay_log_sd,
                                          st.heldout_log_sd or st.delay_log_sd)
         trend = replace(trend, weight=w, later=later, far=far)

@@ -178,6 +178,25 @@ def test_a_logit_past_its_peak_keeps_its_line():
     assert (bent.slope, bent.d_tau, bent.progress) == (line.slope, line.d_tau, line.progress)
 
 
+def test_a_tangent_too_flat_to_reach_keeps_the_line():
+    """A slowing logit whose tangent now is nearly flat reaches beyond
+    ``heldout_max_reach`` × the τ its evaluations cover: the line, not the tangent."""
+    st = AnalyzerSettings()
+    samples = _run(1200, _bent(-4.5, 2.0, -0.97))
+    s = series_from_samples(samples, st)
+    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+    value, slope = _tangent_now(-4.5, 2.0, -0.97, tau_now - TAU_FIT)
+    span = float(np.ptp(s.tau[_trend_rows(s, start)]))
+    assert 0 < slope and (TARGET - value) / slope > st.heldout_max_reach * span
+    bent = heldout_trend(s, start, tau_now, st)
+    line = heldout_trend(s, start, tau_now, st.model_copy(update={"heldout_tangent": False}))
+    assert bent is not None and bent.curvature == 0.0 and bent.d_line == math.inf
+    assert (bent.slope, bent.d_tau, bent.progress) == (line.slope, line.d_tau, line.progress)
+    reach_any = heldout_trend(s, start, tau_now, st.model_copy(
+        update={"heldout_max_reach": None}))
+    assert reach_any.d_tau == pytest.approx((TARGET - value) / slope, rel=1e-5)
+
+
 def test_a_held_up_norm_reads_the_line():
     """A norm that never came down: its forecast extends the held-out line even when the
     logit accelerates (the reason names no bend)."""
@@ -229,7 +248,8 @@ def test_property_the_trend_is_exact_on_any_accelerating_logit(a, b, c, every):
 def test_property_the_trend_is_exact_on_any_decelerating_logit(a, b, c, every):
     """For any downward-bending held-out logit still climbing at the end, below 0.9 and
     above the clip, the trend's Δτ is its tangent's now (no sooner than the next
-    evaluation), never sooner than the line's, which is its early end."""
+    evaluation), never sooner than the line's, which is its early end — or the line's,
+    when the tangent reaches beyond ``heldout_max_reach`` × the span."""
     steps = 900
     u_end = steps * LR * WD - TAU_FIT
     value, slope = _tangent_now(a, b, c, u_end)
@@ -243,11 +263,16 @@ def test_property_the_trend_is_exact_on_any_decelerating_logit(a, b, c, every):
     u0 = float(s.tau[rows[0]]) - TAU_FIT
     assume(value - (a + b * u0 + c * u0 ** 2) > 0.1)  # a clear rise
     trend = heldout_trend(s, start, tau_now, st)
-    assert trend is not None and trend.curvature == pytest.approx(c, rel=1e-5)
+    assert trend is not None
     value, slope = _tangent_now(a, b, c, tau_now - TAU_FIT)
     next_eval = float(s.tau[rows[-1]] + np.median(np.diff(s.tau[rows]))) - tau_now
     c0, c1 = _line_fit(s, start, tau_now)
     d_line, d_tangent = max((TARGET - c0) / c1, next_eval), (TARGET - value) / slope
+    if d_tangent > st.heldout_max_reach * float(np.ptp(s.tau[rows])):  # too flat: the line
+        assert trend.curvature == 0.0 and trend.d_line == math.inf
+        assert trend.d_tau == pytest.approx(d_line, rel=1e-9) == trend.soonest
+        return
+    assert trend.curvature == pytest.approx(c, rel=1e-5)
     assert trend.d_tau == pytest.approx(max(d_tangent, next_eval), rel=1e-5, abs=1e-9)
     assert trend.d_line == pytest.approx(d_line, rel=1e-9)
     assert trend.soonest == min(trend.d_tau, trend.d_line)
