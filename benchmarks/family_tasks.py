@@ -1276,6 +1276,28 @@ HOLDOUT46_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Forty-seventh-round held-out families (stop 45; see above)."""
 
 
+# a forty-eighth round (stop 45), LayerNorm, defined after rounds 46-47 were scored and
+# before anything else was chosen this stop: for whatever the LayerNorm runs' regime at
+# 30 % leads to, and a second look at the tangent
+HOLDOUT47_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p61-f0.6-ln-lr5e-3", p=61, op="+", train_fraction=0.6, layernorm=True,
+            lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p67-f0.5-w96-ln-lr4e-3", p=67, op="*", train_fraction=0.5, width=96,
+            layernorm=True, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-sub-p67-f0.55-ln-sgd-lr5e-2", p=67, op="-", train_fraction=0.55,
+            layernorm=True, optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
+    _family("mlp-div-p53-f0.6-ln-b256-cosine-lr6e-3", p=53, op="/", train_fraction=0.6,
+            layernorm=True, batch_size=256, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("tf-add-p43-f0.55-w32-i1-ln-lr3e-3", p=43, op="+", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
+            steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
+]}
+"""Forty-eighth-round held-out families, with LayerNorm (stop 45; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1299,7 +1321,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout39": HOLDOUT39_FAMILIES, "holdout40": HOLDOUT40_FAMILIES,
     "holdout41": HOLDOUT41_FAMILIES, "holdout42": HOLDOUT42_FAMILIES,
     "holdout43": HOLDOUT43_FAMILIES, "holdout44": HOLDOUT44_FAMILIES,
-    "holdout45": HOLDOUT45_FAMILIES, "holdout46": HOLDOUT46_FAMILIES}
+    "holdout45": HOLDOUT45_FAMILIES, "holdout46": HOLDOUT46_FAMILIES,
+    "holdout47": HOLDOUT47_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
