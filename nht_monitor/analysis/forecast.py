@@ -487,13 +487,13 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         d_bent = max(_reach(target - a, b, curvature), next_eval, 0.0)
         d_tau = math.sqrt(d_tau * d_bent) if d_tau > 0 and d_bent > 0 else d_bent
         intercept = 0.5 * (intercept + a)
-    elif (curve is not None and curve[2] < 0 and curve[1] > 0 and st.heldout_tangent
-          and within_reach(_reach(target - curve[0], curve[1], 0.0), float(np.ptp(tau)), st)):
-        # the line runs early on a logit slowing down: its tangent now, from where it is
-        # (a tangent too flat to reach within `heldout_max_reach` spans: the line)
-        a, b, curvature = curve
-        d_line, d_tau = d_tau, max(_reach(target - a, b, 0.0), next_eval, 0.0)
-        intercept = a
+    elif curve is not None and curve[2] < 0 < curve[1] and st.heldout_tangent:
+        # the line runs early on a logit slowing down: its tangent now, from where it is,
+        # unless too flat to get there within `heldout_max_reach` spans (then the line)
+        a, b, c = curve
+        d_tangent = max(_reach(target - a, b, 0.0), next_eval, 0.0)
+        if within_reach(d_tangent, float(np.ptp(tau)), st):
+            curvature, d_line, d_tau, intercept = c, d_tau, d_tangent, a
     progress = _share_of_the_way(s, intercept, st)
     return HeldOutTrend(float(slope), d_tau, int(rows.shape[0]),
                         min(max(float(progress), 0.0), 1.0), curvature=float(curvature),
