@@ -213,6 +213,25 @@ def test_a_held_up_norm_reads_the_line():
         line.transition.forecast_step, rel=1e-9)
 
 
+STEPS = 900
+"""Steps of the property tests' runs."""
+
+
+def _bent_case(a: float, b: float, c: float, every: int):
+    """``(settings, series, start, τ now, τ to the next evaluation, line (c0, c1))`` of a
+    run whose held-out logit bends as ``_bent``, evaluated every ``every`` steps; assumes
+    enough evaluations since the fit and a clear rise (0.1 in logit) over those fitted."""
+    st = AnalyzerSettings()
+    s = series_from_samples(_run(STEPS, _bent(a, b, c), every=every), st)
+    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
+    rows = _trend_rows(s, start)
+    assume(rows.shape[0] >= st.heldout_min_evals)
+    logit_at = [a + b * u + c * u * u for u in (float(s.tau[r]) - TAU_FIT for r in rows[[0, -1]])]
+    assume(logit_at[1] - logit_at[0] > 0.1)  # a clear rise
+    next_eval = float(s.tau[rows[-1]] + np.median(np.diff(s.tau[rows]))) - tau_now
+    return st, s, start, tau_now, next_eval, _line_fit(s, start, tau_now)
+
+
 @given(a=hst.floats(-6.0, -2.0), b=hst.floats(0.05, 3.0), c=hst.floats(0.05, 8.0),
        every=hst.sampled_from([1, 7, 25]))
 @hsettings(max_examples=40, deadline=None)
@@ -220,23 +239,13 @@ def test_property_the_trend_is_exact_on_any_accelerating_logit(a, b, c, every):
     """For any upward-bending held-out logit still below 0.9 and above the clip, the
     trend's Δτ is the geometric mean of the line's and the parabola's (each no sooner
     than the next evaluation), so between the two."""
-    steps = 900
-    u_end = steps * LR * WD - TAU_FIT
+    u_end = STEPS * LR * WD - TAU_FIT
     assume(a + b * u_end + c * u_end ** 2 < TARGET - 1e-3)
-    samples = _run(steps, _bent(a, b, c), every=every)
-    st = AnalyzerSettings()
-    s = series_from_samples(samples, st)
-    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
-    rows = _trend_rows(s, start)
-    assume(rows.shape[0] >= st.heldout_min_evals)
-    u0 = float(s.tau[rows[0]]) - TAU_FIT
-    assume((a + b * u_end + c * u_end ** 2) - (a + b * u0 + c * u0 ** 2) > 0.1)  # a clear rise
+    st, s, start, tau_now, next_eval, (c0, c1) = _bent_case(a, b, c, every)
     trend = heldout_trend(s, start, tau_now, st)
     assert trend is not None and trend.curvature == pytest.approx(c, rel=1e-5)
     u_now = tau_now - TAU_FIT
     root = brentq(lambda u: a + b * u + c * u * u - TARGET, u_now, u_now + 1e3, xtol=1e-13)
-    next_eval = float(s.tau[rows[-1]] + np.median(np.diff(s.tau[rows]))) - tau_now
-    c0, c1 = _line_fit(s, start, tau_now)
     d_line, d_bent = max((TARGET - c0) / c1, next_eval), max(root - u_now, next_eval)
     assert trend.d_tau == pytest.approx(math.sqrt(d_line * d_bent), rel=1e-5)
     assert d_bent * (1 - 1e-9) <= trend.d_tau <= d_line * (1 + 1e-9)
@@ -250,25 +259,14 @@ def test_property_the_trend_is_exact_on_any_decelerating_logit(a, b, c, every):
     above the clip, the trend's Δτ is its tangent's now (no sooner than the next
     evaluation), never sooner than the line's, which is its early end — or the line's,
     when the tangent reaches beyond ``heldout_max_reach`` × the span."""
-    steps = 900
-    u_end = steps * LR * WD - TAU_FIT
-    value, slope = _tangent_now(a, b, c, u_end)
+    value, slope = _tangent_now(a, b, c, STEPS * LR * WD - TAU_FIT)
     assume(slope > 0.05 and value < TARGET - 1e-3)
-    samples = _run(steps, _bent(a, b, c), every=every)
-    st = AnalyzerSettings()
-    s = series_from_samples(samples, st)
-    start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
-    rows = _trend_rows(s, start)
-    assume(rows.shape[0] >= st.heldout_min_evals)
-    u0 = float(s.tau[rows[0]]) - TAU_FIT
-    assume(value - (a + b * u0 + c * u0 ** 2) > 0.1)  # a clear rise
+    st, s, start, tau_now, next_eval, (c0, c1) = _bent_case(a, b, c, every)
     trend = heldout_trend(s, start, tau_now, st)
     assert trend is not None
     value, slope = _tangent_now(a, b, c, tau_now - TAU_FIT)
-    next_eval = float(s.tau[rows[-1]] + np.median(np.diff(s.tau[rows]))) - tau_now
-    c0, c1 = _line_fit(s, start, tau_now)
     d_line, d_tangent = max((TARGET - c0) / c1, next_eval), (TARGET - value) / slope
-    if d_tangent > st.heldout_max_reach * float(np.ptp(s.tau[rows])):  # too flat: the line
+    if d_tangent > st.heldout_max_reach * float(np.ptp(s.tau[_trend_rows(s, start)])):  # flat
         assert trend.curvature == 0.0 and trend.d_line == math.inf
         assert trend.d_tau == pytest.approx(d_line, rel=1e-9) == trend.soonest
         return
