@@ -412,10 +412,10 @@ class HeldOutTrend:
     ``d_tau``: τ from now until the line reaches ``done_val_acc`` (no sooner than the next
     evaluation: one interval after the last) — or, when a parabola through the same
     points bends upwards (``curvature`` > 0), the geometric mean of the line's and the
-    parabola's;
-    ``progress``: how far the curve's value now (the mean of the two when it bends) has
-    climbed, in logit, from the run's first held-out evaluation (chance, before
-    training) to ``done_val_acc`` (0–1);
+    parabola's; when it bends downwards (``curvature`` < 0), its tangent's now;
+    ``progress``: how far the curve's value now (the mean of the two when it bends up,
+    the parabola's when down) has climbed, in logit, from the run's first held-out
+    evaluation (chance, before training) to ``done_val_acc`` (0–1);
     ``weight``: its weight in log Δτ against the norm's forecast once combined
     (:func:`trend_weight`; ``later``: it pointed later than the norm's, and counted as
     at chance)."""
@@ -427,8 +427,9 @@ class HeldOutTrend:
     weight: float = 0.5
     later: bool = False
     curvature: float = 0.0
-    """``c`` of the parabola ``logit = a + b·x + c·x²`` (x = τ − now) when it bends
-    upwards and still climbs now (``heldout_curvature``), else 0 (the line alone)."""
+    """``c`` of the parabola ``logit = a + b·x + c·x²`` (x = τ − now) when the trend
+    bends: upwards and still climbing now (``heldout_curvature``), or downwards and still
+    climbing, its tangent within reach (``heldout_tangent``); else 0 (the line alone)."""
     span: float = math.inf
     """The τ the fitted evaluations cover (first to last)."""
     far: bool = False
@@ -458,9 +459,9 @@ def trend_weight(progress: float, prior_log_sd: float | None, trend_log_sd: floa
 
 def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSettings,
                   bend: bool = True) -> HeldOutTrend | None:
-    """The :class:`HeldOutTrend` from row ``start`` on (a parabola only with ``bend`` and
-    ``heldout_curvature``); ``None`` with fewer than ``heldout_min_evals`` evaluations in
-    the half fitted, or a logit not rising."""
+    """The :class:`HeldOutTrend` from row ``start`` on (a parabola only with ``bend``
+    and ``heldout_curvature`` or ``heldout_tangent``); ``None`` with fewer than
+    ``heldout_min_evals`` evaluations in the half fitted, or a logit not rising."""
     st = settings
     rows = np.nonzero(np.isfinite(s.val[start:]) & np.isfinite(s.tau[start:]))[0] + start
     rows = rows[rows.shape[0] // 2:]

@@ -816,15 +816,17 @@ def held_up(t: Trace) -> Signal:
     """Not ``decay_min_drop`` below V_sc: the norm grows or stays after the fit.
 
     A norm below ``weak_min_of_peak`` of its largest value (it contracted before the
-    fit) and not growing faster than ``decay_min_rate`` is a plateau: :func:`plateau_signal`, as after a post-fit decay. Otherwise
-    ``weak`` when it never came down since the fit for ``weak_min_tau_after_fit`` of τ
-    (counted from a contracted plateau's end when later: :func:`tau_held`; and
+    fit) and not growing faster than ``decay_min_rate`` is a plateau:
+    :func:`plateau_signal`, as after a post-fit decay. Otherwise ``weak`` when it never
+    came down since the fit for ``weak_min_tau_after_fit`` of τ (counted from a
+    contracted plateau's end when later: :func:`tau_held`; and
     ``weak_min_samples_after_fit`` samples), or when the law's ``budget_quantile``
     lies beyond the budget. Otherwise no forecast, saying what would give one
     (also for a norm that came down once and grows again: not "never decays"). The
-    held-out trend is read as a line here, never as a parabola (``heldout_curvature``):
-    while the norm has not come down, an accelerating extrapolation held runs that never
-    transition out of ``weak`` on the family benchmark."""
+    held-out trend is read as a line here, never bent (``heldout_curvature``,
+    ``heldout_tangent``): while the norm has not come down, an accelerating
+    extrapolation held runs that never transition out of ``weak`` on the family
+    benchmark."""
     run, st = t.run, t.run.settings
     since_fit = fit_last_fraction(run.finite, t.values, t.i_fit, st.fit_window)
     rate = since_fit.rate if since_fit is not None else t.rate
