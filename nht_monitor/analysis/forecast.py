@@ -472,8 +472,8 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     line = fit_line(tau - tau_now, logits)
     if line is None:
         return None
-    slope, intercept = line.slope, line.intercept
-    if not (slope * np.ptp(tau) >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * line.slope_se):
+    slope, intercept, span = line.slope, line.intercept, float(np.ptp(tau))
+    if not (slope * span >= _MIN_LOGIT_RISE and slope >= st.heldout_min_t * line.slope_se):
         return None
     target = logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
@@ -493,12 +493,12 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         # unless too flat to get there within `heldout_max_reach` spans (then the line)
         a, b, c = curve
         d_tangent = max(_reach(target - a, b, 0.0), next_eval, 0.0)
-        if within_reach(d_tangent, float(np.ptp(tau)), st):
+        if within_reach(d_tangent, span, st):
             curvature, d_line, d_tau, intercept = c, d_tau, d_tangent, a
     progress = _share_of_the_way(s, intercept, st)
     return HeldOutTrend(float(slope), d_tau, int(rows.shape[0]),
                         min(max(float(progress), 0.0), 1.0), curvature=float(curvature),
-                        span=float(np.ptp(tau)), d_line=d_line)
+                        span=span, d_line=d_line)
 
 
 def within_reach(d_tau: float, span: float, settings: AnalyzerSettings) -> bool:
