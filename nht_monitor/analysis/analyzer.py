@@ -68,7 +68,7 @@ class Analyzer:
         if wd_schedule is not None and not callable(wd_schedule):
             raise TypeError("wd_schedule must be a callable step -> weight decay")
         self.header = header
-        self.settings = resolve_law_floor(settings or AnalyzerSettings(), header)
+        self.settings = resolve_for_model(settings or AnalyzerSettings(), header)
         self.lr_schedule = lr_schedule or planned_lr(header)
         self.wd_schedule = wd_schedule
         self.references = references
@@ -201,10 +201,15 @@ class Analyzer:
                           reasons=[f"analysis failed: {type(exc).__name__}: {exc}"])
 
 
-def resolve_law_floor(settings: AnalyzerSettings, header: RunHeader | None) -> AnalyzerSettings:
-    """``settings`` with ``budget_law_floor="auto"`` decided from the header: on when it
-    records a model without normalization layers, else off (unrecorded: off)."""
-    if settings.budget_law_floor != "auto":
-        return settings
+def resolve_for_model(settings: AnalyzerSettings, header: RunHeader | None) -> AnalyzerSettings:
+    """``settings`` as they apply to the header's model: ``budget_law_floor="auto"`` on
+    when it records a model without normalization layers, else off (unrecorded: off);
+    ``heldout_interval_scale`` replaced by ``heldout_interval_scale_normalized`` (when
+    set) for a model with some."""
     norms = header.model.normalization if header is not None else None
-    return settings.model_copy(update={"budget_law_floor": norms == []})
+    update: dict[str, object] = {}
+    if settings.budget_law_floor == "auto":
+        update["budget_law_floor"] = norms == []
+    if norms and settings.heldout_interval_scale_normalized is not None:
+        update["heldout_interval_scale"] = settings.heldout_interval_scale_normalized
+    return settings.model_copy(update=update) if update else settings

@@ -209,6 +209,40 @@ def test_the_interval_scale_narrows_only_around_the_trend_combined_median(scale)
         AnalyzerSettings(heldout_interval_scale=1.5)
 
 
+def _recording(norms: list[str] | None) -> RunHeader:
+    """:func:`_header` with the model's normalization layers recorded as ``norms``."""
+    return RunHeader(run_id="heldout", started_at="2026-12-06T00:00:00Z",
+                     model={"class_name": "M", "n_params": 1, "normalization": norms},
+                     layers=["a"], config={"budget_steps": 4000})
+
+
+@pytest.mark.parametrize("normalized", [1.2, 0.9, None])
+def test_a_model_with_normalization_layers_gets_its_own_interval_scale(normalized):
+    """``heldout_interval_scale_normalized`` replaces ``heldout_interval_scale`` when the
+    header records normalization layers (none recorded, or not recorded at all: the plain
+    scale; ``None``: the plain scale for every model). Same median; the upper log-width
+    scales by their ratio."""
+    st = AnalyzerSettings(heldout_interval_scale_normalized=normalized)
+    samples, s, start, tau_now = _on_line(-3.0, 3.0, 1200, st)
+    said = {}
+    for norms in ([], None, ["LayerNorm"], ["BatchNorm1d", "LayerNorm"]):
+        analyzer = Analyzer(_recording(norms), st)
+        ln = bool(norms) and normalized is not None
+        assert analyzer.settings.heldout_interval_scale == (normalized if ln else 0.75)
+        said[str(norms)] = analyzer.analyze(samples).transition
+    plain, ln = said["[]"], said["['LayerNorm']"]
+    assert said["None"] == plain and said["['BatchNorm1d', 'LayerNorm']"] == ln
+    now = float(s.step[-1])
+    med = plain.forecast_step - now
+    assert ln.forecast_step - now == pytest.approx(med, rel=1e-12)
+    ratio = (normalized or 0.75) / 0.75
+    assert math.log((ln.interval[1] - now) / med) == pytest.approx(
+        ratio * math.log((plain.interval[1] - now) / med), rel=1e-6)
+    for bad in (0.0, 2.5):
+        with pytest.raises(ValueError):
+            AnalyzerSettings(heldout_interval_scale_normalized=bad)
+
+
 def test_sweep_references_leave_the_trend_its_weight_against_the_law():
     """A sweep calibration narrows the law's log-sd; the trend's (``heldout_log_sd``)
     narrows with it, so the trend keeps the weight it has against the uncalibrated prior
