@@ -206,7 +206,7 @@ def test_the_interval_scale_narrows_only_around_the_trend_combined_median(scale)
     with pytest.raises(ValueError):
         AnalyzerSettings(heldout_interval_scale=0.0)
     with pytest.raises(ValueError):
-        AnalyzerSettings(heldout_interval_scale=1.5)
+        AnalyzerSettings(heldout_interval_scale=2.5)
 
 
 def _recording(norms: list[str] | None) -> RunHeader:
