@@ -257,7 +257,8 @@ def test_analysis_settings_reach_the_live_analyzer(tiny_net, log_dir):
 def test_the_header_records_the_models_normalization_layers(tiny_net, log_dir):
     """``ModelInfo.normalization``: the class names of the normalization layers (none for
     TinyNet); the live analyzer's ``budget_law_floor="auto"`` follows it (off with a
-    LayerNorm: it weakens the norm's link to the transition)."""
+    LayerNorm: it weakens the norm's link to the transition), and so does its interval
+    scale (``heldout_interval_scale_normalized`` with normalization layers)."""
     class Normed(nn.Module):
         def __init__(self):
             super().__init__()
@@ -272,11 +273,13 @@ def test_the_header_records_the_models_normalization_layers(tiny_net, log_dir):
     optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=0.1)
     with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="plain") as monitor:
         assert monitor._recorder.analyzer.settings.budget_law_floor is True
+        assert monitor._recorder.analyzer.settings.heldout_interval_scale == 0.75
     assert read_run(log_dir / "plain.jsonl").header.model.normalization == []
     normed = Normed()
     optimizer = torch.optim.AdamW(normed.parameters(), lr=1e-2, weight_decay=0.1)
     with nht_monitor.watch(normed, optimizer, log_dir=log_dir, run_id="normed") as monitor:
         assert monitor._recorder.analyzer.settings.budget_law_floor is False
+        assert monitor._recorder.analyzer.settings.heldout_interval_scale == 1.2
         optimizer.zero_grad()
         normed(torch.randn(5, 4)).sum().backward()
         optimizer.step()
