@@ -1382,6 +1382,30 @@ HOLDOUT51_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Fifty-second-round held-out families, with LayerNorm (stop 46; see above)."""
 
 
+# a fifty-third round (stop 46), minibatch warm-up + cosine runs without LayerNorm, where
+# the plain rounds' false alarms lie, defined after rounds 49-52 were scored and before the
+# budget verdict's early end was changed: to score that change once
+HOLDOUT52_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p59-f0.6-b128-cosine-lr5e-3", p=59, op="+", train_fraction=0.6,
+            batch_size=128, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.06, 1.0, 1.6, 2.6, 4.0, 24.0]),
+    _family("mlp-sub-p53-f0.55-b256-cosine-lr5e-3", p=53, op="-", train_fraction=0.55,
+            batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.7, 1.1, 1.8, 2.8, 20.0]),
+    _family("mlp-div-p47-f0.7-b128-cosine-lr5e-3", p=47, op="/", train_fraction=0.7,
+            batch_size=128, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.06, 0.16, 0.3, 0.8, 1.4, 24.0]),
+    _family("mlp-mul-p61-f0.55-b256-cosine-lr6e-3", p=61, op="*", train_fraction=0.55,
+            batch_size=256, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("tf-mul-p43-f0.55-w32-i1-b256-cosine-lr3e-3", p=43, op="*",
+            train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
+            batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
+]}
+"""Fifty-third-round held-out families (stop 46; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1408,7 +1432,7 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout45": HOLDOUT45_FAMILIES, "holdout46": HOLDOUT46_FAMILIES,
     "holdout47": HOLDOUT47_FAMILIES, "holdout48": HOLDOUT48_FAMILIES,
     "holdout49": HOLDOUT49_FAMILIES, "holdout50": HOLDOUT50_FAMILIES,
-    "holdout51": HOLDOUT51_FAMILIES}
+    "holdout51": HOLDOUT51_FAMILIES, "holdout52": HOLDOUT52_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
