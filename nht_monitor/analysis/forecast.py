@@ -599,8 +599,10 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         trend = replace(trend, weight=w, later=later, far=far)
         median = trend.d_tau ** w * d_tau ** (1.0 - w)  # no log: d_tau_trend may be 0
         spread = math.sqrt(1.0 - w) * (st.heldout_interval_scale if w > 0 else 1.0)
+        # the budget's early end is not narrowed by the scale (`budget_unnarrowed`)
+        early_spread = max(spread, math.sqrt(1.0 - w)) if st.budget_unnarrowed else spread
         steps = ahead(median)
-        early = min(q_tau, median * (q_tau / d_tau) ** spread, trend.soonest)
+        early = min(q_tau, median * (q_tau / d_tau) ** early_spread, trend.soonest)
         if steps is not None:
             lo_tau = min(lo_tau, median * (lo_tau / d_tau) ** spread, trend.soonest)
             q_tau = early

@@ -333,6 +333,16 @@ class AnalyzerSettings(BaseModel):
     model. Chosen on the four LayerNorm rounds 44–46 and 48: the value on a grid of
     0.75–2.0 that brings each round's coverage at ½ nearest 80 % (least squares); 82 % at
     ½ and 81 % at ¾ pooled then (docs/FORECAST.md, stop 46)."""
+    budget_unnarrowed: bool = True
+    """The budget verdict (``weak`` when even the early end lies beyond the budget, and a
+    sweep's early stop) reads the trend-combined interval's early end before
+    ``heldout_interval_scale`` narrows it (log-width √(1 − w) of the norm's; the scale's
+    when it widens): the narrowing calibrates the interval's coverage, and an alarm should
+    not come sooner for it. On the cached rounds 17–43, 47, 50 and 51 without LayerNorm
+    (1,200 runs) it removed 2 of 18 false alarms, both minibatch warm-up + cosine MLPs read
+    `weak` a few hundred steps before their transition, and cost one truly weak run its
+    label at 30 % of the horizon (862 → 861 of 1,102); intervals unchanged; models with
+    normalization layers, whose scale widens, unchanged (docs/FORECAST.md, stop 46)."""
     heldout_log_sd: float | None = Field(None, gt=0.0)
     """The held-out trend's log-sd at chance (see ``heldout_trend``); ``None``: the law
     prior's ``delay_log_sd`` (the two count alike). A sweep calibration scales it by the

@@ -209,6 +209,31 @@ def test_the_interval_scale_narrows_only_around_the_trend_combined_median(scale)
         AnalyzerSettings(heldout_interval_scale=2.5)
 
 
+def test_the_budget_verdict_reads_the_early_end_before_the_narrowing():
+    """``budget_unnarrowed``: the budget quantile's step (what ``weak`` from the budget
+    and a sweep's early stop read) is the early end at log-width √(1 − w) of the norm's,
+    as with the scale 1, however ``heldout_interval_scale`` narrows the interval; a
+    widening scale widens both; off, the narrowed interval's early end."""
+    samples, s, start, tau_now = _on_line(-3.0, 4.0, 900, AnalyzerSettings())
+    args = (s, start, float(s.norm[-1]), 30.0, tau_now, None)
+
+    def made(**kw):
+        return forecast_transition(*args, AnalyzerSettings(**kw), use_rate=False)
+
+    whole = made(heldout_interval_scale=1.0)
+    narrow = made(heldout_interval_scale=0.5)
+    assert narrow.heldout.weight > 0
+    assert narrow.transition.interval[0] > whole.transition.interval[0]  # narrowed
+    assert narrow.budget_step == pytest.approx(whole.budget_step, rel=1e-12)
+    assert whole.budget_step == pytest.approx(whole.transition.interval[0], rel=1e-12)
+    old = made(heldout_interval_scale=0.5, budget_unnarrowed=False)
+    assert old.budget_step == pytest.approx(narrow.transition.interval[0], rel=1e-12)
+    assert old.budget_step > narrow.budget_step
+    wide = made(heldout_interval_scale=1.5)
+    assert wide.budget_step == pytest.approx(wide.transition.interval[0], rel=1e-12)
+    assert wide.budget_step < whole.budget_step
+
+
 def _recording(norms: list[str] | None) -> RunHeader:
     """:func:`_header` with the model's normalization layers recorded as ``norms``."""
     return RunHeader(run_id="heldout", started_at="2026-12-06T00:00:00Z",
