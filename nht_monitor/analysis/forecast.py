@@ -628,7 +628,8 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
                         rate_tau, trend, None if q_steps is None else step_now + q_steps,
                         least)
     lo, hi = ahead(lo_tau), ahead(hi_tau)
-    # the default budget quantile is the interval's early end: no second schedule walk
+    # the default budget quantile is the interval's early end (no second schedule walk)
+    # unless the law's floor or the unnarrowed early end (`budget_unnarrowed`) moved it
     q_steps = lo if q_tau == lo_tau else ahead(q_tau)
     whole = max(step_now + steps - s.step[0], 1.0)
     status = "imminent" if steps <= st.imminent_fraction * whole else "pending"

@@ -31,10 +31,13 @@ LR, WD, FIT = 1e-3, 1.0, 200
 TARGET = math.log(0.9 / 0.1)
 
 
-def _header(budget: int | None = None) -> RunHeader:
+def _header(budget: int | None = None, norms: list[str] | None = None) -> RunHeader:
+    """A header with ``budget`` steps, the model's normalization layers ``norms``
+    (``None``: not recorded)."""
     config = {} if budget is None else {"budget_steps": budget}
     return RunHeader(run_id="heldout", started_at="2026-12-03T00:00:00Z",
-                     model={"class_name": "M", "n_params": 1}, layers=["a"], config=config)
+                     model={"class_name": "M", "n_params": 1, "normalization": norms},
+                     layers=["a"], config=config)
 
 
 def _logistic(x: float) -> float:
@@ -234,13 +237,6 @@ def test_the_budget_verdict_reads_the_early_end_before_the_narrowing():
     assert wide.budget_step < whole.budget_step
 
 
-def _recording(norms: list[str] | None) -> RunHeader:
-    """:func:`_header` with the model's normalization layers recorded as ``norms``."""
-    return RunHeader(run_id="heldout", started_at="2026-12-06T00:00:00Z",
-                     model={"class_name": "M", "n_params": 1, "normalization": norms},
-                     layers=["a"], config={"budget_steps": 4000})
-
-
 @pytest.mark.parametrize("normalized", [1.2, 0.9, None])
 def test_a_model_with_normalization_layers_gets_its_own_interval_scale(normalized):
     """``heldout_interval_scale_normalized`` replaces ``heldout_interval_scale`` when the
@@ -251,7 +247,7 @@ def test_a_model_with_normalization_layers_gets_its_own_interval_scale(normalize
     samples, s, start, tau_now = _on_line(-3.0, 3.0, 1200, st)
     said = {}
     for norms in ([], None, ["LayerNorm"], ["BatchNorm1d", "LayerNorm"]):
-        analyzer = Analyzer(_recording(norms), st)
+        analyzer = Analyzer(_header(budget=4000, norms=norms), st)
         ln = bool(norms) and normalized is not None
         assert analyzer.settings.heldout_interval_scale == (normalized if ln else 0.75)
         said[str(norms)] = analyzer.analyze(samples).transition
