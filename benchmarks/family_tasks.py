@@ -1406,6 +1406,48 @@ HOLDOUT52_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Fifty-third-round held-out families (stop 46; see above)."""
 
 
+# a fifty-fourth round (stop 47), without LayerNorm, and a fifty-fifth with, both defined
+# before anything was changed this stop: for whatever stop 47 builds (the regime at 30 %
+# of the horizon was the lead), scored once
+HOLDOUT53_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p67-f0.55-w96-lr5e-3", p=67, op="*", train_fraction=0.55, width=96,
+            lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p53-f0.6-b256-cosine-lr6e-3", p=53, op="+", train_fraction=0.6,
+            batch_size=256, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("mlp-sub-p59-f0.5-sgd-lr5e-2", p=59, op="-", train_fraction=0.5,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
+    _family("mlp-div-p61-f0.6-i1.5-lr5e-3", p=61, op="/", train_fraction=0.6,
+            init_scale=1.5, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("tf-add-p47-f0.6-w32-i1-lr3e-3", p=47, op="+", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
+]}
+"""Fifty-fourth-round held-out families (stop 47; see above)."""
+
+
+HOLDOUT54_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p61-f0.55-ln-cosine-lr5e-3", p=61, op="-", train_fraction=0.55,
+            layernorm=True, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p59-f0.6-ln-b256-lr6e-3", p=59, op="/", train_fraction=0.6,
+            layernorm=True, batch_size=256, lr=6e-3, steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("mlp-add-p67-f0.5-w96-ln-lr4e-3", p=67, op="+", train_fraction=0.5, width=96,
+            layernorm=True, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p53-f0.55-ln-sgd-lr5e-2", p=53, op="*", train_fraction=0.55,
+            layernorm=True, optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
+    _family("tf-sub-p47-f0.55-w32-i1-ln-lr3e-3", p=47, op="-", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
+            steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
+]}
+"""Fifty-fifth-round held-out families, with LayerNorm (stop 47; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1432,7 +1474,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout45": HOLDOUT45_FAMILIES, "holdout46": HOLDOUT46_FAMILIES,
     "holdout47": HOLDOUT47_FAMILIES, "holdout48": HOLDOUT48_FAMILIES,
     "holdout49": HOLDOUT49_FAMILIES, "holdout50": HOLDOUT50_FAMILIES,
-    "holdout51": HOLDOUT51_FAMILIES, "holdout52": HOLDOUT52_FAMILIES}
+    "holdout51": HOLDOUT51_FAMILIES, "holdout52": HOLDOUT52_FAMILIES,
+    "holdout53": HOLDOUT53_FAMILIES, "holdout54": HOLDOUT54_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
