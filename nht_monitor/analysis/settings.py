@@ -315,15 +315,17 @@ class AnalyzerSettings(BaseModel):
     cover (a logit barely off chance, extended 10–20 × its span, pointed far too late);
     it still counts as a trend (rule 7d, the early end). ``None``: any reach. Chosen on
     rounds 1–10 of the family benchmark (docs/FORECAST.md, stop 31)."""
-    heldout_interval_scale: float = Field(0.75, gt=0.0, le=2.0)
+    heldout_interval_scale: float = Field(0.5, gt=0.0, le=2.0)
     """When the held-out trend has a weight w > 0 in the forecast, the combined 80 %
     interval's log-widths around its median are this × √(1 − w) of the norm's own (√(1 − w)
     alone would count the trend as uncertain as the law's prior; its intervals held the
     truth 94 % of the time at half the delay). 1: no narrowing; above 1: wider. Chosen on
-    rounds 5–38 of the family benchmark, the value that brings the coverage at ¼, ½ and ¾
-    of the delay nearest 80 % (docs/FORECAST.md, stop 42); rechecked on the rounds without
-    LayerNorm in stop 46 and kept. A model with normalization layers gets
-    ``heldout_interval_scale_normalized`` instead."""
+    the cached rounds 17–53 of the family benchmark without LayerNorm (24 rounds, 225
+    delayed runs): the value on a grid of 0.4–0.75 that brings each round's coverage at ½
+    the delay nearest 80 %, weighted by its delayed runs (least squares); pooled at ½
+    91 → 86 %, at ¼ 79 → 72 % (docs/FORECAST.md, stop 47; 0.75 from stop 42 until then),
+    the false alarms unchanged (``budget_unnarrowed``). A model with
+    normalization layers gets ``heldout_interval_scale_normalized`` instead."""
     heldout_interval_scale_normalized: float | None = Field(1.2, gt=0.0, le=2.0)
     """``heldout_interval_scale`` for a model whose header records normalization layers
     (LayerNorm, RMSNorm…; ``watch()`` records them). Such a model's held-out accuracy slows
@@ -332,7 +334,9 @@ class AnalyzerSettings(BaseModel):
     rounds 17–48 of the family benchmark). ``None``: ``heldout_interval_scale`` for every
     model. Chosen on the four LayerNorm rounds 44–46 and 48: the value on a grid of
     0.75–2.0 that brings each round's coverage at ½ nearest 80 % (least squares); 82 % at
-    ½ and 81 % at ¾ pooled then (docs/FORECAST.md, stop 46)."""
+    ½ and 81 % at ¾ pooled then (docs/FORECAST.md, stop 46). Rechecked in stop 47 on the
+    six LayerNorm rounds 44–46, 48, 49 and 52 by the plain scale's rule (each round
+    weighted by its delayed runs) and kept."""
     budget_unnarrowed: bool = True
     """The budget verdict (``weak`` when even the early end lies beyond the budget, and a
     sweep's early stop) reads the trend-combined interval's early end before

@@ -249,14 +249,14 @@ def test_a_model_with_normalization_layers_gets_its_own_interval_scale(normalize
     for norms in ([], None, ["LayerNorm"], ["BatchNorm1d", "LayerNorm"]):
         analyzer = Analyzer(_header(budget=4000, norms=norms), st)
         ln = bool(norms) and normalized is not None
-        assert analyzer.settings.heldout_interval_scale == (normalized if ln else 0.75)
+        assert analyzer.settings.heldout_interval_scale == (normalized if ln else 0.5)
         said[str(norms)] = analyzer.analyze(samples).transition
     plain, ln = said["[]"], said["['LayerNorm']"]
     assert said["None"] == plain and said["['BatchNorm1d', 'LayerNorm']"] == ln
     now = float(s.step[-1])
     med = plain.forecast_step - now
     assert ln.forecast_step - now == pytest.approx(med, rel=1e-12)
-    ratio = (normalized or 0.75) / 0.75
+    ratio = (normalized or 0.5) / 0.5
     assert math.log((ln.interval[1] - now) / med) == pytest.approx(
         ratio * math.log((plain.interval[1] - now) / med), rel=1e-6)
     for bad in (0.0, 2.5):
