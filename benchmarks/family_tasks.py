@@ -1448,6 +1448,27 @@ HOLDOUT54_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Fifty-fifth-round held-out families, with LayerNorm (stop 47; see above)."""
 
 
+# a fifty-sixth round (stop 47), without LayerNorm, defined after the plain scale was
+# changed and before anything else: a second fresh look at it, and for what comes next
+HOLDOUT55_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p61-f0.55-i1.5-lr4e-3", p=61, op="+", train_fraction=0.55,
+            init_scale=1.5, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p67-f0.6-w96-lr5e-3", p=67, op="/", train_fraction=0.6, width=96,
+            lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p59-f0.6-cosine-lr5e-3", p=59, op="*", train_fraction=0.6, lr=5e-3,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-sub-p53-f0.6-sgd-lr5e-2", p=53, op="-", train_fraction=0.6,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
+    _family("tf-div-p47-f0.6-w32-i1-lr3e-3", p=47, op="/", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
+]}
+"""Fifty-sixth-round held-out families (stop 47; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1475,7 +1496,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout47": HOLDOUT47_FAMILIES, "holdout48": HOLDOUT48_FAMILIES,
     "holdout49": HOLDOUT49_FAMILIES, "holdout50": HOLDOUT50_FAMILIES,
     "holdout51": HOLDOUT51_FAMILIES, "holdout52": HOLDOUT52_FAMILIES,
-    "holdout53": HOLDOUT53_FAMILIES, "holdout54": HOLDOUT54_FAMILIES}
+    "holdout53": HOLDOUT53_FAMILIES, "holdout54": HOLDOUT54_FAMILIES,
+    "holdout55": HOLDOUT55_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

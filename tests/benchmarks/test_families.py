@@ -420,7 +420,7 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout44", "holdout45", "holdout46",
                             "holdout47", "holdout48", "holdout49",
                             "holdout50", "holdout51", "holdout52",
-                            "holdout53", "holdout54"]
+                            "holdout53", "holdout54", "holdout55"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
