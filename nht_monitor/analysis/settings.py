@@ -360,16 +360,16 @@ class AnalyzerSettings(BaseModel):
     """``imminent`` when the remaining delay is below this fraction of the whole delay."""
     max_forecast_steps: float = Field(1e9, gt=0.0)
     """Forecasts further out than this many steps are reported as not expected."""
-    chance_slope: float = Field(0.69, gt=0.0, allow_inf_nan=False)
+    chance_slope: float = Field(0.65, gt=0.0, allow_inf_nan=False)
     """``Transition.chance_in_budget`` is σ(``chance_slope`` · logit(c) + ``chance_shift``)
     of the forecast's own chance c that the transition comes by the budget
     (:func:`~nht_monitor.analysis.forecast.chance_by`). The forecast is a belief about *when*
     the transition comes, given that it comes; this map (logistic regression of the outcome
-    on logit(c)) folds in the runs where it never comes. Fitted on rounds 5–29 of the task
-    families at 30, 50 and 70 % of the horizon (559 forecasts; stop 39; refitted in stop 42
-    for the narrower trend-combined interval, ``heldout_interval_scale``); 1 and 0: c
-    itself."""
-    chance_shift: float = Field(-1.30, allow_inf_nan=False)
+    on logit(c)) folds in the runs where it never comes. Fitted on the cached rounds 17–53
+    of the task families at 30, 50 and 70 % of the horizon (761 forecasts, the transition
+    not yet come; stop 47, for the narrower plain ``heldout_interval_scale``; first fitted
+    in stop 39 on rounds 5–29, refitted in stop 42); 1 and 0: c itself."""
+    chance_shift: float = Field(-1.69, allow_inf_nan=False)
     """See ``chance_slope``."""
     done_val_acc: float = Field(0.9, gt=0.0, le=1.0)
     """The *actual* transition: first step at which held-out accuracy reaches this."""
