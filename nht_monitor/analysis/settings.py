@@ -324,19 +324,19 @@ class AnalyzerSettings(BaseModel):
     delayed runs): the value on a grid of 0.4–0.75 that brings each round's coverage at ½
     the delay nearest 80 %, weighted by its delayed runs (least squares); pooled at ½
     91 → 86 %, at ¼ 79 → 72 % (docs/FORECAST.md, stop 47; 0.75 from stop 42 until then),
-    the false alarms unchanged (``budget_unnarrowed``). A model with
-    normalization layers gets ``heldout_interval_scale_normalized`` instead."""
+    the false alarms unchanged (``budget_unnarrowed``). A model with normalization layers
+    gets ``heldout_interval_scale_normalized`` instead."""
     heldout_interval_scale_normalized: float | None = Field(1.2, gt=0.0, le=2.0)
     """``heldout_interval_scale`` for a model whose header records normalization layers
     (LayerNorm, RMSNorm…; ``watch()`` records them). Such a model's held-out accuracy slows
-    on its way up, its forecasts at ½ the delay run early, and with the plain scale its
-    intervals held the truth 73 % of the time at ½ (91 % without normalization layers,
-    rounds 17–48 of the family benchmark). ``None``: ``heldout_interval_scale`` for every
-    model. Chosen on the four LayerNorm rounds 44–46 and 48: the value on a grid of
-    0.75–2.0 that brings each round's coverage at ½ nearest 80 % (least squares); 82 % at
-    ½ and 81 % at ¾ pooled then (docs/FORECAST.md, stop 46). Rechecked in stop 47 on the
-    six LayerNorm rounds 44–46, 48, 49 and 52 by the plain scale's rule (each round
-    weighted by its delayed runs) and kept."""
+    on its way up, its forecasts at ½ the delay run early, and with the plain scale of
+    stops 42–46 (0.75) its intervals held the truth 73 % of the time at ½ (91 % without
+    normalization layers, rounds 17–48 of the family benchmark). ``None``:
+    ``heldout_interval_scale`` for every model. Chosen on the four LayerNorm rounds 44–46
+    and 48: the value on a grid of 0.75–2.0 that brings each round's coverage at ½ nearest
+    80 % (least squares); 82 % at ½ and 81 % at ¾ pooled then (docs/FORECAST.md, stop 46).
+    Rechecked in stop 47 on the six LayerNorm rounds 44–46, 48, 49 and 52 by the plain
+    scale's rule (each round weighted by its delayed runs) and kept."""
     budget_unnarrowed: bool = True
     """The budget verdict (``weak`` when even the early end lies beyond the budget, and a
     sweep's early stop) reads the trend-combined interval's early end before
