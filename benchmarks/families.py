@@ -25,6 +25,12 @@ benchmarks/cache/holdout3 --families holdout3``, scored with ``--calibrate-cache
 repeated for the families, holdout and holdout2 caches; each later round likewise,
 with every earlier cache.)
 
+``chance_in_budget``'s map (``chance_slope``, ``chance_shift``) is refitted on cached
+rounds, and scored on others never used to fit it, with::
+
+    python benchmarks/families.py chance-map --cache benchmarks/cache/holdout16 [...] \
+        --test-cache benchmarks/cache/holdout53
+
 Caches do not survive a new machine. A **calibration digest** keeps what the settings are
 chosen on (per run: delayed or not, τ from V_sc to the transition, the V_sc ratio, the
 clock's rate, the weak probe, the true regime) in a small committed JSON file, and a
@@ -96,6 +102,7 @@ if str(ROOT) not in sys.path:
 if str(ROOT / "benchmarks") not in sys.path:
     sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from chance_map import brier, fit_chance_map  # noqa: E402
 from family_digest import (DigestError, PoolRun, basis_differences, read_digest,  # noqa: E402
                            write_digest)
 from family_tasks import FAMILIES, GROUPS, FamilySpec, by_cost  # noqa: E402
@@ -860,6 +867,54 @@ def task_cells(family: dict) -> list[str]:
     return [str(family.get(k, "?")) for k in ("p", "op", "train_fraction")]
 
 
+def chance_pairs(caches: Sequence[Path]) -> dict[str, tuple[list[float], list[float]]]:
+    """Per fraction of the horizon (:data:`CHANCE_FRACTIONS`): the forecast's own chance
+    (the map off) and the outcome (1: transitioned within the budget) of every labelled
+    run of the caches' complete families whose forecast was still open there."""
+    raw = AnalyzerSettings(chance_slope=1.0, chance_shift=0.0)
+    found = pooled_families(caches)
+    pairs: dict[str, tuple[list[float], list[float]]] = {
+        f"{f:g}": ([], []) for f in CHANCE_FRACTIONS}
+    for name, cache in found.items():
+        for run in load_family(cache, name, raw):
+            if run.truth == "unfitted":
+                continue
+            row = replay(run, raw)
+            for key, (chance, outcome) in pairs.items():
+                if row.get(f"chance@{key}") is not None:
+                    chance.append(row[f"chance@{key}"])
+                    outcome.append(float(row["actual"] is not None))
+    return pairs
+
+
+def cmd_chance_map(args: argparse.Namespace) -> int:
+    """Print ``chance_in_budget``'s map fitted on ``--cache`` and its Brier score, with
+    the current one's, there and on ``--test-cache``."""
+    fit_on = chance_pairs(args.cache)
+    inside = [(x, v) for chance, outcome in fit_on.values()
+              for x, v in zip(chance, outcome) if 0.0 < x < 1.0]
+    if len(inside) < 2 or len({v for _, v in inside}) < 2:
+        print(f"too few open forecasts with both outcomes in {', '.join(map(str, args.cache))}"
+              f" ({len(inside)})", file=sys.stderr)
+        return 1
+    a, b = fit_chance_map(*zip(*inside))
+    now = AnalyzerSettings()
+
+    def scores(pairs: dict[str, tuple[list[float], list[float]]]) -> dict[str, Any]:
+        return {key: {"n": len(chance),
+                      "current": brier(chance, outcome, now.chance_slope, now.chance_shift),
+                      "fitted": brier(chance, outcome, a, b)}
+                for key, (chance, outcome) in pairs.items() if chance}
+
+    print(json.dumps({"forecasts": len(inside),
+                      "fitted": {"chance_slope": a, "chance_shift": b},
+                      "current": {"chance_slope": now.chance_slope,
+                                  "chance_shift": now.chance_shift},
+                      "brier": scores(fit_on),
+                      "test_brier": scores(chance_pairs(args.test_cache or []))}, indent=1))
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cached = cached_families(args.cache)
@@ -957,6 +1012,11 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--cache", type=Path, action="append", required=True,
                    help="a cache; repeat it to pool several")
     d.add_argument("--out", type=Path, required=True, help="the digest file to write")
+    m = sub.add_parser("chance-map", help="fit chance_in_budget's map on cached families")
+    m.add_argument("--cache", type=Path, action="append", required=True,
+                   help="a cache to fit on; repeat it to pool several")
+    m.add_argument("--test-cache", type=Path, action="append", default=None,
+                   help="a cache to score the fitted map on (never fitted on); repeatable")
     sub.add_parser("list", help="list the families, cheapest first")
     s.add_argument("--settings-from", default="loo",
                    help="'loo' (all other cached families) or comma-separated families; the "
@@ -982,6 +1042,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_calibrate(args)
     if args.command == "digest":
         return cmd_digest(args)
+    if args.command == "chance-map":
+        return cmd_chance_map(args)
     for title, group in GROUPS.items():
         print(f"# {title}")
         for spec in by_cost(group):

@@ -612,3 +612,38 @@ def test_a_bad_digest_is_one_line_and_exit_2(tmp_path: Path, capsys, content) ->
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and str(path) in err and "Traceback" not in err
     assert not (tmp_path / "x.md").exists()
+
+
+def test_the_chance_map_command_fits_on_some_caches_and_scores_on_others(tmp_path: Path,
+                                                                        capsys) -> None:
+    fit, test = tmp_path / "fit", tmp_path / "test"
+    synthetic_family(fit, "synth-c", [150, 170, 250, 500])  # 500: after the last step
+    synthetic_family(fit, "synth-d", [200, 290, 500, 500])
+    synthetic_family(test, "synth-e", [180, 500])
+    pairs = families.chance_pairs([fit])
+    # the outcome of each run whose forecast was still open at 30 / 50 / 70 % of 400 steps
+    # (a transition at or before the checkpoint closes it)
+    assert {k: outcome for k, (_, outcome) in pairs.items()} == {
+        "0.3": [1, 1, 1, 0, 1, 1, 0, 0], "0.5": [1, 0, 1, 0, 0], "0.7": [0, 1, 0, 0]}
+    assert all(0 < c < 1 for chance, _ in pairs.values() for c in chance)
+    inside = [(c, y) for chance, outcome in pairs.values() for c, y in zip(chance, outcome)
+              if 0 < c < 1]
+    assert {y for _, y in inside} == {0.0, 1.0}
+    assert families.main(["chance-map", "--cache", str(fit), "--test-cache", str(test)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    a, b = families.fit_chance_map(*zip(*inside))
+    assert out["forecasts"] == len(inside)
+    assert out["fitted"] == {"chance_slope": pytest.approx(a), "chance_shift": pytest.approx(b)}
+    now = AnalyzerSettings()
+    assert out["current"] == {"chance_slope": now.chance_slope,
+                              "chance_shift": now.chance_shift}
+    for key, (chance, outcome) in pairs.items():
+        if chance:
+            assert out["brier"][key]["n"] == len(chance)
+            assert out["brier"][key]["fitted"] == pytest.approx(
+                families.brier(chance, outcome, a, b))
+            assert out["brier"][key]["current"] == pytest.approx(
+                families.brier(chance, outcome, now.chance_slope, now.chance_shift))
+    assert out["test_brier"] and all(v["n"] > 0 for v in out["test_brier"].values())
+    assert families.main(["chance-map", "--cache", str(tmp_path / "none")]) == 1
+    assert "too few open forecasts" in capsys.readouterr().err
