@@ -10,6 +10,9 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, logit
 
+from nht_monitor.analysis import AnalyzerSettings
+from nht_monitor.analysis.forecast import calibrated_chance
+
 
 def fit_chance_map(chance: Sequence[float], outcome: Sequence[float]) -> tuple[float, float]:
     """``(a, b)`` maximising the likelihood of ``outcome`` (0/1) under σ(a · logit c + b);
@@ -29,13 +32,9 @@ def fit_chance_map(chance: Sequence[float], outcome: Sequence[float]) -> tuple[f
                                             method="BFGS").x)
 
 
-def mapped(chance: Sequence[float], a: float, b: float) -> np.ndarray:
-    """σ(a · logit c + b) for each c (0 and 1 stay as they are)."""
-    c = np.asarray(chance, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        return np.where((c > 0) & (c < 1), expit(a * logit(c) + b), c)
-
-
 def brier(chance: Sequence[float], outcome: Sequence[float], a: float, b: float) -> float:
-    """Mean squared error of the mapped chance against the 0/1 ``outcome``."""
-    return float(np.mean((mapped(chance, a, b) - np.asarray(outcome, dtype=np.float64)) ** 2))
+    """Mean squared error against the 0/1 ``outcome`` of each chance as the engine maps it
+    with slope ``a`` and shift ``b`` (:func:`~nht_monitor.analysis.forecast.calibrated_chance`)."""
+    mapping = AnalyzerSettings(chance_slope=a, chance_shift=b)
+    mapped = [calibrated_chance(c, mapping) for c in chance]
+    return float(np.mean((np.asarray(mapped) - np.asarray(outcome, dtype=np.float64)) ** 2))

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from chance_map import brier, fit_chance_map, mapped  # noqa: E402
+from chance_map import brier, fit_chance_map  # noqa: E402
 
 
 def _draw(a: float, b: float, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -42,12 +42,10 @@ def test_a_calibrated_chance_maps_to_itself_and_a_known_map_is_recovered():
     assert (a, b) == pytest.approx((0.6, -1.3), abs=0.06)
 
 
-def test_mapped_keeps_certainties_and_brier_is_the_mean_squared_error():
-    c = np.array([0.0, 0.2, 0.5, 1.0])
+def test_brier_scores_the_chance_as_the_engine_maps_it():
+    c = np.array([0.001, 0.2, 0.5, 0.999])
     y = np.array([0.0, 1.0, 0.0, 1.0])
-    m = mapped(c, 0.5, -1.0)
-    assert m[0] == 0.0 and m[3] == 1.0
+    m = 1.0 / (1.0 + np.exp(-(0.5 * np.log(c / (1 - c)) - 1.0)))
     assert m[2] == pytest.approx(1.0 / (1.0 + np.exp(1.0)))
-    assert m[1] == pytest.approx(1.0 / (1.0 + np.exp(-(0.5 * np.log(0.25) - 1.0))))
     assert brier(c, y, 0.5, -1.0) == pytest.approx(float(np.mean((m - y) ** 2)))
     assert brier(c, y, 1.0, 0.0) == pytest.approx(float(np.mean((c - y) ** 2)))
