@@ -65,6 +65,8 @@ class PlannedLr:
         (``None``: not within ``max_steps``, or not before an annealed plan's end)."""
         target = self.total(step_now) + amount
         lo = math.floor(step_now)
+        if self.annealed and 0.0 < target - self._cum[-1] <= 1e-12 * abs(target):
+            target = self._cum[-1]  # the clock's whole sum, up to rounding: it gets there
         if target > self._cum[-1]:  # past the last knot, at its lr
             if self.annealed:
                 return None

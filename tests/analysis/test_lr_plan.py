@@ -147,6 +147,8 @@ def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the
        start=hst.integers(0, 150), amount=hst.floats(1e-6, 0.5))
 @example(gaps=[1, 1, 2], lrs=[0.0, 0.0, 0.0078125, 1e-10, 0.0, 0.0, 0.0], start=4,
          amount=1e-05)  # a tie on the horizon's last step (found by CI)
+@example(gaps=[32, 1], lrs=[0.0, 1e-06, 0.0, 0.0, 0.0, 0.0, 0.0], start=32,
+         amount=1e-06)  # a tie with an annealed plan's whole sum (found by CI)
 def test_sums_along_the_plan_match_a_step_by_step_reference(gaps, lrs, start, amount):
     """``total`` and ``steps_until`` in closed form against a float64 running sum over
     the integer steps (zero and subnormal learning rates included)."""
