@@ -82,6 +82,12 @@ def learnt_level(share: float, first: float | None) -> float:
     return first + share * (1.0 - first)
 
 
+def growing(rate: float, st: AnalyzerSettings) -> bool:
+    """A norm's fitted ``rate`` (decay per τ; negative while it grows) is growth of at
+    least ``weak_min_growth`` per τ (any growth, without one)."""
+    return rate < 0 if st.weak_min_growth is None else rate <= -st.weak_min_growth
+
+
 def best_mean(values: np.ndarray, evals: int) -> float:
     """The largest mean of ``evals`` consecutive ``values`` (all of them when fewer): the
     best accuracy a run held over that many evaluations, not its luckiest single one."""

@@ -48,7 +48,8 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    - 7d. ``held_up``: not ``decay_min_drop`` below V_sc (growing or flat after the
      fit): below ``weak_min_of_peak`` of its largest value and not growing back, a
      plateau (``contracted``: as 7c, the law's delay counted from the fit); else
-     ``weak`` after ``weak_min_tau_after_fit`` of τ unless held-out accuracy is on a
+     ``weak`` after ``weak_min_tau_after_fit`` of τ, when the norm grows at least
+     ``weak_min_growth`` per τ (:func:`~nht_monitor.analysis.facts.growing`), unless held-out accuracy is on a
      rising trend that reaches the transition within the budget (``heldout_rising``:
      then the law + trend forecast) or has come most of the way there
      (``heldout_near_done``), else "cannot forecast yet" (``undetermined``);
@@ -74,7 +75,7 @@ import numpy as np
 
 from nht_monitor.analysis import wording
 from nht_monitor.analysis.assessment import Assessment, CleanNormSeparation, HeadSignal, Transition
-from nht_monitor.analysis.facts import RunFacts, best_mean, learnt
+from nht_monitor.analysis.facts import RunFacts, best_mean, growing, learnt
 from nht_monitor.analysis.forecast import (
     DecayFit,
     Forecast,
@@ -820,7 +821,8 @@ def held_up(t: Trace) -> Signal:
     :func:`plateau_signal`, as after a post-fit decay. Otherwise ``weak`` when it never
     came down since the fit for ``weak_min_tau_after_fit`` of τ (counted from a
     contracted plateau's end when later: :func:`tau_held`; and
-    ``weak_min_samples_after_fit`` samples), or when the law's ``budget_quantile``
+    ``weak_min_samples_after_fit`` samples) and grows (:func:`~nht_monitor.analysis.facts.growing`: a flat norm is
+    no verdict), or when the law's ``budget_quantile``
     lies beyond the budget. Otherwise no forecast, saying what would give one
     (also for a norm that came down once and grows again: not "never decays"). The
     held-out trend is read as a line here, never bent (``heldout_curvature``,
@@ -841,8 +843,9 @@ def held_up(t: Trace) -> Signal:
         return plateau_signal(replace(t, start=min(t.i_fit, t.start)), [
             held, found("contracted", signal=t.name, last=t.last, peak=peak)])
     if (not t.came_down and tau_held(t) >= st.weak_min_tau_after_fit
-            and t.n_after >= st.weak_min_samples_after_fit and not heldout_rising(t)
-            and not heldout_near_done(t)):
+            and t.n_after >= st.weak_min_samples_after_fit
+            and (st.weak_min_growth is None or growing(rate, st))
+            and not heldout_rising(t) and not heldout_near_done(t)):
         return Signal("weak", weak_confidence(t.n_after, st), [held, cannot],
                       Transition(status="not_expected"))
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,

@@ -102,6 +102,14 @@ class AnalyzerSettings(BaseModel):
     (to ``intermediate``), nothing else."""
     weak_min_samples_after_fit: int = Field(5, ge=1)
     """…and at least this many samples since the fit…"""
+    weak_min_growth: float | None = Field(0.05, ge=0.0)
+    """…and with the norm growing since the fit at least this much per τ (its rate
+    over the last ``fit_window`` of the τ since the fit): a norm flat within it neither
+    grows nor decays, and waits for the budget verdict or a held-out trend instead.
+    ``decay_min_rate``'s value, its mirror image (stop 48). On the cached rounds 17–55
+    (1,640 runs) the time rule called 10 runs ``weak`` first: the 6 that never
+    transitioned grew at 0.049–0.14/τ, the 4 that did at 0.020–0.038/τ. ``None``: a
+    flat norm counts as held up, as before."""
     weak_min_of_peak: float = Field(0.835, ge=0.0, le=1.0)
     """…and with the norm still at least this fraction of its largest value so far (pre-fit
     included). A norm already well below its peak has contracted (typically during the

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nht_monitor.analysis.facts import learnt_level
+from nht_monitor.analysis.facts import growing, learnt_level
 from nht_monitor.analysis.settings import AnalyzerSettings
 
 
@@ -331,7 +331,8 @@ def settled(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | N
 
 def held_up(st: AnalyzerSettings, signal: str, fit_step: float | None, rate: float,
             drop: float, peak: float, tau_after: float, came_down: bool) -> str:
-    trend = "growing" if rate < 0 else "flat" if rate < st.decay_min_rate else "barely decaying"
+    trend = ("growing" if growing(rate, st) else "flat" if rate < st.decay_min_rate
+             else "barely decaying")
     again = " again (it came down once since the fit)" if came_down else ""
     return (f"{signal}: after the fit (step {int(fit_step) if fit_step is not None else 'n/a'}) "
             f"the norm is {trend}{again} ({fmt(-rate)}/τ), {fmt(drop * 100, 2)}% < "
@@ -347,13 +348,15 @@ def contracted(st: AnalyzerSettings, signal: str, last: float, peak: float) -> s
 
 
 def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: bool) -> str:
-    how = "grows" if rate < 0 else "does not decay"
+    how = "grows" if growing(rate, st) else "does not decay"
     if came_down:
         return (f"{signal}: cannot forecast: the norm {how} again after coming down; a "
                 f"forecast comes once it falls {st.decay_min_drop * 100:g}% below its new peak")
+    growth = ("" if st.weak_min_growth is None
+              else f" growing at ≥ {st.weak_min_growth:g}/τ")
     return (f"{signal}: cannot forecast: the norm {how} after the fit; a forecast comes once "
-            f"it falls {st.decay_min_drop * 100:g}% below its post-fit peak (weak if it has "
-            f"not after Δτ {st.weak_min_tau_after_fit:g})")
+            f"it falls {st.decay_min_drop * 100:g}% below its post-fit peak (weak if it is "
+            f"still{growth} after Δτ {st.weak_min_tau_after_fit:g})")
 
 
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (

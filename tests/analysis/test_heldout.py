@@ -476,10 +476,10 @@ def test_a_norm_growing_again_keeps_the_heldout_trend_read_since_the_fit():
 
 
 def _growing_run(steps: int, val_of):
-    """Fit at step 200, then a norm that keeps growing (+0.05/τ: it never comes down, as
+    """Fit at step 200, then a norm that keeps growing (+0.08/τ: it never comes down, as
     with a small initialisation through grokking); held-out accuracy every 10 steps."""
     def norm_of(s: int, t: float) -> float:
-        return 10.0 + 20.0 * s / FIT if s <= FIT else 30.0 * math.exp(0.05 * (t - FIT * LR))
+        return 10.0 + 20.0 * s / FIT if s <= FIT else 30.0 * math.exp(0.08 * (t - FIT * LR))
 
     samples = make_run(norm_of, steps=steps, lr=LR, weight_decay=WD, acc_of=fit_acc(FIT),
                        loss_of=fit_loss(FIT))
