@@ -49,10 +49,10 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
      fit): below ``weak_min_of_peak`` of its largest value and not growing back, a
      plateau (``contracted``: as 7c, the law's delay counted from the fit); else
      ``weak`` after ``weak_min_tau_after_fit`` of τ, when the norm grows at least
-     ``weak_min_growth`` per τ (:func:`~nht_monitor.analysis.facts.growing`), unless held-out accuracy is on a
-     rising trend that reaches the transition within the budget (``heldout_rising``:
-     then the law + trend forecast) or has come most of the way there
-     (``heldout_near_done``), else "cannot forecast yet" (``undetermined``);
+     ``weak_min_growth`` per τ (:func:`~nht_monitor.analysis.facts.growing`), unless
+     held-out accuracy is on a rising trend that reaches the transition within the
+     budget (``heldout_rising``: then the law + trend forecast) or has come most of the
+     way there (``heldout_near_done``), else "cannot forecast yet" (``undetermined``);
 
    any forecast beyond the budget makes the regime ``weak`` (``too_late``;
    ``budget_law_floor``, by default for models without normalization layers: when the
@@ -821,10 +821,11 @@ def held_up(t: Trace) -> Signal:
     :func:`plateau_signal`, as after a post-fit decay. Otherwise ``weak`` when it never
     came down since the fit for ``weak_min_tau_after_fit`` of τ (counted from a
     contracted plateau's end when later: :func:`tau_held`; and
-    ``weak_min_samples_after_fit`` samples) and grows (:func:`~nht_monitor.analysis.facts.growing`: a flat norm is
-    no verdict), or when the law's ``budget_quantile``
-    lies beyond the budget. Otherwise no forecast, saying what would give one
-    (also for a norm that came down once and grows again: not "never decays"). The
+    ``weak_min_samples_after_fit`` samples) and grows
+    (:func:`~nht_monitor.analysis.facts.growing`: a flat norm is no verdict), or when the
+    law's ``budget_quantile`` lies beyond the budget. Otherwise no forecast, saying what
+    would give one (also for a norm that came down once and grows again: not "never
+    decays"). The
     held-out trend is read as a line here, never bent (``heldout_curvature``,
     ``heldout_tangent``): while the norm has not come down, an accelerating
     extrapolation held runs that never transition out of ``weak`` on the family

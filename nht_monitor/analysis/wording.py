@@ -353,10 +353,10 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
         return (f"{signal}: cannot forecast: the norm {how} again after coming down; a "
                 f"forecast comes once it falls {st.decay_min_drop * 100:g}% below its new peak")
     growth = ("" if st.weak_min_growth is None
-              else f" growing at ≥ {st.weak_min_growth:g}/τ")
+              else f" while growing at ≥ {st.weak_min_growth:g}/τ")
     return (f"{signal}: cannot forecast: the norm {how} after the fit; a forecast comes once "
-            f"it falls {st.decay_min_drop * 100:g}% below its post-fit peak (weak if it is "
-            f"still{growth} after Δτ {st.weak_min_tau_after_fit:g})")
+            f"it falls {st.decay_min_drop * 100:g}% below its post-fit peak (weak if it has "
+            f"not after Δτ {st.weak_min_tau_after_fit:g}{growth})")
 
 
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
