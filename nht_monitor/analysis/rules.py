@@ -825,11 +825,10 @@ def held_up(t: Trace) -> Signal:
     (:func:`~nht_monitor.analysis.facts.growing`: a flat norm is no verdict), or when the
     law's ``budget_quantile`` lies beyond the budget. Otherwise no forecast, saying what
     would give one (also for a norm that came down once and grows again: not "never
-    decays"). The
-    held-out trend is read as a line here, never bent (``heldout_curvature``,
-    ``heldout_tangent``): while the norm has not come down, an accelerating
-    extrapolation held runs that never transition out of ``weak`` on the family
-    benchmark."""
+    decays"). The held-out trend is read as a line here, never bent
+    (``heldout_curvature``, ``heldout_tangent``): while the norm has not come down, an
+    accelerating extrapolation held runs that never transition out of ``weak`` on the
+    family benchmark."""
     run, st = t.run, t.run.settings
     since_fit = fit_last_fraction(run.finite, t.values, t.i_fit, st.fit_window)
     rate = since_fit.rate if since_fit is not None else t.rate
