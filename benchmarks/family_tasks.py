@@ -1535,6 +1535,48 @@ HOLDOUT58_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Fifty-ninth-round held-out families (stop 48; see above)."""
 
 
+# a sixtieth round (stop 49), without LayerNorm, and a sixty-first with, both defined
+# before anything was looked at or changed this stop: for whatever stop 49 builds, scored once
+HOLDOUT59_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p71-f0.45-b128-lr4e-3", p=71, op="+", train_fraction=0.45,
+            batch_size=128, lr=4e-3, steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("mlp-sub-p59-f0.5-w96-i1.5-lr5e-3", p=59, op="-", train_fraction=0.5, width=96,
+            init_scale=1.5, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p53-f0.55-cosine-lr7e-3", p=53, op="*", train_fraction=0.55, lr=7e-3,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.4, 0.7, 1.0, 1.6, 12.0]),
+    _family("mlp-div-p61-f0.6-sgd-lr4e-2", p=61, op="/", train_fraction=0.6,
+            optimizer="sgd", lr=4e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+    _family("tf-sub-p41-f0.55-w32-i1-lr3e-3", p=41, op="-", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
+]}
+"""Sixtieth-round held-out families (stop 49; see above)."""
+
+
+HOLDOUT60_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p61-f0.5-ln-b128-lr5e-3", p=61, op="-", train_fraction=0.5,
+            layernorm=True, batch_size=128, lr=5e-3, steps=3000,
+            weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
+    _family("mlp-add-p53-f0.6-ln-i1.5-lr5e-3", p=53, op="+", train_fraction=0.6,
+            layernorm=True, init_scale=1.5, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p59-f0.55-ln-cosine-lr5e-3", p=59, op="/", train_fraction=0.55,
+            layernorm=True, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p47-f0.6-ln-sgd-lr5e-2", p=47, op="*", train_fraction=0.6,
+            layernorm=True, optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
+    _family("tf-add-p53-f0.55-w32-i1-ln-lr3e-3", p=53, op="+", train_fraction=0.55,
+            model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
+            steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
+]}
+"""Sixty-first-round held-out families, with LayerNorm (stop 49; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1564,7 +1606,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout51": HOLDOUT51_FAMILIES, "holdout52": HOLDOUT52_FAMILIES,
     "holdout53": HOLDOUT53_FAMILIES, "holdout54": HOLDOUT54_FAMILIES,
     "holdout55": HOLDOUT55_FAMILIES, "holdout56": HOLDOUT56_FAMILIES,
-    "holdout57": HOLDOUT57_FAMILIES, "holdout58": HOLDOUT58_FAMILIES}
+    "holdout57": HOLDOUT57_FAMILIES, "holdout58": HOLDOUT58_FAMILIES,
+    "holdout59": HOLDOUT59_FAMILIES, "holdout60": HOLDOUT60_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
