@@ -563,7 +563,8 @@ def room_after_fit(run: Run) -> Decision | None:
     least-squares line over the last half of the τ so far: :func:`fit_projection`, whose
     level, not the noisy last evaluation, must be :func:`half_learnt`), and room
     for the law after the fit that line projects: the fit plus the law's
-    ``expect_quantile`` of Δτ (its median by default) end within the budget (along the
+    ``expect_quantile`` of Δτ (its early end, 0.1, by default: the quantile the budget
+    verdict reads after the fit) end within the budget (along the
     planned learning rate, else at the current η·λ) → ``intermediate``, transition
     ``pending`` without a forecast step (the fit comes first). Needs
     ``expect_before_fit``, a law prior and a known budget."""

@@ -1088,30 +1088,30 @@ def _climbing(steps: int = 800, lr_of=None, rise: float = 0.5) -> list:
 
 @hsettings(max_examples=40, deadline=None)
 @given(budget=hst.integers(1000, 8000))
-def test_room_after_fit_is_intermediate_exactly_when_the_projected_fit_leaves_the_laws_median(
+def test_room_after_fit_is_intermediate_exactly_when_the_projected_fit_leaves_the_laws_delay(
         budget):
     """Train accuracy's line (0.5 per τ, 0.6 at step 800) reaches 0.99 in Δτ 0.78; with
-    the law's median delay after it (scipy float64) that is step 800 + (0.78 + median) /
-    (η·λ): a budget at or after it is ``intermediate`` before the fit (rule 6d, pending,
-    no forecast step), one before it still fitting."""
+    the law's ``expect_quantile`` of the delay after it (scipy float64) that is step 800 +
+    (0.78 + quantile) / (η·λ): a budget at or after it is ``intermediate`` before the fit
+    (rule 6d, pending, no forecast step), one before it still fitting."""
     from scipy import stats
 
     st = AnalyzerSettings()
-    median = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.expect_quantile)
+    delay = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.expect_quantile)
     eta = (st.fit_train_acc - 0.6) / 0.5
-    ends = 800 + (eta + median) / (LR * WD)
+    ends = 800 + (eta + delay) / (LR * WD)
     assume(abs(budget - ends) > 2)
     a = Analyzer(header(num_steps=budget)).analyze(_climbing())
     if budget >= ends:
         assert (a.regime, a.rule, a.phase) == ("intermediate", "room_after_fit", "fitting")
         assert a.transition.status == "pending" and a.transition.forecast_step is None
         m = re.search(r"still fitting, and train accuracy's line \(at 0\.6 now\) reaches 0\.99 in Δτ "
-                      r"([\d.]+); with the law's delay after it \(50% quantile: ([\d.]+) τ\) "
+                      r"([\d.]+); with the law's delay after it \(10% quantile: ([\d.]+) τ\) "
                       rf"that is step ([\d.]+), within the budget of {budget} steps",
                       a.reasons[-1])
         assert m, a.reasons
         assert float(m.group(1)) == pytest.approx(eta, rel=1e-2)
-        assert float(m.group(2)) == pytest.approx(median, rel=1e-2)
+        assert float(m.group(2)) == pytest.approx(delay, rel=1e-2)
         assert float(m.group(3)) == pytest.approx(ends, abs=1.5)
     else:
         assert (a.regime, a.rule) == ("undetermined", "still_fitting"), a.reasons
