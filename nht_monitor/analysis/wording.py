@@ -41,6 +41,14 @@ def fmt(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def fmt_step(x: float | None) -> str:
+    """A projected step as a whole number (``fmt`` to 6 digits beyond 10⁷); ``n/a`` when
+    missing."""
+    if x is None:
+        return "n/a"
+    return f"{x:.0f}" if abs(x) < 1e7 else fmt(x, 6)
+
+
 def describe_clamp(clamp: object) -> str:
     """The header's ``norm_clamp`` setting as ``key=value, …``."""
     if isinstance(clamp, dict):
@@ -150,7 +158,7 @@ def _budget(st: AnalyzerSettings, budget: float | None) -> str:
 def too_slow(st: AnalyzerSettings, drop: float, peak: float, acc: float, rate: float,
              fit_step: float | None, budget: float | None,
              first_acc: float | None = None, gain: float | None = None) -> str:
-    when = "never" if fit_step is None else f"only at step {fmt(fit_step, 6)}"
+    when = "never" if fit_step is None else f"only at step {fmt_step(fit_step)}"
     return (f"norm collapsed to {fmt(100 * (1 - drop), 3)}% of its peak {fmt(peak)} "
             f"(< {st.strong_collapse * 100:g}%) while "
             f"{_suppressed_acc(st, acc, first_acc, gain)} rises at {fmt(rate)}/τ over the "
@@ -194,7 +202,7 @@ def partial_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float,
 
 def no_room_after_fit(st: AnalyzerSettings, least_tau: float, forecast_step: float | None,
                       budget: float, quantile: float, tau_left: float | None = None) -> str:
-    when = "never" if forecast_step is None else f"at step {fmt(forecast_step, 6)}"
+    when = "never" if forecast_step is None else f"at step {fmt_step(forecast_step)}"
     left = (f" (the planned learning rate leaves {fmt(tau_left)} τ until the budget)"
             if tau_left is not None else "")
     return (f"still fitting, and even from a fit now the law's least delay ({quantile:.0%} "
@@ -207,7 +215,7 @@ def room_after_fit(st: AnalyzerSettings, acc: float, fit_tau: float, delay_tau: 
                    step: float, budget: float, quantile: float) -> str:
     return (f"still fitting, and train accuracy's line (at {fmt(acc)} now) reaches "
             f"{st.fit_train_acc:g} in Δτ {fmt(fit_tau)}; with the law's delay after it "
-            f"({quantile:.0%} quantile: {fmt(delay_tau)} τ) that is step {fmt(step, 6)}, "
+            f"({quantile:.0%} quantile: {fmt(delay_tau)} τ) that is step {fmt_step(step)}, "
             f"within {_budget(st, budget)}: a transition is expected once it fits")
 
 
@@ -286,19 +294,19 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
                 "the budget: no step for it")
     if forecast_step is None:
         return f"{signal}: {how}; τ clock too slow/stopped for a step forecast"
-    return (f"{signal}: {how} → step {fmt(forecast_step, 6)} "
-            f"(80%: {fmt(interval[0], 6)}–{fmt(interval[1], 6)})")
+    return (f"{signal}: {how} → step {fmt_step(forecast_step)} "
+            f"(80%: {fmt_step(interval[0])}–{fmt_step(interval[1])})")
 
 
 def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
              budget: float | None, quantile: float, least_tau: float | None = None,
              tau_left: float | None = None) -> str:
     if tau_left is not None:  # the run's planned learning rate decides how much τ is left
-        when = ("never" if forecast_step is None else f"step {fmt(forecast_step, 6)}") + (
+        when = ("never" if forecast_step is None else f"step {fmt_step(forecast_step)}") + (
             f" (the planned learning rate leaves {fmt(tau_left)} τ until the budget)")
     else:
         when = ("never (τ clock too slow)" if forecast_step is None
-                else f"step {fmt(forecast_step, 6)}")
+                else f"step {fmt_step(forecast_step)}")
     if least_tau is not None:
         return (f"{signal}: the law's least delay ({quantile:.0%} quantile: {fmt(least_tau)} τ "
                 f"from V_sc) ends at {when}, beyond {_budget(st, budget)}; a fast decay "
@@ -312,7 +320,7 @@ def annealing_trend(st: AnalyzerSettings, signal: str, step: float, budget: floa
                     evals: int) -> str:
     return (f"{signal}: not weak: the learning rate anneals, and held-out accuracy's logit "
             f"(a line against the step over its last {evals} evaluations) reaches "
-            f"{st.done_val_acc:g} at step {fmt(step, 6)}, within {_budget(st, budget)}: on an "
+            f"{st.done_val_acc:g} at step {fmt_step(step)}, within {_budget(st, budget)}: on an "
             "annealing plan the transition can come sooner than the τ clock says")
 
 

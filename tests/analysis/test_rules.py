@@ -1011,7 +1011,7 @@ def test_a_collapsed_run_too_slow_to_fit_within_the_budget_is_strong():
     step = run[-1].step
     fit_step = step + (st.fit_min_acc - acc) / 0.03 * 250  # τ = step / 250
     assert f"rises at {wording.fmt(0.03)}/τ" in a.reasons[0]
-    assert f"only at step {wording.fmt(fit_step, 6)}, beyond the budget of 4000 steps" \
+    assert f"only at step {wording.fmt_step(fit_step)}, beyond the budget of 4000 steps" \
         in a.reasons[0]
     roomy = Analyzer(header(budget_steps=20_000), st).analyze(run)
     assert roomy.regime == "undetermined" and "too_slow" not in roomy.findings
@@ -1213,3 +1213,18 @@ def test_a_budget_spent_short_of_the_fit_with_nothing_learnt_is_strong():
     learnt_half = _stalled_run(0.03, acc0=0.45, steps=1500)  # best 0.63
     b = Analyzer(header(budget_steps=last)).analyze(learnt_half)
     assert b.regime != "strong" and "spent_short" not in b.findings, b.reasons
+
+
+@pytest.mark.parametrize("step, text", [(5604.79, "5605"), (4100.0, "4100"), (0.4, "0"),
+                                        (12_345_678.9, "1.23457e+07"), (None, "n/a")])
+def test_projected_steps_read_as_whole_numbers(step, text):
+    """Steps the rules project (a fit, a transition, an interval's ends) are whole numbers
+    in the reasons; only beyond 10⁷ do they fall back to 6 significant digits."""
+    assert wording.fmt_step(step) == text
+
+
+def test_room_after_fit_says_a_whole_step():
+    a = Analyzer(header(num_steps=100_000)).analyze(_climbing())
+    assert a.rule == "room_after_fit"
+    assert re.search(r"that is step \d+, within the budget of 100000 steps", a.reasons[-1]), \
+        a.reasons
