@@ -194,9 +194,9 @@ class AnalyzerSettings(BaseModel):
     it after the fit (stop 49; the median until then). Replayed on rounds 17–59 of the
     task families it put 16 more runs without normalization layers right at 30 % of the
     horizon (1,100 → 1,116 of 1,387; mostly warm-up + cosine minibatch runs whose plan
-    left too little τ for the median, which transitioned anyway) and called 10 runs that
-    never transitioned ``intermediate`` there instead of ``undetermined``; false alarms,
-    forecasts and the end unchanged (``intermediate`` is no alarm)."""
+    left too little τ for the median, which transitioned anyway) and called 10 truly weak
+    runs and 7 that never fitted ``intermediate`` there instead of ``undetermined``; false
+    alarms, forecasts and the end unchanged (``intermediate`` is no alarm)."""
     weak_forecast_factor: float = Field(10.0, gt=0.0)
     """Weak also when the forecast transition lies beyond the budget
     (``budget_steps``, else the header's planned steps) or, without any, more than this
