@@ -1600,6 +1600,33 @@ HOLDOUT61_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Sixty-second-round held-out families (stop 49; see above)."""
 
 
+# a sixty-third round (stop 49), without LayerNorm, in two groups generated side by side,
+# defined after round 62 was scored and before anything more was looked at: warm-up +
+# cosine families with λ grids placed stronger than round 62's (where 9 of 48 runs
+# transitioned), for the budget verdict right after a late fit on an annealing plan
+HOLDOUT62_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p59-f0.5-b256-cosine-lr6e-3", p=59, op="+", train_fraction=0.5,
+            batch_size=256, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.3, 0.8, 1.2, 1.8, 2.6, 14.0]),
+    _family("tf-sub-p43-f0.55-w32-i1-b256-cosine-lr3e-3", p=43, op="-",
+            train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
+            batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.5, 1.2, 1.8, 2.4, 3.2, 24.0]),
+]}
+"""Sixty-third-round held-out families, first group (stop 49; see above)."""
+
+
+HOLDOUT63_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p67-f0.5-cosine-lr6e-3", p=67, op="/", train_fraction=0.5, lr=6e-3,
+            schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p59-f0.6-b128-cosine-lr4e-3", p=59, op="*", train_fraction=0.6,
+            batch_size=128, lr=4e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.3, 0.7, 1.0, 1.4, 2.0, 14.0]),
+]}
+"""Sixty-third-round held-out families, second group (stop 49; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1631,7 +1658,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout55": HOLDOUT55_FAMILIES, "holdout56": HOLDOUT56_FAMILIES,
     "holdout57": HOLDOUT57_FAMILIES, "holdout58": HOLDOUT58_FAMILIES,
     "holdout59": HOLDOUT59_FAMILIES, "holdout60": HOLDOUT60_FAMILIES,
-    "holdout61": HOLDOUT61_FAMILIES}
+    "holdout61": HOLDOUT61_FAMILIES, "holdout62": HOLDOUT62_FAMILIES,
+    "holdout63": HOLDOUT63_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
