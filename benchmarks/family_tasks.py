@@ -1627,6 +1627,32 @@ HOLDOUT63_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Sixty-third-round held-out families, second group (stop 49; see above)."""
 
 
+# a sixty-fourth round (stop 49), without LayerNorm, in two groups, defined after round 63
+# was scored and left unscored at the stop's end: minibatch warm-up + cosine MLPs, for the
+# decision round 63 left open (``annealing_step_trend`` against the budget verdict's
+# ``weak`` right after a late fit on an annealing plan)
+HOLDOUT64_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p67-f0.5-b256-cosine-lr5e-3", p=67, op="-", train_fraction=0.5,
+            batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.3, 0.8, 1.2, 1.6, 2.2, 14.0]),
+    _family("mlp-mul-p53-f0.6-b128-cosine-lr5e-3", p=53, op="*", train_fraction=0.6,
+            batch_size=128, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.3, 0.8, 1.2, 1.6, 2.2, 14.0]),
+]}
+"""Sixty-fourth-round held-out families, first group (stop 49; see above)."""
+
+
+HOLDOUT65_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p61-f0.55-b256-cosine-lr5e-3", p=61, op="+", train_fraction=0.55,
+            batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.3, 0.8, 1.2, 1.6, 2.2, 14.0]),
+    _family("mlp-div-p61-f0.5-b128-cosine-lr6e-3", p=61, op="/", train_fraction=0.5,
+            batch_size=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.3, 0.8, 1.2, 1.6, 2.2, 14.0]),
+]}
+"""Sixty-fourth-round held-out families, second group (stop 49; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1659,7 +1685,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout57": HOLDOUT57_FAMILIES, "holdout58": HOLDOUT58_FAMILIES,
     "holdout59": HOLDOUT59_FAMILIES, "holdout60": HOLDOUT60_FAMILIES,
     "holdout61": HOLDOUT61_FAMILIES, "holdout62": HOLDOUT62_FAMILIES,
-    "holdout63": HOLDOUT63_FAMILIES}
+    "holdout63": HOLDOUT63_FAMILIES, "holdout64": HOLDOUT64_FAMILIES,
+    "holdout65": HOLDOUT65_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
