@@ -933,15 +933,16 @@ def heldout_wait(t: Trace) -> Finding | None:
 
 
 def annealing_trend(t: Trace) -> Finding | None:
-    """``annealing_trend`` while the learning rate anneals (the last logged lr below its
-    peak) and held-out accuracy's logit, a least-squares line against the step over its
-    last ``step_trend_evals`` evaluations since the fit, reaches ``done_val_acc`` within
-    the budget; ``None`` otherwise (``annealing_step_trend`` off, no budget, too few
-    evaluations, a line not rising)."""
+    """``annealing_trend`` while the learning rate anneals (the last logged lr at most
+    ``annealing_lr_fraction`` of its peak) and held-out accuracy's logit, a least-squares
+    line against the step over its last ``step_trend_evals`` evaluations since the fit,
+    reaches ``done_val_acc`` within the budget; ``None`` otherwise (``annealing_step_trend``
+    off, no budget, too few evaluations, a line not rising)."""
     run, st = t.run, t.run.settings
     s, budget = run.finite, run.ctx.budget_steps
     lr = s.lr[np.isfinite(s.lr)]
-    if not st.annealing_step_trend or budget is None or not lr.shape[0] or lr[-1] >= lr.max():
+    if (st.annealing_step_trend is not True or budget is None or not lr.shape[0]
+            or lr[-1] > st.annealing_lr_fraction * lr.max()):
         return None
     val, steps = s.val[t.heldout_from:], s.step[t.heldout_from:]
     ok = np.isfinite(val)

@@ -135,19 +135,25 @@ class AnalyzerSettings(BaseModel):
     at 30 % of the horizon on a sixth round but raised a false alarm there and one on a
     public transformer run right after its fit, so the default stayed 0.1. The
     early-stop integration waits for the whole 80 % interval either way."""
-    annealing_step_trend: bool = False
-    """Opt-in (stop 38): while the learning rate anneals (the last logged lr below its
-    peak), the budget verdict's ``weak`` waits while held-out accuracy's logit, a
-    least-squares line against the *step* over its last ``step_trend_evals``
-    evaluations, reaches ``done_val_acc`` within the budget (``annealing_trend``): on a
-    cosine tail held-out accuracy can climb to the transition on the step clock while the
-    τ clock, slowed to a stop by the plan, leaves less than the law's early end. Replayed
-    on rounds 4–31 (chosen on their five such alarms) it removed 3 of them (false alarms
-    9 → 6) and cost 7 runs right at 30 % of 1,195; on teddykoker/grokking with a cosine
-    schedule (λ 0.3 and 0.8, never transitioning) it flipped the regime between ``weak``
-    and ``intermediate`` five times on each (twice and once without it) and held λ 0.3
-    at ``weak`` for good only from step 1,320 instead of 930, a truly ``weak`` run's
-    held-out accuracy climbing too — so it stays off by default."""
+    annealing_step_trend: bool | Literal["auto"] = "auto"
+    """While the learning rate anneals (the last logged lr at most
+    ``annealing_lr_fraction`` of its peak), the budget verdict's ``weak`` waits while
+    held-out accuracy's logit, a least-squares line against the *step* over its last
+    ``step_trend_evals`` evaluations, reaches ``done_val_acc`` within the budget
+    (``annealing_trend``): on a cosine tail held-out accuracy can climb to the transition
+    on the step clock while the τ clock, slowed to a stop by the plan, leaves less than
+    the law's early end. ``"auto"`` (the default since stop 50): on when the log's header
+    says the model has no normalization layers, as ``budget_law_floor``. Opt-in from stop
+    38 to 49: on every annealing family of rounds 17–64 it removed 4 of 8 false alarms
+    without normalization layers (1 of 1 with them) and cost 5 (10) runs right at 30 % of
+    the horizon; read only below 0.8 of the peak lr, it removes the same 4 and costs none
+    (with LayerNorm it then removes none, hence ``"auto"``). On teddykoker/grokking (a
+    transformer with LayerNorm, cosine plan) it flipped the regime of truly weak runs
+    between ``weak`` and ``intermediate``; ``"auto"`` leaves such models alone."""
+    annealing_lr_fraction: float = Field(0.8, gt=0.0, lt=1.0)
+    """``annealing_step_trend`` reads once the last logged lr is at most this fraction of
+    its peak: where the plan has slowed the τ clock by a fifth or more, so the step clock
+    says something the τ clock does not (near the peak the two agree)."""
     step_trend_evals: int = Field(10, ge=3)
     """The held-out evaluations ``annealing_step_trend`` fits its line on."""
     budget_law_floor: bool | Literal["auto"] = "auto"

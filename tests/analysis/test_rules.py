@@ -530,10 +530,43 @@ def test_a_heldout_climb_on_the_step_clock_holds_back_the_budget_verdict_while_a
                             for x in last])
     assert step == pytest.approx((math.log(9.0) - fit.intercept) / fit.slope, abs=1.0)
     assert step == pytest.approx(1990, abs=1.0)
-    assert Analyzer(header(num_steps=2000)).analyze(run, until=1700).regime == "weak"  # off
+    off = AnalyzerSettings(annealing_step_trend=False)
+    assert Analyzer(header(num_steps=2000), off).analyze(run, until=1700).regime == "weak"
     late = Analyzer(header(num_steps=2000), on).analyze(_late_fit_on_an_annealing_plan(2100),
                                                         until=1700)
     assert late.regime == "weak" and "annealing_trend" not in late.findings, late.reasons
+
+
+def test_the_step_clock_trend_is_on_by_default_for_models_without_normalization_layers():
+    """``annealing_step_trend="auto"`` (the default) reads the step clock for a header
+    recording a model without normalization layers, and not for one with a LayerNorm or
+    none recorded (as ``budget_law_floor``)."""
+    run = _late_fit_on_an_annealing_plan(1990)
+
+    def recorded(norms):
+        return RunHeader(run_id="synthetic", started_at="2026-11-23T00:00:00Z",
+                         model={"class_name": "M", "n_params": 1, "normalization": norms},
+                         layers=["a", "b"], config={"num_steps": 2000})
+
+    plain = Analyzer(recorded([])).analyze(run, until=1700)
+    assert plain.regime == "intermediate" and "annealing_trend" in plain.findings, plain.reasons
+    for h in (recorded(["LayerNorm"]), header(num_steps=2000)):
+        a = Analyzer(h).analyze(run, until=1700)
+        assert a.regime == "weak" and "annealing_trend" not in a.findings, a.reasons
+
+
+@pytest.mark.parametrize("fraction, reads", [(0.1, False), (0.14, False), (0.16, True),
+                                             (0.8, True)])
+def test_the_step_clock_trend_reads_only_once_the_lr_has_fallen_to_its_fraction_of_peak(
+        fraction, reads):
+    """``annealing_lr_fraction``: the plan here falls linearly from 1e-2 to 0 over 2,000
+    steps, so at step 1700 the last logged lr is 0.15 of its peak (to 0.1 %); the step
+    trend reads for a fraction above that and is silent below it."""
+    st = AnalyzerSettings(annealing_step_trend=True, annealing_lr_fraction=fraction)
+    a = Analyzer(header(num_steps=2000), st).analyze(_late_fit_on_an_annealing_plan(1990),
+                                                     until=1700)
+    assert ("annealing_trend" in a.findings) is reads, a.reasons
+    assert a.regime == ("intermediate" if reads else "weak"), a.reasons
 
 
 def test_the_step_clock_trend_is_silent_on_a_constant_learning_rate():
