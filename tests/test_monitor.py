@@ -243,9 +243,9 @@ def test_analysis_settings_reach_the_live_analyzer(tiny_net, log_dir):
     custom = AnalyzerSettings(delay_tau=None)
     with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="b",
                            analysis=custom) as monitor:
-        # budget_law_floor "auto" is decided from the header: TinyNet has no normalization
+        # the "auto" settings are decided from the header: TinyNet has no normalization
         assert monitor._recorder.analyzer.settings == custom.model_copy(
-            update={"budget_law_floor": True})
+            update={"budget_law_floor": True, "annealing_step_trend": True})
     header = read_run(log_dir / "a.jsonl").header
     assert header.config["analysis"] == {"delay_tau": 0.5, "budget_steps": 123}
     assert read_run(log_dir / "b.jsonl").header.config["analysis"] == {"delay_tau": None}
