@@ -222,6 +222,8 @@ def test_default_head_is_last_linear_called_not_last_registered(log_dir):
     ({"bogus_option": 1}, "bogus_option"),
     ({"analysis": {"delay_taux": 1.0}}, "delay_taux"),
     ({"analysis": {"delay_tau": -1.0}}, "delay_tau"),
+    ({"analysis": {"annealing_lr_fraction": 1.5}}, "annealing_lr_fraction"),
+    ({"analysis": {"annealing_step_trend": "sometimes"}}, "annealing_step_trend"),
     ({"write_interval": -0.5}, "write_interval"),
     ({"write_interval": "soon"}, "write_interval"),
 ])
