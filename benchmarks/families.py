@@ -970,7 +970,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             f"torch/numpy from `.venv-test`.", "",
             f"Commands: `{generate_command(args.cache, names)}`, then "
             f"`{shlex.join(['python', 'benchmarks/families.py'] + sys.argv[1:])}`.",
-            "", "Families scored (MLP: embedding 32 + one hidden ReLU layer; transformer: the "
+            "", "Families scored (MLP: embedding 32 (128 where the name says `e128`) + one hidden "
+            "ReLU layer; transformer: the "
             "demo's one block, 4 heads; AdamW betas 0.9/0.98, SGD momentum 0.9 with coupled L2; "
             "warm-up 5 % then cosine to 0 (to 0.1 × lr where the name says `min0.1`); batch: examples per step, drawn from a fresh seeded permutation each epoch (*full*: the whole training set); every step sampled by `watch(every=1)`; "
             "generation = training wall time of the family on this machine):", "",
