@@ -146,8 +146,10 @@ class AnalyzerSettings(BaseModel):
     says the model has no normalization layers, as ``budget_law_floor``. Opt-in from stop
     38 to 49: on every annealing family of rounds 17–64 it removed 4 of 8 false alarms
     without normalization layers (1 of 1 with them) and cost 5 (10) runs right at 30 % of
-    the horizon; read only below 0.8 of the peak lr, it removes the same 4 and costs none
-    (with LayerNorm it then removes none, hence ``"auto"``). On teddykoker/grokking (a
+    the horizon; read only at or below 0.8 of the peak lr, it removes the same 4 and
+    costs none at 30 % (with LayerNorm it then removes none, hence ``"auto"``); truly
+    weak runs read ``weak`` for good later (at the median, 0.46 of the horizon instead
+    of 0.37). On teddykoker/grokking (a
     transformer with LayerNorm, cosine plan) it flipped the regime of truly weak runs
     between ``weak`` and ``intermediate``; ``"auto"`` leaves such models alone."""
     annealing_lr_fraction: float = Field(0.8, gt=0.0, lt=1.0)
