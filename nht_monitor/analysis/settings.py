@@ -149,9 +149,9 @@ class AnalyzerSettings(BaseModel):
     the horizon; read only at or below 0.8 of the peak lr, it removes the same 4 and
     costs none at 30 % (with LayerNorm it then removes none, hence ``"auto"``); truly
     weak runs read ``weak`` for good later (at the median, 0.46 of the horizon instead
-    of 0.37). On teddykoker/grokking (a
-    transformer with LayerNorm, cosine plan) it flipped the regime of truly weak runs
-    between ``weak`` and ``intermediate``; ``"auto"`` leaves such models alone."""
+    of 0.37). On teddykoker/grokking (a transformer with LayerNorm, cosine plan) it
+    flipped the regime of truly weak runs between ``weak`` and ``intermediate``;
+    ``"auto"`` leaves such models alone."""
     annealing_lr_fraction: float = Field(0.8, gt=0.0, lt=1.0)
     """``annealing_step_trend`` reads once the last logged lr is at most this fraction of
     its peak: where the plan has slowed the τ clock by a fifth or more, so the step clock

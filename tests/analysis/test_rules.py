@@ -166,15 +166,12 @@ def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_de
     free = Analyzer(header(num_steps=1150)).analyze(part)  # auto: no normalization recorded
     assert free.regime == "intermediate" and free.transition.interval[0] < 1150 < floor_step
 
-    def recorded(norms):
-        return RunHeader(run_id="synthetic", started_at="2026-11-23T00:00:00Z",
-                         model={"class_name": "M", "n_params": 1, "normalization": norms},
-                         layers=["a", "b"], config={"num_steps": 1150})
-
-    plain = Analyzer(recorded([])).analyze(part)
+    plain = Analyzer(_recorded([], num_steps=1150)).analyze(part)
     assert plain.regime == "weak", plain.reasons  # auto: on, no normalization layers
-    assert Analyzer(recorded(["LayerNorm"])).analyze(part).regime == "intermediate"
-    forced = Analyzer(recorded(["LayerNorm"]), AnalyzerSettings(budget_law_floor=True))
+    assert Analyzer(_recorded(["LayerNorm"], num_steps=1150)).analyze(part).regime == \
+        "intermediate"
+    forced = Analyzer(_recorded(["LayerNorm"], num_steps=1150),
+                      AnalyzerSettings(budget_law_floor=True))
     assert forced.analyze(part).regime == "weak"
     floor = AnalyzerSettings(budget_law_floor=True)
     floored = Analyzer(header(num_steps=1150), floor).analyze(part)
@@ -542,15 +539,9 @@ def test_the_step_clock_trend_is_on_by_default_for_models_without_normalization_
     recording a model without normalization layers, and not for one with a LayerNorm or
     none recorded (as ``budget_law_floor``)."""
     run = _late_fit_on_an_annealing_plan(1990)
-
-    def recorded(norms):
-        return RunHeader(run_id="synthetic", started_at="2026-11-23T00:00:00Z",
-                         model={"class_name": "M", "n_params": 1, "normalization": norms},
-                         layers=["a", "b"], config={"num_steps": 2000})
-
-    plain = Analyzer(recorded([])).analyze(run, until=1700)
+    plain = Analyzer(_recorded([], num_steps=2000)).analyze(run, until=1700)
     assert plain.regime == "intermediate" and "annealing_trend" in plain.findings, plain.reasons
-    for h in (recorded(["LayerNorm"]), header(num_steps=2000)):
+    for h in (_recorded(["LayerNorm"], num_steps=2000), header(num_steps=2000)):
         a = Analyzer(h).analyze(run, until=1700)
         assert a.regime == "weak" and "annealing_trend" not in a.findings, a.reasons
 
