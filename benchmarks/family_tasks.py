@@ -1709,6 +1709,33 @@ HOLDOUT69_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Sixty-sixth-round held-out families, second group (stop 50; see above)."""
 
 
+# a sixty-seventh round (stop 51), without LayerNorm, in two groups, defined at the start of
+# stop 51 before anything was changed or looked at: more MLPs of the wide, default-init
+# shape of round 66 (whose forecasts all came early): other widths and embeddings (64/256,
+# 96/192, 128/192), init 0.7, a cosine plan and a minibatch, for a change to the norm-ratio
+# prior or the held-out trend on that shape
+HOLDOUT70_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p53-f0.6-e64-w256-i1-lr5e-3", p=53, op="-", train_fraction=0.6,
+            embed_dim=64, width=256, init_scale=1.0, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
+    _family("mlp-add-p59-f0.5-e96-w192-i1-cosine-lr5e-3", p=59, op="+", train_fraction=0.5,
+            embed_dim=96, width=192, init_scale=1.0, lr=5e-3, schedule="warmup_cosine",
+            steps=3000, weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
+]}
+"""Sixty-seventh-round held-out families, first group (stop 51; see above)."""
+
+
+HOLDOUT71_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p53-f0.6-e128-w128-i1-lr1e-2", p=53, op="/", train_fraction=0.6,
+            embed_dim=128, width=128, init_scale=1.0, lr=1e-2, steps=3000,
+            weight_decays=[0.01, 0.03, 0.1, 0.3, 1.0, 30.0]),
+    _family("mlp-mul-p47-f0.7-e128-w192-i0.7-b256-lr4e-3", p=47, op="*",
+            train_fraction=0.7, embed_dim=128, width=192, init_scale=0.7, batch_size=256,
+            lr=4e-3, steps=3000, weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
+]}
+"""Sixty-seventh-round held-out families, second group (stop 51; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1744,7 +1771,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout63": HOLDOUT63_FAMILIES, "holdout64": HOLDOUT64_FAMILIES,
     "holdout65": HOLDOUT65_FAMILIES, "holdout66": HOLDOUT66_FAMILIES,
     "holdout67": HOLDOUT67_FAMILIES, "holdout68": HOLDOUT68_FAMILIES,
-    "holdout69": HOLDOUT69_FAMILIES}
+    "holdout69": HOLDOUT69_FAMILIES, "holdout70": HOLDOUT70_FAMILIES,
+    "holdout71": HOLDOUT71_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
