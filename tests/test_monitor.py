@@ -224,9 +224,6 @@ def test_default_head_is_last_linear_called_not_last_registered(log_dir):
     ({"analysis": {"delay_tau": -1.0}}, "delay_tau"),
     ({"analysis": {"annealing_lr_fraction": 1.5}}, "annealing_lr_fraction"),
     ({"analysis": {"annealing_step_trend": "sometimes"}}, "annealing_step_trend"),
-    ({"analysis": {"ratio_params_range": [5e4, 8e3]}}, "ratio_params_range"),
-    ({"analysis": {"structured_ratio": 1.01, "ratio_params_center": 1e6}},
-     "ratio_params_slope"),
     ({"write_interval": -0.5}, "write_interval"),
     ({"write_interval": "soon"}, "write_interval"),
 ])
@@ -249,10 +246,8 @@ def test_analysis_settings_reach_the_live_analyzer(tiny_net, log_dir):
     with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="b",
                            analysis=custom) as monitor:
         # the "auto" settings are decided from the header: TinyNet has no normalization
-        # and the ratio prior sized to it (its 1,131 parameters count as the least, 8,000)
         assert monitor._recorder.analyzer.settings == custom.model_copy(
-            update={"budget_law_floor": True, "annealing_step_trend": True,
-                    "ratio_params_slope": None, "structured_ratio": 1.24 * 0.8 ** 0.12})
+            update={"budget_law_floor": True, "annealing_step_trend": True})
     header = read_run(log_dir / "a.jsonl").header
     assert header.config["analysis"] == {"delay_tau": 0.5, "budget_steps": 123}
     assert read_run(log_dir / "b.jsonl").header.config["analysis"] == {"delay_tau": None}

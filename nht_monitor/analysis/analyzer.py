@@ -204,32 +204,15 @@ class Analyzer:
 def resolve_for_model(settings: AnalyzerSettings, header: RunHeader | None) -> AnalyzerSettings:
     """``settings`` as they apply to the header's model: ``budget_law_floor="auto"`` and
     ``annealing_step_trend="auto"`` on when it records a model without normalization
-    layers, else off (unrecorded: off); for such a model ``structured_ratio`` scaled to
-    its parameter count (:func:`sized_ratio`);
+    layers, else off (unrecorded: off);
     ``heldout_interval_scale`` replaced by ``heldout_interval_scale_normalized`` (when
-    set) for a model with some. ``ratio_params_slope`` comes back ``None``: resolved."""
+    set) for a model with some."""
     norms = header.model.normalization if header is not None else None
     update: dict[str, object] = {}
     if settings.budget_law_floor == "auto":
         update["budget_law_floor"] = norms == []
     if settings.annealing_step_trend == "auto":
         update["annealing_step_trend"] = norms == []
-    if settings.ratio_params_slope is not None:
-        update["ratio_params_slope"] = None
-        if norms == []:
-            update["structured_ratio"] = sized_ratio(settings, header.model.n_params)
     if norms and settings.heldout_interval_scale_normalized is not None:
         update["heldout_interval_scale"] = settings.heldout_interval_scale_normalized
     return settings.model_copy(update=update) if update else settings
-
-
-def sized_ratio(settings: AnalyzerSettings, n_params: int) -> float:
-    """The ratio prior's median for a model of ``n_params`` parameters (no normalization
-    layers): ``structured_ratio`` × (n / ``ratio_params_center``)^``ratio_params_slope``,
-    n clipped to ``ratio_params_range``; ``structured_ratio`` when n is not positive."""
-    st = settings
-    if n_params <= 0 or st.ratio_params_slope is None:
-        return st.structured_ratio
-    lo, hi = st.ratio_params_range
-    n = min(max(float(n_params), lo), hi)
-    return st.structured_ratio * (n / st.ratio_params_center) ** st.ratio_params_slope

@@ -7,12 +7,11 @@ grid and the procedure) and never tuned on the validation set.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class AnalyzerSettings(BaseModel):
@@ -303,25 +302,6 @@ class AnalyzerSettings(BaseModel):
     rate; chosen on the 13 families instead, 0.60–0.68, it forecast worse)."""
     ratio_log_sd: float = Field(0.10, ge=0.0)
     """Spread (sd of log ratio) of that prior over the families; sets the 80% interval."""
-    ratio_params_slope: float | None = Field(0.12, ge=0.0, le=1.0)
-    """Without normalization layers the ratio prior grows with the model's size: its
-    median is ``structured_ratio`` × (n / ``ratio_params_center``)^slope, n the parameter
-    count the log's header records (``watch()`` records it) clipped to
-    ``ratio_params_range``; resolved once per run, as ``budget_law_floor`` (a model with
-    normalization layers, or a header that does not say, keeps ``structured_ratio``; a
-    sweep's references replace it). On the delayed runs without normalization layers of
-    the cached rounds 17–66 of the family benchmark (361 runs, 8k–49k parameters) the
-    ratio rose from 1.11–1.19 at 8–10k parameters to 1.42–1.49 at 46–49k (modular
-    MLPs; sparse parity alike); a line in log n, fitted without round 66 (the wide MLPs
-    shaped like okitouni/simple-grokking), put round 66's ratios 4 % high where the
-    constant put them 17 % low (docs/FORECAST.md, stop 51). ``None``: ``structured_ratio``
-    for every model."""
-    ratio_params_center: float = Field(10_000.0, gt=0.0)
-    """The parameter count at which the ratio prior's median is ``structured_ratio`` (about
-    the median over the families' delayed runs, on which ``structured_ratio`` is chosen)."""
-    ratio_params_range: tuple[float, float] = (8_000.0, 50_000.0)
-    """The parameter counts ``ratio_params_slope`` reads, the sizes it was measured on: a
-    larger model counts as the largest (the ratio prior at most 1.24 × 5^0.12 ≈ 1.50)."""
     heldout_trend: bool = True
     """With a held-out accuracy in the log, the forecast's Δτ to go is a weighted mean in
     log of the norm's (law + decay) and the held-out accuracy's own trend: its logit as a
@@ -468,23 +448,6 @@ class AnalyzerSettings(BaseModel):
     """Fill ``Assessment.advice`` with :func:`nht_monitor.analysis.advice.advise` when available."""
     advice_budget_steps: int | None = None
     """Step budget handed to ``advise``."""
-
-    @field_validator("ratio_params_range")
-    @classmethod
-    def _a_range(cls, value: tuple[float, float]) -> tuple[float, float]:
-        lo, hi = value
-        if not 0.0 < lo <= hi < math.inf:
-            raise ValueError(f"needs 0 < low <= high < inf, got {value}")
-        return value
-
-    @model_validator(mode="after")
-    def _sized_ratio_above_one(self) -> AnalyzerSettings:
-        if self.ratio_params_slope is not None:
-            low = self.ratio_params_range[0] / self.ratio_params_center
-            if not self.structured_ratio * low ** self.ratio_params_slope > 1.0:
-                raise ValueError("structured_ratio scaled down to ratio_params_range's low end "
-                                 "(ratio_params_slope) must stay above 1")
-        return self
 
     @field_validator("reference_runs", mode="before")
     @classmethod

@@ -243,7 +243,7 @@ def transition_done(st: AnalyzerSettings, signal: str, step: float, by: str | No
                     v_st: float, peak: float, peak_step: float | None, drop: float,
                     relapsed: float | None = None) -> str:
     how = {"val_acc": "held-out accuracy reached {:.2g}".format(st.done_val_acc),
-           "v_st": f"norm reached V_st = V_sc/{st.structured_ratio:.3g} = {fmt(v_st)}",
+           "v_st": f"norm reached V_st = V_sc/{st.structured_ratio:g} = {fmt(v_st)}",
            None: ""}[by]
     held = ("" if relapsed is None else
             f"; but held-out accuracy has fallen back since: median {relapsed:.2f} over the "
@@ -269,7 +269,7 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
         parts.append(f"law: delay from V_sc median {st.delay_tau:g} τ (log-sd "
                      f"{st.delay_log_sd:g})")
     if rate_tau is not None:
-        parts.append(f"decay to V_st {fmt(v_st)} (V_sc/{st.structured_ratio:.3g}) at "
+        parts.append(f"decay to V_st {fmt(v_st)} (V_sc/{st.structured_ratio:g}) at "
                      f"{st.rate_factor:g} × the fitted rate: {fmt(rate_tau)} τ from V_sc")
     how = " and ".join(parts) + f", given none in the {fmt(elapsed)} τ since V_sc"
     if heldout is not None:

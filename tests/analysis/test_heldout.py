@@ -243,8 +243,7 @@ def test_a_model_with_normalization_layers_gets_its_own_interval_scale(normalize
     header records normalization layers (none recorded, or not recorded at all: the plain
     scale; ``None``: the plain scale for every model). Same median; the upper log-width
     scales by their ratio."""
-    # the ratio prior sized by the parameter count (no normalization layers) held fixed
-    st = AnalyzerSettings(heldout_interval_scale_normalized=normalized, ratio_params_slope=None)
+    st = AnalyzerSettings(heldout_interval_scale_normalized=normalized)
     samples, s, start, tau_now = _on_line(-3.0, 3.0, 1200, st)
     said = {}
     for norms in ([], None, ["LayerNorm"], ["BatchNorm1d", "LayerNorm"]):
