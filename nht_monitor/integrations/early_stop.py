@@ -37,6 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.analysis.wording import fmt_step
 
 FIELD_PREFIX = "nht/"
 """Every result field (Tune) and ``user_attrs["nht"]`` key (Optuna) starts with this."""
@@ -268,11 +269,11 @@ def transition_done(s: TrialState, p: StopPolicy) -> Decision | None:
     says to keep the checkpoint from the transition's step rather than the last."""
     if s.transition_status != "done":
         return None
-    reason = f"transition done (step {_step(s.forecast_step)}), regime {s.regime}"
+    reason = f"transition done (step {fmt_step(s.forecast_step)}), regime {s.regime}"
     if s.relapse_val_acc is not None:
         reason += (f", but held-out accuracy fell back since (median "
                    f"{s.relapse_val_acc:.2f} < done_val_acc): keep the checkpoint from "
-                   f"step {_step(s.forecast_step)} rather than the last")
+                   f"step {fmt_step(s.forecast_step)} rather than the last")
     return _of(s, False, "transition_done", reason)
 
 
@@ -284,8 +285,8 @@ def forecast_beyond_budget(s: TrialState, p: StopPolicy) -> Decision | None:
             and s.confidence >= p.min_confidence_budget):
         return None
     return _of(s, True, "forecast_beyond_budget",
-               f"transition forecast at step {_step(s.forecast_step)}, 80% interval from "
-               f"step {_step(low)}: beyond {_margin(p)}{_budget(s)} (regime {s.regime}, "
+               f"transition forecast at step {fmt_step(s.forecast_step)}, 80% interval from "
+               f"step {fmt_step(low)}: beyond {_margin(p)}{_budget(s)} (regime {s.regime}, "
                f"confidence {s.confidence:.2f} ≥ {p.min_confidence_budget:g})")
 
 
@@ -310,7 +311,7 @@ def unlikely_in_budget(s: TrialState, p: StopPolicy) -> Decision | None:
     if p.min_chance is None or s.chance_in_budget is None or s.chance_in_budget >= p.min_chance:
         return None
     return _of(s, True, "unlikely_in_budget",
-               f"transition forecast at step {_step(s.forecast_step)}: a chance of "
+               f"transition forecast at step {fmt_step(s.forecast_step)}: a chance of "
                f"{s.chance_in_budget:.2f} < min_chance {p.min_chance:g} that it comes "
                f"within {_budget(s)} (regime {s.regime})")
 
@@ -318,8 +319,8 @@ def unlikely_in_budget(s: TrialState, p: StopPolicy) -> Decision | None:
 def keep(s: TrialState, p: StopPolicy) -> Decision:
     """Keep anything else, saying what the trial is."""
     if s.regime == "intermediate" and s.forecast_step is not None:
-        reason = (f"intermediate, transition forecast at step {_step(s.forecast_step)} "
-                  f"(80% from {_step(s.interval_low)}) within {_budget(s)}")
+        reason = (f"intermediate, transition forecast at step {fmt_step(s.forecast_step)} "
+                  f"(80% from {fmt_step(s.interval_low)}) within {_budget(s)}")
     elif s.regime in ("weak", "intermediate") and s.confidence < p.min_confidence_budget and (
             s.beyond_budget or s.interval_low is not None):
         reason = (f"regime {s.regime} but confidence {s.confidence:.2f} < "
@@ -335,10 +336,6 @@ def keep(s: TrialState, p: StopPolicy) -> Decision:
     else:
         reason = f"regime {s.regime}: no stop rule applies"
     return _of(s, False, "keep", reason)
-
-
-def _step(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f}"
 
 
 def _margin(p: StopPolicy) -> str:
