@@ -201,18 +201,20 @@ class Analyzer:
                           reasons=[f"analysis failed: {type(exc).__name__}: {exc}"])
 
 
+AUTO_WITHOUT_NORMALIZATION: tuple[str, ...] = ("budget_law_floor", "annealing_step_trend")
+"""The settings whose ``"auto"`` means on for a model the header records without
+normalization layers, off otherwise (:func:`resolve_for_model`)."""
+
+
 def resolve_for_model(settings: AnalyzerSettings, header: RunHeader | None) -> AnalyzerSettings:
-    """``settings`` as they apply to the header's model: ``budget_law_floor="auto"`` and
-    ``annealing_step_trend="auto"`` on when it records a model without normalization
-    layers, else off (unrecorded: off);
+    """``settings`` as they apply to the header's model: the :data:`AUTO_WITHOUT_NORMALIZATION`
+    settings left ``"auto"`` on when it records a model without normalization layers, else
+    off (unrecorded: off);
     ``heldout_interval_scale`` replaced by ``heldout_interval_scale_normalized`` (when
     set) for a model with some."""
     norms = header.model.normalization if header is not None else None
-    update: dict[str, object] = {}
-    if settings.budget_law_floor == "auto":
-        update["budget_law_floor"] = norms == []
-    if settings.annealing_step_trend == "auto":
-        update["annealing_step_trend"] = norms == []
+    update: dict[str, object] = {key: norms == [] for key in AUTO_WITHOUT_NORMALIZATION
+                                 if getattr(settings, key) == "auto"}
     if norms and settings.heldout_interval_scale_normalized is not None:
         update["heldout_interval_scale"] = settings.heldout_interval_scale_normalized
     return settings.model_copy(update=update) if update else settings
