@@ -1763,6 +1763,33 @@ HOLDOUT73_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Sixty-eighth-round held-out families, second group (stop 51; see above)."""
 
 
+# a sixty-ninth round (stop 52), in two groups, defined before anything of stop 52 was
+# changed or tried on it: a transformer at width 48 under warm-up + cosine, a minibatch
+# MLP of another shape, a LayerNorm transformer under warm-up + cosine, a LayerNorm MLP
+# at embedding 64 and width 96.
+HOLDOUT74_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-mul-p47-f0.55-w48-i1-cosine-lr3e-3", p=47, op="*", train_fraction=0.55,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, schedule="warmup_cosine",
+            steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p53-f0.5-e48-w160-i1.2-b256-lr5e-3", p=53, op="-", train_fraction=0.5,
+            embed_dim=48, width=160, init_scale=1.2, batch_size=256, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
+]}
+"""Sixty-ninth-round held-out families, first group (stop 52; see above)."""
+
+
+HOLDOUT75_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-div-p41-f0.6-w32-i1-ln-cosine-lr3e-3", p=41, op="/", train_fraction=0.6,
+            model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
+    _family("mlp-mul-p59-f0.5-e64-w96-ln-lr5e-3", p=59, op="*", train_fraction=0.5,
+            embed_dim=64, width=96, layernorm=True, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Sixty-ninth-round held-out families, second group (stop 52; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1800,7 +1827,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout67": HOLDOUT67_FAMILIES, "holdout68": HOLDOUT68_FAMILIES,
     "holdout69": HOLDOUT69_FAMILIES, "holdout70": HOLDOUT70_FAMILIES,
     "holdout71": HOLDOUT71_FAMILIES, "holdout72": HOLDOUT72_FAMILIES,
-    "holdout73": HOLDOUT73_FAMILIES}
+    "holdout73": HOLDOUT73_FAMILIES, "holdout74": HOLDOUT74_FAMILIES,
+    "holdout75": HOLDOUT75_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
