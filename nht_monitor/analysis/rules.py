@@ -52,7 +52,10 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
      ``weak_min_growth`` per τ (:func:`~nht_monitor.analysis.facts.growing`), unless
      held-out accuracy is on a rising trend that reaches the transition within the
      budget (``heldout_rising``: then the law + trend forecast) or has come most of the
-     way there (``heldout_near_done``), else "cannot forecast yet" (``undetermined``);
+     way there (``heldout_near_done``); else, with the law's early end within a known
+     budget, ``intermediate`` (``room_while_held``: phase ``shortcut``, transition
+     ``pending`` without a forecast step; ``expect_while_held``), else "cannot forecast
+     yet" (``undetermined``);
 
    any forecast beyond the budget makes the regime ``weak`` (``too_late``;
    ``budget_law_floor``, by default for models without normalization layers: when the
@@ -689,6 +692,8 @@ class Signal:
     v_st_observed: bool = False
     fit: DecayFit | None = None
     v_peak: float | None = None
+    phase: str | None = None
+    """The phase when the regime alone does not say it (:func:`_phase`)."""
 
 
 @dataclass
@@ -826,7 +831,8 @@ def held_up(t: Trace) -> Signal:
     (:func:`~nht_monitor.analysis.facts.growing`: a flat norm is no verdict), or when the
     law's ``budget_quantile`` lies beyond the budget. Otherwise no forecast, saying what
     would give one (also for a norm that came down once and grows again: not "never
-    decays"). The held-out trend is read as a line here, never bent
+    decays") — ``intermediate`` with the transition ``pending``, no forecast step, when
+    the law's early end lies within a known budget (``expect_while_held``). The held-out trend is read as a line here, never bent
     (``heldout_curvature``, ``heldout_tangent``): while the norm has not come down, an
     accelerating extrapolation held runs that never transition out of ``weak`` on the
     family benchmark."""
@@ -867,6 +873,13 @@ def held_up(t: Trace) -> Signal:
     if forecast.heldout is not None:  # held-out accuracy on its way: the transition comes
         return Signal("intermediate", 0.5, [held, forecast_finding(run, t.name, forecast)],
                       transition, v_st=forecast.v_st)
+    if (st.expect_while_held and forecast.method != "none"
+            and run.ctx.budget_steps is not None and forecast.budget_step is not None):
+        room = found("room_while_held", signal=t.name, rate=rate, came_down=t.came_down,
+                     step=forecast.budget_step, budget=run.ctx.budget_steps,
+                     quantile=st.budget_quantile)
+        return Signal("intermediate", 0.4, [held, room], Transition(status="pending"),
+                      phase="shortcut")
     return Signal(findings=[held, cannot], transition=Transition(status="pending"))
 
 
@@ -1113,6 +1126,8 @@ def clean_norm_separation(signal: Signal, v_sc: float | None,
 
 
 def _phase(signal: Signal) -> str:
+    if signal.phase is not None:
+        return signal.phase
     if signal.transition.status == "done":
         return "structured"
     if signal.regime == "intermediate":

@@ -196,6 +196,17 @@ class AnalyzerSettings(BaseModel):
     (of 312: round 24 +10, round 27 +6, round 28 +1). ``intermediate`` is no alarm, so a
     run that fits too late to transition reads it until the post-fit rules say
     ``weak``."""
+    expect_while_held: bool = True
+    """A norm held up after the fit (rule 7d: not yet 5 % below V_sc) that is not ``weak``
+    — not held long enough or not growing for the time rule, and the law's early end
+    (``budget_quantile`` of Δτ from V_sc) within a known budget — is ``intermediate``,
+    transition ``pending`` without a forecast step (the decay comes first), phase
+    ``shortcut``: rule 7d's counterpart of 6d (``room_after_fit``; stop 52). Off: such a
+    run is ``undetermined`` ("cannot forecast"). Replayed on the cached rounds 17–67 of the
+    task families it put 25 more runs without normalization layers right at 30 % of the
+    horizon (1,352 → 1,377 of 1,704) and 5 more with LayerNorm (372 → 377 of 476), and
+    called 18 + 1 truly weak runs ``intermediate`` there instead of ``undetermined``; the
+    end, the false alarms and every forecast unchanged (``intermediate`` is no alarm)."""
     expect_quantile: float = Field(0.1, gt=0.0, lt=1.0)
     """The quantile of the law's delay (from V_sc) rule 6d needs room for after the
     projected fit: 0.1, the early end of the 80 % interval, as ``budget_quantile`` reads

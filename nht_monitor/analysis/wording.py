@@ -367,11 +367,18 @@ def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: b
             f"not after Δτ {st.weak_min_tau_after_fit:g}{growth})")
 
 
+def room_while_held(st: AnalyzerSettings, signal: str, rate: float, came_down: bool,
+                    step: float, budget: float, quantile: float) -> str:
+    return (f"{cannot_forecast(st, signal, rate, came_down)}; the law's delay from V_sc "
+            f"({quantile:.0%} quantile) ends at step {fmt_step(step)}, within "
+            f"{_budget(st, budget)}: a transition is still expected")
+
+
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
     no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
     too_slow, spent_short, long_stall, partial_stall, no_room_after_fit, room_after_fit,
     still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
     forecast, too_late, awaiting_heldout, annealing_trend, settled, held_up, contracted,
-    cannot_forecast)}
+    cannot_forecast, room_while_held)}
 """Kind → sentence."""

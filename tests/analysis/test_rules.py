@@ -415,6 +415,32 @@ def test_the_time_rule_calls_only_a_growing_norm_weak(growth, min_growth, regime
                    for r in a.reasons), a.reasons
 
 
+@pytest.mark.parametrize("budget, on, regime", [
+    (5000, True, "intermediate"), (5000, False, "undetermined"), (None, True, "undetermined"),
+    (3500, True, "weak")])
+def test_a_held_up_norm_with_room_in_the_budget_is_expected_to_transition(budget, on, regime):
+    """Flat after the fit (2 % per τ: no verdict from the time rule) at step 3000: the law's
+    early end (its 10 % quantile, 1.01 τ after V_sc, the last sample) is step ≈ 4015.
+    Within a budget of 5000: ``intermediate``, transition ``pending`` without a forecast
+    step, phase ``shortcut``, said so (``room_while_held``); with ``expect_while_held`` off
+    or no budget, "cannot forecast" (``undetermined``); past a budget of 3500: ``weak``."""
+    st = AnalyzerSettings(expect_while_held=on)
+    config = {} if budget is None else {"budget_steps": budget}
+    a = Analyzer(header(**config), st).analyze(_plateau_after(60.0))
+    assert "held_up" in a.findings and a.regime == regime, a.reasons
+    assert ("room_while_held" in a.findings) == (regime == "intermediate")
+    assert a.transition.forecast_step is None and a.transition.interval is None
+    early = 3000 + rules.law_quantile(0.1, st) / (LR * WD)
+    if regime == "intermediate":
+        assert a.transition.status == "pending" and a.phase == "shortcut"
+        said = [r for r in a.reasons if "a transition is still expected" in r]
+        assert len(said) == 1 and "cannot forecast: the norm does not decay" in said[0]
+        step = int(re.search(r"ends at step (\d+), within the budget of 5000 steps", said[0])[1])
+        assert abs(step - early) <= 2, (step, early)
+    elif regime == "undetermined":
+        assert "cannot_forecast" in a.findings
+
+
 def test_growing_is_growth_of_at_least_weak_min_growth():
     """``rate`` is decay per τ (negative while the norm grows)."""
     st = AnalyzerSettings()
