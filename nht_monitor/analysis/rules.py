@@ -832,7 +832,8 @@ def held_up(t: Trace) -> Signal:
     law's ``budget_quantile`` lies beyond the budget. Otherwise no forecast, saying what
     would give one (also for a norm that came down once and grows again: not "never
     decays") — ``intermediate`` with the transition ``pending``, no forecast step, when
-    the law's early end lies within a known budget (``expect_while_held``). The held-out trend is read as a line here, never bent
+    the law's early end lies within a known budget (``expect_while_held``). The held-out
+    trend is read as a line here, never bent
     (``heldout_curvature``, ``heldout_tangent``): while the norm has not come down, an
     accelerating extrapolation held runs that never transition out of ``weak`` on the
     family benchmark."""

@@ -23,7 +23,8 @@ decision wins:
    budget, confidence ≥ ``min_confidence_budget`` → **stop**;
 9. ``unlikely_in_budget`` (opt-in, ``min_chance``): the forecast gives the transition less
    than ``min_chance`` of coming by the budget (``Transition.chance_in_budget``) → **stop**;
-10. ``keep``: anything else (``intermediate`` whose transition fits, ``weak`` because the
+10. ``keep``: anything else (``intermediate`` whose transition fits — also before the
+   fit or while the norm holds up after it, with no forecast step yet —, ``weak`` because the
    norm holds up or, before the fit, because too little τ is left for the law's least
    delay, ``clamped``, a stop rule below its confidence) → keep.
 """
@@ -328,6 +329,9 @@ def keep(s: TrialState, p: StopPolicy) -> Decision:
     elif s.regime == "intermediate" and s.phase == "fitting":
         reason = ("intermediate before the fit (its projected fit leaves the budget room for "
                   "the law's delay): kept")
+    elif s.regime == "intermediate" and s.phase == "shortcut":
+        reason = ("intermediate, the norm not yet decaying after the fit (the law's delay "
+                  "from it still fits the budget): kept")
     elif s.regime == "weak" and s.phase == "fitting":
         reason = ("weak before the fit (too little τ left in the budget for the law's least "
                   "delay): no forecast to hold against the budget, so not stopped")

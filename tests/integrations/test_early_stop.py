@@ -94,6 +94,18 @@ def test_engine_intermediate_before_the_fit_is_kept_and_said_so():
     assert d.reason.startswith("intermediate before the fit"), d.reason
 
 
+def test_engine_intermediate_while_the_norm_holds_up_is_kept_and_said_so():
+    """Fitted, the norm flat since (no verdict from the time rule), the law's early end
+    within the budget (rule 7d, ``room_while_held``): kept, and the reason says why."""
+    run = make_run(lambda s, t: 60.0 * (1.0 + 0.02 * t), steps=1500, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200))
+    s = engine_state(run, budget=5000)
+    assert (s.regime, s.phase, s.forecast_step) == ("intermediate", "shortcut", None)
+    d = decide(s)
+    assert not d.stop and d.rule == "keep"
+    assert d.reason.startswith("intermediate, the norm not yet decaying"), d.reason
+
+
 def test_engine_weak_by_held_up_norm_is_kept():
     """Weak because the norm grew for Δτ ≥ 2 with no budget: not a budget verdict."""
     run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
