@@ -1790,6 +1790,32 @@ HOLDOUT75_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Sixty-ninth-round held-out families, second group (stop 52; see above)."""
 
 
+# a seventieth round (stop 52), in two groups, defined after round 69 was scored and
+# before anything else was tried, to score stop 52's engine (``expect_while_held``) once
+# more: a minibatch MLP at init 1.5, a minibatch transformer at lr 2e-3, a warm-up +
+# cosine MLP at width 96 on division, a full-batch MLP at init 2 on multiplication.
+HOLDOUT76_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p61-f0.45-i1.5-b128-lr5e-3", p=61, op="+", train_fraction=0.45,
+            init_scale=1.5, batch_size=128, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.3, 0.6, 1.0, 1.6, 15.0]),
+    _family("tf-add-p53-f0.5-w32-i1-b256-lr2e-3", p=53, op="+", train_fraction=0.5,
+            model="transformer", width=32, init_scale=1.0, batch_size=256, lr=2e-3,
+            steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+]}
+"""Seventieth-round held-out families, first group (stop 52; see above)."""
+
+
+HOLDOUT77_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p59-f0.55-w96-cosine-lr5e-3", p=59, op="/", train_fraction=0.55,
+            width=96, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
+    _family("mlp-mul-p67-f0.45-i2-lr6e-3", p=67, op="*", train_fraction=0.45,
+            init_scale=2.0, lr=6e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Seventieth-round held-out families, second group (stop 52; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1828,7 +1854,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout69": HOLDOUT69_FAMILIES, "holdout70": HOLDOUT70_FAMILIES,
     "holdout71": HOLDOUT71_FAMILIES, "holdout72": HOLDOUT72_FAMILIES,
     "holdout73": HOLDOUT73_FAMILIES, "holdout74": HOLDOUT74_FAMILIES,
-    "holdout75": HOLDOUT75_FAMILIES}
+    "holdout75": HOLDOUT75_FAMILIES, "holdout76": HOLDOUT76_FAMILIES,
+    "holdout77": HOLDOUT77_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
