@@ -874,8 +874,8 @@ def held_up(t: Trace) -> Signal:
     if forecast.heldout is not None:  # held-out accuracy on its way: the transition comes
         return Signal("intermediate", 0.5, [held, forecast_finding(run, t.name, forecast)],
                       transition, v_st=forecast.v_st)
-    if (st.expect_while_held and forecast.method != "none"
-            and run.ctx.budget_steps is not None and forecast.budget_step is not None):
+    # past the budget verdict above, a forecast's early end is a step within the budget
+    if st.expect_while_held and forecast.method != "none" and run.ctx.budget_steps is not None:
         room = found("room_while_held", signal=t.name, rate=rate, came_down=t.came_down,
                      step=forecast.budget_step, budget=run.ctx.budget_steps,
                      quantile=st.budget_quantile)

@@ -406,7 +406,8 @@ def test_a_rising_heldout_accuracy_forecasts_a_held_up_norm():
     samples = _held_up_run(900, _line(-5.0, 6.0))
     on = Analyzer(_header(budget=4000), AnalyzerSettings()).analyze(samples)
     off = Analyzer(_header(budget=4000), AnalyzerSettings(heldout_trend=False)).analyze(samples)
-    assert off.transition.forecast_step is None and "room_while_held" in off.findings
+    assert off.regime == "intermediate" and off.transition.forecast_step is None
+    assert "room_while_held" in off.findings
     assert "room_while_held" not in on.findings
     assert on.regime == "intermediate" and on.transition.status in ("pending", "imminent")
     assert "held-out accuracy's logit" in " ".join(on.reasons)
