@@ -1816,6 +1816,32 @@ HOLDOUT77_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventieth-round held-out families, second group (stop 52; see above)."""
 
 
+# a seventy-first round (stop 53), in two groups, defined on a fresh machine before
+# anything of stop 53 was changed or tried: a plain transformer on division at width 40
+# and lr 2e-3, an SGD MLP on subtraction, a minibatch LayerNorm MLP on addition, a
+# warm-up + cosine MLP on multiplication at a training fraction of 0.4.
+HOLDOUT78_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-div-p43-f0.55-w40-i1-lr2e-3", p=43, op="/", train_fraction=0.55,
+            model="transformer", width=40, init_scale=1.0, lr=2e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p53-f0.55-sgd-lr5e-2", p=53, op="-", train_fraction=0.55,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Seventy-first-round held-out families, first group (stop 53; see above)."""
+
+
+HOLDOUT79_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p59-f0.5-ln-b256-lr5e-3", p=59, op="+", train_fraction=0.5,
+            layernorm=True, batch_size=256, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p61-f0.4-w128-cosine-lr6e-3", p=61, op="*", train_fraction=0.4,
+            width=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
+]}
+"""Seventy-first-round held-out families, second group (stop 53; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1855,7 +1881,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout71": HOLDOUT71_FAMILIES, "holdout72": HOLDOUT72_FAMILIES,
     "holdout73": HOLDOUT73_FAMILIES, "holdout74": HOLDOUT74_FAMILIES,
     "holdout75": HOLDOUT75_FAMILIES, "holdout76": HOLDOUT76_FAMILIES,
-    "holdout77": HOLDOUT77_FAMILIES}
+    "holdout77": HOLDOUT77_FAMILIES, "holdout78": HOLDOUT78_FAMILIES,
+    "holdout79": HOLDOUT79_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
