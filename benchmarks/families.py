@@ -125,6 +125,10 @@ HORIZON_FRACTION = 0.3
 CHANCE_FRACTIONS = (0.3, 0.5, 0.7)
 """Where in the horizon ``Transition.chance_in_budget`` is scored (:func:`chance_table`)."""
 CHANCE_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+ALARMS = ("weak", "strong")
+FLAP_SWITCHES = 3
+"""A run whose label switches into or out of an alarm (:data:`ALARMS`) at least this
+often between consecutive replayed assessments counts as flapping."""
 CALIBRATED = ("delay_tau", "delay_log_sd", "structured_ratio", "ratio_log_sd", "weak_min_of_peak",
               "sweep_log_sd", "sweep_slope_sd")
 
@@ -392,6 +396,11 @@ def load_family(cache: Path, name: str, base: AnalyzerSettings) -> list[LoadedRu
     return [LoadedRun(name, out / r["log"], base) for r in manifest["runs"]]
 
 
+def alarm_switches(labels: Sequence[str]) -> int:
+    """How often consecutive labels switch into or out of an alarm (:data:`ALARMS`)."""
+    return sum((a in ALARMS) != (b in ALARMS) for a, b in zip(labels, labels[1:]))
+
+
 def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
            sweep: list[LoadedRun] | None = None) -> dict:
     """Replay one log through ``observe``/``assess`` as backtest does; score it. ``sweep``:
@@ -441,6 +450,7 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
         "actual": a, "fit_step": run.fit_step, "delayed": run.delayed,
         "delay_tau": run.delay_tau, "ratio": run.ratio,
         "head_lead": final.head.lead_steps if final is not None and final.head else None,
+        "alarm_switches": alarm_switches([lab for _, lab in labels]),
         "false_alarm": None}
     for f in CHANCE_FRACTIONS:
         p = points.get(f"c{f:g}")
@@ -534,6 +544,7 @@ def summarize(rows: list[dict]) -> dict:
         "misses_30_fitting": sum(r["at30"] != r["truth"] and bool(r.get("at30_fitting"))
                                  for r in labelled),
         "false_alarms": sum(bool(r["false_alarm"]) for r in trans),
+        "flapping": sum(r.get("alarm_switches", 0) >= FLAP_SWITCHES for r in rows),
         "with_forecast_50": _mean([float(r.get("forecast@0.5") is not None) for r in delayed]),
     }
     for f in DELAY_FRACTIONS:
@@ -598,7 +609,7 @@ def _mape(s: dict, f: float) -> str:
 
 
 COLUMNS = ["family", "runs", "trans./delayed", "regime end", "regime 30%",
-           "30% misses still fitting", "false alarms",
+           "30% misses still fitting", "false alarms", "flapping",
            "forecast by ½ delay", "MAPE 25%", "MAPE 50%", "MAPE 75%", "80% cover (50%)",
            "80% cover (25/50/75%)", "head lead (median steps; >0)", "settings"]
 
@@ -609,7 +620,8 @@ def table_line(name: str, s: dict, settings_note: str) -> str:
     cells = [name, f"{s['runs']}" + (f" ({s['unfitted']} unfitted)" if s["unfitted"] else ""),
              f"{s['transitioned']}/{s['delayed']}", _pct(s["acc_end"]), _pct(s["acc_30"]),
              f"{s['misses_30_fitting']} of {s['misses_30']}",
-             f"{s['false_alarms']}/{s['transitioned']}", _pct(s["with_forecast_50"]),
+             f"{s['false_alarms']}/{s['transitioned']}", f"{s['flapping']}/{s['runs']}",
+             _pct(s["with_forecast_50"]),
              _mape(s, 0.25), _mape(s, 0.5), _mape(s, 0.75),
              "–" if s["coverage_50"] is None else f"{s['coverage_50']:.0%} ({s['n_coverage']})",
              "–" if s["coverage_all"] is None
@@ -763,7 +775,9 @@ the last sample and at 30 % of the horizon; *30% misses still fitting*: of the r
 labelled wrong at 30 %, those the engine read `undetermined` because the training set was
 not fitted yet (rule 6e, `still_fitting`: no regime can be read before the fit); *false alarms*: runs
 that transitioned but were labelled `weak` or `strong` at some replayed assessment before
-the transition step; *forecast by ½ delay*: share of delayed runs with a forecast step at
+the transition step; *flapping*: runs whose label switched into or out of `weak`/`strong`
+at least 3 times between consecutive replayed assessments (an alert's `for:` restarts at
+each switch); *forecast by ½ delay*: share of delayed runs with a forecast step at
 fit step + 50 % of the delay; *MAPE x%*: mean |forecast − actual| / actual of the
 forecasts made at fit step + x % of the delay (n with a forecast); *80% cover*: share of
 the 50 % forecasts whose 80 % interval holds the actual step (*25/50/75%*: of the

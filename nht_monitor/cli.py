@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -48,6 +49,7 @@ EXIT_CODES = """exit codes:
        install), a port the exporter cannot serve on, a failed check or remote service
        (dashboards generate --check, dashboards push), or an internal error (a bug)
   130  interrupted (Ctrl-C)
+  141  the reader of the output went away (e.g. `| head`): the rest is not printed
 --debug (before the command) re-raises the error: Python prints the traceback, exit 1."""
 
 
@@ -113,15 +115,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here when the output fitted its buffer
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _discard_stdout()
+        return 141
     except Exception as exc:
         if args.debug:
             raise
         code, message = error_line(exc)
         print(f"nht-monitor {args.command}: {message}", file=sys.stderr)
         return code
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device: the reader of the pipe is gone, and the
+    interpreter's own flush at exit would fail on it again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout
+        pass
 
 
 def error_line(exc: Exception) -> tuple[int, str]:

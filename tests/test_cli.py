@@ -99,3 +99,19 @@ def test_modular_arithmetic_option_defaults_are_the_config_defaults():
     config = config_from_args(args, args._default_weight_decay)
     assert config.model_dump(exclude={"log_dir"}) == ModArithConfig().model_dump(
         exclude={"log_dir"})
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tiny_net, log_dir):
+    """``nht-monitor analyze RUN | head``: the pipe closed before the output was written
+    gives exit 141 (as a command killed by SIGPIPE) and nothing on stderr."""
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-3, weight_decay=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="pipe", assess=False)
+    train_steps(tiny_net, optimizer, 12, monitor=monitor)
+    monitor.close()
+    proc = subprocess.Popen([sys.executable, "-m", "nht_monitor.cli", "analyze",
+                             str(log_dir / "pipe.jsonl")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the command prints anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""

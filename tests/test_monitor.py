@@ -706,3 +706,23 @@ def test_metric_names_may_target_keys_added_to_the_analysis_settings(tiny_net, l
         nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir,
                           analysis={"val_acc_keys": ["heldout"]},
                           metric_names={"eval/acc": "val_acc"})
+
+
+def test_an_accuracy_logged_as_a_percentage_is_warned_about_once_and_kept(
+        tiny_net, log_dir, caplog):
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-3, weight_decay=0.1)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="pct", assess=False,
+                                metric_names={"test_accuracy_pct": "val_acc"})
+    for step in range(3):
+        train_steps(tiny_net, optimizer, 1, monitor=monitor)
+        monitor.log(train_acc=0.5, test_accuracy_pct=40.0 + step)  # a fraction, a percentage
+    monitor.close()
+    warned = [r.getMessage() for r in caplog.records if "not a fraction" in r.getMessage()]
+    assert warned == ["nht-monitor pct: val_acc=40 is not a fraction in [0, 1]; the engine "
+                      "reads accuracies as fractions (log a percentage divided by 100)"]
+    run = read_run(log_dir / "pct.jsonl")  # recorded as given: nothing is lost
+    assert [s.metrics["val_acc"] for s in run.samples] == [40.0, 41.0, 42.0]
+    a = nht_monitor.analysis.Analyzer(run.header).analyze(run.samples)
+    assert any(r.startswith("held-out accuracy reaches 42, but accuracies are read as "
+                            "fractions") for r in a.reasons)
+    assert not any(r.startswith("train accuracy reaches") for r in a.reasons)

@@ -429,7 +429,8 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
     if regime == "diverged":
         return Advice(
             action="none", budget_steps=budget, basis="none",
-            text=("Training diverged (non-finite or exploding norms): weight-decay advice "
+            text=("Training diverged (non-finite or exploding norms, or a fit lost): "
+                  "weight-decay advice "
                   f"does not apply. Lower the learning rate (now {_fmt(a.lr)}) or "
                   "clip gradients, then re-assess."))
     if regime == "undetermined":

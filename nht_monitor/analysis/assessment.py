@@ -16,7 +16,8 @@ Regime = Literal["undetermined", "weak", "intermediate", "strong", "diverged", "
 """``weak``: norm keeps growing or stays flat after the fit, the shortcut persists.
 ``intermediate``: norm peaks then decays (roughly exponentially in τ), a transition comes.
 ``strong``: norm collapses while training loss stays high, learning is suppressed.
-``diverged``: non-finite or exploding norms. ``undetermined``: not enough evidence yet.
+``diverged``: non-finite or exploding norms, or a fit lost (train accuracy fell back
+after the fit). ``undetermined``: not enough evidence yet.
 ``clamped``: the norm is pinned (e.g. by :class:`nht_monitor.NormClamp`), so the
 weight-decay regimes do not apply."""
 

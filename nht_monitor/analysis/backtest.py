@@ -57,6 +57,16 @@ class ForecastPoint(BaseModel):
     covered: bool | None = None
 
 
+class RegimeSpan(BaseModel):
+    """A label the replayed assessments held: from ``first_step`` to ``last_step``
+    (the steps of its first and last assessment), ``assessments`` of them in a row."""
+
+    regime: str
+    first_step: int
+    last_step: int
+    assessments: int
+
+
 class BacktestResult(BaseModel):
     """What :func:`backtest` returns."""
 
@@ -68,6 +78,10 @@ class BacktestResult(BaseModel):
     delay_points: list[ForecastPoint] = Field(default_factory=list)
     """At :data:`DELAY_FRACTIONS` of the delay; empty without a fit before the transition."""
     regime_first_stable: dict[str, int] = Field(default_factory=dict)
+    """Each label's first step of its first :attr:`regime_history` span."""
+    regime_history: list[RegimeSpan] = Field(default_factory=list)
+    """The labels in the order held (:func:`regime_spans`): a return to an earlier label
+    is a span of its own."""
     final: Assessment | None = None
     v_sc_step: float | None = None
     """Step of V_sc, the largest total norm at or after the fit (and before the
@@ -148,7 +162,10 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
         if actual else []
     result.delay_points = [points.get(("delay", f), ForecastPoint(fraction=f))
                            for f in DELAY_FRACTIONS] if delayed else []
-    result.regime_first_stable = _first_stable(labels)
+    result.regime_history = regime_spans(labels)
+    result.regime_first_stable = {}
+    for span in result.regime_history:
+        result.regime_first_stable.setdefault(span.regime, span.first_step)
     return result
 
 
@@ -168,18 +185,24 @@ def _point(frac: float, step: int, a: Assessment, actual: float) -> ForecastPoin
                          forecast_step=f, interval=iv, error=err, covered=covered)
 
 
-def _first_stable(labels: list[tuple[int, str]], hold: int = 5) -> dict[str, int]:
-    """For each label: the first step from which it held for ``hold`` consecutive
-    assessments (or until the end of the log)."""
-    out: dict[str, int] = {}
-    n = len(labels)
-    i = 0
-    while i < n:
-        j = i
-        while j + 1 < n and labels[j + 1][1] == labels[i][1]:
-            j += 1
-        label = labels[i][1]
-        if label not in out and (j - i + 1 >= hold or j == n - 1):
-            out[label] = int(labels[i][0])
-        i = j + 1
-    return out
+def regime_spans(labels: list[tuple[int, str]], hold: int = 5) -> list[RegimeSpan]:
+    """The runs of equal labels (``(step, label)`` in order) that held for ``hold``
+    consecutive assessments, or until the end of the log; shorter ones are left out, and
+    a held label interrupted only by them goes on in the same span."""
+    runs: list[RegimeSpan] = []
+    for step, label in labels:
+        if runs and runs[-1].regime == label:
+            runs[-1].last_step, runs[-1].assessments = int(step), runs[-1].assessments + 1
+        else:
+            runs.append(RegimeSpan(regime=label, first_step=int(step), last_step=int(step),
+                                   assessments=1))
+    spans: list[RegimeSpan] = []
+    for i, run in enumerate(runs):
+        if run.assessments < hold and i < len(runs) - 1:
+            continue
+        if spans and spans[-1].regime == run.regime:
+            spans[-1].last_step = run.last_step
+            spans[-1].assessments += run.assessments
+        else:
+            spans.append(run)
+    return spans

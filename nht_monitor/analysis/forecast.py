@@ -461,8 +461,11 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
                   bend: bool = True) -> HeldOutTrend | None:
     """The :class:`HeldOutTrend` from row ``start`` on (a parabola only with ``bend``
     and ``heldout_curvature`` or ``heldout_tangent``); ``None`` with fewer than
-    ``heldout_min_evals`` evaluations in the half fitted, or a logit not rising."""
+    ``heldout_min_evals`` evaluations in the half fitted, a logit not rising, or held-out
+    accuracy not yet off its floor (:func:`heldout_off_floor`)."""
     st = settings
+    if not heldout_off_floor(s, start, st):
+        return None
     rows = np.nonzero(np.isfinite(s.val[start:]) & np.isfinite(s.tau[start:]))[0] + start
     rows = rows[rows.shape[0] // 2:]
     if rows.shape[0] < st.heldout_min_evals:
@@ -499,6 +502,20 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     return HeldOutTrend(float(slope), d_tau, int(rows.shape[0]),
                         min(max(float(progress), 0.0), 1.0), curvature=float(curvature),
                         span=span, d_line=d_line)
+
+
+def heldout_off_floor(s: Series, start: int, settings: AnalyzerSettings) -> bool:
+    """Held-out accuracy, the median of its last ``heldout_min_evals`` evaluations from
+    row ``start`` on, at least ``heldout_min_gain`` above the lowest of them (always,
+    with ``None``; never with fewer evaluations)."""
+    gain = settings.heldout_min_gain
+    if gain is None:
+        return True
+    val = s.val[start:]
+    val = val[np.isfinite(val)]
+    if val.shape[0] < settings.heldout_min_evals:
+        return False
+    return float(np.median(val[-settings.heldout_min_evals:])) - float(val.min()) >= gain
 
 
 def within_reach(d_tau: float, span: float, settings: AnalyzerSettings) -> bool:

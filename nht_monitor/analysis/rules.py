@@ -6,6 +6,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
 1. ``no_samples``: no samples → ``undetermined``;
 2. ``diverged``: latest norm non-finite, or above ``explode_factor`` × first norm →
    ``diverged``;
+   2b. ``lost_fit``: the training set was fitted, and train accuracy (the mean of its last
+   ``train_acc_evals`` evaluations) is no longer :func:`half_learnt` → ``diverged``
+   (``diverged_lost_fit``: a loss spike undid the fit);
 3. ``no_decay_clock``: λ = 0 everywhere → ``weak`` by construction (the law does not
    apply); lr = 0 everywhere → ``weak`` (the τ clock does not advance);
 4. ``clamped_by_header``: header ``config["norm_clamp"]`` → ``clamped``;
@@ -89,6 +92,7 @@ from nht_monitor.analysis.forecast import (
     fit_last_fraction,
     fit_line,
     forecast_transition,
+    heldout_off_floor,
     heldout_progress,
     heldout_trend,
     law_floor,
@@ -162,11 +166,17 @@ class Run:
 
     @cached_property
     def notes(self) -> list[Finding]:
-        """Said first once the latest norm is known finite: skipped non-finite norms."""
-        f = self.facts
-        if not f.nonfinite:
-            return []
-        return [found("skipped_non_finite", count=f.nonfinite, first_step=f.first_nonfinite_step)]
+        """Said first once the latest norm is known finite: skipped non-finite norms, and
+        accuracies logged outside [0, 1] (a percentage, read as a fraction)."""
+        f, notes = self.facts, []
+        if f.nonfinite:
+            notes.append(found("skipped_non_finite", count=f.nonfinite,
+                               first_step=f.first_nonfinite_step))
+        for name, column in (("train accuracy", self.s.acc), ("held-out accuracy", self.s.val)):
+            largest = np.nanmax(column, initial=-math.inf)
+            if largest > 1.0:
+                notes.append(found("not_a_fraction", metric=name, largest=float(largest)))
+        return notes
 
     @cached_property
     def finite(self) -> Series:
@@ -230,6 +240,19 @@ def diverged(run: Run) -> Decision | None:
     if f.first_norm and f.first_norm > 0 and norm > run.settings.explode_factor * f.first_norm:
         return Decision("diverged", 0.95, [found("exploding", norm=norm, first_norm=f.first_norm)])
     return None
+
+
+def lost_fit(run: Run) -> Decision | None:
+    """Rule 2b: fitted once, train accuracy now not :func:`half_learnt` → ``diverged``."""
+    f, st = run.facts, run.settings
+    if not st.diverged_lost_fit or f.fit_step is None:
+        return None
+    acc = run.recent_acc
+    if acc is None or half_learnt(acc, f.first_acc, st):
+        return None
+    return Decision("diverged", 0.9, run.notes + [
+        found("lost_fit", acc=acc, fit_step=f.fit_step, best=f.best_acc,
+              evals=st.train_acc_evals)])
 
 
 def no_decay_clock(run: Run) -> Decision | None:
@@ -636,7 +659,7 @@ def fitted(run: Run) -> Decision:
 
 
 RULES: tuple[Callable[[Run], Decision | None], ...] = (
-    no_samples, diverged, no_decay_clock, clamped_by_header, no_finite_norms, pinned,
+    no_samples, diverged, lost_fit, no_decay_clock, clamped_by_header, no_finite_norms, pinned,
     too_few_samples, strong, partial_stall, no_room_after_fit, room_after_fit, still_fitting,
     fitted)
 """The rules in order; the first that returns a decision decides (``fitted`` always does)."""
@@ -951,12 +974,14 @@ def annealing_trend(t: Trace) -> Finding | None:
     ``annealing_lr_fraction`` of its peak) and held-out accuracy's logit, a least-squares
     line against the step over its last ``step_trend_evals`` evaluations since the fit,
     reaches ``done_val_acc`` within the budget; ``None`` otherwise (``annealing_step_trend``
-    off, no budget, too few evaluations, a line not rising)."""
+    off, no budget, too few evaluations, held-out accuracy not off its floor, a line not
+    rising)."""
     run, st = t.run, t.run.settings
     s, budget = run.finite, run.ctx.budget_steps
     lr = s.lr[np.isfinite(s.lr)]
     if (st.annealing_step_trend is not True or budget is None or not lr.shape[0]
-            or lr[-1] > st.annealing_lr_fraction * lr.max()):
+            or lr[-1] > st.annealing_lr_fraction * lr.max()
+            or not heldout_off_floor(s, t.heldout_from, st)):
         return None
     val, steps = s.val[t.heldout_from:], s.step[t.heldout_from:]
     ok = np.isfinite(val)

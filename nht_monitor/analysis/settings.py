@@ -60,6 +60,12 @@ class AnalyzerSettings(BaseModel):
     # --- diverged ----------------------------------------------------------------------
     explode_factor: float = Field(1e3, gt=1.0)
     """Diverged when the norm exceeds this multiple of the first finite norm."""
+    diverged_lost_fit: bool = True
+    """Diverged also when the training set was fitted and train accuracy (the mean of its
+    last ``train_acc_evals`` evaluations) is no longer half learnt (rule 2b,
+    ``lost_fit``): a loss spike undid the fit while the norms stayed finite (a public
+    MLP's training loss jumped from 1e-7 to 525 at step 13,724 and its accuracy stayed
+    at chance; the decay rules went on forecasting a transition). Needs train accuracy."""
 
     # --- clamped -----------------------------------------------------------------------
     clamp_window: int = Field(20, ge=3)
@@ -388,7 +394,17 @@ class AnalyzerSettings(BaseModel):
     """…fitted on at least this many evaluations…"""
     heldout_min_t: float = Field(3.0, ge=0.0)
     """…with a slope at least this many standard errors above 0 (a logit barely rising
-    off chance extends to any Δτ at all)."""
+    off chance extends to any Δτ at all)…"""
+    heldout_min_gain: float | None = Field(0.02, ge=0.0, lt=1.0)
+    """…and held-out accuracy (the median of its last ``heldout_min_evals`` evaluations)
+    at least this much above its lowest evaluation since the trend's start (also for
+    ``annealing_step_trend``'s line): near zero a logit moves a long way on one more
+    example right. Stop 53: a public MLP (okitouni/simple-grokking, λ 0.003, never
+    transitioned) went from 1 to 3 of 1,124 held-out examples right, read as a logit
+    climb bending upwards, and was `intermediate` at 30 % of its budget (`weak`
+    before and after). Replayed on the regenerated rounds 68–70 of the family
+    benchmark: 0.02 changed nothing; 0.05 moved one forecast at ½ (8.6 → 21.7 %).
+    ``None``: no such check."""
     imminent_fraction: float = Field(0.1, gt=0.0, lt=1.0)
     """``imminent`` when the remaining delay is below this fraction of the whole delay."""
     max_forecast_steps: float = Field(1e9, gt=0.0)

@@ -113,8 +113,9 @@ def format_backtest(r: BacktestResult) -> str:
             lines.append(f"at fractions of the delay (fit step {num(r.fit_step)} → the "
                          "transition):")
             lines += [_point_line(p) for p in r.delay_points]
-    for label, step in r.regime_first_stable.items():
-        lines.append(f"regime {label!r} reached and held from step {step}")
+    if r.regime_history:
+        lines.append("regime held (5 assessments or more, in order): " + ", ".join(
+            f"{span.regime} {span.first_step}–{span.last_step}" for span in r.regime_history))
     if r.final is not None:
         lines.append(f"final: {r.final.regime} (confidence {r.final.confidence:.2f})")
     return "\n".join(lines)

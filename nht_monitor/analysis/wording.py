@@ -70,6 +70,19 @@ def exploding(st: AnalyzerSettings, norm: float, first_norm: float) -> str:
             f"{fmt(first_norm)} (exploding)")
 
 
+def not_a_fraction(st: AnalyzerSettings, metric: str, largest: float) -> str:
+    return (f"{metric} reaches {fmt(largest)}, but accuracies are read as fractions in "
+            "[0, 1] (a percentage? log it divided by 100)")
+
+
+def lost_fit(st: AnalyzerSettings, acc: float, fit_step: float, best: float | None,
+             evals: int) -> str:
+    return (f"train accuracy {fmt(acc)} (mean of the last {evals} evaluations) is no longer "
+            f"half learnt, though the training set was fitted at step {fmt_step(fit_step)} "
+            f"(best {fmt(best)}): the fit was lost (a loss spike or an instability, not a "
+            "weight-decay regime)")
+
+
 def skipped_non_finite(st: AnalyzerSettings, count: int, first_step: float | None) -> str:
     return (f"{count} non-finite norm sample(s) ignored (first at step "
             f"{int(first_step or 0)}); latest norm is finite")
@@ -375,10 +388,10 @@ def room_while_held(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 
 
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
-    no_samples, non_finite_norm, exploding, skipped_non_finite, no_weight_decay,
-    no_learning_rate, clamped_by_header, no_finite_norms, pinned, too_few_samples, collapsed,
-    too_slow, spent_short, long_stall, partial_stall, no_room_after_fit, room_after_fit,
-    still_fitting, no_train_metrics, no_finite_values, not_fitted, transition_done, decaying,
-    forecast, too_late, awaiting_heldout, annealing_trend, settled, held_up, contracted,
-    cannot_forecast, room_while_held)}
+    no_samples, non_finite_norm, exploding, lost_fit, skipped_non_finite, not_a_fraction,
+    no_weight_decay, no_learning_rate, clamped_by_header, no_finite_norms, pinned,
+    too_few_samples, collapsed, too_slow, spent_short, long_stall, partial_stall,
+    no_room_after_fit, room_after_fit, still_fitting, no_train_metrics, no_finite_values,
+    not_fitted, transition_done, decaying, forecast, too_late, awaiting_heldout,
+    annealing_trend, settled, held_up, contracted, cannot_forecast, room_while_held)}
 """Kind → sentence."""

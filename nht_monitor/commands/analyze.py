@@ -92,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description="Replay the log through the live analyzer; report the "
                                           "forecast error at 10/25/50/75%% of the actual "
                                           "transition step (held-out accuracy staying >= 0.9) "
-                                          "and when each regime label was reached and held.")
+                                          "and the regime labels held, in order.")
     b.add_argument("run", help="path to RUN.jsonl")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     _setting_option(b)

@@ -256,7 +256,8 @@ def collapsed(s: TrialState, p: StopPolicy) -> Decision | None:
     if s.regime not in enabled or not enabled[s.regime]:
         return None
     if s.confidence >= p.min_confidence:
-        what = ("the norm is non-finite or exploding" if s.regime == "diverged"
+        what = ("the norm is non-finite or exploding, or the fit was lost"
+                if s.regime == "diverged"
                 else "the norm collapsed and learning is suppressed")
         return _of(s, True, s.regime, f"regime {s.regime} with confidence "
                    f"{s.confidence:.2f} ≥ {p.min_confidence:g}: {what}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import glob
 import logging
+import math
 import numbers
 import os
 import secrets
@@ -228,6 +229,8 @@ class Monitor:
         if self._metric_map:
             config["metric_names"] = dict(self._metric_map)
         analysis_settings = settings.analysis
+        self._fraction_keys = set(analysis_settings.train_acc_keys + analysis_settings.val_acc_keys)
+        self._warned_keys: set[str] = set()
         if settings.budget_steps is not None:  # the explicit option wins over analysis=
             analysis_settings = analysis_settings.model_copy(
                 update={"budget_steps": settings.budget_steps})
@@ -447,8 +450,18 @@ class Monitor:
             weight_decay=record.weight_decay,
             layer_norms=dict(zip(names, norms.layer)), norm=norms.total,
             head_norm=norms.head, layer_grad_norms=layer_grads, grad_norm=norms.grad_total,
-            metrics={k: _metric_float(v) for k, v in record.metrics.items()},
+            metrics=self._checked({k: _metric_float(v) for k, v in record.metrics.items()}),
             groups=record.groups, assess=assess)
+
+    def _checked(self, metrics: dict[str, float]) -> dict[str, float]:
+        """``metrics``, after a warning (once per name) for an accuracy outside [0, 1]."""
+        for name in self._fraction_keys.intersection(metrics).difference(self._warned_keys):
+            if not 0.0 <= metrics[name] <= 1.0 and math.isfinite(metrics[name]):
+                self._warned_keys.add(name)
+                logger.warning("nht-monitor %s: %s=%g is not a fraction in [0, 1]; the engine "
+                               "reads accuracies as fractions (log a percentage divided by 100)",
+                               self.run_id, name, metrics[name])
+        return metrics
 
     def _print_assessment(self, assessment: Assessment) -> None:
         """Console line when the regime or phase changes (``console=True``)."""

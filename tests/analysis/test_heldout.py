@@ -302,7 +302,9 @@ def test_a_trend_pointing_later_than_the_norm_counts_as_at_chance():
     """A slow climb (logit up 0.6/τ from 0.01: 0.9 some Δτ 10 on) has progress > 0 but
     points beyond the norm's forecast: its weight is that of p = 0 (½ here), and the
     reason says so."""
-    st = AnalyzerSettings(heldout_max_reach=None)  # its reach (Δτ 10, span 0.65) aside
+    # a climb of < 0.02 of accuracy: heldout_min_gain's gate aside
+    # its reach (Δτ 10, span 0.65) aside
+    st = AnalyzerSettings(heldout_max_reach=None, heldout_min_gain=None)
     samples, s, start, tau_now, both, norm = _forecasts_of_a_slow_climb(st)
     trend = both.heldout
     assert trend.progress == pytest.approx(_progress(-4.5, 0.6, tau_now), rel=1e-9)
@@ -319,7 +321,9 @@ def test_weak_needs_both_forecasts_beyond_the_budget():
     norm's interval still reaches into it); one about to reach 0.9 keeps a run
     ``intermediate`` whose norm alone would be ``weak``."""
     slow = _run(1500, _line(-6.0, 0.3), rate=0.3)  # 0.9 only Δτ ≈ 26 on
-    st = AnalyzerSettings(heldout_max_reach=None)  # combined, however far it reaches
+    # a climb of < 0.02 of accuracy: heldout_min_gain's gate aside
+    # combined, however far it reaches
+    st = AnalyzerSettings(heldout_max_reach=None, heldout_min_gain=None)
     off = st.model_copy(update={"heldout_trend": False})
     with_trend = Analyzer(_header(budget=4000), st).analyze(slow)
     without = Analyzer(_header(budget=4000), off).analyze(slow)
@@ -352,7 +356,7 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     assume(a + b * tau_end < TARGET - 1e-3)  # not yet at 0.9 at the end
     assume(_logistic(a + b * FIT * LR) > 2e-3)  # above the clip
     samples = _run(steps, _line(a, b), every=every)
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(heldout_min_gain=None)  # the math; the gate has its own test
     s = series_from_samples(samples, st)
     start = int(np.searchsorted(s.step, FIT))
     tau_now = float(s.tau[-1])
@@ -523,7 +527,7 @@ def test_property_the_time_rule_waits_exactly_while_the_trend_reaches_the_budget
     """On a norm grown for Δτ 2.5 since the fit with a held-out logit on the line a + b·τ:
     the time rule's ``weak`` (no ``too_late``) comes iff that line, extended from the last
     evaluation (closed form, float64), reaches 0.9 only past the budget."""
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(heldout_min_gain=None)  # the math; the gate has its own test
     steps = FIT + 2500
     samples = _growing_run(steps, _line(a, b))
     s = series_from_samples(samples, st)
@@ -587,7 +591,7 @@ def test_a_trend_reaching_far_beyond_its_evaluations_gets_no_weight():
     beyond ``heldout_max_reach`` (8) × that span it gets weight 0, so the median and the
     80 % interval are the norm's own to the digit; it still counts as a trend (the
     method, the reason). Allowed a reach of 20 spans, it weighs ½ (later than the norm)."""
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(heldout_min_gain=None)  # a climb of < 0.02: the gate aside
     samples, s, start, tau_now, gated, norm = _forecasts_of_a_slow_climb(st)
     trend = gated.heldout
     span = float(np.ptp(s.tau[_trend_rows(s, start)]))

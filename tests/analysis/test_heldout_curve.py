@@ -89,7 +89,7 @@ def test_an_accelerating_heldout_logit_goes_half_way_to_its_parabola():
     parabola's root, and its progress read half-way between the two values now; with
     ``heldout_curvature`` off, or ``bend=False``, the line alone."""
     a, b, c = -4.5, 0.5, 1.5
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(heldout_min_gain=None)  # the math; the gate has its own test
     samples = _run(1200, _bent(a, b, c))
     s = series_from_samples(samples, st)
     start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
@@ -130,7 +130,7 @@ def test_a_decelerating_heldout_logit_reads_its_tangent_now():
     later than the line's, which stays the trend's early end (``soonest``); its progress
     is read from the parabola's value now; with ``heldout_tangent`` off, the line."""
     a, b, c = -4.5, 4.0, -0.6
-    st = AnalyzerSettings()
+    st = AnalyzerSettings(heldout_min_gain=None)  # the math; the gate has its own test
     samples = _run(1200, _bent(a, b, c))  # still rising at the end, slowing
     s = series_from_samples(samples, st)
     start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
@@ -220,8 +220,9 @@ STEPS = 900
 def _bent_case(a: float, b: float, c: float, every: int):
     """``(settings, series, start, τ now, τ to the next evaluation, line (c0, c1))`` of a
     run whose held-out logit bends as ``_bent``, evaluated every ``every`` steps; assumes
-    enough evaluations since the fit and a clear rise (0.1 in logit) over those fitted."""
-    st = AnalyzerSettings()
+    enough evaluations since the fit and a clear rise (0.1 in logit) over those fitted
+    (the math: ``heldout_min_gain``'s gate has its own test)."""
+    st = AnalyzerSettings(heldout_min_gain=None)
     s = series_from_samples(_run(STEPS, _bent(a, b, c), every=every), st)
     start, tau_now = int(np.searchsorted(s.step, FIT)), float(s.tau[-1])
     rows = _trend_rows(s, start)
@@ -275,3 +276,39 @@ def test_property_the_trend_is_exact_on_any_decelerating_logit(a, b, c, every):
     assert trend.d_line == pytest.approx(d_line, rel=1e-9)
     assert trend.soonest == min(trend.d_tau, trend.d_line)
     assert trend.d_tau >= d_line * (1 - 1e-6)
+
+
+def _val_series(val: list[float]):
+    """A series of held-out evaluations only, one per 0.02 τ (the norm flat)."""
+    from nht_monitor.analysis.series import Series
+
+    n = len(val)
+    tau = 0.02 * np.arange(1, n + 1, dtype=float)
+    return Series(step=np.arange(1, n + 1, dtype=float), tau=tau, lr=np.full(n, 1e-3),
+                  wd=np.full(n, 20.0), norm=np.full(n, 10.0), head=np.full(n, np.nan),
+                  loss=np.full(n, np.nan), acc=np.full(n, 1.0), val=np.array(val, dtype=float))
+
+
+# one, two, three examples right of 1,124: a steep logit, no learning
+_TICKS = [1 / 1124] * 20 + [k / 1124 for k in (1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+                                             3, 3, 3, 3)]
+_CLIMB = [0.02] * 20 + list(np.linspace(0.03, 0.4, 20))
+
+
+@pytest.mark.parametrize("val, gain, off", [
+    (_TICKS, None, True), (_TICKS, 0.02, False), (_CLIMB, 0.02, True), (_CLIMB, 0.5, False),
+    ([0.0, 0.5, 0.5, 0.5], 0.02, False)])  # fewer than heldout_min_evals: never off
+def test_the_heldout_trend_waits_for_accuracy_off_its_floor(val, gain, off):
+    from nht_monitor.analysis.forecast import heldout_off_floor
+
+    st = AnalyzerSettings(heldout_min_gain=gain)
+    s = _val_series(val)
+    assert heldout_off_floor(s, 0, st) is off
+    if len(val) >= 2 * st.heldout_min_evals:
+        # the median of the last 5 against the lowest, in float64
+        gained = float(np.median(np.asarray(val[-5:], dtype=np.float64))) - min(val)
+        assert off == (gain is None or gained >= gain)
+        trend = heldout_trend(s, 0, float(s.tau[-1]), st)
+        ungated = heldout_trend(s, 0, float(s.tau[-1]), AnalyzerSettings(heldout_min_gain=None))
+        assert ungated is not None  # the logit rises in both: only the gate differs
+        assert (trend is not None) is off

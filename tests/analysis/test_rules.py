@@ -611,6 +611,33 @@ def test_exploding_norm_is_diverged():
     assert "exploding" in a.reasons[0]
 
 
+def _lost_fit_run(collapse: int = 1500, back_to: float = 0.03, steps: int = 3000) -> list:
+    """The grokking run's norm, with train accuracy fitted at 200 and, from ``collapse``
+    on, back at ``back_to`` (a loss spike that undid the fit; the norm stays finite)."""
+    norm_of, *_ = grokking(lr=LR, weight_decay=WD)
+    return make_run(norm_of, steps=steps, lr=LR, weight_decay=WD, loss_of=fit_loss(200),
+                    acc_of=lambda s, t: back_to if s >= collapse else fit_acc(200)(s, t))
+
+
+@pytest.mark.parametrize("back_to, on, regime", [
+    (0.03, True, "diverged"), (0.03, False, "intermediate"), (0.9, True, "intermediate")])
+def test_a_fit_lost_after_the_fit_is_diverged(back_to, on, regime):
+    run = _lost_fit_run(back_to=back_to)
+    a = Analyzer(header(), AnalyzerSettings(diverged_lost_fit=on)).analyze(run)
+    assert a.regime == regime, a.reasons
+    assert ("lost_fit" in a.findings) == (regime == "diverged")
+    if regime == "diverged":
+        assert a.rule == "lost_fit" and a.confidence == pytest.approx(0.9)
+        fit = Analyzer(header()).analyze(run, until=1000)  # the fit step, as facts read it
+        assert re.search(r"fitted at step (\d+)", a.reasons[0]).group(1) == str(
+            int(facts_from_series(series_from_samples(run[:1000], AnalyzerSettings()),
+                                  AnalyzerSettings()).fit_step))
+        assert fit.regime == "intermediate" and "0.03 (mean of the last 20" in a.reasons[0]
+    # before the collapse, and until the mean of the last 20 evaluations falls: as before
+    before = Analyzer(header()).analyze(run, until=1505)
+    assert before.regime == "intermediate" and "lost_fit" not in before.findings
+
+
 def test_nan_mid_log_is_skipped_with_a_reason():
     run, actual, _ = grokking_run()
     run = run[:actual // 2]
@@ -775,6 +802,20 @@ def test_backtest_scores_forecasts_on_synthetic_grokking():
     assert none.points == [] and none.delay_points == []
 
 
+def test_regime_history_keeps_a_return_to_an_earlier_label():
+    from nht_monitor.analysis.backtest import regime_spans
+
+    labels = ([(s, "weak") for s in range(0, 60, 10)] + [(60, "intermediate")]
+              + [(s, "weak") for s in range(70, 120, 10)]
+              + [(s, "intermediate") for s in range(120, 170, 10)]
+              + [(s, "weak") for s in range(170, 220, 10)] + [(220, "strong")])
+    spans = [(x.regime, x.first_step, x.last_step, x.assessments) for x in regime_spans(labels)]
+    # the one-assessment blip at 60 is left out and weak goes on; the last label always counts
+    assert spans == [("weak", 0, 110, 11), ("intermediate", 120, 160, 5),
+                     ("weak", 170, 210, 5), ("strong", 220, 220, 1)]
+    assert regime_spans([]) == []
+
+
 def test_settings_are_validated():
     with pytest.raises(ValueError):
         AnalyzerSettings(structured_ratio=0.5)
@@ -800,6 +841,7 @@ def test_module_docstring_lists_the_rules_in_order():
 @pytest.mark.parametrize(("run", "rule"), [
     (lambda: [], "no_samples"),
     (lambda: make_run(lambda s, t: 10.0 * math.exp(s / 20), steps=300), "diverged"),
+    (lambda: _lost_fit_run(collapse=400, steps=500), "lost_fit"),
     (lambda: make_run(lambda s, t: 10.0, steps=100, lr=0.0), "no_decay_clock"),
     (lambda: make_run(lambda s, t: 10.0 + s / 100 if s < 200 else 12.0, steps=600,
                       acc_of=fit_acc(100), loss_of=fit_loss(100)), "pinned"),

@@ -272,6 +272,20 @@ def test_summarize_pools_coverage_over_the_three_checkpoints() -> None:
     assert "| 1 of 2 |" in families.table_line("x", m, "")
 
 
+def test_flapping_counts_switches_into_or_out_of_an_alarm() -> None:
+    assert families.alarm_switches([]) == 0
+    assert families.alarm_switches(["undetermined", "intermediate", "intermediate"]) == 0
+    assert families.alarm_switches(["intermediate", "weak", "strong", "weak"]) == 1
+    seq = ["undetermined", "weak", "intermediate", "weak", "undetermined", "weak"]
+    assert families.alarm_switches(seq) == 5
+    rows = [{"truth": "weak", "end": "weak", "at30": "weak", "actual": None,
+             "delayed": False, "false_alarm": None, "head_lead": None,
+             "alarm_switches": n} for n in (0, 2, 3, 7)]
+    s = families.summarize(rows)
+    assert s["flapping"] == 2
+    assert "| 2/4 |" in families.table_line("x", s, "")
+
+
 def test_chance_table_scores_the_chance_beside_the_regime() -> None:
     def row(chance: float | None, actual: float | None, regime: str,
             truth: str = "intermediate") -> dict:
