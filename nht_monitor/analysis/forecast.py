@@ -505,9 +505,9 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
 
 
 def heldout_off_floor(s: Series, start: int, settings: AnalyzerSettings) -> bool:
-    """Held-out accuracy, the median of its last ``heldout_min_evals`` evaluations from
-    row ``start`` on, at least ``heldout_min_gain`` above the lowest of them (always,
-    with ``None``; never with fewer evaluations)."""
+    """Held-out accuracy, the median of its last ``heldout_min_evals`` evaluations, at
+    least ``heldout_min_gain`` above its lowest evaluation from row ``start`` on (always
+    with ``None``; never with fewer evaluations than that)."""
     gain = settings.heldout_min_gain
     if gain is None:
         return True

@@ -400,7 +400,7 @@ class AnalyzerSettings(BaseModel):
     at least this much above its lowest evaluation since the trend's start (also for
     ``annealing_step_trend``'s line): near zero a logit moves a long way on one more
     example right. Stop 53: a public MLP (okitouni/simple-grokking, λ 0.003, never
-    transitioned) went from 1 to 3 of 1,124 held-out examples right, read as a logit
+    transitioned) went from 1 to 2 of 1,124 held-out examples right, read as a logit
     climb bending upwards, and was `intermediate` at 30 % of its budget (`weak`
     before and after). Replayed on the regenerated rounds 68–70 of the family
     benchmark: 0.02 changed nothing; 0.05 moved one forecast at ½ (8.6 → 21.7 %).
