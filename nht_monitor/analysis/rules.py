@@ -6,9 +6,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
 1. ``no_samples``: no samples → ``undetermined``;
 2. ``diverged``: latest norm non-finite, or above ``explode_factor`` × first norm →
    ``diverged``;
-   2b. ``lost_fit``: the training set was fitted, and train accuracy (the mean of its last
-   ``train_acc_evals`` evaluations) is no longer :func:`half_learnt` → ``diverged``
-   (``diverged_lost_fit``: a loss spike undid the fit);
+   2b. ``lost_fit``: the training set was fitted, and not one of the last
+   ``train_acc_evals`` evaluations of train accuracy is :func:`half_learnt` →
+   ``diverged`` (``diverged_lost_fit``: a loss spike undid the fit);
 3. ``no_decay_clock``: λ = 0 everywhere → ``weak`` by construction (the law does not
    apply); lr = 0 everywhere → ``weak`` (the τ clock does not advance);
 4. ``clamped_by_header``: header ``config["norm_clamp"]`` → ``clamped``;
@@ -243,15 +243,16 @@ def diverged(run: Run) -> Decision | None:
 
 
 def lost_fit(run: Run) -> Decision | None:
-    """Rule 2b: fitted once, train accuracy now not :func:`half_learnt` → ``diverged``."""
+    """Rule 2b: fitted once, and not one of the last ``train_acc_evals`` evaluations of
+    train accuracy :func:`half_learnt` → ``diverged`` (one that is: a spike recovering)."""
     f, st = run.facts, run.settings
     if not st.diverged_lost_fit or f.fit_step is None:
         return None
-    acc = run.recent_acc
-    if acc is None or half_learnt(acc, f.first_acc, st):
+    acc = run.finite.acc[np.isfinite(run.finite.acc)][-st.train_acc_evals:]
+    if acc.shape[0] < st.train_acc_evals or half_learnt(float(acc.max()), f.first_acc, st):
         return None
     return Decision("diverged", 0.9, run.notes + [
-        found("lost_fit", acc=acc, fit_step=f.fit_step, best=f.best_acc,
+        found("lost_fit", acc=float(acc.max()), fit_step=f.fit_step, best=f.best_acc,
               evals=st.train_acc_evals)])
 
 

@@ -61,11 +61,12 @@ class AnalyzerSettings(BaseModel):
     explode_factor: float = Field(1e3, gt=1.0)
     """Diverged when the norm exceeds this multiple of the first finite norm."""
     diverged_lost_fit: bool = True
-    """Diverged also when the training set was fitted and train accuracy (the mean of its
-    last ``train_acc_evals`` evaluations) is no longer half learnt (rule 2b,
-    ``lost_fit``): a loss spike undid the fit while the norms stayed finite (a public
-    MLP's training loss jumped from 1e-7 to 525 at step 13,724 and its accuracy stayed
-    at chance; the decay rules went on forecasting a transition). Needs train accuracy."""
+    """Diverged also when the training set was fitted and not one of the last
+    ``train_acc_evals`` evaluations of train accuracy is half learnt (rule 2b,
+    ``lost_fit``; a spike that recovers within them is not): a loss spike undid the fit
+    while the norms stayed finite (a public MLP's training loss jumped from 1e-7 to 525
+    at step 13,724 and its accuracy stayed at chance; the decay rules went on forecasting
+    a transition). Needs train accuracy."""
 
     # --- clamped -----------------------------------------------------------------------
     clamp_window: int = Field(20, ge=3)

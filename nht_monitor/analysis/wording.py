@@ -77,8 +77,8 @@ def not_a_fraction(st: AnalyzerSettings, metric: str, largest: float) -> str:
 
 def lost_fit(st: AnalyzerSettings, acc: float, fit_step: float, best: float | None,
              evals: int) -> str:
-    return (f"train accuracy {fmt(acc)} (mean of the last {evals} evaluations) is no longer "
-            f"half learnt, though the training set was fitted at step {fmt_step(fit_step)} "
+    return (f"train accuracy at most {fmt(acc)} over the last {evals} evaluations: not half "
+            f"learnt any more, though the training set was fitted at step {fmt_step(fit_step)} "
             f"(best {fmt(best)}): the fit was lost (a loss spike or an instability, not a "
             "weight-decay regime)")
 

@@ -632,10 +632,23 @@ def test_a_fit_lost_after_the_fit_is_diverged(back_to, on, regime):
         assert re.search(r"fitted at step (\d+)", a.reasons[0]).group(1) == str(
             int(facts_from_series(series_from_samples(run[:1000], AnalyzerSettings()),
                                   AnalyzerSettings()).fit_step))
-        assert fit.regime == "intermediate" and "0.03 (mean of the last 20" in a.reasons[0]
-    # before the collapse, and until the mean of the last 20 evaluations falls: as before
-    before = Analyzer(header()).analyze(run, until=1505)
-    assert before.regime == "intermediate" and "lost_fit" not in before.findings
+        assert fit.regime == "intermediate"
+        assert "at most 0.03 over the last 20 evaluations" in a.reasons[0]
+    # before the collapse, and until all of the last 20 evaluations are down: as before
+    for until in (1505, 1518):
+        before = Analyzer(header()).analyze(run, until=until)
+        assert before.regime == "intermediate" and "lost_fit" not in before.findings
+    last = Analyzer(header(), AnalyzerSettings(diverged_lost_fit=on)).analyze(run, until=1519)
+    assert last.regime == regime  # the 20th evaluation down
+
+
+def test_a_loss_spike_that_recovers_within_the_window_is_no_lost_fit():
+    norm_of, *_ = grokking(lr=LR, weight_decay=WD)
+    spike = make_run(norm_of, steps=2000, lr=LR, weight_decay=WD, loss_of=fit_loss(200),
+                     acc_of=lambda s, t: 0.02 if 1500 <= s < 1519 else fit_acc(200)(s, t))
+    for until in range(1500, 1600, 7):
+        a = Analyzer(header()).analyze(spike, until=until)
+        assert a.regime == "intermediate" and "lost_fit" not in a.findings, (until, a.reasons)
 
 
 def test_nan_mid_log_is_skipped_with_a_reason():
