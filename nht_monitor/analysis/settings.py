@@ -403,8 +403,9 @@ class AnalyzerSettings(BaseModel):
     example right. Stop 53: a public MLP (okitouni/simple-grokking, λ 0.003, never
     transitioned) went from 1 to 2 of 1,124 held-out examples right, read as a logit
     climb bending upwards, and was `intermediate` at 30 % of its budget (`weak`
-    before and after). Replayed on the regenerated rounds 68–70 of the family
-    benchmark: 0.02 changed nothing; 0.05 moved one forecast at ½ (8.6 → 21.7 %).
+    before and after). Replayed on nine regenerated groups of rounds 65–70 of the family
+    benchmark (216 runs): 0.02 changed nothing; 0.05 moved one forecast at ½ on round 69
+    (8.6 → 21.7 %).
     ``None``: no such check."""
     imminent_fraction: float = Field(0.1, gt=0.0, lt=1.0)
     """``imminent`` when the remaining delay is below this fraction of the whole delay."""
