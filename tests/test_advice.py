@@ -54,6 +54,20 @@ def test_weak_with_a_measured_forecast_beyond_the_budget_rescales_it(status):
     assert "measured decay" in adv.text
 
 
+@pytest.mark.parametrize("median, within", [(9000.0, False), (2900.0, True)])
+def test_weak_by_the_early_end_says_the_median_lies_within_the_budget(median, within):
+    # the budget verdict reads the early end (or the law's least delay), so a weak run's
+    # median can lie within the budget (a public transformer at λ 0.1: 7,837 of 8,000)
+    a = _a(regime="weak", weight_decay=0.1,
+           transition=Transition(status="not_expected", forecast_step=median,
+                                 steps_remaining=median - 1000.0))
+    text = advise(a, budget_steps=3000).text
+    assert ("within the 3,000-step budget by its median, but the early end the budget "
+            "verdict reads (the reasons say which) lies beyond it" in text) is within
+    assert ("beyond the 3,000-step budget;" in text) is not within
+    assert "to bring its median to ≈ step" in text
+
+
 def test_strong_lowers_lambda_by_squared_collapse_without_a_forecast():
     adv = advise(_a(regime="strong", weight_decay=1.0, v_peak=30.0, norm=10.0),
                  budget_steps=1000)

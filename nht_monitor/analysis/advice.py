@@ -533,15 +533,18 @@ def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, l
     """Rescale the engine's forecast (the run's measured decay) by λ."""
     step = float(a.step or 0)
     at = step + remaining
+    where = (f"beyond {scope}" if budget is None or at > budget else
+             f"within {scope} by its median, but the early end the budget verdict reads "
+             "(the reasons say which) lies beyond it")
     base = (f"{opening} This run's measured decay forecasts the transition at step "
-            f"{_steps(at)} ({_steps(remaining)} steps from now) at λ = {_fmt(wd)}, beyond "
-            f"{scope}; on the τ clock the delay does not depend on λ.")
+            f"{_steps(at)} ({_steps(remaining)} steps from now) at λ = {_fmt(wd)}, {where}; "
+            "on the τ clock the delay does not depend on λ.")
     alternatives = {"keep": remaining, "double": remaining / 2.0}
     if target > step:
         suggested = wd * remaining / (FORECAST_MARGIN * (target - step))
         forecast = remaining * wd / suggested
-        how = (f"Raise λ now to ≈ {_fmt(suggested)} (×{_fmt(suggested / wd)}) to bring it "
-               f"to ≈ step {_steps(step + forecast)}")
+        how = (f"Raise λ now to ≈ {_fmt(suggested)} (×{_fmt(suggested / wd)}) to bring its "
+               f"median to ≈ step {_steps(step + forecast)}")
     else:
         suggested = wd * at / (FORECAST_MARGIN * target)
         forecast = at * wd / suggested

@@ -56,10 +56,12 @@ def format_assessment(a: Assessment) -> str:
     tline = f"transition: {t.status}"
     if t.forecast_step is not None:
         tline += f" at step {num(t.forecast_step, '.0f')}"
-        if t.interval is not None:
+        if t.interval is not None and t.status != "done":  # done: the step it came
             tline += f" (80% {num(t.interval[0], '.0f')}–{num(t.interval[1], '.0f')})"
         tline += f", τ {num(t.forecast_tau)}"
-        if t.steps_remaining is not None:
+        if t.status == "done" and a.step is not None:
+            tline += f", {num(a.step - t.forecast_step, '.0f')} steps ago"
+        elif t.steps_remaining is not None:
             tline += f", {num(t.steps_remaining, '.0f')} steps from now"
     if t.chance_in_budget is not None and t.status != "done":
         tline += f"; {t.chance_in_budget:.0%} chance it comes within the budget"

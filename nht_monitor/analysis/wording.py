@@ -347,7 +347,7 @@ def settled(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | N
             last: float, drop: float, rate: float) -> str:
     return (f"{signal}: came down from V_sc {fmt(peak)} (step {int(peak_step or 0)}) to "
             f"{fmt(last)} ({fmt(drop * 100, 2)}% below) and now decays at {fmt(rate)}/τ < "
-            f"{st.decay_min_rate:g}: a plateau after the decay; transition still expected")
+            f"{st.decay_min_rate:g}: a plateau after the decay, which a transition often follows")
 
 
 def held_up(st: AnalyzerSettings, signal: str, fit_step: float | None, rate: float,
@@ -365,7 +365,7 @@ def contracted(st: AnalyzerSettings, signal: str, last: float, peak: float) -> s
     below = (1.0 - last / peak) * 100 if peak > 0 else 0.0
     return (f"{signal}: {fmt(last)} is {fmt(below, 2)}% below its largest value {fmt(peak)} "
             f"(> {100 - st.weak_min_of_peak * 100:g}%: it contracted before the fit) and holds "
-            "since the fit: a plateau, not a growing norm; transition still expected")
+            "since the fit: a plateau, not a growing norm, which a transition often follows")
 
 
 def cannot_forecast(st: AnalyzerSettings, signal: str, rate: float, came_down: bool) -> str:

@@ -90,8 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     b = subparsers.add_parser("backtest", help="replay a log and score the live forecasts",
                               description="Replay the log through the live analyzer; report the "
-                                          "forecast error at 10/25/50/75%% of the actual "
-                                          "transition step (held-out accuracy staying >= 0.9) "
+                                          "forecast error at 10/25/50/75 % of the actual "
+                                          "transition step (the first held-out evaluation "
+                                          ">= 0.9) "
                                           "and the regime labels held, in order.")
     b.add_argument("run", help="path to RUN.jsonl")
     b.add_argument("--json", action="store_true", help="print one JSON object")
@@ -105,7 +106,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("runs", nargs="+", help="run logs (.jsonl) of the sweep")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     _setting_option(s)
-    _reference_option(s)
+    _reference_option(s, "for each run, those transitioned by its last step; a run is never "
+                          "its own reference")
     s.set_defaults(func=_scorecard)
 
 

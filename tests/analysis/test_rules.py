@@ -280,6 +280,11 @@ def test_transition_done_after_validation_jump():
     assert a.phase == "structured"
     assert a.cns.holds is True
     assert a.cns.v_st == pytest.approx(15.0, rel=1e-3)
+    from nht_monitor.analysis.text import format_assessment
+
+    line = format_assessment(a).splitlines()[3]  # the step it came, how long ago
+    assert line.startswith(f"transition: done at step {actual}, τ ")
+    assert line.endswith(f", {a.step - actual} steps ago") and "80%" not in line
 
 
 def test_a_transition_that_does_not_hold_is_said_so():
