@@ -181,8 +181,13 @@ class Analyzer:
         except Exception as exc:  # noqa: BLE001 - never raise into the training loop
             log.warning("analyzer: rules failed: %r", exc)
             return self._failed(exc)
-        if calibration is not None and {"forecast", "too_late"} & set(assessment.findings):
-            assessment.reasons.append(calibration.describe())  # it shaped the forecast
+        if {"forecast", "too_late"} & set(assessment.findings):  # a forecast was made
+            if calibration is not None:
+                assessment.reasons.append(calibration.describe())  # it shaped the forecast
+            elif self.references is not None and len(series):
+                unused = self.references.describe_unused(float(series.step[-1]))
+                if unused is not None:
+                    assessment.reasons.append(unused)
         if self._advise is not None:
             try:
                 done = assessment.transition.status == "done"

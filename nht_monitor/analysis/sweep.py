@@ -277,6 +277,18 @@ class SweepReferences:
         self.last = calibrate(refs, self.settings, rate)
         return self.last
 
+    def describe_unused(self, step: float) -> str | None:
+        """One line for ``reasons`` when :meth:`calibration` gave nothing although runs
+        were read: none of them had transitioned (by ``step``, in a replay); ``None``
+        when none was read or the settings have no law prior to calibrate."""
+        read = sum(1 for path, (_, ref) in self._found.items()
+                   if ref is None or ref.run_id != self.exclude_run_id)
+        if not read or self.settings.delay_tau is None:
+            return None
+        when = f"by step {step:.0f}" if self.replay else "yet"
+        return (f"{read} reference run{'s' if read != 1 else ''} read, none transitioned "
+                f"{when}: the forecast keeps the law's prior")
+
     def _load(self) -> None:
         paths = [p for p in reference_paths(self.patterns)
                  if self.accept is None or self.accept(p)]

@@ -116,13 +116,15 @@ def norms_figure(run: ReportRun) -> Figure:
     if np.isfinite(head).any():
         ax.plot(steps, head, color="#cb181d", lw=1.4, label="head norm")
     transition = run.assessment.transition
-    if transition.interval is not None:
+    done = transition.status == "done"  # then the step it came, not a forecast
+    if transition.interval is not None and not done:
         low, high = transition.interval
         ax.axvspan(low, high, facecolor="none", edgecolor="#525252", hatch="//", lw=0.8,
                    label="forecast 80% interval")
     if transition.forecast_step is not None:
+        what = "transition at step" if done else "forecast step"
         ax.axvline(transition.forecast_step, color="#252525", ls="--", lw=1.4,
-                   label=f"forecast step {transition.forecast_step:,.0f}")
+                   label=f"{what} {transition.forecast_step:,.0f}")
     if np.isfinite(head).any():
         _head_lead_marks(ax, run)
     if _positive(total) and (not np.isfinite(head).any() or _positive(head)):

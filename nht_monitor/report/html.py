@@ -115,9 +115,11 @@ def assessment_html(a: Assessment, source: str) -> str:
     rows = [
         ("Regime", f"{badge(a.regime)} confidence {fmt(a.confidence, 2)}"),
         ("Phase", esc(a.phase or "—")),
-        ("Transition", f"{esc(t.status)}; forecast step {fmt(t.forecast_step)}, "
-                       f"80% interval {interval}, steps remaining {fmt(t.steps_remaining)}, "
-                       f"forecast τ {fmt(t.forecast_tau)}"),
+        ("Transition", f"done at step {fmt(t.forecast_step)} (τ {fmt(t.forecast_tau)})"
+         if t.status == "done" else
+         f"{esc(t.status)}; forecast step {fmt(t.forecast_step)}, "
+         f"80% interval {interval}, steps remaining {fmt(t.steps_remaining)}, "
+         f"forecast τ {fmt(t.forecast_tau)}"),
         ("At", f"step {fmt(a.step)}, τ {fmt(a.tau)}, lr {fmt(a.lr)}, "
                f"λ {fmt(a.weight_decay)} ({fmt(a.n_samples)} samples)"),
         ("Norms", f"total {fmt(a.norm)}, head {fmt(a.head_norm)}, peak {fmt(a.v_peak)}, "

@@ -320,6 +320,14 @@ def test_replay_counts_a_reference_from_its_transition_step_on(tmp_path):
     assert all(r.delay_tau == pytest.approx(DELAY, abs=2 * LR * 2.0)
                for r in refs.calibration(None).references)
     assert len(logs) == 3
+    # none transitioned yet: said, not silently dropped (the run itself is not counted)
+    assert refs.describe_unused(first - 1) == ("2 reference runs read, none transitioned by "
+                                               f"step {first - 1}: the forecast keeps the "
+                                               "law's prior")
+    no_prior = SweepReferences([str(tmp_path / "*.jsonl")],
+                               AnalyzerSettings(delay_tau=None), replay=True)
+    no_prior.calibration(first - 1)
+    assert no_prior.describe_unused(first - 1) is None
 
 
 def test_sweep_filter_unreadable_files_and_the_live_refresh(tmp_path, caplog):
@@ -360,8 +368,7 @@ def test_references_replace_the_prior_in_the_forecast_and_say_so(tmp_path):
         _write(tmp_path / f"{run_id}.jsonl", samples, _header(run_id, "s"))
         return samples
 
-    for wd in (2.0, 3.0):
-        run(wd, f"ref{wd:g}")
+    first_ref = min(_transition_step(run(wd, f"ref{wd:g}")) for wd in (2.0, 3.0))
     target = run(0.8, "target")
     actual = _transition_step(target)
     until = 200 + (actual - 200) // 2
@@ -376,6 +383,11 @@ def test_references_replace_the_prior_in_the_forecast_and_say_so(tmp_path):
     line = [r for r in referenced["reasons"] if r.startswith("forecast calibrated on 2")]
     assert line and "ref2 Δτ 2.50" in line[0] and "ref3 Δτ 2.50" in line[0]
     assert not any("calibrated" in r for r in plain["reasons"])
+    early = _json(["analyze", path, "--until", str(first_ref - 1), "--json",
+                   "--reference", str(tmp_path / "ref*.jsonl")])  # before any transition
+    assert "forecast" in early["findings"]
+    assert (f"2 reference runs read, none transitioned by step {first_ref - 1}: the forecast "
+            "keeps the law's prior") in early["reasons"]
 
 
 def _json(argv) -> dict:

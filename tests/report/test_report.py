@@ -222,3 +222,17 @@ def test_drawing_in_worker_processes_gives_the_same_report(recorded, tmp_path):
     assert serial[1] == parallel[1] and serial[2] == parallel[2]
     assert serial[0].figures == parallel[0].figures == len(serial[2]) == 2 * 5 + 2
     assert "regime-intermediate" in serial[1]
+
+
+def test_a_done_transition_is_shown_as_the_step_it_came_not_a_forecast():
+    from nht_monitor.analysis.assessment import Assessment, Transition
+    from nht_monitor.report.html import assessment_html
+
+    done = Assessment(regime="intermediate", step=9000, transition=Transition(
+        status="done", forecast_step=3660.0, interval=(3660.0, 3660.0), forecast_tau=3.294))
+    text = assessment_html(done, "run.jsonl")
+    assert "done at step 3,660 (τ 3.294)" in text
+    assert "forecast step" not in text and "80% interval" not in text
+    pending = done.model_copy(update={"transition": Transition(
+        status="pending", forecast_step=5000.0, interval=(4000.0, 6000.0))})
+    assert "pending; forecast step" in assessment_html(pending, "run.jsonl")
