@@ -166,11 +166,12 @@ class Analyzer:
                       lr_schedule=lr_schedule or self.lr_schedule,
                       wd_schedule=wd_schedule or self.wd_schedule,
                       budget_steps=self.settings.budget_steps or header_budget(self.header))
-        settings, calibration = self.settings, None
+        settings, calibration, read_references = self.settings, None, False
         if self.references is not None and len(series):
             try:
                 calibration = self.references.calibration(
                     float(series.step[-1]), facts.peak_rate)
+                read_references = True
             except Exception as exc:  # noqa: BLE001 - never raise into the training loop
                 log.warning("analyzer: reference runs unusable: %r", exc)
             if calibration is not None:
@@ -184,7 +185,7 @@ class Analyzer:
         if {"forecast", "too_late"} & set(assessment.findings):  # a forecast was made
             if calibration is not None:
                 assessment.reasons.append(calibration.describe())  # it shaped the forecast
-            elif self.references is not None and len(series):
+            elif read_references:
                 unused = self.references.describe_unused(float(series.step[-1]))
                 if unused is not None:
                     assessment.reasons.append(unused)

@@ -281,7 +281,7 @@ class SweepReferences:
         """One line for ``reasons`` when :meth:`calibration` gave nothing although runs
         were read: none of them had transitioned (by ``step``, in a replay); ``None``
         when none was read or the settings have no law prior to calibrate."""
-        read = sum(1 for path, (_, ref) in self._found.items()
+        read = sum(1 for _, ref in self._found.values()
                    if ref is None or ref.run_id != self.exclude_run_id)
         if not read or self.settings.delay_tau is None:
             return None
