@@ -190,8 +190,15 @@ class Run:
         in the history read (one minibatch's accuracy is noisy); ``None`` without one.
         Live, that history is thinned on long runs, so the mean spans more steps than the
         last ``train_acc_evals`` evaluations (docs/FORECAST.md, stop 41)."""
+        acc = self.recent_accs
+        return float(acc.mean()) if acc.shape[0] else None
+
+    @cached_property
+    def recent_accs(self) -> np.ndarray:
+        """The last ``train_acc_evals`` finite evaluations of train accuracy in the history
+        read (fewer early on): what :attr:`recent_acc` averages and rule 2b reads."""
         acc = self.finite.acc[np.isfinite(self.finite.acc)]
-        return float(acc[-self.settings.train_acc_evals:].mean()) if acc.shape[0] else None
+        return acc[-self.settings.train_acc_evals:]
 
     @property
     def best_acc(self) -> float | None:
@@ -248,7 +255,7 @@ def lost_fit(run: Run) -> Decision | None:
     f, st = run.facts, run.settings
     if not st.diverged_lost_fit or f.fit_step is None:
         return None
-    acc = run.finite.acc[np.isfinite(run.finite.acc)][-st.train_acc_evals:]
+    acc = run.recent_accs
     if acc.shape[0] < st.train_acc_evals or half_learnt(float(acc.max()), f.first_acc, st):
         return None
     return Decision("diverged", 0.9, run.notes + [
