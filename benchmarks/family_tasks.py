@@ -1842,6 +1842,32 @@ HOLDOUT79_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventy-first-round held-out families, second group (stop 53; see above)."""
 
 
+# a seventy-second round (stop 54), in two groups, defined before anything of stop 54
+# was changed or tried: a transformer on subtraction at width 48 and lr 3e-3, an SGD
+# MLP on multiplication with warm-up + cosine, a full-batch MLP at init 1 on addition
+# with 35 % of pairs, a minibatch (batch 192) MLP on division at width 80.
+HOLDOUT80_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-sub-p47-f0.45-w48-i1-lr3e-3", p=47, op="-", train_fraction=0.45,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-mul-p53-f0.6-sgd-cosine-lr6e-2", p=53, op="*", train_fraction=0.6,
+            optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Seventy-second-round held-out families, first group (stop 54; see above)."""
+
+
+HOLDOUT81_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p67-f0.35-i1-lr8e-3", p=67, op="+", train_fraction=0.35,
+            init_scale=1.0, lr=8e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p47-f0.65-e48-w80-b192-lr4e-3", p=47, op="/", train_fraction=0.65,
+            embed_dim=48, width=80, batch_size=192, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Seventy-second-round held-out families, second group (stop 54; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1882,7 +1908,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout73": HOLDOUT73_FAMILIES, "holdout74": HOLDOUT74_FAMILIES,
     "holdout75": HOLDOUT75_FAMILIES, "holdout76": HOLDOUT76_FAMILIES,
     "holdout77": HOLDOUT77_FAMILIES, "holdout78": HOLDOUT78_FAMILIES,
-    "holdout79": HOLDOUT79_FAMILIES}
+    "holdout79": HOLDOUT79_FAMILIES, "holdout80": HOLDOUT80_FAMILIES,
+    "holdout81": HOLDOUT81_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
