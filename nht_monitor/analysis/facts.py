@@ -105,8 +105,8 @@ def _first(mask: np.ndarray) -> int | None:
 
 def fitted_mask(s: Series, settings: AnalyzerSettings) -> np.ndarray:
     """Rows at which the training set counts as fitted: absolutely (accuracy, else loss),
-    relatively (:func:`flat_near_best`), or because held-out accuracy reached
-    ``done_val_acc`` (a run that generalises is past its fit)."""
+    relatively (:func:`flat_near_best` and :func:`held_for`), or because held-out
+    accuracy reached ``done_val_acc`` (a run that generalises is past its fit)."""
     st = settings
     with np.errstate(invalid="ignore"):
         by_acc = s.acc >= st.fit_train_acc
@@ -116,14 +116,41 @@ def fitted_mask(s: Series, settings: AnalyzerSettings) -> np.ndarray:
     mask = by_acc | by_loss | by_val
     acc_rows = np.nonzero(np.isfinite(s.acc))[0]
     mask[acc_rows] |= flat_near_best(s.acc[acc_rows], st.fit_flat_evals, st.fit_flat_acc,
-                                     st.fit_min_acc, higher_is_better=True)
+                                     st.fit_min_acc, higher_is_better=True) & held_for(
+        s.step[acc_rows], s.acc[acc_rows], st.fit_flat_acc, st.fit_flat_share, True)
     rows = np.nonzero(loss_rows)[0]
     if rows.shape[0]:
         loss = s.loss[rows]
         limit = st.fit_max_loss_ratio * loss[0]
         mask[rows] |= flat_near_best(loss, st.fit_flat_evals, st.fit_flat_loss, limit,
-                                     higher_is_better=False)
+                                     higher_is_better=False) & held_for(
+            s.step[rows], loss, st.fit_flat_loss, st.fit_flat_share, False)
     return mask
+
+
+def jumped(best: float, base: float, tol: float, higher_is_better: bool) -> bool:
+    """The best so far moved past ``base`` (the best at its last jump) by more than ``tol``
+    (accuracy: ``tol`` above; loss: below ``base`` ÷ (1 + ``tol``))."""
+    return best > base + tol if higher_is_better else best < base / (1.0 + tol)
+
+
+def held_for(step: np.ndarray, x: np.ndarray, tol: float, share: float | None,
+             higher_is_better: bool) -> np.ndarray:
+    """Per evaluation: the best so far last *jumped* (:func:`jumped`) at or before
+    (1 − ``share``) × the step, i.e. it has held within ``tol`` over at least ``share`` of
+    the steps so far (all true when ``share`` is ``None``). Same test as
+    :class:`FactTracker`."""
+    if share is None or x.shape[0] == 0:
+        return np.ones(x.shape[0], dtype=bool)
+    best = np.maximum.accumulate(x) if higher_is_better else np.minimum.accumulate(x)
+    moved = np.flatnonzero(np.concatenate(([True], best[1:] != best[:-1])))
+    jumps, base = [], -math.inf if higher_is_better else math.inf
+    for i in moved.tolist():  # only where the best moved: few rows
+        if jumped(float(best[i]), base, tol, higher_is_better):
+            base = float(best[i])
+            jumps.append(i)
+    last = np.asarray(jumps)[np.searchsorted(jumps, np.arange(x.shape[0]), side="right") - 1]
+    return step[last] <= (1.0 - share) * step
 
 
 def flat_near_best(x: np.ndarray, k: int, tol: float, good: float,
@@ -232,30 +259,45 @@ class FactTracker:
         self._losses: deque[float] = deque(maxlen=k)
         self._best_acc = -math.inf
         self._best_loss = math.inf
+        self._acc_jump = (-math.inf, math.nan)  # (best, step) at the best's last jump
+        self._loss_jump = (math.inf, math.nan)
         self._first_fit_loss: float | None = None
         self._acc_sums: deque[float] = deque([0.0], maxlen=settings.train_acc_evals + 1)
         self._prev: tuple[float, float] | None = None  # (step, τ) of the last row
 
-    def _fitted(self, acc: float, loss: float, val: float) -> bool:
+    def _held(self, jump: tuple[float, float], step: float) -> bool:
+        """The best's last jump came at or before (1 − ``fit_flat_share``) × ``step``."""
+        share = self.settings.fit_flat_share
+        return share is None or jump[1] <= (1.0 - share) * step
+
+    def _fitted(self, step: float, acc: float, loss: float, val: float) -> bool:
         """This row says the training set is fitted (same test as :func:`fitted_mask`)."""
         st = self.settings
         if val >= st.done_val_acc:
             return True
         if acc == acc:
             self._accs.append(acc)
-            self._best_acc = max(self._best_acc, acc)
+            if acc > self._best_acc:
+                self._best_acc = acc
+                if jumped(acc, self._acc_jump[0], st.fit_flat_acc, True):
+                    self._acc_jump = (acc, step)
             return acc >= st.fit_train_acc or (
                 len(self._accs) == self._accs.maxlen and acc >= st.fit_min_acc
-                and min(self._accs) >= self._best_acc - st.fit_flat_acc)
+                and min(self._accs) >= self._best_acc - st.fit_flat_acc
+                and self._held(self._acc_jump, step))
         if loss == loss and math.isfinite(loss):
             if self._first_fit_loss is None:
                 self._first_fit_loss = loss
             self._losses.append(loss)
-            self._best_loss = min(self._best_loss, loss)
+            if loss < self._best_loss:
+                self._best_loss = loss
+                if jumped(loss, self._loss_jump[0], st.fit_flat_loss, False):
+                    self._loss_jump = (loss, step)
             return loss <= st.fit_train_loss or (
                 len(self._losses) == self._losses.maxlen
                 and loss <= st.fit_max_loss_ratio * self._first_fit_loss
-                and max(self._losses) <= self._best_loss * (1.0 + st.fit_flat_loss))
+                and max(self._losses) <= self._best_loss * (1.0 + st.fit_flat_loss)
+                and self._held(self._loss_jump, step))
         return False
 
     def _add_acc(self, acc: float) -> None:
@@ -294,7 +336,7 @@ class FactTracker:
             if math.isfinite(acc):
                 self._add_acc(acc)
             f.has_train_metrics = True
-        if self._fitted(acc, loss, val) and f.fit_step is None:
+        if self._fitted(step, acc, loss, val) and f.fit_step is None:
             f.fit_step = step
             f.sc_peak = f.sc_peak_step = f.head_sc_peak = f.head_sc_peak_step = None
         after = f.fit_step is not None or not f.has_train_metrics

@@ -51,6 +51,12 @@ class AnalyzerSettings(BaseModel):
     """…"near" for accuracy: within this (absolute) of the best…"""
     fit_flat_loss: float = Field(0.1, gt=0.0, lt=1.0)
     """…for loss: within this fraction of the lowest…"""
+    fit_flat_share: float | None = Field(0.2, gt=0.0, lt=1.0)
+    """…and its best has held: it last rose by more than that "near" (a *jump*) at or
+    before (1 − this) × the step, so it has stayed near over this share of the steps so
+    far. Five evaluations logged five steps apart on a steadily climbing accuracy are no
+    fit: a public transformer's fit was read at step 495 at accuracy 0.80 where 0.99 came
+    at 999. ``None``: the evaluations alone…"""
     fit_min_acc: float = Field(0.8, gt=0.0, le=1.0)
     """…provided the model has learnt: accuracy at least this, or (loss only) the loss at
     most ``fit_max_loss_ratio`` × its first value. Held-out accuracy reaching

@@ -235,7 +235,12 @@ def room_after_fit(st: AnalyzerSettings, acc: float, fit_tau: float, delay_tau: 
 def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
     return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
             f"{st.fit_train_acc:g}, or once the last {st.fit_flat_evals} evaluations stay "
-            f"near their best, or held-out acc ≥ {st.done_val_acc:g})")
+            f"near their best{_held(st)}, or held-out acc ≥ {st.done_val_acc:g})")
+
+
+def _held(st: AnalyzerSettings) -> str:
+    share = st.fit_flat_share
+    return "" if share is None else f" and it has held over {share:.0%} of the steps so far"
 
 
 def no_train_metrics(st: AnalyzerSettings) -> str:
