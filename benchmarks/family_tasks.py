@@ -1868,6 +1868,32 @@ HOLDOUT81_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventy-second-round held-out families, second group (stop 54; see above)."""
 
 
+# a seventy-third round (stop 54), in two groups, defined after round 72 was scored and
+# before the absolute fit was read on a median (a public minibatch script's 48-example
+# last batch at 48/48 set the fit): a minibatch transformer at batch 128, a minibatch MLP
+# at batch 64, a full-batch LayerNorm MLP on division at width 112, an SGD MLP at init 1.5.
+HOLDOUT82_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-add-p59-f0.5-w40-i1-b128-lr2e-3", p=59, op="+", train_fraction=0.5,
+            model="transformer", width=40, init_scale=1.0, batch_size=128, lr=2e-3,
+            steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p43-f0.6-b64-lr3e-3", p=43, op="-", train_fraction=0.6,
+            batch_size=64, lr=3e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Seventy-third-round held-out families, first group (stop 54; see above)."""
+
+
+HOLDOUT83_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p61-f0.45-w112-ln-lr4e-3", p=61, op="/", train_fraction=0.45,
+            width=112, layernorm=True, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p41-f0.7-i1.5-sgd-lr4e-2", p=41, op="*", train_fraction=0.7,
+            init_scale=1.5, optimizer="sgd", lr=4e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Seventy-third-round held-out families, second group (stop 54; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1909,7 +1935,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout75": HOLDOUT75_FAMILIES, "holdout76": HOLDOUT76_FAMILIES,
     "holdout77": HOLDOUT77_FAMILIES, "holdout78": HOLDOUT78_FAMILIES,
     "holdout79": HOLDOUT79_FAMILIES, "holdout80": HOLDOUT80_FAMILIES,
-    "holdout81": HOLDOUT81_FAMILIES}
+    "holdout81": HOLDOUT81_FAMILIES, "holdout82": HOLDOUT82_FAMILIES,
+    "holdout83": HOLDOUT83_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

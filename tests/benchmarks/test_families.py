@@ -446,7 +446,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout74", "holdout75",
                             "holdout76", "holdout77",
                             "holdout78", "holdout79",
-                            "holdout80", "holdout81"]
+                            "holdout80", "holdout81",
+                            "holdout82", "holdout83"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
