@@ -104,28 +104,89 @@ def _first(mask: np.ndarray) -> int | None:
 
 
 def fitted_mask(s: Series, settings: AnalyzerSettings) -> np.ndarray:
-    """Rows at which the training set counts as fitted: absolutely (accuracy, else loss),
-    relatively (:func:`flat_near_best` and :func:`held_for`), or because held-out
-    accuracy reached ``done_val_acc`` (a run that generalises is past its fit)."""
+    """Rows at which the training set counts as fitted: absolutely (the median of the last
+    ``fit_median_evals`` accuracies, else losses: :func:`confirmed`), relatively
+    (:func:`flat_near_best` and :func:`held_for`), or because held-out accuracy reached
+    ``done_val_acc`` (a run that generalises is past its fit)."""
     st = settings
     with np.errstate(invalid="ignore"):
-        by_acc = s.acc >= st.fit_train_acc
-        loss_rows = np.isnan(s.acc) & np.isfinite(s.loss)
-        by_loss = loss_rows & (s.loss <= st.fit_train_loss)
-        by_val = s.val >= st.done_val_acc
-    mask = by_acc | by_loss | by_val
+        mask = s.val >= st.done_val_acc
     acc_rows = np.nonzero(np.isfinite(s.acc))[0]
-    mask[acc_rows] |= flat_near_best(s.acc[acc_rows], st.fit_flat_evals, st.fit_flat_acc,
-                                     st.fit_min_acc, higher_is_better=True) & held_for(
-        s.step[acc_rows], s.acc[acc_rows], st.fit_flat_acc, st.fit_flat_share, True)
-    rows = np.nonzero(loss_rows)[0]
+    acc = s.acc[acc_rows]
+    mask[acc_rows] |= confirmed(acc >= st.fit_train_acc, acc, st.fit_median_evals,
+                                st.fit_train_acc, True) | (
+        flat_near_best(acc, st.fit_flat_evals, st.fit_flat_acc, st.fit_min_acc,
+                       higher_is_better=True)
+        & held_for(s.step[acc_rows], acc, st.fit_flat_acc, st.fit_flat_share, True))
+    rows = np.nonzero(np.isnan(s.acc) & np.isfinite(s.loss))[0]
     if rows.shape[0]:
         loss = s.loss[rows]
         limit = st.fit_max_loss_ratio * loss[0]
-        mask[rows] |= flat_near_best(loss, st.fit_flat_evals, st.fit_flat_loss, limit,
-                                     higher_is_better=False) & held_for(
-            s.step[rows], loss, st.fit_flat_loss, st.fit_flat_share, False)
+        mask[rows] |= confirmed(loss <= st.fit_train_loss, loss, st.fit_median_evals,
+                                st.fit_train_loss, False) | (
+            flat_near_best(loss, st.fit_flat_evals, st.fit_flat_loss, limit,
+                           higher_is_better=False)
+            & held_for(s.step[rows], loss, st.fit_flat_loss, st.fit_flat_share, False))
     return mask
+
+
+def confirmed(ok: np.ndarray, x: np.ndarray, k: int, level: float,
+              higher_is_better: bool) -> np.ndarray:
+    """Per evaluation: ``ok`` here, and the median of this and the next ``k`` − 1
+    evaluations reaches ``level`` too (false while fewer follow): the absolute fit, dated
+    at its first evaluation but known only ``k`` − 1 later, so one noisy row is no fit.
+    Same test as :class:`FactTracker`'s candidates (:func:`median`)."""
+    out = np.zeros(x.shape[0], dtype=bool)
+    if x.shape[0] >= k:
+        med = np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
+        out[:med.shape[0]] = ok[:med.shape[0]] & (med >= level if higher_is_better
+                                                   else med <= level)
+    return out
+
+
+def median(values: list[float]) -> float:
+    """The median of a few values, as :func:`numpy.median` computes it (the mean of the two
+    middle ones for an even count)."""
+    s = sorted(values)
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
+@dataclass
+class Candidate:
+    """An evaluation at the absolute fit level awaiting the median of its ``k``
+    evaluations (:func:`confirmed`), with the post-fit facts counted from its step."""
+
+    step: float
+    values: list[float]
+    accuracy: bool
+    """Of train accuracy (at ≥ ``fit_train_acc``), else of the loss (≤ ``fit_train_loss``)."""
+    sc_peak: float | None = None
+    sc_peak_step: float | None = None
+    head_sc_peak: float | None = None
+    head_sc_peak_step: float | None = None
+    flag_step: float | None = None
+    head_flag_step: float | None = None
+
+
+def count_after_fit(f: RunFacts | Candidate, step: float, norm: float, head: float,
+                    drop: float) -> None:
+    """V_sc, the head's, and each flag with one more row at or after the fit."""
+    if math.isfinite(norm):
+        if f.sc_peak is None or norm > f.sc_peak:
+            f.sc_peak, f.sc_peak_step = norm, step
+        if f.flag_step is None and norm <= (1.0 - drop) * f.sc_peak:
+            f.flag_step = step
+    if math.isfinite(head):
+        if f.head_sc_peak is None or head > f.head_sc_peak:
+            f.head_sc_peak, f.head_sc_peak_step = head, step
+        if f.head_flag_step is None and head <= (1.0 - drop) * f.head_sc_peak:
+            f.head_flag_step = step
+
+
+AFTER_FIT = ("sc_peak", "sc_peak_step", "head_sc_peak", "head_sc_peak_step", "flag_step",
+             "head_flag_step")
+"""The :class:`RunFacts` counted from the fit on (:func:`count_after_fit`)."""
 
 
 def jumped(best: float, base: float, tol: float, higher_is_better: bool) -> bool:
@@ -257,6 +318,7 @@ class FactTracker:
         k = settings.fit_flat_evals
         self._accs: deque[float] = deque(maxlen=k)
         self._losses: deque[float] = deque(maxlen=k)
+        self._candidates: list[Candidate] = []  # absolute fits awaiting their median
         self._best_acc = -math.inf
         self._best_loss = math.inf
         self._acc_jump = (-math.inf, math.nan)  # (best, step) at the best's last jump
@@ -270,18 +332,53 @@ class FactTracker:
         share = self.settings.fit_flat_share
         return share is None or jump[1] <= (1.0 - share) * step
 
+    def _candidate(self, step: float, value: float, accuracy: bool, ok: bool) -> None:
+        """One more evaluation of train accuracy (else loss) for each candidate of it; a new
+        candidate when ``ok`` (at the level) while unfitted."""
+        for c in self._candidates:
+            if c.accuracy == accuracy:
+                c.values.append(value)
+        if ok and self.facts.fit_step is None:
+            self._candidates.append(Candidate(step, [value], accuracy))
+
+    def _confirm(self) -> bool:
+        """Adopt the first candidate whose ``fit_median_evals`` evaluations have a median at
+        the level (:func:`confirmed`), dating the fit back to it (its post-fit facts
+        included); drop the others that have all theirs, and any not before the fit.
+        True when one was adopted."""
+        st, f = self.settings, self.facts
+        adopted = False
+        for c in self._candidates:
+            if len(c.values) == st.fit_median_evals and (f.fit_step is None
+                                                          or c.step < f.fit_step):
+                med = median(c.values)
+                if med >= st.fit_train_acc if c.accuracy else med <= st.fit_train_loss:
+                    f.fit_step = c.step
+                    for name in AFTER_FIT:
+                        setattr(f, name, getattr(c, name))
+                    adopted = True
+                    break
+        self._candidates = [c for c in self._candidates if len(c.values) < st.fit_median_evals
+                            and (f.fit_step is None or c.step < f.fit_step)]
+        return adopted
+
     def _fitted(self, step: float, acc: float, loss: float, val: float) -> bool:
-        """This row says the training set is fitted (same test as :func:`fitted_mask`)."""
+        """This row says the training set is fitted at once: held-out accuracy, or the
+        relative fit (the absolute fit waits for its median: :meth:`_confirm`; together
+        the same test as :func:`fitted_mask`)."""
         st = self.settings
         if val >= st.done_val_acc:
             return True
         if acc == acc:
+            if not math.isfinite(acc):  # as the vectorised test: no accuracy, no loss row
+                return False
             self._accs.append(acc)
+            self._candidate(step, acc, True, acc >= st.fit_train_acc)
             if acc > self._best_acc:
                 self._best_acc = acc
                 if jumped(acc, self._acc_jump[0], st.fit_flat_acc, True):
                     self._acc_jump = (acc, step)
-            return acc >= st.fit_train_acc or (
+            return (
                 len(self._accs) == self._accs.maxlen and acc >= st.fit_min_acc
                 and min(self._accs) >= self._best_acc - st.fit_flat_acc
                 and self._held(self._acc_jump, step))
@@ -289,11 +386,12 @@ class FactTracker:
             if self._first_fit_loss is None:
                 self._first_fit_loss = loss
             self._losses.append(loss)
+            self._candidate(step, loss, False, loss <= st.fit_train_loss)
             if loss < self._best_loss:
                 self._best_loss = loss
                 if jumped(loss, self._loss_jump[0], st.fit_flat_loss, False):
                     self._loss_jump = (loss, step)
-            return loss <= st.fit_train_loss or (
+            return (
                 len(self._losses) == self._losses.maxlen
                 and loss <= st.fit_max_loss_ratio * self._first_fit_loss
                 and max(self._losses) <= self._best_loss * (1.0 + st.fit_flat_loss)
@@ -328,38 +426,35 @@ class FactTracker:
             f.any_wd = True
         if lr == lr and lr != 0:
             f.any_lr = True
-        if loss == loss:
-            if f.first_loss is None and math.isfinite(loss):
-                f.first_loss = loss
-            f.has_train_metrics = True
-        if acc == acc:
-            if math.isfinite(acc):
-                self._add_acc(acc)
-            f.has_train_metrics = True
-        if self._fitted(step, acc, loss, val) and f.fit_step is None:
+        if (loss == loss or acc == acc) and not f.has_train_metrics:
+            f.has_train_metrics = True  # the facts after the fit now wait for it
+            for name in AFTER_FIT:
+                setattr(f, name, None)
+        if loss == loss and f.first_loss is None and math.isfinite(loss):
+            f.first_loss = loss
+        if acc == acc and math.isfinite(acc):
+            self._add_acc(acc)
+        now = self._fitted(step, acc, loss, val)
+        for c in self._candidates:
+            count_after_fit(c, step, norm, head, st.flag_drop)
+        adopted = self._confirm()  # its facts count this row already
+        if now and not adopted and f.fit_step is None:
             f.fit_step = step
-            f.sc_peak = f.sc_peak_step = f.head_sc_peak = f.head_sc_peak_step = None
-        after = f.fit_step is not None or not f.has_train_metrics
+            for name in AFTER_FIT:
+                setattr(f, name, None)
+        if not adopted and (f.fit_step is not None or not f.has_train_metrics):
+            count_after_fit(f, step, norm, head, st.flag_drop)
         if math.isfinite(norm):
             if f.first_norm is None:
                 f.first_norm = norm
             if f.peak is None or norm > f.peak:
                 f.peak, f.peak_step, f.peak_tau = norm, step, tau
-            if after and (f.sc_peak is None or norm > f.sc_peak):
-                f.sc_peak, f.sc_peak_step = norm, step
-            if after and f.flag_step is None and norm <= (1.0 - st.flag_drop) * f.sc_peak:
-                f.flag_step = step
         else:
             f.nonfinite += 1
             if f.first_nonfinite_step is None:
                 f.first_nonfinite_step = step
-        if math.isfinite(head):
-            if f.head_peak is None or head > f.head_peak:
-                f.head_peak, f.head_peak_step = head, step
-            if after and (f.head_sc_peak is None or head > f.head_sc_peak):
-                f.head_sc_peak, f.head_sc_peak_step = head, step
-            if after and f.head_flag_step is None and head <= (1.0 - st.flag_drop) * f.head_sc_peak:
-                f.head_flag_step = step
+        if math.isfinite(head) and (f.head_peak is None or head > f.head_peak):
+            f.head_peak, f.head_peak_step = head, step
         if val == val:
             f.has_val = True
             if f.val_step is None and val >= st.done_val_acc:

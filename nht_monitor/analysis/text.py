@@ -52,7 +52,8 @@ def format_assessment(a: Assessment) -> str:
     lines = [f"run {a.run_id or '?'}: {a.n_samples} samples, step {num(a.step)}, τ {num(a.tau)}, "
              f"lr {num(a.lr)}, weight decay {num(a.weight_decay)}",
              f"regime: {a.regime} (confidence {a.confidence:.2f}), phase {a.phase or '-'}",
-             f"norm {num(a.norm)} (peak {num(a.v_peak)}), decay rate {num(a.decay_rate)}/τ"]
+             f"norm {num(a.norm)} (largest so far {num(a.v_peak)}), decay rate "
+             f"{num(a.decay_rate)}/τ"]
     tline = f"transition: {t.status}"
     if t.forecast_step is not None:
         tline += f" at step {num(t.forecast_step, '.0f')}"
@@ -115,6 +116,11 @@ def format_backtest(r: BacktestResult) -> str:
             lines.append(f"at fractions of the delay (fit step {num(r.fit_step)} → the "
                          "transition):")
             lines += [_point_line(p) for p in r.delay_points]
+        elif r.fit_step is None:
+            lines.append("no points at fractions of the delay: the fit was never read")
+        elif r.fit_step >= a.step:
+            lines.append(f"no points at fractions of the delay: the fit was read at step "
+                         f"{num(r.fit_step)}, not before the transition")
     if r.regime_history:
         lines.append("regime held (5 assessments or more, in order): " + ", ".join(
             f"{span.regime} {span.first_step}–{span.last_step}" for span in r.regime_history))

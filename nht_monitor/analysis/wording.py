@@ -234,8 +234,13 @@ def room_after_fit(st: AnalyzerSettings, acc: float, fit_tau: float, delay_tau: 
 
 def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
     return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
-            f"{st.fit_train_acc:g}, or once the last {st.fit_flat_evals} evaluations stay "
+            f"{st.fit_train_acc:g}{_median(st)}, or once the last {st.fit_flat_evals} evaluations stay "
             f"near their best{_held(st)}, or held-out acc ≥ {st.done_val_acc:g})")
+
+
+def _median(st: AnalyzerSettings) -> str:
+    k = st.fit_median_evals
+    return "" if k == 1 else f" (the median of {k} evaluations from there)"
 
 
 def _held(st: AnalyzerSettings) -> str:
@@ -350,9 +355,11 @@ def awaiting_heldout(st: AnalyzerSettings, signal: str, evals: int, needed: int)
 
 def settled(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | None,
             last: float, drop: float, rate: float) -> str:
+    now = (f"now grows again at {fmt(-rate)}/τ: no longer decaying" if rate < 0 else
+           f"now decays at {fmt(rate)}/τ < {st.decay_min_rate:g}: a plateau after the decay")
     return (f"{signal}: came down from V_sc {fmt(peak)} (step {int(peak_step or 0)}) to "
-            f"{fmt(last)} ({fmt(drop * 100, 2)}% below) and now decays at {fmt(rate)}/τ < "
-            f"{st.decay_min_rate:g}: a plateau after the decay, which a transition often follows")
+            f"{fmt(last)} ({fmt(drop * 100, 2)}% below) and {now}, which a transition often "
+            "follows")
 
 
 def held_up(st: AnalyzerSettings, signal: str, fit_step: float | None, rate: float,

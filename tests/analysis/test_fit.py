@@ -1,7 +1,8 @@
-"""The relative fit: a metric's best must have held over ``fit_flat_share`` of the steps so
-far, not only over its last ``fit_flat_evals`` evaluations (a steady climb logged every
-step is no fit). Checked against a float64 brute force and between the vectorised and the
-row-by-row facts."""
+"""The fit: an absolute one reads the median of ``fit_median_evals`` evaluations (one noisy
+row is no fit), a relative one needs its best to have held over ``fit_flat_share`` of the
+steps so far (a steady climb logged every step is no fit). Checked against a float64
+brute force and between the vectorised and the row-by-row facts; and what the texts say
+of it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 
-from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.analysis import Analyzer, AnalyzerSettings, wording
+from nht_monitor.analysis.backtest import ActualTransition, BacktestResult
 from nht_monitor.analysis.facts import FactTracker, facts_from_series, held_for
 from nht_monitor.analysis.series import series_from_samples
+from nht_monitor.analysis.text import format_assessment, format_backtest
 from nht_monitor.analysis.wording import still_fitting
 from nht_monitor.runlog.schema import Sample
 
@@ -99,23 +102,62 @@ def test_a_falling_loss_without_accuracy_needs_its_lowest_to_hold():
     assert flat_from < on <= math.ceil(flat_from / 0.8)
 
 
-@settings(max_examples=60, deadline=None)
-@given(hst.lists(hst.tuples(hst.integers(1, 6), hst.floats(0.0, 1.0)), min_size=1,
-                 max_size=80), hst.sampled_from([None, 0.2, 0.5]), hst.booleans())
-def test_the_row_by_row_fit_is_the_vectorised_fit(rows, share, as_loss):
-    """Random steps apart and random accuracies (or losses): both fit steps agree."""
-    st = AnalyzerSettings(fit_flat_share=share, fit_min_acc=0.3, fit_max_loss_ratio=0.9)
+LEVELS = hst.one_of(hst.floats(0.0, 1.0), hst.sampled_from([0.0, 0.01, 0.05, 0.99, 0.995, 1.0]))
+
+
+@settings(max_examples=120, deadline=None)
+@given(hst.lists(hst.tuples(hst.integers(1, 6), LEVELS, hst.floats(1.0, 100.0)), min_size=1,
+                 max_size=80), hst.sampled_from([None, 0.2, 0.5]), hst.integers(1, 4),
+       hst.booleans())
+def test_the_row_by_row_facts_are_the_vectorised_facts(rows, share, k, as_loss):
+    """Random steps apart, random accuracies (or losses) often at the fit level, random
+    norms: every fact agrees, the fit dated back by its median and V_sc counted from it."""
+    st = AnalyzerSettings(fit_flat_share=share, fit_median_evals=k, fit_min_acc=0.3,
+                          fit_max_loss_ratio=0.9)
     samples, step = [], 0
-    for gap, v in rows:
+    for gap, v, norm in rows:
         step += gap
-        metrics = {"train_loss": 1.0 + v} if as_loss else {"train_acc": v}
+        metrics = {"train_loss": v} if as_loss else {"train_acc": v}
         samples.append(Sample(step=step, tau=step * 1e-3, lr=1e-3, weight_decay=1.0,
-                              norm=30.0, metrics=metrics))
+                              norm=norm, head_norm=norm / 2, metrics=metrics))
     series = series_from_samples(samples, st)
     tracker = FactTracker(st)
     for row in series.rows():
         tracker.add(row)
-    assert tracker.facts.fit_step == facts_from_series(series, st).fit_step
+    assert tracker.facts == facts_from_series(series, st)
+
+
+def test_one_lucky_minibatch_is_no_fit():
+    """Minibatch accuracy 0.95, but a last short batch at 48/48 once an epoch (every 10th
+    step from step 3, as a public script's): the single rows at 1.0 set no fit (nor a
+    relative one: 0.95 is not near the best, 1.0); read on the latest alone
+    (``fit_median_evals=1``) the first of them did."""
+    def acc(s):
+        return 1.0 if s % 10 == 3 else 0.95
+
+    samples = per_step(acc, steps=300)
+    assert fit_step(samples, AnalyzerSettings(fit_median_evals=1)) == 3
+    assert fit_step(samples, ON) is None
+
+
+def test_the_absolute_fit_is_dated_at_its_first_evaluation_and_known_two_later():
+    """A clean climb evaluated every 100 steps, 0.99 first at step 500: no fit read at 500
+    or 600; at 700 the median of 500–700 confirms it, dated 500, and V_sc counted from
+    500 (the norm peaks at 550 and falls after)."""
+    samples = []
+    for step in range(1, 1001):
+        metrics = {"train_acc": min(1.0, step / 500 * 0.99)} if step % 100 == 0 else {}
+        samples.append(Sample(step=step, tau=step * 1e-3, lr=1e-3, weight_decay=1.0,
+                              norm=50.0 - abs(step - 550) / 20, metrics=metrics))
+    for until, fit in ((500, None), (699, None), (700, 500)):
+        seen = [s for s in samples if s.step <= until]
+        facts = facts_from_series(series_from_samples(seen, ON), ON)
+        assert facts.fit_step == fit, until
+        tracker = FactTracker(ON)
+        for row in series_from_samples(seen, ON).rows():
+            tracker.add(row)
+        assert tracker.facts == facts
+    assert facts.sc_peak_step == 550 and facts.sc_peak == 50.0
 
 
 def test_still_fitting_says_the_share_the_best_must_hold():
@@ -126,3 +168,28 @@ def test_still_fitting_says_the_share_the_best_must_hold():
     climbing = Analyzer().analyze(per_step(lambda s: 0.5 + 0.0004 * s, steps=900))
     assert climbing.phase == "fitting"
     assert any("held over 20% of the steps so far" in r for r in climbing.reasons)
+
+
+def test_backtest_says_why_it_has_no_point_at_fractions_of_the_delay():
+    """A run that generalised while still fitting (a public minibatch script's: the fit
+    read at the transition, step 2,801) and one never fitted: the report says so."""
+    actual = ActualTransition(step=2801, tau=2.8, method="held-out accuracy first reached 0.9")
+    text = format_backtest(BacktestResult(run_id="a", actual=actual, fit_step=2801))
+    assert ("no points at fractions of the delay: the fit was read at step 2801, not before "
+            "the transition") in text
+    assert "the fit was never read" in format_backtest(BacktestResult(actual=actual))
+    assert "no points" not in format_backtest(BacktestResult(actual=ActualTransition()))
+
+
+def test_a_norm_growing_again_after_the_decay_is_not_said_to_decay():
+    grows = wording.settled(ON, "total norm", 50.0, 400, 40.0, 0.2, -0.151)
+    assert "now grows again at 0.151/τ: no longer decaying, which a transition often " \
+        "follows" in grows and "decays at" not in grows
+    flat = wording.settled(ON, "total norm", 50.0, 400, 40.0, 0.2, 0.01)
+    assert "now decays at 0.01/τ < 0.05: a plateau after the decay" in flat
+
+
+def test_the_header_calls_the_overall_peak_the_largest_so_far():
+    """The norm's largest value (at initialisation, say) is not V_sc, the post-fit peak."""
+    a = Analyzer().analyze(per_step(lambda s: min(0.99, 0.5 + 0.001 * s), steps=600))
+    assert "norm 30 (largest so far 30), decay rate" in format_assessment(a)
