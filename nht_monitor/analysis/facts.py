@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -155,22 +155,17 @@ def median(values: list[float]) -> float:
 @dataclass
 class Candidate:
     """An evaluation at the absolute fit level awaiting the median of its ``k``
-    evaluations (:func:`confirmed`), with the post-fit facts counted from its step."""
+    evaluations (:func:`confirmed`), with the post-fit facts (:data:`AFTER_FIT`) counted
+    from its step in ``facts``."""
 
     step: float
     values: list[float]
     accuracy: bool
     """Of train accuracy (at ≥ ``fit_train_acc``), else of the loss (≤ ``fit_train_loss``)."""
-    sc_peak: float | None = None
-    sc_peak_step: float | None = None
-    head_sc_peak: float | None = None
-    head_sc_peak_step: float | None = None
-    flag_step: float | None = None
-    head_flag_step: float | None = None
+    facts: RunFacts = field(default_factory=RunFacts)
 
 
-def count_after_fit(f: RunFacts | Candidate, step: float, norm: float, head: float,
-                    drop: float) -> None:
+def count_after_fit(f: RunFacts, step: float, norm: float, head: float, drop: float) -> None:
     """V_sc, the head's, and each flag with one more row at or after the fit."""
     if math.isfinite(norm):
         if f.sc_peak is None or norm > f.sc_peak:
@@ -355,7 +350,7 @@ class FactTracker:
                 if med >= st.fit_train_acc if c.accuracy else med <= st.fit_train_loss:
                     f.fit_step = c.step
                     for name in AFTER_FIT:
-                        setattr(f, name, getattr(c, name))
+                        setattr(f, name, getattr(c.facts, name))
                     adopted = True
                     break
         self._candidates = [c for c in self._candidates if len(c.values) < st.fit_median_evals
@@ -436,7 +431,7 @@ class FactTracker:
             self._add_acc(acc)
         now = self._fitted(step, acc, loss, val)
         for c in self._candidates:
-            count_after_fit(c, step, norm, head, st.flag_drop)
+            count_after_fit(c.facts, step, norm, head, st.flag_drop)
         adopted = self._confirm()  # its facts count this row already
         if now and not adopted and f.fit_step is None:
             f.fit_step = step
