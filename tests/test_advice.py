@@ -120,6 +120,19 @@ def test_intermediate_forecast_from_tau_only():
     assert adv.forecast_steps == pytest.approx(0.5 / (1e-3 * 0.1))
 
 
+@pytest.mark.parametrize("findings,rate,contracting", [
+    (["held_up", "room_while_held"], None, False),  # grown since the fit (a public run)
+    (["settled", "forecast"], -0.15, False),  # came down, grows again
+    (["decaying", "forecast"], 0.4, True)])
+def test_intermediate_opening_says_whether_the_norm_contracts(findings, rate, contracting):
+    a = _a(regime="intermediate", findings=findings, decay_rate=rate,
+           transition=Transition(status="pending"))
+    text = advise(a, budget_steps=5000).text
+    assert ("the norm is contracting at λ = 0.01" in text) == contracting
+    assert ("the norm is not contracting at λ = 0.01 (not since the fit, or no longer), but "
+            "a transition is still expected" in text) == (not contracting)
+
+
 def test_intermediate_done():
     adv = advise(_a(regime="intermediate", transition=Transition(status="done")))
     assert adv.action == "keep" and "done" in adv.text

@@ -489,6 +489,9 @@ def _opening(a: Assessment, wd: float) -> str:
     if a.regime == "strong":
         return (f"Strong regime: weight decay suppresses learning (norm {_fmt(a.norm)} "
                 f"while the loss stays high, λ = {_fmt(wd)}).")
+    if "held_up" in a.findings or (a.decay_rate is not None and a.decay_rate <= 0):
+        return (f"Intermediate regime: the norm is not contracting at λ = {_fmt(wd)} (not "
+                "since the fit, or no longer), but a transition is still expected.")
     return f"Intermediate regime: the norm is contracting at λ = {_fmt(wd)}."
 
 

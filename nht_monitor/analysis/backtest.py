@@ -130,8 +130,11 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
     facts = facts_from_series(series, settings)
     if observed is not None:
         result.v_sc_step, result.delay_tau = observed.v_sc_step, observed.delay_tau
-    else:
+    elif result.actual.step is None:
         result.v_sc_step = facts.sc_peak_step
+    else:  # V_sc before the transition, as observed_delay reads it
+        before = series.take(slice(0, int(np.searchsorted(series.step, result.actual.step))))
+        result.v_sc_step = facts_from_series(before, settings).sc_peak_step
     result.fit_step = facts.fit_step
     samples = _dedupe(samples)
     n = len(samples)

@@ -109,6 +109,12 @@ def format_backtest(r: BacktestResult) -> str:
         if r.delay_tau is not None:
             lines.append(f"delay on the τ clock from V_sc (step {num(r.v_sc_step)}) to the "
                          f"transition: {r.delay_tau:.3f} (AnalyzerSettings.delay_tau for this task)")
+        elif r.v_sc_step is None:
+            lines.append("no delay on the τ clock: no V_sc (a norm peak after the fit) before "
+                         "the transition")
+        else:
+            lines.append(f"no delay on the τ clock: the norm had not come down from V_sc (step "
+                         f"{num(r.v_sc_step)}) by the transition (no law delay to measure)")
         lines.append("  seen    step      regime        status      forecast     80% interval"
                      "             error")
         lines += [_point_line(p) for p in r.points]

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings, wording
-from nht_monitor.analysis.backtest import ActualTransition, BacktestResult
+from nht_monitor.analysis.backtest import ActualTransition, BacktestResult, backtest
 from nht_monitor.analysis.facts import FactTracker, facts_from_series, held_for
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.analysis.text import format_assessment, format_backtest
@@ -193,3 +193,18 @@ def test_the_header_calls_the_overall_peak_the_largest_so_far():
     """The norm's largest value (at initialisation, say) is not V_sc, the post-fit peak."""
     a = Analyzer().analyze(per_step(lambda s: min(0.99, 0.5 + 0.001 * s), steps=600))
     assert "norm 30 (largest so far 30), decay rate" in format_assessment(a)
+
+
+def test_backtest_reads_v_sc_before_the_transition_and_says_why_there_is_no_delay():
+    """The norm grows through the transition (a public minibatch run's peak came 360 steps
+    after it): V_sc is the largest norm between the fit and the transition, and no law
+    delay is measured, which the report says."""
+    samples = [Sample(step=s, tau=s * 1e-3, lr=1e-3, weight_decay=1.0, norm=20.0 + s / 100,
+                      metrics={"train_acc": min(1.0, s / 100),
+                               "val_acc": 0.95 if s >= 300 else 0.1})
+               for s in range(1, 601)]
+    r = backtest(samples)
+    assert r.fit_step == 99 and r.actual.step == 300  # 0.99 at 99, confirmed at 101
+    assert r.v_sc_step == 299 and r.delay_tau is None
+    assert ("no delay on the τ clock: the norm had not come down from V_sc (step 299) by the "
+            "transition") in format_backtest(r)
