@@ -39,10 +39,12 @@ def head_lead_text(head: HeadSignal | None) -> str:
             return f"{NO_LEAD} (the head norm has not flagged)"
         return f"{NO_LEAD} (the total norm has not flagged)"
     steps = f"{abs(lead):,.0f} step{'' if abs(lead) == 1 else 's'}"
+    total = ("" if head.flagged_step is None
+             else f" (which flagged at step {head.flagged_step + lead:,.0f})")
     if lead > 0:
-        return f"lead +{steps}: the head norm flagged {steps} before the total norm"
+        return f"lead +{steps}: the head norm flagged {steps} before the total norm{total}"
     if lead < 0:
-        return f"lead -{steps}: the head norm flagged {steps} after the total norm"
+        return f"lead -{steps}: the head norm flagged {steps} after the total norm{total}"
     return "lead 0 steps: the head and the total norm flagged at the same step"
 
 

@@ -41,11 +41,14 @@ def test_analyze_says_no_lead_measured(tmp_path, capsys, case, expected):
 
 
 @pytest.mark.parametrize(("lead", "expected"), [
-    (300.0, "lead +300 steps: the head norm flagged 300 steps before the total norm"),
-    (1.0, "lead +1 step: the head norm flagged 1 step before the total norm"),
-    (-1250.0, "lead -1,250 steps: the head norm flagged 1,250 steps after the total norm"),
+    (300.0, "lead +300 steps: the head norm flagged 300 steps before the total norm "
+            "(which flagged at step 2,300)"),
+    (1.0, "lead +1 step: the head norm flagged 1 step before the total norm (which flagged "
+          "at step 2,001)"),
+    (-1250.0, "lead -1,250 steps: the head norm flagged 1,250 steps after the total norm "
+              "(which flagged at step 750)"),
     (0.0, "lead 0 steps: the head and the total norm flagged at the same step"),
     (float("nan"), "no lead measured (the total norm has not flagged)"),
 ])
 def test_lead_wording_carries_the_sign(lead, expected):
-    assert head_lead_text(HeadSignal(flagged_step=400, lead_steps=lead)) == expected
+    assert head_lead_text(HeadSignal(flagged_step=2000, lead_steps=lead)) == expected
