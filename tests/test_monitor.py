@@ -224,6 +224,8 @@ def test_default_head_is_last_linear_called_not_last_registered(log_dir):
     ({"analysis": {"delay_tau": -1.0}}, "delay_tau"),
     ({"analysis": {"annealing_lr_fraction": 1.5}}, "annealing_lr_fraction"),
     ({"analysis": {"annealing_step_trend": "sometimes"}}, "annealing_step_trend"),
+    ({"analysis": {"fit_median_evals": 10**6}}, "fit_median_evals"),
+    ({"analysis": {"fit_flat_share": 1.0}}, "fit_flat_share"),
     ({"write_interval": -0.5}, "write_interval"),
     ({"write_interval": "soon"}, "write_interval"),
 ])

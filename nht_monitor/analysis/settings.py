@@ -43,10 +43,11 @@ class AnalyzerSettings(BaseModel):
     """The model has fitted the training set once train accuracy reaches this."""
     fit_train_loss: float = Field(0.05, gt=0.0)
     """…or once the training loss falls to this (used when no accuracy is logged)…"""
-    fit_median_evals: int = Field(3, ge=1)
+    fit_median_evals: int = Field(3, ge=1, le=100)
     """…both read on the median of the last this many evaluations (of all while fewer):
     one noisy row is no fit (a public script's last minibatch of 48 examples, at 48/48 once
-    an epoch, set the fit while the whole training set stood at 0.92). 1: the latest…"""
+    an epoch, set the fit while the whole training set stood at 0.92). 1: the latest; at
+    most 100 (the live tracker holds up to this many candidates of this many values)…"""
     fit_flat_evals: int = Field(5, ge=2)
     """…or once the training metric is *relatively* fitted: its last this many
     evaluations all lie near its best so far (dropout, augmentation or label noise can
