@@ -106,7 +106,8 @@ def _first(mask: np.ndarray) -> int | None:
 def fitted_mask(s: Series, settings: AnalyzerSettings) -> np.ndarray:
     """Rows at which the training set counts as fitted: absolutely (the median of the last
     ``fit_median_evals`` accuracies, else losses: :func:`confirmed`), relatively
-    (:func:`flat_near_best` and :func:`held_for`), or because held-out accuracy reached
+    (:func:`flat_near_best`, and for accuracy :func:`held_for`), or because held-out
+    accuracy reached
     ``done_val_acc`` (a run that generalises is past its fit)."""
     st = settings
     with np.errstate(invalid="ignore"):
@@ -117,16 +118,14 @@ def fitted_mask(s: Series, settings: AnalyzerSettings) -> np.ndarray:
                                 st.fit_train_acc, True) | (
         flat_near_best(acc, st.fit_flat_evals, st.fit_flat_acc, st.fit_min_acc,
                        higher_is_better=True)
-        & held_for(s.step[acc_rows], acc, st.fit_flat_acc, st.fit_flat_share, True))
+        & held_for(s.step[acc_rows], acc, st.fit_flat_acc, st.fit_flat_share))
     rows = np.nonzero(np.isnan(s.acc) & np.isfinite(s.loss))[0]
     if rows.shape[0]:
         loss = s.loss[rows]
         limit = st.fit_max_loss_ratio * loss[0]
         mask[rows] |= confirmed(loss <= st.fit_train_loss, loss, st.fit_median_evals,
-                                st.fit_train_loss, False) | (
-            flat_near_best(loss, st.fit_flat_evals, st.fit_flat_loss, limit,
-                           higher_is_better=False)
-            & held_for(s.step[rows], loss, st.fit_flat_loss, st.fit_flat_share, False))
+                                st.fit_train_loss, False) | flat_near_best(
+            loss, st.fit_flat_evals, st.fit_flat_loss, limit, higher_is_better=False)
     return mask
 
 
@@ -184,25 +183,18 @@ AFTER_FIT = ("sc_peak", "sc_peak_step", "head_sc_peak", "head_sc_peak_step", "fl
 """The :class:`RunFacts` counted from the fit on (:func:`count_after_fit`)."""
 
 
-def jumped(best: float, base: float, tol: float, higher_is_better: bool) -> bool:
-    """The best so far moved past ``base`` (the best at its last jump) by more than ``tol``
-    (accuracy: ``tol`` above; loss: below ``base`` ÷ (1 + ``tol``))."""
-    return best > base + tol if higher_is_better else best < base / (1.0 + tol)
-
-
-def held_for(step: np.ndarray, x: np.ndarray, tol: float, share: float | None,
-             higher_is_better: bool) -> np.ndarray:
-    """Per evaluation: the best so far last *jumped* (:func:`jumped`) at or before
-    (1 − ``share``) × the step, i.e. it has held within ``tol`` over at least ``share`` of
-    the steps so far (all true when ``share`` is ``None``). Same test as
-    :class:`FactTracker`."""
+def held_for(step: np.ndarray, x: np.ndarray, tol: float, share: float | None) -> np.ndarray:
+    """Per evaluation: the best so far last *jumped* — rose more than ``tol`` above where
+    it stood at its previous jump — at or before (1 − ``share``) × the step, i.e. it has
+    held within ``tol`` over at least ``share`` of the steps so far (all true when
+    ``share`` is ``None``). Same test as :class:`FactTracker`."""
     if share is None or x.shape[0] == 0:
         return np.ones(x.shape[0], dtype=bool)
-    best = np.maximum.accumulate(x) if higher_is_better else np.minimum.accumulate(x)
+    best = np.maximum.accumulate(x)
     moved = np.flatnonzero(np.concatenate(([True], best[1:] != best[:-1])))
-    jumps, base = [], -math.inf if higher_is_better else math.inf
+    jumps, base = [], -math.inf
     for i in moved.tolist():  # only where the best moved: few rows
-        if jumped(float(best[i]), base, tol, higher_is_better):
+        if best[i] > base + tol:
             base = float(best[i])
             jumps.append(i)
     last = np.asarray(jumps)[np.searchsorted(jumps, np.arange(x.shape[0]), side="right") - 1]
@@ -317,15 +309,15 @@ class FactTracker:
         self._best_acc = -math.inf
         self._best_loss = math.inf
         self._acc_jump = (-math.inf, math.nan)  # (best, step) at the best's last jump
-        self._loss_jump = (math.inf, math.nan)
         self._first_fit_loss: float | None = None
         self._acc_sums: deque[float] = deque([0.0], maxlen=settings.train_acc_evals + 1)
         self._prev: tuple[float, float] | None = None  # (step, τ) of the last row
 
-    def _held(self, jump: tuple[float, float], step: float) -> bool:
-        """The best's last jump came at or before (1 − ``fit_flat_share``) × ``step``."""
+    def _held(self, step: float) -> bool:
+        """The best accuracy's last jump came at or before (1 − ``fit_flat_share``) ×
+        ``step``."""
         share = self.settings.fit_flat_share
-        return share is None or jump[1] <= (1.0 - share) * step
+        return share is None or self._acc_jump[1] <= (1.0 - share) * step
 
     def _candidate(self, step: float, value: float, accuracy: bool, ok: bool) -> None:
         """One more evaluation of train accuracy (else loss) for each candidate of it; a new
@@ -371,26 +363,22 @@ class FactTracker:
             self._candidate(step, acc, True, acc >= st.fit_train_acc)
             if acc > self._best_acc:
                 self._best_acc = acc
-                if jumped(acc, self._acc_jump[0], st.fit_flat_acc, True):
+                if acc > self._acc_jump[0] + st.fit_flat_acc:  # as held_for
                     self._acc_jump = (acc, step)
             return (
                 len(self._accs) == self._accs.maxlen and acc >= st.fit_min_acc
                 and min(self._accs) >= self._best_acc - st.fit_flat_acc
-                and self._held(self._acc_jump, step))
+                and self._held(step))
         if loss == loss and math.isfinite(loss):
             if self._first_fit_loss is None:
                 self._first_fit_loss = loss
             self._losses.append(loss)
             self._candidate(step, loss, False, loss <= st.fit_train_loss)
-            if loss < self._best_loss:
-                self._best_loss = loss
-                if jumped(loss, self._loss_jump[0], st.fit_flat_loss, False):
-                    self._loss_jump = (loss, step)
+            self._best_loss = min(self._best_loss, loss)
             return (
                 len(self._losses) == self._losses.maxlen
                 and loss <= st.fit_max_loss_ratio * self._first_fit_loss
-                and max(self._losses) <= self._best_loss * (1.0 + st.fit_flat_loss)
-                and self._held(self._loss_jump, step))
+                and max(self._losses) <= self._best_loss * (1.0 + st.fit_flat_loss))
         return False
 
     def _add_acc(self, acc: float) -> None:

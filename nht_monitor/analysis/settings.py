@@ -57,11 +57,13 @@ class AnalyzerSettings(BaseModel):
     fit_flat_loss: float = Field(0.1, gt=0.0, lt=1.0)
     """…for loss: within this fraction of the lowest…"""
     fit_flat_share: float | None = Field(0.2, gt=0.0, lt=1.0)
-    """…and its best has held: it last rose by more than that "near" (a *jump*) at or
-    before (1 − this) × the step, so it has stayed near over this share of the steps so
-    far. Five evaluations logged five steps apart on a steadily climbing accuracy are no
-    fit: a public transformer's fit was read at step 495 at accuracy 0.80 where 0.99 came
-    at 999. ``None``: the evaluations alone…"""
+    """…and, for accuracy, its best has held: it last rose by more than that "near" (a
+    *jump*) at or before (1 − this) × the step, so it has stayed near over this share of
+    the steps so far. Five evaluations logged five steps apart on a steadily climbing
+    accuracy are no fit: a public transformer's fit was read at step 495 at accuracy 0.80
+    where 0.99 came at 999. Not for a loss alone: a cross-entropy keeps falling on a fitted
+    training set (the same log without accuracy: fit at 4,976). ``None``: the evaluations
+    alone…"""
     fit_min_acc: float = Field(0.8, gt=0.0, le=1.0)
     """…provided the model has learnt: accuracy at least this, or (loss only) the loss at
     most ``fit_max_loss_ratio`` × its first value. Held-out accuracy reaching

@@ -235,8 +235,8 @@ def room_after_fit(st: AnalyzerSettings, acc: float, fit_tau: float, delay_tau: 
 def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -> str:
     return (f"still fitting (train acc {fmt(acc)}, loss {fmt(loss)}; fitted at acc ≥ "
             f"{st.fit_train_acc:g}{_median(st)}, or once the last {st.fit_flat_evals} "
-            f"evaluations stay near their best{_held(st)}, or held-out acc ≥ "
-            f"{st.done_val_acc:g})")
+            f"evaluations stay near their best{_held(st) if acc is not None else ''}, or "
+            f"held-out acc ≥ {st.done_val_acc:g})")
 
 
 def _median(st: AnalyzerSettings) -> str:

@@ -1,6 +1,6 @@
 """The fit: an absolute one reads the median of ``fit_median_evals`` evaluations (one noisy
-row is no fit), a relative one needs its best to have held over ``fit_flat_share`` of the
-steps so far (a steady climb logged every step is no fit). Checked against a float64
+row is no fit), a relative one on accuracy needs its best to have held over
+``fit_flat_share`` of the steps so far (a steady climb logged every step is no fit). Checked against a float64
 brute force and between the vectorised and the row-by-row facts; and what the texts say
 of it."""
 
@@ -42,17 +42,17 @@ def fit_step(samples: list[Sample], st: AnalyzerSettings) -> float | None:
     return facts_from_series(series_from_samples(samples, st), st).fit_step
 
 
-def held_brute(step, x, tol, share, higher):
+def held_brute(step, x, tol, share):
     """Row by row, from scratch: walk the running best, note each jump (more than ``tol``
-    past the best at the previous jump), compare the last jump's step with the share."""
+    above the best at the previous jump), compare the last jump's step with the share."""
     out = []
     for i in range(len(x)):
         best, base, last = None, None, None
         for j in range(i + 1):
             v = float(x[j])
-            if best is None or (v > best if higher else v < best):
+            if best is None or v > best:
                 best = v
-                if base is None or (best > base + tol if higher else best < base / (1 + tol)):
+                if base is None or best > base + tol:
                     base, last = best, float(step[j])
         out.append(last <= (1 - share) * float(step[i]))
     return np.array(out)
@@ -60,14 +60,12 @@ def held_brute(step, x, tol, share, higher):
 
 @settings(max_examples=60, deadline=None)
 @given(hst.lists(hst.floats(0.0, 1.0), min_size=1, max_size=40),
-       hst.sampled_from([0.1, 0.2, 0.5]), hst.booleans())
-def test_held_for_matches_the_brute_force(values, share, higher):
-    x = np.asarray(values, dtype=np.float64) + (0.0 if higher else 1e-3)  # a loss is > 0
+       hst.sampled_from([0.1, 0.2, 0.5]))
+def test_held_for_matches_the_brute_force(values, share):
+    x = np.asarray(values, dtype=np.float64)
     step = np.arange(1, x.shape[0] + 1, dtype=np.float64) * 3.0
-    tol = 0.01 if higher else 0.1
-    assert (held_for(step, x, tol, share, higher)
-            == held_brute(step, x, tol, share, higher)).all()
-    assert held_for(step, x, tol, None, higher).all()
+    assert (held_for(step, x, 0.01, share) == held_brute(step, x, 0.01, share)).all()
+    assert held_for(step, x, 0.01, None).all()
 
 
 def test_a_steady_climb_logged_every_step_is_fitted_only_at_099():
@@ -90,16 +88,16 @@ def test_a_plateau_below_099_is_fitted_once_it_held_a_fifth_of_the_steps():
     assert fit_step(per_step(acc), ON) == 125
 
 
-def test_a_falling_loss_without_accuracy_needs_its_lowest_to_hold():
-    """Loss only, falling 0.5 % a step to 0.08 and then flat (never ≤ 0.05): the last five
-    stay within 10 % of the lowest from the start, but the lowest keeps falling."""
+def test_a_loss_alone_keeps_its_five_evaluations():
+    """Loss only, falling 0.5 % a step to 0.08 and then flat (never ≤ 0.05): fitted once it
+    is at ≤ 0.2 × its first value and its last five lie within 10 % of the lowest (step 323),
+    held share or not. A cross-entropy keeps falling on a fitted training set: on a public
+    transformer's log without accuracy, the held share read the fit at step 4,976 where
+    accuracy reached 0.99 at 999."""
     def loss(s):
         return max(0.08, 4.0 * 0.995 ** s)
 
-    off, on = fit_step(per_step(loss_of=loss), OFF), fit_step(per_step(loss_of=loss), ON)
-    assert off == 323  # the first step at ≤ 0.2 × the first loss (3.98 at step 1)
-    flat_from = math.ceil(math.log(0.08 / 4.0) / math.log(0.995))  # 781: 0.08 from here
-    assert flat_from < on <= math.ceil(flat_from / 0.8)
+    assert fit_step(per_step(loss_of=loss), OFF) == fit_step(per_step(loss_of=loss), ON) == 323
 
 
 LEVELS = hst.one_of(hst.floats(0.0, 1.0), hst.sampled_from([0.0, 0.01, 0.05, 0.99, 0.995, 1.0]))
@@ -165,6 +163,7 @@ def test_still_fitting_says_the_share_the_best_must_hold():
     assert "last 5 evaluations stay near their best and it has held over 20% of the " \
         "steps so far" in text
     assert "held over" not in still_fitting(OFF, 0.85, 0.4)
+    assert "held over" not in still_fitting(ON, None, 0.4)  # a loss alone: no held share
     climbing = Analyzer().analyze(per_step(lambda s: 0.5 + 0.0004 * s, steps=900))
     assert climbing.phase == "fitting"
     assert any("held over 20% of the steps so far" in r for r in climbing.reasons)
