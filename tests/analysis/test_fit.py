@@ -1,8 +1,8 @@
 """The fit: an absolute one reads the median of ``fit_median_evals`` evaluations (one noisy
 row is no fit), a relative one on accuracy needs its best to have held over
-``fit_flat_share`` of the steps so far (a steady climb logged every step is no fit). Checked against a float64
-brute force and between the vectorised and the row-by-row facts; and what the texts say
-of it."""
+``fit_flat_share`` of the steps so far (a steady climb logged every step is no fit).
+Checked against a float64 brute force and between the vectorised and the row-by-row
+facts; and what the texts say of it."""
 
 from __future__ import annotations
 
