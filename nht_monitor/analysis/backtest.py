@@ -133,8 +133,8 @@ def backtest(samples: Sequence[Sample], header: RunHeader | None = None,
     elif result.actual.step is None:
         result.v_sc_step = facts.sc_peak_step
     else:  # V_sc before the transition, as observed_delay reads it
-        before = series.take(slice(0, int(np.searchsorted(series.step, result.actual.step))))
-        result.v_sc_step = facts_from_series(before, settings).sc_peak_step
+        result.v_sc_step = facts_from_series(series.before(result.actual.step),
+                                             settings).sc_peak_step
     result.fit_step = facts.fit_step
     samples = _dedupe(samples)
     n = len(samples)

@@ -9,6 +9,7 @@ sample, with the same definitions as the vectorised computation on a whole log.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -107,15 +108,13 @@ def fitted_mask(s: Series, settings: AnalyzerSettings) -> np.ndarray:
     """Rows at which the training set counts as fitted: absolutely (the median of the last
     ``fit_median_evals`` accuracies, else losses: :func:`confirmed`), relatively
     (:func:`flat_near_best`, and for accuracy :func:`held_for`), or because held-out
-    accuracy reached
-    ``done_val_acc`` (a run that generalises is past its fit)."""
+    accuracy reached ``done_val_acc`` (a run that generalises is past its fit)."""
     st = settings
     with np.errstate(invalid="ignore"):
         mask = s.val >= st.done_val_acc
     acc_rows = np.nonzero(np.isfinite(s.acc))[0]
     acc = s.acc[acc_rows]
-    mask[acc_rows] |= confirmed(acc >= st.fit_train_acc, acc, st.fit_median_evals,
-                                st.fit_train_acc, True) | (
+    mask[acc_rows] |= confirmed(acc, st.fit_median_evals, st.fit_train_acc, True) | (
         flat_near_best(acc, st.fit_flat_evals, st.fit_flat_acc, st.fit_min_acc,
                        higher_is_better=True)
         & held_for(s.step[acc_rows], acc, st.fit_flat_acc, st.fit_flat_share))
@@ -123,32 +122,26 @@ def fitted_mask(s: Series, settings: AnalyzerSettings) -> np.ndarray:
     if rows.shape[0]:
         loss = s.loss[rows]
         limit = st.fit_max_loss_ratio * loss[0]
-        mask[rows] |= confirmed(loss <= st.fit_train_loss, loss, st.fit_median_evals,
-                                st.fit_train_loss, False) | flat_near_best(
-            loss, st.fit_flat_evals, st.fit_flat_loss, limit, higher_is_better=False)
+        mask[rows] |= confirmed(loss, st.fit_median_evals, st.fit_train_loss, False) | (
+            flat_near_best(
+                loss, st.fit_flat_evals, st.fit_flat_loss, limit, higher_is_better=False))
     return mask
 
 
-def confirmed(ok: np.ndarray, x: np.ndarray, k: int, level: float,
-              higher_is_better: bool) -> np.ndarray:
-    """Per evaluation: ``ok`` here, and the median of this and the next ``k`` − 1
-    evaluations reaches ``level`` too (false while fewer follow): the absolute fit, dated
-    at its first evaluation but known only ``k`` − 1 later, so one noisy row is no fit.
-    Same test as :class:`FactTracker`'s candidates (:func:`median`)."""
+def confirmed(x: np.ndarray, k: int, level: float, higher_is_better: bool) -> np.ndarray:
+    """Per evaluation: at ``level`` here (accuracy: at or above; loss: at or below), and so
+    is the median of this and the next ``k`` − 1 evaluations (false while fewer follow):
+    the absolute fit, dated at its first evaluation but known only ``k`` − 1 later, so one
+    noisy row is no fit. Same test as :class:`FactTracker`'s candidates (the median as
+    :func:`statistics.median` computes it)."""
+    def at(v: np.ndarray) -> np.ndarray:
+        return v >= level if higher_is_better else v <= level
+
     out = np.zeros(x.shape[0], dtype=bool)
     if x.shape[0] >= k:
         med = np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
-        out[:med.shape[0]] = ok[:med.shape[0]] & (med >= level if higher_is_better
-                                                   else med <= level)
+        out[:med.shape[0]] = at(x[:med.shape[0]]) & at(med)
     return out
-
-
-def median(values: list[float]) -> float:
-    """The median of a few values, as :func:`numpy.median` computes it (the mean of the two
-    middle ones for an even count)."""
-    s = sorted(values)
-    m = len(s) // 2
-    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
 
 
 @dataclass
@@ -338,7 +331,7 @@ class FactTracker:
         for c in self._candidates:
             if len(c.values) == st.fit_median_evals and (f.fit_step is None
                                                           or c.step < f.fit_step):
-                med = median(c.values)
+                med = statistics.median(c.values)
                 if med >= st.fit_train_acc if c.accuracy else med <= st.fit_train_loss:
                     f.fit_step = c.step
                     for name in AFTER_FIT:

@@ -53,6 +53,10 @@ class Series:
         """The rows with ``step <= step``."""
         return self.take(slice(0, int(np.searchsorted(self.step, step, side="right"))))
 
+    def before(self, step: float) -> Series:
+        """The rows with ``step < step``."""
+        return self.take(slice(0, int(np.searchsorted(self.step, step, side="left"))))
+
     @classmethod
     def empty(cls) -> Series:
         """A series without rows."""

@@ -72,7 +72,7 @@ def observed_delay(series: Series, settings: AnalyzerSettings) -> ObservedDelay 
     if step is None:
         return None
     j = int(np.searchsorted(series.step, step))
-    facts = facts_from_series(series.take(slice(0, j)), settings)
+    facts = facts_from_series(series.before(step), settings)
     if facts.sc_peak_step is None:
         return None
     k = min(int(np.searchsorted(series.step, facts.sc_peak_step)), j)
