@@ -1894,6 +1894,32 @@ HOLDOUT83_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventy-third-round held-out families, second group (stop 54; see above)."""
 
 
+# a seventy-fourth round (stop 55), in two groups, defined before anything of stop 55 was
+# changed or tried: a minibatch (batch 192) transformer on multiplication, a minibatch
+# (batch 128) MLP on subtraction with warm-up + cosine, an SGD MLP on division at init 0.8,
+# a full-batch MLP on addition at width 160, lr 1e-2 and 40 % of pairs.
+HOLDOUT84_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-mul-p43-f0.55-w40-i1-b192-lr3e-3", p=43, op="*", train_fraction=0.55,
+            model="transformer", width=40, init_scale=1.0, batch_size=192, lr=3e-3,
+            steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p59-f0.45-b128-cosine-lr5e-3", p=59, op="-", train_fraction=0.45,
+            batch_size=128, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
+]}
+"""Seventy-fourth-round held-out families, first group (stop 55; see above)."""
+
+
+HOLDOUT85_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p53-f0.6-i0.8-sgd-lr5e-2", p=53, op="/", train_fraction=0.6,
+            init_scale=0.8, optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+    _family("mlp-add-p47-f0.4-w160-lr1e-2", p=47, op="+", train_fraction=0.4,
+            width=160, lr=1e-2, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Seventy-fourth-round held-out families, second group (stop 55; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1936,7 +1962,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout77": HOLDOUT77_FAMILIES, "holdout78": HOLDOUT78_FAMILIES,
     "holdout79": HOLDOUT79_FAMILIES, "holdout80": HOLDOUT80_FAMILIES,
     "holdout81": HOLDOUT81_FAMILIES, "holdout82": HOLDOUT82_FAMILIES,
-    "holdout83": HOLDOUT83_FAMILIES}
+    "holdout83": HOLDOUT83_FAMILIES, "holdout84": HOLDOUT84_FAMILIES,
+    "holdout85": HOLDOUT85_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

@@ -447,7 +447,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout76", "holdout77",
                             "holdout78", "holdout79",
                             "holdout80", "holdout81",
-                            "holdout82", "holdout83"]
+                            "holdout82", "holdout83",
+                            "holdout84", "holdout85"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
