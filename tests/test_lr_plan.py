@@ -161,14 +161,14 @@ def test_resuming_a_log_without_a_plan_follows_the_schedule_given_now(tiny_net, 
 
 
 def test_a_run_whose_budget_holds_too_little_tau_reads_weak_before_its_fit(tiny_net, log_dir):
-    """End to end through ``watch()`` with ``weak_before_fit`` on: a model without
-    normalization layers (the header records none, so the law's floor is on by
-    default), λ so small that the whole budget holds τ 0.02, the training loss far from
-    fitted: the live engine reads ``weak`` before the fit (rule 6c) along the planned
-    learning rate, and the offline engine reads the same from the log."""
+    """End to end through ``watch()``: a model without normalization layers (the header
+    records none, so the law's floor is on by default), λ so small that the whole budget
+    holds τ 0.02, the training loss far from fitted: the live engine reads ``weak``
+    before the fit (rule 6c) along the planned learning rate, and the offline engine
+    reads the same from the log; switched off, the run is still fitting."""
     from nht_monitor.analysis import AnalyzerSettings
 
-    on = AnalyzerSettings(weak_before_fit=True)
+    on = AnalyzerSettings()
     optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=1e-3)
     scheduler = S.LambdaLR(optimizer, lambda e: 1.0 - e / 2000)
     monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="tiny-wd",
@@ -184,4 +184,5 @@ def test_a_run_whose_budget_holds_too_little_tau_reads_weak_before_its_fit(tiny_
     assert run.header.model.normalization == []
     offline = Analyzer(run.header, on).analyze(run.samples)
     assert (offline.regime, offline.rule) == ("weak", "no_room_after_fit")
-    assert Analyzer(run.header).analyze(run.samples).rule == "still_fitting"  # default
+    off = AnalyzerSettings(weak_before_fit=False)
+    assert Analyzer(run.header, off).analyze(run.samples).rule == "still_fitting"

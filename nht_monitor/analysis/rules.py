@@ -26,9 +26,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    6b. ``partial_stall``: the same long stall with half the training set learnt (train
    accuracy :func:`half_learnt`) → ``undetermined`` (fitting), said so:
    something was learnt, and such runs can fit later (as the learning rate anneals);
-   6c. ``no_room_after_fit`` (opt-in, ``weak_before_fit``): still fitting, and even a
-   fit now leaves the budget too little τ for the law's least delay
-   (``budget_law_floor``) → ``weak``;
+   6c. ``no_room_after_fit`` (``weak_before_fit``): still fitting, the norm not
+   contracted, and even a fit now leaves the budget too little τ for the law's least
+   delay (``budget_law_floor``) → ``weak``;
    6d. ``room_after_fit`` (``expect_before_fit``): still fitting, train accuracy's line
    rising and :func:`half_learnt`, and the fit it projects plus
    the law's ``expect_quantile`` of Δτ end within the budget → ``intermediate``
@@ -552,24 +552,38 @@ def training_window(tau: np.ndarray, values: np.ndarray, span: float, evals: int
 
 def no_room_after_fit(run: Run) -> Decision | None:
     """6c. Still fitting, and the law's least delay (its ``budget_quantile`` of Δτ, which
-    counts from V_sc, at or after the fit) ends beyond the budget even from a fit now:
+    counts from V_sc, at or after the fit) ends beyond the budget even from a fit now
+    (:func:`no_room`) → ``weak``. Off with ``weak_before_fit=False``."""
+    if not run.settings.weak_before_fit or run.past_fit or (late := no_room(run)) is None:
+        return None
+    return Decision("weak", 0.6, run.notes + [late], "fitting", head=head_signal(run))
+
+
+def no_room(run: Run) -> Finding | None:
+    """``no_room_after_fit`` when the law's least delay from now ends beyond the budget:
     the τ the budget still holds (along the planned learning rate, else at the fastest
-    η·λ seen: :func:`room_step`) is too little for weight decay to bring the transition
-    → ``weak``. Opt-in (``weak_before_fit``), and only where the budget verdict reads
-    the law's floor (``budget_law_floor``: by default, models without normalization
-    layers) and the budget is known."""
+    η·λ seen: :func:`room_step`) is too little for weight decay to bring the transition.
+    Only where the budget verdict reads the law's floor (``budget_law_floor``: by
+    default, models without normalization layers), the budget is known and the norm has
+    not contracted (:func:`norm_contracted`); else ``None``."""
     st, s = run.settings, run.finite
     budget = run.ctx.budget_steps
-    if (not st.weak_before_fit or run.past_fit or budget is None
-            or (least := law_floor(0.0, st)) is None):
+    if budget is None or norm_contracted(run) or (least := law_floor(0.0, st)) is None:
         return None
     step = room_step(run, least)
     if not beyond_budget(step, float(s.step[-1]), budget, st):
         return None
-    return Decision("weak", 0.6, run.notes + [found(
-        "no_room_after_fit", least_tau=least, forecast_step=step, budget=budget,
-        quantile=st.budget_quantile, tau_left=plan_left(run))], "fitting",
-        head=head_signal(run))
+    return found("no_room_after_fit", least_tau=least, forecast_step=step, budget=budget,
+                 quantile=st.budget_quantile, tau_left=plan_left(run))
+
+
+def norm_contracted(run: Run) -> bool:
+    """The total norm is below ``weak_min_of_peak`` of its largest value so far: weight
+    decay has already pulled it down while the model fits, so the law's delay, counted
+    from a peak at or after the fit, is no floor (such runs transitioned 0.1–0.3 of the
+    budget after a late fit)."""
+    peak = run.facts.peak
+    return peak is not None and peak > 0 and run.last_norm < run.settings.weak_min_of_peak * peak
 
 
 def room_step(run: Run, delta_tau: float) -> float | None:
@@ -967,14 +981,24 @@ def heldout_wait(t: Trace) -> Finding | None:
     """``awaiting_heldout`` while held-out accuracy has fewer evaluations since the fit
     than its trend needs (:func:`awaiting_heldout`): the budget verdict waits for it —
     unless the budget is spent (no evaluation to come can bring the transition within it:
-    a run fitted 17 steps before its end stayed ``intermediate`` at the end)."""
+    a run fitted 17 steps before its end stayed ``intermediate`` at the end) or the run
+    was ``weak`` before its fit and nothing changed since (:func:`held_since_before_fit`)."""
     run = t.run
-    if run.budget_spent:
+    if run.budget_spent or held_since_before_fit(run, t.heldout_from):
         return None
     evals, needed = awaiting_heldout(run.finite, t.i_fit, run.settings)
     if evals >= needed:
         return None
     return found("awaiting_heldout", signal=t.name, evals=evals, needed=needed)
+
+
+def held_since_before_fit(run: Run, start: int) -> bool:
+    """With ``weak_before_fit``: the budget left no room for the law even before the fit
+    (:func:`no_room`, read now) and held-out accuracy has not come off its floor since
+    row ``start`` (the fit; :func:`~nht_monitor.analysis.forecast.heldout_off_floor`):
+    the ``weak`` said while fitting stands, with no wait at the fit."""
+    return (run.settings.weak_before_fit and no_room(run) is not None
+            and not heldout_off_floor(run.finite, start, run.settings))
 
 
 def annealing_trend(t: Trace) -> Finding | None:

@@ -197,14 +197,19 @@ class AnalyzerSettings(BaseModel):
     (teddykoker λ 0.2, transition at step 5,160, budget 5,400: `weak` from step 810 on,
     where the belief alone says ``weak`` only at 550–580) — LayerNorm weakens the norm's
     link to the transition, hence ``"auto"``. ``True``/``False`` force it."""
-    weak_before_fit: bool = False
-    """Opt-in (stop 36): where the floor is on, a run still fitting whose budget holds
-    less τ than the floor even from a fit now is ``weak`` before its fit (rule 6c,
-    ``no_room_after_fit``). On rounds 4–21 of the task families it put 8 more runs
-    right at 30 % of their horizon with no false alarm; on three rounds at 60–85 %
-    training fraction, never used to choose it, 10 more right at 30 % (of 138) but 4
-    false alarms, on runs that transitioned 0.44–0.89 τ after V_sc — sooner than the
-    floor — so it stays off by default."""
+    weak_before_fit: bool = True
+    """Where the floor is on, a run still fitting whose budget holds less τ than the floor
+    even from a fit now, with its norm not contracted (at least ``weak_min_of_peak`` of
+    its largest value), is ``weak`` before its fit (rule 6c, ``no_room_after_fit``), and
+    stays so through the fit while held-out accuracy stays on its floor. Opt-in from stop
+    36 to 54: on rounds 4–21 of the task families it put 8 more runs right at 30 % of
+    their horizon with no false alarm; on three rounds at 60–85 % training fraction, 10
+    more but 4 false alarms, on runs that transitioned 0.44–0.89 τ after V_sc. On rounds
+    65–73 (312 runs) it put 6 truly weak runs right at 30 % and gave 2 false alarms, both
+    on minibatch transformers whose norm had fallen to 0.54–0.61 of its peak while they
+    still fitted (they transitioned 150–400 steps after a late fit); with the norm
+    required not to have contracted (stop 55): 7 more right at 30 % (247 → 254 of 303),
+    no false alarm, no run more flapping. On by default since stop 55."""
     expect_before_fit: bool = True
     """A run still fitting with half the training set learnt, whose train accuracy's line
     projects a fit that leaves the budget at least the law's ``expect_quantile`` of Δτ,

@@ -929,12 +929,13 @@ def test_no_room_after_fit_is_weak_exactly_when_the_laws_least_delay_ends_past_t
     floor off by default) is still fitting either way."""
     from scipy import stats
 
-    st = AnalyzerSettings(weak_before_fit=True)
+    st = AnalyzerSettings()
     least = stats.lognorm(s=st.delay_log_sd, scale=st.delay_tau).ppf(st.budget_quantile)
     ends = 400 + least / (LR * WD)
     assume(abs(budget - ends) > 2)
-    # opt-in: by default the run is still fitting whatever its budget
-    assert Analyzer(_recorded([], num_steps=budget)).analyze(_fitting()).rule == "still_fitting"
+    # switched off, the run is still fitting whatever its budget
+    off = AnalyzerSettings(weak_before_fit=False)
+    assert Analyzer(_recorded([], num_steps=budget), off).analyze(_fitting()).rule == "still_fitting"
     a = Analyzer(_recorded([], num_steps=budget), st).analyze(_fitting())
     if budget < ends:
         assert (a.regime, a.rule, a.phase) == ("weak", "no_room_after_fit", "fitting")
@@ -949,6 +950,53 @@ def test_no_room_after_fit_is_weak_exactly_when_the_laws_least_delay_ends_past_t
     with_norm = Analyzer(_recorded(["LayerNorm"], num_steps=budget), st).analyze(_fitting())
     assert (with_norm.regime, with_norm.rule) == ("undetermined", "still_fitting")
     assert Analyzer(_recorded([]), st).analyze(_fitting()).rule == "still_fitting"  # no budget
+
+
+@pytest.mark.parametrize("fallen_to", [0.80, 0.83, 0.84, 0.9, 1.0])
+def test_no_room_after_fit_waits_while_the_norm_has_fallen_below_weak_min_of_peak(fallen_to):
+    """The norm peaks at step 200 and falls linearly to ``fallen_to`` × that peak by step
+    400, still fitting, with a budget that holds too little τ: ``weak`` exactly when the
+    last norm is at least ``weak_min_of_peak`` (0.835) of its peak — weight decay already
+    pulling the norm down while the model fits has served part of the delay."""
+    peak = 14.0
+
+    def norm(s, t):
+        return 10.0 + s / 50 if s <= 200 else peak * (1 - (1 - fallen_to) * (s - 200) / 200)
+
+    run = make_run(norm, steps=400, lr=LR, weight_decay=WD, acc_of=fit_acc(10_000),
+                   loss_of=lambda s, t: 2.0)
+    a = Analyzer(_recorded([], num_steps=1200)).analyze(run)
+    weak = fallen_to >= AnalyzerSettings().weak_min_of_peak
+    assert (a.regime, a.rule) == (("weak", "no_room_after_fit") if weak
+                                  else ("undetermined", "still_fitting")), a.reasons
+
+
+@pytest.mark.parametrize("heldout_climbs", [False, True])
+def test_a_weak_said_before_the_fit_stands_through_it_while_heldout_accuracy_is_flat(
+        heldout_climbs):
+    """``weak`` before the fit (budget 1,200 steps, the law's least delay ends ~1,410):
+    right after the fit (step 400) the budget verdict does not go ``undetermined`` for
+    10 held-out evaluations when held-out accuracy stays on its floor; it waits, as
+    before, when held-out accuracy has come off it since the fit."""
+    def val(s, t):
+        return 0.01 + (0.01 * (s - 400) if heldout_climbs and s > 400 else 0.0)
+
+    run = make_run(lambda s, t: 10.0 + s / 100, steps=412, lr=LR, weight_decay=WD,
+                   acc_of=fit_acc(400), loss_of=lambda s, t: 0.01, val_of=val)
+    header = _recorded([], num_steps=1200)
+    before = Analyzer(header).analyze(run[:380])
+    assert (before.regime, before.rule) == ("weak", "no_room_after_fit")
+    if heldout_climbs:  # the held-out trend speaks: law + trend forecast within the budget
+        after = Analyzer(header).analyze(run)
+        assert after.regime == "intermediate" and "forecast" in after.findings, after.reasons
+        return
+    just_fitted = run[:398]  # fitted at step 392, 6 held-out evaluations since
+    after = Analyzer(header).analyze(just_fitted)
+    assert after.rule == "fitted" and "after the fit (step 392)" in after.reasons[0]
+    assert (after.regime, after.findings) == ("weak", ["held_up", "too_late"]), after.reasons
+    # switched off, the verdict after the fit waits for 10 held-out evaluations
+    off = Analyzer(header, AnalyzerSettings(weak_before_fit=False)).analyze(just_fitted)
+    assert off.regime == "undetermined" and "awaiting_heldout" in off.findings
 
 
 def test_no_room_after_fit_reads_the_plan_else_the_fastest_clock_seen():

@@ -59,8 +59,8 @@ def test_engine_weak_beyond_budget_is_stopped():
 
 
 def test_engine_weak_before_the_fit_is_kept_and_said_so():
-    """Weak while still fitting (rule 6c, opt-in: the budget holds less τ than the law's
-    least delay): the engine's verdict, but no forecast beyond the budget, so kept."""
+    """Weak while still fitting (rule 6c: the budget holds less τ than the law's least
+    delay): the engine's verdict, but no forecast beyond the budget, so kept."""
     from nht_monitor.runlog.schema import RunHeader
 
     run = make_run(lambda s, t: 10.0 + s / 100, steps=400, acc_of=fit_acc(10_000),
@@ -68,7 +68,7 @@ def test_engine_weak_before_the_fit_is_kept_and_said_so():
     recorded = RunHeader(run_id="t", started_at="2026-12-05T00:00:00Z",
                          model={"class_name": "M", "n_params": 1, "normalization": []},
                          layers=["a"], config={"num_steps": 1000})
-    a = Analyzer(recorded, AnalyzerSettings(weak_before_fit=True)).analyze(run)
+    a = Analyzer(recorded).analyze(run)
     s = TrialState.from_assessment(a, a.step, 1000)
     assert (s.regime, s.phase, s.beyond_budget) == ("weak", "fitting", False)
     d = decide(s)
