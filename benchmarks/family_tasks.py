@@ -1920,6 +1920,33 @@ HOLDOUT85_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventy-fourth-round held-out families, second group (stop 55; see above)."""
 
 
+# a seventy-fifth round (stop 55), in two groups, defined after round 74 was scored (its
+# full-batch MLP at lr 1e-2 transitioned 12–15 τ after V_sc, five times the law's median)
+# and before anything was changed for it: a full-batch MLP on multiplication at lr 1e-2, a
+# full-batch transformer on addition at lr 5e-3, a minibatch (batch 256) MLP on
+# subtraction at lr 8e-3, a full-batch MLP on division at lr 3e-3 and width 96.
+HOLDOUT86_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p53-f0.45-w128-lr1e-2", p=53, op="*", train_fraction=0.45,
+            width=128, lr=1e-2, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("tf-add-p47-f0.5-w40-i1-lr5e-3", p=47, op="+", train_fraction=0.5,
+            model="transformer", width=40, init_scale=1.0, lr=5e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+]}
+"""Seventy-fifth-round held-out families, first group (stop 55; see above)."""
+
+
+HOLDOUT87_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p61-f0.5-i1.2-b256-lr8e-3", p=61, op="-", train_fraction=0.5,
+            init_scale=1.2, batch_size=256, lr=8e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p43-f0.55-w96-lr3e-3", p=43, op="/", train_fraction=0.55,
+            width=96, lr=3e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Seventy-fifth-round held-out families, second group (stop 55; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1963,7 +1990,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout79": HOLDOUT79_FAMILIES, "holdout80": HOLDOUT80_FAMILIES,
     "holdout81": HOLDOUT81_FAMILIES, "holdout82": HOLDOUT82_FAMILIES,
     "holdout83": HOLDOUT83_FAMILIES, "holdout84": HOLDOUT84_FAMILIES,
-    "holdout85": HOLDOUT85_FAMILIES}
+    "holdout85": HOLDOUT85_FAMILIES, "holdout86": HOLDOUT86_FAMILIES,
+    "holdout87": HOLDOUT87_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

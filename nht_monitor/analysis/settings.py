@@ -204,12 +204,14 @@ class AnalyzerSettings(BaseModel):
     stays so through the fit while held-out accuracy stays on its floor. Opt-in from stop
     36 to 54: on rounds 4–21 of the task families it put 8 more runs right at 30 % of
     their horizon with no false alarm; on three rounds at 60–85 % training fraction, 10
-    more but 4 false alarms, on runs that transitioned 0.44–0.89 τ after V_sc. On rounds
-    65–73 (312 runs) it put 6 truly weak runs right at 30 % and gave 2 false alarms, both
-    on minibatch transformers whose norm had fallen to 0.54–0.61 of its peak while they
-    still fitted (they transitioned 150–400 steps after a late fit); with the norm
-    required not to have contracted (stop 55): 7 more right at 30 % (247 → 254 of 303),
-    no false alarm, no run more flapping. On by default since stop 55."""
+    more but 4 false alarms, on runs that transitioned 0.44–0.89 τ after V_sc. On 312
+    runs of rounds 67–73 it put 6 truly weak runs right at 30 % and gave 2 false alarms,
+    both on minibatch transformers whose norm had fallen to 0.54–0.61 of its peak while
+    they still fitted (they transitioned 150–400 steps after a late fit). With the norm
+    required not to have contracted (stop 55), on the 360 runs of rounds 65–73: 7 more
+    right at 30 % (278 → 285 of 349), no false alarm, no run more flapping; on round 74,
+    scored once afterwards, 2 more (33 → 35 of 41), no false alarm. On by default since
+    stop 55."""
     expect_before_fit: bool = True
     """A run still fitting with half the training set learnt, whose train accuracy's line
     projects a fit that leaves the budget at least the law's ``expect_quantile`` of Δτ,
