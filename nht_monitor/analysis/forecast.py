@@ -374,18 +374,18 @@ def structured_norm(peak: float, last: float, settings: AnalyzerSettings) -> flo
 
 
 def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
-                 settings: AnalyzerSettings, use_rate: bool) -> tuple[str, float, float,
+                 settings: AnalyzerSettings, use_rate: bool) -> tuple[str, Belief,
                                                                        float | None]:
-    """``(method, mu, sigma, rate_tau)``: the log-normal belief about Δτ from V_sc.
+    """``(method, belief, rate_tau)``: the belief about Δτ from V_sc.
 
-    The law's prior (median ``delay_tau``, log-sd ``delay_log_sd``) and, when
-    ``use_rate`` and the norm is still above V_st, the decay's own estimate (elapsed +
+    The law's prior (median ``delay_tau``, log-sd ``delay_log_sd``; with
+    ``delay_tail_weight`` of it at log-sd ``delay_tail_log_sd``: :func:`law_parts`) and,
+    when ``use_rate`` and the norm is still above V_st, the decay's own estimate (elapsed +
     log(last/V_st) / (``rate_factor`` × rate), its sd from ``ratio_log_sd`` and the
-    rate's standard error), combined by precision in log τ."""
+    rate's standard error), combined by precision in log τ, part by part
+    (:func:`combine`)."""
     st = settings
-    parts: list[tuple[float, float]] = []
-    if st.delay_tau is not None:
-        parts.append((math.log(st.delay_tau), st.delay_log_sd))
+    parts = law_parts(st)
     rate_tau = None
     finite = 0 < v_st < math.inf and 0 < last < math.inf
     gap = math.log(last) - math.log(v_st) if finite else 0.0
@@ -394,15 +394,96 @@ def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
         d = gap / rate
         sd = math.hypot(st.ratio_log_sd / rate, d * fit.rate_se / fit.rate)
         rate_tau = max(elapsed, 0.0) + d
-        parts.append((math.log(rate_tau), max(sd / rate_tau, 0.05)))
+        parts = combine(parts, math.log(rate_tau), max(sd / rate_tau, 0.05))
     if not parts:
-        return "none", math.nan, math.nan, None
-    weights = [1.0 / sd ** 2 for _, sd in parts]
-    mu = sum(w * m for w, (m, _) in zip(weights, parts)) / sum(weights)
-    sigma = math.sqrt(1.0 / sum(weights))
+        return "none", Belief(()), None
     method = "+".join(name for name, on in (("law", st.delay_tau is not None),
                                             ("rate", rate_tau is not None)) if on)
-    return method, mu, sigma, rate_tau
+    return method, Belief(parts), rate_tau
+
+
+def law_parts(settings: AnalyzerSettings) -> tuple[tuple[float, float, float], ...]:
+    """The law prior as (weight, mu, sigma) log-normal parts of one median ``delay_tau``:
+    ``delay_log_sd``, and ``delay_tail_weight`` of the prior at ``delay_tail_log_sd``
+    (a family far slower or faster than those calibrated on); none without ``delay_tau``."""
+    st = settings
+    if st.delay_tau is None:
+        return ()
+    mu, tail = math.log(st.delay_tau), st.delay_tail_weight
+    if not tail:
+        return ((1.0, mu, st.delay_log_sd),)
+    return ((1.0 - tail, mu, st.delay_log_sd), (tail, mu, st.delay_tail_log_sd))
+
+
+def combine(parts: tuple[tuple[float, float, float], ...], mu: float, sd: float
+            ) -> tuple[tuple[float, float, float], ...]:
+    """Each log-normal part times the log-normal (``mu``, ``sd``), by precision in log τ,
+    reweighted by how well it predicted ``mu`` (its density there at sd² + ``sd``²); just
+    (``mu``, ``sd``) without parts."""
+    if not parts:
+        return ((1.0, mu, sd),)
+    out, logs = [], []
+    for w, m, s in parts:
+        precisions = [1.0 / s ** 2, 1.0 / sd ** 2]
+        out.append((sum(p * x for p, x in zip(precisions, (m, mu))) / sum(precisions),
+                    math.sqrt(1.0 / sum(precisions))))
+        var = s ** 2 + sd ** 2
+        logs.append(math.log(w) - 0.5 * (mu - m) ** 2 / var - 0.5 * math.log(var))
+    top = max(logs)
+    weights = [math.exp(x - top) for x in logs]
+    total = sum(weights)
+    return tuple((w / total, m, s) for w, (m, s) in zip(weights, out))
+
+
+@dataclass(frozen=True)
+class Belief:
+    """Δτ from V_sc: a mixture of log-normal ``parts``, each (weight, mu, sigma) of log τ,
+    the weights summing to 1 (:func:`delay_belief`)."""
+
+    parts: tuple[tuple[float, float, float], ...]
+
+    def quantile(self, elapsed: float, q: float) -> float:
+        """The ``q`` quantile of Δτ given Δτ > ``elapsed``: :func:`conditional_quantile`
+        for one part, :func:`mixture_quantile` for more."""
+        if len(self.parts) == 1:
+            _, mu, sigma = self.parts[0]
+            return conditional_quantile(mu, sigma, elapsed, q)
+        return mixture_quantile(self.parts, elapsed, q)
+
+
+def log_sf(z: float) -> float:
+    """log P(Z > z) of a standard normal, without underflow (Mills' ratio to first order
+    past z = 30)."""
+    if z < 30.0:
+        return math.log(0.5 * math.erfc(z / math.sqrt(2.0)))
+    return -0.5 * z * z - math.log(z * math.sqrt(2.0 * math.pi))
+
+
+def mixture_quantile(parts: tuple[tuple[float, float, float], ...], elapsed: float,
+                     q: float) -> float:
+    """The ``q`` quantile of a mixture of log-normals given Δτ > ``elapsed``: each part
+    reweighted by its chance of lasting that long, the quantile bisected in log τ between
+    the parts' own (a mixture's quantile lies between its parts')."""
+    ends = [conditional_quantile(mu, sigma, elapsed, q) for _, mu, sigma in parts]
+    lo, hi = min(ends), max(ends)
+    if not (hi > lo and math.isfinite(hi)):
+        return hi
+    y = math.log(elapsed) if elapsed > 0 else -math.inf
+    lasted = [log_sf((y - mu) / sigma) for _, mu, sigma in parts]
+    logs = [math.log(w) + x for (w, _, _), x in zip(parts, lasted)]
+    top = max(logs)
+    weights = [math.exp(x - top) for x in logs]
+    total = sum(weights)
+
+    def below(log_x: float) -> float:  # P(Δτ ≤ x | Δτ > elapsed)
+        return sum(w * -math.expm1(log_sf((log_x - mu) / sigma) - x)
+                   for w, (_, mu, sigma), x in zip(weights, parts, lasted)) / total
+
+    a, b = math.log(lo), math.log(hi)
+    for _ in range(60):
+        mid = 0.5 * (a + b)
+        a, b = (mid, b) if below(mid) < q else (a, mid)
+    return math.exp(0.5 * (a + b))
 
 
 @dataclass(frozen=True)
@@ -584,17 +665,17 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     may bend only with ``bend`` (:func:`heldout_trend`).
 
     The median and 10–90% quantiles of :func:`delay_belief` given no transition yet
-    (:func:`conditional_quantile`), minus the τ elapsed since V_sc, converted to steps
+    (:meth:`Belief.quantile`), minus the τ elapsed since V_sc, converted to steps
     along the current τ rate or the given schedules. ``imminent`` when the median lies
     within ``imminent_fraction`` of the whole run so far."""
     st = settings
     v_st = structured_norm(peak, last, st)
     tau_sc = float(s.tau[min(start, len(s) - 1)])
     elapsed = max(tau_now - tau_sc, 0.0)
-    method, mu, sigma, rate_tau = delay_belief(elapsed, last, v_st, fit, st, use_rate)
+    method, belief, rate_tau = delay_belief(elapsed, last, v_st, fit, st, use_rate)
     if method == "none" or not (math.isfinite(elapsed) and peak > 0):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
-    lo_tau, q_tau, d_tau, hi_tau = (conditional_quantile(mu, sigma, elapsed, q) - elapsed
+    lo_tau, q_tau, d_tau, hi_tau = (belief.quantile(elapsed, q) - elapsed
                                     for q in (0.1, st.budget_quantile, 0.5, 0.9))
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))

@@ -290,8 +290,10 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
              tau_left: float | None = None) -> str:
     parts = []
     if "law" in method:
+        tail = (f"; {st.delay_tail_weight * 100:g}% of it at {st.delay_tail_log_sd:g}"
+                if st.delay_tail_weight else "")
         parts.append(f"law: delay from V_sc median {st.delay_tau:g} τ (log-sd "
-                     f"{st.delay_log_sd:g})")
+                     f"{st.delay_log_sd:g}{tail})")
     if rate_tau is not None:
         parts.append(f"decay to V_st {fmt(v_st)} (V_sc/{st.structured_ratio:g}) at "
                      f"{st.rate_factor:g} × the fitted rate: {fmt(rate_tau)} τ from V_sc")

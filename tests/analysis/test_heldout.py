@@ -645,8 +645,9 @@ def test_the_budget_verdict_on_a_decaying_norm_waits_for_the_heldout_trend():
     330-step budget, yet the run stays ``intermediate`` (forecast kept, the reason says
     it waits) while held-out accuracy has fewer than 2 × ``heldout_min_evals``
     evaluations since the fit; ``weak`` once it has them and shows no trend, and at once
-    in a run that logs no held-out accuracy."""
-    st = AnalyzerSettings()
+    in a run that logs no held-out accuracy. (One log-normal law prior: the budget sits
+    between its early end and the run's step.)"""
+    st = AnalyzerSettings(delay_tail_weight=None)
     needed = 2 * st.heldout_min_evals
     flat = lambda s, t: 0.02  # noqa: E731
     early = Analyzer(_header(budget=330), st).analyze(_run(FIT + 10 * (needed - 4), flat,

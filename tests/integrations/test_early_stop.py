@@ -124,7 +124,7 @@ def test_engine_intermediate_within_budget_is_kept_and_beyond_is_stopped():
     assert fits.regime == "intermediate" and fits.forecast_step is not None
     kept = decide(fits)
     assert not kept.stop and kept.rule == "keep" and "within the budget" in kept.reason
-    late = engine_state(run, budget=600, until=500)  # the same run, a budget it cannot meet
+    late = engine_state(run, budget=550, until=500)  # the same run, a budget it cannot meet
     assert late.regime == "weak" and late.beyond_budget
     stopped = decide(late)
     assert stopped.stop and stopped.rule in ("forecast_beyond_budget", "weak_beyond_budget")
