@@ -578,12 +578,16 @@ def no_room(run: Run) -> Finding | None:
 
 
 def norm_contracted(run: Run) -> bool:
-    """The total norm is below ``weak_min_of_peak`` of its largest value so far: weight
-    decay has already pulled it down while the model fits, so the law's delay, counted
-    from a peak at or after the fit, is no floor (such runs transitioned 0.1–0.3 of the
-    budget after a late fit)."""
-    peak = run.facts.peak
-    return peak is not None and peak > 0 and run.last_norm < run.settings.weak_min_of_peak * peak
+    """The total norm has :func:`contracted` from its largest value so far: weight decay
+    has already pulled it down while the model fits, so the law's delay, counted from a
+    peak at or after the fit, is no floor (such runs transitioned 0.1–0.3 of the budget
+    after a late fit)."""
+    return contracted(run.last_norm, run.facts.peak, run.settings)
+
+
+def contracted(last: float, peak: float | None, st: AnalyzerSettings) -> bool:
+    """``last`` is below ``weak_min_of_peak`` of a positive ``peak``."""
+    return peak is not None and peak > 0 and last < st.weak_min_of_peak * peak
 
 
 def room_step(run: Run, delta_tau: float) -> float | None:
@@ -889,8 +893,7 @@ def held_up(t: Trace) -> Signal:
                  drop=t.drop, peak=t.peak, tau_after=t.tau_after, came_down=t.came_down)
     cannot = found("cannot_forecast", signal=t.name, rate=rate, came_down=t.came_down)
     peak = run.facts.peak if t.name == "total norm" else run.facts.head_peak
-    contracted = peak is not None and peak > 0 and t.last < st.weak_min_of_peak * peak
-    if contracted and rate > -st.decay_min_rate:  # contracted, and not growing back
+    if contracted(t.last, peak, st) and rate > -st.decay_min_rate:  # and not growing back
         # the plateau began at the fit: the law's delay runs from there, not from a
         # post-fit peak that a flat, noisy norm keeps renewing
         return plateau_signal(replace(t, start=min(t.i_fit, t.start)), [
