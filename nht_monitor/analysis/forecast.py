@@ -402,7 +402,11 @@ def delay_belief(elapsed: float, last: float, v_st: float, fit: DecayFit | None,
     return method, Belief(parts), rate_tau
 
 
-def law_parts(settings: AnalyzerSettings) -> tuple[tuple[float, float, float], ...]:
+Parts = tuple[tuple[float, float, float], ...]
+"""A belief's log-normal parts, each (weight, mu, sigma) of log τ."""
+
+
+def law_parts(settings: AnalyzerSettings) -> Parts:
     """The law prior as (weight, mu, sigma) log-normal parts of one median ``delay_tau``:
     ``delay_log_sd``, and ``delay_tail_weight`` of the prior at ``delay_tail_log_sd``
     (a family far slower or faster than those calibrated on); none without ``delay_tau``."""
@@ -415,8 +419,7 @@ def law_parts(settings: AnalyzerSettings) -> tuple[tuple[float, float, float], .
     return ((1.0 - tail, mu, st.delay_log_sd), (tail, mu, st.delay_tail_log_sd))
 
 
-def combine(parts: tuple[tuple[float, float, float], ...], mu: float, sd: float
-            ) -> tuple[tuple[float, float, float], ...]:
+def combine(parts: Parts, mu: float, sd: float) -> Parts:
     """Each log-normal part times the log-normal (``mu``, ``sd``), by precision in log τ,
     reweighted by how well it predicted ``mu`` (its density there at sd² + ``sd``²); just
     (``mu``, ``sd``) without parts."""
@@ -429,10 +432,15 @@ def combine(parts: tuple[tuple[float, float, float], ...], mu: float, sd: float
                     math.sqrt(1.0 / sum(precisions))))
         var = s ** 2 + sd ** 2
         logs.append(math.log(w) - 0.5 * (mu - m) ** 2 / var - 0.5 * math.log(var))
+    return tuple((w, m, s) for w, (m, s) in zip(normalised_exp(logs), out))
+
+
+def normalised_exp(logs: list[float]) -> list[float]:
+    """exp of ``logs`` scaled to sum to 1 (shifted by the largest first: no overflow)."""
     top = max(logs)
     weights = [math.exp(x - top) for x in logs]
     total = sum(weights)
-    return tuple((w / total, m, s) for w, (m, s) in zip(weights, out))
+    return [w / total for w in weights]
 
 
 @dataclass(frozen=True)
@@ -440,7 +448,7 @@ class Belief:
     """Δτ from V_sc: a mixture of log-normal ``parts``, each (weight, mu, sigma) of log τ,
     the weights summing to 1 (:func:`delay_belief`)."""
 
-    parts: tuple[tuple[float, float, float], ...]
+    parts: Parts
 
     def quantile(self, elapsed: float, q: float) -> float:
         """The ``q`` quantile of Δτ given Δτ > ``elapsed``: :func:`conditional_quantile`
@@ -459,8 +467,7 @@ def log_sf(z: float) -> float:
     return -0.5 * z * z - math.log(z * math.sqrt(2.0 * math.pi))
 
 
-def mixture_quantile(parts: tuple[tuple[float, float, float], ...], elapsed: float,
-                     q: float) -> float:
+def mixture_quantile(parts: Parts, elapsed: float, q: float) -> float:
     """The ``q`` quantile of a mixture of log-normals given Δτ > ``elapsed``: each part
     reweighted by its chance of lasting that long, the quantile bisected in log τ between
     the parts' own (a mixture's quantile lies between its parts')."""
@@ -470,14 +477,11 @@ def mixture_quantile(parts: tuple[tuple[float, float, float], ...], elapsed: flo
         return hi
     y = math.log(elapsed) if elapsed > 0 else -math.inf
     lasted = [log_sf((y - mu) / sigma) for _, mu, sigma in parts]
-    logs = [math.log(w) + x for (w, _, _), x in zip(parts, lasted)]
-    top = max(logs)
-    weights = [math.exp(x - top) for x in logs]
-    total = sum(weights)
+    weights = normalised_exp([math.log(w) + x for (w, _, _), x in zip(parts, lasted)])
 
     def below(log_x: float) -> float:  # P(Δτ ≤ x | Δτ > elapsed)
         return sum(w * -math.expm1(log_sf((log_x - mu) / sigma) - x)
-                   for w, (_, mu, sigma), x in zip(weights, parts, lasted)) / total
+                   for w, (_, mu, sigma), x in zip(weights, parts, lasted))
 
     a, b = math.log(lo), math.log(hi)
     for _ in range(60):
