@@ -580,8 +580,8 @@ def no_room(run: Run) -> Finding | None:
 def norm_contracted(run: Run) -> bool:
     """The total norm has :func:`contracted` from its largest value so far: weight decay
     has already pulled it down while the model fits, so the law's delay, counted from a
-    peak at or after the fit, is no floor (such runs transitioned 0.1–0.3 of the budget
-    after a late fit)."""
+    peak at or after the fit, is no floor (such runs transitioned 160–410 steps after a
+    late fit)."""
     return contracted(run.last_norm, run.facts.peak, run.settings)
 
 

@@ -207,7 +207,7 @@ class AnalyzerSettings(BaseModel):
     more but 4 false alarms, on runs that transitioned 0.44–0.89 τ after V_sc. On 312
     runs of rounds 67–73 it put 6 truly weak runs right at 30 % and gave 2 false alarms,
     both on minibatch transformers whose norm had fallen to 0.54–0.61 of its peak while
-    they still fitted (they transitioned 150–400 steps after a late fit). With the norm
+    they still fitted (they transitioned 160–410 steps after a late fit). With the norm
     required not to have contracted (stop 55), on the 360 runs of rounds 65–73: 7 more
     right at 30 % (278 → 285 of 349), no false alarm, no run more flapping; on round 74,
     scored once afterwards, 2 more (33 → 35 of 41), no false alarm. On by default since
