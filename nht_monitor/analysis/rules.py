@@ -987,10 +987,10 @@ def heldout_wait(t: Trace) -> Finding | None:
     a run fitted 17 steps before its end stayed ``intermediate`` at the end) or the run
     was ``weak`` before its fit and nothing changed since (:func:`held_since_before_fit`)."""
     run = t.run
-    if run.budget_spent or held_since_before_fit(run, t.heldout_from):
+    if run.budget_spent:
         return None
     evals, needed = awaiting_heldout(run.finite, t.i_fit, run.settings)
-    if evals >= needed:
+    if evals >= needed or held_since_before_fit(run, t.heldout_from):
         return None
     return found("awaiting_heldout", signal=t.name, evals=evals, needed=needed)
 
