@@ -1947,6 +1947,32 @@ HOLDOUT87_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventy-fifth-round held-out families, second group (stop 55; see above)."""
 
 
+# a seventy-sixth round (stop 56), in two groups, defined before anything of stop 56 was
+# changed or tried: a full-batch transformer on division at width 48, a minibatch (batch
+# 160) MLP on multiplication at lr 6e-3, an SGD MLP on addition with warm-up + cosine at
+# init 1.2, a full-batch LayerNorm MLP on subtraction at 40 % of pairs.
+HOLDOUT88_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-div-p43-f0.6-w48-i1-lr3e-3", p=43, op="/", train_fraction=0.6,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-mul-p47-f0.55-b160-lr6e-3", p=47, op="*", train_fraction=0.55,
+            batch_size=160, lr=6e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Seventy-sixth-round held-out families, first group (stop 56; see above)."""
+
+
+HOLDOUT89_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p53-f0.65-i1.2-sgd-cosine-lr5e-2", p=53, op="+", train_fraction=0.65,
+            init_scale=1.2, optimizer="sgd", lr=5e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+    _family("mlp-sub-p59-f0.4-ln-lr5e-3", p=59, op="-", train_fraction=0.4,
+            layernorm=True, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Seventy-sixth-round held-out families, second group (stop 56; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -1991,7 +2017,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout81": HOLDOUT81_FAMILIES, "holdout82": HOLDOUT82_FAMILIES,
     "holdout83": HOLDOUT83_FAMILIES, "holdout84": HOLDOUT84_FAMILIES,
     "holdout85": HOLDOUT85_FAMILIES, "holdout86": HOLDOUT86_FAMILIES,
-    "holdout87": HOLDOUT87_FAMILIES}
+    "holdout87": HOLDOUT87_FAMILIES, "holdout88": HOLDOUT88_FAMILIES,
+    "holdout89": HOLDOUT89_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

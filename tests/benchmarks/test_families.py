@@ -449,7 +449,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout80", "holdout81",
                             "holdout82", "holdout83",
                             "holdout84", "holdout85",
-                            "holdout86", "holdout87"]
+                            "holdout86", "holdout87",
+                            "holdout88", "holdout89"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
