@@ -467,12 +467,11 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
         if not run.delayed or p is None:
             continue
         fc = p.transition.forecast_step
-        iv = p.transition.interval
         row[f"regime@{key}"] = p.regime
         row[f"refs@{key}"] = n_refs.get(f"d{f:g}", 0)
         row[f"forecast@{key}"] = fc
         row[f"error@{key}"] = abs(fc - a) / a if fc is not None else None
-        row[f"covered@{key}"] = bool(iv[0] <= a <= iv[1]) if (fc is not None and iv) else None
+        row[f"covered@{key}"] = p.transition.holds(a) if fc is not None else None
     return row
 
 

@@ -125,8 +125,7 @@ def score_run(path: Path, settings: AnalyzerSettings) -> dict:
         row["forecast"] = f
         if f is not None:
             row["error"] = abs(f - actual.step) / actual.step
-            iv = a.transition.interval
-            row["covered"] = bool(iv is not None and iv[0] <= actual.step <= iv[1])
+            row["covered"] = bool(a.transition.holds(actual.step))
         # calibration statistics: observed V_sc / V_st and the rate slowdown
         i = min(int(np.searchsorted(s.step, actual.step)), len(s) - 1)
         row["v_st"] = float(s.norm[i])

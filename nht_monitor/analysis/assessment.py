@@ -47,15 +47,25 @@ class Transition(_Model):
     budgeted step: the forecast's own (:func:`~nht_monitor.analysis.forecast.chance_by`)
     calibrated on the task families (``AnalyzerSettings.chance_slope``); 1 once ``done``;
     ``None`` without a budget or a forecast step.
+    The interval's upper end is ``None`` when the τ clock stops before it (an lr schedule
+    annealed to zero, a plan that ends): no step holds the belief's 90 % quantile.
     """
 
     status: TransitionStatus = "not_expected"
     forecast_step: float | None = None
-    interval: tuple[float, float] | None = None
+    interval: tuple[float, float | None] | None = None
     forecast_tau: float | None = None
     steps_remaining: float | None = None
     relapse_val_acc: float | None = None
     chance_in_budget: float | None = None
+
+    def holds(self, step: float) -> bool | None:
+        """Whether the 80 % interval holds ``step`` (an open upper end holds every step
+        from the low end on); ``None`` without an interval."""
+        if self.interval is None:
+            return None
+        low, high = self.interval
+        return low <= step and (high is None or step <= high)
 
 
 class HeadSignal(_Model):

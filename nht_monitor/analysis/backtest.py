@@ -52,7 +52,7 @@ class ForecastPoint(BaseModel):
     regime: str | None = None
     status: str | None = None
     forecast_step: float | None = None
-    interval: tuple[float, float] | None = None
+    interval: tuple[float, float | None] | None = None
     error: float | None = None
     covered: bool | None = None
 
@@ -182,10 +182,9 @@ def _dedupe(samples: Sequence[Sample]) -> list[Sample]:
 def _point(frac: float, step: int, a: Assessment, actual: float) -> ForecastPoint:
     f = a.transition.forecast_step
     err = abs(f - actual) / actual if f is not None and actual else None
-    iv = a.transition.interval
-    covered = bool(iv[0] <= actual <= iv[1]) if iv is not None else None
     return ForecastPoint(fraction=frac, step=step, regime=a.regime, status=a.transition.status,
-                         forecast_step=f, interval=iv, error=err, covered=covered)
+                         forecast_step=f, interval=a.transition.interval, error=err,
+                         covered=a.transition.holds(actual))
 
 
 def regime_spans(labels: list[tuple[int, str]], hold: int = 5) -> list[RegimeSpan]:

@@ -300,8 +300,10 @@ def chance_by(transition: Transition, step_now: float, budget: float | None) -> 
     else, from the forecast step and its 80 % interval, a log-normal in the steps still to
     go with the forecast as its median, spread below (above) the median so that the
     interval's low (high) end is its 10 % (90 %) quantile: exact at those three quantiles
-    whatever the schedules map τ to steps. 0 once the budget is spent; ``None`` without a
-    budget or a forecast step."""
+    whatever the schedules map τ to steps. Without a high end (the τ clock stops, or
+    crawls past ``max_forecast_steps``, before it) the spread above is the one below, and
+    the chance stays under 0.9: the budget ends short of the 90 % quantile. 0 once the
+    budget is spent; ``None`` without a budget or a forecast step."""
     if transition.status == "done":
         return 1.0
     if budget is None or transition.forecast_step is None or transition.interval is None:
@@ -311,13 +313,16 @@ def chance_by(transition: Transition, step_now: float, budget: float | None) -> 
         return 0.0
     if not median > 0:
         return 1.0
-    low, high = (end - step_now for end in transition.interval)
+    low, high = transition.interval
     x = math.log(left / median)
-    end = max(low, 1.0) if x < 0 else high  # a step is the finest the interval can mean
+    # a step is the finest the interval can mean; an open upper end (the τ clock stops
+    # first) spreads as the low end does, and the budget is short of the 90 % quantile
+    end = max(low - step_now, 1.0) if x < 0 or high is None else high - step_now
+    ceiling = 0.9 if x >= 0 and high is None else 1.0
     spread = abs(math.log(end / median)) / _Z90 if end > 0 else 0.0
     if not spread > 0:
-        return 1.0 if x >= 0 else 0.0
-    return _NORMAL.cdf(x / spread)
+        return ceiling if x >= 0 else 0.0
+    return min(_NORMAL.cdf(x / spread), ceiling)
 
 
 def calibrated_chance(chance: float, settings: AnalyzerSettings) -> float:
@@ -738,7 +743,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     transition = Transition(
         status=status, forecast_step=step_now + steps,
         interval=(step_now + (lo if lo is not None else steps),
-                  step_now + (hi if hi is not None else st.max_forecast_steps)),
+                  step_now + hi if hi is not None else None),
         forecast_tau=tau_now + d_tau, steps_remaining=steps)
     return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau, trend,
                     None if q_steps is None else step_now + q_steps, least)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the result models, for annotations only
@@ -22,6 +23,14 @@ def num(x: float | None, fmt: str = ".6g") -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "-"
     return format(x, fmt)
+
+
+def interval_text(interval: tuple[float, float | None], show: Callable[[float], str],
+                  sep: str = "–") -> str:
+    """An 80 % interval as ``low–high`` (each end as ``show`` writes it); an open upper
+    end (the τ clock stops before it: ``Transition.interval``) as ``never``."""
+    low, high = interval
+    return f"{show(low)}{sep}{'never' if high is None else show(high)}"
 
 
 NO_LEAD = "no lead measured"
@@ -60,7 +69,7 @@ def format_assessment(a: Assessment) -> str:
     if t.forecast_step is not None:
         tline += f" at step {num(t.forecast_step, '.0f')}"
         if t.interval is not None and t.status != "done":  # done: the step it came
-            tline += f" (80% {num(t.interval[0], '.0f')}–{num(t.interval[1], '.0f')})"
+            tline += f" (80% {interval_text(t.interval, lambda x: num(x, '.0f'))})"
         tline += f", τ {num(t.forecast_tau)}"
         if t.status == "done" and a.step is not None:
             tline += f", {num(a.step - t.forecast_step, '.0f')} steps ago"
@@ -138,7 +147,7 @@ def format_backtest(r: BacktestResult) -> str:
 
 
 def _point_line(p: ForecastPoint) -> str:
-    iv = "" if p.interval is None else f"[{p.interval[0]:.0f}, {p.interval[1]:.0f}]"
+    iv = "" if p.interval is None else f"[{interval_text(p.interval, '{:.0f}'.format, ', ')}]"
     return (f"  {p.fraction:>4.0%}  {num(p.step):>7}  {p.regime or '-':<12}  "
             f"{p.status or '-':<10}  {num(p.forecast_step):>9}  {iv:<22}  "
             f"{'-' if p.error is None else f'{p.error:.1%}'}")

@@ -14,6 +14,7 @@ from typing import Any
 
 from nht_monitor.analysis.facts import growing, learnt_level
 from nht_monitor.analysis.settings import AnalyzerSettings
+from nht_monitor.analysis.text import interval_text
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def decaying(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | 
 
 def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
              rate_tau: float | None, d_tau: float, v_st: float, forecast_step: float | None,
-             interval: tuple[float, float] | None, heldout: Any = None,
+             interval: tuple[float, float | None] | None, heldout: Any = None,
              tau_left: float | None = None) -> str:
     parts = []
     if "law" in method:
@@ -321,7 +322,9 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
     if forecast_step is None:
         return f"{signal}: {how}; τ clock too slow/stopped for a step forecast"
     return (f"{signal}: {how} → step {fmt_step(forecast_step)} "
-            f"(80%: {fmt_step(interval[0])}–{fmt_step(interval[1])})")
+            f"(80%: {interval_text(interval, fmt_step)}"
+            + (")" if interval[1] is not None else
+               ": the τ clock stops before the belief's 90% quantile)"))
 
 
 def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,

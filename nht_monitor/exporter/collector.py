@@ -207,7 +207,7 @@ class SnapshotCollector(Collector):
         optional("nht_transition_forecast_step", transition.forecast_step)
         if transition.interval is not None:
             optional("nht_transition_forecast_step_low", transition.interval[0])
-            optional("nht_transition_forecast_step_high", transition.interval[1])
+            optional("nht_transition_forecast_step_high", transition.interval[1])  # open: absent
         optional("nht_transition_forecast_tau", transition.forecast_tau)
         optional("nht_transition_chance_in_budget", transition.chance_in_budget)
         families["nht_transition_relapsed"].add_metric(

@@ -95,7 +95,8 @@ SERIES: tuple[SeriesSpec, ...] = (
     _spec("nht_transition_forecast_step_low", "gauge", "steps", "run",
           "lower bound of the forecast step's 80% interval"),
     _spec("nht_transition_forecast_step_high", "gauge", "steps", "run",
-          "upper bound of the forecast step's 80% interval"),
+          "upper bound of the forecast step's 80% interval; absent when the τ clock stops "
+          "before it (an lr schedule annealed to zero)"),
     _spec("nht_transition_forecast_tau", "gauge", "1 (τ)", "run",
           "the forecast transition on the τ clock"),
     _spec("nht_transition_chance_in_budget", "gauge", "1 (0..1)", "run",

@@ -119,8 +119,10 @@ def norms_figure(run: ReportRun) -> Figure:
     done = transition.status == "done"  # then the step it came, not a forecast
     if transition.interval is not None and not done:
         low, high = transition.interval
+        open_end = high is None  # the τ clock stops before it: hatched to the plot's end
+        high = max(float(steps[-1]), transition.forecast_step or low, low) if open_end else high
         ax.axvspan(low, high, facecolor="none", edgecolor="#525252", hatch="//", lw=0.8,
-                   label="forecast 80% interval")
+                   label="forecast 80% interval" + (" (no upper end)" if open_end else ""))
     if transition.forecast_step is not None:
         what = "transition at step" if done else "forecast step"
         ax.axvline(transition.forecast_step, color="#252525", ls="--", lw=1.4,

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from nht_monitor._version import __version__
 from nht_monitor.analysis.assessment import Assessment
-from nht_monitor.analysis.text import head_lead_text
+from nht_monitor.analysis.text import head_lead_text, interval_text
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -111,7 +111,7 @@ def head_html(a: Assessment) -> str:
 def assessment_html(a: Assessment, source: str) -> str:
     """The verdict: regime, phase, forecast with interval, reasons, advice."""
     t = a.transition
-    interval = (f"[{fmt(t.interval[0])}, {fmt(t.interval[1])}]" if t.interval else "—")
+    interval = f"[{interval_text(t.interval, fmt, ', ')}]" if t.interval else "—"
     rows = [
         ("Regime", f"{badge(a.regime)} confidence {fmt(a.confidence, 2)}"),
         ("Phase", esc(a.phase or "—")),

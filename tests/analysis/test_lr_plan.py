@@ -140,6 +140,40 @@ def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the
     assert left == pytest.approx(0.5 * early, rel=0.05) and said.endswith("of 1e+06 steps")
 
 
+def test_a_plan_that_ends_before_the_high_end_leaves_the_interval_open():
+    """A plan whose τ runs out between the forecast's median and its 90 % quantile: the
+    median and the low end stand, the high end is ``None`` (said "never", absent from
+    JSON's numbers, not a billion steps), and the chance stays under 0.9."""
+    from nht_monitor.analysis import Analyzer, AnalyzerSettings
+    from nht_monitor.analysis.assessment import Assessment
+    from nht_monitor.analysis.forecast import calibrated_chance
+    from nht_monitor.analysis.text import format_assessment
+    from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
+
+    lr, wd, now = 1e-3, 1.0, 700
+    norm_of, _, head_of, _ = grokking(rate=0.8, ratio=2.0, lr=lr, weight_decay=wd)
+    run = make_run(norm_of, steps=3000, lr=lr, weight_decay=wd, acc_of=fit_acc(200),
+                   loss_of=fit_loss(200), val_of=lambda s, t: 0.0, head_of=head_of)
+    seen = [s for s in run if s.step <= now]
+    budget = {"budget_steps": 10 ** 6}
+    free = Analyzer(header(config=budget)).analyze(seen).transition
+    median, high = ((x - now) * lr * wd for x in (free.forecast_step, free.interval[1]))
+    last = now + round(math.sqrt(median * high) / (lr * wd))
+    ended = Analyzer(header(config=budget, lr_plan=[(1, lr), (last, lr), (last + 1, 0.0)]))
+    a = ended.analyze(seen)
+    t = a.transition
+    assert a.regime == "intermediate"
+    assert t.forecast_step == pytest.approx(free.forecast_step, abs=1)  # whole steps on a plan
+    assert t.interval[0] == pytest.approx(free.interval[0], abs=1) and t.interval[1] is None
+    said = next(r for r in a.reasons if "80%:" in r)
+    assert said.endswith(f"(80%: {t.interval[0]:.0f}–never: the τ clock stops before the "
+                         "belief's 90% quantile)")
+    assert f"(80% {t.interval[0]:.0f}–never)" in format_assessment(a)
+    assert t.chance_in_budget == pytest.approx(calibrated_chance(0.9, AnalyzerSettings()))
+    back = Assessment.model_validate_json(a.model_dump_json())
+    assert back.transition.interval == (t.interval[0], None) and back == a
+
+
 @hsettings(max_examples=300, deadline=None)
 @given(gaps=hst.lists(hst.integers(1, 40), min_size=1, max_size=6),
        lrs=hst.lists(hst.one_of(hst.just(0.0), hst.just(5e-324), hst.floats(0.0, 1e-2)),

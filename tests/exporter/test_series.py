@@ -124,6 +124,17 @@ def test_values_come_from_the_snapshot():
                                   "model": "TinyNet", "head": "head"}) == 1.0
 
 
+def test_an_open_upper_end_leaves_its_series_absent():
+    snapshot = full_snapshot("run-a")
+    t = snapshot.assessment.transition.model_copy(update={"interval": (700.0, None)})
+    registry = registry_for(replace(snapshot, assessment=snapshot.assessment.model_copy(
+        update={"transition": t})))
+    value = registry.get_sample_value
+    assert value("nht_transition_forecast_step_low", {"run": "run-a", **NO_LAUNCH}) == 700
+    assert value("nht_transition_forecast_step_high", {"run": "run-a", **NO_LAUNCH}) is None
+    assert value("nht_transition_forecast_step", {"run": "run-a", **NO_LAUNCH}) == 900
+
+
 @pytest.mark.parametrize("regime", REGIMES)
 def test_regime_is_a_state_set_with_one_series_per_regime(regime):
     registry = registry_for(full_snapshot(regime=regime))

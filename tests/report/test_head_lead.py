@@ -84,3 +84,26 @@ def test_norms_figure_says_no_lead_measured(tmp_path):
     assert f"head flagged, step {head.flagged_step:,}" in legend
     assert "head lead: no lead measured" in legend
     assert not any(label.startswith("total norm flagged") for label in legend)
+
+
+def test_norms_figure_hatches_an_open_interval_to_the_plot_end(tmp_path):
+    """An interval whose upper end is open (the τ clock stops first) is hatched from its
+    low end to the last step or the forecast, whichever is later, and says so."""
+    from dataclasses import replace
+
+    from matplotlib.patches import Rectangle
+
+    run = load_run(head_lead_log(tmp_path, "head_first"))
+    last = run.samples[-1].step
+    t = run.assessment.transition.model_copy(update={
+        "status": "pending", "forecast_step": last + 500.0, "interval": (last - 100.0, None)})
+    run = replace(run, assessment=run.assessment.model_copy(update={"transition": t}))
+    fig = norms_figure(run)
+    ax = fig.axes[0]
+    assert "forecast 80% interval (no upper end)" in [
+        x.get_text() for x in ax.get_legend().get_texts()]
+    hatched = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_hatch() == "//"]
+    (span,) = [p.get_path().transformed(p.get_patch_transform()).get_extents()
+               for p in hatched] or [None]
+    assert span is not None
+    assert (span.x0, span.x1) == pytest.approx((last - 100.0, last + 500.0))

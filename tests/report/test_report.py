@@ -236,3 +236,6 @@ def test_a_done_transition_is_shown_as_the_step_it_came_not_a_forecast():
     pending = done.model_copy(update={"transition": Transition(
         status="pending", forecast_step=5000.0, interval=(4000.0, 6000.0))})
     assert "pending; forecast step" in assessment_html(pending, "run.jsonl")
+    open_end = pending.model_copy(update={"transition": Transition(
+        status="pending", forecast_step=5000.0, interval=(4000.0, None))})
+    assert "80% interval [4,000, never]" in assessment_html(open_end, "run.jsonl")
