@@ -1973,6 +1973,33 @@ HOLDOUT89_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventy-sixth-round held-out families, second group (stop 56; see above)."""
 
 
+# a seventy-seventh round (stop 56), in two groups, defined after round 76 was scored (two
+# false `strong` alarms, Δτ 2.6 into a minibatch MLP's slow start at λ 1.8) and before
+# anything was tried for it: a minibatch (batch 128) MLP on addition at λ up to 2.4, a
+# minibatch (batch 192) transformer on subtraction, a full-batch MLP on multiplication at
+# init 1.5 with warm-up + cosine, an SGD MLP on division at 50 % of pairs.
+HOLDOUT90_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p53-f0.5-b128-lr6e-3", p=53, op="+", train_fraction=0.5,
+            batch_size=128, lr=6e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.9, 1.5, 2.4, 12.0]),
+    _family("tf-sub-p43-f0.6-w40-i1-b192-lr3e-3", p=43, op="-", train_fraction=0.6,
+            model="transformer", width=40, init_scale=1.0, batch_size=192, lr=3e-3,
+            steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+]}
+"""Seventy-seventh-round held-out families, first group (stop 56; see above)."""
+
+
+HOLDOUT91_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p59-f0.5-i1.5-cosine-lr6e-3", p=59, op="*", train_fraction=0.5,
+            init_scale=1.5, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p47-f0.5-sgd-lr5e-2", p=47, op="/", train_fraction=0.5,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Seventy-seventh-round held-out families, second group (stop 56; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2018,7 +2045,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout83": HOLDOUT83_FAMILIES, "holdout84": HOLDOUT84_FAMILIES,
     "holdout85": HOLDOUT85_FAMILIES, "holdout86": HOLDOUT86_FAMILIES,
     "holdout87": HOLDOUT87_FAMILIES, "holdout88": HOLDOUT88_FAMILIES,
-    "holdout89": HOLDOUT89_FAMILIES}
+    "holdout89": HOLDOUT89_FAMILIES, "holdout90": HOLDOUT90_FAMILIES,
+    "holdout91": HOLDOUT91_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
