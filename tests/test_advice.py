@@ -113,11 +113,17 @@ def test_intermediate_budget_already_spent_sizes_a_fresh_run():
     assert adv.forecast_steps == pytest.approx(400)
 
 
-def test_intermediate_forecast_from_tau_only():
+def test_a_forecast_without_a_step_is_not_converted_at_the_current_rate():
+    """The engine gives no step when its clock (a planned lr annealing first) stops before
+    the median: the advice gives none either, saying why — not Δτ / (lr λ) steps at the
+    current rate, which said "within the budget, keep λ" beside an engine whose plan
+    left too little τ (a public warm-up + cosine-to-0 run at λ 0.5)."""
     a = _a(regime="intermediate", weight_decay=0.1, tau=2.0,
            transition=Transition(status="pending", forecast_tau=2.5))
-    adv = advise(a)
-    assert adv.forecast_steps == pytest.approx(0.5 / (1e-3 * 0.1))
+    adv = advise(a, budget_steps=5000)
+    assert adv.action == "keep" and adv.forecast_steps is None and adv.basis == "none"
+    assert "median lies past where the τ clock stops" in adv.text
+    assert "within the 5,000-step budget: keep λ = 0.1 and re-assess" in adv.text
 
 
 @pytest.mark.parametrize("findings,rate,contracting", [

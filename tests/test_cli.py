@@ -14,11 +14,15 @@ from nht_monitor.cli import COMMAND_MODULES, build_parser, main
 from tests.conftest import train_steps
 
 
-def test_version_and_help():
-    out = subprocess.run([sys.executable, "-m", "nht_monitor.cli", "--version"],
+@pytest.mark.parametrize("module", ["nht_monitor.cli", "nht_monitor"])
+def test_version_and_help(module):
+    out = subprocess.run([sys.executable, "-m", module, "--version"],
                          capture_output=True, text=True, check=True).stdout
     assert out.strip() == f"nht-monitor {nht_monitor.__version__}"
     assert main([]) == 2
+    bad = subprocess.run([sys.executable, "-m", module, "analyze", "/nonexistent.jsonl"],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_every_subcommand_module_registers():

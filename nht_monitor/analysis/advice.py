@@ -460,7 +460,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
     scope = (f"the {_steps(budget)}-step budget" if budget is not None else
              f"the {_steps(target)} steps this run has taken (no budget given)")
     opening = _opening(a, wd)
-    remaining = _engine_remaining(a, lr, wd)
+    remaining = _engine_remaining(a, wd)
     if regime == "intermediate" and remaining is not None and (
             budget is None or float(a.step or 0) + remaining <= target):
         return _keep_forecast(a, budget, wd, remaining, scope, opening)
@@ -470,6 +470,14 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
         return _from_forecast(a, budget, target, scope, lr, wd, remaining, opening)
     if regime == "strong" and wd > 0:
         return _strong_uncalibrated(a, budget, wd, opening, cal)
+    if regime == "intermediate" and a.transition.forecast_tau is not None:
+        return Advice(
+            action="keep", budget_steps=budget, suggested_weight_decay=wd, basis="none",
+            text=(f"{opening} The forecast's median lies past where the τ clock stops (the "
+                  "planned learning rate anneals first; the reasons say how much τ it "
+                  f"leaves), so it has no step; its early end lies within {scope}: keep "
+                  f"λ = {_fmt(wd)} and re-assess. On the τ clock the delay does not depend "
+                  "on λ: a fresh run at a larger λ reaches the median sooner."))
     if regime == "intermediate":
         return Advice(
             action="keep", budget_steps=budget, suggested_weight_decay=wd, basis="none",
@@ -495,10 +503,12 @@ def _opening(a: Assessment, wd: float) -> str:
     return f"Intermediate regime: the norm is contracting at λ = {_fmt(wd)}."
 
 
-def _engine_remaining(a: Assessment, lr: float, wd: float) -> float | None:
+def _engine_remaining(a: Assessment, wd: float) -> float | None:
     """Steps to the engine's transition forecast (from the run's measured decay): one
     still expected, or — ``weak`` because it lies beyond the budget — the one the engine
-    kept beside ``not_expected``."""
+    kept beside ``not_expected``. A forecast on the τ clock without a step lies past
+    where the engine's clock stops (a planned lr annealed first): no step, as the engine
+    says — never one converted at the current rate."""
     tr = a.transition
     beyond_budget = a.regime == "weak" and tr.status == "not_expected"
     if not (tr.status in ("pending", "imminent") or beyond_budget) or wd <= 0:
@@ -506,11 +516,6 @@ def _engine_remaining(a: Assessment, lr: float, wd: float) -> float | None:
     remaining = tr.steps_remaining
     if remaining is None and tr.forecast_step is not None:
         remaining = tr.forecast_step - float(a.step or 0)
-    # beyond the budget, a forecast without a step lies past the planned lr's end: no
-    # conversion at the current rate
-    if (remaining is None and not beyond_budget and tr.forecast_tau is not None
-            and a.tau is not None):
-        remaining = max(tr.forecast_tau - a.tau, 0.0) / (lr * wd)
     if remaining is None or not math.isfinite(remaining):
         return None
     return max(float(remaining), 0.0)
