@@ -142,8 +142,10 @@ def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the
 
 def test_a_plan_that_ends_before_the_high_end_leaves_the_interval_open():
     """A plan whose τ runs out between the forecast's median and its 90 % quantile: the
-    median and the low end stand, the high end is ``None`` (said "never", absent from
-    JSON's numbers, not a billion steps), and the chance stays under 0.9."""
+    median and the low end stand, the high end is ``None`` (said "never", ``null`` in
+    JSON, not a billion steps), and the chance spreads above as below."""
+    from scipy import stats
+
     from nht_monitor.analysis import Analyzer, AnalyzerSettings
     from nht_monitor.analysis.assessment import Assessment
     from nht_monitor.analysis.forecast import calibrated_chance
@@ -169,7 +171,10 @@ def test_a_plan_that_ends_before_the_high_end_leaves_the_interval_open():
     assert said.endswith(f"(80%: {t.interval[0]:.0f}–never: the τ clock stops before the "
                          "belief's 90% quantile)")
     assert f"(80% {t.interval[0]:.0f}–never)" in format_assessment(a)
-    assert t.chance_in_budget == pytest.approx(calibrated_chance(0.9, AnalyzerSettings()))
+    # the budget (10⁶ steps) lies far past the median: the low side's log-normal, mirrored
+    below = math.log((t.forecast_step - now) / (t.interval[0] - now)) / stats.norm.ppf(0.9)
+    raw = stats.norm.cdf(math.log((10 ** 6 - now) / (t.forecast_step - now)) / below)
+    assert t.chance_in_budget == pytest.approx(calibrated_chance(raw, AnalyzerSettings()))
     back = Assessment.model_validate_json(a.model_dump_json())
     assert back.transition.interval == (t.interval[0], None) and back == a
 
