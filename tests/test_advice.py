@@ -124,6 +124,8 @@ def test_a_forecast_without_a_step_is_not_converted_at_the_current_rate():
     assert adv.action == "keep" and adv.forecast_steps is None and adv.basis == "none"
     assert "median lies past where the τ clock stops" in adv.text
     assert "within the 5,000-step budget: keep λ = 0.1 and re-assess" in adv.text
+    unbudgeted = advise(a).text  # no budget: no claim about where the early end lies
+    assert "so it has no step: keep λ = 0.1 and re-assess" in unbudgeted
 
 
 @pytest.mark.parametrize("findings,rate,contracting", [

@@ -471,13 +471,14 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
     if regime == "strong" and wd > 0:
         return _strong_uncalibrated(a, budget, wd, opening, cal)
     if regime == "intermediate" and a.transition.forecast_tau is not None:
+        early = f"; its early end lies within {scope}" if budget is not None else ""
         return Advice(
             action="keep", budget_steps=budget, suggested_weight_decay=wd, basis="none",
             text=(f"{opening} The forecast's median lies past where the τ clock stops (the "
                   "planned learning rate anneals first; the reasons say how much τ it "
-                  f"leaves), so it has no step; its early end lies within {scope}: keep "
-                  f"λ = {_fmt(wd)} and re-assess. On the τ clock the delay does not depend "
-                  "on λ: a fresh run at a larger λ reaches the median sooner."))
+                  f"leaves), so it has no step{early}: keep λ = {_fmt(wd)} and re-assess. "
+                  "On the τ clock the delay does not depend on λ: a fresh run at a larger "
+                  "λ reaches the median sooner."))
     if regime == "intermediate":
         return Advice(
             action="keep", budget_steps=budget, suggested_weight_decay=wd, basis="none",
