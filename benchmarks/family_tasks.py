@@ -1993,7 +1993,9 @@ HOLDOUT91_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p59-f0.5-i1.5-cosine-lr6e-3", p=59, op="*", train_fraction=0.5,
             init_scale=1.5, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-    _family("mlp-div-p47-f0.5-sgd-lr5e-2", p=47, op="/", train_fraction=0.5,
+    # the task of round 3's family of the same name (holdout2), at a λ grid of six
+    # (its λ 0.008 runs are the same runs): named apart, as family names are keys
+    _family("mlp-div-p47-f0.5-sgd-lr5e-2-grid6", p=47, op="/", train_fraction=0.5,
             optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
 ]}
