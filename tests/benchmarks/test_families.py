@@ -451,7 +451,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout84", "holdout85",
                             "holdout86", "holdout87",
                             "holdout88", "holdout89",
-                            "holdout90", "holdout91"]
+                            "holdout90", "holdout91",
+                            "holdout92", "holdout93"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
