@@ -334,12 +334,34 @@ def calibrated_chance(chance: float, settings: AnalyzerSettings) -> float:
                                    + settings.chance_shift)))
 
 
+def chance_past_clock(transition: Transition, tau_now: float | None, tau_left: float | None,
+                      settings: AnalyzerSettings) -> float | None:
+    """A forecast whose median has no step (it lies past where a planned lr's τ clock
+    stops): the chance that its Δτ fits in the ``tau_left`` the plan still holds until the
+    budget, a log-normal around the median's Δτ with the law's log-sd
+    (``delay_log_sd``); below ½, as the median lies beyond. ``None`` for any other
+    forecast, or without the plan's τ."""
+    if (transition.status not in ("pending", "imminent") or transition.forecast_step is not None
+            or transition.forecast_tau is None or tau_now is None or tau_left is None):
+        return None
+    median = transition.forecast_tau - tau_now
+    if not median > 0:
+        return None
+    if not tau_left > 0:
+        return 0.0
+    return _NORMAL.cdf(math.log(tau_left / median) / settings.delay_log_sd)
+
+
 def chance_in_budget(transition: Transition, step_now: float, budget: float | None,
-                     settings: AnalyzerSettings) -> float | None:
+                     settings: AnalyzerSettings, tau_now: float | None = None,
+                     tau_left: float | None = None) -> float | None:
     """The chance that the transition comes by the budget: 1 once done, 0 once the budget
-    is spent, else the forecast's own (:func:`chance_by`) as :func:`calibrated_chance` maps
-    it; ``None`` without a budget or a forecast step."""
+    is spent, else the forecast's own (:func:`chance_by`; for a median past a planned lr's
+    clock, :func:`chance_past_clock` with the plan's ``tau_left`` from ``tau_now``) as
+    :func:`calibrated_chance` maps it; ``None`` without a budget or a forecast."""
     chance = chance_by(transition, step_now, budget)
+    if chance is None and budget is not None:
+        chance = chance_past_clock(transition, tau_now, tau_left, settings)
     if chance is None or transition.status == "done" or step_now >= budget:
         return chance
     return calibrated_chance(chance, settings)

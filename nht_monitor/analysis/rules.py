@@ -721,7 +721,8 @@ def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     a.transition = d.transition
     if not run.empty:
         a.transition = d.transition.model_copy(update={"chance_in_budget": chance_in_budget(
-            d.transition, float(s.step[-1]), ctx.budget_steps, settings)})
+            d.transition, float(s.step[-1]), ctx.budget_steps, settings,
+            _finite(s.tau[-1]), plan_left(run))})
     a.head = d.head
     a.decay_rate = d.decay_rate
     a.cns = d.cns

@@ -13,7 +13,7 @@ from scipy import stats
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings
 from nht_monitor.analysis.assessment import Transition
-from nht_monitor.analysis.forecast import calibrated_chance, chance_by
+from nht_monitor.analysis.forecast import calibrated_chance, chance_by, chance_past_clock
 from tests.analysis.test_rules import grokking_run, header
 
 
@@ -65,6 +65,22 @@ def test_an_open_upper_end_spreads_as_the_low_end(mu, sigma):
         assert chance_by(t, now, budget) == pytest.approx(q, abs=1e-9)
     assert t.holds(now + dist.ppf(0.1)) and t.holds(1e12) and not t.holds(now)
     assert Transition(status="pending").holds(5.0) is None
+
+
+@pytest.mark.parametrize("median, left", [(2.0, 0.5), (2.0, 1.9), (0.3, 0.01), (5.0, 4.99)])
+def test_a_median_past_the_plans_clock_has_the_laws_log_normal_chance(median, left):
+    """No step for the median (the plan's clock stops first): the chance that the law's
+    log-normal Δτ (median the forecast's, log-sd ``delay_log_sd``) fits in the τ the plan
+    still holds, against scipy in float64."""
+    st = AnalyzerSettings()
+    t = Transition(status="pending", forecast_tau=10.0 + median)
+    want = stats.lognorm(s=st.delay_log_sd, scale=median).cdf(left)
+    assert chance_past_clock(t, 10.0, left, st) == pytest.approx(want, abs=1e-12)
+    assert chance_past_clock(t, 10.0, 0.0, st) == 0.0
+    assert chance_past_clock(t, 10.0, None, st) is None  # no plan
+    stepped = t.model_copy(update={"forecast_step": 900.0, "interval": (800.0, 1000.0)})
+    assert chance_past_clock(stepped, 10.0, left, st) is None  # chance_by's
+    assert chance_past_clock(t.model_copy(update={"status": "done"}), 10.0, left, st) is None
 
 
 def test_the_edges():

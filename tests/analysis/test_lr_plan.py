@@ -12,6 +12,7 @@ from hypothesis import example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as hst
 from pydantic import ValidationError
+from scipy import stats
 
 from nht_monitor.analysis.forecast import steps_to_tau
 from nht_monitor.analysis.lr_plan import (ANNEALED_SHARE, PlannedLr, plan_of, plan_steps,
@@ -111,7 +112,8 @@ def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the
     """A plan whose τ runs out between the forecast's early end and its median: no step
     for the median, but the early end fits, so the run stays ``intermediate``; a plan that
     runs out before the early end makes it ``weak`` (``too_late``)."""
-    from nht_monitor.analysis import Analyzer
+    from nht_monitor.analysis import Analyzer, AnalyzerSettings
+    from nht_monitor.analysis.forecast import calibrated_chance
     from tests.analysis.synthetic import fit_acc, fit_loss, grokking, make_run
 
     lr, wd = 1e-3, 1.0
@@ -132,6 +134,16 @@ def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the
 
     between = Analyzer(ending_after(math.sqrt(early * median))).analyze(seen)
     assert between.regime == "intermediate" and between.transition.forecast_step is None
+    # its chance: the law's log-normal around the median's Δτ, against the τ the plan
+    # holds until the budget summed step by step in float64
+    last = 700 + round(math.sqrt(early * median) / (lr * wd))
+    held = sum(np.interp(s, [1, last, last + 1], [lr, lr, 0.0]) * wd
+               for s in range(701, last + 2))
+    t = between.transition
+    sd = AnalyzerSettings().delay_log_sd
+    raw = stats.norm.cdf(math.log(held / (t.forecast_tau - between.tau)) / sd)
+    assert t.chance_in_budget == pytest.approx(calibrated_chance(raw, AnalyzerSettings()),
+                                               rel=1e-6)
     short = Analyzer(ending_after(0.5 * early)).analyze(seen)
     assert short.regime == "weak" and "too_late" in short.findings
     said = next(r for r in short.reasons if "beyond the budget" in r)
@@ -144,8 +156,6 @@ def test_a_plan_that_ends_before_the_high_end_leaves_the_interval_open():
     """A plan whose τ runs out between the forecast's median and its 90 % quantile: the
     median and the low end stand, the high end is ``None`` (said "never", ``null`` in
     JSON, not a billion steps), and the chance spreads above as below."""
-    from scipy import stats
-
     from nht_monitor.analysis import Analyzer, AnalyzerSettings
     from nht_monitor.analysis.assessment import Assessment
     from nht_monitor.analysis.forecast import calibrated_chance
