@@ -45,8 +45,10 @@ class Transition(_Model):
     since the transition (the structured solution is not holding); ``None`` otherwise.
     ``chance_in_budget``: the probability that the transition completes by the run's last
     budgeted step: the forecast's own (:func:`~nht_monitor.analysis.forecast.chance_by`)
-    calibrated on the task families (``AnalyzerSettings.chance_slope``); 1 once ``done``;
-    ``None`` without a budget or a forecast step.
+    calibrated on the task families (``AnalyzerSettings.chance_slope``); for a median with
+    no step (past where a planned lr's τ clock stops) the law's log-normal against the τ
+    the plan still holds (:func:`~nht_monitor.analysis.forecast.chance_past_clock`); 1 once
+    ``done``; ``None`` without a budget or a forecast.
     The interval's upper end is ``None`` when the τ clock stops before it (an lr schedule
     annealed to zero, a plan that ends): no step holds the belief's 90 % quantile.
     """
