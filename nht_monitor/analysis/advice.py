@@ -470,7 +470,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
         return _from_forecast(a, budget, target, scope, lr, wd, remaining, opening)
     if regime == "strong" and wd > 0:
         return _strong_uncalibrated(a, budget, wd, opening, cal)
-    if regime == "intermediate" and a.transition.forecast_tau is not None:
+    if regime == "intermediate" and a.transition.median_past_clock:
         early = f"; its early end lies within {scope}" if budget is not None else ""
         return Advice(
             action="keep", budget_steps=budget, suggested_weight_decay=wd, basis="none",

@@ -61,6 +61,13 @@ class Transition(_Model):
     relapse_val_acc: float | None = None
     chance_in_budget: float | None = None
 
+    @property
+    def median_past_clock(self) -> bool:
+        """A forecast still expected whose median has a τ but no step: it lies past where
+        the τ clock stops (a planned lr that anneals first)."""
+        return (self.status in ("pending", "imminent") and self.forecast_step is None
+                and self.forecast_tau is not None)
+
     def holds(self, step: float) -> bool | None:
         """Whether the 80 % interval holds ``step`` (an open upper end holds every step
         from the low end on); ``None`` without an interval."""

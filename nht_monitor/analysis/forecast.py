@@ -341,8 +341,7 @@ def chance_past_clock(transition: Transition, tau_now: float | None, tau_left: f
     budget, a log-normal around the median's Δτ with the law's log-sd
     (``delay_log_sd``); below ½, as the median lies beyond. ``None`` for any other
     forecast, or without the plan's τ."""
-    if (transition.status not in ("pending", "imminent") or transition.forecast_step is not None
-            or transition.forecast_tau is None or tau_now is None or tau_left is None):
+    if not transition.median_past_clock or tau_now is None or tau_left is None:
         return None
     median = transition.forecast_tau - tau_now
     if not median > 0:

@@ -719,10 +719,11 @@ def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     a.phase = d.phase  # type: ignore[assignment]
     a.clamped = d.clamped
     a.transition = d.transition
-    if not run.empty:
+    if not run.empty:  # the plan's τ only where a median has no step (it walks the plan)
+        tau_left = plan_left(run) if d.transition.median_past_clock else None
         a.transition = d.transition.model_copy(update={"chance_in_budget": chance_in_budget(
             d.transition, float(s.step[-1]), ctx.budget_steps, settings,
-            _finite(s.tau[-1]), plan_left(run))})
+            _finite(s.tau[-1]), tau_left)})
     a.head = d.head
     a.decay_rate = d.decay_rate
     a.cns = d.cns
