@@ -2031,6 +2031,32 @@ HOLDOUT93_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventy-eighth-round held-out families, second group (stop 56; see above)."""
 
 
+# a seventy-ninth round (stop 57), in two groups, defined before anything of stop 57 was
+# changed or tried: a full-batch transformer on multiplication at width 40 and 50 % of pairs;
+# a minibatch (batch 160) MLP on subtraction at lr 6e-3; a full-batch MLP on division at
+# width 80, init 1.2 and 45 % of pairs; an SGD MLP on addition at 60 % of pairs.
+HOLDOUT94_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-mul-p47-f0.5-w40-i1-lr3e-3", p=47, op="*", train_fraction=0.5,
+            model="transformer", width=40, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p53-f0.6-b160-lr6e-3", p=53, op="-", train_fraction=0.6,
+            batch_size=160, lr=6e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Seventy-ninth-round held-out families, first group (stop 57; see above)."""
+
+
+HOLDOUT95_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p59-f0.45-w80-i1.2-lr5e-3", p=59, op="/", train_fraction=0.45,
+            width=80, init_scale=1.2, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p43-f0.6-sgd-lr5e-2", p=43, op="+", train_fraction=0.6,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Seventy-ninth-round held-out families, second group (stop 57; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2078,7 +2104,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout87": HOLDOUT87_FAMILIES, "holdout88": HOLDOUT88_FAMILIES,
     "holdout89": HOLDOUT89_FAMILIES, "holdout90": HOLDOUT90_FAMILIES,
     "holdout91": HOLDOUT91_FAMILIES, "holdout92": HOLDOUT92_FAMILIES,
-    "holdout93": HOLDOUT93_FAMILIES}
+    "holdout93": HOLDOUT93_FAMILIES, "holdout94": HOLDOUT94_FAMILIES,
+    "holdout95": HOLDOUT95_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
