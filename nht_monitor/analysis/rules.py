@@ -64,6 +64,10 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    ``budget_law_floor``, by default for models without normalization layers: when the
    decay sped the forecast up, its early end is never before the law's own).
 
+After the rules, 7e (:func:`flat_and_unlikely`, ``weak_max_chance``): an ``intermediate``
+run whose pending transition has less than that chance within the budget while held-out
+accuracy has not come off its floor since the fit → ``weak``, the forecast kept.
+
 The head signal applies rule 7 to the head norm. The rules only measure: what they found
 is a list of :class:`~nht_monitor.analysis.wording.Finding` (kind + numbers), which
 :mod:`nht_monitor.analysis.wording` turns into ``Assessment.reasons``.
@@ -684,6 +688,29 @@ def fitted(run: Run) -> Decision:
                     cns=clean_norm_separation(signal, v_sc, run.settings))
 
 
+def flat_and_unlikely(run: Run, d: Decision) -> Decision | None:
+    """7e. An ``intermediate`` decision whose pending transition has a chance within the
+    budget (``Transition.chance_in_budget``) below ``weak_max_chance`` while held-out
+    accuracy, over the evaluations since the fit the budget verdict waits for
+    (:func:`awaiting_heldout`; at least ``heldout_min_evals``), has not come off its floor
+    (:func:`~nht_monitor.analysis.forecast.heldout_off_floor`), becomes
+    ``weak`` at confidence 1 − chance, its forecast kept (``None`` otherwise)."""
+    st, t = run.settings, d.transition
+    chance = t.chance_in_budget
+    if (d.regime != "intermediate" or t.status != "pending" or chance is None
+            or st.weak_max_chance is None or chance >= st.weak_max_chance
+            or run.facts.fit_step is None):
+        return None
+    start = int(np.searchsorted(run.finite.step, run.facts.fit_step, side="left"))
+    evals, needed = awaiting_heldout(run.finite, start, st)
+    if evals < max(needed, st.heldout_min_evals) or heldout_off_floor(run.finite, start, st):
+        return None
+    return replace(d, regime="weak", confidence=1.0 - chance, phase="shortcut",
+                   rule="flat_and_unlikely", findings=[*d.findings, found(
+                       "flat_and_unlikely", chance=chance, evals=evals,
+                       budget=run.ctx.budget_steps)])
+
+
 RULES: tuple[Callable[[Run], Decision | None], ...] = (
     no_samples, diverged, lost_fit, no_decay_clock, clamped_by_header, no_finite_norms, pinned,
     too_few_samples, strong, partial_stall, no_room_after_fit, room_after_fit, still_fitting,
@@ -705,6 +732,13 @@ def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     """The assessment of series ``s`` (steps increasing) given the run's facts."""
     run = Run(s, ctx, settings)
     d = decide(run)
+    if not run.empty:  # the plan's τ only where a median has no step (it walks the plan)
+        tau_left = plan_left(run) if d.transition.median_past_clock else None
+        d = replace(d, transition=d.transition.model_copy(update={
+            "chance_in_budget": chance_in_budget(d.transition, float(s.step[-1]),
+                                                 ctx.budget_steps, settings,
+                                                 _finite(s.tau[-1]), tau_left)}))
+        d = flat_and_unlikely(run, d) or d
     a = Assessment(run_id=ctx.run_id, n_samples=ctx.facts.n)
     if not run.empty:  # echo the latest sample
         a.step = int(s.step[-1])
@@ -719,11 +753,6 @@ def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     a.phase = d.phase  # type: ignore[assignment]
     a.clamped = d.clamped
     a.transition = d.transition
-    if not run.empty:  # the plan's τ only where a median has no step (it walks the plan)
-        tau_left = plan_left(run) if d.transition.median_past_clock else None
-        a.transition = d.transition.model_copy(update={"chance_in_budget": chance_in_budget(
-            d.transition, float(s.step[-1]), ctx.budget_steps, settings,
-            _finite(s.tau[-1]), tau_left)})
     a.head = d.head
     a.decay_rate = d.decay_rate
     a.cns = d.cns

@@ -155,6 +155,17 @@ class AnalyzerSettings(BaseModel):
     at 30 % of the horizon on a sixth round but raised a false alarm there and one on a
     public transformer run right after its fit, so the default stayed 0.1. The
     early-stop integration waits for the whole 80 % interval either way."""
+    weak_max_chance: float | None = Field(0.1, gt=0.0, lt=1.0)
+    """Rule 7e (``flat_and_unlikely``, stop 57): an ``intermediate`` run whose pending
+    transition has a chance within the budget below this, while held-out accuracy has not
+    come ``heldout_min_gain`` off its floor over the ``heldout_min_evals`` or more
+    evaluations since the fit, is ``weak`` (its forecast kept). 0.1, the threshold of the
+    ``NhtTransitionUnlikelyInBudget`` alert: replayed on the 578 labelled runs of rounds
+    65–78 of the task families, it changed 29 runs, all truly weak: ``weak`` sooner by a
+    median 12.5 % of the horizon (a warm-up + cosine transformer at λ 0.6 from step 876
+    instead of 1,596 of 2,500), 4 more right at 30 % of the horizon (486 → 490), no run
+    that later transitioned called ``weak``; 0.15 or 0.2 with a gain of 0.01–0.015 raised
+    false alarms there. ``None``: off."""
     annealing_step_trend: bool | Literal["auto"] = "auto"
     """While the learning rate anneals (the last logged lr at most
     ``annealing_lr_fraction`` of its peak), the budget verdict's ``weak`` waits while

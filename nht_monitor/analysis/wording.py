@@ -345,6 +345,14 @@ def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
     return f"{signal}: {what} {when}, beyond {_budget(st, budget)}"
 
 
+def flat_and_unlikely(st: AnalyzerSettings, chance: float, evals: int,
+                      budget: float | None) -> str:
+    return (f"weak: the transition's chance within {_budget(st, budget)} is {chance:.0%} "
+            f"< {st.weak_max_chance:.0%}, and held-out accuracy has not come "
+            f"{st.heldout_min_gain:g} off its floor over the {evals} evaluations since the "
+            "fit: the forecast is not borne out")
+
+
 def annealing_trend(st: AnalyzerSettings, signal: str, step: float, budget: float,
                     evals: int) -> str:
     return (f"{signal}: not weak: the learning rate anneals, and held-out accuracy's logit "
@@ -411,5 +419,6 @@ SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     too_few_samples, collapsed, too_slow, spent_short, long_stall, partial_stall,
     no_room_after_fit, room_after_fit, still_fitting, no_train_metrics, no_finite_values,
     not_fitted, transition_done, decaying, forecast, too_late, awaiting_heldout,
-    annealing_trend, settled, held_up, contracted, cannot_forecast, room_while_held)}
+    flat_and_unlikely, annealing_trend, settled, held_up, contracted, cannot_forecast,
+    room_while_held)}
 """Kind → sentence."""

@@ -26,7 +26,9 @@ decision wins:
 10. ``keep``: anything else (``intermediate`` whose transition fits — also before the
    fit or while the norm holds up after it, with no forecast step yet —, ``weak`` because the
    norm holds up or, before the fit, because too little τ is left for the law's least
-   delay, ``clamped``, a stop rule below its confidence) → keep.
+   delay, or — rule 7e — because its pending transition is unlikely within the budget
+   while held-out accuracy stays flat (stopped only by ``min_chance``), ``clamped``, a
+   stop rule below its confidence) → keep.
 """
 
 from __future__ import annotations
@@ -336,6 +338,10 @@ def keep(s: TrialState, p: StopPolicy) -> Decision:
     elif s.regime == "weak" and s.phase == "fitting":
         reason = ("weak before the fit (too little τ left in the budget for the law's least "
                   "delay): no forecast to hold against the budget, so not stopped")
+    elif s.regime == "weak" and s.transition_status == "pending":  # rule 7e's weak
+        reason = (f"weak: the transition's chance within {_budget(s)} is "
+                  f"{s.chance_in_budget:.2f} with held-out accuracy flat since the fit; "
+                  "not stopped (min_chance stops on the chance)")
     elif s.regime == "weak":
         reason = "weak, but not because of the budget (the norm holds up after the fit)"
     else:

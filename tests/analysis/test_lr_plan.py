@@ -132,7 +132,8 @@ def test_the_budget_verdict_reads_the_early_end_even_when_the_median_is_past_the
         return header(config={"budget_steps": 10 ** 6},
                       lr_plan=[(1, lr), (last, lr), (last + 1, 0.0)])
 
-    between = Analyzer(ending_after(math.sqrt(early * median))).analyze(seen)
+    alone = AnalyzerSettings(weak_max_chance=None)  # the budget verdict without rule 7e
+    between = Analyzer(ending_after(math.sqrt(early * median)), alone).analyze(seen)
     assert between.regime == "intermediate" and between.transition.forecast_step is None
     # its chance: the law's log-normal around the median's Δτ, against the τ the plan
     # holds until the budget summed step by step in float64

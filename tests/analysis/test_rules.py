@@ -104,15 +104,16 @@ def law_quantile_reference(st: AnalyzerSettings, elapsed: float, q: float) -> fl
                            rtol=1e-13)
 
 
-def _plateau_run():
-    """Fit at step 200 (τ 0.2), the norm 10 % down by τ 0.3, then ~flat; 600 steps."""
+def _plateau_run(val_of=lambda s, t: 0.05):
+    """Fit at step 200 (τ 0.2), the norm 10 % down by τ 0.3, then ~flat; 600 steps;
+    held-out accuracy ``val_of`` (flat at 0.05 by default) every step."""
     def norm_of(s, t):
         if s <= 200:
             return 10 + 20 * s / 200
         return 30.0 * max(0.9 * math.exp(-0.01 * (t - 0.3)), 1.0 - (t - 0.2))
 
     return make_run(norm_of, steps=600, lr=LR, weight_decay=WD, acc_of=fit_acc(200),
-                    loss_of=fit_loss(200), val_of=lambda s, t: 0.05)
+                    loss_of=fit_loss(200), val_of=val_of)
 
 
 def test_law_prior_alone_forecasts_its_median_delay_after_v_sc():
@@ -153,14 +154,54 @@ def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
     said = [re.search(r"forecast's 30% quantile is step ([\d.]+), beyond the budget of "
                       rf"{budget} steps", r) for r in late.reasons]
     assert [float(m.group(1)) for m in said if m] == [pytest.approx(q30, abs=1.5)], late.reasons
-    early = Analyzer(header(num_steps=budget)).analyze(run)
+    alone = AnalyzerSettings(weak_max_chance=None)  # the budget verdict without rule 7e
+    early = Analyzer(header(num_steps=budget), alone).analyze(run)
     assert early.regime == "intermediate", early.reasons
     below = Analyzer(header(num_steps=round(q10) - 20)).analyze(run)
     assert below.regime == "weak" and any("early end (10%) of the law's interval" in r
                                           for r in below.reasons), below.reasons
-    inside = Analyzer(header(num_steps=round(q30) + 20), AnalyzerSettings(budget_quantile=0.3)
-                      ).analyze(run)
+    inside = Analyzer(header(num_steps=round(q30) + 20),
+                      AnalyzerSettings(budget_quantile=0.3, weak_max_chance=None)).analyze(run)
     assert inside.regime == "intermediate", inside.reasons
+
+
+def test_rule_7e_calls_a_flat_run_weak_when_its_transition_is_unlikely_in_the_budget():
+    """Rule 7e (``flat_and_unlikely``): a plateau whose pending transition has less than
+    ``weak_max_chance`` of coming by the budget, held-out accuracy flat since the fit, is
+    ``weak`` at confidence 1 − chance, its forecast and interval kept; at a budget whose
+    chance is above the threshold, with held-out accuracy off its floor, with too few
+    held-out evaluations, or with the rule off, it stays ``intermediate``."""
+    run = _plateau_run()
+    free = Analyzer(header()).analyze(run)
+    budget = round(free.transition.interval[0]) + 5  # just past the budget verdict's end
+    a = Analyzer(header(num_steps=budget)).analyze(run)
+    chance = a.transition.chance_in_budget
+    assert chance is not None and chance < AnalyzerSettings().weak_max_chance, a.reasons
+    assert (a.regime, a.rule, a.findings[-1]) == ("weak", "flat_and_unlikely",
+                                                  "flat_and_unlikely"), a.reasons
+    assert a.confidence == pytest.approx(1.0 - chance)
+    assert a.transition.status == "pending" and a.phase == "shortcut"
+    assert a.transition.interval == free.transition.interval
+    fit = next(s.step for s in run if s.metrics["train_acc"] >= AnalyzerSettings().fit_train_acc)
+    evals = sum(1 for s in run if s.step >= fit)  # held-out accuracy every step
+    assert a.reasons[-1] == (
+        f"weak: the transition's chance within the budget of {budget:g} steps is "
+        f"{chance:.0%} < 10%, and held-out accuracy has not come 0.02 off its floor over "
+        f"the {evals} evaluations since the fit: the forecast is not borne out")
+    off = Analyzer(header(num_steps=budget), AnalyzerSettings(weak_max_chance=None)
+                   ).analyze(run)
+    assert off.regime == "intermediate" and off.transition == a.transition
+    higher = AnalyzerSettings(weak_max_chance=min(0.99, chance + 0.01))
+    assert Analyzer(header(num_steps=budget), higher).analyze(run).regime == "weak"
+    lower = AnalyzerSettings(weak_max_chance=chance - 1e-9)
+    assert Analyzer(header(num_steps=budget), lower).analyze(run).regime == "intermediate"
+    rising = _plateau_run(lambda s, t: 0.05 + (0.03 if s > 500 else 0.0))
+    assert Analyzer(header(num_steps=budget)).analyze(rising).regime == "intermediate"
+    few = [s for s in run if s.step <= 200 + 10 * 9]  # 9 evaluations since the fit < 10
+    assert Analyzer(header(num_steps=budget)).analyze(few).regime != "weak"
+    blind = [s.model_copy(update={"metrics": {k: v for k, v in s.metrics.items()
+                                              if k != "val_acc"}}) for s in run]
+    assert Analyzer(header(num_steps=budget)).analyze(blind).regime == "intermediate"
 
 
 def test_a_fast_decay_does_not_bring_the_budget_verdict_before_the_laws_least_delay():

@@ -158,6 +158,20 @@ def test_min_chance_stops_below_and_keeps_at_or_above():
     assert not decide(state(chance_in_budget=0.05, step=50), policy).stop  # grace first
 
 
+def test_rule_7e_weak_is_kept_unless_min_chance_asks():
+    """The engine's ``weak`` from rule 7e (a pending transition unlikely within the budget,
+    held-out accuracy flat) is kept by default, saying so, and stopped by ``min_chance``."""
+    weak = state(regime="weak", transition_status="pending", chance_in_budget=0.06,
+                 forecast_step=900.0, interval_low=700.0, interval_high=1500.0)
+    kept = decide(weak)
+    assert not kept.stop and kept.rule == "keep"
+    assert kept.reason == ("weak: the transition's chance within the budget of 1000 steps is "
+                           "0.06 with held-out accuracy flat since the fit; not stopped "
+                           "(min_chance stops on the chance)")
+    stopped = decide(weak, StopPolicy(min_chance=0.1))
+    assert stopped.stop and stopped.rule == "unlikely_in_budget"
+
+
 def test_beyond_budget_is_the_engines_too_late_finding():
     """The flag comes from the structured ``Assessment.findings``, not from the wording."""
     run = make_run(lambda s, t: 10.0 + 0.01 * s, steps=2500, acc_of=fit_acc(200),
