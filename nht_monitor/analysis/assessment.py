@@ -131,9 +131,11 @@ class Assessment(_Model):
     ``step``/``tau``/``lr``/``weight_decay``/``norm``/``head_norm`` echo the last sample
     seen; ``v_peak`` is the peak total norm so far, ``decay_rate`` the fitted decay rate
     of the norm per unit τ (positive when decaying). ``rule``: the rule that decided
-    (``strong``, ``fitted``, …: :data:`nht_monitor.analysis.rules.RULES`); ``findings``:
-    the kinds of finding behind ``reasons``, in order — stable names for programs
-    (``too_late``: the forecast lies beyond the budget; ``held_up``, ``decaying``,
+    (``strong``, ``fitted``, …: :data:`nht_monitor.analysis.rules.RULES`, or
+    ``flat_and_unlikely``: rule 7e, read after them); ``findings``: the kinds of finding
+    behind ``reasons``, in order — stable names for programs (``too_late``: the forecast
+    lies beyond the budget; ``flat_and_unlikely``: its transition unlikely within it while
+    held-out accuracy stays flat; ``held_up``, ``decaying``,
     ``settled``, …: :mod:`nht_monitor.analysis.wording`).
     """
 
