@@ -298,13 +298,14 @@ def test_a_weak_run_whose_forecast_is_not_borne_out_gets_no_number_from_it():
     """Rule 7e's ``weak`` (held-out accuracy flat since the fit, the transition's chance
     within the budget below ``weak_max_chance``) keeps the run's forecast, but the advice
     sizes no λ on it: that forecast is what held-out accuracy does not bear out."""
-    a = _a(regime="weak", weight_decay=0.1, findings=["settled", "forecast", "flat_and_unlikely"],
+    a = _a(regime="weak", weight_decay=0.1,
+           findings=["settled", "forecast", "flat_and_unlikely"],
            transition=Transition(status="pending", forecast_step=2400.0,
                                  interval=(1600.0, 4000.0), chance_in_budget=0.06))
     adv = advise(a, budget_steps=3000)
     assert adv.action == "none" and adv.suggested_weight_decay is None
     assert adv.forecast_steps is None and adv.basis == "none"
     assert adv.text.startswith("Weak regime: held-out accuracy has not moved since the fit "
-                               "and the transition's chance within the budget is 6%.")
+                               "and the transition is unlikely within the budget (6%).")
     assert "this run's own forecast is not borne out" in adv.text
     assert "2,400" not in adv.text and "keep λ" not in adv.text

@@ -61,7 +61,7 @@ SLOW_MARGIN = 1.25
 """A λ seen to run the whole budget without the transition contradicts the law there:
 the search starts this factor above the largest such λ (never "keep" it)."""
 
-UNBORNE = "flat_and_unlikely"
+NOT_BORNE_OUT = "flat_and_unlikely"
 """The engine's finding (rule 7e) that the run is ``weak`` because its forecast is not
 borne out: held-out accuracy flat since the fit, the transition unlikely within the
 budget. Its forecast sizes no λ."""
@@ -497,10 +497,11 @@ def _opening(a: Assessment, wd: float) -> str:
         room = "too little" if a.regime == "weak" else "room"
         return (f"{a.regime.capitalize()} regime, read before the fit: the budget leaves "
                 f"{room} for the law's delay after it at λ = {_fmt(wd)}.")
-    if UNBORNE in a.findings:
+    if NOT_BORNE_OUT in a.findings:
         chance = a.transition.chance_in_budget
+        odds = "" if chance is None else f" ({chance:.0%})"
         return ("Weak regime: held-out accuracy has not moved since the fit and the "
-                f"transition's chance within the budget is {chance:.0%}.")
+                f"transition is unlikely within the budget{odds}.")
     if a.regime == "weak":
         return (f"Weak regime: the norm ({_fmt(a.norm)}) is not contracting fast enough, "
                 "the shortcut persists.")
@@ -520,7 +521,7 @@ def _engine_remaining(a: Assessment, wd: float) -> float | None:
     where the engine's clock stops (a planned lr annealed first): no step, as the engine
     says — never one converted at the current rate."""
     tr = a.transition
-    if UNBORNE in a.findings:  # rule 7e: the run's forecast is not borne out
+    if NOT_BORNE_OUT in a.findings:  # rule 7e: the run's forecast is not borne out
         return None
     beyond_budget = a.regime == "weak" and tr.status == "not_expected"
     if not (tr.status in ("pending", "imminent") or beyond_budget) or wd <= 0:
@@ -666,7 +667,7 @@ def _no_number(a: Assessment, budget: int | None, target: int, lr: float, wd: fl
     """No measured delay anywhere: say what is missing and how to get it."""
     own = ("this run has not shown a delay (no transition, and its norm is not seen "
            "decaying, so neither V_sc/V_st nor a decay rate is measured)")
-    if UNBORNE in a.findings:
+    if NOT_BORNE_OUT in a.findings:
         own = ("this run's own forecast is not borne out (held-out accuracy flat since the "
                "fit), so it gives no delay to size λ on")
     elif a.transition.forecast_tau is not None:

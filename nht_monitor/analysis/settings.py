@@ -158,8 +158,9 @@ class AnalyzerSettings(BaseModel):
     weak_max_chance: float | None = Field(0.1, gt=0.0, lt=1.0)
     """Rule 7e (``flat_and_unlikely``, stop 57): an ``intermediate`` run whose pending
     transition has a chance within the budget below this, while held-out accuracy has not
-    come ``heldout_min_gain`` off its floor over the ``heldout_min_evals`` or more
-    evaluations since the fit, is ``weak`` (its forecast kept). 0.1, the threshold of the
+    come ``heldout_min_gain`` off its floor over the evaluations since the fit that the
+    budget verdict waits for (2 × ``heldout_min_evals``), is ``weak`` (its forecast kept).
+    0.1, the threshold of the
     ``NhtTransitionUnlikelyInBudget`` alert: replayed on the 578 labelled runs of rounds
     65–78 of the task families, it changed 29 runs, all truly weak: ``weak`` sooner by a
     median 12.5 % of the horizon (a warm-up + cosine transformer at λ 0.6 from step 876

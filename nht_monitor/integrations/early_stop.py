@@ -338,7 +338,8 @@ def keep(s: TrialState, p: StopPolicy) -> Decision:
     elif s.regime == "weak" and s.phase == "fitting":
         reason = ("weak before the fit (too little τ left in the budget for the law's least "
                   "delay): no forecast to hold against the budget, so not stopped")
-    elif s.regime == "weak" and s.transition_status == "pending":  # rule 7e's weak
+    elif (s.regime == "weak" and s.transition_status == "pending"
+          and s.chance_in_budget is not None):  # rule 7e's weak
         reason = (f"weak: the transition's chance within {_budget(s)} is "
                   f"{s.chance_in_budget:.2f} with held-out accuracy flat since the fit; "
                   "not stopped (min_chance stops on the chance)")

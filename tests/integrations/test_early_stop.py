@@ -170,6 +170,8 @@ def test_rule_7e_weak_is_kept_unless_min_chance_asks():
                            "(min_chance stops on the chance)")
     stopped = decide(weak, StopPolicy(min_chance=0.1))
     assert stopped.stop and stopped.rule == "unlikely_in_budget"
+    unread = decide(weak.model_copy(update={"chance_in_budget": None}))  # no chance read back
+    assert not unread.stop and unread.rule == "keep"
 
 
 def test_beyond_budget_is_the_engines_too_late_finding():
