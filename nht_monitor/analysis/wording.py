@@ -378,11 +378,12 @@ def settled(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | N
 
 def held_up(st: AnalyzerSettings, signal: str, fit_step: float | None, rate: float,
             drop: float, peak: float, tau_after: float, came_down: bool) -> str:
-    trend = ("growing" if growing(rate, st) else "flat" if rate < st.decay_min_rate
-             else "barely decaying")
     again = " again (it came down once since the fit)" if came_down else ""
+    trend = (f"growing{again} ({fmt(-rate)}/τ)" if growing(rate, st)
+             else f"flat{again} ({fmt(-rate)}/τ)" if rate < st.decay_min_rate
+             else f"decaying{again} ({fmt(rate)}/τ)")  # but not yet decay_min_drop down
     return (f"{signal}: after the fit (step {int(fit_step) if fit_step is not None else 'n/a'}) "
-            f"the norm is {trend}{again} ({fmt(-rate)}/τ), {fmt(drop * 100, 2)}% < "
+            f"the norm is {trend}, {fmt(drop * 100, 2)}% < "
             f"{st.decay_min_drop * 100:g}% below its post-fit peak {fmt(peak)}, Δτ "
             f"{fmt(tau_after)} since the fit")
 

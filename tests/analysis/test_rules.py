@@ -456,6 +456,20 @@ def test_a_plateau_after_a_contraction_before_the_fit_is_not_weak(start, contrac
         assert a.regime == "undetermined", a.reasons
 
 
+@pytest.mark.parametrize("rate, said", [
+    (-0.054, "growing (0.054/τ)"), (0.01, "flat (-0.01/τ)"), (0.608, "decaying (0.608/τ)")])
+def test_the_held_up_sentence_gives_the_rate_with_the_sign_of_its_word(rate, said):
+    """A norm held within ``decay_min_drop`` of its post-fit peak: growing and flat say
+    the growth per τ, decaying says the decay per τ (a public Lightning run read "barely
+    decaying (-0.608/τ)" for a norm decaying at 0.608/τ)."""
+    st = AnalyzerSettings()
+    text = wording.held_up(st, "total norm", 77.0, rate, 0.041, 51.2, 0.0723, False)
+    assert text == (f"total norm: after the fit (step 77) the norm is {said}, 4.1% < 5% below "
+                    "its post-fit peak 51.2, Δτ 0.0723 since the fit")
+    again = wording.held_up(st, "total norm", 77.0, rate, 0.041, 51.2, 0.0723, True)
+    assert f"{said.split()[0]} again (it came down once since the fit) (" in again
+
+
 @pytest.mark.parametrize("growth, min_growth, regime", [
     (0.02, 0.05, "undetermined"), (0.04, 0.05, "undetermined"), (0.08, 0.05, "weak"),
     (0.02, 0.01, "weak"), (0.02, None, "weak")])
