@@ -9,7 +9,9 @@ accumulation gives one sample per optimizer step. Unless the options say otherwi
 budget is the optimizer steps still to run (``trainer.estimated_stepping_batches`` less
 those taken) and ``lr_schedule`` that optimizer's scheduler when it steps every
 optimizer step (``interval="step"``, ``frequency=1``). The training loss (``outputs["loss"]``)
-is recorded as the ``train_loss`` metric. On global rank 0, at every batch whose
+is recorded as the ``train_loss`` metric, and the metrics the module logs with
+``self.log`` whose names the engine reads, or ``metric_names`` maps, are recorded as they
+are logged (``forward_logged``). On global rank 0, at every batch whose
 metrics Lightning sends to its loggers (``log_every_n_steps``), the callback finishes
 the ready samples (``monitor.poll()``) and logs the latest sample and the latest
 assessment through ``pl_module.log_dict`` (one row with the module's own metrics; names
@@ -44,21 +46,29 @@ class NHTMonitorCallback(Callback):
     """Lightning ``Callback`` running :func:`nht_monitor.watch` during ``fit``.
 
     ``watch_options`` are passed to :func:`nht_monitor.watch` (``log_dir``, ``run_id``,
-    ``every``, ``prometheus_port``, ``norm_clamp``…); they are validated here, at
-    construction. ``log_loss``: record ``outputs["loss"]`` as ``train_loss``.
+    ``every``, ``prometheus_port``, ``norm_clamp``, ``metric_names``…); they are validated
+    here, at construction. ``log_loss``: record ``outputs["loss"]`` as ``train_loss``.
+    ``forward_logged``: record the metrics the module logs (``self.log``, read from
+    ``trainer.callback_metrics``) whose names the engine reads (``val_acc``,
+    ``train_acc``…) or ``metric_names`` maps — training ones at the batch that logs them,
+    held-out ones at the end of each validation — each value once, as a tensor (no sync).
     ``log_to_loggers``: send the ``nht/...`` metrics to the trainer's loggers.
     ``monitor`` is the running :class:`~nht_monitor.Monitor` (``None`` outside ``fit``).
     """
 
-    def __init__(self, *, log_loss: bool = True, log_to_loggers: bool = True,
-                 **watch_options: Any) -> None:
+    def __init__(self, *, log_loss: bool = True, forward_logged: bool = True,
+                 log_to_loggers: bool = True, **watch_options: Any) -> None:
         super().__init__()
         from nht_monitor.live.settings import MonitorSettings
 
         probe = {k: v for k, v in watch_options.items() if k != "prometheus_port"}
-        MonitorSettings(**probe)  # raise now on bad options, not mid-fit
+        settings = MonitorSettings(**probe)  # raise now on bad options, not mid-fit
         self.watch_options = watch_options
         self.log_loss = log_loss
+        self.forwarded = (frozenset((*settings.metric_names, *settings.analysis.metric_keys))
+                          if forward_logged else frozenset())
+        """The logged metric names the callback records (empty: ``forward_logged=False``)."""
+        self._last_forwarded: dict[str, Any] = {}
         self.log_to_loggers = log_to_loggers
         self.monitor: Monitor | None = None
         self.last_run_path = None
@@ -83,6 +93,7 @@ class NHTMonitorCallback(Callback):
             loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
             if isinstance(loss, torch.Tensor) and loss.numel() == 1:
                 monitor.log(train_loss=loss.detach())
+        self._forward_logged(trainer, monitor)
         if (self.log_to_loggers and trainer.loggers and trainer.global_rank == 0
                 and _logging_now(trainer)):
             monitor.poll()
@@ -91,6 +102,22 @@ class NHTMonitorCallback(Callback):
                 # on_step only; rank_zero_only: no collective, the other ranks do not log
                 pl_module.log_dict(metrics, on_step=True, on_epoch=False, prog_bar=False,
                                    logger=True, batch_size=1, rank_zero_only=True)
+
+    def on_validation_end(self, trainer: Any, pl_module: torch.nn.Module) -> None:
+        if self.monitor is not None and not getattr(trainer, "sanity_checking", False):
+            self._forward_logged(trainer, self.monitor)
+
+    def _forward_logged(self, trainer: Any, monitor: Monitor) -> None:
+        """Record the :attr:`forwarded` metrics Lightning holds a new value of since the
+        last call (a value is a new tensor object each time the module logs it)."""
+        if not self.forwarded:
+            return
+        logged = getattr(trainer, "callback_metrics", None) or {}
+        fresh = {name: value for name, value in logged.items() if name in self.forwarded
+                 and value is not self._last_forwarded.get(name)}
+        if fresh:
+            self._last_forwarded.update(fresh)
+            monitor.log(**fresh)
 
     def on_train_end(self, trainer: Any, pl_module: torch.nn.Module) -> None:
         monitor = self.monitor
@@ -118,6 +145,7 @@ class NHTMonitorCallback(Callback):
         if self.monitor is not None:
             self.monitor.close()
             self.monitor = None
+        self._last_forwarded = {}
 
 
 def _logging_now(trainer: Any) -> bool:

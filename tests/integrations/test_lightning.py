@@ -165,3 +165,52 @@ def test_the_trainers_budget_and_per_step_schedule_are_planned(tmp_path, interva
         assert [lr for _, lr in log.header.lr_plan] == pytest.approx([s.lr for s in log.samples])
     else:  # stepped per epoch: not a plan the monitor can follow
         assert log.header.lr_plan is None
+
+
+class Logging(Tiny):
+    """Logs as the public TomFrederik/grokking script does: its own names, training
+    accuracy every step, validation accuracy once per validation (epoch-level)."""
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        logits = self(x)
+        self.log("Training/Accuracy", (logits.argmax(-1) == y).float().mean(), on_step=True)
+        self.log("note", 1.0)  # neither read by the engine nor mapped: not recorded
+        return nn.functional.cross_entropy(logits, y)
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("Validation/Accuracy", (self(x).argmax(-1) == y).float().mean(),
+                 on_epoch=True)
+
+
+def test_metrics_the_module_logs_are_recorded_once_each(tmp_path):
+    """``metric_names`` maps the module's own names: training accuracy is recorded at every
+    step that logs it, validation accuracy once per validation (every 4 epochs of 4 steps:
+    at steps 16 and 32, not at the sanity check), each with the value Lightning logged;
+    with ``forward_logged=False`` only the loss."""
+    torch.manual_seed(0)
+    names = {"Training/Accuracy": "train_acc", "Validation/Accuracy": "val_acc"}
+    runs = {}
+    for forward in (True, False):
+        callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id=f"fw{forward}",
+                                      metric_names=names, forward_logged=forward)
+        trainer = L.Trainer(accelerator="cpu", devices=1, max_epochs=8,
+                            check_val_every_n_epoch=4, callbacks=[callback], logger=False,
+                            enable_checkpointing=False, enable_progress_bar=False,
+                            enable_model_summary=False, num_sanity_val_steps=2)
+        g = torch.Generator().manual_seed(0)
+        data = torch.utils.data.TensorDataset(torch.randn(16, 4, generator=g),
+                                              torch.randint(0, 2, (16,), generator=g))
+        loader = torch.utils.data.DataLoader(data, batch_size=4)  # 4 steps an epoch
+        trainer.fit(Logging(), loader, loader)
+        runs[forward] = (read_run(callback.last_run_path), trainer)
+    log, trainer = runs[True]
+    assert [s.step for s in log.samples] == list(range(1, 33))
+    assert all("train_acc" in s.metrics and "train_loss" in s.metrics for s in log.samples)
+    assert [s.step for s in log.samples if "val_acc" in s.metrics] == [16, 32]
+    assert log.samples[-1].metrics["val_acc"] == pytest.approx(
+        float(trainer.callback_metrics["Validation/Accuracy"]))
+    assert all("note" not in s.metrics for s in log.samples)
+    off, _ = runs[False]
+    assert all(set(s.metrics) == {"train_loss"} for s in off.samples)
