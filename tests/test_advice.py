@@ -141,6 +141,23 @@ def test_intermediate_opening_says_whether_the_norm_contracts(findings, rate, co
             "a transition is still expected" in text) == (not contracting)
 
 
+def test_a_held_up_norm_that_decays_is_not_said_to_be_still():
+    """Held within 5 % of its post-fit peak but decaying (a public Lightning run at λ 4,
+    from 49.6 down to 34.6 … then still near its new peak): the opening says the norm has
+    not come far below its peak, not that it does not contract; the weak advice without a
+    number says V_sc/V_st cannot be measured yet, not that no decay rate is."""
+    a = _a(regime="intermediate", findings=["held_up", "room_while_held"], decay_rate=0.76,
+           transition=Transition(status="pending"))
+    text = advise(a, budget_steps=5000).text
+    assert text.startswith("Intermediate regime: at λ = 0.01 the norm has not come far "
+                           "below its post-fit peak yet, but a transition is still expected.")
+    assert "not contracting" not in text
+    weak = advise(_a(regime="weak", findings=["held_up", "too_late"], decay_rate=0.61),
+                  budget_steps=6000).text
+    assert ("its norm has not come far enough below its post-fit peak to measure V_sc/V_st"
+            in weak) and "nor a decay rate is measured" not in weak
+
+
 def test_intermediate_done():
     adv = advise(_a(regime="intermediate", transition=Transition(status="done")))
     assert adv.action == "keep" and "done" in adv.text

@@ -508,6 +508,10 @@ def _opening(a: Assessment, wd: float) -> str:
     if a.regime == "strong":
         return (f"Strong regime: weight decay suppresses learning (norm {_fmt(a.norm)} "
                 f"while the loss stays high, λ = {_fmt(wd)}).")
+    decaying = a.decay_rate is not None and a.decay_rate > 0
+    if "held_up" in a.findings and decaying:  # decaying, but not yet far below its peak
+        return (f"Intermediate regime: at λ = {_fmt(wd)} the norm has not come far below "
+                "its post-fit peak yet, but a transition is still expected.")
     if "held_up" in a.findings or (a.decay_rate is not None and a.decay_rate <= 0):
         return (f"Intermediate regime: the norm is not contracting at λ = {_fmt(wd)} (not "
                 "since the fit, or no longer), but a transition is still expected.")
@@ -615,9 +619,12 @@ def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,
     forecast, bound = (float(v) for v in cal.forecast(found))
     if 0 < rate_now <= slow:
         law_now = float(cal.forecast(rate_now)[0])
-        where += (f". Runs at λ ≤ {_fmt(slow / lr)} ran {_steps(target)} steps without the "
-                  f"transition, although the law puts it at step ≈ {_steps(law_now)} for "
-                  f"λ = {_fmt(wd)}: the law is optimistic here, re-assess after the change")
+        ran = f". Runs at λ ≤ {_fmt(slow / lr)} ran {_steps(target)} steps without the transition"
+        where += (f"{ran}, although the law puts it at step ≈ {_steps(law_now)} for "
+                  f"λ = {_fmt(wd)}: the law is optimistic here, re-assess after the change"
+                  if law_now <= target else
+                  f"{ran}, as the law expects (it puts it at step ≈ {_steps(law_now)} for "
+                  f"λ = {_fmt(wd)})")
     alternatives["suggested"] = forecast
     if a.regime != "strong" and rate_now > 0 and found <= rate_now * (1 + 1e-6):
         action, verb = "keep", f"Keep λ = {_fmt(wd)}"
@@ -667,6 +674,9 @@ def _no_number(a: Assessment, budget: int | None, target: int, lr: float, wd: fl
     """No measured delay anywhere: say what is missing and how to get it."""
     own = ("this run has not shown a delay (no transition, and its norm is not seen "
            "decaying, so neither V_sc/V_st nor a decay rate is measured)")
+    if a.decay_rate is not None and a.decay_rate > 0:
+        own = ("this run has not shown a delay (no transition, and its norm has not come "
+               "far enough below its post-fit peak to measure V_sc/V_st)")
     if NOT_BORNE_OUT in a.findings:
         own = ("this run's own forecast is not borne out (held-out accuracy flat since the "
                "fit), so it gives no delay to size λ on")

@@ -65,9 +65,14 @@ class NHTMonitorCallback(Callback):
         settings = MonitorSettings(**probe)  # raise now on bad options, not mid-fit
         self.watch_options = watch_options
         self.log_loss = log_loss
-        self.forwarded = (frozenset((*settings.metric_names, *settings.analysis.metric_keys))
-                          if forward_logged else frozenset())
-        """The logged metric names the callback records (empty: ``forward_logged=False``)."""
+        forwarded = ((*settings.metric_names, *settings.analysis.metric_keys)
+                     if forward_logged else ())
+        held_out = settings.analysis.val_acc_keys
+        self.forwarded_held_out = frozenset(
+            n for n in forwarded if settings.metric_names.get(n, n) in held_out)
+        """The logged held-out metrics the callback records at each validation's end."""
+        self.forwarded_training = frozenset(forwarded) - self.forwarded_held_out
+        """The other logged metrics it records at each training batch's end."""
         self._last_forwarded: dict[str, Any] = {}
         self.log_to_loggers = log_to_loggers
         self.monitor: Monitor | None = None
@@ -93,7 +98,7 @@ class NHTMonitorCallback(Callback):
             loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
             if isinstance(loss, torch.Tensor) and loss.numel() == 1:
                 monitor.log(train_loss=loss.detach())
-        self._forward_logged(trainer, monitor)
+        self._forward_logged(trainer, monitor, self.forwarded_training)
         if (self.log_to_loggers and trainer.loggers and trainer.global_rank == 0
                 and _logging_now(trainer)):
             monitor.poll()
@@ -105,15 +110,15 @@ class NHTMonitorCallback(Callback):
 
     def on_validation_end(self, trainer: Any, pl_module: torch.nn.Module) -> None:
         if self.monitor is not None and not getattr(trainer, "sanity_checking", False):
-            self._forward_logged(trainer, self.monitor)
+            self._forward_logged(trainer, self.monitor, self.forwarded_held_out)
 
-    def _forward_logged(self, trainer: Any, monitor: Monitor) -> None:
-        """Record the :attr:`forwarded` metrics Lightning holds a new value of since the
-        last call (a value is a new tensor object each time the module logs it)."""
-        if not self.forwarded:
+    def _forward_logged(self, trainer: Any, monitor: Monitor, names: frozenset[str]) -> None:
+        """Record the metrics of ``names`` Lightning holds a new tensor of since the last
+        call (read where they are logged: a logger may copy the values it sends)."""
+        if not names:
             return
         logged = getattr(trainer, "callback_metrics", None) or {}
-        fresh = {name: value for name, value in logged.items() if name in self.forwarded
+        fresh = {name: value for name, value in logged.items() if name in names
                  and value is not self._last_forwarded.get(name)}
         if fresh:
             self._last_forwarded.update(fresh)

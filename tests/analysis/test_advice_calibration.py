@@ -217,3 +217,17 @@ def test_a_lambda_seen_too_slow_is_never_kept():
     assert "Runs at λ ≤ 0.8 ran 3,000 steps without the transition" in adv.text
     assert "the law is optimistic here" in adv.text
     assert solve_rate(cal, 3000.0, LR * 0.8) == pytest.approx(LR * 0.8 * SLOW_MARGIN)
+
+
+def test_a_slow_lambda_the_law_puts_past_its_steps_agrees_with_the_law():
+    """A λ that ran its steps without the transition where the law, too, puts it later
+    (a public Lightning run at λ 0.1: "although the law puts it at step ≈ 10,731 … the
+    law is optimistic here" after 6,000 steps) is said to agree with the law."""
+    runs = [_run(wd, delay=100 + 1 / (LR * wd)) for wd in (1.5, 2.0)] + [_run(0.02)]
+    cal = calibrate(runs)
+    law_now = float(cal.forecast(LR * 0.02)[0])
+    assert law_now > 3000.0
+    adv = advise(_weak(weight_decay=0.02), budget_steps=3000, calibration=cal)
+    assert ("Runs at λ ≤ 0.02 ran 3,000 steps without the transition, as the law expects "
+            f"(it puts it at step ≈ {law_now:,.0f} for λ = 0.02)") in adv.text, adv.text
+    assert "optimistic" not in adv.text

@@ -188,15 +188,19 @@ def test_metrics_the_module_logs_are_recorded_once_each(tmp_path):
     """``metric_names`` maps the module's own names: training accuracy is recorded at every
     step that logs it, validation accuracy once per validation (every 4 epochs of 4 steps:
     at steps 16 and 32, not at the sanity check), each with the value Lightning logged;
-    with ``forward_logged=False`` only the loss."""
+    with ``forward_logged=False`` only the loss. (Read at every batch's end too, the
+    public TomFrederik/grokking script's held-out accuracy came twice per validation,
+    at the validation's end and again at the next batch: held-out metrics are read only
+    at a validation's end.)"""
     torch.manual_seed(0)
     names = {"Training/Accuracy": "train_acc", "Validation/Accuracy": "val_acc"}
     runs = {}
     for forward in (True, False):
         callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id=f"fw{forward}",
                                       metric_names=names, forward_logged=forward)
-        trainer = L.Trainer(accelerator="cpu", devices=1, max_epochs=8,
-                            check_val_every_n_epoch=4, callbacks=[callback], logger=False,
+        logger = CSVLogger(tmp_path / "csv", name=f"fw{forward}", version=0)
+        trainer = L.Trainer(accelerator="cpu", devices=1, max_epochs=8, log_every_n_steps=1,
+                            check_val_every_n_epoch=4, callbacks=[callback], logger=logger,
                             enable_checkpointing=False, enable_progress_bar=False,
                             enable_model_summary=False, num_sanity_val_steps=2)
         g = torch.Generator().manual_seed(0)
