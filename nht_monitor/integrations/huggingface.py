@@ -9,7 +9,10 @@ run and its ``lr_schedule`` the Trainer's LR scheduler (stepped once per optimiz
 The step post-hook sits on the torch optimizer inside accelerate's
 ``AcceleratedOptimizer``, whose inner ``step()`` runs once per optimizer step, so
 gradient accumulation gives one sample per optimizer step. Each ``on_log`` forwards
-``logs["loss"]`` as the ``train_loss`` metric and, on the world process zero, finishes
+``logs["loss"]`` as the ``train_loss`` metric, and the other numbers in ``logs`` whose
+names the engine reads or ``metric_names`` maps (``forward_logged``: e.g. the
+evaluation's ``eval_accuracy`` with ``metric_names={"eval_accuracy": "val_acc"}``), and,
+on the world process zero, finishes
 the ready samples (``monitor.poll()``) and adds the latest sample and the latest
 assessment to ``logs`` and to the row ``Trainer.log`` put in ``state.log_history``
 (``nht/...`` keys, see :func:`nht_monitor.integrations._common.logger_metrics`).
@@ -45,14 +48,20 @@ class NHTMonitorCallback(TrainerCallback):
     """``TrainerCallback`` running :func:`nht_monitor.watch` during ``Trainer.train()``.
 
     ``watch_options`` go to :func:`nht_monitor.watch` (validated here, at construction).
+    ``forward_logged``: record the numbers the Trainer logs (``on_log``, evaluation
+    metrics included) whose names the engine reads or ``metric_names`` maps.
     ``monitor`` is the running :class:`~nht_monitor.Monitor` (``None`` outside training);
     ``last_run_path`` the run log of the last training.
     """
 
-    def __init__(self, **watch_options: Any) -> None:
+    def __init__(self, *, forward_logged: bool = True, **watch_options: Any) -> None:
         from nht_monitor.live.settings import MonitorSettings
 
-        MonitorSettings(**{k: v for k, v in watch_options.items() if k != "prometheus_port"})
+        settings = MonitorSettings(**{k: v for k, v in watch_options.items()
+                                      if k != "prometheus_port"})
+        self.forwarded = (frozenset((*settings.metric_names, *settings.analysis.metric_keys))
+                          - {"loss"} if forward_logged else frozenset())
+        """The logged names recorded besides ``loss`` (empty: ``forward_logged=False``)."""
         self.watch_options = watch_options
         self.monitor: Monitor | None = None
         self.last_run_path = None
@@ -79,8 +88,11 @@ class NHTMonitorCallback(TrainerCallback):
         if monitor is None or logs is None:
             return
         loss = logs.get("loss")
-        if isinstance(loss, numbers.Real) and not isinstance(loss, bool):
+        if _number(loss):
             monitor.log(train_loss=float(loss))
+        logged = {k: float(v) for k, v in logs.items() if k in self.forwarded and _number(v)}
+        if logged:
+            monitor.log(**logged)
         if not state.is_world_process_zero:
             return
         row = state.log_history[-1] if state.log_history else None
@@ -128,3 +140,7 @@ class NHTMonitorCallback(TrainerCallback):
         if self.monitor is not None:
             self.monitor.close()
             self.monitor = None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -168,3 +168,36 @@ def test_options_win_over_the_trainers_budget_and_schedule(tmp_path):
     log = read_run(callback.last_run_path)
     assert log.header.config["budget_steps"] == 100
     assert {lr for _, lr in log.header.lr_plan} == {1e-2} and log.header.lr_plan[-1][0] == 100
+
+
+def test_evaluation_metrics_the_trainer_logs_are_recorded(tmp_path):
+    """``metric_names={"eval_accuracy": "val_acc"}``: each evaluation's accuracy (the
+    Trainer logs it through ``on_log``) is recorded as ``val_acc`` at the step it was made,
+    with the value in ``state.log_history``; ``forward_logged=False`` records the loss only."""
+    import numpy as np
+
+    def accuracy(p):
+        return {"accuracy": float((np.argmax(p.predictions, -1) == p.label_ids).mean())}
+
+    runs = {}
+    for forward in (True, False):
+        torch.manual_seed(0)
+        callback = NHTMonitorCallback(log_dir=tmp_path / "runs", run_id=f"ev{forward}",
+                                      metric_names={"eval_accuracy": "val_acc"},
+                                      forward_logged=forward)
+        args = TrainingArguments(
+            output_dir=str(tmp_path / "out"), per_device_train_batch_size=4, max_steps=12,
+            learning_rate=1e-2, weight_decay=0.1, logging_steps=1, eval_strategy="steps",
+            eval_steps=4, report_to=[], save_strategy="no", use_cpu=True, disable_tqdm=True,
+            remove_unused_columns=False, dataloader_num_workers=0)
+        trainer = Trainer(model=Tiny(), args=args, train_dataset=Pairs(), eval_dataset=Pairs(),
+                          compute_metrics=accuracy, callbacks=[callback])
+        trainer.train()
+        runs[forward] = (read_run(callback.last_run_path), trainer.state.log_history)
+    log, history = runs[True]
+    evals = {row["step"]: row["eval_accuracy"] for row in history if "eval_accuracy" in row}
+    assert sorted(evals) == [4, 8, 12]
+    assert {s.step: s.metrics["val_acc"] for s in log.samples if "val_acc" in s.metrics} \
+        == pytest.approx(evals)
+    off, _ = runs[False]
+    assert all("val_acc" not in s.metrics for s in off.samples)
