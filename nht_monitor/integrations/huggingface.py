@@ -59,8 +59,10 @@ class NHTMonitorCallback(TrainerCallback):
 
         settings = MonitorSettings(**{k: v for k, v in watch_options.items()
                                       if k != "prometheus_port"})
+        # "loss" is recorded as train_loss above; the Trainer's "train_loss" is the whole
+        # run's mean, logged once at the end: not a step's loss
         self.forwarded = (frozenset((*settings.metric_names, *settings.analysis.metric_keys))
-                          - {"loss"} if forward_logged else frozenset())
+                          - {"loss", "train_loss"} if forward_logged else frozenset())
         """The logged names recorded besides ``loss`` (empty: ``forward_logged=False``)."""
         self.watch_options = watch_options
         self.monitor: Monitor | None = None

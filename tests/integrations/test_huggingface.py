@@ -199,5 +199,9 @@ def test_evaluation_metrics_the_trainer_logs_are_recorded(tmp_path):
     assert sorted(evals) == [4, 8, 12]
     assert {s.step: s.metrics["val_acc"] for s in log.samples if "val_acc" in s.metrics} \
         == pytest.approx(evals)
+    losses = {row["step"]: row["loss"] for row in history if "loss" in row}
+    summary = next(row["train_loss"] for row in history if "train_loss" in row)  # run mean
+    assert log.samples[-1].metrics["train_loss"] == pytest.approx(losses[12])
+    assert losses[12] != pytest.approx(summary)
     off, _ = runs[False]
     assert all("val_acc" not in s.metrics for s in off.samples)
