@@ -101,7 +101,10 @@ def test_the_calibration_map_is_a_logistic_in_the_logit():
     for c in (0.02, 0.3, 0.5, 0.9, 0.998):
         z = 0.5 * math.log(c / (1.0 - c)) - 1.0
         assert calibrated_chance(c, st) == pytest.approx(1.0 / (1.0 + math.exp(-z)), rel=1e-12)
-    assert calibrated_chance(1.0, st) == calibrated_chance(0.999, st)  # the logit's clip
+    assert calibrated_chance(1.0, st) == calibrated_chance(1 - 1e-6, st)  # CHANCE_CLIP
+    assert calibrated_chance(0.0, st) == calibrated_chance(1e-6, st)
+    near = AnalyzerSettings()  # the default map can say more than 0.943 (stop 57)
+    assert calibrated_chance(1.0, near) > calibrated_chance(0.999, near) > 0.94
     raw = AnalyzerSettings(chance_slope=1.0, chance_shift=0.0)
     assert calibrated_chance(0.37, raw) == pytest.approx(0.37, rel=1e-12)
     for bad in ({"chance_slope": 0.0}, {"chance_slope": float("nan")},
