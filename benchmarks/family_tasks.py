@@ -2057,6 +2057,33 @@ HOLDOUT95_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Seventy-ninth-round held-out families, second group (stop 57; see above)."""
 
 
+# an eightieth round (stop 57), in two groups, defined after round 79 was scored and the
+# chance map's clip was changed, before anything else: a full-batch transformer on
+# subtraction at width 40; a minibatch (batch 192) MLP on multiplication; a full-batch MLP
+# on addition at width 96 with warm-up + cosine and 45 % of pairs; an SGD MLP on division
+# at init 1.2.
+HOLDOUT96_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-sub-p43-f0.55-w40-i1-lr3e-3", p=43, op="-", train_fraction=0.55,
+            model="transformer", width=40, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-mul-p59-f0.55-b192-lr6e-3", p=59, op="*", train_fraction=0.55,
+            batch_size=192, lr=6e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eightieth-round held-out families, first group (stop 57; see above)."""
+
+
+HOLDOUT97_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p61-f0.45-w96-cosine-lr6e-3", p=61, op="+", train_fraction=0.45,
+            width=96, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p53-f0.55-i1.2-sgd-lr5e-2", p=53, op="/", train_fraction=0.55,
+            init_scale=1.2, optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Eightieth-round held-out families, second group (stop 57; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2105,7 +2132,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout89": HOLDOUT89_FAMILIES, "holdout90": HOLDOUT90_FAMILIES,
     "holdout91": HOLDOUT91_FAMILIES, "holdout92": HOLDOUT92_FAMILIES,
     "holdout93": HOLDOUT93_FAMILIES, "holdout94": HOLDOUT94_FAMILIES,
-    "holdout95": HOLDOUT95_FAMILIES}
+    "holdout95": HOLDOUT95_FAMILIES, "holdout96": HOLDOUT96_FAMILIES,
+    "holdout97": HOLDOUT97_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

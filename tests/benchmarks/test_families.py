@@ -452,7 +452,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout86", "holdout87",
                             "holdout88", "holdout89",
                             "holdout90", "holdout91",
-                            "holdout92", "holdout93", "holdout94", "holdout95"]
+                            "holdout92", "holdout93", "holdout94", "holdout95",
+                            "holdout96", "holdout97"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
