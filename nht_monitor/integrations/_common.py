@@ -12,10 +12,11 @@ from nht_monitor.live.wrappers import unwrap_model, unwrap_optimizer
 
 if TYPE_CHECKING:
     from nht_monitor.exporter.snapshot import RunSnapshot
+    from nht_monitor.live.settings import MonitorSettings
     from nht_monitor.runlog.schema import Sample
 
-__all__ = ["METRIC_PREFIX", "logger_metrics", "snapshot_metrics", "unwrap_model",
-           "unwrap_optimizer", "watch_in_trainer"]
+__all__ = ["METRIC_PREFIX", "forwarded_names", "logger_metrics", "snapshot_metrics",
+           "unwrap_model", "unwrap_optimizer", "validated_options", "watch_in_trainer"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,21 @@ def logger_metrics(sample: Sample | None, assessment: Assessment | None) -> dict
 def snapshot_metrics(snapshot: RunSnapshot) -> dict[str, float]:
     """:func:`logger_metrics` of a :meth:`nht_monitor.Monitor.snapshot`."""
     return logger_metrics(snapshot.sample, snapshot.assessment)
+
+
+def validated_options(options: dict[str, Any]) -> MonitorSettings:
+    """The settings ``options`` give :func:`nht_monitor.watch` (``prometheus_port`` aside,
+    which binds at start): raises ``ValueError`` on bad options when a callback is built,
+    not mid-training."""
+    from nht_monitor.live.settings import MonitorSettings
+
+    return MonitorSettings(**{k: v for k, v in options.items() if k != "prometheus_port"})
+
+
+def forwarded_names(settings: MonitorSettings) -> frozenset[str]:
+    """The names of the metrics a trainer logs that a callback records: those
+    ``metric_names`` maps and those the engine reads."""
+    return frozenset((*settings.metric_names, *settings.analysis.metric_keys))
 
 
 def watch_in_trainer(model: Any, optimizer: Any, options: dict[str, Any],

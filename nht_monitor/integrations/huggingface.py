@@ -38,7 +38,8 @@ except ImportError as exc:  # pragma: no cover
                       "pip install 'nht-monitor[huggingface]'") from exc
 
 from nht_monitor.integrations._common import (
-    snapshot_metrics, unwrap_model, unwrap_optimizer, watch_in_trainer)
+    forwarded_names, snapshot_metrics, unwrap_model, unwrap_optimizer, validated_options,
+    watch_in_trainer)
 from nht_monitor.live.monitor import Monitor
 
 logger = logging.getLogger(__name__)
@@ -55,14 +56,11 @@ class NHTMonitorCallback(TrainerCallback):
     """
 
     def __init__(self, *, forward_logged: bool = True, **watch_options: Any) -> None:
-        from nht_monitor.live.settings import MonitorSettings
-
-        settings = MonitorSettings(**{k: v for k, v in watch_options.items()
-                                      if k != "prometheus_port"})
+        settings = validated_options(watch_options)
         # "loss" is recorded as train_loss above; the Trainer's "train_loss" is the whole
         # run's mean, logged once at the end: not a step's loss
-        self.forwarded = (frozenset((*settings.metric_names, *settings.analysis.metric_keys))
-                          - {"loss", "train_loss"} if forward_logged else frozenset())
+        self.forwarded = (forwarded_names(settings) - {"loss", "train_loss"}
+                          if forward_logged else frozenset())
         """The logged names recorded besides ``loss`` (empty: ``forward_logged=False``)."""
         self.watch_options = watch_options
         self.monitor: Monitor | None = None

@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover - the old package name
                           "pip install 'nht-monitor[lightning]'") from exc
 
 from nht_monitor.integrations._common import (
-    snapshot_metrics, unwrap_optimizer, watch_in_trainer)
+    forwarded_names, snapshot_metrics, unwrap_optimizer, validated_options, watch_in_trainer)
 from nht_monitor.live.monitor import Monitor
 
 logger = logging.getLogger(__name__)
@@ -59,19 +59,15 @@ class NHTMonitorCallback(Callback):
     def __init__(self, *, log_loss: bool = True, forward_logged: bool = True,
                  log_to_loggers: bool = True, **watch_options: Any) -> None:
         super().__init__()
-        from nht_monitor.live.settings import MonitorSettings
-
-        probe = {k: v for k, v in watch_options.items() if k != "prometheus_port"}
-        settings = MonitorSettings(**probe)  # raise now on bad options, not mid-fit
+        settings = validated_options(watch_options)
         self.watch_options = watch_options
         self.log_loss = log_loss
-        forwarded = ((*settings.metric_names, *settings.analysis.metric_keys)
-                     if forward_logged else ())
+        forwarded = forwarded_names(settings) if forward_logged else frozenset()
         held_out = settings.analysis.val_acc_keys
         self.forwarded_held_out = frozenset(
             n for n in forwarded if settings.metric_names.get(n, n) in held_out)
         """The logged held-out metrics the callback records at each validation's end."""
-        self.forwarded_training = frozenset(forwarded) - self.forwarded_held_out
+        self.forwarded_training = forwarded - self.forwarded_held_out
         """The other logged metrics it records at each training batch's end."""
         self._last_forwarded: dict[str, Any] = {}
         self.log_to_loggers = log_to_loggers
@@ -114,7 +110,8 @@ class NHTMonitorCallback(Callback):
 
     def _forward_logged(self, trainer: Any, monitor: Monitor, names: frozenset[str]) -> None:
         """Record the metrics of ``names`` Lightning holds a new tensor of since the last
-        call (read where they are logged: a logger may copy the values it sends)."""
+        call. Held-out ones are read only at a validation's end: read at every batch's end
+        too, the public TomFrederik/grokking script's came twice per validation."""
         if not names:
             return
         logged = getattr(trainer, "callback_metrics", None) or {}
