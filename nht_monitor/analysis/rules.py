@@ -169,6 +169,12 @@ class Run:
         return "shortcut" if self.past_fit else "fitting"
 
     @cached_property
+    def fit_row(self) -> int:
+        """The row of :attr:`finite` at the fit step (0 without a fit)."""
+        fit = self.facts.fit_step
+        return int(np.searchsorted(self.finite.step, fit, side="left")) if fit is not None else 0
+
+    @cached_property
     def notes(self) -> list[Finding]:
         """Said first once the latest norm is known finite: skipped non-finite norms, and
         accuracies logged outside [0, 1] (a percentage, read as a fraction)."""
@@ -701,9 +707,9 @@ def flat_and_unlikely(run: Run, d: Decision) -> Decision | None:
             or st.weak_max_chance is None or chance >= st.weak_max_chance
             or run.facts.fit_step is None):
         return None
-    start = int(np.searchsorted(run.finite.step, run.facts.fit_step, side="left"))
-    evals, needed = awaiting_heldout(run.finite, start, st)
-    if evals < max(needed, st.heldout_min_evals) or heldout_off_floor(run.finite, start, st):
+    evals, needed = awaiting_heldout(run.finite, run.fit_row, st)
+    if (evals < max(needed, st.heldout_min_evals)
+            or heldout_off_floor(run.finite, run.fit_row, st)):
         return None
     return replace(d, regime="weak", confidence=1.0 - chance, phase="shortcut",
                    rule="flat_and_unlikely", findings=[*d.findings, found(
@@ -1130,7 +1136,7 @@ def read_signal(run: Run, values: np.ndarray, name: str, peak: float | None,
                 peak_step: float | None, flag_step: float | None) -> Signal:
     """Rule 7 on ``values`` (a column of ``run.finite``): V_sc = ``peak`` at ``peak_step``,
     every drop measured from it; ``flag_step``: where the signal first came down."""
-    s, f, st = run.finite, run.facts, run.settings
+    s, st = run.finite, run.settings
     ok = np.isfinite(values) & np.isfinite(s.tau)
     if peak is None or not ok.any():
         return Signal(findings=[found("no_finite_values", signal=name)])
@@ -1141,8 +1147,7 @@ def read_signal(run: Run, values: np.ndarray, name: str, peak: float | None,
               drop=max(0.0, 1.0 - last / peak) if peak > 0 else 0.0,
               fit=fit_last_fraction(s, values, start, st.fit_window),
               tau_now=float(s.tau[ok][-1]),
-              i_fit=int(np.searchsorted(s.step, f.fit_step, side="left"))
-              if f.fit_step is not None else 0,
+              i_fit=run.fit_row,
               came_down=flag_step is not None)
     signal = next(sig for rule in SIGNAL_RULES if (sig := rule(t)) is not None)
     signal.fit, signal.v_peak = t.fit, peak
