@@ -672,17 +672,18 @@ def _strong_uncalibrated(a: Assessment, budget: int | None, wd: float, opening: 
 def _no_number(a: Assessment, budget: int | None, target: int, lr: float, wd: float,
                opening: str, cal: Calibration | None) -> Advice:
     """No measured delay anywhere: say what is missing and how to get it."""
-    own = ("this run has not shown a delay (no transition, and its norm is not seen "
-           "decaying, so neither V_sc/V_st nor a decay rate is measured)")
-    if a.decay_rate is not None and a.decay_rate > 0:
-        own = ("this run has not shown a delay (no transition, and its norm has not come "
-               "far enough below its post-fit peak to measure V_sc/V_st)")
     if NOT_BORNE_OUT in a.findings:
         own = ("this run's own forecast is not borne out (held-out accuracy flat since the "
                "fit), so it gives no delay to size λ on")
     elif a.transition.forecast_tau is not None:
         own = ("this run's forecast lies past the end of its planned learning rate, so it "
                "gives no delay in steps")
+    elif a.decay_rate is not None and a.decay_rate > 0:
+        own = ("this run has not shown a delay (no transition, and its norm has not come "
+               "far enough below its post-fit peak to measure V_sc/V_st)")
+    else:
+        own = ("this run has not shown a delay (no transition, and its norm is not seen "
+               "decaying, so neither V_sc/V_st nor a decay rate is measured)")
     if cal is None:
         others = "no runs of the same task were given"
     else:
