@@ -2084,6 +2084,33 @@ HOLDOUT97_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eightieth-round held-out families, second group (stop 57; see above)."""
 
 
+# an eighty-first round (stop 58), in two groups, defined before anything of stop 58 was
+# changed or tried: a full-batch transformer on division at width 40 and 50 % of pairs; a
+# minibatch (batch 144) MLP on addition with warm-up + cosine; a full-batch MLP on
+# multiplication at init 0.8 and 40 % of pairs; an SGD MLP on subtraction with warm-up +
+# cosine at width 96.
+HOLDOUT98_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-div-p41-f0.5-w40-i1-lr3e-3", p=41, op="/", train_fraction=0.5,
+            model="transformer", width=40, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-add-p53-f0.55-b144-cosine-lr6e-3", p=53, op="+", train_fraction=0.55,
+            batch_size=144, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-first-round held-out families, first group (stop 58; see above)."""
+
+
+HOLDOUT99_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p59-f0.4-i0.8-lr5e-3", p=59, op="*", train_fraction=0.4,
+            init_scale=0.8, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-sub-p47-f0.55-w96-sgd-cosine-lr6e-2", p=47, op="-", train_fraction=0.55,
+            width=96, optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Eighty-first-round held-out families, second group (stop 58; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2133,7 +2160,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout91": HOLDOUT91_FAMILIES, "holdout92": HOLDOUT92_FAMILIES,
     "holdout93": HOLDOUT93_FAMILIES, "holdout94": HOLDOUT94_FAMILIES,
     "holdout95": HOLDOUT95_FAMILIES, "holdout96": HOLDOUT96_FAMILIES,
-    "holdout97": HOLDOUT97_FAMILIES}
+    "holdout97": HOLDOUT97_FAMILIES, "holdout98": HOLDOUT98_FAMILIES,
+    "holdout99": HOLDOUT99_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
