@@ -97,8 +97,8 @@ def test_the_prior_times_the_decays_estimate_matches_a_grid(tail, mu, sd, q):
 
 def test_the_law_prior_is_one_log_normal_without_a_tail_and_none_without_a_median():
     assert law_parts(AnalyzerSettings(delay_tail_weight=None)) == (
-        (1.0, math.log(2.52), 0.71),)
+        (1.0, math.log(3.11), 0.63),)
     assert law_parts(AnalyzerSettings(delay_tail_weight=0.1)) == (
-        (0.9, math.log(2.52), 0.71), (0.1, math.log(2.52), 1.5))
+        (0.9, math.log(3.11), 0.63), (0.1, math.log(3.11), 1.5))
     assert law_parts(AnalyzerSettings(delay_tau=None)) == ()
     assert combine((), 0.3, 0.2) == ((1.0, 0.3, 0.2),)

@@ -190,9 +190,9 @@ def test_peak_rate_is_the_clock_s_largest_rate():
 
 def test_more_references_pull_harder_and_never_below_a_fixed_sweep_scatter():
     settings = AnalyzerSettings(sweep_scatter_dof=None)
-    one = calibrate([Reference("a", 3.0, 1.0)], settings)
-    many = calibrate([Reference(str(i), 3.0, 1.0) for i in range(20)], settings)
-    assert settings.delay_tau < one.delay_tau < many.delay_tau < 3.0
+    one = calibrate([Reference("a", 5.0, 1.0)], settings)
+    many = calibrate([Reference(str(i), 5.0, 1.0) for i in range(20)], settings)
+    assert settings.delay_tau < one.delay_tau < many.delay_tau < 5.0
     assert many.delay_log_sd < one.delay_log_sd
     assert many.delay_log_sd >= settings.sweep_log_sd
 
@@ -357,13 +357,14 @@ def test_reference_paths_expand_globs_and_keep_plain_paths(tmp_path):
 
 # ----------------------------------------------------------------- the forecast moves
 def test_references_replace_the_prior_in_the_forecast_and_say_so(tmp_path):
-    """A sweep whose delay (2.5 τ) is far from the default prior (1.17): the run's forecast
-    at half its delay is much closer with two transitioned references."""
-    rate = math.log(RATIO) / 2.5
+    """A sweep whose delay (6 τ, as slow transformer sweeps) is far from the default prior
+    (3.11): the run's forecast at half its delay is much closer with two transitioned
+    references."""
+    rate = math.log(RATIO) / 6.0
 
     def run(wd, run_id):
         norm_of, val_of, head_of, _ = grokking(rate=rate, ratio=RATIO, lr=LR, weight_decay=wd)
-        samples = make_run(norm_of, steps=9000, lr=LR, weight_decay=wd, acc_of=fit_acc(200),
+        samples = make_run(norm_of, steps=20000, lr=LR, weight_decay=wd, acc_of=fit_acc(200),
                            loss_of=fit_loss(200), val_of=val_of, head_of=head_of)
         _write(tmp_path / f"{run_id}.jsonl", samples, _header(run_id, "s"))
         return samples
@@ -381,7 +382,7 @@ def test_references_replace_the_prior_in_the_forecast_and_say_so(tmp_path):
     assert err_ref < 0.5 * err_plain
     assert err_ref < 0.15
     line = [r for r in referenced["reasons"] if r.startswith("forecast calibrated on 2")]
-    assert line and "ref2 Δτ 2.50" in line[0] and "ref3 Δτ 2.50" in line[0]
+    assert line and "ref2 Δτ 6.00" in line[0] and "ref3 Δτ 6.00" in line[0]
     assert not any("calibrated" in r for r in plain["reasons"])
     early = _json(["analyze", path, "--until", str(first_ref - 1), "--json",
                    "--reference", str(tmp_path / "ref*.jsonl")])  # before any transition
@@ -408,7 +409,13 @@ def test_backtest_and_scorecard_take_references(tmp_path):
     assert bt["delay_tau"] == pytest.approx(DELAY, abs=LR)
     half = {p["fraction"]: p for p in bt["points"]}[0.5]
     half_plain = {p["fraction"]: p for p in plain["points"]}[0.5]
-    assert half["error"] < half_plain["error"]  # wd2 had transitioned by then
+    # wd2 had transitioned by then: the backtest's forecast there is analyze's with the
+    # same references read up to that step, not the plain one
+    there = _json(["analyze", logs[0.5], "--until", str(half["step"]), "--json",
+                   "--reference", glob_all])["transition"]
+    assert half["forecast_step"] == pytest.approx(there["forecast_step"])
+    assert half["forecast_step"] != pytest.approx(half_plain["forecast_step"], rel=0.01)
+    assert half["covered"]
     card = _json(["scorecard", *logs.values(), "--json", "--reference", glob_all])
     assert card["runs"] and len(card["runs"]) == 3
 
