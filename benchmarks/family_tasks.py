@@ -2111,6 +2111,34 @@ HOLDOUT99_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eighty-first-round held-out families, second group (stop 58; see above)."""
 
 
+# an eighty-second round (stop 58), in two groups, defined after round 81 was scored and
+# the priors were recalibrated, before anything round 81 showed was changed: a full-batch
+# transformer on multiplication at width 48 with warm-up + cosine; a minibatch (batch 112)
+# MLP on division at 50 % of pairs; a full-batch MLP on subtraction at embedding 64 / width
+# 160 and init 1.5; an SGD MLP on multiplication at 60 % of pairs.
+HOLDOUT100_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-mul-p41-f0.55-w48-i1-cosine-lr4e-3", p=41, op="*", train_fraction=0.55,
+            model="transformer", width=48, init_scale=1.0, lr=4e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-div-p61-f0.5-b112-lr5e-3", p=61, op="/", train_fraction=0.5,
+            batch_size=112, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-second-round held-out families, first group (stop 58; see above)."""
+
+
+HOLDOUT101_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p53-f0.5-e64-w160-i1.5-lr6e-3", p=53, op="-", train_fraction=0.5,
+            embed_dim=64, width=160, init_scale=1.5, lr=6e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p47-f0.6-sgd-lr5e-2", p=47, op="*", train_fraction=0.6,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Eighty-second-round held-out families, second group (stop 58; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2161,7 +2189,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout93": HOLDOUT93_FAMILIES, "holdout94": HOLDOUT94_FAMILIES,
     "holdout95": HOLDOUT95_FAMILIES, "holdout96": HOLDOUT96_FAMILIES,
     "holdout97": HOLDOUT97_FAMILIES, "holdout98": HOLDOUT98_FAMILIES,
-    "holdout99": HOLDOUT99_FAMILIES}
+    "holdout99": HOLDOUT99_FAMILIES, "holdout100": HOLDOUT100_FAMILIES,
+    "holdout101": HOLDOUT101_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
