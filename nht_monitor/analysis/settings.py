@@ -122,14 +122,21 @@ class AnalyzerSettings(BaseModel):
     (to ``intermediate``), nothing else."""
     weak_min_samples_after_fit: int = Field(5, ge=1)
     """…and at least this many samples since the fit…"""
-    weak_min_growth: float | None = Field(0.05, ge=0.0)
+    weak_min_growth: float | None = Field(0.055, ge=0.0)
     """…and with the norm growing since the fit at least this much per τ (its rate
     over the last ``fit_window`` of the τ since the fit): a norm flat within it neither
     grows nor decays, and waits for the budget verdict or a held-out trend instead.
     ``decay_min_rate``'s value, its mirror image (stop 48). On the cached rounds 17–55
     (1,640 runs) the time rule called 10 runs ``weak`` first: the 6 that never
-    transitioned grew at 0.049–0.14/τ, the 4 that did at 0.020–0.038/τ. ``None``: a
-    flat norm counts as held up, as before."""
+    transitioned grew at 0.049–0.14/τ, the 4 that did at 0.020–0.038/τ. 0.05 until stop
+    58: on the 716 runs of rounds 65–81 three runs that transitioned later (at 71–85 % of
+    the horizon) were called ``weak`` first by this rule, growing at 0.0508, 0.054 and
+    0.0508/τ, each beside a sibling (another seed or λ of its sweep) that never
+    transitioned and grew at 0.0523–0.083/τ. Chosen on rounds 65–80 (669 runs): 0.055
+    removed both of their false alarms (8 → 6 of 269 transitioned) at no cost in labels
+    at 30 % of the horizon (583); 0.06 cost one. One truly weak run (0.0523/τ) is
+    ``weak`` from step 2,955 instead of 420 of 3,000. ``None``: a flat norm counts as held
+    up, as before."""
     weak_min_of_peak: float = Field(0.84, ge=0.0, le=1.0)
     """…and with the norm still at least this fraction of its largest value so far (pre-fit
     included). A norm already well below its peak has contracted (typically during the
