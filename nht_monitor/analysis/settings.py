@@ -108,9 +108,10 @@ class AnalyzerSettings(BaseModel):
     # --- weak --------------------------------------------------------------------------
     weak_min_tau_after_fit: float = Field(2.0, ge=0.0)
     """Weak when, since the fit, the norm has never come ``flag_drop`` below its running
-    post-fit peak over at least this much τ (about the law prior's 90% quantile,
-    1.17·e^(1.28·0.5) ≈ 2.2; weight decay alone shrinks a norm by e^-Δτ, so a norm that
-    has not come down over Δτ = 2 is held up by the gradient). Earlier, a norm near its
+    post-fit peak over at least this much τ (chosen as about the first calibration
+    family's law prior's 90% quantile, 1.17·e^(1.28·0.5) ≈ 2.2; weight decay alone
+    shrinks a norm by e^-Δτ, so a norm that has not come down over Δτ = 2 is held up by
+    the gradient). Earlier, a norm near its
     post-fit peak is ``weak`` only when the law puts even the early end of the
     transition's interval beyond the budget, else ``undetermined`` ("cannot forecast
     yet"); a norm that came down once and grows again is never weak by this rule. The τ
