@@ -2139,6 +2139,33 @@ HOLDOUT101_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eighty-second-round held-out families, second group (stop 58; see above)."""
 
 
+# an eighty-third round (stop 58), in two groups, defined after round 82 was scored with the
+# final engine of stop 58, before anything else was tried: a full-batch transformer on
+# addition at width 48 and 45 % of pairs; a minibatch (batch 96) MLP on multiplication with
+# warm-up + cosine; a full-batch MLP on division at width 128 and init 1; an SGD MLP on
+# addition with warm-up + cosine at init 1.5.
+HOLDOUT102_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-add-p43-f0.45-w48-i1-lr3e-3", p=43, op="+", train_fraction=0.45,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-mul-p53-f0.55-b96-cosine-lr5e-3", p=53, op="*", train_fraction=0.55,
+            batch_size=96, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-third-round held-out families, first group (stop 58; see above)."""
+
+
+HOLDOUT103_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p59-f0.6-w128-i1-lr5e-3", p=59, op="/", train_fraction=0.6,
+            width=128, init_scale=1.0, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p61-f0.5-i1.5-sgd-cosine-lr6e-2", p=61, op="+", train_fraction=0.5,
+            init_scale=1.5, optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Eighty-third-round held-out families, second group (stop 58; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2190,7 +2217,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout95": HOLDOUT95_FAMILIES, "holdout96": HOLDOUT96_FAMILIES,
     "holdout97": HOLDOUT97_FAMILIES, "holdout98": HOLDOUT98_FAMILIES,
     "holdout99": HOLDOUT99_FAMILIES, "holdout100": HOLDOUT100_FAMILIES,
-    "holdout101": HOLDOUT101_FAMILIES}
+    "holdout101": HOLDOUT101_FAMILIES, "holdout102": HOLDOUT102_FAMILIES,
+    "holdout103": HOLDOUT103_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
