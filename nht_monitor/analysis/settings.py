@@ -127,7 +127,7 @@ class AnalyzerSettings(BaseModel):
     """…and with the norm growing since the fit at least this much per τ (its rate
     over the last ``fit_window`` of the τ since the fit): a norm flat within it neither
     grows nor decays, and waits for the budget verdict or a held-out trend instead.
-    ``decay_min_rate``'s value, its mirror image (stop 48). On the cached rounds 17–55
+    ``decay_min_rate``'s value, its mirror image, from stop 48 to 57. On the cached rounds 17–55
     (1,640 runs) the time rule called 10 runs ``weak`` first: the 6 that never
     transitioned grew at 0.049–0.14/τ, the 4 that did at 0.020–0.038/τ. 0.05 until stop
     58: on the 716 runs of rounds 65–81 three runs that transitioned later (at 71–85 % of
