@@ -2166,6 +2166,32 @@ HOLDOUT103_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eighty-third-round held-out families, second group (stop 58; see above)."""
 
 
+# an eighty-fourth round (stop 59), in two groups, defined at the start of stop 59 before
+# anything was tried: a full-batch transformer on subtraction at width 48 and 50 % of pairs;
+# a minibatch (batch 128) MLP on subtraction; a full-batch MLP on addition at width 96 and
+# init 1.2; an SGD MLP on division with warm-up + cosine.
+HOLDOUT104_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-sub-p37-f0.5-w48-i1-lr3e-3", p=37, op="-", train_fraction=0.5,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p59-f0.5-b128-lr5e-3", p=59, op="-", train_fraction=0.5,
+            batch_size=128, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-fourth-round held-out families, first group (stop 59; see above)."""
+
+
+HOLDOUT105_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p47-f0.45-w96-i1.2-lr5e-3", p=47, op="+", train_fraction=0.45,
+            width=96, init_scale=1.2, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p53-f0.55-sgd-cosine-lr5e-2", p=53, op="/", train_fraction=0.55,
+            optimizer="sgd", lr=5e-2, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Eighty-fourth-round held-out families, second group (stop 59; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2218,7 +2244,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout97": HOLDOUT97_FAMILIES, "holdout98": HOLDOUT98_FAMILIES,
     "holdout99": HOLDOUT99_FAMILIES, "holdout100": HOLDOUT100_FAMILIES,
     "holdout101": HOLDOUT101_FAMILIES, "holdout102": HOLDOUT102_FAMILIES,
-    "holdout103": HOLDOUT103_FAMILIES}
+    "holdout103": HOLDOUT103_FAMILIES,
+    "holdout104": HOLDOUT104_FAMILIES, "holdout105": HOLDOUT105_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
