@@ -460,8 +460,8 @@ def law_parts(settings: AnalyzerSettings) -> Parts:
 
 def combine(parts: Parts, mu: float, sd: float) -> Parts:
     """Each log-normal part times the log-normal (``mu``, ``sd``), by precision in log τ,
-    reweighted by how well it predicted ``mu`` (its density there at sd² + ``sd``²); just
-    (``mu``, ``sd``) without parts."""
+    reweighted by how well it predicted ``mu`` (its density there at sd² + ``sd``²), a
+    part whose weight underflows to 0 dropped; just (``mu``, ``sd``) without parts."""
     if not parts:
         return ((1.0, mu, sd),)
     out, logs = [], []
@@ -471,7 +471,7 @@ def combine(parts: Parts, mu: float, sd: float) -> Parts:
                     math.sqrt(1.0 / sum(precisions))))
         var = s ** 2 + sd ** 2
         logs.append(math.log(w) - 0.5 * (mu - m) ** 2 / var - 0.5 * math.log(var))
-    return tuple((w, m, s) for w, (m, s) in zip(normalised_exp(logs), out))
+    return tuple((w, m, s) for w, (m, s) in zip(normalised_exp(logs), out) if w > 0)
 
 
 def normalised_exp(logs: list[float]) -> list[float]:

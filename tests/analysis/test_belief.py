@@ -102,3 +102,19 @@ def test_the_law_prior_is_one_log_normal_without_a_tail_and_none_without_a_media
         (0.9, math.log(3.11), 0.63), (0.1, math.log(3.11), 1.5))
     assert law_parts(AnalyzerSettings(delay_tau=None)) == ()
     assert combine((), 0.3, 0.2) == ((1.0, 0.3, 0.2),)
+
+
+def test_a_part_whose_weight_underflows_is_dropped():
+    """Evidence far out in the narrow part's tail (log τ 40 against a prior at log 3.11 with
+    sd 0.63) leaves it a weight below the smallest float: the combined belief keeps the wide
+    part alone, and its quantiles are that part's (found by hypothesis: a log-weight of 0
+    failed the quantile with a math domain error)."""
+    prior = ((0.9, math.log(3.11), 0.63), (0.1, math.log(3.11), 1.5))
+    combined = combine(prior, 40.0, 0.05)
+    assert len(combined) == 1 and combined[0][0] == 1.0
+    _, mu, sigma = combined[0]
+    precision = 1 / 1.5 ** 2 + 1 / 0.05 ** 2
+    assert mu == pytest.approx((math.log(3.11) / 1.5 ** 2 + 40.0 / 0.05 ** 2) / precision)
+    assert sigma == pytest.approx(precision ** -0.5)
+    belief = Belief(combined)
+    assert belief.quantile(2.0, 0.5) == pytest.approx(conditional_quantile(mu, sigma, 2.0, 0.5))
