@@ -15,6 +15,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    ``no_finite_norms``: no row with a finite norm and τ → ``undetermined``;
    ``pinned``: a norm pinned after the fit → ``clamped``;
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
+   6a. ``strong_waits``: rule 6 would decide before ``strong_min_budget_share`` of the
+   budget → ``undetermined`` (fitting), rule 6's reading and the step it waits for said
+   (a slow start near the strong boundary reads as a collapse and then learns);
 6. ``strong``: never fitted, norm below ``strong_collapse`` × peak, learning suppressed
    (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
    evaluations: a norm shrinking while the model still learns is not strong) or rising
@@ -341,9 +344,32 @@ def strong(run: Run) -> Decision | None:
     distance with ``strong_too_slow``; or the budget spent with train accuracy never
     :func:`half_learnt` (``spent_short``); or, at any accuracy short of it, stalled over
     ``strong_long_stall_tau`` (``long_stall``)."""
-    f, st = run.facts, run.settings
-    if (drop := collapsed_short_of_fit(run)) is None:
+    if ((drop := collapsed_short_of_fit(run)) is None
+            or (finding := strong_finding(run, drop)) is None):
         return None
+    return Decision("strong", strong_confidence(drop, run.settings), run.notes + [finding],
+                    "fitting")
+
+
+def strong_waits(run: Run) -> Decision | None:
+    """6a (read before rule 6). Rule 6 would decide (:func:`strong_finding`) before
+    ``strong_min_budget_share`` of the budget has passed (:func:`strong_waits_until`) →
+    ``undetermined`` (fitting), with rule 6's reading and the step it waits for: near the
+    strong boundary a slow start reads as a collapse and then learns."""
+    if ((until := strong_waits_until(run)) is None
+            or (drop := collapsed_short_of_fit(run)) is None
+            or (finding := strong_finding(run, drop)) is None):
+        return None
+    return Decision("undetermined", 0.2, run.notes + [finding, found(
+        "strong_waits", until=until, share=run.settings.strong_min_budget_share,
+        budget=run.ctx.budget_steps)], "fitting", head=head_signal(run))
+
+
+def strong_finding(run: Run, drop: float) -> Finding | None:
+    """Which of rule 6's readings holds on a norm collapsed by ``drop`` short of the fit
+    (``collapsed``, ``too_slow``, ``spent_short``, ``long_stall``; see :func:`strong`);
+    ``None``: none."""
+    f, st = run.facts, run.settings
     acc, loss = run.recent_acc, _last_finite(run.finite.loss)
     gain = learnt(acc, f.first_acc) if acc is not None else None
     if acc is not None:
@@ -356,28 +382,36 @@ def strong(run: Run) -> Decision | None:
     progress = line_progress(read)
     warmed = read is None or past_warmup(run, read.first_step)
     if suppressed and progress is not None and progress < stall and warmed:
-        return Decision("strong", strong_confidence(drop, st), run.notes + [found(
-            "collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss, first_loss=f.first_loss,
-            progress=progress, first_acc=f.first_acc, gain=gain)], "fitting")
+        return found("collapsed", drop=drop, peak=f.peak, acc=acc, loss=loss,
+                     first_loss=f.first_loss, progress=progress, first_acc=f.first_acc,
+                     gain=gain)
     if (suppressed and acc is not None
             and (st.strong_too_slow or budget_within_window(run, read))
             and (late := fit_too_late(run, acc, read)) is not None):
         rate, fit_step = late
-        return Decision("strong", strong_confidence(drop, st), run.notes + [found(
-            "too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate, fit_step=fit_step,
-            budget=run.ctx.budget_steps, first_acc=f.first_acc, gain=gain)], "fitting")
+        return found("too_slow", drop=drop, peak=f.peak, acc=acc, rate=rate,
+                     fit_step=fit_step, budget=run.ctx.budget_steps, first_acc=f.first_acc,
+                     gain=gain)
     if (best := spent_short(run)) is not None:
-        return Decision("strong", strong_confidence(drop, st), run.notes + [found(
-            "spent_short", drop=drop, peak=f.peak, best=best,
-            budget=run.ctx.budget_steps, first_acc=f.first_acc)], "fitting")
+        return found("spent_short", drop=drop, peak=f.peak, best=best,
+                     budget=run.ctx.budget_steps, first_acc=f.first_acc)
     if half_learnt(acc, f.first_acc, st):  # a long stall there is partial_stall's
         return None
     progress = long_stall_progress(run, acc)
     if progress is not None:
-        return Decision("strong", strong_confidence(drop, st), run.notes + [found(
-            "long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss, progress=progress,
-            span=st.strong_long_stall_tau)], "fitting")
+        return found("long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss,
+                     progress=progress, span=st.strong_long_stall_tau)
     return None
+
+
+def strong_waits_until(run: Run) -> float | None:
+    """The step ``strong_min_budget_share`` × the budget while the run is short of it;
+    ``None`` once there, without a budget, or with the share 0."""
+    budget, share = run.ctx.budget_steps, run.settings.strong_min_budget_share
+    if budget is None or not share:
+        return None
+    until = share * budget
+    return until if float(run.finite.step[-1]) < until else None
 
 
 def past_warmup(run: Run, first_step: float) -> bool:
@@ -719,8 +753,8 @@ def flat_and_unlikely(run: Run, d: Decision) -> Decision | None:
 
 RULES: tuple[Callable[[Run], Decision | None], ...] = (
     no_samples, diverged, lost_fit, no_decay_clock, clamped_by_header, no_finite_norms, pinned,
-    too_few_samples, strong, partial_stall, no_room_after_fit, room_after_fit, still_fitting,
-    fitted)
+    too_few_samples, strong_waits, strong, partial_stall, no_room_after_fit, room_after_fit,
+    still_fitting, fitted)
 """The rules in order; the first that returns a decision decides (``fitted`` always does)."""
 
 

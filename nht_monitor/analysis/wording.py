@@ -214,6 +214,12 @@ def partial_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float,
             f"strong; still fitting (a fit can still come, e.g. as the learning rate anneals)")
 
 
+def strong_waits(st: AnalyzerSettings, until: float, share: float, budget: float) -> str:
+    return (f"not strong before step {fmt_step(until)} ({share:.0%} of the budget of "
+            f"{budget:g} steps): near the strong boundary a slow start reads as a collapse "
+            "and then learns; still fitting")
+
+
 def no_room_after_fit(st: AnalyzerSettings, least_tau: float, forecast_step: float | None,
                       budget: float, quantile: float, tau_left: float | None = None) -> str:
     when = "never" if forecast_step is None else f"at step {fmt_step(forecast_step)}"
@@ -417,7 +423,7 @@ def room_while_held(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, lost_fit, skipped_non_finite, not_a_fraction,
     no_weight_decay, no_learning_rate, clamped_by_header, no_finite_norms, pinned,
-    too_few_samples, collapsed, too_slow, spent_short, long_stall, partial_stall,
+    too_few_samples, collapsed, too_slow, spent_short, long_stall, strong_waits, partial_stall,
     no_room_after_fit, room_after_fit, still_fitting, no_train_metrics, no_finite_values,
     not_fitted, transition_done, decaying, forecast, too_late, awaiting_heldout,
     flat_and_unlikely, annealing_trend, settled, held_up, contracted, cannot_forecast,

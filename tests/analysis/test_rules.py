@@ -572,6 +572,32 @@ def test_collapse_with_high_loss_is_strong():
     assert any("collapsed" in r and "suppressed" in r for r in a.reasons)
 
 
+def test_strong_waits_for_its_share_of_the_budget():
+    """Rule 6a: a collapse rule 6 reads at the last step (499) of a run with a 5,000-step
+    budget comes before 20 % of it (step 1,000): ``undetermined`` (fitting), with rule 6's
+    reading and the wait in the reasons. With the last step at the share, with the share
+    0, or without a budget: ``strong``."""
+    run = make_run(lambda s, t: 10.0 * math.exp(-5 * t), steps=500, lr=1e-2,
+                   acc_of=lambda s, t: 0.03, loss_of=lambda s, t: 4.5)
+    last = run[-1].step
+    a = Analyzer(header(budget_steps=5000)).analyze(run)
+    assert (a.regime, a.rule, a.phase) == ("undetermined", "strong_waits", "fitting")
+    assert a.findings[-2:] == ["collapsed", "strong_waits"], a.findings
+    assert "suppressed" in a.reasons[-2]
+    assert a.reasons[-1] == (
+        "not strong before step 1000 (20% of the budget of 5000 steps): near the strong "
+        "boundary a slow start reads as a collapse and then learns; still fitting")
+    assert a.confidence == 0.2 and a.transition.forecast_step is None  # as still fitting
+    for budget, regime in ((5 * last + 1, "undetermined"), (5 * last, "strong")):
+        assert Analyzer(header(budget_steps=budget)).analyze(run).regime == regime, budget
+    off = AnalyzerSettings(strong_min_budget_share=0.0)
+    assert Analyzer(header(budget_steps=5000), off).analyze(run).regime == "strong"
+    assert Analyzer(header()).analyze(run).regime == "strong"
+    # nothing for rule 6 to read: rule 6a is silent at any share
+    fitting = make_run(lambda s, t: 10.0 + s / 10, steps=100, acc_of=fit_acc(1000))
+    assert Analyzer(header(budget_steps=5000)).analyze(fitting).rule == "still_fitting"
+
+
 def _collapse_during_warmup(warmup: int):
     """The norm collapsing as e^(−τ) with train accuracy stuck at 0.02; lr warmed up
     linearly to 1e-2 over ``warmup`` steps (0: constant), λ 5."""
