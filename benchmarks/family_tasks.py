@@ -2192,6 +2192,35 @@ HOLDOUT105_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eighty-fourth-round held-out families, second group (stop 59; see above)."""
 
 
+# an eighty-fifth round (stop 59), in two groups, defined after round 84 was scored with the
+# strong wait (rule 6a), before the held-out floor's bound on the forecast was scored
+# anywhere: a full-batch transformer on multiplication at width 40 and 50 % of pairs with
+# warm-up + cosine; a minibatch (batch 160) MLP on division with warm-up + cosine; a
+# full-batch MLP on subtraction at width 96 and 55 % of pairs; an SGD MLP on addition at
+# 45 % of pairs.
+HOLDOUT106_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-mul-p43-f0.5-w40-i1-cosine-lr4e-3", p=43, op="*", train_fraction=0.5,
+            model="transformer", width=40, init_scale=1.0, lr=4e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-div-p53-f0.55-b160-cosine-lr6e-3", p=53, op="/", train_fraction=0.55,
+            batch_size=160, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-fifth-round held-out families, first group (stop 59; see above)."""
+
+
+HOLDOUT107_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p59-f0.55-w96-lr5e-3", p=59, op="-", train_fraction=0.55,
+            width=96, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p53-f0.45-sgd-lr5e-2", p=53, op="+", train_fraction=0.45,
+            optimizer="sgd", lr=5e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Eighty-fifth-round held-out families, second group (stop 59; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2245,7 +2274,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout99": HOLDOUT99_FAMILIES, "holdout100": HOLDOUT100_FAMILIES,
     "holdout101": HOLDOUT101_FAMILIES, "holdout102": HOLDOUT102_FAMILIES,
     "holdout103": HOLDOUT103_FAMILIES,
-    "holdout104": HOLDOUT104_FAMILIES, "holdout105": HOLDOUT105_FAMILIES}
+    "holdout104": HOLDOUT104_FAMILIES, "holdout105": HOLDOUT105_FAMILIES,
+    "holdout106": HOLDOUT106_FAMILIES, "holdout107": HOLDOUT107_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
