@@ -270,6 +270,9 @@ class Forecast:
     least_tau: float | None = None
     """The law's own ``budget_quantile`` of Δτ from V_sc when it, not the belief, set
     ``budget_step`` (:func:`law_floor`)."""
+    floor_tau: float | None = None
+    """The least Δτ from V_sc while held-out accuracy is on its floor (:func:`floor_bound`):
+    the belief is conditioned on it instead of ``elapsed``."""
 
 
 _NORMAL = NormalDist()
@@ -642,6 +645,20 @@ def heldout_off_floor(s: Series, start: int, settings: AnalyzerSettings) -> bool
     return float(np.median(val[-settings.heldout_min_evals:])) - float(val.min()) >= gain
 
 
+def floor_bound(s: Series, start: int, elapsed: float, settings: AnalyzerSettings
+                ) -> float | None:
+    """``elapsed`` / ``heldout_floor_share`` while held-out accuracy, with at least
+    ``heldout_min_evals`` evaluations from row ``start`` on, has not come off its floor
+    (:func:`heldout_off_floor`): it comes off by that share of the delay from V_sc, so the
+    transition is no sooner; ``None`` otherwise (and with the share ``None``)."""
+    share = settings.heldout_floor_share
+    if (share is None or not elapsed > 0
+            or int(np.isfinite(s.val[start:]).sum()) < settings.heldout_min_evals
+            or heldout_off_floor(s, start, settings)):
+        return None
+    return elapsed / share
+
+
 def within_reach(d_tau: float, span: float, settings: AnalyzerSettings) -> bool:
     """``d_tau`` no more than ``heldout_max_reach`` × ``span`` (always, with ``None``)."""
     reach = settings.heldout_max_reach
@@ -718,7 +735,9 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     method, belief, rate_tau = delay_belief(elapsed, last, v_st, fit, st, use_rate)
     if method == "none" or not (math.isfinite(elapsed) and peak > 0):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
-    lo_tau, q_tau, d_tau, hi_tau = (belief.quantile(elapsed, q) - elapsed
+    floor_tau = floor_bound(s, start if trend_start is None else trend_start, elapsed, st)
+    seen = elapsed if floor_tau is None else floor_tau  # Δτ is known to exceed this
+    lo_tau, q_tau, d_tau, hi_tau = (belief.quantile(seen, q) - elapsed
                                     for q in (0.1, st.budget_quantile, 0.5, 0.9))
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
@@ -767,7 +786,7 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         return Forecast(method, v_st, tau_sc, elapsed,
                         Transition(status="pending", forecast_tau=tau_now + d_tau), d_tau,
                         rate_tau, trend, None if q_steps is None else step_now + q_steps,
-                        least)
+                        least, floor_tau)
     lo, hi = ahead(lo_tau), ahead(hi_tau)
     # the default budget quantile is the interval's early end (no second schedule walk)
     # unless the law's floor or the unnarrowed early end (`budget_unnarrowed`) moved it
@@ -780,4 +799,4 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
                   step_now + hi if hi is not None else None),
         forecast_tau=tau_now + d_tau, steps_remaining=steps)
     return Forecast(method, v_st, tau_sc, elapsed, transition, d_tau, rate_tau, trend,
-                    None if q_steps is None else step_now + q_steps, least)
+                    None if q_steps is None else step_now + q_steps, least, floor_tau)

@@ -1157,7 +1157,8 @@ def forecast_finding(run: Run, name: str, forecast: Forecast) -> Finding:
     return found("forecast", signal=name, method=forecast.method, elapsed=forecast.elapsed,
                  rate_tau=forecast.rate_tau, d_tau=forecast.d_tau, v_st=forecast.v_st,
                  forecast_step=transition.forecast_step, interval=transition.interval,
-                 heldout=forecast.heldout, tau_left=plan_left(run))
+                 heldout=forecast.heldout, tau_left=plan_left(run),
+                 floor_tau=forecast.floor_tau)
 
 
 def plan_left(run: Run) -> float | None:

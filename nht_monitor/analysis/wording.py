@@ -294,7 +294,7 @@ def decaying(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | 
 def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
              rate_tau: float | None, d_tau: float, v_st: float, forecast_step: float | None,
              interval: tuple[float, float | None] | None, heldout: Any = None,
-             tau_left: float | None = None) -> str:
+             tau_left: float | None = None, floor_tau: float | None = None) -> str:
     parts = []
     if "law" in method:
         tail = (f"; {st.delay_tail_weight * 100:g}% of it at {st.delay_tail_log_sd:g}"
@@ -305,6 +305,9 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
         parts.append(f"decay to V_st {fmt(v_st)} (V_sc/{st.structured_ratio:g}) at "
                      f"{st.rate_factor:g} × the fitted rate: {fmt(rate_tau)} τ from V_sc")
     how = " and ".join(parts) + f", given none in the {fmt(elapsed)} τ since V_sc"
+    if floor_tau is not None:
+        how += (f", and none before Δτ {fmt(floor_tau)} from it (held-out accuracy is still "
+                f"on its floor, which it leaves by {st.heldout_floor_share:.0%} of the delay)")
     if heldout is not None:
         bend = (f" and bending upwards ({fmt(heldout.curvature)}/τ²: half-way in log "
                 "between its line and its parabola)" if heldout.curvature > 0 else

@@ -14,18 +14,21 @@ from hypothesis import assume, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as hst
 
-from nht_monitor.analysis import Analyzer, AnalyzerSettings
+from nht_monitor.analysis import Analyzer, AnalyzerSettings, wording
 from nht_monitor.analysis.forecast import (
     fit_log_decay,
     forecast_transition,
     heldout_progress,
+    floor_bound,
     heldout_trend,
     law_floor,
+    law_parts,
     trend_weight,
 )
 from nht_monitor.analysis.series import series_from_samples
 from nht_monitor.runlog.schema import RunHeader
 from tests.analysis.synthetic import fit_acc, fit_loss, make_run
+from tests.analysis.test_belief import mixture_reference
 
 LR, WD, FIT = 1e-3, 1.0, 200
 TARGET = math.log(0.9 / 0.1)
@@ -712,3 +715,35 @@ def test_past_an_annealed_plans_end_the_budget_verdict_still_reads_the_trend():
     assert Analyzer(plan_holding(0.5 * (trend_tau + far.d_tau)), off).analyze(
         rising).regime == "weak"
     assert Analyzer(plan_holding(0.3 * trend_tau), st).analyze(rising).regime == "weak"
+
+
+def test_a_heldout_accuracy_on_its_floor_bounds_the_delay_from_below():
+    """``heldout_floor_share`` (0.8): held-out accuracy flat at chance since the fit (every
+    10 steps): the law's belief is conditioned on Δτ > elapsed / 0.8 instead of elapsed —
+    its median and 80 % ends against scipy's log-normal mixture; the reason says so. With
+    the share ``None``, or a held-out logit rising off its floor: elapsed alone."""
+    st, off = AnalyzerSettings(), AnalyzerSettings(heldout_floor_share=None)
+    samples = _run(1500, lambda step, tau: 0.01)
+    s = series_from_samples(samples, st)
+    start = int(np.searchsorted(s.step, FIT))
+    args = (s, start, float(s.norm[-1]), 30.0, float(s.tau[-1]), None)
+    bound, plain = (forecast_transition(*args, x, use_rate=False) for x in (st, off))
+    elapsed = bound.elapsed
+    assert elapsed > 0.5 and bound.floor_tau == pytest.approx(elapsed / 0.8, rel=1e-12)
+    assert plain.floor_tau is None
+    step_now, per_tau = float(s.step[-1]), 1.0 / (LR * WD)  # constant τ rate
+    for forecast, seen in ((bound, elapsed / 0.8), (plain, elapsed)):
+        want = [mixture_reference(law_parts(st), seen, q) - elapsed for q in (0.1, 0.5, 0.9)]
+        assert forecast.d_tau == pytest.approx(want[1], rel=1e-6)
+        got = [forecast.transition.interval[0], forecast.transition.forecast_step,
+               forecast.transition.interval[1]]
+        assert got == pytest.approx([step_now + w * per_tau for w in want], rel=1e-6)
+    assert bound.transition.forecast_step > plain.transition.forecast_step
+    reason = next(r for r in Analyzer(_header()).analyze(samples).reasons if "law:" in r)
+    assert (f"and none before Δτ {wording.fmt(elapsed / 0.8)} from it (held-out accuracy is "
+            "still on its floor, which it leaves by 80% of the delay)") in reason, reason
+    # floor_bound itself: too few evaluations, nothing elapsed, off the floor → None
+    assert floor_bound(s, len(s) - 3, elapsed, st) is None
+    assert floor_bound(s, start, 0.0, st) is None
+    _, rising, at, tau_now = _on_line(-3.0, 3.0, 1200, st)
+    assert floor_bound(rising, at, tau_now - float(rising.tau[at]), st) is None

@@ -119,32 +119,35 @@ def _plateau_run(val_of=lambda s, t: 0.05):
 def test_law_prior_alone_forecasts_its_median_delay_after_v_sc():
     """A norm that stopped decaying after a post-fit drop (a plateau): no rate to use, the
     forecast is the law's prior, median τ(V_sc) + its conditional median given the τ
-    elapsed (one log-normal, and with the default tail part)."""
+    elapsed (one log-normal, and with the default tail part) — given elapsed /
+    ``heldout_floor_share`` by default, held-out accuracy being flat on its floor."""
     run = _plateau_run()
-    for st in (AnalyzerSettings(delay_tail_weight=None), AnalyzerSettings()):
+    for st in (AnalyzerSettings(delay_tail_weight=None), AnalyzerSettings(),
+               AnalyzerSettings(heldout_floor_share=None)):
         a = Analyzer(header(), st).analyze(run)
         assert a.regime == "intermediate" and a.transition.status == "pending", a.reasons
         assert any("a plateau after the decay" in r for r in a.reasons), a.reasons
         elapsed = a.tau - 0.2
-        median = law_quantile_reference(st, elapsed, 0.5)
+        seen = elapsed / (st.heldout_floor_share or 1.0)
+        median = law_quantile_reference(st, seen, 0.5)
         assert a.transition.forecast_tau == pytest.approx(0.2 + median, rel=1e-6)
         lo, hi = a.transition.interval
-        assert lo == pytest.approx(200 + law_quantile_reference(st, elapsed, 0.1) / (LR * WD),
-                                   abs=1.5)
-        assert hi == pytest.approx(200 + law_quantile_reference(st, elapsed, 0.9) / (LR * WD),
-                                   abs=1.5)
+        for end, q in ((lo, 0.1), (hi, 0.9)):
+            delay = law_quantile_reference(st, seen, q)
+            assert end == pytest.approx(200 + delay / (LR * WD), abs=1.5)
 
 
 def test_budget_verdict_reads_the_budget_quantile_of_the_forecast():
     """``weak`` from the budget when the forecast's ``budget_quantile`` lies beyond it,
     computed as the law's conditional quantile (scipy, float64): a budget between the
     10 % and the 30 % quantile is ``weak`` at 0.3 and ``intermediate`` at 0.1 (the
-    default: the 80 % interval's early end)."""
+    default: the 80 % interval's early end). Held-out accuracy is flat on its floor, so the
+    quantiles are given elapsed / ``heldout_floor_share``."""
     st = AnalyzerSettings()
     run = _plateau_run()
     a = Analyzer(header()).analyze(run)
-    elapsed = a.tau - 0.2
-    q10, q30 = (200 + law_quantile_reference(st, elapsed, q) / (LR * WD) for q in (0.1, 0.3))
+    seen = (a.tau - 0.2) / st.heldout_floor_share
+    q10, q30 = (200 + law_quantile_reference(st, seen, q) / (LR * WD) for q in (0.1, 0.3))
     assert a.transition.interval[0] == pytest.approx(q10, abs=1.5)
     assert 600 < q10 < q30 - 20
     budget = round((q10 + q30) / 2)
