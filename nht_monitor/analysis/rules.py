@@ -16,8 +16,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    ``pinned``: a norm pinned after the fit → ``clamped``;
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
    6a. ``strong_waits``: rule 6 would decide before ``strong_min_budget_share`` of the
-   budget → ``undetermined`` (fitting), rule 6's reading and the step it waits for said
-   (a slow start near the strong boundary reads as a collapse and then learns);
+   budget, the norm at least ``strong_wait_min_of_peak`` of its peak → ``undetermined``
+   (fitting), rule 6's reading and the step it waits for said (a slow start near the
+   strong boundary reads as a collapse and then learns);
 6. ``strong``: never fitted, norm below ``strong_collapse`` × peak, learning suppressed
    (train accuracy low) *and* stalled (no progress over the last ``strong_stall_evals``
    evaluations: a norm shrinking while the model still learns is not strong) or rising
@@ -353,11 +354,14 @@ def strong(run: Run) -> Decision | None:
 
 def strong_waits(run: Run) -> Decision | None:
     """6a (read before rule 6). Rule 6 would decide (:func:`strong_finding`) before
-    ``strong_min_budget_share`` of the budget has passed (:func:`strong_waits_until`) →
-    ``undetermined`` (fitting), with rule 6's reading and the step it waits for: near the
-    strong boundary a slow start reads as a collapse and then learns."""
+    ``strong_min_budget_share`` of the budget has passed (:func:`strong_waits_until`),
+    on a norm still at least ``strong_wait_min_of_peak`` of its peak → ``undetermined``
+    (fitting), with rule 6's reading and the step it waits for: near the strong boundary
+    a slow start reads as a collapse and then learns; a deeper collapse is no slow start."""
+    st = run.settings
     if ((until := strong_waits_until(run)) is None
             or (drop := collapsed_short_of_fit(run)) is None
+            or 1.0 - drop < st.strong_wait_min_of_peak
             or (finding := strong_finding(run, drop)) is None):
         return None
     return Decision("undetermined", 0.2, run.notes + [finding, found(

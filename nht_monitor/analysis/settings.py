@@ -329,15 +329,22 @@ class AnalyzerSettings(BaseModel):
     runs, an MLP at batch 128, fitted at steps 1,197 and 1,511 and transitioned)."""
     strong_min_budget_share: float = Field(0.2, ge=0.0, lt=1.0)
     """Rule 6a (``strong_waits``, stop 59): rule 6 waits until this share of the budget has
-    passed; before it the run is ``undetermined`` (fitting), the reasons giving rule 6's
-    reading and the step it waits for. Near the strong boundary a slow start reads as a
-    collapse and then learns: five minibatch MLPs at λ 1.5–1.8 of rounds 65–83 of the task
-    families were ``strong`` at steps 270–540 of 3,000, fitted at 942–1,726 and transitioned.
-    Chosen on rounds 65–80 (669 labelled runs): false alarms 6 → 3 at 0.15, 1 at 0.2 and
-    0.25, every label at 30 % of the horizon and at the end the same (rule 6 has read the
-    truly strong runs by then). The cost is time: the first ``strong`` of a truly strong run,
-    and a sweep's early stop of it, comes at a median 20 % of the budget instead of 6.5 %. 0:
-    no wait; without a known budget rule 6 never waits."""
+    passed while the norm is at least ``strong_wait_min_of_peak`` of its peak; meanwhile
+    the run is ``undetermined`` (fitting), the reasons giving rule 6's reading and the step
+    it waits for. Near the strong boundary a slow start reads as a collapse and then
+    learns: five minibatch MLPs at λ 1.5–1.8 of rounds 65–83 of the task families were
+    ``strong`` at steps 270–540 of 3,000, fitted at 942–1,726 and transitioned. Chosen on
+    rounds 65–80 (669 labelled runs): false alarms 6 → 3 at 0.15, 1 at 0.2 and 0.25, every
+    label at 30 % of the horizon and at the end the same (rule 6 has read the truly strong
+    runs by then). 0: no wait; without a known budget rule 6 never waits."""
+    strong_wait_min_of_peak: float = Field(0.1, ge=0.0, lt=1.0)
+    """…and rule 6a waits only while the norm is at least this fraction of its peak: the
+    five slow starts were at 0.155–0.197 of it whenever rule 6 read them, while most truly
+    strong runs collapse further. On rounds 65–83 the first ``strong`` of a truly strong run
+    came at a median 6.5 % of the budget without the wait, 20 % with it at any depth, 7 %
+    with it above 0.1 of the peak (no false alarm back at 0.02–0.15); on a public MLP at λ
+    20 (norm at ~1 % of its peak) ``strong`` from step 40 instead of 1,600 of 8,000. 0: the
+    wait at any depth."""
     strong_long_stall_tau: float = Field(4.0, gt=0.0)
     """Strong also at any accuracy below ``strong_max_train_acc`` (however far from
     chance), when the norm collapsed and learning has stalled (as above) over this much

@@ -576,26 +576,36 @@ def test_collapse_with_high_loss_is_strong():
 
 
 def test_strong_waits_for_its_share_of_the_budget():
-    """Rule 6a: a collapse rule 6 reads at the last step (499) of a run with a 5,000-step
-    budget comes before 20 % of it (step 1,000): ``undetermined`` (fitting), with rule 6's
-    reading and the wait in the reasons. With the last step at the share, with the share
-    0, or without a budget: ``strong``."""
-    run = make_run(lambda s, t: 10.0 * math.exp(-5 * t), steps=500, lr=1e-2,
-                   acc_of=lambda s, t: 0.03, loss_of=lambda s, t: 4.5)
+    """Rule 6a: a stall rule 6 reads at the last step (1,499) on a norm held at 25 % of its
+    peak, with a 10,000-step budget, comes before 20 % of it (step 2,000): ``undetermined``
+    (fitting), with rule 6's reading and the wait in the reasons. With the last step at the
+    share, with the share 0, without a budget, or on a norm collapsed below 10 % of its
+    peak (no slow start): ``strong``."""
+    run = _stalled_run(0.0, acc0=0.05, steps=1500)
     last = run[-1].step
-    a = Analyzer(header(budget_steps=5000)).analyze(run)
+    a = Analyzer(header(budget_steps=10_000)).analyze(run)
     assert (a.regime, a.rule, a.phase) == ("undetermined", "strong_waits", "fitting")
     assert a.findings[-2:] == ["collapsed", "strong_waits"], a.findings
     assert "suppressed" in a.reasons[-2]
     assert a.reasons[-1] == (
-        "not strong before step 1000 (20% of the budget of 5000 steps): near the strong "
-        "boundary a slow start reads as a collapse and then learns; still fitting")
+        "not strong before step 2000 (20% of the budget of 10000 steps) while the norm is "
+        "at least 10% of its peak: near the strong boundary a slow start reads as a "
+        "collapse and then learns; still fitting")
     assert a.confidence == 0.2 and a.transition.forecast_step is None  # as still fitting
     for budget, regime in ((5 * last + 1, "undetermined"), (5 * last, "strong")):
         assert Analyzer(header(budget_steps=budget)).analyze(run).regime == regime, budget
     off = AnalyzerSettings(strong_min_budget_share=0.0)
-    assert Analyzer(header(budget_steps=5000), off).analyze(run).regime == "strong"
+    assert Analyzer(header(budget_steps=10_000), off).analyze(run).regime == "strong"
     assert Analyzer(header()).analyze(run).regime == "strong"
+    # the norm's share of its peak against the bound, by hand: 0.25 waits below 0.26
+    norm, peak = run[-1].norm, max(s.norm for s in run)
+    for bound in (0.9 * norm / peak, 1.1 * norm / peak):
+        st = AnalyzerSettings(strong_wait_min_of_peak=bound)
+        waits = Analyzer(header(budget_steps=10_000), st).analyze(run).rule == "strong_waits"
+        assert waits == (norm / peak >= bound), bound
+    deep = make_run(lambda s, t: 10.0 * math.exp(-5 * t), steps=500, lr=1e-2,
+                    acc_of=lambda s, t: 0.03, loss_of=lambda s, t: 4.5)
+    assert Analyzer(header(budget_steps=10_000)).analyze(deep).regime == "strong"
     # nothing for rule 6 to read: rule 6a is silent at any share
     fitting = make_run(lambda s, t: 10.0 + s / 10, steps=100, acc_of=fit_acc(1000))
     assert Analyzer(header(budget_steps=5000)).analyze(fitting).rule == "still_fitting"
