@@ -16,7 +16,7 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
    ``pinned``: a norm pinned after the fit → ``clamped``;
 5. ``too_few_samples``: fewer than ``min_samples`` → ``undetermined``;
    6a. ``strong_waits``: rule 6 would decide before ``strong_min_budget_share`` of the
-   budget, the norm at least ``strong_wait_min_of_peak`` of its peak → ``undetermined``
+   budget, the norm never below ``strong_wait_min_of_peak`` of its peak → ``undetermined``
    (fitting), rule 6's reading and the step it waits for said (a slow start near the
    strong boundary reads as a collapse and then learns);
 6. ``strong``: never fitted, norm below ``strong_collapse`` × peak, learning suppressed
@@ -354,14 +354,14 @@ def strong(run: Run) -> Decision | None:
 
 def strong_waits(run: Run) -> Decision | None:
     """6a (read before rule 6). Rule 6 would decide (:func:`strong_finding`) before
-    ``strong_min_budget_share`` of the budget has passed (:func:`strong_waits_until`),
-    on a norm still at least ``strong_wait_min_of_peak`` of its peak → ``undetermined``
-    (fitting), with rule 6's reading and the step it waits for: near the strong boundary
-    a slow start reads as a collapse and then learns; a deeper collapse is no slow start."""
-    st = run.settings
+    ``strong_min_budget_share`` of the budget has passed (:func:`strong_waits_until`), on
+    a norm never below ``strong_wait_min_of_peak`` of its peak since it
+    (:func:`lowest_of_peak`) → ``undetermined`` (fitting), with rule 6's reading and the
+    step it waits for: near the strong boundary a slow start reads as a collapse and then
+    learns; a deeper collapse is no slow start."""
     if ((until := strong_waits_until(run)) is None
             or (drop := collapsed_short_of_fit(run)) is None
-            or 1.0 - drop < st.strong_wait_min_of_peak
+            or lowest_of_peak(run) < run.settings.strong_wait_min_of_peak
             or (finding := strong_finding(run, drop)) is None):
         return None
     return Decision("undetermined", 0.2, run.notes + [finding, found(
@@ -406,6 +406,14 @@ def strong_finding(run: Run, drop: float) -> Finding | None:
         return found("long_stall", drop=drop, peak=f.peak, acc=acc, loss=loss,
                      progress=progress, span=st.strong_long_stall_tau)
     return None
+
+
+def lowest_of_peak(run: Run) -> float:
+    """The norm's lowest value since its peak, as a share of the peak (a collapse once as
+    deep as that is not read as shallower when the norm wobbles back up)."""
+    s, peak = run.finite, run.facts.peak
+    since = s.norm[s.step >= run.facts.peak_step] if run.facts.peak_step is not None else s.norm
+    return float(np.nanmin(since)) / peak
 
 
 def strong_waits_until(run: Run) -> float | None:

@@ -216,7 +216,7 @@ def partial_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float,
 
 def strong_waits(st: AnalyzerSettings, until: float, share: float, budget: float) -> str:
     return (f"not strong before step {fmt_step(until)} ({share:.0%} of the budget of "
-            f"{budget:g} steps) while the norm is at least "
+            f"{budget:g} steps) while the norm has not fallen below "
             f"{st.strong_wait_min_of_peak:.0%} of its peak: near the strong boundary a slow "
             "start reads as a collapse and then learns; still fitting")
 

@@ -588,8 +588,8 @@ def test_strong_waits_for_its_share_of_the_budget():
     assert a.findings[-2:] == ["collapsed", "strong_waits"], a.findings
     assert "suppressed" in a.reasons[-2]
     assert a.reasons[-1] == (
-        "not strong before step 2000 (20% of the budget of 10000 steps) while the norm is "
-        "at least 10% of its peak: near the strong boundary a slow start reads as a "
+        "not strong before step 2000 (20% of the budget of 10000 steps) while the norm has "
+        "not fallen below 10% of its peak: near the strong boundary a slow start reads as a "
         "collapse and then learns; still fitting")
     assert a.confidence == 0.2 and a.transition.forecast_step is None  # as still fitting
     for budget, regime in ((5 * last + 1, "undetermined"), (5 * last, "strong")):
@@ -597,12 +597,15 @@ def test_strong_waits_for_its_share_of_the_budget():
     off = AnalyzerSettings(strong_min_budget_share=0.0)
     assert Analyzer(header(budget_steps=10_000), off).analyze(run).regime == "strong"
     assert Analyzer(header()).analyze(run).regime == "strong"
-    # the norm's share of its peak against the bound, by hand: 0.25 waits below 0.26
-    norm, peak = run[-1].norm, max(s.norm for s in run)
-    for bound in (0.9 * norm / peak, 1.1 * norm / peak):
+    # the norm's lowest share of its peak since it against the bound, by hand (the norm
+    # wobbles by 1 % around 25 % of its peak: the lowest, not the last, decides)
+    peak_at = max(range(len(run)), key=lambda i: run[i].norm)
+    low = min(s.norm for s in run[peak_at:]) / run[peak_at].norm
+    assert low < run[-1].norm / run[peak_at].norm
+    for bound in (0.999 * low, 1.001 * low):
         st = AnalyzerSettings(strong_wait_min_of_peak=bound)
         waits = Analyzer(header(budget_steps=10_000), st).analyze(run).rule == "strong_waits"
-        assert waits == (norm / peak >= bound), bound
+        assert waits == (low >= bound), bound
     deep = make_run(lambda s, t: 10.0 * math.exp(-5 * t), steps=500, lr=1e-2,
                     acc_of=lambda s, t: 0.03, loss_of=lambda s, t: 4.5)
     assert Analyzer(header(budget_steps=10_000)).analyze(deep).regime == "strong"
