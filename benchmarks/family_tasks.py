@@ -2221,6 +2221,33 @@ HOLDOUT107_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eighty-fifth-round held-out families, second group (stop 59; see above)."""
 
 
+# an eighty-sixth round (stop 59), in two groups, defined after round 85 was scored with the
+# final engine of stop 59, nothing changed since: a full-batch transformer on division at
+# width 48 and 55 % of pairs; a minibatch (batch 192) MLP on multiplication; a full-batch
+# warm-up + cosine MLP on addition at init 1.5 and 50 % of pairs; an SGD MLP on subtraction
+# at 60 % of pairs.
+HOLDOUT108_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-div-p41-f0.55-w48-i1-lr3e-3", p=41, op="/", train_fraction=0.55,
+            model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-mul-p61-f0.5-b192-lr5e-3", p=61, op="*", train_fraction=0.5,
+            batch_size=192, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-sixth-round held-out families, first group (stop 59; see above)."""
+
+
+HOLDOUT109_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-add-p59-f0.5-i1.5-cosine-lr5e-3", p=59, op="+", train_fraction=0.5,
+            init_scale=1.5, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-sub-p47-f0.6-sgd-lr6e-2", p=47, op="-", train_fraction=0.6,
+            optimizer="sgd", lr=6e-2, steps=3000,
+            weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
+]}
+"""Eighty-sixth-round held-out families, second group (stop 59; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2275,7 +2302,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout101": HOLDOUT101_FAMILIES, "holdout102": HOLDOUT102_FAMILIES,
     "holdout103": HOLDOUT103_FAMILIES,
     "holdout104": HOLDOUT104_FAMILIES, "holdout105": HOLDOUT105_FAMILIES,
-    "holdout106": HOLDOUT106_FAMILIES, "holdout107": HOLDOUT107_FAMILIES}
+    "holdout106": HOLDOUT106_FAMILIES, "holdout107": HOLDOUT107_FAMILIES,
+    "holdout108": HOLDOUT108_FAMILIES, "holdout109": HOLDOUT109_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
