@@ -735,15 +735,15 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
     method, belief, rate_tau = delay_belief(elapsed, last, v_st, fit, st, use_rate)
     if method == "none" or not (math.isfinite(elapsed) and peak > 0):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
-    floor_tau = floor_bound(s, start if trend_start is None else trend_start, elapsed, st)
+    trend_from = start if trend_start is None else trend_start
+    floor_tau = floor_bound(s, trend_from, elapsed, st)
     seen = elapsed if floor_tau is None else floor_tau  # Δτ is known to exceed this
     lo_tau, q_tau, d_tau, hi_tau = (belief.quantile(seen, q) - elapsed
                                     for q in (0.1, st.budget_quantile, 0.5, 0.9))
     if not math.isfinite(hi_tau):
         return Forecast("none", v_st, tau_sc, elapsed, Transition(status="pending"))
     ahead = steps_ahead(s, st, lr_schedule, wd_schedule)
-    trend = (heldout_trend(s, start if trend_start is None else trend_start, tau_now, st,
-                           bend) if st.heldout_trend else None)
+    trend = heldout_trend(s, trend_from, tau_now, st, bend) if st.heldout_trend else None
     steps = early_trend = None
     if trend is not None and d_tau > 0 and lo_tau > 0:
         # a weighted mean of the two in log Δτ, the weight the trend's share of the

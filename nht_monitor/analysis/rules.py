@@ -228,6 +228,17 @@ class Run:
         return budget is not None and float(self.finite.step[-1]) >= budget
 
     @cached_property
+    def strong_reading(self) -> tuple[float, Finding] | None:
+        """``(drop, finding)``: the norm's drop from its peak when it collapsed short of
+        the fit (:func:`collapsed_short_of_fit`) and rule 6's reading of it
+        (:func:`strong_finding`); ``None`` when either is missing. Rules 6a and 6 both
+        read it."""
+        if (drop := collapsed_short_of_fit(self)) is None:
+            return None
+        finding = strong_finding(self, drop)
+        return None if finding is None else (drop, finding)
+
+    @cached_property
     def warmup_end(self) -> float:
         """The step at which the logged learning rate first reached its largest value so
         far: the end of a warm-up (the first sample for a constant or decaying lr); read
@@ -345,9 +356,9 @@ def strong(run: Run) -> Decision | None:
     distance with ``strong_too_slow``; or the budget spent with train accuracy never
     :func:`half_learnt` (``spent_short``); or, at any accuracy short of it, stalled over
     ``strong_long_stall_tau`` (``long_stall``)."""
-    if ((drop := collapsed_short_of_fit(run)) is None
-            or (finding := strong_finding(run, drop)) is None):
+    if (reading := run.strong_reading) is None:
         return None
+    drop, finding = reading
     return Decision("strong", strong_confidence(drop, run.settings), run.notes + [finding],
                     "fitting")
 
@@ -359,11 +370,10 @@ def strong_waits(run: Run) -> Decision | None:
     (:func:`lowest_of_peak`) → ``undetermined`` (fitting), with rule 6's reading and the
     step it waits for: near the strong boundary a slow start reads as a collapse and then
     learns; a deeper collapse is no slow start."""
-    if ((until := strong_waits_until(run)) is None
-            or (drop := collapsed_short_of_fit(run)) is None
-            or lowest_of_peak(run) < run.settings.strong_wait_min_of_peak
-            or (finding := strong_finding(run, drop)) is None):
+    if ((until := strong_waits_until(run)) is None or (reading := run.strong_reading) is None
+            or lowest_of_peak(run) < run.settings.strong_wait_min_of_peak):
         return None
+    _, finding = reading
     return Decision("undetermined", 0.2, run.notes + [finding, found(
         "strong_waits", until=until, share=run.settings.strong_min_budget_share,
         budget=run.ctx.budget_steps)], "fitting", head=head_signal(run))
@@ -411,9 +421,8 @@ def strong_finding(run: Run, drop: float) -> Finding | None:
 def lowest_of_peak(run: Run) -> float:
     """The norm's lowest value since its peak, as a share of the peak (a collapse once as
     deep as that is not read as shallower when the norm wobbles back up)."""
-    s, peak = run.finite, run.facts.peak
-    since = s.norm[s.step >= run.facts.peak_step] if run.facts.peak_step is not None else s.norm
-    return float(np.nanmin(since)) / peak
+    s, f = run.finite, run.facts
+    return float(np.nanmin(s.norm[int(np.searchsorted(s.step, f.peak_step)):])) / f.peak
 
 
 def strong_waits_until(run: Run) -> float | None:
