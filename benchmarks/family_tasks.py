@@ -2248,6 +2248,33 @@ HOLDOUT109_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eighty-sixth-round held-out families, second group (stop 59; see above)."""
 
 
+# an eighty-seventh round (stop 60), in two groups, defined at the start of stop 60 before
+# anything was tried: a full-batch transformer on addition at width 40 and 45 % of pairs; a
+# minibatch (batch 224) warm-up + cosine MLP on subtraction; a full-batch MLP on
+# multiplication at width 96 and init 1.2; an SGD MLP on division at lr 0.1, init 1.0 and
+# 70 % of pairs (SGD at lr 5e-2–6e-2 learnt nothing above λ 0.001 in rounds 84–86).
+HOLDOUT110_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-add-p43-f0.45-w40-i1-lr4e-3", p=43, op="+", train_fraction=0.45,
+            model="transformer", width=40, init_scale=1.0, lr=4e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p53-f0.5-b224-cosine-lr6e-3", p=53, op="-", train_fraction=0.5,
+            batch_size=224, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-seventh-round held-out families, first group (stop 60; see above)."""
+
+
+HOLDOUT111_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-mul-p59-f0.6-w96-i1.2-lr4e-3", p=59, op="*", train_fraction=0.6,
+            width=96, init_scale=1.2, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p47-f0.7-i1-sgd-lr1e-1", p=47, op="/", train_fraction=0.7,
+            init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+]}
+"""Eighty-seventh-round held-out families, second group (stop 60; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2303,7 +2330,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout103": HOLDOUT103_FAMILIES,
     "holdout104": HOLDOUT104_FAMILIES, "holdout105": HOLDOUT105_FAMILIES,
     "holdout106": HOLDOUT106_FAMILIES, "holdout107": HOLDOUT107_FAMILIES,
-    "holdout108": HOLDOUT108_FAMILIES, "holdout109": HOLDOUT109_FAMILIES}
+    "holdout108": HOLDOUT108_FAMILIES, "holdout109": HOLDOUT109_FAMILIES,
+    "holdout110": HOLDOUT110_FAMILIES, "holdout111": HOLDOUT111_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
