@@ -2275,6 +2275,34 @@ HOLDOUT111_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eighty-seventh-round held-out families, second group (stop 60; see above)."""
 
 
+# an eighty-eighth round (stop 60), in two groups, defined after round 87 was scored with the
+# engine of stop 59, before anything was changed: a full-batch warm-up + cosine transformer
+# on subtraction at width 48 and 50 % of pairs; a minibatch (batch 96) MLP on
+# multiplication at 45 % of pairs; a full-batch MLP on division at width 80 and init 1.4; an
+# SGD MLP on addition at lr 0.1 and init 1.0.
+HOLDOUT112_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-sub-p41-f0.5-w48-i1-cosine-lr4e-3", p=41, op="-", train_fraction=0.5,
+            model="transformer", width=48, init_scale=1.0, lr=4e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-mul-p53-f0.45-b96-lr5e-3", p=53, op="*", train_fraction=0.45,
+            batch_size=96, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-eighth-round held-out families, first group (stop 60; see above)."""
+
+
+HOLDOUT113_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-div-p53-f0.55-w80-i1.4-lr5e-3", p=53, op="/", train_fraction=0.55,
+            width=80, init_scale=1.4, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p53-f0.65-i1-sgd-lr1e-1", p=53, op="+", train_fraction=0.65,
+            init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+]}
+"""Eighty-eighth-round held-out families, second group (stop 60; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2331,7 +2359,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout104": HOLDOUT104_FAMILIES, "holdout105": HOLDOUT105_FAMILIES,
     "holdout106": HOLDOUT106_FAMILIES, "holdout107": HOLDOUT107_FAMILIES,
     "holdout108": HOLDOUT108_FAMILIES, "holdout109": HOLDOUT109_FAMILIES,
-    "holdout110": HOLDOUT110_FAMILIES, "holdout111": HOLDOUT111_FAMILIES}
+    "holdout110": HOLDOUT110_FAMILIES, "holdout111": HOLDOUT111_FAMILIES,
+    "holdout112": HOLDOUT112_FAMILIES, "holdout113": HOLDOUT113_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

@@ -456,7 +456,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout96", "holdout97", "holdout98", "holdout99",
                             "holdout100", "holdout101", "holdout102", "holdout103",
                             "holdout104", "holdout105", "holdout106", "holdout107",
-                            "holdout108", "holdout109", "holdout110", "holdout111"]
+                            "holdout108", "holdout109", "holdout110", "holdout111",
+                            "holdout112", "holdout113"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
