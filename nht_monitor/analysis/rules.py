@@ -973,11 +973,12 @@ def held_up(t: Trace) -> Signal:
     law's ``budget_quantile`` lies beyond the budget. Otherwise no forecast, saying what
     would give one (also for a norm that came down once and grows again: not "never
     decays") — ``intermediate`` with the transition ``pending``, no forecast step, when
-    the law's early end lies within a known budget (``expect_while_held``). The held-out
-    trend is read as a line here, never bent
-    (``heldout_curvature``, ``heldout_tangent``): while the norm has not come down, an
-    accelerating extrapolation held runs that never transition out of ``weak`` on the
-    family benchmark."""
+    the law's early end lies within a known budget (``expect_while_held``). The time
+    rule's held-out trend (:func:`heldout_rising`) is a line, never bent: while the norm
+    has not come down, an accelerating extrapolation (the parabola alone, stop 31) held
+    runs that never transition out of ``weak``. The forecast's trend bends as elsewhere
+    (``heldout_curvature``, ``heldout_tangent``; since stop 60: the line ran late on runs
+    whose held-out accuracy rose while the norm stayed within 5 % of V_sc)."""
     run, st = t.run, t.run.settings
     since_fit = fit_last_fraction(run.finite, t.values, t.i_fit, st.fit_window)
     rate = since_fit.rate if since_fit is not None else t.rate
@@ -998,7 +999,7 @@ def held_up(t: Trace) -> Signal:
                       Transition(status="not_expected"))
     forecast = forecast_transition(run.finite, t.start, t.last, t.peak, t.tau_now, None, st,
                                    run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False,
-                                   trend_start=t.heldout_from, bend=False)
+                                   trend_start=t.heldout_from)
     transition = forecast.transition
     if forecast.method != "none" and beyond_budget(forecast.budget_step,
                                                    float(run.finite.step[-1]),

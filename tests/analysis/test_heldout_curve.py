@@ -1,7 +1,8 @@
 """The held-out trend that bends (``heldout_curvature``, ``heldout_tangent``): for a
 held-out logit that accelerates into its rise, the Δτ to ``done_val_acc`` is the
 geometric mean of the line's and the parabola's through the last half of the
-evaluations; for one that slows down, its tangent's now; a norm held up reads the line.
+evaluations; for one that slows down, its tangent's now; rule 7d's time rule reads the
+line.
 Checked against exact rational least squares, the normal equations and a bracketing
 root finder in float64."""
 
@@ -197,20 +198,23 @@ def test_a_tangent_too_flat_to_reach_keeps_the_line():
     assert reach_any.d_tau == pytest.approx((TARGET - value) / slope, rel=1e-5)
 
 
-def test_a_held_up_norm_reads_the_line():
-    """A norm that never came down: its forecast extends the held-out line even when the
-    logit accelerates (the reason names no bend)."""
+def test_a_held_up_norm_bends_its_forecast():
+    """A norm that never came down: its forecast bends the accelerating held-out logit as
+    a decayed norm's does (the reason names the bend), and comes sooner than the line's."""
     st = AnalyzerSettings()
     samples = _held_up_run(900, _bent(-5.0, 0.5, 4.0))
     result = Analyzer(_header(budget=4000), st).analyze(samples)
     reasons = " ".join(result.reasons)
-    assert "held-out accuracy's logit" in reasons and "bending upwards" not in reasons
+    assert "held_up" in result.findings
+    assert "held-out accuracy's logit" in reasons and "bending upwards" in reasons
     s = series_from_samples(samples, st)
     start = int(np.searchsorted(s.step, FIT))
-    line = forecast_transition(s, start, float(s.norm[-1]), 30.0, float(s.tau[-1]), None,
-                               st, use_rate=False, bend=False)
+    bent, line = (forecast_transition(s, start, float(s.norm[-1]), 30.0, float(s.tau[-1]),
+                                      None, st, use_rate=False, bend=bend)
+                  for bend in (True, False))
     assert result.transition.forecast_step == pytest.approx(
-        line.transition.forecast_step, rel=1e-9)
+        bent.transition.forecast_step, rel=1e-9)
+    assert bent.transition.forecast_step < line.transition.forecast_step
 
 
 STEPS = 900
