@@ -427,8 +427,8 @@ class AnalyzerSettings(BaseModel):
     ahead of its points; the line's significance still decides whether there is a trend
     at all). Chosen on rounds 1–9 of the family benchmark (docs/FORECAST.md, stop 31).
     Until stop 60 only once the norm had come down from V_sc; since, a norm held up bends
-    its forecast too (rule 7d's time rule still reads the line): on rounds 65–80 no label
-    changed and MAPE at ½ of the delay went 11.8 → 11.6 % (rounds 81–86: 12.4 → 11.1 %)."""
+    the forecast it reports too (rule 7d's time rule and budget verdict still read the
+    line)."""
     heldout_tangent: bool = True
     """The held-out trend slows: when the parabola through its evaluations curves
     downwards (a logit decelerating) and still climbs now, the trend's Δτ is that of its
