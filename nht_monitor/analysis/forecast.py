@@ -535,7 +535,8 @@ def mixture_quantile(parts: Parts, elapsed: float, q: float) -> float:
 @dataclass(frozen=True)
 class HeldOutTrend:
     """Held-out accuracy on its way to ``done_val_acc``: the logit of the accuracy fitted
-    as a line in τ (``slope``) over the last half of the evaluations since the fit;
+    as a line in τ (``slope``) over the last half of the evaluations since the fit (the
+    last ``heldout_min_evals`` while the half holds fewer);
     ``d_tau``: τ from now until the line reaches ``done_val_acc`` (no sooner than the next
     evaluation: one interval after the last) — or, when a parabola through the same
     points bends upwards (``curvature`` > 0), the geometric mean of the line's and the
@@ -588,13 +589,13 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
                   bend: bool = True) -> HeldOutTrend | None:
     """The :class:`HeldOutTrend` from row ``start`` on (a parabola only with ``bend``
     and ``heldout_curvature`` or ``heldout_tangent``); ``None`` with fewer than
-    ``heldout_min_evals`` evaluations in the half fitted, a logit not rising, or held-out
+    ``heldout_min_evals`` evaluations since ``start``, a logit not rising, or held-out
     accuracy not yet off its floor (:func:`heldout_off_floor`)."""
     st = settings
     if not heldout_off_floor(s, start, st):
         return None
     rows = np.nonzero(np.isfinite(s.val[start:]) & np.isfinite(s.tau[start:]))[0] + start
-    rows = rows[rows.shape[0] // 2:]
+    rows = rows[min(rows.shape[0] // 2, max(rows.shape[0] - st.heldout_min_evals, 0)):]
     if rows.shape[0] < st.heldout_min_evals:
         return None
     tau = s.tau[rows]

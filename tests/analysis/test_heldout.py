@@ -91,9 +91,10 @@ def test_the_trend_reaches_done_val_acc_where_the_logit_line_does():
 
 
 def _trend_rows(s, start: int) -> np.ndarray:
-    """The rows the trend fits: the last half of the held-out evaluations from ``start``."""
+    """The rows the trend fits: the last half of the held-out evaluations from ``start``,
+    or the last ``heldout_min_evals`` (5) while the half holds fewer."""
     rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
-    return rows[rows.shape[0] // 2:]
+    return rows[-max(rows.shape[0] - rows.shape[0] // 2, 5):]
 
 
 def _line_fit(s, start: int, tau_now: float) -> tuple[float, float]:
@@ -140,7 +141,21 @@ def test_no_trend_without_a_clear_rise():
     noise = {step: rng.normal(0, 0.5) for step in range(0, 1501, 10)}
     # a rise of 0.02 in logit per τ under noise of 0.5: nowhere near 3 standard errors
     assert trend_of(_run(1500, lambda s, t: _logistic(-4 + 0.02 * t + noise[s]))) is None
-    assert trend_of(_run(FIT + 60, _line(-4.0, 2.5))) is None  # 3 evaluations in the half fitted
+    assert trend_of(_run(FIT + 30, _line(-4.0, 2.5))) is None  # 4 evaluations from the fit
+
+
+def test_the_trend_reads_at_least_its_minimum_of_evaluations():
+    """Seven evaluations from the fit (steps 200–260): the last half holds 3, fewer than
+    ``heldout_min_evals`` (5), so the line runs through the last 5 — the slope of float64
+    least squares there; with 13, through the last half, 7."""
+    st = AnalyzerSettings()
+    for steps, n in ((FIT + 60, 5), (FIT + 120, 7)):
+        s = series_from_samples(_run(steps, _line(-4.0, 2.5)), st)
+        start = int(np.searchsorted(s.step, FIT))
+        tau_now = float(s.tau[-1])
+        trend = heldout_trend(s, start, tau_now, st)
+        assert trend is not None and trend.n == n == _trend_rows(s, start).shape[0]
+        assert trend.slope == pytest.approx(_line_fit(s, start, tau_now)[1], rel=1e-9)
 
 
 def _progress(a: float, b: float, tau_now: float) -> float:
