@@ -82,8 +82,13 @@ class AnalyzerSettings(BaseModel):
     a transition). Needs train accuracy."""
 
     # --- clamped -----------------------------------------------------------------------
-    clamp_window: int = Field(20, ge=3)
-    """Last this many (stored) points are checked for a pinned norm."""
+    clamp_window: int = Field(40, ge=3)
+    """Last this many (stored) points are checked for a pinned norm. 20 until stop 60: a
+    public run at ηλ 0.045 per step (okitouni/simple-grokking at λ 1.5, fitted at 19,
+    transitioned at 118) read ``clamped`` at 3 of 616 assessments around step 560, at the
+    flat bottom its norm reached after the transition (range 7e-6 of its level over 20
+    points and 0.86 τ; 1.9e-5 over 40). No run of rounds 65–88 and no other of 45 public
+    logs read ``clamped`` with either."""
     clamp_min_tau: float = Field(0.3, ge=0.0)
     """The window reaches back at least this much τ (weight decay alone would have moved
     the norm ~26 %), whatever ``clamp_window`` covers: 0.02 until stop 44, when smooth

@@ -786,6 +786,25 @@ def test_pinned_norm_is_clamped():
     assert any("pinned" in r for r in a.reasons)
 
 
+def test_a_flat_bottom_on_a_fast_clock_is_not_clamped():
+    """At ηλ 0.045 per step, 20 steps cover 0.9 τ: a norm at the flat bottom it reaches
+    after the transition (a minimum 10 steps before the end, curvature 4e-5 of its level
+    per τ²) ranges over 8e-6 of its level across the last 20 points — under
+    ``clamp_rel_range`` and the τ rule — but 7e-5 across the last 40 (``clamp_window``):
+    not clamped; with the window of 20 it was (okitouni/simple-grokking at λ 1.5). A norm
+    held flat for 40 points still is."""
+    lr, steps = 0.045, 600
+    t_min = lr * (steps - 10)
+    bottom = make_run(lambda s, t: 40.0 * (1.0 + 4e-5 * (t - t_min) ** 2), steps=steps,
+                      lr=lr, acc_of=fit_acc(100), loss_of=fit_loss(100))
+    assert Analyzer(header()).analyze(bottom).regime != "clamped"
+    narrow = AnalyzerSettings(clamp_window=20)
+    assert Analyzer(header(), narrow).analyze(bottom).regime == "clamped"
+    held = make_run(lambda s, t: 40.0 + (steps - 40 - s) / 100 if s < steps - 40 else 40.0,
+                    steps=steps, lr=lr, acc_of=fit_acc(100), loss_of=fit_loss(100))
+    assert Analyzer(header()).analyze(held).regime == "clamped"
+
+
 def test_turning_point_is_not_clamped():
     """A norm at the top of a smooth peak (where growth and decay cross) is flat over the
     last 20 steps (range 5e-6 of its level, under ``clamp_rel_range``) but not over the
@@ -801,8 +820,8 @@ def test_turning_point_is_not_clamped():
     assert (norm[-20:].max() - norm[-20:].min()) / 75.0 < AnalyzerSettings().clamp_rel_range
     a = Analyzer(header()).analyze(run)
     assert a.regime != "clamped" and not a.clamped
-    assert Analyzer(header(), AnalyzerSettings(clamp_min_tau=0.02)).analyze(run).regime == \
-        "clamped"  # the span until stop 44
+    until_44 = AnalyzerSettings(clamp_min_tau=0.02, clamp_window=20)  # span and window then
+    assert Analyzer(header(), until_44).analyze(run).regime == "clamped"
 
     def held(tau_flat: float) -> list:
         k = steps - round(tau_flat / lr)
