@@ -1143,9 +1143,10 @@ def annealing_trend(t: Trace) -> Finding | None:
 
 def awaiting_heldout(s: Series, start: int, st: AnalyzerSettings) -> tuple[int, int]:
     """``(evaluations, needed)``: held-out evaluations logged from row ``start`` (the fit)
-    on, and how many the held-out trend needs (2 × ``heldout_min_evals``: it fits the
-    last half); ``needed`` is 0 without the trend or when the run logs no held-out
-    accuracy at all."""
+    on, and how many the budget verdict waits for (2 × ``heldout_min_evals``: the trend
+    fits the last half of them; since stop 60 it can speak from ``heldout_min_evals`` on,
+    the wait kept as it was); ``needed`` is 0 without the trend or when the run logs no
+    held-out accuracy at all."""
     if not st.heldout_trend or not np.isfinite(s.val).any():
         return 0, 0
     return int(np.isfinite(s.val[start:]).sum()), 2 * st.heldout_min_evals
