@@ -94,7 +94,8 @@ def _trend_rows(s, start: int) -> np.ndarray:
     """The rows the trend fits: the last half of the held-out evaluations from ``start``,
     or the last ``heldout_min_evals`` (5) while the half holds fewer."""
     rows = np.nonzero(np.isfinite(s.val[start:]))[0] + start
-    return rows[-max(rows.shape[0] - rows.shape[0] // 2, 5):]
+    least = AnalyzerSettings().heldout_min_evals
+    return rows[-max(rows.shape[0] - rows.shape[0] // 2, least):]
 
 
 def _line_fit(s, start: int, tau_now: float) -> tuple[float, float]:
@@ -379,14 +380,14 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     start = int(np.searchsorted(s.step, FIT))
     tau_now = float(s.tau[-1])
     trend = heldout_trend(s, start, tau_now, st)
-    rows = np.nonzero(np.isfinite(s.val[start:]))[0]
-    if rows.shape[0] - rows.shape[0] // 2 < st.heldout_min_evals:
+    rows = _trend_rows(s, start)
+    if rows.shape[0] < st.heldout_min_evals:
         assert trend is None
         return
     assert trend is not None
     assert trend.slope == pytest.approx(b, rel=1e-6)
-    step_tau = float(np.median(np.diff(s.tau[rows[rows.shape[0] // 2:] + start])))
-    next_eval = float(s.tau[rows[-1] + start]) + step_tau - tau_now  # the last sample may
+    step_tau = float(np.median(np.diff(s.tau[rows])))
+    next_eval = float(s.tau[rows[-1]]) + step_tau - tau_now  # the last sample may
     # come after the last evaluation (every = 7, 25)
     assert trend.d_tau == pytest.approx(max((TARGET - (a + b * tau_now)) / b, next_eval),
                                         rel=1e-6)
@@ -553,9 +554,7 @@ def test_property_the_time_rule_waits_exactly_while_the_trend_reaches_the_budget
     assume(a + b * tau_now < TARGET - 0.5)  # well short of 0.9 at the end
     first = math.log(0.01 / 0.99)  # and short of heldout_near_done's 0.8 of the way
     assume(a + b * (tau_now - 0.05) < first + 0.75 * (TARGET - first))
-    rows = np.nonzero(np.isfinite(s.val))[0]
-    rows = rows[rows >= np.searchsorted(s.step, FIT)]
-    half = rows[rows.shape[0] // 2:]
+    half = _trend_rows(s, int(np.searchsorted(s.step, FIT)))
     next_eval = float(s.tau[half[-1]] + np.median(np.diff(s.tau[half])) - tau_now)
     d_tau = max((TARGET - (a + b * tau_now)) / b, next_eval)
     reach = float(s.step[-1]) + d_tau / (LR * WD)
