@@ -2303,6 +2303,33 @@ HOLDOUT113_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 """Eighty-eighth-round held-out families, second group (stop 60; see above)."""
 
 
+# an eighty-ninth round (stop 61), in two groups, defined at the start of stop 61 before
+# anything was tried: a full-batch transformer on multiplication at width 44 and 55 % of
+# pairs; a minibatch (batch 128) warm-up + cosine MLP on division; a full-batch MLP on
+# subtraction at width 72, init 1.6 and 45 % of pairs; an SGD MLP on multiplication at lr 0.1
+# and init 1.0.
+HOLDOUT114_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("tf-mul-p41-f0.55-w44-i1-lr3e-3", p=41, op="*", train_fraction=0.55,
+            model="transformer", width=44, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-div-p47-f0.55-b128-cosine-lr6e-3", p=47, op="/", train_fraction=0.55,
+            batch_size=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+]}
+"""Eighty-ninth-round held-out families, first group (stop 61; see above)."""
+
+
+HOLDOUT115_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+    _family("mlp-sub-p59-f0.45-w72-i1.6-lr5e-3", p=59, op="-", train_fraction=0.45,
+            width=72, init_scale=1.6, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p47-f0.6-i1-sgd-lr1e-1", p=47, op="*", train_fraction=0.6,
+            init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+]}
+"""Eighty-ninth-round held-out families, second group (stop 61; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2360,7 +2387,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout106": HOLDOUT106_FAMILIES, "holdout107": HOLDOUT107_FAMILIES,
     "holdout108": HOLDOUT108_FAMILIES, "holdout109": HOLDOUT109_FAMILIES,
     "holdout110": HOLDOUT110_FAMILIES, "holdout111": HOLDOUT111_FAMILIES,
-    "holdout112": HOLDOUT112_FAMILIES, "holdout113": HOLDOUT113_FAMILIES}
+    "holdout112": HOLDOUT112_FAMILIES, "holdout113": HOLDOUT113_FAMILIES,
+    "holdout114": HOLDOUT114_FAMILIES, "holdout115": HOLDOUT115_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
