@@ -545,8 +545,8 @@ class HeldOutTrend:
     the parabola's when down) has climbed, in logit, from the run's first held-out
     evaluation (chance, before training) to ``done_val_acc`` (0–1);
     ``weight``: its weight in log Δτ against the norm's forecast once combined
-    (:func:`trend_weight`; ``later``: it pointed later than the norm's, and counted as
-    at chance)."""
+    (:func:`trend_weight`; ``later``: it pointed later than the norm's, and weighs
+    ``heldout_later_weight``, or as at chance without one)."""
 
     slope: float
     d_tau: float
@@ -755,8 +755,13 @@ def forecast_transition(s: Series, start: int, last: float, peak: float, tau_now
         later = trend.d_tau >= d_tau
         # extended far beyond the τ its evaluations cover, the trend tells nothing
         far = not within_reach(trend.d_tau, trend.span, st)
-        w = 0.0 if far else trend_weight(0.0 if later else trend.progress, st.delay_log_sd,
-                                         st.heldout_log_sd or st.delay_log_sd)
+        if far:
+            w = 0.0
+        elif later and st.heldout_later_weight is not None:
+            w = st.heldout_later_weight
+        else:
+            w = trend_weight(0.0 if later else trend.progress, st.delay_log_sd,
+                             st.heldout_log_sd or st.delay_log_sd)
         trend = replace(trend, weight=w, later=later, far=far)
         median = trend.d_tau ** w * d_tau ** (1.0 - w)  # no log: d_tau_trend may be 0
         spread = math.sqrt(1.0 - w) * (st.heldout_interval_scale if w > 0 else 1.0)

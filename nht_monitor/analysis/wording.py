@@ -128,6 +128,13 @@ def _suppressed_acc(st: AnalyzerSettings, acc: float, first_acc: float | None,
             f"its first {fmt(first_acc)} to 1, < {100 * st.strong_max_gain:g}%)")
 
 
+def _later_weight(st: AnalyzerSettings) -> str:
+    """How a held-out trend pointing later than the norm's forecast is weighted."""
+    if st.heldout_later_weight is None:
+        return "counted as at chance"
+    return "down-weighted"
+
+
 def _best(st: AnalyzerSettings) -> str:
     """What patience compares (``rules.best_gain``): the best mean of that many."""
     return f"best mean of {st.train_acc_evals}" if st.train_acc_evals > 1 else "best"
@@ -321,7 +328,7 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
                 + (f"(it reaches beyond {st.heldout_max_reach:g} × the Δτ "
                    f"{fmt(heldout.span)} its evaluations cover: no information)"
                    if heldout.far else
-                   "(later than the norm's: counted as at chance, a line in logit runs "
+                   f"(later than the norm's: {_later_weight(st)}, a line in logit runs "
                    "late while the accuracy creeps before its rise)" if heldout.later else
                    f"(it has climbed {heldout.progress:.0%} of the way from its first "
                    "evaluation)"))

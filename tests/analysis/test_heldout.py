@@ -318,12 +318,13 @@ def _forecasts_of_a_slow_climb(st: AnalyzerSettings):
 
 
 def test_a_trend_pointing_later_than_the_norm_counts_as_at_chance():
-    """A slow climb (logit up 0.6/τ from 0.01: 0.9 some Δτ 10 on) has progress > 0 but
-    points beyond the norm's forecast: its weight is that of p = 0 (½ here), and the
-    reason says so."""
+    """Without ``heldout_later_weight``, a slow climb (logit up 0.6/τ from 0.01: 0.9
+    some Δτ 10 on) has progress > 0 but points beyond the norm's forecast: its weight is
+    that of p = 0 (½ here), and the reason says so."""
     # a climb of < 0.02 of accuracy: heldout_min_gain's gate aside
     # its reach (Δτ 10, span 0.65) aside
-    st = AnalyzerSettings(heldout_max_reach=None, heldout_min_gain=None)
+    st = AnalyzerSettings(heldout_max_reach=None, heldout_min_gain=None,
+                          heldout_later_weight=None)
     samples, s, start, tau_now, both, norm = _forecasts_of_a_slow_climb(st)
     trend = both.heldout
     assert trend.progress == pytest.approx(_progress(-4.5, 0.6, tau_now), rel=1e-9)
@@ -335,14 +336,40 @@ def test_a_trend_pointing_later_than_the_norm_counts_as_at_chance():
     assert "later than the norm's: counted as at chance" in reasons
 
 
+@pytest.mark.parametrize("weight", [0.0, 0.25, 0.6])
+def test_a_trend_pointing_later_than_the_norm_weighs_heldout_later_weight(weight):
+    """With ``heldout_later_weight`` (0.25 by default) the same slow climb weighs that
+    much: the median is norm^(1 − w) · trend^w in Δτ, the 80 % interval's log-widths
+    √(1 − w) of the norm's (× ``heldout_interval_scale`` when w > 0), and the reason
+    says it was down-weighted; a trend pointing earlier keeps its progress weight."""
+    st = AnalyzerSettings(heldout_max_reach=None, heldout_min_gain=None,
+                          heldout_later_weight=weight)
+    samples, s, start, tau_now, both, norm = _forecasts_of_a_slow_climb(st)
+    trend = both.heldout
+    assert trend.later and trend.weight == weight
+    assert both.d_tau == pytest.approx(norm.d_tau ** (1 - weight) * trend.d_tau ** weight,
+                                       rel=1e-9)
+    spread = math.sqrt(1 - weight) * (st.heldout_interval_scale if weight > 0 else 1.0)
+    lo_norm, hi_norm = (x - float(s.step[-1]) for x in norm.transition.interval)
+    lo, hi = (x - float(s.step[-1]) for x in both.transition.interval)
+    steps, steps_norm = both.transition.steps_remaining, norm.transition.steps_remaining
+    # on a constant τ rate the steps are Δτ over that rate: ratios carry over
+    assert hi / steps == pytest.approx((hi_norm / steps_norm) ** spread, rel=1e-6)
+    assert lo <= steps * (lo_norm / steps_norm) ** spread * (1 + 1e-9)
+    reasons = " ".join(Analyzer(_header(), st).analyze(samples).reasons)
+    assert "later than the norm's: down-weighted" in reasons
+    assert AnalyzerSettings().heldout_later_weight == 0.25
+
+
 def test_weak_needs_both_forecasts_beyond_the_budget():
     """A held-out trend pointing far beyond the budget does not make a run ``weak`` (the
     norm's interval still reaches into it); one about to reach 0.9 keeps a run
     ``intermediate`` whose norm alone would be ``weak``."""
     slow = _run(1500, _line(-6.0, 0.3), rate=0.3)  # 0.9 only Δτ ≈ 26 on
     # a climb of < 0.02 of accuracy: heldout_min_gain's gate aside
-    # combined, however far it reaches
-    st = AnalyzerSettings(heldout_max_reach=None, heldout_min_gain=None)
+    # combined, however far it reaches, at weight ½ (at chance): its median past the budget
+    st = AnalyzerSettings(heldout_max_reach=None, heldout_min_gain=None,
+                          heldout_later_weight=None)
     off = st.model_copy(update={"heldout_trend": False})
     with_trend = Analyzer(_header(budget=4000), st).analyze(slow)
     without = Analyzer(_header(budget=4000), off).analyze(slow)
@@ -399,7 +426,8 @@ def test_property_the_trend_is_exact_on_any_logit_line(a, b, every):
     span = float(np.ptp(s.tau[_trend_rows(s, start)]))
     far = trend.d_tau > st.heldout_max_reach * span
     assert trend.span == pytest.approx(span, rel=1e-12)
-    w = 0.0 if far else trend_weight(0.0 if later else _progress(a, b, tau_now), 1.0, 1.0)
+    w = (0.0 if far else st.heldout_later_weight if later
+         else trend_weight(_progress(a, b, tau_now), 1.0, 1.0))
     assert both.heldout.later == later and both.heldout.far == far
     assert both.heldout.weight == pytest.approx(w, rel=1e-6)
     assert both.d_tau == pytest.approx(norm.d_tau ** (1 - w) * trend.d_tau ** w, rel=1e-9)
@@ -607,7 +635,8 @@ def test_a_trend_reaching_far_beyond_its_evaluations_gets_no_weight():
     """The slow climb above reaches 0.9 some Δτ 10 on from evaluations covering Δτ 0.65:
     beyond ``heldout_max_reach`` (8) × that span it gets weight 0, so the median and the
     80 % interval are the norm's own to the digit; it still counts as a trend (the
-    method, the reason). Allowed a reach of 20 spans, it weighs ½ (later than the norm)."""
+    method, the reason). Allowed a reach of 20 spans, it weighs ``heldout_later_weight``
+    (later than the norm)."""
     st = AnalyzerSettings(heldout_min_gain=None)  # a climb of < 0.02: the gate aside
     samples, s, start, tau_now, gated, norm = _forecasts_of_a_slow_climb(st)
     trend = gated.heldout
@@ -623,7 +652,7 @@ def test_a_trend_reaching_far_beyond_its_evaluations_gets_no_weight():
     assert "its evaluations cover: no information" in reasons
     wide = _forecasts_of_a_slow_climb(st.model_copy(update={"heldout_max_reach": 20.0}))[4]
     assert trend.d_tau < 20.0 * span and not wide.heldout.far
-    assert wide.heldout.weight == 0.5 and wide.d_tau > norm.d_tau
+    assert wide.heldout.weight == st.heldout_later_weight and wide.d_tau > norm.d_tau
     with pytest.raises(ValueError):
         AnalyzerSettings(heldout_max_reach=0)
 
