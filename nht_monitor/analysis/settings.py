@@ -489,8 +489,8 @@ class AnalyzerSettings(BaseModel):
     ``None``: counted as at chance, its progress taken as 0 (½ with the default log-sds;
     stops 25–60). Stop 61, chosen on rounds 65–80 (696 runs; 0 / 0.1 / 0.25 / 0.35 / at
     chance): MAPE at ½ of the delay 11.3 / 11.0 / **10.8** / 11.0 / 11.6 %, at ¾ 7.1 /
-    7.5 / 8.1 / 8.7 / 9.8 %; one label of 218 k assessments changed. Two public scripts
-    (Sea-Snell/grokking, stop 28; Tsili42/parity-nn, stop 61) had forecasts 20–60 % late
+    7.5 / 8.1 / 8.7 / 9.8 %; one label of 140 k assessments changed. Two public scripts
+    (Sea-Snell/grokking, stop 28; Tsili42/parity-nn, stop 61) had forecasts 38–64 % late
     from such trends."""
     heldout_min_evals: int = Field(5, ge=4)
     """…fitted on at least this many evaluations: the last half of those since the fit,
