@@ -250,13 +250,21 @@ def _family(name: str, **kw: Any) -> FamilySpec:
     return FamilySpec(name=name, **kw)
 
 
+def _group(*families: FamilySpec) -> dict[str, FamilySpec]:
+    """The families by name; a name given twice is a typo, refused."""
+    group = {f.name: f for f in families}
+    if len(group) != len(families):
+        raise ValueError("a family name repeats within a group")
+    return group
+
+
 # λ grids: weak (the τ clock too short to decay within the budget) → intermediate
 # (transition within the budget, delay shrinking with λ) → strong (the norm collapses
 # before the fit), placed from the demo's documented sweeps (docs/RESULTS.md §1a,
 # docs/FORECAST.md's calibration and validation sets) and short pilots on this machine;
 # where a family ends with fewer regimes than planned, the benchmark says so (its runs
 # are labelled by their outcome, not by the plan).
-FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.8-lr1e-2", p=59, op="+", train_fraction=0.8, lr=1e-2,
             steps=1500, weight_decays=[0.01, 0.1, 0.2, 0.3, 10.0]),
     _family("mlp-add-p59-f0.5-lr1e-2", p=59, op="+", train_fraction=0.5, lr=1e-2,
@@ -287,7 +295,7 @@ FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     # the setting of issue 16's report: ~half the pairs, lr 2e-3, a long budget
     _family("mlp-add-p59-f0.45-lr2e-3", p=59, op="+", train_fraction=0.45, lr=2e-3,
             steps=8000, weight_decays=[0.05, 0.5, 1.0, 2.0, 10.0]),
-]}
+)
 """The benchmark's families (generated cheapest first: :func:`by_cost`)."""
 
 # Families first generated in stop 27, after every rule and setting of the engine was
@@ -296,7 +304,7 @@ FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # (``benchmarks/cache/holdout``) keeps them out of FAMILIES' leave-one-family-out pool.
 # The first eight λ grids are placed by the τ budget alone (λ × Σ lr_t: ≈ 0.5 weak,
 # ≈ 5–40 intermediate, ≥ 100 strong, as in FAMILIES), with no pilot runs.
-HOLDOUT_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p53-f0.5-cosine-lr5e-3", p=53, op="*", train_fraction=0.5, lr=5e-3,
             schedule="warmup_cosine", steps=3000, weight_decays=[0.05, 1.0, 2.0, 4.0, 20.0]),
     _family("tf-add-p37-f0.5-w32-i1-lr2e-3", p=37, op="+", train_fraction=0.5,
@@ -331,7 +339,7 @@ HOLDOUT_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p53-f0.7-sgd-lr5e-2", p=53, op="/", train_fraction=0.7,
             optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.003, 0.004, 0.006, 0.05]),
-]}
+)
 """Held-out families: never used to choose a rule or a setting (see above)."""
 
 # A third round, first generated in stop 28 to score the one rule chosen after looking at
@@ -339,7 +347,7 @@ HOLDOUT_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # reaches 0.9 within the budget): recipes and λ grids placed by the τ budget alone, as the
 # first eight above, before any of their runs existed, and scored once with that rule.
 # Own cache (``benchmarks/cache/holdout2``); never used to choose anything.
-HOLDOUT2_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT2_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.45-i1.5-lr4e-3", p=61, op="+", train_fraction=0.45,
             init_scale=1.5, lr=4e-3, steps=3000, weight_decays=[0.04, 0.6, 1.2, 2.5, 12.0]),
     _family("mlp-sub-p53-f0.65-w80-cosine-lr6e-3", p=53, op="-", train_fraction=0.65,
@@ -366,7 +374,7 @@ HOLDOUT2_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-mul-p37-f0.65-w32-i1-lr2e-3", p=37, op="*", train_fraction=0.65,
             model="transformer", width=32, init_scale=1.0, lr=2e-3, steps=3000,
             weight_decays=[0.1, 1.5, 3.0, 5.0, 25.0]),
-]}
+)
 """Third-round held-out families (stop 28; see above)."""
 
 # a fourth round (stop 29), for the sweep-aware scatter chosen on the three rounds above:
@@ -374,7 +382,7 @@ HOLDOUT2_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # runs transition after two others of their sweep; grids placed from the τ budget
 # (steps × lr × λ, halved under a cosine, × 10 for SGD's momentum) and the earlier
 # rounds' SGD outcomes, before any run existed
-HOLDOUT3_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT3_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p67-f0.5-w96-lr6e-3", p=67, op="+", train_fraction=0.5, width=96,
             lr=6e-3, steps=3000, weight_decays=[0.03, 0.35, 0.6, 1.0, 1.6, 10.0]),
     _family("mlp-mul-p43-f0.55-i1.5-cosine-lr8e-3", p=43, op="*", train_fraction=0.55,
@@ -393,12 +401,12 @@ HOLDOUT3_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-sub-p41-f0.65-w48-i1-cosine-lr2e-3", p=41, op="-", train_fraction=0.65,
             model="transformer", width=48, init_scale=1.0, lr=2e-3, schedule="warmup_cosine",
             steps=3000, weight_decays=[0.2, 1.5, 2.5, 4.0, 6.0, 40.0]),
-]}
+)
 """Fourth-round held-out families (stop 29; see above)."""
 
 # a fifth round (stop 29), generated after the fourth was scored, for the same engine
 # (nothing was changed after the fourth): six λ each, placed as for the fourth round
-HOLDOUT4_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT4_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p53-f0.45-lr5e-3", p=53, op="+", train_fraction=0.45, lr=5e-3,
             steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
     _family("mlp-sub-p43-f0.7-cosine-lr1e-2", p=43, op="-", train_fraction=0.7, lr=1e-2,
@@ -410,14 +418,14 @@ HOLDOUT4_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-mul-p31-f0.7-w32-i1-lr3e-3", p=31, op="*", train_fraction=0.7,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=3000,
             weight_decays=[0.1, 1.0, 1.6, 2.5, 4.0, 20.0]),
-]}
+)
 """Fifth-round held-out families (stop 29; see above)."""
 
 # a sixth round (stop 30), generated at the start of the session, before any engine
 # change of that session was written, and scored once after they were frozen; λ grids
 # placed from the τ budget alone (lr × steps, × 10 for SGD's momentum, about ½ for a
 # cosine schedule) as for the fourth and fifth rounds
-HOLDOUT5_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT5_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p47-f0.6-lr3e-3", p=47, op="/", train_fraction=0.6, lr=3e-3,
             steps=4000, weight_decays=[0.04, 0.63, 1.0, 1.6, 2.5, 15.0]),
     _family("mlp-add-p37-f0.8-i0.7-lr1e-2", p=37, op="+", train_fraction=0.8,
@@ -435,12 +443,12 @@ HOLDOUT5_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             weight_decays=[0.08, 0.6, 1.0, 1.6, 2.4, 16.0]),
     _family("mlp-sub-p59-f0.35-w48-lr8e-3", p=59, op="-", train_fraction=0.35, width=48,
             lr=8e-3, steps=3000, weight_decays=[0.02, 0.31, 0.5, 0.8, 1.25, 7.5]),
-]}
+)
 """Sixth-round held-out families (stop 30; see above)."""
 
 # a seventh round (stop 30), generated after the sixth was scored, before the rule
 # written after it; λ grids placed from the τ budget alone as for the sixth round
-HOLDOUT6_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT6_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p43-f0.55-w80-lr4e-3", p=43, op="+", train_fraction=0.55, width=80,
             lr=4e-3, steps=3000, weight_decays=[0.04, 0.63, 1.0, 1.6, 2.5, 15.0]),
     _family("mlp-div-p53-f0.5-i1.5-cosine-lr6e-3", p=53, op="/", train_fraction=0.5,
@@ -455,12 +463,12 @@ HOLDOUT6_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-sub-p67-f0.45-i2.5-lr5e-3", p=67, op="-", train_fraction=0.45,
             init_scale=2.5, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
-]}
+)
 """Seventh-round held-out families (stop 30; see above)."""
 
 # an eighth round (stop 30), generated after the seventh was scored, for the same engine
 # (nothing changed in between); λ grids placed from the τ budget alone
-HOLDOUT7_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT7_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p47-f0.55-lr6e-3", p=47, op="*", train_fraction=0.55, lr=6e-3,
             steps=3000, weight_decays=[0.025, 0.42, 0.67, 1.08, 1.67, 10.0]),
     _family("mlp-add-p53-f0.4-i1.5-lr1e-2", p=53, op="+", train_fraction=0.4,
@@ -475,12 +483,12 @@ HOLDOUT7_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-sub-p47-f0.5-sgd-lr6e-2", p=47, op="-", train_fraction=0.5,
             optimizer="sgd", lr=6e-2, steps=3000,
             weight_decays=[0.00055, 0.0035, 0.0053, 0.0076, 0.0106, 0.058]),
-]}
+)
 """Eighth-round held-out families (stop 30; see above)."""
 
 # a ninth round (stop 31), generated at the session's start before any engine change;
 # λ grids placed from the τ budget alone, weighted to multiplication and division
-HOLDOUT8_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT8_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p59-f0.45-lr7e-3", p=59, op="*", train_fraction=0.45, lr=7e-3,
             steps=3000, weight_decays=[0.021, 0.36, 0.57, 0.93, 1.43, 8.6]),
     _family("mlp-div-p59-f0.6-w64-i2-lr5e-3", p=59, op="/", train_fraction=0.6,
@@ -496,12 +504,12 @@ HOLDOUT8_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-add-p47-f0.45-w48-i1-lr4e-3", p=47, op="+", train_fraction=0.45,
             model="transformer", width=48, init_scale=1.0, lr=4e-3, steps=3000,
             weight_decays=[0.075, 0.75, 1.2, 1.875, 3.0, 15.0]),
-]}
+)
 """Ninth-round held-out families (stop 31; see above)."""
 
 # a tenth round (stop 31), generated after the ninth was scored, for the engine revised
 # after it; λ grids placed from the τ budget alone
-HOLDOUT9_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT9_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p43-f0.6-w80-cosine-lr6e-3", p=43, op="*", train_fraction=0.6,
             width=80, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.83, 1.33, 2.17, 3.33, 20.0]),
@@ -516,12 +524,12 @@ HOLDOUT9_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             weight_decays=[0.00048, 0.003, 0.0045, 0.0065, 0.009, 0.05]),
     _family("mlp-div-p37-f0.75-w48-lr1e-2", p=37, op="/", train_fraction=0.75, width=48,
             lr=1e-2, steps=2000, weight_decays=[0.0225, 0.375, 0.6, 0.975, 1.5, 9.0]),
-]}
+)
 """Tenth-round held-out families (stop 31; see above)."""
 
 # an eleventh round (stop 31), generated after the tenth was scored, for the engine
 # revised after it; λ grids placed from the τ budget alone
-HOLDOUT10_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT10_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-mul-p43-f0.6-w32-i1-cosine-lr4e-3", p=43, op="*", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, lr=4e-3,
             schedule="warmup_cosine", steps=2500,
@@ -538,12 +546,12 @@ HOLDOUT10_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p61-f0.45-sgd-cosine-lr6e-2", p=61, op="/", train_fraction=0.45,
             optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.0011, 0.007, 0.0106, 0.0152, 0.0211, 0.117]),
-]}
+)
 """Eleventh-round held-out families (stop 31; see above)."""
 
 # a twelfth round (stop 31), generated after the eleventh was scored, for the same final
 # engine; λ grids placed from the τ budget alone
-HOLDOUT11_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT11_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p53-f0.5-w96-lr4e-3", p=53, op="*", train_fraction=0.5, width=96,
             lr=4e-3, steps=3000, weight_decays=[0.0375, 0.63, 1.0, 1.63, 2.5, 15.0]),
     _family("tf-add-p41-f0.6-w32-i1-cosine-lr5e-3", p=41, op="+", train_fraction=0.6,
@@ -558,13 +566,13 @@ HOLDOUT11_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p61-f0.55-sgd-lr6e-2", p=61, op="*", train_fraction=0.55,
             optimizer="sgd", lr=6e-2, steps=3000,
             weight_decays=[0.00055, 0.0035, 0.0053, 0.0076, 0.0106, 0.058]),
-]}
+)
 """Twelfth-round held-out families (stop 31; see above)."""
 
 # a thirteenth round (stop 32), defined before anything was tried that session (the
 # sweep's waiting runs, tried on regenerated earlier rounds and not kept) and scored
 # once with the stop-31 engine; λ grids placed from the τ budget alone
-HOLDOUT12_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT12_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p53-f0.55-w64-lr5e-3", p=53, op="-", train_fraction=0.55, width=64,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
     _family("mlp-add-p47-f0.5-i2-cosine-lr6e-3", p=47, op="+", train_fraction=0.5,
@@ -579,12 +587,12 @@ HOLDOUT12_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p43-f0.65-w96-i1.5-lr7e-3", p=43, op="*", train_fraction=0.65,
             width=96, init_scale=1.5, lr=7e-3, steps=2500,
             weight_decays=[0.026, 0.43, 0.69, 1.11, 1.71, 10.3]),
-]}
+)
 """Thirteenth-round held-out families (stop 32; see above)."""
 
 # a fourteenth round (stop 32), defined after the thirteenth was scored, for the same
 # stop-31 engine unchanged; λ grids placed from the τ budget alone
-HOLDOUT13_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT13_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p71-f0.55-w80-i1.5-lr4e-3", p=71, op="+", train_fraction=0.55,
             width=80, init_scale=1.5, lr=4e-3, steps=3000,
             weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
@@ -601,13 +609,13 @@ HOLDOUT13_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p43-f0.6-w112-i2-lr5e-3", p=43, op="/", train_fraction=0.6, width=112,
             init_scale=2.0, lr=5e-3, steps=2500,
             weight_decays=[0.036, 0.6, 0.96, 1.56, 2.4, 14.4]),
-]}
+)
 """Fourteenth-round held-out families (stop 32; see above)."""
 
 # a fifteenth round (stop 33), defined at the start of the session before the engine was
 # touched (a debounce of single-assessment weak/strong readings was to be tried on the
 # earlier rounds) and scored once; λ grids placed from the τ budget alone
-HOLDOUT14_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT14_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.45-w96-lr5e-3", p=59, op="+", train_fraction=0.45, width=96,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
     _family("tf-mul-p41-f0.6-w32-i1-lr4e-3", p=41, op="*", train_fraction=0.6,
@@ -622,13 +630,13 @@ HOLDOUT14_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-sub-p47-f0.7-w64-i2-lr8e-3", p=47, op="-", train_fraction=0.7, width=64,
             init_scale=2.0, lr=8e-3, steps=2500,
             weight_decays=[0.0225, 0.375, 0.6, 0.975, 1.5, 9.0]),
-]}
+)
 """Fifteenth-round held-out families (stop 33; see above)."""
 
 # a sixteenth round (stop 33), the first trained on minibatches (the public grokking
 # scripts' way: teddykoker/grokking and Noaillesss/grokking use batch 512), defined after
 # the fifteenth was scored, for the shipped engine unchanged; λ grids from the τ budget
-HOLDOUT15_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT15_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.5-b256-lr3e-3", p=59, op="+", train_fraction=0.5,
             batch_size=256, lr=3e-3, steps=4000,
             weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
@@ -641,13 +649,13 @@ HOLDOUT15_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-sub-p47-f0.5-b256-sgd-lr5e-2", p=47, op="-", train_fraction=0.5,
             optimizer="sgd", batch_size=256, lr=5e-2, steps=3000,
             weight_decays=[0.00067, 0.0042, 0.0063, 0.0091, 0.0127, 0.07]),
-]}
+)
 """Sixteenth-round held-out families (stop 33; see above)."""
 
 # a seventeenth round (stop 33), the second on minibatches, defined before the
 # sixteenth's readings were looked into (a change to the strong rule for minibatch runs
 # was to be tried on it); λ grids from the τ budget
-HOLDOUT16_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT16_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p53-f0.55-b256-lr5e-3", p=53, op="+", train_fraction=0.55,
             batch_size=256, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
@@ -660,13 +668,13 @@ HOLDOUT16_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p59-f0.5-b256-sgd-cosine-lr6e-2", p=59, op="*", train_fraction=0.5,
             optimizer="sgd", batch_size=256, lr=6e-2, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.0011, 0.007, 0.0106, 0.0152, 0.0211, 0.117]),
-]}
+)
 """Seventeenth-round held-out families (stop 33; see above)."""
 
 # an eighteenth round (stop 33), the third on minibatches, defined before rule 6's
 # too_slow was made opt-in (chosen on the sixteenth and seventeenth); λ grids from the τ
 # budget
-HOLDOUT17_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT17_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p59-f0.5-b256-lr4e-3", p=59, op="-", train_fraction=0.5,
             batch_size=256, lr=4e-3, steps=3000,
             weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
@@ -679,13 +687,13 @@ HOLDOUT17_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p53-f0.55-b256-lr6e-3", p=53, op="/", train_fraction=0.55,
             batch_size=256, lr=6e-3, steps=2500,
             weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
-]}
+)
 """Eighteenth-round held-out families (stop 33; see above)."""
 
 # a nineteenth and a twentieth round (stop 34), on minibatches, both defined before the
 # engine was touched for the minibatch blind spot the sixteenth to eighteenth showed
 # (to be chosen on those three and scored once on these); λ grids from the τ budget
-HOLDOUT18_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT18_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p47-f0.55-b256-lr4e-3", p=47, op="*", train_fraction=0.55,
             batch_size=256, lr=4e-3, steps=3000,
             weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
@@ -698,10 +706,10 @@ HOLDOUT18_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-add-p53-f0.5-b256-sgd-lr4e-2", p=53, op="+", train_fraction=0.5,
             optimizer="sgd", batch_size=256, lr=4e-2, steps=3000,
             weight_decays=[0.00083, 0.00525, 0.0079, 0.0114, 0.0158, 0.0875]),
-]}
+)
 """Nineteenth-round held-out families (stop 34; see above)."""
 
-HOLDOUT19_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT19_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p59-f0.5-b512-lr3e-3", p=59, op="/", train_fraction=0.5,
             batch_size=512, lr=3e-3, steps=4000,
             weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
@@ -714,13 +722,13 @@ HOLDOUT19_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p53-f0.5-b256-cosine-lr5e-3", p=53, op="*", train_fraction=0.5,
             batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.06, 1.0, 1.6, 2.6, 4.0, 24.0]),
-]}
+)
 """Twentieth-round held-out families (stop 34; see above)."""
 
 # a twenty-first round (stop 34), on minibatches, defined before a second change to rule 6
 # (too_slow near the budget's end) chosen on the nineteenth round's misses; λ grids from
 # the τ budget
-HOLDOUT20_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT20_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.5-b256-lr4e-3", p=61, op="+", train_fraction=0.5,
             batch_size=256, lr=4e-3, steps=3000,
             weight_decays=[0.0375, 0.625, 1.0, 1.625, 2.5, 15.0]),
@@ -733,7 +741,7 @@ HOLDOUT20_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p59-f0.55-b512-sgd-lr5e-2", p=59, op="*", train_fraction=0.55,
             optimizer="sgd", batch_size=512, lr=5e-2, steps=3000,
             weight_decays=[0.00067, 0.0042, 0.0063, 0.0091, 0.0127, 0.07]),
-]}
+)
 """Twenty-first-round held-out families (stop 34; see above)."""
 
 # a twenty-second round (stop 35), defined before the planned learning rate
@@ -741,7 +749,7 @@ HOLDOUT20_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # warm-up + cosine sweeps, the schedule where the current η·λ misreads the τ still to
 # come; λ grids from the same τ ladder (steps × lr × λ, halved under a cosine, × 10 for
 # SGD's momentum)
-HOLDOUT21_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT21_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p43-f0.65-w64-cosine-lr6e-3", p=43, op="+", train_fraction=0.65,
             width=64, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.8, 1.3, 2.2, 3.3, 20.0]),
@@ -755,7 +763,7 @@ HOLDOUT21_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             model="transformer", width=32, init_scale=1.0, lr=4e-3,
             schedule="warmup_cosine", steps=3000,
             weight_decays=[0.15, 1.5, 2.4, 3.75, 6.0, 30.0]),
-]}
+)
 """Twenty-second-round held-out families (stop 35; see above)."""
 
 # a twenty-third round (stop 36), defined before a change to rule 6's ``long_stall`` for
@@ -764,7 +772,7 @@ HOLDOUT21_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # annealed): full-batch warm-up + cosine sweeps with λ set densely around the edge where
 # such partial learners appear (λ·lr ≈ 0.02–0.03 for these transformers), and one
 # constant-lr transformer (the change reads any partial learner)
-HOLDOUT22_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT22_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-add-p43-f0.55-w32-i1-cosine-lr4e-3", p=43, op="+", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=4e-3,
             schedule="warmup_cosine", steps=3000,
@@ -783,14 +791,14 @@ HOLDOUT22_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-div-p47-f0.55-w32-i1-lr3e-3", p=47, op="/", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=3000,
             weight_decays=[0.2, 2.0, 3.2, 4.2, 5.4, 24.0]),
-]}
+)
 """Twenty-third-round held-out families (stop 36; see above)."""
 
 # a twenty-fourth round (stop 36), on minibatches, defined before a verdict for runs still
 # fitting (the τ their budget leaves against the law's delay) was tried anywhere: a high
 # training fraction (transitions that may come with the fit), and λ grids that also fill
 # the τ budgets 1.5–3 the earlier ladders skipped
-HOLDOUT23_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT23_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.8-b256-lr4e-3", p=59, op="+", train_fraction=0.8,
             batch_size=256, lr=4e-3, steps=3000,
             weight_decays=[0.0375, 0.125, 0.5, 0.8, 1.25, 15.0]),
@@ -803,7 +811,7 @@ HOLDOUT23_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p47-f0.7-b256-cosine-lr5e-3", p=47, op="*", train_fraction=0.7,
             batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.06, 0.2, 0.8, 1.3, 2.0, 24.0]),
-]}
+)
 """Twenty-fourth-round held-out families (stop 36; see above)."""
 
 # a twenty-fifth round (stop 36), defined before the budget verdict on a post-fit
@@ -811,7 +819,7 @@ HOLDOUT23_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # twenty-fourth round's two false alarms: `weak` right after the fit at 80 % training
 # fraction): high training fractions, λ grids dense at τ budgets of 1–3, where the
 # verdict sits near the law's floor
-HOLDOUT24_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT24_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p47-f0.85-b256-lr4e-3", p=47, op="-", train_fraction=0.85,
             batch_size=256, lr=4e-3, steps=3000,
             weight_decays=[0.04, 0.1, 0.18, 0.5, 1.0, 15.0]),
@@ -823,7 +831,7 @@ HOLDOUT24_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-add-p67-f0.7-b512-sgd-lr5e-2", p=67, op="+", train_fraction=0.7,
             optimizer="sgd", batch_size=512, lr=5e-2, steps=3000,
             weight_decays=[0.0003, 0.0008, 0.0015, 0.0042, 0.0091, 0.07]),
-]}
+)
 """Twenty-fifth-round held-out families (stop 36; see above)."""
 
 # a twenty-sixth round (stop 36), defined before the law's floor was made to yield to
@@ -832,7 +840,7 @@ HOLDOUT24_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # change, replayed on rounds 4–25, only took correct `weak` readings away and was not
 # kept, so this round is scored with the engine as it stands: training fractions
 # 0.6–0.8, λ grids dense at τ budgets of 1–3
-HOLDOUT25_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT25_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p53-f0.75-b256-lr4e-3", p=53, op="+", train_fraction=0.75,
             batch_size=256, lr=4e-3, steps=3000,
             weight_decays=[0.04, 0.09, 0.14, 0.25, 0.8, 15.0]),
@@ -844,14 +852,14 @@ HOLDOUT25_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p53-f0.6-b256-cosine-lr5e-3", p=53, op="/", train_fraction=0.6,
             batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.06, 0.14, 0.22, 0.4, 1.2, 24.0]),
-]}
+)
 """Twenty-sixth-round held-out families (stop 36; see above)."""
 
 # a twenty-seventh round (stop 37), minibatch at 45–55 % training fraction where fits
 # come late, defined before rule 6d (``room_after_fit``: ``intermediate`` before the fit
 # when its projected fit leaves the law's median delay within the budget) was scored;
 # λ grids from the τ budget
-HOLDOUT26_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT26_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p61-f0.45-b256-lr4e-3", p=61, op="*", train_fraction=0.45,
             batch_size=256, lr=4e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.9, 1.4, 2.2, 15.0]),
@@ -864,13 +872,13 @@ HOLDOUT26_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-sub-p59-f0.55-b256-cosine-lr5e-3", p=59, op="-", train_fraction=0.55,
             batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.7, 1.1, 1.8, 2.8, 20.0]),
-]}
+)
 """Twenty-seventh-round held-out families (stop 37; see above)."""
 
 # a twenty-eighth round (stop 37), defined after round 27 was scored and before anything
 # more was scored: rule 6d's second fresh round and the first of the budget-end `strong`
 # (``spent_short``); minibatch and full batch at 40–55 % training fraction
-HOLDOUT27_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT27_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p67-f0.4-b256-lr5e-3", p=67, op="+", train_fraction=0.4,
             batch_size=256, lr=5e-3, steps=3000,
             weight_decays=[0.04, 0.6, 1.0, 1.6, 2.6, 15.0]),
@@ -883,13 +891,13 @@ HOLDOUT27_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             weight_decays=[0.0006, 0.003, 0.005, 0.0075, 0.011, 0.07]),
     _family("mlp-div-p47-f0.45-lr4e-3", p=47, op="/", train_fraction=0.45, lr=4e-3,
             steps=3000, weight_decays=[0.05, 0.5, 1.0, 1.6, 2.5, 15.0]),
-]}
+)
 """Twenty-eighth-round held-out families (stop 37; see above)."""
 
 # a twenty-ninth round (stop 37), defined after round 28 was scored and rule 6d was made
 # to read its line's level, before anything more was scored: minibatch at 45–50 %
 # training fraction
-HOLDOUT28_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT28_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p61-f0.5-b128-lr4e-3", p=61, op="-", train_fraction=0.5,
             batch_size=128, lr=4e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.3, 2.0, 12.0]),
@@ -902,10 +910,10 @@ HOLDOUT28_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p53-f0.5-b512-cosine-lr5e-3", p=53, op="/", train_fraction=0.5,
             batch_size=512, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.7, 1.1, 1.8, 2.8, 20.0]),
-]}
+)
 """Twenty-ninth-round held-out families (stop 37; see above)."""
 
-HOLDOUT29_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT29_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-add-p41-f0.55-w32-i1-lr3e-3", p=41, op="+", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 1.92, 3.0, 4.8, 24.0]),
@@ -918,13 +926,13 @@ HOLDOUT29_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p59-f0.55-sgd-lr6e-2", p=59, op="/", train_fraction=0.55,
             optimizer="sgd", lr=6e-2, steps=3000,
             weight_decays=[0.0006, 0.004, 0.006, 0.009, 0.014, 0.08]),
-]}
+)
 """Thirtieth-round held-out families (stop 38), defined before the round was generated
 and after the held-up rule's Δτ was made to count from a contracted plateau's end: a
 full-batch LayerNorm transformer, a full-batch MLP from a large initialisation (a norm
 that contracts during the fit), a minibatch MLP at 45 % and a full-batch SGD MLP."""
 
-HOLDOUT30_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT30_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-mul-p43-f0.55-w32-i1-cosine-lr4e-3", p=43, op="*", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=4e-3,
             schedule="warmup_cosine", steps=3000,
@@ -939,11 +947,11 @@ HOLDOUT30_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
             batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
             weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
-]}
+)
 """Thirty-first-round held-out families (stop 38), all warm-up + cosine, defined before
 the round was generated and after rule 6's stalls were made to start after the warm-up."""
 
-HOLDOUT31_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT31_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p47-f0.55-b256-cosine-lr5e-3", p=47, op="-", train_fraction=0.55,
             batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.7, 1.1, 1.8, 2.8, 20.0]),
@@ -957,13 +965,13 @@ HOLDOUT31_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p53-f0.6-cosine-lr5e-3", p=53, op="*", train_fraction=0.6, lr=5e-3,
             schedule="warmup_cosine", steps=2500,
             weight_decays=[0.05, 0.8, 1.3, 2.0, 3.2, 20.0]),
-]}
+)
 """Thirty-second-round held-out families (stop 38), all warm-up + cosine, defined before
 the round was generated, after the budget verdict's wait for a held-out climb on the step
 clock while the lr anneals (``annealing_step_trend``) was written; scored with it off (the
 default, after public code showed it flapping) and replayed with it on."""
 
-HOLDOUT32_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT32_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-add-p41-f0.5-w32-i1-lr3e-3", p=41, op="+", train_fraction=0.5,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.0, 1.6, 2.5, 4.0, 24.0]),
@@ -976,7 +984,7 @@ HOLDOUT32_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p53-f0.55-b256-sgd-lr5e-2", p=53, op="/", train_fraction=0.55,
             optimizer="sgd", batch_size=256, lr=5e-2, steps=3000,
             weight_decays=[0.0006, 0.004, 0.006, 0.009, 0.013, 0.07]),
-]}
+)
 """Thirty-third-round held-out families (stop 39), constant learning rates: full-batch and
 minibatch, AdamW and SGD; defined before the round was generated, after
 ``Transition.chance_in_budget`` was written (it is scored here for the first time on
@@ -989,7 +997,7 @@ runs nothing saw before)."""
 # 1,000 examples, batch 32, lr 0.1, no momentum, width 1,000) with cross-entropy for its
 # hinge loss; its λ grid is placed from that script's sweep (weak ≤ 0.002, transitions
 # at 0.005–0.03, strong at 0.1); the others by the τ budget alone.
-HOLDOUT33_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT33_FAMILIES: dict[str, FamilySpec] = _group(
     _family("parity-n40-k3-N1000-w1000-b32-sgd-lr1e-1", task="parity", width=1000,
             init_scale=1.0, optimizer="sgd", momentum=0.0, lr=0.1, batch_size=32,
             steps=9600, eval_every=32, weight_decays=[0.001, 0.003, 0.006, 0.012, 0.03, 0.1]),
@@ -1004,12 +1012,12 @@ HOLDOUT33_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             parity_k=4, parity_train=3000, width=512, init_scale=1.0, optimizer="sgd",
             momentum=0.0, lr=5e-2, batch_size=64, schedule="warmup_cosine", steps=9000,
             eval_every=45, weight_decays=[0.002, 0.005, 0.01, 0.02, 0.05, 0.2]),
-]}
+)
 
 # Round 35 (stop 40): minibatches small enough that one step's train accuracy is noisy
 # (16–128 examples), λ grids reaching runs that learn nothing — defined before rule 6 read
 # train accuracy as the mean of its last evaluations instead of the last one.
-HOLDOUT34_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT34_FAMILIES: dict[str, FamilySpec] = _group(
     _family("parity-n40-k3-N1000-w1000-b16-sgd-lr5e-2", task="parity", width=1000,
             init_scale=1.0, optimizer="sgd", momentum=0.0, lr=0.05, batch_size=16,
             steps=12000, eval_every=60, weight_decays=[0.002, 0.005, 0.01, 0.02, 0.05, 0.2]),
@@ -1021,12 +1029,12 @@ HOLDOUT34_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p47-f0.55-b128-cosine-lr5e-3", p=47, op="/", train_fraction=0.55,
             lr=5e-3, batch_size=128, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
-]}
+)
 
 # Round 36 (stop 41): norms that collapse before the fit (momentum parity near its slow
 # fitters, a large-initialisation MLP, a minibatch MLP and transformer at high λ) — defined
 # before rule 6 read the head norm.
-HOLDOUT35_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT35_FAMILIES: dict[str, FamilySpec] = _group(
     _family("parity-n40-k3-N1500-w768-b32-sgd-m0.9-lr1e-2", task="parity", parity_train=1500,
             width=768, init_scale=1.0, optimizer="sgd", lr=0.01, batch_size=32, steps=9000,
             eval_every=30, weight_decays=[0.002, 0.008, 0.015, 0.025, 0.04, 0.12]),
@@ -1039,12 +1047,12 @@ HOLDOUT35_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-add-p47-f0.5-w32-i1-b256-lr3e-3", p=47, op="+", train_fraction=0.5,
             model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
             steps=2500, weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
-]}
+)
 
 # Round 37 (stop 41): the same kind of runs as round 36 — norms that collapse before the
 # fit — defined after round 36 showed the head at its peak missed momentum parity's false
 # alarms and before rule 6 read the head against its first value instead.
-HOLDOUT36_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT36_FAMILIES: dict[str, FamilySpec] = _group(
     _family("parity-n30-k3-N1200-w1000-b32-sgd-m0.9-lr5e-3", task="parity", parity_bits=30,
             parity_train=1200, width=1000, init_scale=1.0, optimizer="sgd", lr=5e-3,
             batch_size=32, steps=10000, eval_every=30,
@@ -1058,14 +1066,14 @@ HOLDOUT36_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-sub-p43-f0.55-w32-i1-b128-lr3e-3", p=43, op="-", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, batch_size=128, lr=3e-3,
             steps=2500, weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
-]}
+)
 
 # Round 38 (stop 41): runs that fit or fall short near the budget's end (a minibatch MLP
 # whose high λ fits late, cosine schedules whose accuracy hovers near half learnt at the
 # end, plain SGD on parity) — defined before rule 6 read its best train accuracy over
 # every evaluation instead of the decimated history, and before the budget verdict stopped
 # waiting for held-out evaluations once the budget is spent.
-HOLDOUT37_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT37_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p59-f0.45-b256-lr4e-3", p=59, op="*", train_fraction=0.45,
             batch_size=256, lr=4e-3, steps=3000,
             weight_decays=[0.03, 0.8, 1.2, 1.5, 2.0, 12.0]),
@@ -1079,13 +1087,13 @@ HOLDOUT37_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("parity-n40-k3-N1000-w512-b32-sgd-lr5e-2", task="parity", width=512,
             init_scale=1.0, optimizer="sgd", momentum=0.0, lr=0.05, batch_size=32,
             steps=8000, eval_every=40, weight_decays=[0.002, 0.005, 0.01, 0.02, 0.05, 0.2]),
-]}
+)
 
 # a thirty-ninth round (stop 42), defined before the forecast's 80 % interval was touched
 # (pooled over rounds 5-38 it held the truth 94 % of the time at half the delay, above the
 # 70-90 % asked): full-batch and large-batch runs with delayed transitions, so that half
 # the delay has forecasts to score; λ grids placed from the τ budget alone
-HOLDOUT38_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT38_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.5-w96-lr5e-3", p=61, op="+", train_fraction=0.5, width=96,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-div-p47-f0.6-i1.5-lr6e-3", p=47, op="/", train_fraction=0.6,
@@ -1100,14 +1108,14 @@ HOLDOUT38_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p47-f0.6-b512-cosine-lr6e-3", p=47, op="*", train_fraction=0.6,
             batch_size=512, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
-]}
+)
 """Thirty-ninth-round held-out families (stop 42; see above)."""
 
 
 # a fortieth round (stop 42), defined after the trend-combined interval was narrowed and
 # scored once with the final engine: more delayed transitions, minibatch and full batch,
 # to score that interval on runs it was not chosen on; λ grids placed from the τ budget
-HOLDOUT39_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT39_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.55-b256-lr5e-3", p=59, op="+", train_fraction=0.55,
             batch_size=256, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.6, 1.0, 1.5, 2.2, 14.0]),
@@ -1122,14 +1130,14 @@ HOLDOUT39_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-mul-p41-f0.55-w32-i1-lr3e-3", p=41, op="*", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Fortieth-round held-out families (stop 42; see above)."""
 
 
 # a forty-first round (stop 43), defined on a fresh machine before anything was changed:
 # the engine of stop 42 scored once more on runs it has never seen, with settings chosen on
 # a calibration digest (no cache survives a new machine); λ grids placed from the τ budget
-HOLDOUT40_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT40_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p61-f0.45-lr4e-3", p=61, op="-", train_fraction=0.45, lr=4e-3,
             steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-add-p53-f0.6-w64-b256-cosine-lr5e-3", p=53, op="+", train_fraction=0.6,
@@ -1143,14 +1151,14 @@ HOLDOUT40_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
     _family("mlp-div-p59-f0.5-lr6e-3", p=59, op="/", train_fraction=0.5, lr=6e-3,
             steps=3000, weight_decays=[0.04, 0.6, 0.9, 1.4, 2.1, 14.0]),
-]}
+)
 """Forty-first-round held-out families (stop 43; see above)."""
 
 
 # a forty-second round (stop 44), defined before the engine was touched this stop: the
 # engine of stop 43 and whatever this stop changes scored once on runs neither has seen,
 # settings chosen on the rounds 17-41 digest; one annealed (cosine to lr 0) family per kind
-HOLDOUT41_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT41_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p67-f0.5-w96-lr5e-3", p=67, op="+", train_fraction=0.5, width=96,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-sub-p59-f0.6-b256-cosine-lr6e-3", p=59, op="-", train_fraction=0.6,
@@ -1165,14 +1173,14 @@ HOLDOUT41_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             weight_decays=[0.001, 0.007, 0.01, 0.014, 0.02, 0.1]),
     _family("mlp-mul-p53-f0.45-lr5e-3", p=53, op="*", train_fraction=0.45, lr=5e-3,
             steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Forty-second-round held-out families (stop 44; see above)."""
 
 
 # a forty-third round (stop 44), defined after round 42 was scored and before the pinned
 # rule's τ span was touched (a false `clamped` read on round 42); full-batch AdamW, where
 # smooth norms turn, and one minibatch transformer
-HOLDOUT42_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT42_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p67-f0.5-lr5e-3", p=67, op="-", train_fraction=0.5, lr=5e-3,
             steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-div-p53-f0.6-w96-lr6e-3", p=53, op="/", train_fraction=0.6, width=96,
@@ -1186,7 +1194,7 @@ HOLDOUT42_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-sub-p37-f0.6-w32-i1-b256-lr3e-3", p=37, op="-", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, batch_size=256, lr=3e-3,
             steps=2500, weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Forty-third-round held-out families (stop 44; see above)."""
 
 
@@ -1194,7 +1202,7 @@ HOLDOUT42_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # norm that decays along weights a LayerNorm makes scale-free need not bring a transition)
 # measured on the benchmark, scored once with the engine of stop 44 and used to choose
 # nothing yet; λ grids as for the same recipes without LayerNorm
-HOLDOUT43_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT43_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.5-ln-lr5e-3", p=59, op="+", train_fraction=0.5, layernorm=True,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-div-p53-f0.55-ln-lr6e-3", p=53, op="/", train_fraction=0.55,
@@ -1209,13 +1217,13 @@ HOLDOUT43_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-add-p37-f0.6-w32-i1-ln-lr3e-3", p=37, op="+", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Forty-fourth-round held-out families, with LayerNorm (stop 44; see above)."""
 
 
 # a forty-fifth round (stop 44), LayerNorm again, defined with round 44 and before anything
 # was chosen on it: to score whatever round 44 leads to on runs it has not seen
-HOLDOUT44_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT44_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p53-f0.6-w96-ln-lr4e-3", p=53, op="+", train_fraction=0.6, width=96,
             layernorm=True, lr=4e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
@@ -1230,13 +1238,13 @@ HOLDOUT44_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-mul-p41-f0.55-w32-i1-ln-lr3e-3", p=41, op="*", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Forty-fifth-round held-out families, with LayerNorm (stop 44; see above)."""
 
 
 # a forty-sixth round (stop 45), LayerNorm, defined before anything was changed for the
 # LayerNorm rounds' early forecasts (designed on rounds 44-45): to score that change once
-HOLDOUT45_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT45_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p59-f0.55-ln-lr5e-3", p=59, op="*", train_fraction=0.55,
             layernorm=True, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
@@ -1252,13 +1260,13 @@ HOLDOUT45_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-sub-p41-f0.6-w32-i1-ln-lr3e-3", p=41, op="-", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Forty-sixth-round held-out families, with LayerNorm (stop 45; see above)."""
 
 
 # a forty-seventh round (stop 45), without LayerNorm, defined with round 46: whatever the
 # LayerNorm change does must leave plain models' forecasts as good as they were
-HOLDOUT46_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT46_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.55-w96-lr5e-3", p=61, op="+", train_fraction=0.55, width=96,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-mul-p67-f0.6-b256-lr6e-3", p=67, op="*", train_fraction=0.6,
@@ -1272,14 +1280,14 @@ HOLDOUT46_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-div-p53-f0.6-w32-i1-lr3e-3", p=53, op="/", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Forty-seventh-round held-out families (stop 45; see above)."""
 
 
 # a forty-eighth round (stop 45), LayerNorm, defined after rounds 46-47 were scored and
 # before anything else was chosen this stop: for whatever the LayerNorm runs' regime at
 # 30 % leads to, and a second look at the tangent
-HOLDOUT47_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT47_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.6-ln-lr5e-3", p=61, op="+", train_fraction=0.6, layernorm=True,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-mul-p67-f0.5-w96-ln-lr4e-3", p=67, op="*", train_fraction=0.5, width=96,
@@ -1294,14 +1302,14 @@ HOLDOUT47_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-add-p43-f0.55-w32-i1-ln-lr3e-3", p=43, op="+", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Forty-eighth-round held-out families, with LayerNorm (stop 45; see above)."""
 
 
 # a forty-ninth round (stop 46), LayerNorm, and a fiftieth without, both defined before
 # anything was changed this stop: for whatever stop 46 builds (the 80 % intervals' width
 # on LayerNorm and plain models was the lead), scored once
-HOLDOUT48_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT48_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p61-f0.6-ln-cosine-lr5e-3", p=61, op="*", train_fraction=0.6,
             layernorm=True, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
@@ -1317,11 +1325,11 @@ HOLDOUT48_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-div-p43-f0.6-w32-i1-ln-lr3e-3", p=43, op="/", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Forty-ninth-round held-out families, with LayerNorm (stop 46; see above)."""
 
 
-HOLDOUT49_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT49_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.6-w96-lr5e-3", p=59, op="+", train_fraction=0.6, width=96,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-sub-p61-f0.55-b256-lr6e-3", p=61, op="-", train_fraction=0.55,
@@ -1336,14 +1344,14 @@ HOLDOUT49_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-mul-p47-f0.55-w32-i1-lr3e-3", p=47, op="*", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Fiftieth-round held-out families (stop 46; see above)."""
 
 
 # a fifty-first round (stop 46), without LayerNorm, and a fifty-second with, defined after
 # rounds 49-50 were scored and before the plain models' interval scale was looked at
 # again: to score whatever that leads to, and the LayerNorm scale a second time
-HOLDOUT50_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT50_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p67-f0.6-lr5e-3", p=67, op="-", train_fraction=0.6, lr=5e-3,
             steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-add-p61-f0.5-b256-cosine-lr6e-3", p=61, op="+", train_fraction=0.5,
@@ -1358,11 +1366,11 @@ HOLDOUT50_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-sub-p43-f0.6-w32-i1-lr3e-3", p=43, op="-", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Fifty-first-round held-out families (stop 46; see above)."""
 
 
-HOLDOUT51_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT51_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p67-f0.55-ln-cosine-lr5e-3", p=67, op="+", train_fraction=0.55,
             layernorm=True, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
@@ -1378,14 +1386,14 @@ HOLDOUT51_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-mul-p43-f0.6-w32-i1-ln-lr3e-3", p=43, op="*", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Fifty-second-round held-out families, with LayerNorm (stop 46; see above)."""
 
 
 # a fifty-third round (stop 46), minibatch warm-up + cosine runs without LayerNorm, where
 # the plain rounds' false alarms lie, defined after rounds 49-52 were scored and before the
 # budget verdict's early end was changed: to score that change once
-HOLDOUT52_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT52_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.6-b128-cosine-lr5e-3", p=59, op="+", train_fraction=0.6,
             batch_size=128, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.06, 1.0, 1.6, 2.6, 4.0, 24.0]),
@@ -1402,14 +1410,14 @@ HOLDOUT52_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
             batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
             weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
-]}
+)
 """Fifty-third-round held-out families (stop 46; see above)."""
 
 
 # a fifty-fourth round (stop 47), without LayerNorm, and a fifty-fifth with, both defined
 # before anything was changed this stop: for whatever stop 47 builds (the regime at 30 %
 # of the horizon was the lead), scored once
-HOLDOUT53_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT53_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p67-f0.55-w96-lr5e-3", p=67, op="*", train_fraction=0.55, width=96,
             lr=5e-3, steps=3000, weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-add-p53-f0.6-b256-cosine-lr6e-3", p=53, op="+", train_fraction=0.6,
@@ -1424,11 +1432,11 @@ HOLDOUT53_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-add-p47-f0.6-w32-i1-lr3e-3", p=47, op="+", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Fifty-fourth-round held-out families (stop 47; see above)."""
 
 
-HOLDOUT54_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT54_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p61-f0.55-ln-cosine-lr5e-3", p=61, op="-", train_fraction=0.55,
             layernorm=True, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
@@ -1444,13 +1452,13 @@ HOLDOUT54_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-sub-p47-f0.55-w32-i1-ln-lr3e-3", p=47, op="-", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Fifty-fifth-round held-out families, with LayerNorm (stop 47; see above)."""
 
 
 # a fifty-sixth round (stop 47), without LayerNorm, defined after the plain scale was
 # changed and before anything else: a second fresh look at it, and for what comes next
-HOLDOUT55_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT55_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.55-i1.5-lr4e-3", p=61, op="+", train_fraction=0.55,
             init_scale=1.5, lr=4e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
@@ -1465,13 +1473,13 @@ HOLDOUT55_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-div-p47-f0.6-w32-i1-lr3e-3", p=47, op="/", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Fifty-sixth-round held-out families (stop 47; see above)."""
 
 
 # a fifty-seventh round (stop 48), without LayerNorm, and a fifty-eighth with, both defined
 # before anything was changed this stop: for whatever stop 48 builds, scored once
-HOLDOUT56_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT56_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p67-f0.5-b128-lr5e-3", p=67, op="+", train_fraction=0.5,
             batch_size=128, lr=5e-3, steps=3000,
             weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
@@ -1487,11 +1495,11 @@ HOLDOUT56_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-add-p43-f0.55-w32-i1-lr3e-3", p=43, op="+", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Fifty-seventh-round held-out families (stop 48; see above)."""
 
 
-HOLDOUT57_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT57_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.55-ln-b128-lr5e-3", p=59, op="+", train_fraction=0.55,
             layernorm=True, batch_size=128, lr=5e-3, steps=3000,
             weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
@@ -1507,7 +1515,7 @@ HOLDOUT57_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-mul-p47-f0.6-w32-i1-ln-lr3e-3", p=47, op="*", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Fifty-eighth-round held-out families, with LayerNorm (stop 48; see above)."""
 
 
@@ -1515,7 +1523,7 @@ HOLDOUT57_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # call only a growing norm weak and before anything else: large-initialisation MLPs and a
 # transformer, where the norm grows slowly after the fit (three of the four false alarms
 # the change removed were MLPs at init 1.5): the change's own fresh look
-HOLDOUT58_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT58_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p53-f0.45-i1.5-lr8e-3", p=53, op="-", train_fraction=0.45,
             init_scale=1.5, lr=8e-3, steps=2500,
             weight_decays=[0.03, 0.35, 0.6, 1.0, 1.6, 12.0]),
@@ -1531,13 +1539,13 @@ HOLDOUT58_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-div-p43-f0.6-w32-i1-lr3e-3", p=43, op="/", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Fifty-ninth-round held-out families (stop 48; see above)."""
 
 
 # a sixtieth round (stop 49), without LayerNorm, and a sixty-first with, both defined
 # before anything was looked at or changed this stop: for whatever stop 49 builds, scored once
-HOLDOUT59_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT59_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p71-f0.45-b128-lr4e-3", p=71, op="+", train_fraction=0.45,
             batch_size=128, lr=4e-3, steps=3000,
             weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
@@ -1553,11 +1561,11 @@ HOLDOUT59_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-sub-p41-f0.55-w32-i1-lr3e-3", p=41, op="-", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.12, 1.2, 2.0, 3.0, 4.8, 24.0]),
-]}
+)
 """Sixtieth-round held-out families (stop 49; see above)."""
 
 
-HOLDOUT60_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT60_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p61-f0.5-ln-b128-lr5e-3", p=61, op="-", train_fraction=0.5,
             layernorm=True, batch_size=128, lr=5e-3, steps=3000,
             weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
@@ -1573,7 +1581,7 @@ HOLDOUT60_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("tf-add-p53-f0.55-w32-i1-ln-lr3e-3", p=53, op="+", train_fraction=0.55,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             steps=2500, weight_decays=[0.15, 1.2, 2.0, 3.2, 5.0, 28.0]),
-]}
+)
 """Sixty-first-round held-out families, with LayerNorm (stop 49; see above)."""
 
 
@@ -1582,7 +1590,7 @@ HOLDOUT60_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # families with a warm-up + cosine plan or SGD, where fits come late and the plan leaves
 # little τ (16 of the 16 runs the change put right on the cached rounds were such runs):
 # the change's own fresh look
-HOLDOUT61_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT61_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p53-f0.5-b256-cosine-lr6e-3", p=53, op="+", train_fraction=0.5,
             batch_size=256, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.04, 0.6, 1.0, 1.5, 2.2, 14.0]),
@@ -1596,7 +1604,7 @@ HOLDOUT61_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
             batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
             weight_decays=[0.12, 1.0, 1.8, 3.0, 4.8, 24.0]),
-]}
+)
 """Sixty-second-round held-out families (stop 49; see above)."""
 
 
@@ -1604,7 +1612,7 @@ HOLDOUT61_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # defined after round 62 was scored and before anything more was looked at: warm-up +
 # cosine families with λ grids placed stronger than round 62's (where 9 of 48 runs
 # transitioned), for the budget verdict right after a late fit on an annealing plan
-HOLDOUT62_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT62_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.5-b256-cosine-lr6e-3", p=59, op="+", train_fraction=0.5,
             batch_size=256, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.8, 1.2, 1.8, 2.6, 14.0]),
@@ -1612,18 +1620,18 @@ HOLDOUT62_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             train_fraction=0.55, model="transformer", width=32, init_scale=1.0,
             batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
             weight_decays=[0.5, 1.2, 1.8, 2.4, 3.2, 24.0]),
-]}
+)
 """Sixty-third-round held-out families, first group (stop 49; see above)."""
 
 
-HOLDOUT63_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT63_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p67-f0.5-cosine-lr6e-3", p=67, op="/", train_fraction=0.5, lr=6e-3,
             schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-mul-p59-f0.6-b128-cosine-lr4e-3", p=59, op="*", train_fraction=0.6,
             batch_size=128, lr=4e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.7, 1.0, 1.4, 2.0, 14.0]),
-]}
+)
 """Sixty-third-round held-out families, second group (stop 49; see above)."""
 
 
@@ -1631,25 +1639,25 @@ HOLDOUT63_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # was scored and left unscored at the stop's end: minibatch warm-up + cosine MLPs, for the
 # decision round 63 left open (``annealing_step_trend`` against the budget verdict's
 # ``weak`` right after a late fit on an annealing plan)
-HOLDOUT64_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT64_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p67-f0.5-b256-cosine-lr5e-3", p=67, op="-", train_fraction=0.5,
             batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.8, 1.2, 1.6, 2.2, 14.0]),
     _family("mlp-mul-p53-f0.6-b128-cosine-lr5e-3", p=53, op="*", train_fraction=0.6,
             batch_size=128, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.8, 1.2, 1.6, 2.2, 14.0]),
-]}
+)
 """Sixty-fourth-round held-out families, first group (stop 49; see above)."""
 
 
-HOLDOUT65_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT65_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.55-b256-cosine-lr5e-3", p=61, op="+", train_fraction=0.55,
             batch_size=256, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.8, 1.2, 1.6, 2.2, 14.0]),
     _family("mlp-div-p61-f0.5-b128-cosine-lr6e-3", p=61, op="/", train_fraction=0.5,
             batch_size=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.8, 1.2, 1.6, 2.2, 14.0]),
-]}
+)
 """Sixty-fourth-round held-out families, second group (stop 49; see above)."""
 
 
@@ -1659,7 +1667,7 @@ HOLDOUT65_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # warm-up + cosine families like the one that raised two of round 63's alarms (batch 256,
 # lr 6e-3, fits late in the plan) and a cosine transformer, for the decision on
 # ``annealing_step_trend`` against the budget verdict's ``weak`` right after a late fit
-HOLDOUT66_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT66_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p71-f0.5-b256-cosine-lr6e-3", p=71, op="-", train_fraction=0.5,
             batch_size=256, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.8, 1.2, 1.8, 2.6, 14.0]),
@@ -1667,18 +1675,18 @@ HOLDOUT66_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
             train_fraction=0.5, model="transformer", width=32, init_scale=1.0,
             batch_size=256, lr=3e-3, schedule="warmup_cosine", steps=2500,
             weight_decays=[0.5, 1.2, 1.8, 2.4, 3.2, 24.0]),
-]}
+)
 """Sixty-fifth-round held-out families, first group (stop 50; see above)."""
 
 
-HOLDOUT67_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT67_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p67-f0.5-b256-cosine-lr7e-3", p=67, op="+", train_fraction=0.5,
             batch_size=256, lr=7e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.8, 1.2, 1.8, 2.6, 14.0]),
     _family("mlp-div-p59-f0.55-b256-cosine-lr6e-3", p=59, op="/", train_fraction=0.55,
             batch_size=256, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.3, 0.8, 1.2, 1.8, 2.6, 14.0]),
-]}
+)
 """Sixty-fifth-round held-out families, second group (stop 50; see above)."""
 
 
@@ -1687,25 +1695,25 @@ HOLDOUT67_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # (okitouni/simple-grokking: embedding 128, hidden 128, default init), whose runs
 # transitioned at norm ratios V_sc/V_st of 1.52–1.64 where the benchmark's MLPs (embedding
 # 32, width 64, init 2) mostly sit at 1.06–1.36: does the benchmark miss that shape?
-HOLDOUT68_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT68_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p53-f0.6-e128-w128-i1-lr1e-2", p=53, op="+", train_fraction=0.6,
             embed_dim=128, width=128, init_scale=1.0, lr=1e-2, steps=3000,
             weight_decays=[0.01, 0.03, 0.1, 0.3, 1.0, 30.0]),
     _family("mlp-sub-p59-f0.5-e128-w128-i1-cosine-lr1e-2", p=59, op="-", train_fraction=0.5,
             embed_dim=128, width=128, init_scale=1.0, lr=1e-2, schedule="warmup_cosine",
             steps=3000, weight_decays=[0.02, 0.06, 0.2, 0.6, 2.0, 30.0]),
-]}
+)
 """Sixty-sixth-round held-out families, first group (stop 50; see above)."""
 
 
-HOLDOUT69_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT69_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p53-f0.6-e128-w128-i1-lr3e-3", p=53, op="*", train_fraction=0.6,
             embed_dim=128, width=128, init_scale=1.0, lr=3e-3, steps=3000,
             weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
     _family("mlp-add-p61-f0.55-e128-w128-i1-b256-lr5e-3", p=61, op="+",
             train_fraction=0.55, embed_dim=128, width=128, init_scale=1.0, batch_size=256,
             lr=5e-3, steps=3000, weight_decays=[0.02, 0.06, 0.2, 0.6, 2.0, 30.0]),
-]}
+)
 """Sixty-sixth-round held-out families, second group (stop 50; see above)."""
 
 
@@ -1714,25 +1722,25 @@ HOLDOUT69_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # shape of round 66 (whose forecasts all came early): other widths and embeddings (64/256,
 # 96/192, 128/192), init 0.7, a cosine plan and a minibatch, for a change to the norm-ratio
 # prior or the held-out trend on that shape
-HOLDOUT70_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT70_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p53-f0.6-e64-w256-i1-lr5e-3", p=53, op="-", train_fraction=0.6,
             embed_dim=64, width=256, init_scale=1.0, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
     _family("mlp-add-p59-f0.5-e96-w192-i1-cosine-lr5e-3", p=59, op="+", train_fraction=0.5,
             embed_dim=96, width=192, init_scale=1.0, lr=5e-3, schedule="warmup_cosine",
             steps=3000, weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
-]}
+)
 """Sixty-seventh-round held-out families, first group (stop 51; see above)."""
 
 
-HOLDOUT71_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT71_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p53-f0.6-e128-w128-i1-lr1e-2", p=53, op="/", train_fraction=0.6,
             embed_dim=128, width=128, init_scale=1.0, lr=1e-2, steps=3000,
             weight_decays=[0.01, 0.03, 0.1, 0.3, 1.0, 30.0]),
     _family("mlp-mul-p47-f0.7-e128-w192-i0.7-b256-lr4e-3", p=47, op="*",
             train_fraction=0.7, embed_dim=128, width=192, init_scale=0.7, batch_size=256,
             lr=4e-3, steps=3000, weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
-]}
+)
 """Sixty-seventh-round held-out families, second group (stop 51; see above)."""
 
 
@@ -1741,25 +1749,25 @@ HOLDOUT71_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # replayed for the next question (whether the held-out trend's upward bend,
 # ``heldout_curvature``, makes forecasts early): an MLP of another shape, a plain
 # transformer, a warm-up + cosine MLP of the benchmark's first shape, a LayerNorm MLP
-HOLDOUT72_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT72_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p67-f0.5-e64-w128-i1.5-lr5e-3", p=67, op="+", train_fraction=0.5,
             embed_dim=64, width=128, init_scale=1.5, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
     _family("tf-sub-p53-f0.5-w40-i1-lr3e-3", p=53, op="-", train_fraction=0.5,
             model="transformer", width=40, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
-]}
+)
 """Sixty-eighth-round held-out families, first group (stop 51; see above)."""
 
 
-HOLDOUT73_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT73_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p61-f0.55-w96-i2-cosine-lr7e-3", p=61, op="-", train_fraction=0.55,
             width=96, init_scale=2.0, lr=7e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
     _family("mlp-div-p53-f0.5-ln-i1.5-lr5e-3", p=53, op="/", train_fraction=0.5,
             layernorm=True, init_scale=1.5, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Sixty-eighth-round held-out families, second group (stop 51; see above)."""
 
 
@@ -1767,18 +1775,18 @@ HOLDOUT73_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # changed or tried on it: a transformer at width 48 under warm-up + cosine, a minibatch
 # MLP of another shape, a LayerNorm transformer under warm-up + cosine, a LayerNorm MLP
 # at embedding 64 and width 96.
-HOLDOUT74_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT74_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-mul-p47-f0.55-w48-i1-cosine-lr3e-3", p=47, op="*", train_fraction=0.55,
             model="transformer", width=48, init_scale=1.0, lr=3e-3, schedule="warmup_cosine",
             steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-sub-p53-f0.5-e48-w160-i1.2-b256-lr5e-3", p=53, op="-", train_fraction=0.5,
             embed_dim=48, width=160, init_scale=1.2, batch_size=256, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.1, 0.3, 1.0, 3.0, 60.0]),
-]}
+)
 """Sixty-ninth-round held-out families, first group (stop 52; see above)."""
 
 
-HOLDOUT75_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT75_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-div-p41-f0.6-w32-i1-ln-cosine-lr3e-3", p=41, op="/", train_fraction=0.6,
             model="transformer", width=32, init_scale=1.0, layernorm=True, lr=3e-3,
             schedule="warmup_cosine", steps=2500,
@@ -1786,7 +1794,7 @@ HOLDOUT75_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p59-f0.5-e64-w96-ln-lr5e-3", p=59, op="*", train_fraction=0.5,
             embed_dim=64, width=96, layernorm=True, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Sixty-ninth-round held-out families, second group (stop 52; see above)."""
 
 
@@ -1794,25 +1802,25 @@ HOLDOUT75_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # before anything else was tried, to score stop 52's engine (``expect_while_held``) once
 # more: a minibatch MLP at init 1.5, a minibatch transformer at lr 2e-3, a warm-up +
 # cosine MLP at width 96 on division, a full-batch MLP at init 2 on multiplication.
-HOLDOUT76_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT76_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.45-i1.5-b128-lr5e-3", p=61, op="+", train_fraction=0.45,
             init_scale=1.5, batch_size=128, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.3, 0.6, 1.0, 1.6, 15.0]),
     _family("tf-add-p53-f0.5-w32-i1-b256-lr2e-3", p=53, op="+", train_fraction=0.5,
             model="transformer", width=32, init_scale=1.0, batch_size=256, lr=2e-3,
             steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
-]}
+)
 """Seventieth-round held-out families, first group (stop 52; see above)."""
 
 
-HOLDOUT77_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT77_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p59-f0.55-w96-cosine-lr5e-3", p=59, op="/", train_fraction=0.55,
             width=96, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
     _family("mlp-mul-p67-f0.45-i2-lr6e-3", p=67, op="*", train_fraction=0.45,
             init_scale=2.0, lr=6e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventieth-round held-out families, second group (stop 52; see above)."""
 
 
@@ -1820,25 +1828,25 @@ HOLDOUT77_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # anything of stop 53 was changed or tried: a plain transformer on division at width 40
 # and lr 2e-3, an SGD MLP on subtraction, a minibatch LayerNorm MLP on addition, a
 # warm-up + cosine MLP on multiplication at a training fraction of 0.4.
-HOLDOUT78_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT78_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-div-p43-f0.55-w40-i1-lr2e-3", p=43, op="/", train_fraction=0.55,
             model="transformer", width=40, init_scale=1.0, lr=2e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-sub-p53-f0.55-sgd-lr5e-2", p=53, op="-", train_fraction=0.55,
             optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Seventy-first-round held-out families, first group (stop 53; see above)."""
 
 
-HOLDOUT79_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT79_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.5-ln-b256-lr5e-3", p=59, op="+", train_fraction=0.5,
             layernorm=True, batch_size=256, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-mul-p61-f0.4-w128-cosine-lr6e-3", p=61, op="*", train_fraction=0.4,
             width=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
-]}
+)
 """Seventy-first-round held-out families, second group (stop 53; see above)."""
 
 
@@ -1846,25 +1854,25 @@ HOLDOUT79_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # was changed or tried: a transformer on subtraction at width 48 and lr 3e-3, an SGD
 # MLP on multiplication with warm-up + cosine, a full-batch MLP at init 1 on addition
 # with 35 % of pairs, a minibatch (batch 192) MLP on division at width 80.
-HOLDOUT80_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT80_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-sub-p47-f0.45-w48-i1-lr3e-3", p=47, op="-", train_fraction=0.45,
             model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-mul-p53-f0.6-sgd-cosine-lr6e-2", p=53, op="*", train_fraction=0.6,
             optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Seventy-second-round held-out families, first group (stop 54; see above)."""
 
 
-HOLDOUT81_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT81_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p67-f0.35-i1-lr8e-3", p=67, op="+", train_fraction=0.35,
             init_scale=1.0, lr=8e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-div-p47-f0.65-e48-w80-b192-lr4e-3", p=47, op="/", train_fraction=0.65,
             embed_dim=48, width=80, batch_size=192, lr=4e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventy-second-round held-out families, second group (stop 54; see above)."""
 
 
@@ -1872,25 +1880,25 @@ HOLDOUT81_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # before the absolute fit was read on a median (a public minibatch script's 48-example
 # last batch at 48/48 set the fit): a minibatch transformer at batch 128, a minibatch MLP
 # at batch 64, a full-batch LayerNorm MLP on division at width 112, an SGD MLP at init 1.5.
-HOLDOUT82_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT82_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-add-p59-f0.5-w40-i1-b128-lr2e-3", p=59, op="+", train_fraction=0.5,
             model="transformer", width=40, init_scale=1.0, batch_size=128, lr=2e-3,
             steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-sub-p43-f0.6-b64-lr3e-3", p=43, op="-", train_fraction=0.6,
             batch_size=64, lr=3e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventy-third-round held-out families, first group (stop 54; see above)."""
 
 
-HOLDOUT83_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT83_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p61-f0.45-w112-ln-lr4e-3", p=61, op="/", train_fraction=0.45,
             width=112, layernorm=True, lr=4e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-mul-p41-f0.7-i1.5-sgd-lr4e-2", p=41, op="*", train_fraction=0.7,
             init_scale=1.5, optimizer="sgd", lr=4e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Seventy-third-round held-out families, second group (stop 54; see above)."""
 
 
@@ -1898,25 +1906,25 @@ HOLDOUT83_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # changed or tried: a minibatch (batch 192) transformer on multiplication, a minibatch
 # (batch 128) MLP on subtraction with warm-up + cosine, an SGD MLP on division at init 0.8,
 # a full-batch MLP on addition at width 160, lr 1e-2 and 40 % of pairs.
-HOLDOUT84_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT84_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-mul-p43-f0.55-w40-i1-b192-lr3e-3", p=43, op="*", train_fraction=0.55,
             model="transformer", width=40, init_scale=1.0, batch_size=192, lr=3e-3,
             steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-sub-p59-f0.45-b128-cosine-lr5e-3", p=59, op="-", train_fraction=0.45,
             batch_size=128, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.05, 0.5, 0.9, 1.4, 2.2, 12.0]),
-]}
+)
 """Seventy-fourth-round held-out families, first group (stop 55; see above)."""
 
 
-HOLDOUT85_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT85_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p53-f0.6-i0.8-sgd-lr5e-2", p=53, op="/", train_fraction=0.6,
             init_scale=0.8, optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
     _family("mlp-add-p47-f0.4-w160-lr1e-2", p=47, op="+", train_fraction=0.4,
             width=160, lr=1e-2, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventy-fourth-round held-out families, second group (stop 55; see above)."""
 
 
@@ -1925,25 +1933,25 @@ HOLDOUT85_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # and before anything was changed for it: a full-batch MLP on multiplication at lr 1e-2, a
 # full-batch transformer on addition at lr 5e-3, a minibatch (batch 256) MLP on
 # subtraction at lr 8e-3, a full-batch MLP on division at lr 3e-3 and width 96.
-HOLDOUT86_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT86_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p53-f0.45-w128-lr1e-2", p=53, op="*", train_fraction=0.45,
             width=128, lr=1e-2, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("tf-add-p47-f0.5-w40-i1-lr5e-3", p=47, op="+", train_fraction=0.5,
             model="transformer", width=40, init_scale=1.0, lr=5e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
-]}
+)
 """Seventy-fifth-round held-out families, first group (stop 55; see above)."""
 
 
-HOLDOUT87_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT87_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p61-f0.5-i1.2-b256-lr8e-3", p=61, op="-", train_fraction=0.5,
             init_scale=1.2, batch_size=256, lr=8e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-div-p43-f0.55-w96-lr3e-3", p=43, op="/", train_fraction=0.55,
             width=96, lr=3e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventy-fifth-round held-out families, second group (stop 55; see above)."""
 
 
@@ -1951,25 +1959,25 @@ HOLDOUT87_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # changed or tried: a full-batch transformer on division at width 48, a minibatch (batch
 # 160) MLP on multiplication at lr 6e-3, an SGD MLP on addition with warm-up + cosine at
 # init 1.2, a full-batch LayerNorm MLP on subtraction at 40 % of pairs.
-HOLDOUT88_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT88_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-div-p43-f0.6-w48-i1-lr3e-3", p=43, op="/", train_fraction=0.6,
             model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-mul-p47-f0.55-b160-lr6e-3", p=47, op="*", train_fraction=0.55,
             batch_size=160, lr=6e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventy-sixth-round held-out families, first group (stop 56; see above)."""
 
 
-HOLDOUT89_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT89_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p53-f0.65-i1.2-sgd-cosine-lr5e-2", p=53, op="+", train_fraction=0.65,
             init_scale=1.2, optimizer="sgd", lr=5e-2, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
     _family("mlp-sub-p59-f0.4-ln-lr5e-3", p=59, op="-", train_fraction=0.4,
             layernorm=True, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventy-sixth-round held-out families, second group (stop 56; see above)."""
 
 
@@ -1978,18 +1986,18 @@ HOLDOUT89_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # anything was tried for it: a minibatch (batch 128) MLP on addition at λ up to 2.4, a
 # minibatch (batch 192) transformer on subtraction, a full-batch MLP on multiplication at
 # init 1.5 with warm-up + cosine, an SGD MLP on division at 50 % of pairs.
-HOLDOUT90_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT90_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p53-f0.5-b128-lr6e-3", p=53, op="+", train_fraction=0.5,
             batch_size=128, lr=6e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.9, 1.5, 2.4, 12.0]),
     _family("tf-sub-p43-f0.6-w40-i1-b192-lr3e-3", p=43, op="-", train_fraction=0.6,
             model="transformer", width=40, init_scale=1.0, batch_size=192, lr=3e-3,
             steps=2500, weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
-]}
+)
 """Seventy-seventh-round held-out families, first group (stop 56; see above)."""
 
 
-HOLDOUT91_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT91_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p59-f0.5-i1.5-cosine-lr6e-3", p=59, op="*", train_fraction=0.5,
             init_scale=1.5, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
@@ -1998,7 +2006,7 @@ HOLDOUT91_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p47-f0.5-sgd-lr5e-2-grid6", p=47, op="/", train_fraction=0.5,
             optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Seventy-seventh-round held-out families, second group (stop 56; see above)."""
 
 
@@ -2008,7 +2016,7 @@ HOLDOUT91_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # minibatch (batch 192) MLP on division with warm-up + cosine, a full-batch MLP on
 # subtraction with warm-up + cosine to 0.1 × lr, an SGD MLP on multiplication with warm-up +
 # cosine at 55 % of pairs.
-HOLDOUT92_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT92_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-add-p53-f0.55-w40-i1-cosine-lr4e-3", p=53, op="+", train_fraction=0.55,
             model="transformer", width=40, init_scale=1.0, lr=4e-3,
             schedule="warmup_cosine", steps=2500,
@@ -2016,18 +2024,18 @@ HOLDOUT92_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p53-f0.55-b192-cosine-lr7e-3", p=53, op="/", train_fraction=0.55,
             batch_size=192, lr=7e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventy-eighth-round held-out families, first group (stop 56; see above)."""
 
 
-HOLDOUT93_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT93_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p47-f0.5-w96-cosine-min0.1-lr6e-3", p=47, op="-", train_fraction=0.5,
             width=96, lr=6e-3, schedule="warmup_cosine", min_lr_ratio=0.1, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-mul-p43-f0.55-sgd-cosine-lr6e-2", p=43, op="*", train_fraction=0.55,
             optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Seventy-eighth-round held-out families, second group (stop 56; see above)."""
 
 
@@ -2035,25 +2043,25 @@ HOLDOUT93_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # changed or tried: a full-batch transformer on multiplication at width 40 and 50 % of pairs;
 # a minibatch (batch 160) MLP on subtraction at lr 6e-3; a full-batch MLP on division at
 # width 80, init 1.2 and 45 % of pairs; an SGD MLP on addition at 60 % of pairs.
-HOLDOUT94_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT94_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-mul-p47-f0.5-w40-i1-lr3e-3", p=47, op="*", train_fraction=0.5,
             model="transformer", width=40, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-sub-p53-f0.6-b160-lr6e-3", p=53, op="-", train_fraction=0.6,
             batch_size=160, lr=6e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Seventy-ninth-round held-out families, first group (stop 57; see above)."""
 
 
-HOLDOUT95_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT95_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p59-f0.45-w80-i1.2-lr5e-3", p=59, op="/", train_fraction=0.45,
             width=80, init_scale=1.2, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-add-p43-f0.6-sgd-lr5e-2", p=43, op="+", train_fraction=0.6,
             optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Seventy-ninth-round held-out families, second group (stop 57; see above)."""
 
 
@@ -2062,25 +2070,25 @@ HOLDOUT95_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # subtraction at width 40; a minibatch (batch 192) MLP on multiplication; a full-batch MLP
 # on addition at width 96 with warm-up + cosine and 45 % of pairs; an SGD MLP on division
 # at init 1.2.
-HOLDOUT96_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT96_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-sub-p43-f0.55-w40-i1-lr3e-3", p=43, op="-", train_fraction=0.55,
             model="transformer", width=40, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-mul-p59-f0.55-b192-lr6e-3", p=59, op="*", train_fraction=0.55,
             batch_size=192, lr=6e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eightieth-round held-out families, first group (stop 57; see above)."""
 
 
-HOLDOUT97_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT97_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p61-f0.45-w96-cosine-lr6e-3", p=61, op="+", train_fraction=0.45,
             width=96, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-div-p53-f0.55-i1.2-sgd-lr5e-2", p=53, op="/", train_fraction=0.55,
             init_scale=1.2, optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Eightieth-round held-out families, second group (stop 57; see above)."""
 
 
@@ -2089,25 +2097,25 @@ HOLDOUT97_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # minibatch (batch 144) MLP on addition with warm-up + cosine; a full-batch MLP on
 # multiplication at init 0.8 and 40 % of pairs; an SGD MLP on subtraction with warm-up +
 # cosine at width 96.
-HOLDOUT98_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT98_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-div-p41-f0.5-w40-i1-lr3e-3", p=41, op="/", train_fraction=0.5,
             model="transformer", width=40, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-add-p53-f0.55-b144-cosine-lr6e-3", p=53, op="+", train_fraction=0.55,
             batch_size=144, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-first-round held-out families, first group (stop 58; see above)."""
 
 
-HOLDOUT99_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT99_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p59-f0.4-i0.8-lr5e-3", p=59, op="*", train_fraction=0.4,
             init_scale=0.8, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-sub-p47-f0.55-w96-sgd-cosine-lr6e-2", p=47, op="-", train_fraction=0.55,
             width=96, optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Eighty-first-round held-out families, second group (stop 58; see above)."""
 
 
@@ -2116,7 +2124,7 @@ HOLDOUT99_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # transformer on multiplication at width 48 with warm-up + cosine; a minibatch (batch 112)
 # MLP on division at 50 % of pairs; a full-batch MLP on subtraction at embedding 64 / width
 # 160 and init 1.5; an SGD MLP on multiplication at 60 % of pairs.
-HOLDOUT100_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT100_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-mul-p41-f0.55-w48-i1-cosine-lr4e-3", p=41, op="*", train_fraction=0.55,
             model="transformer", width=48, init_scale=1.0, lr=4e-3,
             schedule="warmup_cosine", steps=2500,
@@ -2124,18 +2132,18 @@ HOLDOUT100_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p61-f0.5-b112-lr5e-3", p=61, op="/", train_fraction=0.5,
             batch_size=112, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-second-round held-out families, first group (stop 58; see above)."""
 
 
-HOLDOUT101_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT101_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p53-f0.5-e64-w160-i1.5-lr6e-3", p=53, op="-", train_fraction=0.5,
             embed_dim=64, width=160, init_scale=1.5, lr=6e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-mul-p47-f0.6-sgd-lr5e-2", p=47, op="*", train_fraction=0.6,
             optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Eighty-second-round held-out families, second group (stop 58; see above)."""
 
 
@@ -2144,25 +2152,25 @@ HOLDOUT101_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # addition at width 48 and 45 % of pairs; a minibatch (batch 96) MLP on multiplication with
 # warm-up + cosine; a full-batch MLP on division at width 128 and init 1; an SGD MLP on
 # addition with warm-up + cosine at init 1.5.
-HOLDOUT102_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT102_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-add-p43-f0.45-w48-i1-lr3e-3", p=43, op="+", train_fraction=0.45,
             model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-mul-p53-f0.55-b96-cosine-lr5e-3", p=53, op="*", train_fraction=0.55,
             batch_size=96, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-third-round held-out families, first group (stop 58; see above)."""
 
 
-HOLDOUT103_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT103_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p59-f0.6-w128-i1-lr5e-3", p=59, op="/", train_fraction=0.6,
             width=128, init_scale=1.0, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-add-p61-f0.5-i1.5-sgd-cosine-lr6e-2", p=61, op="+", train_fraction=0.5,
             init_scale=1.5, optimizer="sgd", lr=6e-2, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Eighty-third-round held-out families, second group (stop 58; see above)."""
 
 
@@ -2170,25 +2178,25 @@ HOLDOUT103_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # anything was tried: a full-batch transformer on subtraction at width 48 and 50 % of pairs;
 # a minibatch (batch 128) MLP on subtraction; a full-batch MLP on addition at width 96 and
 # init 1.2; an SGD MLP on division with warm-up + cosine.
-HOLDOUT104_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT104_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-sub-p37-f0.5-w48-i1-lr3e-3", p=37, op="-", train_fraction=0.5,
             model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-sub-p59-f0.5-b128-lr5e-3", p=59, op="-", train_fraction=0.5,
             batch_size=128, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-fourth-round held-out families, first group (stop 59; see above)."""
 
 
-HOLDOUT105_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT105_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p47-f0.45-w96-i1.2-lr5e-3", p=47, op="+", train_fraction=0.45,
             width=96, init_scale=1.2, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-div-p53-f0.55-sgd-cosine-lr5e-2", p=53, op="/", train_fraction=0.55,
             optimizer="sgd", lr=5e-2, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Eighty-fourth-round held-out families, second group (stop 59; see above)."""
 
 
@@ -2198,7 +2206,7 @@ HOLDOUT105_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # warm-up + cosine; a minibatch (batch 160) MLP on division with warm-up + cosine; a
 # full-batch MLP on subtraction at width 96 and 55 % of pairs; an SGD MLP on addition at
 # 45 % of pairs.
-HOLDOUT106_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT106_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-mul-p43-f0.5-w40-i1-cosine-lr4e-3", p=43, op="*", train_fraction=0.5,
             model="transformer", width=40, init_scale=1.0, lr=4e-3,
             schedule="warmup_cosine", steps=2500,
@@ -2206,18 +2214,18 @@ HOLDOUT106_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-div-p53-f0.55-b160-cosine-lr6e-3", p=53, op="/", train_fraction=0.55,
             batch_size=160, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-fifth-round held-out families, first group (stop 59; see above)."""
 
 
-HOLDOUT107_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT107_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p59-f0.55-w96-lr5e-3", p=59, op="-", train_fraction=0.55,
             width=96, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-add-p53-f0.45-sgd-lr5e-2", p=53, op="+", train_fraction=0.45,
             optimizer="sgd", lr=5e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Eighty-fifth-round held-out families, second group (stop 59; see above)."""
 
 
@@ -2226,25 +2234,25 @@ HOLDOUT107_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # width 48 and 55 % of pairs; a minibatch (batch 192) MLP on multiplication; a full-batch
 # warm-up + cosine MLP on addition at init 1.5 and 50 % of pairs; an SGD MLP on subtraction
 # at 60 % of pairs.
-HOLDOUT108_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT108_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-div-p41-f0.55-w48-i1-lr3e-3", p=41, op="/", train_fraction=0.55,
             model="transformer", width=48, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-mul-p61-f0.5-b192-lr5e-3", p=61, op="*", train_fraction=0.5,
             batch_size=192, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-sixth-round held-out families, first group (stop 59; see above)."""
 
 
-HOLDOUT109_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT109_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-add-p59-f0.5-i1.5-cosine-lr5e-3", p=59, op="+", train_fraction=0.5,
             init_scale=1.5, lr=5e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-sub-p47-f0.6-sgd-lr6e-2", p=47, op="-", train_fraction=0.6,
             optimizer="sgd", lr=6e-2, steps=3000,
             weight_decays=[0.001, 0.008, 0.012, 0.017, 0.025, 0.12]),
-]}
+)
 """Eighty-sixth-round held-out families, second group (stop 59; see above)."""
 
 
@@ -2253,25 +2261,25 @@ HOLDOUT109_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # minibatch (batch 224) warm-up + cosine MLP on subtraction; a full-batch MLP on
 # multiplication at width 96 and init 1.2; an SGD MLP on division at lr 0.1, init 1.0 and
 # 70 % of pairs (SGD at lr 5e-2–6e-2 learnt nothing above λ 0.001 in rounds 84–86).
-HOLDOUT110_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT110_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-add-p43-f0.45-w40-i1-lr4e-3", p=43, op="+", train_fraction=0.45,
             model="transformer", width=40, init_scale=1.0, lr=4e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-sub-p53-f0.5-b224-cosine-lr6e-3", p=53, op="-", train_fraction=0.5,
             batch_size=224, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-seventh-round held-out families, first group (stop 60; see above)."""
 
 
-HOLDOUT111_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT111_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-mul-p59-f0.6-w96-i1.2-lr4e-3", p=59, op="*", train_fraction=0.6,
             width=96, init_scale=1.2, lr=4e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-div-p47-f0.7-i1-sgd-lr1e-1", p=47, op="/", train_fraction=0.7,
             init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
             weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
-]}
+)
 """Eighty-seventh-round held-out families, second group (stop 60; see above)."""
 
 
@@ -2280,7 +2288,7 @@ HOLDOUT111_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # on subtraction at width 48 and 50 % of pairs; a minibatch (batch 96) MLP on
 # multiplication at 45 % of pairs; a full-batch MLP on division at width 80 and init 1.4; an
 # SGD MLP on addition at lr 0.1 and init 1.0.
-HOLDOUT112_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT112_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-sub-p41-f0.5-w48-i1-cosine-lr4e-3", p=41, op="-", train_fraction=0.5,
             model="transformer", width=48, init_scale=1.0, lr=4e-3,
             schedule="warmup_cosine", steps=2500,
@@ -2288,18 +2296,18 @@ HOLDOUT112_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
     _family("mlp-mul-p53-f0.45-b96-lr5e-3", p=53, op="*", train_fraction=0.45,
             batch_size=96, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-eighth-round held-out families, first group (stop 60; see above)."""
 
 
-HOLDOUT113_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT113_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-div-p53-f0.55-w80-i1.4-lr5e-3", p=53, op="/", train_fraction=0.55,
             width=80, init_scale=1.4, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-add-p53-f0.65-i1-sgd-lr1e-1", p=53, op="+", train_fraction=0.65,
             init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
             weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
-]}
+)
 """Eighty-eighth-round held-out families, second group (stop 60; see above)."""
 
 
@@ -2308,25 +2316,25 @@ HOLDOUT113_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
 # pairs; a minibatch (batch 128) warm-up + cosine MLP on division; a full-batch MLP on
 # subtraction at width 72, init 1.6 and 45 % of pairs; an SGD MLP on multiplication at lr 0.1
 # and init 1.0.
-HOLDOUT114_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT114_FAMILIES: dict[str, FamilySpec] = _group(
     _family("tf-mul-p41-f0.55-w44-i1-lr3e-3", p=41, op="*", train_fraction=0.55,
             model="transformer", width=44, init_scale=1.0, lr=3e-3, steps=2500,
             weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
     _family("mlp-div-p47-f0.55-b128-cosine-lr6e-3", p=47, op="/", train_fraction=0.55,
             batch_size=128, lr=6e-3, schedule="warmup_cosine", steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
-]}
+)
 """Eighty-ninth-round held-out families, first group (stop 61; see above)."""
 
 
-HOLDOUT115_FAMILIES: dict[str, FamilySpec] = {f.name: f for f in [
+HOLDOUT115_FAMILIES: dict[str, FamilySpec] = _group(
     _family("mlp-sub-p59-f0.45-w72-i1.6-lr5e-3", p=59, op="-", train_fraction=0.45,
             width=72, init_scale=1.6, lr=5e-3, steps=3000,
             weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
     _family("mlp-mul-p47-f0.6-i1-sgd-lr1e-1", p=47, op="*", train_fraction=0.6,
             init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
             weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
-]}
+)
 """Eighty-ninth-round held-out families, second group (stop 61; see above)."""
 
 
