@@ -684,3 +684,14 @@ def test_the_chance_map_command_fits_on_some_caches_and_scores_on_others(tmp_pat
     assert out["test_brier"] and all(v["n"] > 0 for v in out["test_brier"].values())
     assert families.main(["chance-map", "--cache", str(tmp_path / "none")]) == 1
     assert "too few open forecasts" in capsys.readouterr().err
+
+
+def test_family_names_are_unique_across_every_group():
+    """A family's name names its cache folder and its rows: two groups may not reuse one,
+    and a group refuses a name given twice."""
+    from family_tasks import GROUPS, _group
+    names = [name for group in GROUPS.values() for name in group]
+    assert len(names) == len(set(names))
+    spec = next(iter(GROUPS["holdout114"].values()))
+    with pytest.raises(ValueError, match="repeats"):
+        _group(spec, spec)
