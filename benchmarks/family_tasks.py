@@ -2338,6 +2338,34 @@ HOLDOUT115_FAMILIES: dict[str, FamilySpec] = _group(
 """Eighty-ninth-round held-out families, second group (stop 61; see above)."""
 
 
+# a ninetieth round (stop 61), in two groups, defined after round 89 was scored and a public
+# transformer (danielmamay/grokking, λ 0.6) read `weak` for a while before its transition,
+# before anything was tried for it: a full-batch transformer on addition at width 40, lr 2e-3
+# and 50 % of pairs; a minibatch (batch 160) MLP on subtraction; a full-batch warm-up +
+# cosine MLP on multiplication at width 80 and init 1.3; an SGD MLP on division at lr 0.1,
+# init 1.0 and 60 % of pairs.
+HOLDOUT116_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("tf-add-p47-f0.5-w40-i1-lr2e-3", p=47, op="+", train_fraction=0.5,
+            model="transformer", width=40, init_scale=1.0, lr=2e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p53-f0.55-b160-lr5e-3", p=53, op="-", train_fraction=0.55,
+            batch_size=160, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+)
+"""Ninetieth-round held-out families, first group (stop 61; see above)."""
+
+
+HOLDOUT117_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("mlp-mul-p53-f0.5-w80-i1.3-cosine-lr5e-3", p=53, op="*", train_fraction=0.5,
+            width=80, init_scale=1.3, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p53-f0.6-i1-sgd-lr1e-1", p=53, op="/", train_fraction=0.6,
+            init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+)
+"""Ninetieth-round held-out families, second group (stop 61; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2396,7 +2424,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout108": HOLDOUT108_FAMILIES, "holdout109": HOLDOUT109_FAMILIES,
     "holdout110": HOLDOUT110_FAMILIES, "holdout111": HOLDOUT111_FAMILIES,
     "holdout112": HOLDOUT112_FAMILIES, "holdout113": HOLDOUT113_FAMILIES,
-    "holdout114": HOLDOUT114_FAMILIES, "holdout115": HOLDOUT115_FAMILIES}
+    "holdout114": HOLDOUT114_FAMILIES, "holdout115": HOLDOUT115_FAMILIES,
+    "holdout116": HOLDOUT116_FAMILIES, "holdout117": HOLDOUT117_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
