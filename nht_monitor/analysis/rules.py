@@ -974,10 +974,11 @@ def held_up(t: Trace) -> Signal:
     would give one (also for a norm that came down once and grows again: not "never
     decays") — ``intermediate`` with the transition ``pending``, no forecast step, when
     the law's early end lies within a known budget (``expect_while_held``). The time
-    rule's held-out trend (:func:`heldout_rising`) and the budget verdict's
-    (:func:`line_forecast`) are lines, never bent: while the norm has not come down, an
-    accelerating extrapolation held runs that never transition out of ``weak``. The
-    forecast it reports bends as elsewhere (``heldout_curvature``, ``heldout_tangent``;
+    rule's held-out trend (:func:`heldout_rising`) is a line, and so is the budget
+    verdict's (:func:`line_forecast`) until held-out accuracy has come
+    ``held_verdict_bend_progress`` of the way (:func:`verdict_bends`): while the norm has
+    not come down, an accelerating extrapolation held runs that never transition out of
+    ``weak``. The forecast it reports bends as elsewhere (``heldout_curvature``, ``heldout_tangent``;
     since stop 60: the line ran late on runs whose held-out accuracy rose while the norm
     stayed within 5 % of V_sc)."""
     run, st = t.run, t.run.settings
@@ -1002,7 +1003,7 @@ def held_up(t: Trace) -> Signal:
                                    run.ctx.lr_schedule, run.ctx.wd_schedule, use_rate=False,
                                    trend_start=t.heldout_from)
     transition = forecast.transition
-    verdict = line_forecast(t, forecast)
+    verdict = forecast if verdict_bends(forecast, st) else line_forecast(t, forecast)
     if verdict.method != "none" and beyond_budget(verdict.budget_step,
                                                   float(run.finite.step[-1]),
                                                   run.ctx.budget_steps, st):
@@ -1025,6 +1026,14 @@ def held_up(t: Trace) -> Signal:
         return Signal("intermediate", 0.4, [held, room], Transition(status="pending"),
                       phase="shortcut")
     return Signal(findings=[held, cannot], transition=Transition(status="pending"))
+
+
+def verdict_bends(forecast: Forecast, st: AnalyzerSettings) -> bool:
+    """Rule 7d's budget verdict reads the bent trend (``forecast`` as it is, not
+    :func:`line_forecast`): held-out accuracy's trend has come at least
+    ``held_verdict_bend_progress`` of the way to ``done_val_acc``."""
+    p = st.held_verdict_bend_progress
+    return p is not None and forecast.heldout is not None and forecast.heldout.progress >= p
 
 
 def line_forecast(t: Trace, forecast: Forecast) -> Forecast:

@@ -492,6 +492,17 @@ class AnalyzerSettings(BaseModel):
     7.5 / 8.1 / 8.7 / 9.8 %; one label of 140 k assessments changed. Two public scripts
     (Sea-Snell/grokking, stop 28; Tsili42/parity-nn, stop 61) had forecasts 38–64 % late
     from such trends."""
+    held_verdict_bend_progress: float | None = Field(0.35, ge=0.0, le=1.0)
+    """Rule 7d's budget verdict (a norm held up since the fit) reads the held-out trend
+    bent, as the forecast it reports does, once held-out accuracy has come this share of
+    the way to ``done_val_acc`` (the trend's ``progress``); below it, or with ``None``, the
+    trend's line (stop 60: bent from the start, truly weak runs lost their ``weak`` for a
+    while). Stop 61: a public transformer (danielmamay/grokking, λ 0.6, fitted at 56 % of
+    its budget, its norm still growing) read ``weak`` at steps 4,320–4,710 with held-out
+    accuracy 0.13–0.27 and accelerating; the line reached 0.9 after the budget, the bent
+    trend before it; it transitioned at 5,301 of 6,000. Rounds 65–80 (0 / 0.2 / 0.35): 9 /
+    4 / 1 truly weak runs changed for 84 / 41 / 12 assessments, runs flapping 53 → 57 /
+    56 / 53; rounds 81–89: one assessment changed with either 0.2 or 0.35."""
     heldout_min_evals: int = Field(5, ge=4)
     """…fitted on at least this many evaluations: the last half of those since the fit,
     or the last this many while the half holds fewer (since stop 60; until then the trend

@@ -469,6 +469,36 @@ def test_a_rising_heldout_accuracy_forecasts_a_held_up_norm():
     assert on.transition.forecast_step < law.transition.forecast_step  # pulled in
 
 
+def test_the_held_up_verdict_reads_the_bent_trend_once_heldout_accuracy_has_come_far():
+    """A norm held up since the fit, a 1,200-step budget, held-out logit −4 + Δτ + 6·Δτ²
+    since the fit (0.12 at step 700 and accelerating): the line through the last half of
+    its evaluations reaches 0.9 beyond the budget, the bent trend before it. With
+    ``held_verdict_bend_progress`` below the trend's progress the budget verdict reads the
+    bent trend (``intermediate``, with its forecast); above it, or ``None``, the line
+    (``weak``, beyond the budget)."""
+    def val(s: int, t: float) -> float:
+        x = t - FIT * LR
+        return _logistic(-4.0 + x + 6.0 * x * x) if s > FIT else 0.01
+
+    samples = _held_up_run(700, val)
+    st = AnalyzerSettings()
+    s = series_from_samples(samples, st)
+    trend = heldout_trend(s, int(np.searchsorted(s.step, FIT)), float(s.tau[-1]), st)
+    assert trend is not None and trend.curvature > 0
+    assert 0.3 < trend.progress < 0.45 and st.held_verdict_bend_progress == 0.35
+
+    def regime(progress: float | None):
+        settings = st.model_copy(update={"held_verdict_bend_progress": progress})
+        return Analyzer(_header(budget=1200), settings).analyze(samples)
+
+    for bent in (regime(0.0), regime(trend.progress - 0.05),
+                 regime(st.held_verdict_bend_progress)):
+        assert bent.regime == "intermediate" and "held_up" in bent.findings
+        assert bent.transition.forecast_step is not None
+    for line in (regime(None), regime(trend.progress + 0.05), regime(1.0)):
+        assert line.regime == "weak" and "too_late" in line.findings
+
+
 def test_weak_from_the_laws_prior_waits_for_the_heldout_trend():
     """Right after the fit the law's prior alone puts even its early end past a
     1,000-step budget: not ``weak`` while held-out accuracy has fewer than

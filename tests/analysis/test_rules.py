@@ -681,12 +681,15 @@ def test_a_heldout_climb_on_the_step_clock_holds_back_the_budget_verdict_while_a
 def test_the_step_clock_trend_is_on_by_default_for_models_without_normalization_layers():
     """``annealing_step_trend="auto"`` (the default) reads the step clock for a header
     recording a model without normalization layers, and not for one with a LayerNorm or
-    none recorded (as ``budget_law_floor``)."""
+    none recorded (as ``budget_law_floor``) — with rule 7d's budget verdict on the
+    held-out trend's line (``held_verdict_bend_progress`` ``None``: held-out accuracy is
+    85 % of the way here, and the bent trend has its own test)."""
     run = _late_fit_on_an_annealing_plan(1990)
-    plain = Analyzer(_recorded([], num_steps=2000)).analyze(run, until=1700)
+    line = AnalyzerSettings(held_verdict_bend_progress=None)
+    plain = Analyzer(_recorded([], num_steps=2000), line).analyze(run, until=1700)
     assert plain.regime == "intermediate" and "annealing_trend" in plain.findings, plain.reasons
     for h in (_recorded(["LayerNorm"], num_steps=2000), header(num_steps=2000)):
-        a = Analyzer(h).analyze(run, until=1700)
+        a = Analyzer(h, line).analyze(run, until=1700)
         assert a.regime == "weak" and "annealing_trend" not in a.findings, a.reasons
 
 
