@@ -978,9 +978,9 @@ def held_up(t: Trace) -> Signal:
     verdict's (:func:`line_forecast`) until held-out accuracy has come
     ``held_verdict_bend_progress`` of the way (:func:`verdict_bends`): while the norm has
     not come down, an accelerating extrapolation held runs that never transition out of
-    ``weak``. The forecast it reports bends as elsewhere (``heldout_curvature``, ``heldout_tangent``;
-    since stop 60: the line ran late on runs whose held-out accuracy rose while the norm
-    stayed within 5 % of V_sc)."""
+    ``weak``. The forecast it reports bends as elsewhere (``heldout_curvature``,
+    ``heldout_tangent``; since stop 60: the line ran late on runs whose held-out accuracy
+    rose while the norm stayed within 5 % of V_sc)."""
     run, st = t.run, t.run.settings
     since_fit = fit_last_fraction(run.finite, t.values, t.i_fit, st.fit_window)
     rate = since_fit.rate if since_fit is not None else t.rate

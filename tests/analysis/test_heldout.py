@@ -341,7 +341,8 @@ def test_a_trend_pointing_later_than_the_norm_weighs_heldout_later_weight(weight
     """With ``heldout_later_weight`` (0.25 by default) the same slow climb weighs that
     much: the median is norm^(1 − w) · trend^w in Δτ, the 80 % interval's log-widths
     √(1 − w) of the norm's (× ``heldout_interval_scale`` when w > 0), and the reason
-    says it was down-weighted; a trend pointing earlier keeps its progress weight."""
+    says it was down-weighted (a trend pointing earlier keeps its progress weight: the
+    property test below)."""
     st = AnalyzerSettings(heldout_max_reach=None, heldout_min_gain=None,
                           heldout_later_weight=weight)
     samples, s, start, tau_now, both, norm = _forecasts_of_a_slow_climb(st)
