@@ -66,7 +66,9 @@ Each rule is a small function of the :class:`Run` that returns a :class:`Decisio
 
    any forecast beyond the budget makes the regime ``weak`` (``too_late``;
    ``budget_law_floor``, by default for models without normalization layers: when the
-   decay sped the forecast up, its early end is never before the law's own).
+   decay sped the forecast up, its early end is never before the law's own; rule 7d's
+   reads the held-out trend as a line until held-out accuracy has come
+   ``held_verdict_bend_progress`` of the way).
 
 After the rules, 7e (:func:`flat_and_unlikely`, ``weak_max_chance``): an ``intermediate``
 run whose pending transition has less than that chance within the budget while held-out
