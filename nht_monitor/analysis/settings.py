@@ -433,8 +433,9 @@ class AnalyzerSettings(BaseModel):
     ahead of its points; the line's significance still decides whether there is a trend
     at all). Chosen on rounds 1–9 of the family benchmark (docs/FORECAST.md, stop 31).
     Until stop 60 only once the norm had come down from V_sc; since, a norm held up bends
-    the forecast it reports too (rule 7d's time rule and budget verdict still read the
-    line)."""
+    the forecast it reports too (rule 7d's time rule still reads the line, and so does
+    its budget verdict until held-out accuracy has come ``held_verdict_bend_progress`` of
+    the way)."""
     heldout_tangent: bool = True
     """The held-out trend slows: when the parabola through its evaluations curves
     downwards (a logit decelerating) and still climbs now, the trend's Δτ is that of its
