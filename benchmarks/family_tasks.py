@@ -2366,6 +2366,32 @@ HOLDOUT117_FAMILIES: dict[str, FamilySpec] = _group(
 """Ninetieth-round held-out families, second group (stop 61; see above)."""
 
 
+# a ninety-first round (stop 62), in two groups, defined at the start of stop 62 before
+# anything was tried: a full-batch transformer on division at width 44 and 60 % of pairs; a
+# minibatch (batch 192) warm-up + cosine MLP on addition; a full-batch MLP on division at
+# width 64, init 1.5 and lr 4e-3; an SGD MLP on subtraction at lr 0.1 and init 1.0.
+HOLDOUT118_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("tf-div-p47-f0.6-w44-i1-lr3e-3", p=47, op="/", train_fraction=0.6,
+            model="transformer", width=44, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-add-p53-f0.5-b192-cosine-lr5e-3", p=53, op="+", train_fraction=0.5,
+            batch_size=192, lr=5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+)
+"""Ninety-first-round held-out families, first group (stop 62; see above)."""
+
+
+HOLDOUT119_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("mlp-div-p59-f0.5-w64-i1.5-lr4e-3", p=59, op="/", train_fraction=0.5,
+            width=64, init_scale=1.5, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-sub-p53-f0.55-i1-sgd-lr1e-1", p=53, op="-", train_fraction=0.55,
+            init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+)
+"""Ninety-first-round held-out families, second group (stop 62; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2425,7 +2451,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout110": HOLDOUT110_FAMILIES, "holdout111": HOLDOUT111_FAMILIES,
     "holdout112": HOLDOUT112_FAMILIES, "holdout113": HOLDOUT113_FAMILIES,
     "holdout114": HOLDOUT114_FAMILIES, "holdout115": HOLDOUT115_FAMILIES,
-    "holdout116": HOLDOUT116_FAMILIES, "holdout117": HOLDOUT117_FAMILIES}
+    "holdout116": HOLDOUT116_FAMILIES, "holdout117": HOLDOUT117_FAMILIES,
+    "holdout118": HOLDOUT118_FAMILIES, "holdout119": HOLDOUT119_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
