@@ -540,7 +540,8 @@ class HeldOutTrend:
     ``d_tau``: τ from now until the line reaches ``done_val_acc`` (no sooner than the next
     evaluation: one interval after the last) — or, when a parabola through the same
     points bends upwards (``curvature`` > 0), the geometric mean of the line's and the
-    parabola's; when it bends downwards (``curvature`` < 0), its tangent's now;
+    parabola's, or the line's through the latest evaluations when steeper and sooner
+    (``recent``); when it bends downwards (``curvature`` < 0), its tangent's now;
     ``progress``: how far the curve's value now (the mean of the two when it bends up,
     the parabola's when down) has climbed, in logit, from the run's first held-out
     evaluation (chance, before training) to ``done_val_acc`` (0–1);
@@ -564,6 +565,9 @@ class HeldOutTrend:
     """``d_tau`` beyond ``heldout_max_reach`` × ``span``: weight 0 once combined."""
     d_line: float = math.inf
     """The line's own Δτ, when the trend reads a tangent instead (``heldout_tangent``)."""
+    recent: int = 0
+    """The evaluations of the steeper line through the latest ones whose sooner Δτ the
+    bent trend reads (``heldout_recent_share``; 0: none)."""
 
     @property
     def soonest(self) -> float:
@@ -609,7 +613,7 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     target = logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
     d_tau = max(_reach(target - intercept, slope, 0.0), next_eval, 0.0)
-    curvature, d_line = 0.0, math.inf
+    curvature, d_line, recent = 0.0, math.inf, 0
     bends = bend and (st.heldout_curvature or st.heldout_tangent)
     curve = fit_parabola(tau - tau_now, logits) if bends else None
     if curve is not None and curve[2] > 0 and curve[1] > 0 and st.heldout_curvature:
@@ -619,6 +623,12 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         d_bent = max(_reach(target - a, b, curvature), next_eval, 0.0)
         d_tau = math.sqrt(d_tau * d_bent) if d_tau > 0 and d_bent > 0 else d_bent
         intercept = 0.5 * (intercept + a)
+        if (latest := recent_line(tau - tau_now, logits, slope, st)) is not None:
+            steeper, k = latest
+            d_latest = max(_reach(target - steeper.intercept, steeper.slope, 0.0), next_eval,
+                           0.0)
+            if d_latest < d_tau:  # the climb steepened lately: the sooner of the two
+                d_tau, recent = d_latest, k
     elif curve is not None and curve[2] < 0 < curve[1] and st.heldout_tangent:
         # the line runs early on a logit slowing down: its tangent now, from where it is,
         # unless too flat to get there within `heldout_max_reach` spans (then the line)
@@ -629,7 +639,23 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
     progress = _share_of_the_way(s, intercept, st)
     return HeldOutTrend(float(slope), d_tau, int(rows.shape[0]),
                         min(max(float(progress), 0.0), 1.0), curvature=float(curvature),
-                        span=span, d_line=d_line)
+                        span=span, d_line=d_line, recent=recent)
+
+
+def recent_line(x: np.ndarray, logits: np.ndarray, slope: float,
+                settings: AnalyzerSettings) -> tuple[Line, int] | None:
+    """The line through the last ``heldout_recent_share`` of a bending-up trend's
+    evaluations (at least ``heldout_min_evals``; ``x``: τ − now), and how many, when it
+    is steeper than the whole trend's ``slope``; ``None`` otherwise, when that would be
+    all of them, or without the setting."""
+    share = settings.heldout_recent_share
+    if share is None:
+        return None
+    k = max(settings.heldout_min_evals, int(x.shape[0] * share))
+    if k >= x.shape[0]:
+        return None
+    line = fit_line(x[-k:], logits[-k:])
+    return (line, k) if line is not None and line.slope > slope else None
 
 
 def heldout_off_floor(s: Series, start: int, settings: AnalyzerSettings) -> bool:

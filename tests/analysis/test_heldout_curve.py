@@ -24,6 +24,7 @@ from nht_monitor.analysis.forecast import (
     fit_parabola,
     forecast_transition,
     heldout_trend,
+    recent_line,
 )
 from nht_monitor.analysis.series import series_from_samples
 from tests.analysis.test_heldout import (
@@ -247,6 +248,7 @@ def test_property_the_trend_is_exact_on_any_accelerating_logit(a, b, c, every):
     u_end = STEPS * LR * WD - TAU_FIT
     assume(a + b * u_end + c * u_end ** 2 < TARGET - 1e-3)
     st, s, start, tau_now, next_eval, (c0, c1) = _bent_case(a, b, c, every)
+    st = st.model_copy(update={"heldout_recent_share": None})  # the mean alone
     trend = heldout_trend(s, start, tau_now, st)
     assert trend is not None and trend.curvature == pytest.approx(c, rel=1e-5)
     u_now = tau_now - TAU_FIT
@@ -254,6 +256,63 @@ def test_property_the_trend_is_exact_on_any_accelerating_logit(a, b, c, every):
     d_line, d_bent = max((TARGET - c0) / c1, next_eval), max(root - u_now, next_eval)
     assert trend.d_tau == pytest.approx(math.sqrt(d_line * d_bent), rel=1e-5)
     assert d_bent * (1 - 1e-9) <= trend.d_tau <= d_line * (1 + 1e-9)
+
+
+@given(a=hst.floats(-6.0, -2.0), b=hst.floats(0.05, 3.0), c=hst.floats(0.05, 8.0),
+       every=hst.sampled_from([1, 7, 25]), share=hst.sampled_from([0.1, 0.25, 0.5]))
+@hsettings(max_examples=40, deadline=None)
+def test_property_an_accelerating_trend_reads_its_latest_line_when_sooner(a, b, c, every,
+                                                                        share):
+    """With ``heldout_recent_share``, an upward-bending trend's Δτ is the sooner of the
+    geometric mean (line, parabola) and the line through its last ``share`` of the
+    evaluations (at least ``heldout_min_evals``; each no sooner than the next evaluation)
+    — on an accelerating logit that line is the steeper — and ``recent`` says how many it
+    read when it was the sooner (0 otherwise); float64 normal equations as the reference."""
+    u_end = STEPS * LR * WD - TAU_FIT
+    assume(a + b * u_end + c * u_end ** 2 < TARGET - 1e-3)
+    st, s, start, tau_now, next_eval, (c0, c1) = _bent_case(a, b, c, every)
+    st = st.model_copy(update={"heldout_recent_share": share})
+    rows = _trend_rows(s, start)
+    k = max(st.heldout_min_evals, int(rows.shape[0] * share))
+    assume(k < rows.shape[0])
+    x = s.tau[rows[-k:]] - tau_now
+    acc = np.clip(s.val[rows[-k:]], 1e-3, 0.999)
+    design = np.column_stack([np.ones_like(x), x]).astype(np.float64)
+    r0, r1 = np.linalg.solve(design.T @ design, design.T @ np.log(acc / (1 - acc)))
+    assert r1 > c1  # steeper, as on any accelerating logit
+    u_now = tau_now - TAU_FIT
+    root = brentq(lambda u: a + b * u + c * u * u - TARGET, u_now, u_now + 1e3, xtol=1e-13)
+    mean = math.sqrt(max((TARGET - c0) / c1, next_eval) * max(root - u_now, next_eval))
+    d_recent = max((TARGET - r0) / r1, next_eval)
+    trend = heldout_trend(s, start, tau_now, st)
+    assert trend is not None
+    assert trend.d_tau == pytest.approx(min(mean, d_recent), rel=1e-5)
+    if not math.isclose(d_recent, mean, rel_tol=1e-6):
+        assert trend.recent == (k if d_recent < mean else 0)
+
+
+def test_the_latest_line_is_read_only_when_shorter_steeper_and_sooner():
+    """A trend of ``heldout_min_evals`` evaluations has no shorter latest line (nor any
+    trend with the setting off, nor a line no steeper than the trend's); on a sharply
+    accelerating logit the trend reads its last quarter, on a gentle one the mean."""
+    x = np.linspace(-0.5, 0.0, 5)
+    logits = -3.0 + 2.0 * (x + 0.5) ** 2
+    st = AnalyzerSettings()
+    assert recent_line(x, logits, 0.1, st) is None
+    assert recent_line(x, logits, 0.1, st.model_copy(update={"heldout_recent_share": None})
+                       ) is None
+    x10 = np.linspace(-1.0, 0.0, 10)
+    line, k = recent_line(x10, -3.0 + 2.0 * (x10 + 1.0) ** 2, 0.1,
+                          st.model_copy(update={"heldout_recent_share": 0.25}))
+    assert k == 5 and line.slope == pytest.approx(
+        np.polyfit(x10[-5:], -3.0 + 2.0 * (x10[-5:] + 1.0) ** 2, 1)[0], rel=1e-9)
+    assert recent_line(x10, -3.0 + 2.0 * (x10 + 1.0) ** 2, 50.0, st) is None  # not steeper
+    st = AnalyzerSettings(heldout_min_gain=None)
+    for (a, b, c), recent in (((-4.0, 0.5, 6.0), 87), ((-4.0, 2.0, 1.0), 0)):
+        s = series_from_samples(_run(STEPS, _bent(a, b, c), every=1), st)
+        start = int(np.searchsorted(s.step, FIT))
+        assert _trend_rows(s, start).shape[0] == 351  # the last quarter: 87
+        assert heldout_trend(s, start, float(s.tau[-1]), st).recent == recent
 
 
 @given(a=hst.floats(-6.0, -2.0), b=hst.floats(1.0, 8.0), c=hst.floats(-3.0, -0.05),

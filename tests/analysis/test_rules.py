@@ -657,9 +657,11 @@ def test_a_heldout_climb_on_the_step_clock_holds_back_the_budget_verdict_while_a
     last ``step_trend_evals`` evaluations, reaches 0.9 within it: with the opt-in
     ``annealing_step_trend``, ``intermediate``, ``annealing_trend``, the step as scipy's
     float64 ``linregress`` puts it. Off (the default), or with the climb ending past the
-    budget, the verdict stands."""
+    budget, the verdict stands. Rule 7d's budget verdict reads the held-out trend's line
+    (``held_verdict_bend_progress`` ``None``): bent, and through its latest evaluations
+    since stop 62, the trend itself says step 2,070 here, 80 % interval 2,022–2,118."""
     from scipy import stats
-    on = AnalyzerSettings(annealing_step_trend=True)
+    on = AnalyzerSettings(annealing_step_trend=True, held_verdict_bend_progress=None)
     run = _late_fit_on_an_annealing_plan(1990)
     a = Analyzer(header(num_steps=2000), on).analyze(run, until=1700)
     assert a.regime == "intermediate" and "annealing_trend" in a.findings, a.reasons
@@ -671,7 +673,7 @@ def test_a_heldout_climb_on_the_step_clock_holds_back_the_budget_verdict_while_a
                             for x in last])
     assert step == pytest.approx((math.log(9.0) - fit.intercept) / fit.slope, abs=1.0)
     assert step == pytest.approx(1990, abs=1.0)
-    off = AnalyzerSettings(annealing_step_trend=False)
+    off = on.model_copy(update={"annealing_step_trend": False})
     assert Analyzer(header(num_steps=2000), off).analyze(run, until=1700).regime == "weak"
     late = Analyzer(header(num_steps=2000), on).analyze(_late_fit_on_an_annealing_plan(2100),
                                                         until=1700)
@@ -699,8 +701,10 @@ def test_the_step_clock_trend_reads_only_once_the_lr_has_fallen_to_its_fraction_
         fraction, reads):
     """``annealing_lr_fraction``: the plan here falls linearly from 1e-2 to 0 over 2,000
     steps, so at step 1700 the last logged lr is 0.15 of its peak (to 0.1 %); the step
-    trend reads for a fraction above that and is silent below it."""
-    st = AnalyzerSettings(annealing_step_trend=True, annealing_lr_fraction=fraction)
+    trend reads for a fraction above that and is silent below it (rule 7d's budget verdict
+    on the trend's line, as above)."""
+    st = AnalyzerSettings(annealing_step_trend=True, annealing_lr_fraction=fraction,
+                          held_verdict_bend_progress=None)
     a = Analyzer(header(num_steps=2000), st).analyze(_late_fit_on_an_annealing_plan(1990),
                                                      until=1700)
     assert ("annealing_trend" in a.findings) is reads, a.reasons
