@@ -294,7 +294,8 @@ def test_property_an_accelerating_trend_reads_its_latest_line_when_sooner(a, b, 
 def test_the_latest_line_is_read_only_when_shorter_steeper_and_sooner():
     """A trend of ``heldout_min_evals`` evaluations has no shorter latest line (nor any
     trend with the setting off, nor a line no steeper than the trend's); on a sharply
-    accelerating logit the trend reads its last quarter, on a gentle one the mean."""
+    accelerating logit the trend reads its last quarter (and the reason says so), on a
+    gentle one the mean."""
     x = np.linspace(-0.5, 0.0, 5)
     logits = -3.0 + 2.0 * (x + 0.5) ** 2
     st = AnalyzerSettings()
@@ -313,6 +314,10 @@ def test_the_latest_line_is_read_only_when_shorter_steeper_and_sooner():
         start = int(np.searchsorted(s.step, FIT))
         assert _trend_rows(s, start).shape[0] == 351  # the last quarter: 87
         assert heldout_trend(s, start, float(s.tau[-1]), st).recent == recent
+    reasons = " ".join(Analyzer(_header(), st).analyze(
+        _run(STEPS, _bent(-4.0, 0.5, 6.0), every=1)).reasons)
+    assert ("bending upwards (6/τ²; the line through its last 88, steeper, reaches it sooner "
+            "than half-way in log between its line and its parabola)") in reasons
 
 
 @given(a=hst.floats(-6.0, -2.0), b=hst.floats(1.0, 8.0), c=hst.floats(-3.0, -0.05),
