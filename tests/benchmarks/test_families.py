@@ -458,7 +458,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout104", "holdout105", "holdout106", "holdout107",
                             "holdout108", "holdout109", "holdout110", "holdout111",
                             "holdout112", "holdout113", "holdout114", "holdout115",
-                            "holdout116", "holdout117", "holdout118", "holdout119"]
+                            "holdout116", "holdout117", "holdout118", "holdout119",
+                            "holdout120", "holdout121"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
