@@ -566,8 +566,8 @@ class HeldOutTrend:
     d_line: float = math.inf
     """The line's own Δτ, when the trend reads a tangent instead (``heldout_tangent``)."""
     recent: int = 0
-    """The evaluations of the steeper line through the latest ones whose sooner Δτ the
-    bent trend reads (``heldout_recent_share``; 0: none)."""
+    """How many of the latest evaluations the bent trend's ``d_tau`` reads a line through,
+    when that line is steeper and sooner (``heldout_recent_share``); 0: none."""
 
     @property
     def soonest(self) -> float:
@@ -604,7 +604,8 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         return None
     tau = s.tau[rows]
     logits = np.array([logit(float(v)) for v in s.val[rows]])
-    line = fit_line(tau - tau_now, logits)
+    x = tau - tau_now
+    line = fit_line(x, logits)
     if line is None:
         return None
     slope, intercept, span = line.slope, line.intercept, float(np.ptp(tau))
@@ -612,28 +613,33 @@ def heldout_trend(s: Series, start: int, tau_now: float, settings: AnalyzerSetti
         return None
     target = logit(st.done_val_acc)
     next_eval = float(tau[-1]) + float(np.median(np.diff(tau))) - tau_now  # τ from now
-    d_tau = max(_reach(target - intercept, slope, 0.0), next_eval, 0.0)
+
+    def reach(a: float, b: float, c: float = 0.0) -> float:
+        """Δτ until a + b·x + c·x² reaches ``done_val_acc``, no sooner than the next
+        evaluation."""
+        return max(_reach(target - a, b, c), next_eval, 0.0)
+
+    d_tau = reach(intercept, slope)
     curvature, d_line, recent = 0.0, math.inf, 0
     bends = bend and (st.heldout_curvature or st.heldout_tangent)
-    curve = fit_parabola(tau - tau_now, logits) if bends else None
+    curve = fit_parabola(x, logits) if bends else None
     if curve is not None and curve[2] > 0 and curve[1] > 0 and st.heldout_curvature:
         # the line runs late on a logit accelerating into its rise, the parabola early
         # far ahead of its points: half-way between them in log Δτ
         a, b, curvature = curve
-        d_bent = max(_reach(target - a, b, curvature), next_eval, 0.0)
+        d_bent = reach(a, b, curvature)
         d_tau = math.sqrt(d_tau * d_bent) if d_tau > 0 and d_bent > 0 else d_bent
         intercept = 0.5 * (intercept + a)
-        if (latest := recent_line(tau - tau_now, logits, slope, st)) is not None:
+        if (latest := recent_line(x, logits, slope, st)) is not None:
             steeper, k = latest
-            d_latest = max(_reach(target - steeper.intercept, steeper.slope, 0.0), next_eval,
-                           0.0)
+            d_latest = reach(steeper.intercept, steeper.slope)
             if d_latest < d_tau:  # the climb steepened lately: the sooner of the two
                 d_tau, recent = d_latest, k
     elif curve is not None and curve[2] < 0 < curve[1] and st.heldout_tangent:
         # the line runs early on a logit slowing down: its tangent now, from where it is,
         # unless too flat to get there within `heldout_max_reach` spans (then the line)
         a, b, c = curve
-        d_tangent = max(_reach(target - a, b, 0.0), next_eval, 0.0)
+        d_tangent = reach(a, b)
         if within_reach(d_tangent, span, st):
             curvature, d_line, d_tau, intercept = c, d_tau, d_tangent, a
     progress = _share_of_the_way(s, intercept, st)

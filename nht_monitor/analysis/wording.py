@@ -317,11 +317,11 @@ def forecast(st: AnalyzerSettings, signal: str, method: str, elapsed: float,
         how += (f", and none before Δτ {fmt(floor_tau)} from it (held-out accuracy is still "
                 f"on its floor, which it leaves by {st.heldout_floor_share:.0%} of the delay)")
     if heldout is not None:
-        bend = (f" and bending upwards ({fmt(heldout.curvature)}/τ²; the line through its "
-                f"last {heldout.recent}, steeper, reaches it sooner than half-way in log "
-                "between its line and its parabola)" if heldout.recent else
-                f" and bending upwards ({fmt(heldout.curvature)}/τ²: half-way in log "
-                "between its line and its parabola)" if heldout.curvature > 0 else
+        mean = "half-way in log between its line and its parabola"
+        bend = (f" and bending upwards ({fmt(heldout.curvature)}/τ²"
+                + (f"; the line through its last {heldout.recent}, steeper, reaches it sooner "
+                   f"than {mean})" if heldout.recent else f": {mean})")
+                if heldout.curvature > 0 else
                 f" and slowing ({fmt(heldout.curvature)}/τ²: its tangent now, the line's "
                 f"Δτ {fmt(heldout.d_line)} the early end)" if heldout.curvature < 0 else "")
         how += (f"; held-out accuracy's logit rising at {fmt(heldout.slope)}/τ{bend} over "
