@@ -2419,6 +2419,32 @@ HOLDOUT121_FAMILIES: dict[str, FamilySpec] = _group(
 """Ninety-second-round held-out families, second group (stop 62; see above)."""
 
 
+# a ninety-third round (stop 63), in two groups, defined at the start of stop 63 before
+# anything was tried: a full-batch transformer on multiplication at width 40, lr 2.5e-3 and
+# 60 % of pairs; a minibatch (batch 128) MLP on division; a full-batch MLP on subtraction at
+# width 80, init 1.2 and lr 6e-3; an SGD MLP on addition at lr 0.1, init 1.0 and half the pairs.
+HOLDOUT122_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("tf-mul-p47-f0.6-w40-i1-lr2.5e-3", p=47, op="*", train_fraction=0.6,
+            model="transformer", width=40, init_scale=1.0, lr=2.5e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-div-p53-f0.55-b128-lr5e-3", p=53, op="/", train_fraction=0.55,
+            batch_size=128, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+)
+"""Ninety-third-round held-out families, first group (stop 63; see above)."""
+
+
+HOLDOUT123_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("mlp-sub-p53-f0.5-w80-i1.2-lr6e-3", p=53, op="-", train_fraction=0.5,
+            width=80, init_scale=1.2, lr=6e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p59-f0.5-i1-sgd-lr1e-1", p=59, op="+", train_fraction=0.5,
+            init_scale=1.0, optimizer="sgd", lr=0.1, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+)
+"""Ninety-third-round held-out families, second group (stop 63; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2480,7 +2506,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout114": HOLDOUT114_FAMILIES, "holdout115": HOLDOUT115_FAMILIES,
     "holdout116": HOLDOUT116_FAMILIES, "holdout117": HOLDOUT117_FAMILIES,
     "holdout118": HOLDOUT118_FAMILIES, "holdout119": HOLDOUT119_FAMILIES,
-    "holdout120": HOLDOUT120_FAMILIES, "holdout121": HOLDOUT121_FAMILIES}
+    "holdout120": HOLDOUT120_FAMILIES, "holdout121": HOLDOUT121_FAMILIES,
+    "holdout122": HOLDOUT122_FAMILIES, "holdout123": HOLDOUT123_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
