@@ -182,7 +182,7 @@ class Analyzer:
         except Exception as exc:  # noqa: BLE001 - never raise into the training loop
             log.warning("analyzer: rules failed: %r", exc)
             return self._failed(exc)
-        if {"forecast", "too_late"} & set(assessment.findings):  # a forecast was made
+        if LAW_FINDINGS & set(assessment.findings):  # the law's delay was read
             if calibration is not None:
                 assessment.reasons.append(calibration.describe())  # it shaped the forecast
             elif read_references:
@@ -194,9 +194,11 @@ class Analyzer:
                 done = assessment.transition.status == "done"
                 lr = sizing_lr(series, facts.fit_step,
                                assessment.transition.forecast_step if done else None)
+                sweep = (None if calibration is None
+                         else self.references.advice_calibration(float(series.step[-1])))
                 assessment.advice = self._advise(assessment,
                                                  advice_budget(self.settings, self.header),
-                                                 lr=lr)
+                                                 sweep, lr=lr)
             except Exception as exc:  # noqa: BLE001
                 log.debug("analyzer: advise failed: %r", exc)
         return assessment
@@ -205,6 +207,13 @@ class Analyzer:
         return Assessment(run_id=self.header.run_id if self.header else None,
                           n_samples=self._tracker.facts.n,
                           reasons=[f"analysis failed: {type(exc).__name__}: {exc}"])
+
+
+LAW_FINDINGS = frozenset({"forecast", "too_late", "room_while_held", "room_after_fit",
+                          "no_room_after_fit"})
+"""The findings whose numbers come from the law's delay prior: with references, the line
+saying how they calibrated it (:meth:`~nht_monitor.analysis.sweep.SweepCalibration.describe`)
+joins the reasons."""
 
 
 AUTO_WITHOUT_NORMALIZATION: tuple[str, ...] = ("budget_law_floor", "annealing_step_trend")

@@ -29,6 +29,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from nht_monitor.analysis.advice import Calibration, CalibrationRun, calibration_run
+from nht_monitor.analysis.advice import calibrate as calibrate_runs
 from nht_monitor.analysis.facts import facts_from_series, peak_rate
 from nht_monitor.analysis.series import Series, series_from_columns
 from nht_monitor.analysis.settings import AnalyzerSettings
@@ -249,6 +251,7 @@ class SweepReferences:
         self.replay = replay
         self.refresh = settings.reference_refresh if refresh is None else refresh
         self._found: dict[Path, tuple[tuple[int, int], Reference | None]] = {}
+        self._runs: dict[str, CalibrationRun] = {}  # the advice's view of each reference
         self._warned: set[Path] = set()
         self._looked_at: list[float] = []  # shared by the views: when the files were read
         self.last: SweepCalibration | None = None
@@ -276,6 +279,17 @@ class SweepReferences:
                 and (not self.replay or step is None or ref.transition_step <= step)]
         self.last = calibrate(refs, self.settings, rate)
         return self.last
+
+    def advice_calibration(self, step: float | None = None) -> Calibration | None:
+        """The advice's :class:`~nht_monitor.analysis.advice.Calibration` (λ sized for a
+        fresh run) from the references :meth:`calibration` counted last, read up to
+        ``step`` in a replay; ``None`` before any counted."""
+        if self.last is None:
+            return None
+        runs = [self._runs[r.run_id] for r in self.last.references if r.run_id in self._runs]
+        if self.replay and step is not None:
+            runs = [r.model_copy(update={"steps": min(r.steps, step)}) for r in runs]
+        return calibrate_runs(runs) if runs else None
 
     def describe_unused(self, step: float) -> str | None:
         """One line for ``reasons`` when :meth:`calibration` gave nothing although runs
@@ -318,6 +332,8 @@ class SweepReferences:
             self._found[path] = (key, None if found is None else Reference(
                 header.run_id, found.delay_tau, found.transition_step, found.ratio,
                 found.rate))
+            if found is not None:
+                self._runs[header.run_id] = calibration_run(columns, self.settings)
 
 
 __all__ = ["MAX_REFERENCES", "ObservedDelay", "Reference", "SweepCalibration",

@@ -515,3 +515,30 @@ def test_sidecar_runs_of_one_sweep_calibrate_each_other(tmp_path):
     assert sorted(r.run_id for r in analyzers["wd1"].references.last.references) == ["wd0.5",
                                                                                     "wd2"]
     assert len(directory._sweeps) == 1  # one shared reader for the sweep
+
+
+def test_a_law_verdict_without_a_forecast_says_its_references_and_the_advice_uses_them(
+        tmp_path):
+    """Still fitting, half learnt and rising, room for the law after the fit (rule 6d): no
+    forecast step, but the law's delay read was the references' — the reasons say so, and
+    the advice sizes λ on them instead of saying that none were given."""
+    _sweep(tmp_path)
+    samples = make_run(lambda s, t: 10.0 + s / 100.0, steps=1500, lr=LR, weight_decay=1.0,
+                       acc_of=fit_acc(2500), loss_of=fit_loss(2500),
+                       val_of=lambda s, t: 0.01)
+    header = _header("target", "s1", budget_steps=20000)
+
+    def assess(references):
+        settings = AnalyzerSettings()
+        refs = (SweepReferences([str(tmp_path / "*.jsonl")], settings, exclude_run_id="target")
+                if references else None)
+        return Analyzer(header, settings, references=refs).analyze(samples)
+
+    with_refs, without = assess(True), assess(False)
+    assert with_refs.rule == without.rule == "room_after_fit"
+    line = [r for r in with_refs.reasons if r.startswith("forecast calibrated on 3 transitioned")]
+    assert len(line) == 1 and "wd0.5 Δτ" in line[0]
+    assert not any("calibrated" in r for r in without.reasons)
+    assert with_refs.advice.basis == "sweep"
+    assert "Calibrated on 3 runs of this task, 3 reached the transition" in with_refs.advice.text
+    assert "no runs of this task that reached the transition were given" in without.advice.text
