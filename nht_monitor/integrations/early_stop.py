@@ -20,7 +20,8 @@ decision wins:
    the budget, confidence ≥ ``min_confidence_budget`` → **stop**;
 8. ``weak_beyond_budget``: the engine calls the trial ``weak`` *because* its transition
    is beyond the budget (its ``too_late`` finding) and no 80 % interval reaches into the
-   budget, confidence ≥ ``min_confidence_budget`` → **stop**;
+   budget, confidence ≥ ``min_confidence_budget`` → **stop**; neither budget rule while
+   the engine holds its budget verdict back for held-out accuracy (``verdict_held_back``);
 9. ``unlikely_in_budget`` (opt-in, ``min_chance``): the forecast gives the transition less
    than ``min_chance`` of coming by the budget (``Transition.chance_in_budget``) → **stop**;
 10. ``keep``: anything else (``intermediate`` whose transition fits — also before the
@@ -28,7 +29,7 @@ decision wins:
    norm holds up or, before the fit, because too little τ is left for the law's least
    delay, or — rule 7e — because its pending transition is unlikely within the budget
    while held-out accuracy stays flat (stopped only by ``min_chance``), ``clamped``, a
-   stop rule below its confidence) → keep.
+   budget verdict held back, a stop rule below its confidence) → keep.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ REASON_SEPARATOR = " | "
 BEYOND_BUDGET = "too_late"
 """The engine's finding (``Assessment.findings``) that the transition lies beyond the
 budget: a ``weak`` trial with it is weak *because* of the budget."""
+
+HELD_BACK = frozenset({"awaiting_heldout", "annealing_trend"})
+"""The engine's findings that it holds its budget verdict back for held-out accuracy:
+too few evaluations since the fit to read its trend (a script that evaluates every 100
+steps needs 1,000 after the fit), or a climb on the step clock while the learning rate
+anneals. The budget rules wait with it."""
 
 
 class StopPolicy(BaseModel):
@@ -112,7 +119,8 @@ class TrialState(BaseModel):
     ``forecast_step``, ``interval_low``/``interval_high`` (the forecast's 80 %
     interval), ``chance_in_budget`` (the chance of the transition by the budget, as
     ``Transition.chance_in_budget``), ``beyond_budget`` (the engine found the transition
-    beyond the budget: its ``too_late`` finding), ``relapse_val_acc`` (the transition came but
+    beyond the budget: its ``too_late`` finding), ``verdict_held_back`` (the engine holds
+    that verdict back for held-out accuracy: :data:`HELD_BACK`), ``relapse_val_acc`` (the transition came but
     held-out accuracy fell back since: the median of its last ``heldout_relapse_evals``
     evaluations, below ``done_val_acc``; ``None`` otherwise, as
     ``Transition.relapse_val_acc``), ``reasons`` (the engine's, in order).
@@ -132,6 +140,7 @@ class TrialState(BaseModel):
     interval_high: float | None = None
     chance_in_budget: float | None = None
     beyond_budget: bool = False
+    verdict_held_back: bool = False
     relapse_val_acc: float | None = None
     reasons: list[str] = Field(default_factory=list)
 
@@ -150,6 +159,7 @@ class TrialState(BaseModel):
                    interval_low=_finite(low), interval_high=_finite(high),
                    chance_in_budget=_finite(t.chance_in_budget),
                    beyond_budget=BEYOND_BUDGET in assessment.findings,
+                   verdict_held_back=bool(HELD_BACK & set(assessment.findings)),
                    relapse_val_acc=_finite(t.relapse_val_acc),
                    reasons=list(assessment.reasons))
 
@@ -282,9 +292,11 @@ def transition_done(s: TrialState, p: StopPolicy) -> Decision | None:
 
 
 def forecast_beyond_budget(s: TrialState, p: StopPolicy) -> Decision | None:
-    """Stop a trial whose forecast's low end lies beyond ``budget_margin`` × budget."""
+    """Stop a trial whose forecast's low end lies beyond ``budget_margin`` × budget, unless
+    the engine holds its budget verdict back (``verdict_held_back``)."""
     low = s.interval_low if s.interval_low is not None else s.forecast_step
     if not (p.stop_beyond_budget and s.budget_steps and low is not None
+            and not s.verdict_held_back
             and low > p.budget_margin * s.budget_steps
             and s.confidence >= p.min_confidence_budget):
         return None
@@ -299,7 +311,7 @@ def weak_beyond_budget(s: TrialState, p: StopPolicy) -> Decision | None:
     unless its 80 % interval still reaches into ``budget_margin`` × budget (a median just
     past the budget is not hopeless: :func:`forecast_beyond_budget` waits for the low end)."""
     if not (p.stop_beyond_budget and s.regime == "weak" and s.beyond_budget
-            and s.budget_steps and s.confidence >= p.min_confidence_budget):
+            and not s.verdict_held_back and s.budget_steps and s.confidence >= p.min_confidence_budget):
         return None
     if s.interval_low is not None and s.interval_low <= p.budget_margin * s.budget_steps:
         return None
@@ -322,7 +334,10 @@ def unlikely_in_budget(s: TrialState, p: StopPolicy) -> Decision | None:
 
 def keep(s: TrialState, p: StopPolicy) -> Decision:
     """Keep anything else, saying what the trial is."""
-    if s.regime == "intermediate" and s.forecast_step is not None:
+    if s.verdict_held_back and (s.beyond_budget or s.interval_low is not None):
+        reason = (f"{s.regime}: the engine holds its budget verdict back until held-out "
+                  "accuracy can speak (its reasons say why), so the budget rules wait")
+    elif s.regime == "intermediate" and s.forecast_step is not None:
         reason = (f"intermediate, transition forecast at step {fmt_step(s.forecast_step)} "
                   f"(80% from {fmt_step(s.interval_low)}) within {_budget(s)}")
     elif s.regime in ("weak", "intermediate") and s.confidence < p.min_confidence_budget and (
@@ -367,5 +382,5 @@ def decide(state: TrialState | None, policy: StopPolicy | None = None) -> Decisi
     return next(d for rule in RULES if (d := rule(state, policy)) is not None)
 
 
-__all__ = ["BEYOND_BUDGET", "Decision", "DECISION_FIELDS", "RESULT_FIELDS", "RULES",
+__all__ = ["BEYOND_BUDGET", "HELD_BACK", "Decision", "DECISION_FIELDS", "RESULT_FIELDS", "RULES",
            "STATE_FIELDS", "StopPolicy", "TrialState", "decide"]

@@ -184,6 +184,39 @@ def test_beyond_budget_is_the_engines_too_late_finding():
     assert TrialState.from_assessment(reworded, 1000, 1500).beyond_budget
 
 
+def test_a_budget_verdict_held_back_for_heldout_accuracy_waits():
+    """danielmamay/grokking under Optuna (stop 63): held-out accuracy every 100 steps, a
+    late fit, the norm's forecast beyond the budget — the engine says ``intermediate``,
+    not weak yet, until it has the evaluations since the fit its trend needs; the budget
+    rules wait with it (that trial transitioned 200 steps after it was pruned)."""
+    def norm_of(s, t):
+        return 10.0 + s / 100.0 if s <= 2000 else 30.0 * math.exp(-0.15 * (t - 2.0))
+
+    run = make_run(norm_of, steps=2400, acc_of=fit_acc(2000), loss_of=fit_loss(2000),
+                   val_of=lambda s, t: 0.02)
+    for sample in run:
+        if sample.step % 100:
+            del sample.metrics["val_acc"]
+    s = engine_state(run, budget=2600)
+    assert {"too_late", "awaiting_heldout"} <= set(
+        Analyzer(header(num_steps=2600)).analyze(run).findings)
+    assert s.regime == "intermediate" and s.verdict_held_back and s.interval_low > 2600
+    d = decide(s)
+    assert not d.stop and d.rule == "keep"
+    assert d.reason == ("intermediate: the engine holds its budget verdict back until "
+                        "held-out accuracy can speak (its reasons say why), so the budget "
+                        "rules wait")
+    assert any("not weak yet" in r for r in d.reasons)
+    told = s.model_copy(update={"verdict_held_back": False})
+    assert decide(told).stop and decide(told).rule == "forecast_beyond_budget"
+    weak = state(regime="weak", beyond_budget=True, interval_low=5000.0,
+                 verdict_held_back=True)
+    assert not decide(weak).stop
+    assert decide(weak.model_copy(update={"verdict_held_back": False})).stop
+    # the opt-in chance rule does not wait: its threshold is the user's trade-off
+    assert decide(s, StopPolicy(min_chance=0.5)).rule == "unlikely_in_budget"
+
+
 def relapsed_run():
     """The engine's grokking run whose last ``heldout_relapse_evals`` held-out
     evaluations fall back from 0.95 to 0.45 after the transition (median 0.70)."""
@@ -378,7 +411,7 @@ def test_state_fields_are_exactly_these():
         "nht/step", "nht/budget_steps", "nht/assessed_step", "nht/n_samples", "nht/regime",
         "nht/confidence", "nht/phase", "nht/transition_status", "nht/forecast_step",
         "nht/interval_low", "nht/interval_high", "nht/chance_in_budget", "nht/beyond_budget",
-        "nht/relapse_val_acc", "nht/reasons")
+        "nht/verdict_held_back", "nht/relapse_val_acc", "nht/reasons")
     assert RESULT_FIELDS == STATE_FIELDS + ("nht/stop", "nht/stop_rule", "nht/stop_reason")
 
 
