@@ -252,6 +252,7 @@ class SweepReferences:
         self.refresh = settings.reference_refresh if refresh is None else refresh
         self._found: dict[Path, tuple[tuple[int, int], Reference | None]] = {}
         self._runs: dict[str, CalibrationRun] = {}  # the advice's view of each reference
+        self._ids: dict[Path, str] = {}  # the run id of each file of this sweep read
         self._warned: set[Path] = set()
         self._looked_at: list[float] = []  # shared by the views: when the files were read
         self.last: SweepCalibration | None = None
@@ -295,8 +296,8 @@ class SweepReferences:
         """One line for ``reasons`` when :meth:`calibration` gave nothing although runs
         were read: none of them had transitioned (by ``step``, in a replay); ``None``
         when none was read or the settings have no law prior to calibrate."""
-        read = sum(1 for _, ref in self._found.values()
-                   if ref is None or ref.run_id != self.exclude_run_id)
+        read = sum(1 for path in self._found
+                   if self._ids.get(path, self.exclude_run_id) != self.exclude_run_id)
         if not read or self.settings.delay_tau is None:
             return None
         when = f"by step {step:.0f}" if self.replay else "yet"
@@ -308,6 +309,7 @@ class SweepReferences:
                  if self.accept is None or self.accept(p)]
         for path in set(self._found) - set(paths):
             del self._found[path]
+            self._ids.pop(path, None)
         for path in paths:
             known = self._found.get(path)
             if known is not None and known[1] is not None:
@@ -320,6 +322,7 @@ class SweepReferences:
                 columns = read_columns(path)
             except (OSError, ValueError) as exc:
                 self._found.pop(path, None)
+                self._ids.pop(path, None)
                 if path not in self._warned:
                     self._warned.add(path)
                     log.warning("nht-monitor: reference %s skipped: %s", path, exc)
@@ -328,6 +331,7 @@ class SweepReferences:
             if self.sweep is not None and getattr(header, "sweep", None) != self.sweep:
                 self._found[path] = (key, None)
                 continue
+            self._ids[path] = header.run_id
             found = observed_delay(series_from_columns(columns, self.settings), self.settings)
             self._found[path] = (key, None if found is None else Reference(
                 header.run_id, found.delay_tau, found.transition_step, found.ratio,

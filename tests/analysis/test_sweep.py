@@ -330,6 +330,20 @@ def test_replay_counts_a_reference_from_its_transition_step_on(tmp_path):
     assert no_prior.describe_unused(first - 1) is None
 
 
+def test_live_untransitioned_references_are_counted_without_the_run_itself(tmp_path):
+    """Live, a run not yet transitioned has no delay to tell its id by; the count of runs
+    read still leaves out the run itself and runs of other sweeps (danielmamay/grokking
+    under Optuna said "8 reference runs read" of a sweep of 8, itself included)."""
+    for wd in (0.5, 1.0, 2.0):
+        _write(tmp_path / f"wd{wd:g}.jsonl", _samples(wd, steps=150), _header(f"wd{wd:g}", "s1"))
+    _write(tmp_path / "other.jsonl", _samples(1.5, steps=150), _header("other", "s2"))
+    refs = SweepReferences([str(tmp_path / "*.jsonl")], AnalyzerSettings(), sweep="s1",
+                           exclude_run_id="wd0.5")
+    assert refs.calibration() is None
+    assert refs.describe_unused(150) == ("2 reference runs read, none transitioned yet: the "
+                                         "forecast keeps the law's prior")
+
+
 def test_sweep_filter_unreadable_files_and_the_live_refresh(tmp_path, caplog):
     _sweep(tmp_path)
     _write(tmp_path / "other.jsonl", _samples(1.5), _header("other", "s2"))
