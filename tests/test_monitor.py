@@ -215,6 +215,33 @@ def test_default_head_is_last_linear_called_not_last_registered(log_dir):
     assert run.samples[0].head_norm == pytest.approx(ref_norm(model, {"out"}), rel=1e-5)
 
 
+def test_the_head_is_found_when_the_script_calls_forward_directly(log_dir):
+    """LeoDreamer2004/Modular-Addition calls ``model.forward(x)``: the model's own forward
+    hook never fires, its layers' do. The head is settled at the first sampled step and
+    every hook removed (they had recorded each layer call in a list for the whole run)."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.out = nn.Linear(8, 2)
+            self.body = nn.Linear(4, 8)
+
+        def forward(self, x):
+            return self.out(torch.relu(self.body(x)))
+
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    monitor = nht_monitor.watch(model, optimizer, log_dir=log_dir, assess=False)
+    for _ in range(3):
+        optimizer.zero_grad()
+        model.forward(torch.randn(2, 4)).sum().backward()
+        optimizer.step()
+    assert all(not m._forward_hooks for m in model.modules())
+    monitor.close()
+    run = read_run(monitor.log_path)
+    assert run.header.head == "out"
+    assert run.samples[-1].head_norm == pytest.approx(ref_norm(model, {"out"}), rel=1e-5)
+
+
 @pytest.mark.parametrize("bad, message", [
     ({"every": 0}, "every"),
     ({"run_id": "../escape"}, "run_id"),

@@ -118,14 +118,16 @@ def resolve_head(layer_map: LayerMap, head: str) -> list[int]:
 class HeadFinder:
     """Finds the module name of the last ``nn.Linear`` reached in the first forward pass.
 
-    Installs forward hooks on every Linear that owns a layer, and one on the model
-    that reads the order once the first forward completes; then removes them all.
-    ``head`` is the layer name found (``None`` until then).
+    Installs forward hooks on every Linear that owns a layer, and one on the model that
+    :meth:`settle` s once the first forward completes — or, when that hook never fires (a
+    script calling ``model.forward(x)`` skips the model's hooks, not its layers'), at the
+    monitor's first sampled optimizer step; then removes them all. ``head`` is the layer
+    name found (``None`` until then).
     """
 
     def __init__(self, model: nn.Module, layer_map: LayerMap) -> None:
         self.head: str | None = None
-        self._order: list[str] = []
+        self._last: str | None = None
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         linears: dict[str, nn.Module] = {}
         for name, module in model.named_modules():
@@ -143,11 +145,17 @@ class HeadFinder:
 
     def _linear_hook(self, name: str):
         def hook(_module, _inputs, _output) -> None:
-            self._order.append(name)
+            self._last = name
         return hook
 
     def _model_done(self, _module, _inputs, _output) -> None:
-        self.head = self._order[-1] if self._order else self.fallback
+        self.settle()
+
+    def settle(self) -> None:
+        """The last Linear reached so far is the head (the last registered when none was);
+        the hooks are removed."""
+        if self.head is None:
+            self.head = self._last or self.fallback
         self.remove()
 
     def remove(self) -> None:

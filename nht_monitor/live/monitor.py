@@ -395,7 +395,8 @@ class Monitor:
         self._recorder.flush()
 
     def _launch(self) -> None:
-        if self._head_finder is not None and self._head_finder.head is not None:
+        if self._head_finder is not None:
+            self._head_finder.settle()  # if the model's own forward hook never fired
             head = self._head_finder.head
             self.sampler.set_head(layers_of_module(self.layer_map, head))
             self.header.head = head
