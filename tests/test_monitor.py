@@ -194,16 +194,19 @@ def test_named_head_and_unknown_head_error(tiny_net, log_dir):
         nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, head="classifier")
 
 
+class Reordered(nn.Module):
+    """Two Linears, the head ``out`` registered first and called last."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = nn.Linear(8, 2)
+        self.body = nn.Linear(4, 8)
+
+    def forward(self, x):
+        return self.out(torch.relu(self.body(x)))
+
+
 def test_default_head_is_last_linear_called_not_last_registered(log_dir):
-    class Reordered(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.out = nn.Linear(8, 2)   # registered first, called last
-            self.body = nn.Linear(4, 8)
-
-        def forward(self, x):
-            return self.out(torch.relu(self.body(x)))
-
     model = Reordered()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     monitor = nht_monitor.watch(model, optimizer, log_dir=log_dir, assess=False)
@@ -219,16 +222,7 @@ def test_the_head_is_found_when_the_script_calls_forward_directly(log_dir):
     """LeoDreamer2004/Modular-Addition calls ``model.forward(x)``: the model's own forward
     hook never fires, its layers' do. The head is settled at the first sampled step and
     every hook removed (they had recorded each layer call in a list for the whole run)."""
-    class Net(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.out = nn.Linear(8, 2)
-            self.body = nn.Linear(4, 8)
-
-        def forward(self, x):
-            return self.out(torch.relu(self.body(x)))
-
-    model = Net()
+    model = Reordered()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     monitor = nht_monitor.watch(model, optimizer, log_dir=log_dir, assess=False)
     for _ in range(3):

@@ -120,9 +120,9 @@ class TrialState(BaseModel):
     interval), ``chance_in_budget`` (the chance of the transition by the budget, as
     ``Transition.chance_in_budget``), ``beyond_budget`` (the engine found the transition
     beyond the budget: its ``too_late`` finding), ``verdict_held_back`` (the engine holds
-    that verdict back for held-out accuracy: :data:`HELD_BACK`), ``relapse_val_acc`` (the transition came but
-    held-out accuracy fell back since: the median of its last ``heldout_relapse_evals``
-    evaluations, below ``done_val_acc``; ``None`` otherwise, as
+    that verdict back for held-out accuracy: :data:`HELD_BACK`), ``relapse_val_acc`` (the
+    transition came but held-out accuracy fell back since: the median of its last
+    ``heldout_relapse_evals`` evaluations, below ``done_val_acc``; ``None`` otherwise, as
     ``Transition.relapse_val_acc``), ``reasons`` (the engine's, in order).
     """
 
@@ -311,7 +311,8 @@ def weak_beyond_budget(s: TrialState, p: StopPolicy) -> Decision | None:
     unless its 80 % interval still reaches into ``budget_margin`` × budget (a median just
     past the budget is not hopeless: :func:`forecast_beyond_budget` waits for the low end)."""
     if not (p.stop_beyond_budget and s.regime == "weak" and s.beyond_budget
-            and not s.verdict_held_back and s.budget_steps and s.confidence >= p.min_confidence_budget):
+            and not s.verdict_held_back and s.budget_steps
+            and s.confidence >= p.min_confidence_budget):
         return None
     if s.interval_low is not None and s.interval_low <= p.budget_margin * s.budget_steps:
         return None
