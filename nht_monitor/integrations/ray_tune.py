@@ -70,8 +70,9 @@ def report_fields(monitor: Monitor) -> dict[str, Any]:
       ``nht/transition_status``, ``nht/forecast_step``, ``nht/interval_low`` and
       ``nht/interval_high`` (the forecast's 80 % interval), ``nht/chance_in_budget`` (its
       chance that the transition comes by the budget), ``nht/beyond_budget`` (the
-      engine says the transition is beyond the budget), ``nht/relapse_val_acc`` (the
-      transition came but held-out accuracy fell back since: the median of its last
+      engine says the transition is beyond the budget), ``nht/verdict_held_back`` (it
+      holds that verdict back until held-out accuracy can speak), ``nht/relapse_val_acc``
+      (the transition came but held-out accuracy fell back since: the median of its last
       evaluations; ``None`` otherwise), ``nht/reasons`` (the engine's reasons joined by
       ``" | "``).
 
