@@ -117,9 +117,7 @@ def calibration_run(log: Any, settings: AnalyzerSettings | None = None) -> Calib
     recorded in its header) naming the metrics and the fit and transition levels;
     :class:`NoSamplesError` for a log without samples."""
     from nht_monitor.analysis.assess import log_settings
-    from nht_monitor.analysis.facts import facts_from_series
     from nht_monitor.analysis.series import series_from_columns
-    from nht_monitor.analysis.transition import first_reached
     from nht_monitor.runlog.reader import read_columns
 
     if isinstance(log, (str, os.PathLike)):
@@ -128,14 +126,23 @@ def calibration_run(log: Any, settings: AnalyzerSettings | None = None) -> Calib
     s = series_from_columns(log, settings)
     if len(s) == 0:
         raise NoSamplesError(f"run log {log.header.run_id!r} has no samples")
+    return calibration_run_of(log.header, s, settings)
+
+
+def calibration_run_of(header: Any, s: Series, settings: AnalyzerSettings) -> CalibrationRun:
+    """The :class:`CalibrationRun` of a log's non-empty series ``s`` (its ``header`` names
+    the run and the model)."""
+    from nht_monitor.analysis.facts import facts_from_series
+    from nht_monitor.analysis.transition import first_reached
+
     fit = facts_from_series(s, settings).fit_step
     transition = first_reached(s.step, s.val, settings.done_val_acc)
     lr, wd = (_median(x, fit, transition, s.step) for x in (s.lr, s.wd))
-    return CalibrationRun(run_id=log.header.run_id, lr=lr, weight_decay=wd,
+    return CalibrationRun(run_id=header.run_id, lr=lr, weight_decay=wd,
                           steps=float(s.step[-1]), fit_step=fit, transition_step=transition,
                           has_train_metrics=bool(np.isfinite(s.acc).any()
                                                  or np.isfinite(s.loss).any()),
-                          n_params=log.header.model.n_params)
+                          n_params=header.model.n_params)
 
 
 def sizing_lr(s: Series, fit_step: float | None, transition_step: float | None = None

@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import NormalDist
 
+from typing import NamedTuple
+
 import numpy as np
 
-from nht_monitor.analysis.advice import Calibration, CalibrationRun, calibration_run
+from nht_monitor.analysis.advice import Calibration, CalibrationRun, calibration_run_of
 from nht_monitor.analysis.advice import calibrate as calibrate_runs
 from nht_monitor.analysis.facts import facts_from_series, peak_rate
 from nht_monitor.analysis.series import Series, series_from_columns
@@ -96,6 +98,17 @@ class Reference:
     transition_step: float
     ratio: float = math.nan
     rate: float = math.nan
+
+
+class _Read(NamedTuple):
+    """One reference file as last read: its (size, mtime), run id (``None``: another
+    sweep's), :class:`Reference` and the advice's :class:`CalibrationRun` (``None`` both
+    until it transitioned)."""
+
+    key: tuple[int, int]
+    run_id: str | None = None
+    reference: Reference | None = None
+    run: CalibrationRun | None = None
 
 
 @dataclass(frozen=True)
@@ -250,9 +263,7 @@ class SweepReferences:
         self.sweep = sweep
         self.replay = replay
         self.refresh = settings.reference_refresh if refresh is None else refresh
-        self._found: dict[Path, tuple[tuple[int, int], Reference | None]] = {}
-        self._runs: dict[str, CalibrationRun] = {}  # the advice's view of each reference
-        self._ids: dict[Path, str] = {}  # the run id of each file of this sweep read
+        self._found: dict[Path, _Read] = {}
         self._warned: set[Path] = set()
         self._looked_at: list[float] = []  # shared by the views: when the files were read
         self.last: SweepCalibration | None = None
@@ -275,7 +286,7 @@ class SweepReferences:
         if self.replay or not self._looked_at or now - self._looked_at[0] >= self.refresh:
             self._looked_at[:] = [now]
             self._load()
-        refs = [ref for _, ref in self._found.values() if ref is not None
+        refs = [ref for read in self._found.values() if (ref := read.reference) is not None
                 and ref.run_id != self.exclude_run_id
                 and (not self.replay or step is None or ref.transition_step <= step)]
         self.last = calibrate(refs, self.settings, rate)
@@ -287,7 +298,9 @@ class SweepReferences:
         ``step`` in a replay; ``None`` before any counted."""
         if self.last is None:
             return None
-        runs = [self._runs[r.run_id] for r in self.last.references if r.run_id in self._runs]
+        counted = {ref.run_id for ref in self.last.references}
+        runs = [read.run for read in self._found.values()
+                if read.run is not None and read.run.run_id in counted]
         if self.replay and step is not None:
             runs = [r.model_copy(update={"steps": min(r.steps, step)}) for r in runs]
         return calibrate_runs(runs) if runs else None
@@ -296,8 +309,8 @@ class SweepReferences:
         """One line for ``reasons`` when :meth:`calibration` gave nothing although runs
         were read: none of them had transitioned (by ``step``, in a replay); ``None``
         when none was read or the settings have no law prior to calibrate."""
-        read = sum(1 for path in self._found
-                   if self._ids.get(path, self.exclude_run_id) != self.exclude_run_id)
+        read = sum(1 for found in self._found.values()
+                   if found.run_id not in (None, self.exclude_run_id))
         if not read or self.settings.delay_tau is None:
             return None
         when = f"by step {step:.0f}" if self.replay else "yet"
@@ -309,35 +322,32 @@ class SweepReferences:
                  if self.accept is None or self.accept(p)]
         for path in set(self._found) - set(paths):
             del self._found[path]
-            self._ids.pop(path, None)
         for path in paths:
             known = self._found.get(path)
-            if known is not None and known[1] is not None:
+            if known is not None and known.reference is not None:
                 continue  # transitioned: nothing later changes its delay
             try:
                 st = path.stat()
                 key = (st.st_size, st.st_mtime_ns)
-                if known is not None and known[0] == key:
+                if known is not None and known.key == key:
                     continue
                 columns = read_columns(path)
             except (OSError, ValueError) as exc:
                 self._found.pop(path, None)
-                self._ids.pop(path, None)
                 if path not in self._warned:
                     self._warned.add(path)
                     log.warning("nht-monitor: reference %s skipped: %s", path, exc)
                 continue
             header = columns.header
             if self.sweep is not None and getattr(header, "sweep", None) != self.sweep:
-                self._found[path] = (key, None)
+                self._found[path] = _Read(key)
                 continue
-            self._ids[path] = header.run_id
-            found = observed_delay(series_from_columns(columns, self.settings), self.settings)
-            self._found[path] = (key, None if found is None else Reference(
-                header.run_id, found.delay_tau, found.transition_step, found.ratio,
-                found.rate))
-            if found is not None:
-                self._runs[header.run_id] = calibration_run(columns, self.settings)
+            series = series_from_columns(columns, self.settings)
+            found = observed_delay(series, self.settings)
+            self._found[path] = _Read(key, header.run_id) if found is None else _Read(
+                key, header.run_id, Reference(header.run_id, found.delay_tau,
+                                              found.transition_step, found.ratio, found.rate),
+                calibration_run_of(header, series, self.settings))
 
 
 __all__ = ["MAX_REFERENCES", "ObservedDelay", "Reference", "SweepCalibration",
