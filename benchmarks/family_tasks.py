@@ -2445,6 +2445,33 @@ HOLDOUT123_FAMILIES: dict[str, FamilySpec] = _group(
 """Ninety-third-round held-out families, second group (stop 63; see above)."""
 
 
+# a ninety-fourth round (stop 64), in two groups, defined at the start of stop 64 before
+# anything was tried: a full-batch transformer on division at width 40, lr 3e-3 and 60 % of
+# pairs; a minibatch (batch 96) MLP on addition at lr 4e-3; a full-batch MLP on
+# multiplication at width 96, init 1.3 and 55 % of pairs; an SGD MLP on subtraction at
+# lr 0.12, init 1.0 and half the pairs.
+HOLDOUT124_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("tf-div-p41-f0.6-w40-i1-lr3e-3", p=41, op="/", train_fraction=0.6,
+            model="transformer", width=40, init_scale=1.0, lr=3e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-add-p53-f0.5-b96-lr4e-3", p=53, op="+", train_fraction=0.5,
+            batch_size=96, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+)
+"""Ninety-fourth-round held-out families, first group (stop 64; see above)."""
+
+
+HOLDOUT125_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("mlp-mul-p47-f0.55-w96-i1.3-lr5e-3", p=47, op="*", train_fraction=0.55,
+            width=96, init_scale=1.3, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-sub-p47-f0.5-i1-sgd-lr1.2e-1", p=47, op="-", train_fraction=0.5,
+            init_scale=1.0, optimizer="sgd", lr=0.12, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+)
+"""Ninety-fourth-round held-out families, second group (stop 64; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2507,7 +2534,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout116": HOLDOUT116_FAMILIES, "holdout117": HOLDOUT117_FAMILIES,
     "holdout118": HOLDOUT118_FAMILIES, "holdout119": HOLDOUT119_FAMILIES,
     "holdout120": HOLDOUT120_FAMILIES, "holdout121": HOLDOUT121_FAMILIES,
-    "holdout122": HOLDOUT122_FAMILIES, "holdout123": HOLDOUT123_FAMILIES}
+    "holdout122": HOLDOUT122_FAMILIES, "holdout123": HOLDOUT123_FAMILIES,
+    "holdout124": HOLDOUT124_FAMILIES, "holdout125": HOLDOUT125_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

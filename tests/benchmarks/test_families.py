@@ -459,7 +459,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout108", "holdout109", "holdout110", "holdout111",
                             "holdout112", "holdout113", "holdout114", "holdout115",
                             "holdout116", "holdout117", "holdout118", "holdout119",
-                            "holdout120", "holdout121", "holdout122", "holdout123"]
+                            "holdout120", "holdout121", "holdout122", "holdout123",
+                            "holdout124", "holdout125"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
