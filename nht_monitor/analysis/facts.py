@@ -32,8 +32,9 @@ class RunFacts:
     ``first_loss``/``first_acc``: first finite training loss / accuracy. ``best_acc``:
     train accuracy's best mean of ``train_acc_evals`` consecutive finite evaluations so
     far (:func:`best_mean`; the mean of all while fewer), over every sample observed.
-    ``sc_peak``/``sc_peak_step``: largest finite total norm at or after the fit (the
-    shortcut norm V_sc; the overall peak when no training metrics are logged);
+    ``sc_peak``/``sc_peak_step``: largest finite total norm at or after the fit and up to
+    ``val_step`` (the shortcut norm V_sc; the overall peak when no training metrics are
+    logged);
     ``head_sc_peak``/``head_sc_peak_step`` likewise. ``nonfinite``/``first_nonfinite_step``:
     count and first step of non-finite total norms. ``peak_rate``: the clock's largest
     rate dτ/dstep between consecutive samples (:func:`peak_rate`; live, over every sample
@@ -157,15 +158,19 @@ class Candidate:
     facts: RunFacts = field(default_factory=RunFacts)
 
 
-def count_after_fit(f: RunFacts, step: float, norm: float, head: float, drop: float) -> None:
-    """V_sc, the head's, and each flag with one more row at or after the fit."""
+def count_after_fit(f: RunFacts, step: float, norm: float, head: float, drop: float,
+                    transitioned: bool = False) -> None:
+    """V_sc, the head's, and each flag with one more row at or after the fit; once
+    ``transitioned`` (a row after the one held-out accuracy reached ``done_val_acc``) the
+    peaks stay where they were — a norm that grows back is not the shortcut's — and only
+    the flags still move."""
     if math.isfinite(norm):
-        if f.sc_peak is None or norm > f.sc_peak:
+        if f.sc_peak is None or (norm > f.sc_peak and not transitioned):
             f.sc_peak, f.sc_peak_step = norm, step
         if f.flag_step is None and norm <= (1.0 - drop) * f.sc_peak:
             f.flag_step = step
     if math.isfinite(head):
-        if f.head_sc_peak is None or head > f.head_sc_peak:
+        if f.head_sc_peak is None or (head > f.head_sc_peak and not transitioned):
             f.head_sc_peak, f.head_sc_peak_step = head, step
         if f.head_flag_step is None and head <= (1.0 - drop) * f.head_sc_peak:
             f.head_flag_step = step
@@ -213,14 +218,12 @@ def flat_near_best(x: np.ndarray, k: int, tol: float, good: float,
     return out
 
 
-def _flag(step: np.ndarray, values: np.ndarray, after: np.ndarray, drop: float) -> float | None:
-    """First row after the fit where ``values`` is ``drop`` below its running peak since
-    the fit (not since the start: an init-scale norm that shrinks during the fit is no
-    flag)."""
-    ok = after & np.isfinite(values)
-    if not ok.any():
-        return None
-    runmax = np.maximum.accumulate(np.where(ok, values, -np.inf))
+def _flag(step: np.ndarray, values: np.ndarray, ok: np.ndarray, peaks: np.ndarray,
+          drop: float) -> float | None:
+    """First row ``ok`` (finite, after the fit) where ``values`` is ``drop`` below its
+    running peak over the rows ``peaks`` (after the fit — not since the start: an
+    init-scale norm that shrinks during the fit is no flag — and up to the transition)."""
+    runmax = np.maximum.accumulate(np.where(peaks, values, -np.inf))
     with np.errstate(invalid="ignore"):
         hit = ok & (values <= (1.0 - drop) * runmax)
     i = _first(hit)
@@ -273,16 +276,21 @@ def facts_from_series(s: Series, settings: AnalyzerSettings) -> RunFacts:
         after[ifit:] = True
     elif not f.has_train_metrics:
         after[:] = True
-    for values, attr in ((s.norm, "sc_peak"), (s.head, "head_sc_peak")):
-        ok = after & np.isfinite(values)
-        if ok.any():
-            i = int(np.argmax(np.where(ok, values, -np.inf)))
-            setattr(f, attr, float(values[i]))
-            setattr(f, attr + "_step", float(s.step[i]))
-    f.flag_step = _flag(s.step, s.norm, after, settings.flag_drop)
-    f.head_flag_step = _flag(s.step, s.head, after, settings.flag_drop)
     f.has_val = bool(np.isfinite(s.val).any())
     f.val_step = first_reached(s.step, s.val, settings.done_val_acc)
+    upto = after if f.val_step is None else after & (s.step <= f.val_step)
+    for values, attr in ((s.norm, "sc_peak"), (s.head, "head_sc_peak")):
+        ok = after & np.isfinite(values)
+        if not ok.any():
+            continue
+        peaks = ok & upto
+        if not peaks.any():  # no finite row up to the transition: the first after it
+            peaks[_first(ok)] = True
+        i = int(np.argmax(np.where(peaks, values, -np.inf)))
+        setattr(f, attr, float(values[i]))
+        setattr(f, attr + "_step", float(s.step[i]))
+        flag = _flag(s.step, values, ok, peaks, settings.flag_drop)
+        setattr(f, "flag_step" if attr == "sc_peak" else "head_flag_step", flag)
     with np.errstate(invalid="ignore"):
         f.any_wd = bool((np.nan_to_num(s.wd) != 0).any())
         f.any_lr = bool((np.nan_to_num(s.lr) != 0).any())
@@ -346,9 +354,12 @@ class FactTracker:
         """This row says the training set is fitted at once: held-out accuracy, or the
         relative fit (the absolute fit waits for its median: :meth:`_confirm`; together
         the same test as :func:`fitted_mask`)."""
+        return self._fitted_by_train(step, acc, loss) or val >= self.settings.done_val_acc
+
+    def _fitted_by_train(self, step: float, acc: float, loss: float) -> bool:
+        """The relative fit on this row's train accuracy (else loss), the row counted for
+        the candidates of the absolute fit whatever held-out accuracy says."""
         st = self.settings
-        if val >= st.done_val_acc:
-            return True
         if acc == acc:
             if not math.isfinite(acc):  # as the vectorised test: no accuracy, no loss row
                 return False
@@ -411,15 +422,16 @@ class FactTracker:
         if acc == acc and math.isfinite(acc):
             self._add_acc(acc)
         now = self._fitted(step, acc, loss, val)
+        transitioned = f.val_step is not None  # before this row: its own row still counts
         for c in self._candidates:
-            count_after_fit(c.facts, step, norm, head, st.flag_drop)
+            count_after_fit(c.facts, step, norm, head, st.flag_drop, transitioned)
         adopted = self._confirm()  # its facts count this row already
         if now and not adopted and f.fit_step is None:
             f.fit_step = step
             for name in AFTER_FIT:
                 setattr(f, name, None)
         if not adopted and (f.fit_step is not None or not f.has_train_metrics):
-            count_after_fit(f, step, norm, head, st.flag_drop)
+            count_after_fit(f, step, norm, head, st.flag_drop, transitioned)
         if math.isfinite(norm):
             if f.first_norm is None:
                 f.first_norm = norm

@@ -104,25 +104,58 @@ LEVELS = hst.one_of(hst.floats(0.0, 1.0), hst.sampled_from([0.0, 0.01, 0.05, 0.9
 
 
 @settings(max_examples=120, deadline=None)
-@given(hst.lists(hst.tuples(hst.integers(1, 6), LEVELS, hst.floats(1.0, 100.0)), min_size=1,
-                 max_size=80), hst.sampled_from([None, 0.2, 0.5]), hst.integers(1, 4),
-       hst.booleans())
+@given(hst.lists(hst.tuples(hst.integers(1, 6), LEVELS, hst.floats(1.0, 100.0),
+                           hst.floats(1.0, 50.0), hst.one_of(hst.none(), LEVELS)),
+                 min_size=1, max_size=80),
+       hst.sampled_from([None, 0.2, 0.5]), hst.integers(1, 4), hst.booleans())
 def test_the_row_by_row_facts_are_the_vectorised_facts(rows, share, k, as_loss):
     """Random steps apart, random accuracies (or losses) often at the fit level, random
-    norms: every fact agrees, the fit dated back by its median and V_sc counted from it."""
+    norms and head norms, held-out accuracy now and then: every fact agrees, the fit dated
+    back by its median and V_sc counted from it up to the transition."""
     st = AnalyzerSettings(fit_flat_share=share, fit_median_evals=k, fit_min_acc=0.3,
                           fit_max_loss_ratio=0.9)
     samples, step = [], 0
-    for gap, v, norm in rows:
+    for gap, v, norm, head, val in rows:
         step += gap
         metrics = {"train_loss": v} if as_loss else {"train_acc": v}
+        if val is not None:
+            metrics["val_acc"] = val
         samples.append(Sample(step=step, tau=step * 1e-3, lr=1e-3, weight_decay=1.0,
-                              norm=norm, head_norm=norm / 2, metrics=metrics))
+                              norm=norm, head_norm=head, metrics=metrics))
     series = series_from_samples(samples, st)
     tracker = FactTracker(st)
     for row in series.rows():
         tracker.add(row)
     assert tracker.facts == facts_from_series(series, st)
+
+
+def test_the_shortcut_norm_is_the_peak_before_the_transition_not_a_regrowth_after():
+    """Fitted at 100, the norm peaks at 40 (step 200), decays to 30 when held-out accuracy
+    reaches 0.9 (step 600), then grows back to 45: V_sc stays 40 at step 200, live and
+    offline, the head's likewise, and the flag (the norm ``flag_drop`` below V_sc) is
+    unmoved."""
+    samples = []
+    for step in range(1, 1001):
+        norm = (20 + step / 10 if step <= 200 else 40 - (step - 200) / 40 if step <= 600
+                else 30 + (step - 600) / 400 * 15)
+        metrics = {"train_acc": 1.0 if step >= 100 else 0.5,
+                   "val_acc": 0.95 if step >= 600 else 0.1}
+        samples.append(Sample(step=step, tau=step * 1e-3, lr=1e-3, weight_decay=1.0,
+                              norm=norm, head_norm=norm / 4, metrics=metrics))
+    series = series_from_samples(samples, ON)
+    facts = facts_from_series(series, ON)
+    tracker = FactTracker(ON)
+    for row in series.rows():
+        tracker.add(row)
+    assert tracker.facts == facts
+    assert facts.val_step == 600
+    assert (facts.sc_peak, facts.sc_peak_step) == (40.0, 200)
+    assert (facts.head_sc_peak, facts.head_sc_peak_step) == (10.0, 200)
+    came_down = next(s.step for s in samples
+                     if s.step > 200 and s.norm <= (1 - ON.flag_drop) * 40)
+    assert facts.flag_step == facts.head_flag_step == came_down
+    final = Analyzer().analyze(samples)
+    assert final.cns.v_sc == 40.0 and final.transition.status == "done"
 
 
 def test_one_lucky_minibatch_is_no_fit():
