@@ -106,6 +106,33 @@ def test_intermediate_over_budget_raises_lambda():
     assert adv.forecast_steps == pytest.approx(800)
 
 
+def _runs(*rows):
+    from nht_monitor.analysis.advice import CalibrationRun, calibrate
+    return calibrate(CalibrationRun(run_id=f"r{i}", lr=1e-3, weight_decay=wd, steps=steps,
+                                    fit_step=fit) for i, (wd, fit, steps) in enumerate(rows))
+
+
+def test_the_runs_forecast_is_not_rescaled_onto_the_strong_side_of_the_runs_given():
+    """The run asks for λ 0.25 (as above); the runs given fitted at λ 0.05 and 0.15 and did
+    not at 0.2 (as a public sweep's λ 3 beside a run at 0.75 asked to go to 3.6): λ is
+    raised only to 0.15, its forecast said past the budget; with nothing fitted above the
+    run's own λ, no number. Runs that all fitted leave the advice as it was."""
+    capped = advise(_inter(), budget_steps=2000,
+                    calibration=_runs((0.05, 300, 2000), (0.15, 400, 2000), (0.2, None, 2000)))
+    assert capped.action == "raise_weight_decay"
+    assert capped.suggested_weight_decay == pytest.approx(0.15)
+    assert capped.forecast_steps == pytest.approx(2000 * 0.1 / 0.15)
+    assert "λ = 0.2, where training did not fit" in capped.text
+    assert "≈ step 2,333, still past the budget" in capped.text
+    none = advise(_inter(), budget_steps=2000,
+                  calibration=_runs((0.05, 300, 2000), (0.1, 400, 2000), (0.2, None, 2000)))
+    assert none.action == "none" and none.suggested_weight_decay is None
+    assert "No λ between 0.1 and it was seen to fit" in none.text
+    free = advise(_inter(), budget_steps=2000,
+                  calibration=_runs((0.05, 300, 2000), (0.5, 400, 2000)))
+    assert free.suggested_weight_decay == pytest.approx(0.25)
+
+
 def test_intermediate_budget_already_spent_sizes_a_fresh_run():
     adv = advise(_inter(), budget_steps=500)
     # fresh run: transition at 3000 steps at λ=0.1 -> λ = 0.1*3000/(0.8*500) = 0.75

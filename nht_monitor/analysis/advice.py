@@ -16,7 +16,9 @@ not assumed. :func:`advise` takes its numbers from, first usable wins:
    :data:`SLOW_MARGIN` above every λ seen not to transition within the budget;
 2. **the run's own measurement**: the engine's transition forecast when the run's norm
    is seen decaying (``intermediate``, or ``weak`` because that forecast lies beyond the
-   budget), rescaled by λ (on the τ clock the delay does not depend on λ);
+   budget), rescaled by λ (on the τ clock the delay does not depend on λ) — but with
+   runs given, never to or past a λ where one did not fit the training set: at most to
+   the largest λ that fitted below it, said to fall short of the budget when it does;
 3. otherwise **no number**: the text says which evidence is missing and how to get it.
 
 The transition is :func:`nht_monitor.analysis.transition.first_reached` at
@@ -479,7 +481,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
     if cal is not None and cal.law is not None:
         return _calibrated(a, budget, target, scope, cal, lr, wd, opening)
     if remaining is not None:
-        return _from_forecast(a, budget, target, scope, lr, wd, remaining, opening)
+        return _from_forecast(a, budget, target, scope, lr, wd, remaining, opening, cal)
     if regime == "strong" and wd > 0:
         return _strong_uncalibrated(a, budget, wd, opening, cal)
     if regime == "intermediate" and a.transition.median_past_clock:
@@ -561,8 +563,10 @@ def _keep_forecast(a: Assessment, budget: int | None, wd: float, remaining: floa
 
 
 def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, lr: float,
-                   wd: float, remaining: float, opening: str) -> Advice:
-    """Rescale the engine's forecast (the run's measured decay) by λ."""
+                   wd: float, remaining: float, opening: str,
+                   cal: Calibration | None = None) -> Advice:
+    """Rescale the engine's forecast (the run's measured decay) by λ — never to the
+    strong side of the runs given (:func:`_below_strong`)."""
     step = float(a.step or 0)
     at = step + remaining
     where = (f"beyond {scope}" if budget is None or at > budget else
@@ -582,10 +586,49 @@ def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, l
         forecast = at * wd / suggested
         how = (f"The budget is spent; a fresh run needs λ ≈ {_fmt(suggested)} "
                f"(×{_fmt(suggested / wd)}) to finish in ≈ {_steps(forecast)} steps")
+    if cal is not None and cal.strong_rate is not None and suggested * lr >= cal.strong_rate:
+        return _below_strong(a, budget, cal, lr, wd, remaining, base, alternatives)
     alternatives["suggested"] = forecast
     return Advice(action="raise_weight_decay", text=f"{base} {how}.",
                   suggested_weight_decay=suggested, budget_steps=budget,
                   forecast_steps=forecast, alternatives=alternatives, basis="run")
+
+
+def _below_strong(a: Assessment, budget: int | None, cal: Calibration, lr: float, wd: float,
+                  remaining: float, base: str, alternatives: dict[str, float | None]
+                  ) -> Advice:
+    """The λ the run's forecast asks for lies at or past ``cal.strong_rate``, where a run
+    given did not fit the training set: raise λ only to the largest that fitted below it
+    (its forecast said, short of the budget), or, with none above this λ, no number."""
+    step = float(a.step or 0)
+    strong = (f"Raising λ to bring it within the budget would reach λ = "
+              f"{_fmt(cal.strong_rate / lr)}, where training did not fit in the runs given "
+              "(the strong side).")
+    hi = cal.fitted_max_rate
+    if hi is None or hi <= lr * wd * (1 + 1e-6):
+        return Advice(
+            action="none", budget_steps=budget, basis="run", alternatives=alternatives,
+            calibration=cal.summary(lr),
+            text=(f"{base} {strong} No λ between {_fmt(wd)} and it was seen to fit: give "
+                  "the run more steps, or try a λ between them and advise again."))
+    suggested = hi / lr
+    target = budget if budget is not None else step
+    if target > step:  # this run, from now
+        forecast = remaining * wd / suggested
+        reach = step + forecast
+        median = f"its median ≈ step {_steps(reach)}"
+    else:  # the budget is spent: a fresh run
+        forecast = reach = (step + remaining) * wd / suggested
+        median = f"a fresh run's median ≈ step {_steps(reach)}"
+    late = ("still past the budget — give more steps as well" if reach > target else
+            "within the budget by its median, with less margin")
+    alternatives["suggested"] = forecast
+    return Advice(
+        action="raise_weight_decay", suggested_weight_decay=suggested, budget_steps=budget,
+        forecast_steps=forecast, alternatives=alternatives, basis="run",
+        calibration=cal.summary(lr),
+        text=(f"{base} {strong} Raise λ only to ≈ {_fmt(suggested)} (×{_fmt(suggested / wd)}), "
+              f"the largest that fitted: {median}, {late}."))
 
 
 def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,

@@ -194,8 +194,9 @@ class Analyzer:
                 done = assessment.transition.status == "done"
                 lr = sizing_lr(series, facts.fit_step,
                                assessment.transition.forecast_step if done else None)
-                sweep = (None if calibration is None
-                         else self.references.advice_calibration(float(series.step[-1])))
+                sweep = (self.references.advice_calibration(float(series.step[-1]),
+                                                            facts.fit_step)
+                         if read_references else None)
                 assessment.advice = self._advise(assessment,
                                                  advice_budget(self.settings, self.header),
                                                  sweep, lr=lr)

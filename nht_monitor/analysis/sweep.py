@@ -49,6 +49,10 @@ _MAX_EM_STEPS = 100
 MAX_REFERENCES = 256
 """At most this many reference logs are read (the first in sorted order)."""
 
+UNFITTED_AFTER = 2.0
+"""A reference not fitted after this many times the run's own fit step counts for the
+advice as not fitting (the strong side): sooner, it may still be learning."""
+
 
 @dataclass(frozen=True)
 class ObservedDelay:
@@ -102,8 +106,8 @@ class Reference:
 
 class _Read(NamedTuple):
     """One reference file as last read: its (size, mtime), run id (``None``: another
-    sweep's), :class:`Reference` and the advice's :class:`CalibrationRun` (``None`` both
-    until it transitioned)."""
+    sweep's), :class:`Reference` (``None`` until it transitioned with a law delay) and the
+    advice's :class:`CalibrationRun`."""
 
     key: tuple[int, int]
     run_id: str | None = None
@@ -292,17 +296,23 @@ class SweepReferences:
         self.last = calibrate(refs, self.settings, rate)
         return self.last
 
-    def advice_calibration(self, step: float | None = None) -> Calibration | None:
+    def advice_calibration(self, step: float | None = None, fit_step: float | None = None
+                           ) -> Calibration | None:
         """The advice's :class:`~nht_monitor.analysis.advice.Calibration` (λ sized for a
-        fresh run) from the references :meth:`calibration` counted last, read up to
-        ``step`` in a replay; ``None`` before any counted."""
-        if self.last is None:
-            return None
-        counted = {ref.run_id for ref in self.last.references}
-        runs = [read.run for read in self._found.values()
-                if read.run is not None and read.run.run_id in counted]
-        if self.replay and step is not None:
-            runs = [r.model_copy(update={"steps": min(r.steps, step)}) for r in runs]
+        fresh run) from the references read (this run and other sweeps' left out), each
+        as it stood at ``step`` in a replay; one whose training set is not fitted only
+        once it has run :data:`UNFITTED_AFTER` × this run's ``fit_step`` (before that it
+        may still be learning, not on the strong side); ``None`` without any."""
+        runs = []
+        for read in self._found.values():
+            run = read.run
+            if run is None or read.run_id == self.exclude_run_id:
+                continue
+            if self.replay and step is not None:
+                run = _as_at(run, step)
+            if not run.fitted and (fit_step is None or run.steps < UNFITTED_AFTER * fit_step):
+                continue
+            runs.append(run)
         return calibrate_runs(runs) if runs else None
 
     def describe_unused(self, step: float) -> str | None:
@@ -344,12 +354,21 @@ class SweepReferences:
                 continue
             series = series_from_columns(columns, self.settings)
             found = observed_delay(series, self.settings)
-            self._found[path] = _Read(key, header.run_id) if found is None else _Read(
-                key, header.run_id, Reference(header.run_id, found.delay_tau,
-                                              found.transition_step, found.ratio, found.rate),
-                calibration_run_of(header, series, self.settings))
+            reference = None if found is None else Reference(
+                header.run_id, found.delay_tau, found.transition_step, found.ratio, found.rate)
+            self._found[path] = _Read(key, header.run_id, reference,
+                                      calibration_run_of(header, series, self.settings))
 
 
-__all__ = ["MAX_REFERENCES", "ObservedDelay", "Reference", "SweepCalibration",
-           "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths",
+def _as_at(run: CalibrationRun, step: float) -> CalibrationRun:
+    """``run`` as it stood at ``step``: its steps, fit and transition up to there."""
+    return run.model_copy(update={
+        "steps": min(run.steps, step),
+        "fit_step": run.fit_step if run.fit_step is not None and run.fit_step <= step else None,
+        "transition_step": (run.transition_step if run.transition_step is not None
+                            and run.transition_step <= step else None)})
+
+
+__all__ = ["MAX_REFERENCES", "UNFITTED_AFTER", "ObservedDelay", "Reference",
+           "SweepCalibration", "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths",
            "student_factor", "sweep_scatter"]

@@ -556,3 +556,36 @@ def test_a_law_verdict_without_a_forecast_says_its_references_and_the_advice_use
     assert with_refs.advice.basis == "sweep"
     assert "Calibrated on 3 runs of this task, 3 reached the transition" in with_refs.advice.text
     assert "no runs of this task that reached the transition were given" in without.advice.text
+
+
+def test_the_advice_sees_the_strong_side_of_the_references(tmp_path):
+    """A run at λ 0.25 whose decay forecasts the transition past its 4,000-step budget
+    asked to go to λ ≈ 0.95; a reference at λ 0.8 never fitted in 3,000 steps and one at
+    0.5 fitted (not transitioned): λ is raised only to 0.5, and the text says why. Read
+    in a replay at step 300, the λ 0.8 run has not yet run twice this run's fit step: it
+    may still be learning and bounds nothing."""
+    strong = make_run(lambda s, t: 10.0 * 0.999 ** s, steps=3000, lr=LR, weight_decay=0.8,
+                      acc_of=lambda s, t: 0.02, loss_of=lambda s, t: 4.0,
+                      val_of=lambda s, t: 0.01)
+    _write(tmp_path / "wd0.8.jsonl", strong, _header("wd0.8", "s1"))
+    _write(tmp_path / "wd0.5.jsonl", _samples(0.5, steps=1200), _header("wd0.5", "s1"))
+    seen = _samples(0.25, steps=3500)
+    header = _header("target", "s1", budget_steps=4000)
+
+    def assess(references):
+        settings = AnalyzerSettings()
+        refs = (SweepReferences([str(tmp_path / "*.jsonl")], settings, exclude_run_id="target")
+                if references else None)
+        return Analyzer(header, settings, references=refs).analyze(seen)
+
+    alone, with_refs = assess(False).advice, assess(True).advice
+    assert alone.suggested_weight_decay == pytest.approx(0.949, abs=1e-3)
+    assert with_refs.action == "raise_weight_decay"
+    assert with_refs.suggested_weight_decay == pytest.approx(0.5)
+    assert "would reach λ = 0.8, where training did not fit" in with_refs.text
+    replay = SweepReferences([str(tmp_path / "*.jsonl")], AnalyzerSettings(), replay=True)
+    assert replay.calibration(300.0) is None
+    early = replay.advice_calibration(300.0, fit_step=200.0)
+    assert [r.run_id for r in early.runs] == ["wd0.5"] and early.strong_rate is None
+    late = replay.advice_calibration(3000.0, fit_step=200.0)
+    assert late.strong_rate == pytest.approx(0.8 * LR)
