@@ -317,15 +317,23 @@ class SweepReferences:
 
     def describe_unused(self, step: float) -> str | None:
         """One line for ``reasons`` when :meth:`calibration` gave nothing although runs
-        were read: none of them had transitioned (by ``step``, in a replay); ``None``
-        when none was read or the settings have no law prior to calibrate."""
-        read = sum(1 for found in self._found.values()
-                   if found.run_id not in (None, self.exclude_run_id))
-        if not read or self.settings.delay_tau is None:
+        were read: none of them had transitioned (by ``step``, in a replay), or those that
+        had showed no law delay (:func:`observed_delay`); ``None`` when none was read or
+        the settings have no law prior to calibrate."""
+        runs = [found.run for found in self._found.values()
+                if found.run_id not in (None, self.exclude_run_id)]
+        if not runs or self.settings.delay_tau is None:
             return None
         when = f"by step {step:.0f}" if self.replay else "yet"
-        return (f"{read} reference run{'s' if read != 1 else ''} read, none transitioned "
-                f"{when}: the forecast keeps the law's prior")
+        done = sum(1 for r in runs if r is not None and r.transition_step is not None
+                   and (not self.replay or r.transition_step <= step))
+        if not done:
+            return (f"{len(runs)} reference run{'s' if len(runs) != 1 else ''} read, none "
+                    f"transitioned {when}: the forecast keeps the law's prior")
+        return (f"{len(runs)} reference run{'s' if len(runs) != 1 else ''} read, {done} "
+                f"transitioned {when} but none with a law delay to measure (its norm not "
+                "yet down from V_sc when held-out accuracy got there): the forecast keeps "
+                "the law's prior")
 
     def _load(self) -> None:
         paths = [p for p in reference_paths(self.patterns)

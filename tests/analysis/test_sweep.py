@@ -589,3 +589,19 @@ def test_the_advice_sees_the_strong_side_of_the_references(tmp_path):
     assert [r.run_id for r in early.runs] == ["wd0.5"] and early.strong_rate is None
     late = replay.advice_calibration(3000.0, fit_step=200.0)
     assert late.strong_rate == pytest.approx(0.8 * LR)
+
+
+def test_a_reference_that_transitioned_without_a_law_delay_is_said_so(tmp_path):
+    """A reference whose held-out accuracy reached 0.9 while its norm never came down
+    (no law delay: as a public sweep's λ 1, whose fit and transition coincided) is not
+    "none transitioned": the line counts it, and still keeps the prior."""
+    flat = make_run(lambda s, t: 20.0, steps=1200, lr=LR, weight_decay=1.0,
+                    acc_of=fit_acc(200), loss_of=fit_loss(200),
+                    val_of=lambda s, t: 0.95 if s >= 400 else 0.1)
+    _write(tmp_path / "flat.jsonl", flat, _header("flat"))
+    refs = SweepReferences([str(tmp_path / "*.jsonl")], AnalyzerSettings(), replay=True)
+    assert refs.calibration(1000.0) is None
+    assert refs.describe_unused(300.0) == ("1 reference run read, none transitioned by step "
+                                           "300: the forecast keeps the law's prior")
+    assert refs.describe_unused(1000.0).startswith(
+        "1 reference run read, 1 transitioned by step 1000 but none with a law delay")
