@@ -42,7 +42,10 @@ def test_samples_every_step_with_scheduler_and_two_groups(tiny_net, log_dir, opt
 
     run = read_run(log_dir / "r1.jsonl")
     assert [s.step for s in run.samples] == [1, 2, 3, 4, 5, 6]
-    assert run.header.layers == ["conv", "hidden", "fc"]
+    # the biases, not decayed, are layers of their own, left out of the norm
+    assert run.header.layers == ["conv", "conv.bias", "hidden", "hidden.bias", "fc", "fc.bias"]
+    assert run.header.config["norm_scope"] == "decayed"
+    assert run.header.config["undecayed_layers"] == ["conv.bias", "hidden.bias", "fc.bias"]
     assert run.header.head == "fc"
     assert run.header.config["clock_group"] == 1  # the decayed group with most elements
     # lr used at steps 1..6 is 0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125; λ = 0.5
@@ -55,12 +58,62 @@ def test_samples_every_step_with_scheduler_and_two_groups(tiny_net, log_dir, opt
     assert groups is not None and len(groups) == 2
     assert groups[0].tau == 0.0 and groups[1].tau == pytest.approx(expected_tau[-1])
     last = run.samples[-1]
-    assert last.norm == pytest.approx(ref_norm(tiny_net), rel=1e-5)
-    assert last.head_norm == pytest.approx(ref_norm(tiny_net, {"fc"}), rel=1e-5)
-    assert last.layer_norms["conv"] == pytest.approx(ref_norm(tiny_net, {"conv"}), rel=1e-5)
+    assert last.norm == pytest.approx(params_norm(decay), rel=1e-5)
+    assert last.head_norm == pytest.approx(params_norm([tiny_net.fc.weight]), rel=1e-5)
+    assert last.layer_norms["conv"] == pytest.approx(params_norm([tiny_net.conv.weight]),
+                                                     rel=1e-5)
+    assert last.layer_norms["fc.bias"] == pytest.approx(params_norm([tiny_net.fc.bias]),
+                                                        rel=1e-5)
     assert last.grad_norm is not None and last.grad_norm > 0
-    assert set(last.layer_grad_norms) == {"conv", "hidden", "fc"}
+    assert set(last.layer_grad_norms) == set(run.header.layers)
     assert all("train_loss" in s.metrics for s in run.samples)
+
+
+def params_norm(params) -> float:
+    """The float64 L2 norm over ``params``."""
+    return math.sqrt(math.fsum(float(torch.linalg.vector_norm(p.detach().double()) ** 2)
+                               for p in params))
+
+
+@pytest.mark.parametrize("scope", ["decayed", "all"])
+def test_the_norm_is_over_what_weight_decay_acts_on(tiny_net, log_dir, scope):
+    """Norm gains and biases in a group without weight decay and a frozen layer (in no
+    group) only add a constant: by default the norm leaves them out; ``norm_scope="all"``
+    keeps every parameter, one layer per module as before. Every parameter decayed, or
+    none: the layers and the norm are the plain ones."""
+    tiny_net.hidden.requires_grad_(False)
+    optimizer = torch.optim.AdamW(
+        [{"params": [tiny_net.conv.weight, tiny_net.fc.weight], "weight_decay": 0.1},
+         {"params": [tiny_net.conv.bias, tiny_net.fc.bias], "weight_decay": 0.0}], lr=0.01)
+    monitor = nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id=scope,
+                                assess=False, norm_scope=scope)
+    train_steps(tiny_net, optimizer, 3, monitor=monitor)
+    monitor.close()
+    run = read_run(log_dir / f"{scope}.jsonl")
+    last = run.samples[-1]
+    if scope == "all":
+        assert run.header.layers == ["conv", "hidden", "fc"]
+        assert "undecayed_layers" not in run.header.config
+        assert last.norm == pytest.approx(ref_norm(tiny_net), rel=1e-5)
+        return
+    assert run.header.layers == ["conv", "conv.bias", "hidden", "fc", "fc.bias"]
+    assert run.header.config["undecayed_layers"] == ["conv.bias", "hidden", "fc.bias"]
+    assert last.norm == pytest.approx(
+        params_norm([tiny_net.conv.weight, tiny_net.fc.weight]), rel=1e-5)
+    assert last.head_norm == pytest.approx(params_norm([tiny_net.fc.weight]), rel=1e-5)
+    assert math.fsum(v ** 2 for v in last.layer_norms.values()) == pytest.approx(
+        ref_norm(tiny_net) ** 2, rel=1e-5)
+
+
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_one_decay_for_all_keeps_the_plain_layers(tiny_net, log_dir, weight_decay):
+    optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=0.01, weight_decay=weight_decay)
+    with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="plain",
+                           assess=False) as monitor:
+        train_steps(tiny_net, optimizer, 2, monitor=monitor)
+    run = read_run(log_dir / "plain.jsonl")
+    assert run.header.layers == ["conv", "hidden", "fc"]
+    assert run.samples[-1].norm == pytest.approx(ref_norm(tiny_net), rel=1e-5)
 
 
 def test_metrics_logged_after_a_step_belong_to_that_step(tiny_net, log_dir):

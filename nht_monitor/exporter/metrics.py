@@ -46,9 +46,11 @@ SERIES: tuple[SeriesSpec, ...] = (
           "L2 norm of the layer's gradient at the last sample (absent without gradients)"),
     # norms of the run
     _spec("nht_weight_norm", "gauge", "1 (L2 norm)", "run",
-          "total L2 norm of all watched parameters"),
+          "total L2 norm of the watched parameters weight decay acts on (all with "
+          "norm_scope='all')"),
     _spec("nht_head_weight_norm", "gauge", "1 (L2 norm)", "run",
-          "L2 norm of the classification head's parameters (the early-warning signal)"),
+          "L2 norm of the classification head's decayed parameters (the early-warning "
+          "signal)"),
     _spec("nht_grad_norm", "gauge", "1 (L2 norm)", "run", "total L2 norm of the gradient"),
     _spec("nht_weight_norm_peak", "gauge", "1 (L2 norm)", "run",
           "peak total norm so far (the shortcut norm estimate V_sc)"),

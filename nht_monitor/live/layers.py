@@ -43,21 +43,44 @@ class LayerMap:
     """Parameter tensors grouped into named layers.
 
     ``params[i]`` belongs to layer ``layer_of[i]`` (an index into ``names``);
-    ``modules[name]`` is the module that owns the layer's parameters.
+    ``modules[name]`` is the module that owns the layer's parameters; ``undecayed``: the
+    layers whose parameters weight decay does not act on (:func:`undecayed_params`).
     """
 
     names: tuple[str, ...]
     params: tuple[torch.Tensor, ...]
     layer_of: tuple[int, ...]
     modules: dict[str, nn.Module]
+    undecayed: frozenset[int] = frozenset()
 
     @property
     def n_params(self) -> int:
         return sum(p.numel() for p in self.params)
 
+    @property
+    def decayed(self) -> list[int] | None:
+        """The layers the weight norm is taken over: those weight decay acts on, or
+        ``None`` (all) when it acts on every layer."""
+        if not self.undecayed:
+            return None
+        return [i for i in range(len(self.names)) if i not in self.undecayed]
 
-def build_layer_map(model: nn.Module, *, split_bias: bool = False) -> LayerMap:
-    """Group ``model``'s parameters by owning module (or per tensor with ``split_bias``).
+
+def undecayed_params(model: nn.Module, optimizer: torch.optim.Optimizer) -> frozenset[int]:
+    """The ids of ``model``'s parameters weight decay does not act on: in a param group
+    with weight decay 0 (biases and norm gains, as many scripts group them) or in none
+    (frozen). Empty when it acts on none of them (the norm then stays over all)."""
+    decayed = {id(p) for group in optimizer.param_groups
+               if float(group.get("weight_decay", 0.0) or 0.0) > 0 for p in group["params"]}
+    ids = {id(p) for p in model.parameters()}
+    return frozenset(ids - decayed) if ids & decayed else frozenset()
+
+
+def build_layer_map(model: nn.Module, *, split_bias: bool = False,
+                    undecayed: frozenset[int] = frozenset()) -> LayerMap:
+    """Group ``model``'s parameters by owning module (or per tensor with ``split_bias``);
+    a parameter in ``undecayed`` whose module also holds decayed ones is a layer of its
+    own (``fc.bias``), so that every layer is decayed or not as a whole.
 
     A parameter shared by several modules counts once, for the first owner.
     """
@@ -69,11 +92,12 @@ def build_layer_map(model: nn.Module, *, split_bias: bool = False) -> LayerMap:
     modules: dict[str, nn.Module] = {}
     for module_name, module in model.named_modules(remove_duplicate=True):
         base = clean_name(module_name) or ROOT_NAME
-        for param_name, param in module.named_parameters(recurse=False):
-            if id(param) in seen:
-                continue
+        own = [(n, p) for n, p in module.named_parameters(recurse=False) if id(p) not in seen]
+        mixed = len({id(p) in undecayed for _, p in own}) > 1
+        for param_name, param in own:
             seen.add(id(param))
-            layer = f"{base}.{param_name}" if split_bias else base
+            split = split_bias or (mixed and id(param) in undecayed)
+            layer = f"{base}.{param_name}" if split else base
             if layer == f"{ROOT_NAME}.{param_name}":
                 layer = param_name
             if layer not in index:
@@ -84,7 +108,8 @@ def build_layer_map(model: nn.Module, *, split_bias: bool = False) -> LayerMap:
             layer_of.append(index[layer])
     if not params:
         raise ValueError(f"{type(model).__name__} has no parameters to watch")
-    return LayerMap(tuple(names), tuple(params), tuple(layer_of), modules)
+    left_out = frozenset(layer_of[i] for i, p in enumerate(params) if id(p) in undecayed)
+    return LayerMap(tuple(names), tuple(params), tuple(layer_of), modules, left_out)
 
 
 _NORMALIZATION = re.compile(r"(Layer|RMS|Group|Batch|Instance)Norm")

@@ -48,6 +48,7 @@ from nht_monitor.live.layers import (
     layers_of_module,
     normalization_layers,
     resolve_head,
+    undecayed_params,
 )
 from nht_monitor.live.launcher import LaunchIdentity
 from nht_monitor.live.lr_plan import check_lr_schedule, plan_learning_rate
@@ -194,7 +195,10 @@ class Monitor:
         self._clamp = None
         self._resumed_samples: list[Sample] = []
 
-        self.layer_map = build_layer_map(model, split_bias=settings.split_bias)
+        undecayed = (undecayed_params(model, optimizer) if settings.norm_scope == "decayed"
+                     else frozenset())
+        self.layer_map = build_layer_map(model, split_bias=settings.split_bias,
+                                         undecayed=undecayed)
         self._head_finder: HeadFinder | None = None
         head_name: str | None = None
         if settings.head is not None:
@@ -216,6 +220,7 @@ class Monitor:
             self._clamp = NormClamp.from_config(model, dict(settings.norm_clamp))
 
         config = {"every": settings.every, "split_bias": settings.split_bias,
+                  "norm_scope": settings.norm_scope,
                   "grads": settings.grads, "optimizer": type(optimizer).__name__,
                   "param_groups": len(optimizer.param_groups),
                   "clock_group": self.clock.reference, "rank": self.rank,
@@ -223,6 +228,9 @@ class Monitor:
                                  if torch.distributed.is_available()
                                  and torch.distributed.is_initialized() else 1),
                   "sharded": self.sampler.sharded, **settings.config}
+        if self.layer_map.undecayed:
+            config["undecayed_layers"] = [self.layer_map.names[i]
+                                          for i in sorted(self.layer_map.undecayed)]
         if self._clamp is not None:
             config["norm_clamp"] = self._clamp.config_dict()
         self._metric_map = dict(settings.metric_names)

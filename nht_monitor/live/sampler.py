@@ -35,8 +35,10 @@ class NormResult:
     """Norms of one sample, Python floats (float64) on the host.
 
     ``layer`` and ``grad_layer`` are per-layer norms (``grad_layer`` is NaN for layers
-    without any gradient, and ``grad_present`` says which had one); ``total``,
-    ``head``, ``grad_total`` are the norms over all (head) layers.
+    without any gradient, and ``grad_present`` says which had one); ``total`` and
+    ``head`` are the norms over the (head) layers weight decay acts on
+    (:attr:`~nht_monitor.live.layers.LayerMap.decayed`: all of them when it acts on
+    every one), ``grad_total`` over all layers.
     """
 
     layer: list[float]
@@ -134,6 +136,7 @@ class NormSampler:
         self.layer_map = layer_map
         self.n_layers = len(layer_map.names)
         self.grads = grads
+        self._decayed = layer_map.decayed
         self.head_layers: list[int] | None = None
         self.set_head(head_layers)
         fsdp1 = norms.fsdp1_groups(model) if model is not None else {}
@@ -158,7 +161,12 @@ class NormSampler:
         self._pool: dict[tuple[object, ...], list[torch.Tensor]] = {}
 
     def set_head(self, head_layers: Iterable[int] | None) -> None:
-        self.head_layers = None if head_layers is None else sorted(set(head_layers))
+        """The head's layers, those weight decay does not act on left out (unless all)."""
+        if head_layers is None:
+            self.head_layers = None
+            return
+        layers = sorted(set(head_layers))
+        self.head_layers = [i for i in layers if i not in self.layer_map.undecayed] or layers
 
     # -- device side -------------------------------------------------------------
     def launch(self) -> PendingNorms:
@@ -291,6 +299,8 @@ class NormSampler:
     def _finish(self, sq: list[float], grad_present: list[bool] | None) -> NormResult:
         n = self.n_layers
         weight_sq, grad_sq = sq[:n], sq[n:]
+        decayed = self._decayed
+        total = math.fsum(weight_sq if decayed is None else (weight_sq[i] for i in decayed))
         head = None
         if self.head_layers:
             head = math.sqrt(math.fsum(weight_sq[i] for i in self.head_layers))
@@ -300,7 +310,7 @@ class NormSampler:
                           for v, has in zip(grad_sq, grad_present)]
             grad_total = math.sqrt(math.fsum(v for v, has in zip(grad_sq, grad_present) if has))
         return NormResult(layer=[math.sqrt(v) for v in weight_sq],
-                          total=math.sqrt(math.fsum(weight_sq)), head=head,
+                          total=math.sqrt(total), head=head,
                           grad_layer=grad_layer,
                           grad_present=grad_present if grad_layer is not None else None,
                           grad_total=grad_total)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (BaseModel, ConfigDict, Field, ValidationInfo, field_validator,
                       model_validator)
@@ -22,6 +22,9 @@ class MonitorSettings(BaseModel):
     ``every``: sample every N optimizer steps. ``head``: qualified name of the
     classification head module (default: last ``nn.Linear`` reached in the forward
     pass). ``split_bias``: one layer per parameter tensor instead of per module.
+    ``norm_scope``: ``"decayed"`` takes the weight norm (and the head's) over the
+    parameters weight decay acts on — leaving out those in param groups with weight
+    decay 0 or in none (frozen), which only add a constant; ``"all"`` over every one.
     ``grads``: also sample gradient norms. ``resume``: append to an existing log of the
     same ``run_id`` and continue step and τ. ``assess``/``assess_every``/
     ``assess_interval``: run the rule engine live every N samples, but not again within
@@ -70,6 +73,7 @@ class MonitorSettings(BaseModel):
     every: int = Field(1, ge=1)
     head: str | None = None
     split_bias: bool = False
+    norm_scope: Literal["decayed", "all"] = "decayed"
     grads: bool = True
     resume: bool = False
     assess: bool = True

@@ -159,8 +159,10 @@ class Sample(BaseModel):
     ``tau`` is the regularisation clock Σ η_t·λ_t (× 1/(1 − momentum) for SGD: see
     :mod:`nht_monitor.live.clock`) of the reference param group, whose
     ``lr``/``weight_decay`` are reported too; ``groups`` has every group's values.
-    Norms are L2 norms; ``grad_norm``/``layer_grad_norms`` are ``None`` when no
-    gradient was present. ``nonfinite`` names the layers (or ``"<grad>:layer"``)
+    Norms are L2 norms; ``norm``/``head_norm`` are over the parameters weight decay acts
+    on (the header config's ``norm_scope``; its ``undecayed_layers`` are left out),
+    ``layer_norms`` has every layer; ``grad_norm``/``layer_grad_norms`` are ``None`` when
+    no gradient was present. ``nonfinite`` names the layers (or ``"<grad>:layer"``)
     whose norm was NaN or infinite. ``assessment`` is the live rule-engine result
     when one was computed at this sample (a :class:`nht_monitor.analysis.assessment.Assessment`
     as a dict).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -63,7 +65,12 @@ def test_one_sample_per_optimizer_step_with_accumulation(tmp_path):
     assert callback.monitor is None  # closed on train end
     log = read_run(callback.last_run_path)
     assert [s.step for s in log.samples] == [1, 2, 3, 4, 5]
-    assert log.header.layers == ["fc1", "head"]
+    # the Trainer decays no bias: the biases are layers of their own, left out of the norm
+    assert log.header.layers == ["fc1", "fc1.bias", "head", "head.bias"]
+    assert log.header.config["undecayed_layers"] == ["fc1.bias", "head.bias"]
+    last = log.samples[-1]
+    assert last.norm == pytest.approx(math.hypot(last.layer_norms["fc1"],
+                                                 last.layer_norms["head"]), rel=1e-9)
     assert log.samples[-1].weight_decay == pytest.approx(0.1)
     assert sum("train_loss" in s.metrics for s in log.samples) >= 4
     logged = [entry for entry in trainer.state.log_history if "loss" in entry]
