@@ -531,6 +531,14 @@ def test_sidecar_runs_of_one_sweep_calibrate_each_other(tmp_path):
     assert len(directory._sweeps) == 1  # one shared reader for the sweep
 
 
+def _assess(tmp_path, header, samples, references: bool):
+    """The run ``target`` assessed alone or with the logs in ``tmp_path`` as references."""
+    settings = AnalyzerSettings()
+    refs = (SweepReferences([str(tmp_path / "*.jsonl")], settings, exclude_run_id="target")
+            if references else None)
+    return Analyzer(header, settings, references=refs).analyze(samples)
+
+
 def test_a_law_verdict_without_a_forecast_says_its_references_and_the_advice_uses_them(
         tmp_path):
     """Still fitting, half learnt and rising, room for the law after the fit (rule 6d): no
@@ -541,14 +549,7 @@ def test_a_law_verdict_without_a_forecast_says_its_references_and_the_advice_use
                        acc_of=fit_acc(2500), loss_of=fit_loss(2500),
                        val_of=lambda s, t: 0.01)
     header = _header("target", "s1", budget_steps=20000)
-
-    def assess(references):
-        settings = AnalyzerSettings()
-        refs = (SweepReferences([str(tmp_path / "*.jsonl")], settings, exclude_run_id="target")
-                if references else None)
-        return Analyzer(header, settings, references=refs).analyze(samples)
-
-    with_refs, without = assess(True), assess(False)
+    with_refs, without = (_assess(tmp_path, header, samples, refs) for refs in (True, False))
     assert with_refs.rule == without.rule == "room_after_fit"
     line = [r for r in with_refs.reasons if r.startswith("forecast calibrated on 3 transitioned")]
     assert len(line) == 1 and "wd0.5 Δτ" in line[0]
@@ -571,14 +572,7 @@ def test_the_advice_sees_the_strong_side_of_the_references(tmp_path):
     _write(tmp_path / "wd0.5.jsonl", _samples(0.5, steps=1200), _header("wd0.5", "s1"))
     seen = _samples(0.25, steps=3500)
     header = _header("target", "s1", budget_steps=4000)
-
-    def assess(references):
-        settings = AnalyzerSettings()
-        refs = (SweepReferences([str(tmp_path / "*.jsonl")], settings, exclude_run_id="target")
-                if references else None)
-        return Analyzer(header, settings, references=refs).analyze(seen)
-
-    alone, with_refs = assess(False).advice, assess(True).advice
+    alone, with_refs = (_assess(tmp_path, header, seen, refs).advice for refs in (False, True))
     assert alone.suggested_weight_decay == pytest.approx(0.949, abs=1e-3)
     assert with_refs.action == "raise_weight_decay"
     assert with_refs.suggested_weight_decay == pytest.approx(0.5)
