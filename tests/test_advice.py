@@ -128,9 +128,27 @@ def test_the_runs_forecast_is_not_rescaled_onto_the_strong_side_of_the_runs_give
                   calibration=_runs((0.05, 300, 2000), (0.1, 400, 2000), (0.2, None, 2000)))
     assert none.action == "none" and none.suggested_weight_decay is None
     assert "No λ between 0.1 and it was seen to fit" in none.text
+    late = advise(_inter(), budget_steps=1100,  # ×25 now is strong; a fresh run is not
+                  calibration=_runs((0.05, 300, 2000), (1.0, None, 2000)))
+    assert late.action == "none"
+    assert late.text.endswith("advise again; a fresh run would need less: λ ≈ 0.341 (×3.41), "
+                              "finishing in ≈ 880 steps.")
     free = advise(_inter(), budget_steps=2000,
                   calibration=_runs((0.05, 300, 2000), (0.5, 400, 2000)))
     assert free.suggested_weight_decay == pytest.approx(0.25)
+
+
+def test_with_little_budget_left_the_milder_fresh_run_is_said_too():
+    """100 steps left of 1,100 for a transition 2,000 steps away: raising λ now takes ×25;
+    a fresh run needs λ 0.1·3000/(0.8·1100) ≈ 0.341 (as a public run at λ 0.75 was told
+    "raise to ≈ 6.17" with 99 steps left, a fresh run needing ≈ 1.1)."""
+    adv = advise(_inter(), budget_steps=1100)
+    assert adv.suggested_weight_decay == pytest.approx(2.5)
+    assert adv.alternatives["fresh_run"] == pytest.approx(880)
+    assert "a fresh run would need less: λ ≈ 0.341 (×3.41), finishing in ≈ 880 steps" \
+        in adv.text
+    # half the budget left: ×2.5 now against ×1.9 fresh, the run's own λ change alone
+    assert "fresh_run" not in advise(_inter(), budget_steps=2000).alternatives
 
 
 def test_intermediate_budget_already_spent_sizes_a_fresh_run():

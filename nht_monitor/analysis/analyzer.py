@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from nht_monitor.analysis.advice import advice_budget, advise, sizing_lr
+from nht_monitor.analysis.advice import advice_budget, advise, calibration_run_of, sizing_lr
 from nht_monitor.analysis.facts import FactTracker, RunFacts, facts_from_series
 from nht_monitor.analysis.forecast import ScheduleFn
 from nht_monitor.analysis.lr_plan import planned_lr
@@ -194,8 +194,10 @@ class Analyzer:
                 done = assessment.transition.status == "done"
                 lr = sizing_lr(series, facts.fit_step,
                                assessment.transition.forecast_step if done else None)
+                own = (calibration_run_of(self.header, series, self.settings, facts)
+                       if read_references and self.header is not None else None)
                 sweep = (self.references.advice_calibration(float(series.step[-1]),
-                                                            facts.fit_step)
+                                                            facts.fit_step, own)
                          if read_references else None)
                 assessment.advice = self._advise(assessment,
                                                  advice_budget(self.settings, self.header),

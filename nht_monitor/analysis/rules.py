@@ -727,11 +727,19 @@ def fit_projection(run: Run) -> FitProjection | None:
 
 
 def still_fitting(run: Run) -> Decision | None:
+    """6e. Not fitted yet → ``undetermined`` (fitting); when the budget is spent with train
+    accuracy never :func:`half_learnt` on a norm that did not collapse (else rule 6's
+    ``spent_short``), the reason says so (``spent_unlearnt``): nothing was learnt, and not
+    for too much weight decay."""
     if run.past_fit:
         return None
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
-    return Decision("undetermined", 0.2, run.notes + [found("still_fitting", acc=acc, loss=loss)],
-                    "fitting", head=head_signal(run))
+    findings = run.notes + [found("still_fitting", acc=acc, loss=loss)]
+    f = run.facts
+    if (best := spent_short(run)) is not None and f.peak:
+        of_peak = float(run.finite.norm[-1]) / f.peak
+        findings.append(found("spent_unlearnt", best=best, first=f.first_acc, of_peak=of_peak))
+    return Decision("undetermined", 0.2, findings, "fitting", head=head_signal(run))
 
 
 def fitted(run: Run) -> Decision:
@@ -909,7 +917,7 @@ def transition_done(t: Trace) -> Signal | None:
     return Signal(
         "intermediate", 0.95 if f.val_step else 0.7,
         [found("transition_done", signal=t.name, step=step, by=by, v_st=v_st, peak=t.peak,
-               peak_step=t.peak_step, drop=t.drop, relapsed=relapsed)],
+               peak_step=t.peak_step, drop=t.drop, relapsed=relapsed, last=t.last)],
         Transition(status="done", forecast_step=float(step), interval=(float(step), float(step)),
                    forecast_tau=_finite(float(s.tau[i])), steps_remaining=0.0,
                    relapse_val_acc=relapsed),

@@ -296,14 +296,19 @@ class SweepReferences:
         self.last = calibrate(refs, self.settings, rate)
         return self.last
 
-    def advice_calibration(self, step: float | None = None, fit_step: float | None = None
-                           ) -> Calibration | None:
+    def advice_calibration(self, step: float | None = None, fit_step: float | None = None,
+                           own: CalibrationRun | None = None) -> Calibration | None:
         """The advice's :class:`~nht_monitor.analysis.advice.Calibration` (λ sized for a
-        fresh run) from the references read (this run and other sweeps' left out), each
-        as it stood at ``step`` in a replay; one whose training set is not fitted only
-        once it has run :data:`UNFITTED_AFTER` × this run's ``fit_step`` (before that it
-        may still be learning, not on the strong side); ``None`` without any."""
-        runs = []
+        fresh run) from the references read (other sweeps' left out), each as it stood at
+        ``step`` in a replay, with the run itself as ``own`` once it has fitted (as the
+        offline ``advise`` counts it: the strong side is a λ that did not fit above one
+        that did); a
+        reference whose training set is not fitted counts only once it has run
+        :data:`UNFITTED_AFTER` × this run's ``fit_step`` (before that it may still be
+        learning, not on the strong side); ``None`` without any reference."""
+        if own is not None and not own.fitted:
+            own = None  # still learning: no side of anything
+        runs = [] if own is None else [own]
         for read in self._found.values():
             run = read.run
             if run is None or read.run_id == self.exclude_run_id:
@@ -313,7 +318,7 @@ class SweepReferences:
             if not run.fitted and (fit_step is None or run.steps < UNFITTED_AFTER * fit_step):
                 continue
             runs.append(run)
-        return calibrate_runs(runs) if runs else None
+        return calibrate_runs(runs) if len(runs) > (own is not None) else None
 
     def describe_unused(self, step: float) -> str | None:
         """One line for ``reasons`` when :meth:`calibration` gave nothing although runs

@@ -254,6 +254,15 @@ def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -
             f"held-out acc ≥ {st.done_val_acc:g})")
 
 
+def spent_unlearnt(st: AnalyzerSettings, best: float, first: float | None,
+                   of_peak: float) -> str:
+    return (f"the budget is spent and train accuracy never got half the way from its first "
+            f"{fmt(first)} to 1 (best {fmt(best)}), but the norm did not collapse (now "
+            f"{of_peak:.0%} of its peak; the strong regime's is below "
+            f"{st.strong_collapse:.0%}): nothing was learnt, and not for too much weight "
+            "decay — look at the learning rate, the model or the data first")
+
+
 def _median(st: AnalyzerSettings) -> str:
     k = st.fit_median_evals
     return "" if k == 1 else f" (the median of {k} evaluations from there)"
@@ -280,16 +289,18 @@ def not_fitted(st: AnalyzerSettings, signal: str) -> str:
 
 def transition_done(st: AnalyzerSettings, signal: str, step: float, by: str | None,
                     v_st: float, peak: float, peak_step: float | None, drop: float,
-                    relapsed: float | None = None) -> str:
+                    relapsed: float | None = None, last: float | None = None) -> str:
     how = {"val_acc": "held-out accuracy reached {:.2g}".format(st.done_val_acc),
            "v_st": f"norm reached V_st = V_sc/{st.structured_ratio:g} = {fmt(v_st)}",
            None: ""}[by]
     held = ("" if relapsed is None else
             f"; but held-out accuracy has fallen back since: median {relapsed:.2f} over the "
             f"last {st.heldout_relapse_evals} evaluations (the structured solution is not holding)")
+    now = (f"{fmt((last / peak - 1) * 100, 2)}% above it now (grown back)"
+           if last is not None and peak > 0 and last > peak else
+           f"{fmt(drop * 100, 2)}% below it now")
     return (f"{signal}: transition done at step {int(step)} ({how}); "
-            f"peak {fmt(peak)} at step {int(peak_step or 0)}, "
-            f"{fmt(drop * 100, 2)}% below it now{held}")
+            f"peak {fmt(peak)} at step {int(peak_step or 0)}, {now}{held}")
 
 
 def decaying(st: AnalyzerSettings, signal: str, peak: float, peak_step: float | None,
@@ -438,7 +449,8 @@ SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, lost_fit, skipped_non_finite, not_a_fraction,
     no_weight_decay, no_learning_rate, clamped_by_header, no_finite_norms, pinned,
     too_few_samples, collapsed, too_slow, spent_short, long_stall, strong_waits, partial_stall,
-    no_room_after_fit, room_after_fit, still_fitting, no_train_metrics, no_finite_values,
+    no_room_after_fit, room_after_fit, still_fitting, spent_unlearnt, no_train_metrics,
+    no_finite_values,
     not_fitted, transition_done, decaying, forecast, too_late, awaiting_heldout,
     flat_and_unlikely, annealing_trend, settled, held_up, contracted, cannot_forecast,
     room_while_held)}

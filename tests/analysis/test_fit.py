@@ -156,6 +156,7 @@ def test_the_shortcut_norm_is_the_peak_before_the_transition_not_a_regrowth_afte
     assert facts.flag_step == facts.head_flag_step == came_down
     final = Analyzer().analyze(samples)
     assert final.cns.v_sc == 40.0 and final.transition.status == "done"
+    assert "peak 40 at step 200, 12% above it now (grown back)" in final.reasons[0]
 
 
 def test_one_lucky_minibatch_is_no_fit():

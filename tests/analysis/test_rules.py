@@ -614,6 +614,28 @@ def test_strong_waits_for_its_share_of_the_budget():
     assert Analyzer(header(budget_steps=5000)).analyze(fitting).rule == "still_fitting"
 
 
+def test_a_spent_budget_with_nothing_learnt_on_a_norm_that_held_says_so():
+    """Train accuracy at chance for the whole budget while the norm sank to 76 % of its
+    peak and stayed (a public script's defaults: a model too small to learn): no strong
+    regime (that needs the collapse), ``undetermined`` as before the budget ends, and the
+    reason says nothing was learnt, and not for weight decay; with the norm collapsed it
+    is rule 6's ``spent_short``."""
+    def run(floor):
+        return make_run(lambda s, t: 10.0 * max(floor, 1 - s / 500), steps=1000,
+                        acc_of=lambda s, t: 0.04, loss_of=lambda s, t: 4.0)
+
+    held = Analyzer(header(budget_steps=1000)).analyze(run(0.76))
+    assert (held.regime, held.rule) == ("undetermined", "still_fitting")
+    assert held.findings[-1] == "spent_unlearnt"
+    assert ("(best 0.04), but the norm did not collapse (now 76% of its peak; the strong "
+            "regime's is below 50%): nothing was learnt, and not for too much weight decay"
+            ) in held.reasons[-1]
+    early = Analyzer(header(budget_steps=2000)).analyze(run(0.76))
+    assert "spent_unlearnt" not in early.findings
+    collapsed = Analyzer(header(budget_steps=1000)).analyze(run(0.3))
+    assert collapsed.regime == "strong" and "spent_short" in collapsed.findings
+
+
 def _collapse_during_warmup(warmup: int):
     """The norm collapsing as e^(−τ) with train accuracy stuck at 0.02; lr warmed up
     linearly to 1e-2 over ``warmup`` steps (0: constant), λ 5."""

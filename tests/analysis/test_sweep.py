@@ -562,7 +562,8 @@ def test_a_law_verdict_without_a_forecast_says_its_references_and_the_advice_use
 def test_the_advice_sees_the_strong_side_of_the_references(tmp_path):
     """A run at λ 0.25 whose decay forecasts the transition past its 4,000-step budget
     asked to go to λ ≈ 0.95; a reference at λ 0.8 never fitted in 3,000 steps and one at
-    0.5 fitted (not transitioned): λ is raised only to 0.5, and the text says why. Read
+    0.5 fitted (not transitioned): λ is raised only to 0.5, and the text says why; with
+    the λ 0.8 run the only reference, no number (the run itself fitted below it). Read
     in a replay at step 300, the λ 0.8 run has not yet run twice this run's fit step: it
     may still be learning and bounds nothing."""
     strong = make_run(lambda s, t: 10.0 * 0.999 ** s, steps=3000, lr=LR, weight_decay=0.8,
@@ -577,6 +578,12 @@ def test_the_advice_sees_the_strong_side_of_the_references(tmp_path):
     assert with_refs.action == "raise_weight_decay"
     assert with_refs.suggested_weight_decay == pytest.approx(0.5)
     assert "would reach λ = 0.8, where training did not fit" in with_refs.text
+    alone_dir = tmp_path / "only-strong"  # the run itself is what fitted below it
+    alone_dir.mkdir()
+    _write(alone_dir / "wd0.8.jsonl", strong, _header("wd0.8", "s1"))
+    only = _assess(alone_dir, header, seen, True).advice
+    assert only.action == "none" and only.suggested_weight_decay is None
+    assert "No λ between 0.25 and it was seen to fit" in only.text
     replay = SweepReferences([str(tmp_path / "*.jsonl")], AnalyzerSettings(), replay=True)
     assert replay.calibration(300.0) is None
     early = replay.advice_calibration(300.0, fit_step=200.0)
