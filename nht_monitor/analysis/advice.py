@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -39,6 +39,9 @@ from pydantic import BaseModel, ConfigDict
 from nht_monitor.analysis.assessment import Advice, Assessment
 from nht_monitor.analysis.series import Series
 from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
+
+if TYPE_CHECKING:
+    from nht_monitor.analysis.facts import RunFacts
 
 CALIBRATION_QUANTILE = 0.9
 """One-sided prediction bound of a fresh run's transition step that must fit the budget."""
@@ -137,7 +140,7 @@ def calibration_run(log: Any, settings: AnalyzerSettings | None = None) -> Calib
 
 
 def calibration_run_of(header: Any, s: Series, settings: AnalyzerSettings,
-                       facts: Any = None) -> CalibrationRun:
+                       facts: RunFacts | None = None) -> CalibrationRun:
     """The :class:`CalibrationRun` of a log's non-empty series ``s`` (its ``header`` names
     the run and the model; ``facts``: the series' facts when already at hand)."""
     from nht_monitor.analysis.facts import facts_from_series

@@ -302,9 +302,8 @@ class SweepReferences:
         fresh run) from the references read (other sweeps' left out), each as it stood at
         ``step`` in a replay, with the run itself as ``own`` once it has fitted (as the
         offline ``advise`` counts it: the strong side is a λ that did not fit above one
-        that did); a
-        reference whose training set is not fitted counts only once it has run
-        :data:`UNFITTED_AFTER` × this run's ``fit_step`` (before that it may still be
+        that did); a reference whose training set is not fitted counts only once it has
+        run :data:`UNFITTED_AFTER` × this run's ``fit_step`` (before that it may still be
         learning, not on the strong side); ``None`` without any reference."""
         if own is not None and not own.fitted:
             own = None  # still learning: no side of anything
