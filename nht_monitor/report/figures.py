@@ -112,7 +112,10 @@ def norms_figure(run: ReportRun) -> Figure:
         ax.axvspan(span.start, max(span.end, span.start + 1e-9),
                    color=REGIME_COLORS.get(span.regime, "#eeeeee"), alpha=0.45, lw=0,
                    label=f"regime: {label}" if label else None)
-    ax.plot(steps, total, color="#08306b", lw=1.6, label="total norm")
+    left_out = run.log.header.config.get("undecayed_layers")
+    ax.plot(steps, total, color="#08306b", lw=1.6,
+            label="total norm" + (f" ({len(left_out)} undecayed layers left out)"
+                                  if isinstance(left_out, list) and left_out else ""))
     if np.isfinite(head).any():
         ax.plot(steps, head, color="#cb181d", lw=1.4, label="head norm")
     transition = run.assessment.transition

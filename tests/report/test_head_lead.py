@@ -107,3 +107,12 @@ def test_norms_figure_hatches_an_open_interval_to_the_plot_end(tmp_path):
                for p in hatched] or [None]
     assert span is not None
     assert (span.x0, span.x1) == pytest.approx((last - 100.0, last + 500.0))
+
+
+def test_norms_figure_says_when_undecayed_layers_are_left_out(tmp_path):
+    run = load_run(head_lead_log(tmp_path, "head_first"))
+    assert "total norm" in [t.get_text() for t in
+                            norms_figure(run).axes[0].get_legend().get_texts()]
+    run.log.header.config["undecayed_layers"] = ["fc.bias", "norm"]
+    legend = [t.get_text() for t in norms_figure(run).axes[0].get_legend().get_texts()]
+    assert "total norm (2 undecayed layers left out)" in legend
