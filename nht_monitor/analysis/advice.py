@@ -76,6 +76,9 @@ NOT_BORNE_OUT = "flat_and_unlikely"
 borne out: held-out accuracy flat since the fit, the transition unlikely within the
 budget. Its forecast sizes no λ."""
 
+SPENT = {"spent_unlearnt", "spent_unfitted"}
+"""The engine's findings (rule 6e) that the budget ended before the fit."""
+
 MAX_STRONG_FACTOR = 100.0
 MIN_STRONG_FACTOR = 2.0
 
@@ -433,6 +436,21 @@ def advise(assessment: Assessment, budget_steps: int | None = None,
     return advice
 
 
+def _spent_text(a: Assessment) -> str:
+    """The advice when the budget ended before the training set was fitted."""
+    if "spent_unlearnt" in a.findings:
+        return ("No weight-decay advice: the budget is spent and nothing was learnt, while "
+                "the norm did not collapse — not a weight-decay problem (the reasons say "
+                "how far it got); look at the learning rate, the model or the data first.")
+    collapsed = (_finite_positive(a.norm) and _finite_positive(a.v_peak)
+                 and a.norm < 0.5 * a.v_peak)
+    why = (f"its norm fell to {a.norm / a.v_peak:.0%} of its peak, so weight decay may be "
+           f"what holds the fit back: try a smaller λ than {_fmt(a.weight_decay)}, or more "
+           "steps" if collapsed else "give it more steps, or look at the learning rate")
+    return ("No λ number: the budget is spent without a fit (the reasons say how far it "
+            f"got); {why}.")
+
+
 def _finite_or_none(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
@@ -456,6 +474,9 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
                   "weight-decay advice "
                   f"does not apply. Lower the learning rate (now {_fmt(a.lr)}) or "
                   "clip gradients, then re-assess."))
+    if regime == "undetermined" and SPENT & set(a.findings):
+        return Advice(action="none", budget_steps=budget, basis="none",
+                      text=_spent_text(a))
     if regime == "undetermined":
         return Advice(
             action="none", budget_steps=budget, basis="none",

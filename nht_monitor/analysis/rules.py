@@ -727,18 +727,21 @@ def fit_projection(run: Run) -> FitProjection | None:
 
 
 def still_fitting(run: Run) -> Decision | None:
-    """6e. Not fitted yet → ``undetermined`` (fitting); when the budget is spent with train
-    accuracy never :func:`half_learnt` on a norm that did not collapse (else rule 6's
-    ``spent_short``), the reason says so (``spent_unlearnt``): nothing was learnt, and not
-    for too much weight decay."""
+    """6e. Not fitted yet → ``undetermined`` (fitting). With the budget spent the reason
+    says how it ended: train accuracy never :func:`half_learnt` on a norm that did not
+    collapse (else rule 6's ``spent_short``) — nothing was learnt, and not for too much
+    weight decay (``spent_unlearnt``); half learnt but no fit (``spent_unfitted``), with
+    the norm's share of its peak (below ``strong_collapse``: weight decay may be what held
+    the fit back)."""
     if run.past_fit:
         return None
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
     findings = run.notes + [found("still_fitting", acc=acc, loss=loss)]
     f = run.facts
-    if (best := spent_short(run)) is not None and f.peak:
+    if run.budget_spent and run.best_acc is not None and f.peak:
         of_peak = float(run.finite.norm[-1]) / f.peak
-        findings.append(found("spent_unlearnt", best=best, first=f.first_acc, of_peak=of_peak))
+        kind = "spent_unlearnt" if spent_short(run) is not None else "spent_unfitted"
+        findings.append(found(kind, best=run.best_acc, first=f.first_acc, of_peak=of_peak))
     return Decision("undetermined", 0.2, findings, "fitting", head=head_signal(run))
 
 

@@ -257,10 +257,21 @@ def still_fitting(st: AnalyzerSettings, acc: float | None, loss: float | None) -
 def spent_unlearnt(st: AnalyzerSettings, best: float, first: float | None,
                    of_peak: float) -> str:
     return (f"the budget is spent and train accuracy never got half the way from its first "
-            f"{fmt(first)} to 1 (best {fmt(best)}), but the norm did not collapse (now "
+            f"{fmt(first)} to 1 (best mean over {st.train_acc_evals} evaluations "
+            f"{fmt(best)}), but the norm did not collapse (now "
             f"{of_peak:.0%} of its peak; the strong regime's is below "
             f"{st.strong_collapse:.0%}): nothing was learnt, and not for too much weight "
             "decay — look at the learning rate, the model or the data first")
+
+
+def spent_unfitted(st: AnalyzerSettings, best: float, first: float | None,
+                   of_peak: float) -> str:
+    held = (f"; the norm collapsed to {of_peak:.0%} of its peak: weight decay may be what "
+            "holds the fit back, a smaller λ fits sooner" if of_peak < st.strong_collapse
+            else f"; the norm at {of_peak:.0%} of its peak")
+    return (f"the budget is spent without a fit: train accuracy's best mean over "
+            f"{st.train_acc_evals} evaluations {fmt(best)} (from {fmt(first)}), something was "
+            f"learnt, so not the strong regime{held}")
 
 
 def _median(st: AnalyzerSettings) -> str:
@@ -449,7 +460,8 @@ SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, lost_fit, skipped_non_finite, not_a_fraction,
     no_weight_decay, no_learning_rate, clamped_by_header, no_finite_norms, pinned,
     too_few_samples, collapsed, too_slow, spent_short, long_stall, strong_waits, partial_stall,
-    no_room_after_fit, room_after_fit, still_fitting, spent_unlearnt, no_train_metrics,
+    no_room_after_fit, room_after_fit, still_fitting, spent_unlearnt, spent_unfitted,
+    no_train_metrics,
     no_finite_values, not_fitted, transition_done, decaying, forecast, too_late,
     awaiting_heldout, flat_and_unlikely, annealing_trend, settled, held_up, contracted,
     cannot_forecast, room_while_held)}

@@ -627,13 +627,37 @@ def test_a_spent_budget_with_nothing_learnt_on_a_norm_that_held_says_so():
     held = Analyzer(header(budget_steps=1000)).analyze(run(0.76))
     assert (held.regime, held.rule) == ("undetermined", "still_fitting")
     assert held.findings[-1] == "spent_unlearnt"
-    assert ("(best 0.04), but the norm did not collapse (now 76% of its peak; the strong "
-            "regime's is below 50%): nothing was learnt, and not for too much weight decay"
-            ) in held.reasons[-1]
+    assert ("(best mean over 20 evaluations 0.04), but the norm did not collapse (now 76% of "
+            "its peak; the strong regime's is below 50%): nothing was learnt, and not for "
+            "too much weight decay") in held.reasons[-1]
+    assert held.advice.action == "none"
+    assert "not a weight-decay problem" in held.advice.text
     early = Analyzer(header(budget_steps=2000)).analyze(run(0.76))
     assert "spent_unlearnt" not in early.findings
+    assert early.advice.text.startswith("Not enough evidence yet")
     collapsed = Analyzer(header(budget_steps=1000)).analyze(run(0.3))
     assert collapsed.regime == "strong" and "spent_short" in collapsed.findings
+
+
+@pytest.mark.parametrize("floor, says", [
+    (0.2, "the norm collapsed to 20% of its peak: weight decay may be what holds the fit "
+          "back, a smaller λ fits sooner"),
+    (0.8, "the norm at 80% of its peak")])
+def test_a_spent_budget_half_learnt_without_a_fit_says_how_it_ended(floor, says):
+    """Train accuracy climbing from 0.05 to 0.7 (half learnt, no fit) when the budget ends
+    (as a public run at λ 3: 0.83 at best, its norm at 19 % of its peak): ``undetermined``,
+    the reason says the budget is spent without a fit and where the norm is; on a
+    collapsed norm the advice points at a smaller λ (no number: nothing measured a
+    delay)."""
+    run = make_run(lambda s, t: 10.0 * max(floor, 1 - s / 500), steps=1000, weight_decay=3.0,
+                   acc_of=lambda s, t: 0.05 + 0.65 * s / 1000, loss_of=lambda s, t: 1.0)
+    a = Analyzer(header(budget_steps=1000)).analyze(run)
+    assert (a.regime, a.findings[-1]) == ("undetermined", "spent_unfitted")
+    assert a.reasons[-1].startswith("the budget is spent without a fit: train accuracy's "
+                                    "best mean over 20 evaluations 0.69")
+    assert a.reasons[-1].endswith(says)
+    assert a.advice.action == "none"
+    assert ("try a smaller λ than 3" in a.advice.text) is (floor < 0.5)
 
 
 def _collapse_during_warmup(warmup: int):
