@@ -18,14 +18,17 @@ from nht_monitor.live.monitor import _MAX_IN_FLIGHT
 from tests.conftest import TinyNet, tiny_batch, train_steps
 
 
+def params_norm(params) -> float:
+    """The float64 L2 norm over ``params``."""
+    return math.sqrt(math.fsum(float(torch.linalg.vector_norm(p.detach().double()) ** 2)
+                               for p in params))
+
+
 def ref_norm(model: nn.Module, names=None) -> float:
-    total = 0.0
-    for name, module in model.named_modules():
-        if names is not None and name not in names:
-            continue
-        for p in module.parameters(recurse=False):
-            total += float(torch.linalg.vector_norm(p.detach().double()) ** 2)
-    return math.sqrt(total)
+    """:func:`params_norm` over the modules ``names`` (all: ``None``)."""
+    return params_norm(p for name, module in model.named_modules()
+                       if names is None or name in names
+                       for p in module.parameters(recurse=False))
 
 
 @pytest.mark.parametrize("opt_name", ["SGD", "Adam", "AdamW"])
@@ -67,12 +70,6 @@ def test_samples_every_step_with_scheduler_and_two_groups(tiny_net, log_dir, opt
     assert last.grad_norm is not None and last.grad_norm > 0
     assert set(last.layer_grad_norms) == set(run.header.layers)
     assert all("train_loss" in s.metrics for s in run.samples)
-
-
-def params_norm(params) -> float:
-    """The float64 L2 norm over ``params``."""
-    return math.sqrt(math.fsum(float(torch.linalg.vector_norm(p.detach().double()) ** 2)
-                               for p in params))
 
 
 @pytest.mark.parametrize("scope", ["decayed", "all"])

@@ -79,6 +79,10 @@ budget. Its forecast sizes no λ."""
 SPENT = {"spent_unlearnt", "spent_unfitted"}
 """The engine's findings (rule 6e) that the budget ended before the fit."""
 
+STRONG_COLLAPSE = AnalyzerSettings.model_fields["strong_collapse"].default
+"""The engine's default collapse (norm below this share of its peak); the advice, given
+no settings, reads a collapsed norm with it."""
+
 MAX_STRONG_FACTOR = 100.0
 MIN_STRONG_FACTOR = 2.0
 
@@ -443,7 +447,7 @@ def _spent_text(a: Assessment) -> str:
                 "the norm did not collapse — not a weight-decay problem (the reasons say "
                 "how far it got); look at the learning rate, the model or the data first.")
     collapsed = (_finite_positive(a.norm) and _finite_positive(a.v_peak)
-                 and a.norm < 0.5 * a.v_peak)
+                 and a.norm < STRONG_COLLAPSE * a.v_peak)
     why = (f"its norm fell to {a.norm / a.v_peak:.0%} of its peak, so weight decay may be "
            f"what holds the fit back: try a smaller λ than {_fmt(a.weight_decay)}, or more "
            "steps" if collapsed else "give it more steps, or look at the learning rate")
@@ -606,18 +610,15 @@ def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, l
             f"{_steps(at)} ({_steps(remaining)} steps from now) at λ = {_fmt(wd)}, {where}; "
             "on the τ clock the delay does not depend on λ.")
     alternatives = {"keep": remaining, "double": remaining / 2.0}
+    strong = cal.strong_rate if cal is not None and cal.strong_rate is not None else math.inf
+    fresh = wd * at / (FORECAST_MARGIN * target)  # a fresh run's λ, from step 0
     fresh_note = ""
-    now = (wd * remaining / (FORECAST_MARGIN * (target - step)) if target > step
-           else math.inf)
-    fresh = wd * at / (FORECAST_MARGIN * target)
     if target > step:
-        suggested = now
+        suggested = wd * remaining / (FORECAST_MARGIN * (target - step))
         forecast = remaining * wd / suggested
         how = (f"Raise λ now to ≈ {_fmt(suggested)} (×{_fmt(suggested / wd)}) to bring its "
                f"median to ≈ step {_steps(step + forecast)}")
-        strong = cal.strong_rate if cal is not None and cal.strong_rate is not None \
-            else math.inf
-        if now > FRESH_RUN_FACTOR * fresh and fresh * lr < strong:  # little budget left
+        if suggested > FRESH_RUN_FACTOR * fresh and fresh * lr < strong:  # little budget left
             alternatives["fresh_run"] = at * wd / fresh
             fresh_note = (f"a fresh run would need less: λ ≈ {_fmt(fresh)} "
                           f"(×{_fmt(fresh / wd)}), finishing in ≈ "
@@ -628,7 +629,7 @@ def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, l
         forecast = at * wd / suggested
         how = (f"The budget is spent; a fresh run needs λ ≈ {_fmt(suggested)} "
                f"(×{_fmt(suggested / wd)}) to finish in ≈ {_steps(forecast)} steps")
-    if cal is not None and cal.strong_rate is not None and suggested * lr >= cal.strong_rate:
+    if math.isfinite(strong) and suggested * lr >= strong:  # a run given did not fit there
         return _below_strong(a, budget, cal, lr, wd, remaining, base, alternatives,
                              fresh=target <= step, note=fresh_note)
     alternatives["suggested"] = forecast

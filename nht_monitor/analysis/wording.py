@@ -461,8 +461,7 @@ SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_weight_decay, no_learning_rate, clamped_by_header, no_finite_norms, pinned,
     too_few_samples, collapsed, too_slow, spent_short, long_stall, strong_waits, partial_stall,
     no_room_after_fit, room_after_fit, still_fitting, spent_unlearnt, spent_unfitted,
-    no_train_metrics,
-    no_finite_values, not_fitted, transition_done, decaying, forecast, too_late,
-    awaiting_heldout, flat_and_unlikely, annealing_trend, settled, held_up, contracted,
-    cannot_forecast, room_while_held)}
+    no_train_metrics, no_finite_values, not_fitted, transition_done, decaying, forecast,
+    too_late, awaiting_heldout, flat_and_unlikely, annealing_trend, settled, held_up,
+    contracted, cannot_forecast, room_while_held)}
 """Kind → sentence."""
