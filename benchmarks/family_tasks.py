@@ -2472,6 +2472,34 @@ HOLDOUT125_FAMILIES: dict[str, FamilySpec] = _group(
 """Ninety-fourth-round held-out families, second group (stop 64; see above)."""
 
 
+# a ninety-fifth round (stop 65), in two groups, defined at the start of stop 65 before
+# anything was tried: a full-batch transformer on addition at width 48, lr 2.5e-3 with warm-up
+# and cosine, 55 % of pairs; a minibatch (batch 112) MLP on subtraction at lr 4.5e-3; a
+# full-batch MLP on division at width 88, init 1.1 and 60 % of pairs; an SGD MLP on
+# multiplication at lr 0.09, init 1.0 and 55 % of pairs.
+HOLDOUT126_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("tf-add-p43-f0.55-w48-i1-cosine-lr2.5e-3", p=43, op="+", train_fraction=0.55,
+            model="transformer", width=48, init_scale=1.0, lr=2.5e-3,
+            schedule="warmup_cosine", steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-sub-p53-f0.5-b112-lr4.5e-3", p=53, op="-", train_fraction=0.5,
+            batch_size=112, lr=4.5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+)
+"""Ninety-fifth-round held-out families, first group (stop 65; see above)."""
+
+
+HOLDOUT127_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("mlp-div-p47-f0.6-w88-i1.1-lr5e-3", p=47, op="/", train_fraction=0.6,
+            width=88, init_scale=1.1, lr=5e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-mul-p53-f0.55-i1-sgd-lr9e-2", p=53, op="*", train_fraction=0.55,
+            init_scale=1.0, optimizer="sgd", lr=0.09, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+)
+"""Ninety-fifth-round held-out families, second group (stop 65; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2535,7 +2563,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout118": HOLDOUT118_FAMILIES, "holdout119": HOLDOUT119_FAMILIES,
     "holdout120": HOLDOUT120_FAMILIES, "holdout121": HOLDOUT121_FAMILIES,
     "holdout122": HOLDOUT122_FAMILIES, "holdout123": HOLDOUT123_FAMILIES,
-    "holdout124": HOLDOUT124_FAMILIES, "holdout125": HOLDOUT125_FAMILIES}
+    "holdout124": HOLDOUT124_FAMILIES, "holdout125": HOLDOUT125_FAMILIES,
+    "holdout126": HOLDOUT126_FAMILIES, "holdout127": HOLDOUT127_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 
