@@ -472,6 +472,8 @@ def replay(run: LoadedRun, settings: AnalyzerSettings, assessments: int = 200,
         row[f"forecast@{key}"] = fc
         row[f"error@{key}"] = abs(fc - a) / a if fc is not None else None
         row[f"covered@{key}"] = p.transition.holds(a) if fc is not None else None
+        row[f"interval@{key}"] = (list(p.transition.interval)
+                                  if fc is not None and p.transition.interval else None)
     return row
 
 
