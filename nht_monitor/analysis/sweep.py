@@ -242,7 +242,10 @@ def reference_paths(patterns: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 class SweepReferences:
     """The reference runs of one run, read from ``patterns`` (paths or globs) and leaving
-    out ``exclude_run_id`` (the run itself) and, with ``sweep``, runs of another sweep.
+    out ``exclude_run_id`` (the run itself), the file ``exclude_path`` (its own log, never
+    read: a live run's is still empty when its sweep is first looked at) and, with
+    ``sweep``, runs of another sweep. An empty file (a run just starting) is passed over
+    until it has a header.
 
     ``replay=True`` (backtest, ``analyze --until``): :meth:`calibration` counts a reference
     only once its transition step is at or before the step it is asked about (what was
@@ -255,7 +258,8 @@ class SweepReferences:
     """
 
     def __init__(self, patterns: Iterable[str | os.PathLike[str]], settings: AnalyzerSettings,
-                 *, exclude_run_id: str | None = None, sweep: str | None = None,
+                 *, exclude_run_id: str | None = None,
+                 exclude_path: str | os.PathLike[str] | None = None, sweep: str | None = None,
                  replay: bool = False, refresh: float | None = None,
                  accept: Callable[[Path], bool] | None = None) -> None:
         if settings.sweep_scatter_dof is not None:  # scipy's import (≈ 0.3 s) at
@@ -264,6 +268,7 @@ class SweepReferences:
         self.accept = accept
         self.settings = settings
         self.exclude_run_id = exclude_run_id
+        self.exclude_path = None if exclude_path is None else Path(exclude_path).resolve()
         self.sweep = sweep
         self.replay = replay
         self.refresh = settings.reference_refresh if refresh is None else refresh
@@ -341,7 +346,7 @@ class SweepReferences:
 
     def _load(self) -> None:
         paths = [p for p in reference_paths(self.patterns)
-                 if self.accept is None or self.accept(p)]
+                 if (self.accept is None or self.accept(p)) and not self._own(p)]
         for path in set(self._found) - set(paths):
             del self._found[path]
         for path in paths:
@@ -351,7 +356,7 @@ class SweepReferences:
             try:
                 st = path.stat()
                 key = (st.st_size, st.st_mtime_ns)
-                if known is not None and known.key == key:
+                if (known is not None and known.key == key) or st.st_size == 0:
                     continue
                 columns = read_columns(path)
             except (OSError, ValueError) as exc:
@@ -370,6 +375,9 @@ class SweepReferences:
                 header.run_id, found.delay_tau, found.transition_step, found.ratio, found.rate)
             self._found[path] = _Read(key, header.run_id, reference,
                                       calibration_run_of(header, series, self.settings))
+
+    def _own(self, path: Path) -> bool:
+        return self.exclude_path is not None and path.resolve() == self.exclude_path
 
 
 def _as_at(run: CalibrationRun, step: float) -> CalibrationRun:

@@ -283,7 +283,8 @@ class Monitor:
                 on_assessment=self._print_assessment,
                 on_error=self._guard.failed, resumed=self._resumed_samples,
                 settings=analysis_settings,
-                references=_sweep_references(settings, analysis_settings, self.run_id))
+                references=_sweep_references(settings, analysis_settings, self.run_id,
+                                             self.log_path))
             self._recorder.samples_total = self._resumed_count
             self._resumed_samples = []
 
@@ -638,15 +639,18 @@ class Monitor:
                 f"layers={len(self.layer_map.names)}, log={str(self.log_path)!r})")
 
 
-def _sweep_references(settings: MonitorSettings, analysis: AnalyzerSettings, run_id: str
-                      ) -> SweepReferences | None:
+def _sweep_references(settings: MonitorSettings, analysis: AnalyzerSettings, run_id: str,
+                      log_path: Path) -> SweepReferences | None:
     """The runs that calibrate this one's forecast: ``analysis.reference_runs`` when
-    given, else, with ``sweep``, the logs in ``log_dir`` whose header names that sweep."""
+    given, else, with ``sweep``, the logs in ``log_dir`` whose header names that sweep;
+    never the run's own log at ``log_path``."""
     if analysis.reference_runs:
-        return SweepReferences(analysis.reference_runs, analysis, exclude_run_id=run_id)
+        return SweepReferences(analysis.reference_runs, analysis, exclude_run_id=run_id,
+                               exclude_path=log_path)
     if settings.sweep is not None:
         pattern = os.path.join(glob.escape(os.fspath(settings.log_dir)), "*.jsonl")
-        return SweepReferences([pattern], analysis, exclude_run_id=run_id, sweep=settings.sweep)
+        return SweepReferences([pattern], analysis, exclude_run_id=run_id,
+                               exclude_path=log_path, sweep=settings.sweep)
     return None
 
 

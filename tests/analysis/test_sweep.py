@@ -463,23 +463,33 @@ def test_analyzer_survives_a_failing_reference_source():
 
 
 # ----------------------------------------------------------------- live
-def test_watch_sweep_calibrates_on_the_sweep_logs_in_log_dir(tmp_path):
+def test_watch_sweep_calibrates_on_the_sweep_logs_in_log_dir(tmp_path, caplog):
+    """The sweep's logs in ``log_dir`` calibrate the run, never its own log (a public
+    sweep warned "reference …/wd0.1.jsonl skipped: … empty file, no run-log header" of its
+    own, still empty log on every run) nor a run just starting (an empty file: read once it
+    has a header, without a warning)."""
     torch = pytest.importorskip("torch")
     from nht_monitor import watch
 
     _sweep(tmp_path, sweep="s1")
     _write(tmp_path / "stranger.jsonl", _samples(1.5), _header("stranger", None))
+    (tmp_path / "starting.jsonl").write_bytes(b"")
     model = torch.nn.Linear(4, 2)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.1)
-    with watch(model, opt, log_dir=tmp_path, run_id="live", sweep="s1", assess_every=1,
-               assess_interval=0.0, write_interval=0.0) as mon:
-        for _ in range(12):
+    with caplog.at_level(logging.WARNING, logger="nht_monitor"), watch(
+            model, opt, log_dir=tmp_path, run_id="live", sweep="s1", assess_every=1,
+            assess_interval=0.0, write_interval=0.0) as mon:
+        mon._recorder.analyzer.references.refresh = 0.0
+        for i in range(12):
             opt.zero_grad()
             model(torch.randn(8, 4)).sum().backward()
             opt.step()
             mon.log(train_loss=1.0, train_acc=0.5)
+            if i == 5:
+                _write(tmp_path / "starting.jsonl", _samples(3.0), _header("starting", "s1"))
+    assert not [r.message for r in caplog.records if "skipped" in r.message]
     used = mon._recorder.analyzer.references.last  # a linear model: no forecast to word
-    assert sorted(r.run_id for r in used.references) == ["wd0.5", "wd1", "wd2"]
+    assert sorted(r.run_id for r in used.references) == ["starting", "wd0.5", "wd1", "wd2"]
     assert not any("calibrated" in r for r in mon.latest_assessment.reasons)
     header = json.loads((tmp_path / "live.jsonl").read_text().splitlines()[0])
     assert header["sweep"] == "s1"
