@@ -363,7 +363,8 @@ def delay_figure(points: Sequence[tuple[str, float, float]],
         xmax = max(p[1] for p in [*points, *forecasts])
         grid = np.linspace(0, xmax * 1.05, 50)
         ax.plot(grid, slope * grid + intercept, color="#cb181d", lw=1.4,
-                label=f"fit: delay = {slope:.3g}·1/(ηλ) + {intercept:.3g} (R² = {r2:.3f})")
+                label=f"fit: delay = {slope:.3g}·1/(ηλ) {'−' if intercept < 0 else '+'} "
+                      f"{abs(intercept):.3g} (R² = {r2:.3f})")
     ax.legend(fontsize=8)
     ax.set_xlabel("1 / (η λ)")
     ax.set_ylabel("delay (steps after the fit)")

@@ -239,3 +239,14 @@ def test_a_done_transition_is_shown_as_the_step_it_came_not_a_forecast():
     open_end = pending.model_copy(update={"transition": Transition(
         status="pending", forecast_step=5000.0, interval=(4000.0, None))})
     assert "80% interval [4,000, never]" in assessment_html(open_end, "run.jsonl")
+
+
+@pytest.mark.parametrize("intercept, says", [(-2340.0, "− 2.34e+03"), (120.0, "+ 120")])
+def test_the_delay_law_legend_writes_the_intercept_with_its_own_sign(intercept, says):
+    """A negative intercept reads "… − 2.34e+03", not "… + -2.34e+03" (a public sparse
+    parity sweep's report)."""
+    from nht_monitor.report.figures import delay_figure
+
+    fig = delay_figure([("a", 10.0, 500.0), ("b", 20.0, 1500.0)], (100.0, intercept, 0.97))
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert f"fit: delay = 100·1/(ηλ) {says} (R² = 0.970)" in labels
