@@ -82,6 +82,18 @@ def test_strong_factor_is_capped():
     assert adv.suggested_weight_decay == pytest.approx(0.01)  # ÷900 capped to ÷100
 
 
+def test_strong_from_the_initialization_lowers_lambda_an_order_of_magnitude():
+    """A norm that never grew above its initialization (finding ``from_init``) collapsed
+    from no equilibrium of any λ: ÷10, not the collapse's ÷(30/1)² (capped ÷100), which
+    put every strong run of round 94 below the λ of its family that transitioned."""
+    adv = advise(_a(regime="strong", weight_decay=1.0, v_peak=30.0, norm=1.0,
+                    findings=["collapsed", "from_init"]))
+    assert adv.action == "lower_weight_decay"
+    assert adv.suggested_weight_decay == pytest.approx(0.1)
+    assert ("÷10; the norm fell from its initialization, no equilibrium norm to size λ on: "
+            "an order of magnitude") in adv.text
+
+
 def _inter(**kw) -> Assessment:
     return _a(regime="intermediate", weight_decay=0.1,
               transition=Transition(status="pending", forecast_step=3000.0,

@@ -76,12 +76,8 @@ NOT_BORNE_OUT = "flat_and_unlikely"
 borne out: held-out accuracy flat since the fit, the transition unlikely within the
 budget. Its forecast sizes no λ."""
 
-SPENT = {"spent_unlearnt", "spent_unfitted"}
+SPENT = {"spent_unlearnt", "spent_unfitted", "spent_collapsed"}
 """The engine's findings (rule 6e) that the budget ended before the fit."""
-
-STRONG_COLLAPSE = AnalyzerSettings.model_fields["strong_collapse"].default
-"""The engine's default collapse (norm below this share of its peak); the advice, given
-no settings, reads a collapsed norm with it."""
 
 MAX_STRONG_FACTOR = 100.0
 MIN_STRONG_FACTOR = 2.0
@@ -446,11 +442,10 @@ def _spent_text(a: Assessment) -> str:
         return ("No weight-decay advice: the budget is spent and nothing was learnt, while "
                 "the norm did not collapse — not a weight-decay problem (the reasons say "
                 "how far it got); look at the learning rate, the model or the data first.")
-    collapsed = (_finite_positive(a.norm) and _finite_positive(a.v_peak)
-                 and a.norm < STRONG_COLLAPSE * a.v_peak)
-    why = (f"its norm fell to {a.norm / a.v_peak:.0%} of its peak, so weight decay may be "
-           f"what holds the fit back: try a smaller λ than {_fmt(a.weight_decay)}, or more "
-           "steps" if collapsed else "give it more steps, or look at the learning rate")
+    why = ("its norm collapsed, so weight decay may be what holds the fit back: try a "
+           f"smaller λ than {_fmt(a.weight_decay)}, or more steps"
+           if "spent_collapsed" in a.findings else
+           "give it more steps, or look at the learning rate")
     return ("No λ number: the budget is spent without a fit (the reasons say how far it "
             f"got); {why}.")
 
@@ -746,7 +741,11 @@ def _strong_uncalibrated(a: Assessment, budget: int | None, wd: float, opening: 
     # Under AdamW the equilibrium norm scales like λ^(-1/2): to bring the collapsed norm
     # back to the norm the network needs, divide λ by (needed / current)^2.
     v_needed = max((x for x in (a.v_peak, a.cns.v_st) if _finite_positive(x)), default=0.0)
-    if _finite_positive(a.norm) and v_needed > a.norm:
+    if "from_init" in a.findings:  # an initialization is no equilibrium of any λ
+        factor = 10.0
+        basis = ("the norm fell from its initialization, no equilibrium norm to size λ on: "
+                 "an order of magnitude")
+    elif _finite_positive(a.norm) and v_needed > a.norm:
         factor = min(v_needed / a.norm, MAX_STRONG_FACTOR) ** 2
         basis = (f"the norm collapsed from {_fmt(v_needed)} to {_fmt(a.norm)}; the "
                  "equilibrium norm scales like λ^-1/2")

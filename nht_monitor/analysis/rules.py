@@ -357,12 +357,17 @@ def strong(run: Run) -> Decision | None:
     budget ends within the window's own length (:func:`budget_within_window`), or at any
     distance with ``strong_too_slow``; or the budget spent with train accuracy never
     :func:`half_learnt` (``spent_short``); or, at any accuracy short of it, stalled over
-    ``strong_long_stall_tau`` (``long_stall``)."""
+    ``strong_long_stall_tau`` (``long_stall``). A peak that is the first norm's
+    (``strong_init_peak``) adds ``from_init``: the collapse is the initialization's."""
     if (reading := run.strong_reading) is None:
         return None
     drop, finding = reading
-    return Decision("strong", strong_confidence(drop, run.settings), run.notes + [finding],
-                    "fitting")
+    f = run.facts
+    from_init = ([found("from_init", peak=f.peak, first=f.first_norm)]
+                 if f.first_norm and f.peak <= run.settings.strong_init_peak * f.first_norm
+                 else [])
+    return Decision("strong", strong_confidence(drop, run.settings),
+                    run.notes + [finding, *from_init], "fitting")
 
 
 def strong_waits(run: Run) -> Decision | None:
@@ -730,9 +735,9 @@ def still_fitting(run: Run) -> Decision | None:
     """6e. Not fitted yet → ``undetermined`` (fitting). With the budget spent the reason
     says how it ended: train accuracy never :func:`half_learnt` on a norm that did not
     collapse (else rule 6's ``spent_short``) — nothing was learnt, and not for too much
-    weight decay (``spent_unlearnt``); half learnt but no fit (``spent_unfitted``), with
-    the norm's share of its peak (below ``strong_collapse``: weight decay may be what held
-    the fit back)."""
+    weight decay (``spent_unlearnt``); half learnt but no fit on a norm below
+    ``strong_collapse`` of its peak — weight decay may be what held the fit back
+    (``spent_collapsed``) — or above it (``spent_unfitted``)."""
     if run.past_fit:
         return None
     acc, loss = _last_finite(run.finite.acc), _last_finite(run.finite.loss)
@@ -740,7 +745,8 @@ def still_fitting(run: Run) -> Decision | None:
     f = run.facts
     if run.budget_spent and run.best_acc is not None and f.peak:
         of_peak = float(run.finite.norm[-1]) / f.peak
-        kind = "spent_unlearnt" if spent_short(run) is not None else "spent_unfitted"
+        kind = ("spent_unlearnt" if spent_short(run) is not None else "spent_collapsed"
+                if of_peak < run.settings.strong_collapse else "spent_unfitted")
         findings.append(found(kind, best=run.best_acc, first=f.first_acc, of_peak=of_peak))
     return Decision("undetermined", 0.2, findings, "fitting", head=head_signal(run))
 

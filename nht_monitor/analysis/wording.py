@@ -221,6 +221,12 @@ def partial_stall(st: AnalyzerSettings, drop: float, peak: float, acc: float,
             f"strong; still fitting (a fit can still come, e.g. as the learning rate anneals)")
 
 
+def from_init(st: AnalyzerSettings, peak: float, first: float) -> str:
+    return (f"the norm's peak {fmt(peak)} is its initialization's (its first value "
+            f"{fmt(first)}; never above {st.strong_init_peak:g}× it): the collapse is from the "
+            "initialization, no equilibrium norm to size λ on")
+
+
 def strong_waits(st: AnalyzerSettings, until: float, share: float, budget: float) -> str:
     return (f"not strong before step {fmt_step(until)} ({share:.0%} of the budget of "
             f"{budget:g} steps) while the norm has not fallen below "
@@ -266,12 +272,19 @@ def spent_unlearnt(st: AnalyzerSettings, best: float, first: float | None,
 
 def spent_unfitted(st: AnalyzerSettings, best: float, first: float | None,
                    of_peak: float) -> str:
-    held = (f"; the norm collapsed to {of_peak:.0%} of its peak: weight decay may be what "
-            "holds the fit back, a smaller λ fits sooner" if of_peak < st.strong_collapse
-            else f"; the norm at {of_peak:.0%} of its peak")
+    return f"{_spent_without_fit(st, best, first)}; the norm at {of_peak:.0%} of its peak"
+
+
+def spent_collapsed(st: AnalyzerSettings, best: float, first: float | None,
+                    of_peak: float) -> str:
+    return (f"{_spent_without_fit(st, best, first)}; the norm collapsed to {of_peak:.0%} of "
+            "its peak: weight decay may be what holds the fit back, a smaller λ fits sooner")
+
+
+def _spent_without_fit(st: AnalyzerSettings, best: float, first: float | None) -> str:
     return (f"the budget is spent without a fit: train accuracy's best mean over "
             f"{st.train_acc_evals} evaluations {fmt(best)} (from {fmt(first)}), something was "
-            f"learnt, so not the strong regime{held}")
+            "learnt, so not the strong regime")
 
 
 def _median(st: AnalyzerSettings) -> str:
@@ -459,9 +472,9 @@ def room_while_held(st: AnalyzerSettings, signal: str, rate: float, came_down: b
 SENTENCES: dict[str, Callable[..., str]] = {f.__name__: f for f in (
     no_samples, non_finite_norm, exploding, lost_fit, skipped_non_finite, not_a_fraction,
     no_weight_decay, no_learning_rate, clamped_by_header, no_finite_norms, pinned,
-    too_few_samples, collapsed, too_slow, spent_short, long_stall, strong_waits, partial_stall,
-    no_room_after_fit, room_after_fit, still_fitting, spent_unlearnt, spent_unfitted,
-    no_train_metrics, no_finite_values, not_fitted, transition_done, decaying, forecast,
-    too_late, awaiting_heldout, flat_and_unlikely, annealing_trend, settled, held_up,
-    contracted, cannot_forecast, room_while_held)}
+    too_few_samples, collapsed, too_slow, spent_short, long_stall, from_init, strong_waits,
+    partial_stall, no_room_after_fit, room_after_fit, still_fitting, spent_unlearnt,
+    spent_unfitted, spent_collapsed, no_train_metrics, no_finite_values, not_fitted,
+    transition_done, decaying, forecast, too_late, awaiting_heldout, flat_and_unlikely,
+    annealing_trend, settled, held_up, contracted, cannot_forecast, room_while_held)}
 """Kind → sentence."""

@@ -639,25 +639,32 @@ def test_a_spent_budget_with_nothing_learnt_on_a_norm_that_held_says_so():
     assert collapsed.regime == "strong" and "spent_short" in collapsed.findings
 
 
-@pytest.mark.parametrize("floor, says", [
-    (0.2, "the norm collapsed to 20% of its peak: weight decay may be what holds the fit "
-          "back, a smaller λ fits sooner"),
-    (0.8, "the norm at 80% of its peak")])
-def test_a_spent_budget_half_learnt_without_a_fit_says_how_it_ended(floor, says):
+@pytest.mark.parametrize("floor, collapse, kind, says", [
+    (0.2, 0.5, "spent_collapsed", "the norm collapsed to 20% of its peak: weight decay may "
+                                  "be what holds the fit back, a smaller λ fits sooner"),
+    (0.8, 0.5, "spent_unfitted", "the norm at 80% of its peak"),
+    (0.4, 0.3, "spent_unfitted", "the norm at 40% of its peak"),
+    (0.4, 0.6, "spent_collapsed", "the norm collapsed to 40% of its peak: weight decay may "
+                                  "be what holds the fit back, a smaller λ fits sooner")])
+def test_a_spent_budget_half_learnt_without_a_fit_says_how_it_ended(floor, collapse, kind,
+                                                                     says):
     """Train accuracy climbing from 0.05 to 0.7 (half learnt, no fit) when the budget ends
     (as a public run at λ 3: 0.83 at best, its norm at 19 % of its peak): ``undetermined``,
-    the reason says the budget is spent without a fit and where the norm is; on a
-    collapsed norm the advice points at a smaller λ (no number: nothing measured a
-    delay)."""
+    the reason says the budget is spent without a fit and where the norm is; on a norm
+    collapsed below the run's own ``strong_collapse`` (``spent_collapsed``) the advice
+    points at a smaller λ (no number: nothing measured a delay), else not — the reason
+    and the advice read the same collapse."""
     run = make_run(lambda s, t: 10.0 * max(floor, 1 - s / 500), steps=1000, weight_decay=3.0,
                    acc_of=lambda s, t: 0.05 + 0.65 * s / 1000, loss_of=lambda s, t: 1.0)
-    a = Analyzer(header(budget_steps=1000)).analyze(run)
-    assert (a.regime, a.findings[-1]) == ("undetermined", "spent_unfitted")
+    settings = AnalyzerSettings(strong_collapse=collapse)
+    a = Analyzer(header(budget_steps=1000), settings).analyze(run)
+    assert (a.regime, a.findings[-1]) == ("undetermined", kind)
     assert a.reasons[-1].startswith("the budget is spent without a fit: train accuracy's "
                                     "best mean over 20 evaluations 0.69")
     assert a.reasons[-1].endswith(says)
     assert a.advice.action == "none"
-    assert ("try a smaller λ than 3" in a.advice.text) is (floor < 0.5)
+    assert ("its norm collapsed, so weight decay may be what holds the fit back: try a "
+            "smaller λ than 3, or more steps" in a.advice.text) is (kind == "spent_collapsed")
 
 
 def _collapse_during_warmup(warmup: int):
@@ -666,6 +673,25 @@ def _collapse_during_warmup(warmup: int):
     return make_run(lambda s, t: 10.0 * math.exp(-t), steps=600, weight_decay=5.0,
                     lr_of=lambda s: 1e-2 * min(1.0, s / warmup) if warmup else 1e-2,
                     acc_of=lambda s, t: 0.02, loss_of=lambda s, t: 4.5)
+
+
+@pytest.mark.parametrize("grows", [False, True])
+def test_a_collapse_from_the_initialization_is_said_so(grows):
+    """A strong run whose norm never grew above its first value (every strong run of
+    round 94) adds ``from_init`` after rule 6's reading — the advice then does not size λ
+    on the collapse; one that grew first (peak 1.5× its first) does not."""
+    run = make_run(lambda s, t: 10.0 * ((1 + 3 * t) if grows else 1.0) * math.exp(-t),
+                   steps=600, weight_decay=5.0, lr=1e-2,
+                   acc_of=lambda s, t: 0.02, loss_of=lambda s, t: 4.5)
+    a = Analyzer(header()).analyze(run)
+    assert (a.regime, a.findings[0]) == ("strong", "collapsed")
+    assert ("from_init" in a.findings) is not grows
+    if not grows:
+        assert a.reasons[-1] == (
+            f"the norm's peak {wording.fmt(run[0].norm)} is its initialization's (its first "
+            f"value {wording.fmt(run[0].norm)}; never above 1.05× it): the collapse is from "
+            "the initialization, no equilibrium norm to size λ on")
+        assert "÷10; the norm fell from its initialization" in a.advice.text
 
 
 def test_a_stall_read_through_the_warmup_is_not_collapsed_yet():
@@ -1544,10 +1570,10 @@ def test_a_budget_spent_short_of_the_fit_with_nothing_learnt_is_strong():
     assert Analyzer(header()).analyze(run).regime == "undetermined"  # no budget
     a = Analyzer(header(budget_steps=last)).analyze(run)
     assert (a.regime, a.rule, a.phase) == ("strong", "strong", "fitting")
-    assert a.findings[-1] == "spent_short"
+    assert a.findings[-2:] == ["spent_short", "from_init"]  # the norm never grew
     norm = run[-1].norm
     peak = max(s.norm for s in run)
-    assert a.reasons[-1] == (
+    assert a.reasons[-2] == (
         f"the budget of {last} steps is spent short of the fit: train accuracy's best over 20 "
         f"evaluations {wording.fmt(best)} never reached 0.51 (50% of the way from its first 0.02 to 1) "
         f"and the norm collapsed to "
