@@ -348,7 +348,7 @@ def test_the_header_records_the_models_normalization_layers(tiny_net, log_dir):
     optimizer = torch.optim.AdamW(tiny_net.parameters(), lr=1e-2, weight_decay=0.1)
     with nht_monitor.watch(tiny_net, optimizer, log_dir=log_dir, run_id="plain") as monitor:
         assert monitor._recorder.analyzer.settings.budget_law_floor is True
-        assert monitor._recorder.analyzer.settings.heldout_interval_scale == 0.5
+        assert monitor._recorder.analyzer.settings.heldout_interval_scale == 0.3
     assert read_run(log_dir / "plain.jsonl").header.model.normalization == []
     normed = Normed()
     optimizer = torch.optim.AdamW(normed.parameters(), lr=1e-2, weight_decay=0.1)

@@ -263,19 +263,20 @@ def test_a_model_with_normalization_layers_gets_its_own_interval_scale(normalize
     scale; ``None``: the plain scale for every model). Same median; the upper log-width
     scales by their ratio."""
     st = AnalyzerSettings(heldout_interval_scale_normalized=normalized)
+    plain_scale = st.heldout_interval_scale
     samples, s, start, tau_now = _on_line(-3.0, 3.0, 1200, st)
     said = {}
     for norms in ([], None, ["LayerNorm"], ["BatchNorm1d", "LayerNorm"]):
         analyzer = Analyzer(_header(budget=4000, norms=norms), st)
         ln = bool(norms) and normalized is not None
-        assert analyzer.settings.heldout_interval_scale == (normalized if ln else 0.5)
+        assert analyzer.settings.heldout_interval_scale == (normalized if ln else plain_scale)
         said[str(norms)] = analyzer.analyze(samples).transition
     plain, ln = said["[]"], said["['LayerNorm']"]
     assert said["None"] == plain and said["['BatchNorm1d', 'LayerNorm']"] == ln
     now = float(s.step[-1])
     med = plain.forecast_step - now
     assert ln.forecast_step - now == pytest.approx(med, rel=1e-12)
-    ratio = (normalized or 0.5) / 0.5
+    ratio = (normalized or plain_scale) / plain_scale
     assert math.log((ln.interval[1] - now) / med) == pytest.approx(
         ratio * math.log((plain.interval[1] - now) / med), rel=1e-6)
     for bad in (0.0, 2.5):
