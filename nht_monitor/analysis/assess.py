@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from nht_monitor.analysis.analyzer import Analyzer
 from nht_monitor.analysis.assessment import Assessment
 from nht_monitor.analysis.settings import AnalyzerSettings, recorded_settings
-from nht_monitor.analysis.sweep import SweepReferences
+from nht_monitor.analysis.sweep import SweepReferences, run_references
 from nht_monitor.runlog import RunLog
 from nht_monitor.runlog.reader import RunColumns, read_columns
 
@@ -59,14 +59,17 @@ def _problems(errors: list[Any]) -> str:
 def assess_log(log: RunLog | RunColumns | str | os.PathLike[str],
                overrides: Mapping[str, Any] | None = None,
                *, until: int | None = None, lenient: bool = False,
-               references: Sequence[str | os.PathLike[str]] = ()) -> Assessment:
+               references: Sequence[str | os.PathLike[str]] = (),
+               as_live: bool = False) -> Assessment:
     """The analyzer's assessment of a saved run log (a path, read as columns with
     :func:`~nht_monitor.runlog.reader.read_columns` — no object per sample — or a
     :class:`RunLog`/:class:`RunColumns` already read) as of its last sample, or as of
     step ``until``; with the settings of :func:`log_settings` (``overrides``,
     ``lenient`` as there). ``references``: logs (paths or globs) of the same sweep whose
     transitions calibrate the forecast (:class:`~nht_monitor.analysis.sweep.SweepReferences`;
-    with ``until``, only those that had transitioned by then count).
+    with ``until``, only those that had transitioned by then count). ``as_live``: instead,
+    the references the run read live (:func:`~nht_monitor.analysis.sweep.run_references`:
+    its recorded ``reference_runs``, else the other logs of its ``sweep`` beside it).
 
     Raises ``FileNotFoundError``/``RunLogError`` for an unreadable log and ``ValueError``
     for bad settings; the analysis itself never raises (a failure inside the rules is an
@@ -77,7 +80,9 @@ def assess_log(log: RunLog | RunColumns | str | os.PathLike[str],
     settings = log_settings(log.header, overrides, lenient=lenient)
     samples = log if isinstance(log, RunColumns) else log.samples
     refs = None
-    if references or settings.reference_runs:
+    if as_live:
+        refs = run_references(settings, log.header.run_id, log.path, log.header.sweep)
+    elif references or settings.reference_runs:
         refs = SweepReferences([*settings.reference_runs, *references], settings,
                                exclude_run_id=log.header.run_id, replay=until is not None)
     assessment = Analyzer(log.header, settings, references=refs).analyze(samples, until=until)

@@ -380,6 +380,22 @@ class SweepReferences:
         return self.exclude_path is not None and path.resolve() == self.exclude_path
 
 
+def run_references(settings: AnalyzerSettings, run_id: str | None,
+                   log_path: str | os.PathLike[str], sweep: str | None
+                   ) -> SweepReferences | None:
+    """The references a run reads live: ``settings.reference_runs`` when given, else, in a
+    ``sweep``, the other logs beside its own at ``log_path`` whose header names that sweep
+    (``watch(sweep=...)``); never its own log. ``None``: neither."""
+    if settings.reference_runs:
+        return SweepReferences(settings.reference_runs, settings, exclude_run_id=run_id,
+                               exclude_path=log_path)
+    if sweep is not None:
+        pattern = os.path.join(glob.escape(os.fspath(Path(log_path).parent)), "*.jsonl")
+        return SweepReferences([pattern], settings, exclude_run_id=run_id,
+                               exclude_path=log_path, sweep=sweep)
+    return None
+
+
 def _as_at(run: CalibrationRun, step: float) -> CalibrationRun:
     """``run`` as it stood at ``step``: its steps, fit and transition up to there."""
     return run.model_copy(update={
@@ -390,5 +406,5 @@ def _as_at(run: CalibrationRun, step: float) -> CalibrationRun:
 
 
 __all__ = ["MAX_REFERENCES", "UNFITTED_AFTER", "ObservedDelay", "Reference",
-           "SweepCalibration", "SweepReferences", "calibrate", "observed_delay", "peak_rate", "reference_paths",
-           "student_factor", "sweep_scatter"]
+           "SweepCalibration", "SweepReferences", "calibrate", "observed_delay", "peak_rate",
+           "reference_paths", "run_references", "student_factor", "sweep_scatter"]

@@ -17,11 +17,9 @@ row of a step supersedes the earlier, as a resumed run's rows do.
 from __future__ import annotations
 
 import atexit
-import glob
 import logging
 import math
 import numbers
-import os
 import secrets
 import threading
 import time
@@ -36,8 +34,8 @@ import torch
 from pydantic import ValidationError
 
 from nht_monitor.analysis.assessment import Assessment
-from nht_monitor.analysis.settings import AnalyzerSettings, config_budget
-from nht_monitor.analysis.sweep import SweepReferences
+from nht_monitor.analysis.settings import config_budget
+from nht_monitor.analysis.sweep import run_references
 from nht_monitor.live.clock import TauClock
 from nht_monitor.exporter.snapshot import RunSnapshot
 from nht_monitor.live.settings import MonitorSettings
@@ -283,8 +281,8 @@ class Monitor:
                 on_assessment=self._print_assessment,
                 on_error=self._guard.failed, resumed=self._resumed_samples,
                 settings=analysis_settings,
-                references=_sweep_references(settings, analysis_settings, self.run_id,
-                                             self.log_path))
+                references=run_references(analysis_settings, self.run_id, self.log_path,
+                                          settings.sweep))
             self._recorder.samples_total = self._resumed_count
             self._resumed_samples = []
 
@@ -637,21 +635,6 @@ class Monitor:
     def __repr__(self) -> str:
         return (f"Monitor(run_id={self.run_id!r}, step={self.step}, "
                 f"layers={len(self.layer_map.names)}, log={str(self.log_path)!r})")
-
-
-def _sweep_references(settings: MonitorSettings, analysis: AnalyzerSettings, run_id: str,
-                      log_path: Path) -> SweepReferences | None:
-    """The runs that calibrate this one's forecast: ``analysis.reference_runs`` when
-    given, else, with ``sweep``, the logs in ``log_dir`` whose header names that sweep;
-    never the run's own log at ``log_path``."""
-    if analysis.reference_runs:
-        return SweepReferences(analysis.reference_runs, analysis, exclude_run_id=run_id,
-                               exclude_path=log_path)
-    if settings.sweep is not None:
-        pattern = os.path.join(glob.escape(os.fspath(settings.log_dir)), "*.jsonl")
-        return SweepReferences([pattern], analysis, exclude_run_id=run_id,
-                               exclude_path=log_path, sweep=settings.sweep)
-    return None
 
 
 def watch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,

@@ -70,10 +70,12 @@ def _last_logged(log: RunLog) -> Assessment | None:
 def assess(log: RunLog) -> tuple[Assessment, str]:
     """The run's assessment: offline analysis of the whole log
     (:func:`~nht_monitor.analysis.assess.assess_log`; malformed recorded settings give
-    way to the defaults), else the last live one."""
+    way to the defaults) with the references the run read live (the other logs of its
+    sweep beside it: a public sweep's report forecast 15,532 where its live run said
+    16,773), else the last live one."""
     if log.samples:
         try:
-            return assess_log(log, lenient=True), "offline analysis"
+            return assess_log(log, lenient=True, as_live=True), "offline analysis"
         except Exception as exc:  # a report is still useful with the logged verdict
             logger.warning("%s: offline analysis failed (%s); using the logged assessment",
                            log.path, exc)

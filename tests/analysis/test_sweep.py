@@ -405,6 +405,37 @@ def test_references_replace_the_prior_in_the_forecast_and_say_so(tmp_path):
             "keeps the law's prior") in early["reasons"]
 
 
+@pytest.mark.parametrize("sweep", ["s", None])
+def test_the_report_reads_the_references_the_run_read_live(tmp_path, sweep):
+    """The report's offline assessment of a run of a sweep reads, as the live run did, the
+    other logs of its sweep beside it (a public sweep's report forecast 15,532 where its
+    live run said 16,773, calibrated on the sweep); a log of another sweep, or a run in no
+    sweep, reads none."""
+    from nht_monitor.report.data import assess
+    from nht_monitor.runlog import read_run
+
+    rate = math.log(RATIO) / 6.0
+
+    def run(wd, run_id, run_sweep, steps=20000):
+        norm_of, val_of, head_of, _ = grokking(rate=rate, ratio=RATIO, lr=LR, weight_decay=wd)
+        samples = make_run(norm_of, steps=steps, lr=LR, weight_decay=wd, acc_of=fit_acc(200),
+                           loss_of=fit_loss(200), val_of=val_of, head_of=head_of)
+        return _write(tmp_path / f"{run_id}.jsonl", samples, _header(run_id, run_sweep))
+
+    for wd in (2.0, 3.0):
+        run(wd, f"ref{wd:g}", "s")
+    run(2.5, "stranger", "other")
+    target = read_run(run(0.8, "target", sweep, steps=6000))
+    assessment, source = assess(target)
+    calibrated = [r for r in assessment.reasons if r.startswith("forecast calibrated on")]
+    assert source == "offline analysis"
+    if sweep is None:
+        assert not calibrated
+    else:
+        assert calibrated and calibrated[0].startswith("forecast calibrated on 2 ")
+        assert "ref2 Δτ" in calibrated[0] and "stranger" not in calibrated[0]
+
+
 def _json(argv) -> dict:
     import contextlib
     import io
