@@ -17,8 +17,13 @@ from nht_monitor.runlog import RunLog, read_run
 logger = logging.getLogger(__name__)
 
 MAX_REPLAYED_ASSESSMENTS = 60
-"""When a log holds no live assessments, the regime history is rebuilt from at most
-this many offline assessments spread over the run."""
+"""When a log holds too few live assessments (:data:`MIN_LIVE_ASSESSMENTS`), the regime
+history is rebuilt from at most this many offline assessments spread over the run."""
+
+MIN_LIVE_ASSESSMENTS = 20
+"""Fewer live assessments than this draw no regime history of their own: a short run
+assessed every few seconds leaves a handful (a public 16-s run: 4, its bands
+"undetermined" up to step 4,100 where a replay says `intermediate` from step 336)."""
 
 
 @dataclass
@@ -99,14 +104,15 @@ def _spans(points: list[tuple[float, str]], last_step: float) -> list[RegimeSpan
 
 
 def regime_history(log: RunLog) -> list[RegimeSpan]:
-    """Regime over the run: from the live assessments in the log, else replayed offline."""
+    """Regime over the run: from the live assessments in the log, else (fewer than
+    :data:`MIN_LIVE_ASSESSMENTS`) replayed offline."""
     if not log.samples:
         return []
     first, last = float(log.samples[0].step), float(log.samples[-1].step)
     points = [(float(s.step), str(s.assessment.get("regime", "undetermined")))
               for s in log.samples if s.assessment]
-    if not points:
-        points = _replay(log)
+    if len(points) < MIN_LIVE_ASSESSMENTS:
+        points = _replay(log) or points
     if points and points[0][0] > first:
         points.insert(0, (first, "undetermined"))
     return _spans(points, last)

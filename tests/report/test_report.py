@@ -165,7 +165,8 @@ def test_report_of_a_run_without_samples(tmp_path):
     assert "no samples yet" in text and "regime-undetermined" in text
 
 
-def _recorded_log(log_dir: Path, run_id: str, weight_decay: float, assess: bool) -> Path:
+def _recorded_log(log_dir: Path, run_id: str, weight_decay: float, assess: bool,
+                  assess_every: int = 20) -> Path:
     """A log written by RunRecorder (no torch): synthetic grokking norms over two layers,
     with live assessments or (``assess=False``) without, so the report replays them."""
     from nht_monitor.live.recorder import RunRecorder
@@ -176,7 +177,7 @@ def _recorded_log(log_dir: Path, run_id: str, weight_decay: float, assess: bool)
     header = RunHeader(run_id=run_id, started_at="2026-12-02T00:00:00Z",
                        model={"class_name": "M", "n_params": 2}, layers=["body", "head"],
                        head="head", config={"steps": 600})
-    recorder = RunRecorder.open(log_dir, header, assess=assess, assess_every=20)
+    recorder = RunRecorder.open(log_dir, header, assess=assess, assess_every=assess_every)
     tau = 0.0
     for step in range(1, 601):
         tau += 1e-3 * weight_decay
@@ -250,3 +251,20 @@ def test_the_delay_law_legend_writes_the_intercept_with_its_own_sign(intercept, 
     fig = delay_figure([("a", 10.0, 500.0), ("b", 20.0, 1500.0)], (100.0, intercept, 0.97))
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert f"fit: delay = 100·1/(ηλ) {says} (R² = 0.970)" in labels
+
+
+def test_a_handful_of_live_assessments_gives_way_to_a_replayed_history(tmp_path):
+    """Three live assessments over 600 steps (a short run assessed every few seconds) draw
+    the regime bands as a replay does; thirty keep their own."""
+    from nht_monitor.report.data import regime_history
+    from nht_monitor.runlog import read_run
+
+    sparse = read_run(_recorded_log(tmp_path, "sparse", 1.0, assess=True, assess_every=200))
+    none = read_run(_recorded_log(tmp_path, "none", 1.0, assess=False))
+    dense = read_run(_recorded_log(tmp_path, "dense", 1.0, assess=True))
+    assert sum(1 for s in sparse.samples if s.assessment) == 3
+    assert regime_history(sparse) == regime_history(none)
+    live = [(float(s.step), s.assessment["regime"]) for s in dense.samples if s.assessment]
+    assert len(live) >= 20
+    assert regime_history(dense)[0].start == 1.0
+    assert [span.regime for span in regime_history(dense)][-1] == live[-1][1]
