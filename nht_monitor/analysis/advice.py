@@ -614,10 +614,9 @@ def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, l
         how = (f"Raise λ now to ≈ {_fmt(suggested)} (×{_fmt(suggested / wd)}) to bring its "
                f"median to ≈ step {_steps(step + forecast)}")
         if suggested > FRESH_RUN_FACTOR * fresh and fresh * lr < strong:  # little budget left
-            alternatives["fresh_run"] = at * wd / fresh
+            alternatives["fresh_run"] = fresh_steps = at * wd / fresh
             fresh_note = (f"a fresh run would need less: λ ≈ {_fmt(fresh)} "
-                          f"(×{_fmt(fresh / wd)}), finishing in ≈ "
-                          f"{_steps(at * wd / fresh)} steps")
+                          f"(×{_fmt(fresh / wd)}), finishing in ≈ {_steps(fresh_steps)} steps")
             how += f"; {fresh_note}"
     else:
         suggested = fresh

@@ -81,10 +81,12 @@ def assess_log(log: RunLog | RunColumns | str | os.PathLike[str],
     samples = log if isinstance(log, RunColumns) else log.samples
     refs = None
     if as_live:
-        refs = run_references(settings, log.header.run_id, log.path, log.header.sweep)
+        refs = run_references(settings, log.header.run_id, log.path, log.header.sweep,
+                              replay=until is not None)
     elif references or settings.reference_runs:
         refs = SweepReferences([*settings.reference_runs, *references], settings,
-                               exclude_run_id=log.header.run_id, replay=until is not None)
+                               exclude_run_id=log.header.run_id, exclude_path=log.path,
+                               replay=until is not None)
     assessment = Analyzer(log.header, settings, references=refs).analyze(samples, until=until)
     if assessment.run_id is None:
         assessment.run_id = log.header.run_id

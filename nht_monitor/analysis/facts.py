@@ -279,7 +279,8 @@ def facts_from_series(s: Series, settings: AnalyzerSettings) -> RunFacts:
     f.has_val = bool(np.isfinite(s.val).any())
     f.val_step = first_reached(s.step, s.val, settings.done_val_acc)
     upto = after if f.val_step is None else after & (s.step <= f.val_step)
-    for values, attr in ((s.norm, "sc_peak"), (s.head, "head_sc_peak")):
+    for values, attr, flag_attr in ((s.norm, "sc_peak", "flag_step"),
+                                    (s.head, "head_sc_peak", "head_flag_step")):
         ok = after & np.isfinite(values)
         if not ok.any():
             continue
@@ -289,8 +290,7 @@ def facts_from_series(s: Series, settings: AnalyzerSettings) -> RunFacts:
         i = int(np.argmax(np.where(peaks, values, -np.inf)))
         setattr(f, attr, float(values[i]))
         setattr(f, attr + "_step", float(s.step[i]))
-        flag = _flag(s.step, values, ok, peaks, settings.flag_drop)
-        setattr(f, "flag_step" if attr == "sc_peak" else "head_flag_step", flag)
+        setattr(f, flag_attr, _flag(s.step, values, ok, peaks, settings.flag_drop))
     with np.errstate(invalid="ignore"):
         f.any_wd = bool((np.nan_to_num(s.wd) != 0).any())
         f.any_lr = bool((np.nan_to_num(s.lr) != 0).any())

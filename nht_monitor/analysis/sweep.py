@@ -334,15 +334,14 @@ class SweepReferences:
         if not runs or self.settings.delay_tau is None:
             return None
         when = f"by step {step:.0f}" if self.replay else "yet"
+        read = f"{len(runs)} reference run{'s' if len(runs) != 1 else ''} read"
         done = sum(1 for r in runs if r is not None and r.transition_step is not None
                    and (not self.replay or r.transition_step <= step))
         if not done:
-            return (f"{len(runs)} reference run{'s' if len(runs) != 1 else ''} read, none "
-                    f"transitioned {when}: the forecast keeps the law's prior")
-        return (f"{len(runs)} reference run{'s' if len(runs) != 1 else ''} read, {done} "
-                f"transitioned {when} but none with a law delay to measure (its norm not "
-                "yet down from V_sc when held-out accuracy got there): the forecast keeps "
-                "the law's prior")
+            return f"{read}, none transitioned {when}: the forecast keeps the law's prior"
+        return (f"{read}, {done} transitioned {when} but none with a law delay to measure "
+                "(its norm not yet down from V_sc when held-out accuracy got there): the "
+                "forecast keeps the law's prior")
 
     def _load(self) -> None:
         paths = [p for p in reference_paths(self.patterns)
@@ -381,18 +380,19 @@ class SweepReferences:
 
 
 def run_references(settings: AnalyzerSettings, run_id: str | None,
-                   log_path: str | os.PathLike[str], sweep: str | None
-                   ) -> SweepReferences | None:
+                   log_path: str | os.PathLike[str], sweep: str | None, *,
+                   replay: bool = False) -> SweepReferences | None:
     """The references a run reads live: ``settings.reference_runs`` when given, else, in a
     ``sweep``, the other logs beside its own at ``log_path`` whose header names that sweep
-    (``watch(sweep=...)``); never its own log. ``None``: neither."""
+    (``watch(sweep=...)``); never its own log. ``None``: neither. ``replay``: as
+    :class:`SweepReferences`."""
     if settings.reference_runs:
         return SweepReferences(settings.reference_runs, settings, exclude_run_id=run_id,
-                               exclude_path=log_path)
+                               exclude_path=log_path, replay=replay)
     if sweep is not None:
         pattern = os.path.join(glob.escape(os.fspath(Path(log_path).parent)), "*.jsonl")
         return SweepReferences([pattern], settings, exclude_run_id=run_id,
-                               exclude_path=log_path, sweep=sweep)
+                               exclude_path=log_path, sweep=sweep, replay=replay)
     return None
 
 
