@@ -2500,6 +2500,33 @@ HOLDOUT127_FAMILIES: dict[str, FamilySpec] = _group(
 """Ninety-fifth-round held-out families, second group (stop 65; see above)."""
 
 
+# a ninety-sixth round (stop 66), in two groups, defined at the start of stop 66 before
+# anything was tried: a full-batch transformer on subtraction at width 44, lr 3.5e-3 and
+# 55 % of pairs; a minibatch (batch 104) MLP on multiplication at lr 4e-3; a full-batch MLP
+# on addition at width 76, init 1.2, lr 5.5e-3 with warm-up and cosine, 60 % of pairs; an
+# SGD MLP on division at lr 0.11, init 1.0 and 55 % of pairs.
+HOLDOUT128_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("tf-sub-p41-f0.55-w44-i1-lr3.5e-3", p=41, op="-", train_fraction=0.55,
+            model="transformer", width=44, init_scale=1.0, lr=3.5e-3, steps=2500,
+            weight_decays=[0.1, 0.6, 1.2, 2.0, 3.2, 24.0]),
+    _family("mlp-mul-p47-f0.5-b104-lr4e-3", p=47, op="*", train_fraction=0.5,
+            batch_size=104, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+)
+"""Ninety-sixth-round held-out families, first group (stop 66; see above)."""
+
+
+HOLDOUT129_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("mlp-add-p53-f0.6-w76-i1.2-cosine-lr5.5e-3", p=53, op="+", train_fraction=0.6,
+            width=76, init_scale=1.2, lr=5.5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-div-p53-f0.55-i1-sgd-lr1.1e-1", p=53, op="/", train_fraction=0.55,
+            init_scale=1.0, optimizer="sgd", lr=0.11, steps=3000,
+            weight_decays=[0.001, 0.003, 0.006, 0.01, 0.02, 0.1]),
+)
+"""Ninety-sixth-round held-out families, second group (stop 66; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2564,7 +2591,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout120": HOLDOUT120_FAMILIES, "holdout121": HOLDOUT121_FAMILIES,
     "holdout122": HOLDOUT122_FAMILIES, "holdout123": HOLDOUT123_FAMILIES,
     "holdout124": HOLDOUT124_FAMILIES, "holdout125": HOLDOUT125_FAMILIES,
-    "holdout126": HOLDOUT126_FAMILIES, "holdout127": HOLDOUT127_FAMILIES}
+    "holdout126": HOLDOUT126_FAMILIES, "holdout127": HOLDOUT127_FAMILIES,
+    "holdout128": HOLDOUT128_FAMILIES, "holdout129": HOLDOUT129_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

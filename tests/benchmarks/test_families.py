@@ -460,7 +460,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout112", "holdout113", "holdout114", "holdout115",
                             "holdout116", "holdout117", "holdout118", "holdout119",
                             "holdout120", "holdout121", "holdout122", "holdout123",
-                            "holdout124", "holdout125", "holdout126", "holdout127"]
+                            "holdout124", "holdout125", "holdout126", "holdout127",
+                            "holdout128", "holdout129"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
