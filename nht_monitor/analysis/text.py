@@ -69,7 +69,7 @@ def format_assessment(a: Assessment) -> str:
     if t.forecast_step is not None:
         tline += f" at step {num(t.forecast_step, '.0f')}"
         if t.interval is not None and t.status != "done":  # done: the step it came
-            tline += f" (80% {interval_text(t.interval, lambda x: num(x, '.0f'))})"
+            tline += f" (80% {interval_text(t.interval, lambda x: num(x, '.0f'))} if it comes)"
         tline += f", τ {num(t.forecast_tau)}"
         if t.status == "done" and a.step is not None:
             tline += f", {num(a.step - t.forecast_step, '.0f')} steps ago"

@@ -12,6 +12,7 @@ from typing import Any
 from nht_monitor.analysis import Analyzer
 from nht_monitor.analysis.assess import assess_log, log_settings
 from nht_monitor.analysis.assessment import Assessment
+from nht_monitor.analysis.sweep import run_references
 from nht_monitor.runlog import RunLog, read_run
 
 logger = logging.getLogger(__name__)
@@ -119,9 +120,14 @@ def regime_history(log: RunLog) -> list[RegimeSpan]:
 
 
 def _replay(log: RunLog) -> list[tuple[float, str]]:
+    """The regime at most :data:`MAX_REPLAYED_ASSESSMENTS` times over the run, replayed with
+    the references the run read live, each as it stood then (as :func:`assess` reads
+    them); ``[]`` (a warning logged) when the log cannot be replayed."""
     try:
-        analyzer = Analyzer(log.header, log_settings(log.header, {"advice": False},
-                                                     lenient=True))
+        settings = log_settings(log.header, {"advice": False}, lenient=True)
+        references = run_references(settings, log.header.run_id, log.path, log.header.sweep,
+                                    replay=True)
+        analyzer = Analyzer(log.header, settings, references=references)
     except Exception as exc:
         logger.warning("%s: cannot replay the regime history (%s)", log.path, exc)
         return []

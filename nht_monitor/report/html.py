@@ -118,8 +118,10 @@ def assessment_html(a: Assessment, source: str) -> str:
         ("Transition", f"done at step {fmt(t.forecast_step)} (τ {fmt(t.forecast_tau)})"
          if t.status == "done" else
          f"{esc(t.status)}; forecast step {fmt(t.forecast_step)}, "
-         f"80% interval {interval}, steps remaining {fmt(t.steps_remaining)}, "
-         f"forecast τ {fmt(t.forecast_tau)}"),
+         f"80% interval {interval} if it comes, steps remaining {fmt(t.steps_remaining)}, "
+         f"forecast τ {fmt(t.forecast_tau)}" + ("" if t.chance_in_budget is None else
+                                               f"; {t.chance_in_budget:.0%} chance it "
+                                               "comes within the budget")),
         ("At", f"step {fmt(a.step)}, τ {fmt(a.tau)}, lr {fmt(a.lr)}, "
                f"λ {fmt(a.weight_decay)} ({fmt(a.n_samples)} samples)"),
         ("Norms", f"total {fmt(a.norm)}, head {fmt(a.head_norm)}, peak {fmt(a.v_peak)}, "

@@ -181,7 +181,7 @@ def test_a_plan_that_ends_before_the_high_end_leaves_the_interval_open():
     said = next(r for r in a.reasons if "80%:" in r)
     assert said.endswith(f"(80%: {t.interval[0]:.0f}–never: the τ clock stops before the "
                          "belief's 90% quantile)")
-    assert f"(80% {t.interval[0]:.0f}–never)" in format_assessment(a)
+    assert f"(80% {t.interval[0]:.0f}–never if it comes)" in format_assessment(a)
     # the budget (10⁶ steps) lies far past the median: the low side's log-normal, mirrored
     below = math.log((t.forecast_step - now) / (t.interval[0] - now)) / stats.norm.ppf(0.9)
     raw = stats.norm.cdf(math.log((10 ** 6 - now) / (t.forecast_step - now)) / below)

@@ -436,6 +436,33 @@ def test_the_report_reads_the_references_the_run_read_live(tmp_path, sweep):
         assert "ref2 Δτ" in calibrated[0] and "stranger" not in calibrated[0]
 
 
+def test_the_reports_replayed_bands_read_the_references_as_they_stood(tmp_path):
+    """A run in a sweep with too few live assessments for bands of its own: its replayed
+    regime bands read the sweep's references as the run did live, each from its own
+    transition on — `weak` once the first reference (Δτ 6.9, beyond the 5.8 of τ the
+    budget leaves) has transitioned, not before; without the sweep, `intermediate` to the
+    end (the law's prior fits the budget)."""
+    from nht_monitor.report.data import regime_history
+    from nht_monitor.runlog import read_run
+
+    slow = 0.1  # Δτ = log 2 / 0.1 ≈ 6.9
+
+    def run(wd, run_id, run_sweep, steps, **config):
+        norm_of, val_of, head_of, _ = grokking(rate=slow, ratio=2.0, lr=LR, weight_decay=wd)
+        samples = make_run(norm_of, steps=steps, lr=LR, weight_decay=wd, acc_of=fit_acc(200),
+                           loss_of=fit_loss(200), val_of=val_of, head_of=head_of)
+        return samples, _write(tmp_path / f"{run_id}.jsonl", samples,
+                               _header(run_id, run_sweep, **config))
+
+    first = min(_transition_step(run(wd, f"ref{wd:g}", "s", 20000)[0]) for wd in (4.0, 6.0))
+    bands = {sweep: [(b.regime, b.start) for b in regime_history(read_run(
+        run(1.0, f"target-{sweep}", sweep, 2000, budget_steps=6000)[1]))]
+             for sweep in ("s", None)}
+    assert [r for r, _ in bands[None]] == ["undetermined", "intermediate"]
+    assert [r for r, _ in bands["s"]] == ["undetermined", "intermediate", "weak"]
+    assert first <= bands["s"][-1][1] <= first + 2000 / 60  # the next replayed assessment
+
+
 def _json(argv) -> dict:
     import contextlib
     import io

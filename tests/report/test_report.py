@@ -239,7 +239,12 @@ def test_a_done_transition_is_shown_as_the_step_it_came_not_a_forecast():
     assert "pending; forecast step" in assessment_html(pending, "run.jsonl")
     open_end = pending.model_copy(update={"transition": Transition(
         status="pending", forecast_step=5000.0, interval=(4000.0, None))})
-    assert "80% interval [4,000, never]" in assessment_html(open_end, "run.jsonl")
+    assert "80% interval [4,000, never] if it comes" in assessment_html(open_end, "run.jsonl")
+    chance = pending.model_copy(update={"transition": Transition(
+        status="pending", forecast_step=5000.0, interval=(4000.0, 6000.0),
+        chance_in_budget=0.47)})
+    assert "; 47% chance it comes within the budget" in assessment_html(chance, "run.jsonl")
+    assert "chance it comes" not in assessment_html(pending, "run.jsonl")
 
 
 @pytest.mark.parametrize("intercept, says", [(-2340.0, "− 2.34e+03"), (120.0, "+ 120")])
