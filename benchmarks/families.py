@@ -57,8 +57,12 @@ True regime, from the training outcome alone (never from the norm rules):
 
 - ``intermediate``: the transition (held-out accuracy first reached ``done_val_acc`` =
   0.9, :func:`nht_monitor.analysis.transition.first_reached`) happened within the budget;
-- ``weak``: the training set was fitted (train accuracy reached ``fit_train_acc`` = 0.99
-  at some step) but no transition came;
+- ``weak``: the training set was fitted (the median of ``fit_median_evals`` = 3
+  consecutive evaluations of train accuracy reached ``fit_train_acc`` = 0.99: the
+  engine's absolute fit, :func:`~nht_monitor.analysis.facts.confirmed`, as ``fit_step``
+  dates the delay below; until stop 66 one evaluation, which a minibatch of 160 examples
+  at 160/160 passed once in a run whose minibatches held 0.96–0.98 to the end) but no
+  transition came;
 - ``strong``: never fitted, with the total norm collapsed (final norm <
   ``strong_collapse`` = 50 % of its peak) and nothing learnt (train accuracy never
   :func:`~nht_monitor.analysis.rules.half_learnt`: ``strong_max_train_acc`` = 50 % of
@@ -109,7 +113,7 @@ from family_tasks import FAMILIES, GROUPS, FamilySpec, by_cost  # noqa: E402
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings  # noqa: E402
 from nht_monitor.analysis.backtest import _dedupe, actual_transition  # noqa: E402
-from nht_monitor.analysis.facts import best_mean, facts_from_series  # noqa: E402
+from nht_monitor.analysis.facts import best_mean, confirmed, facts_from_series  # noqa: E402
 from nht_monitor.analysis.forecast import fit_line  # noqa: E402
 from nht_monitor.analysis.rules import half_learnt  # noqa: E402
 from nht_monitor.analysis.lr_plan import plan_of  # noqa: E402
@@ -378,7 +382,7 @@ def true_regime(series, settings: AnalyzerSettings, actual_step: float | None) -
     if actual_step is not None:
         return "intermediate"
     acc = series.acc[np.isfinite(series.acc)]
-    if acc.shape[0] and acc.max() >= settings.fit_train_acc:
+    if confirmed(acc, settings.fit_median_evals, settings.fit_train_acc, True).any():
         return "weak"
     norm = series.norm[np.isfinite(series.norm)]
     learnt = acc.shape[0] and half_learnt(best_mean(acc, settings.train_acc_evals),
@@ -769,7 +773,8 @@ Columns: *runs* (runs whose outcome is neither a transition, nor fitted, nor a c
 norm with nothing learnt are "unfitted" and left out of the regime accuracy);
 *trans./delayed*: runs with a transition / of them delayed (transition ≥ 2 × fit step:
 the forecast cases); *regime end / 30%*: live label vs the outcome label (intermediate =
-transitioned within the budget; weak = train accuracy reached 0.99, never transitioned;
+transitioned within the budget; weak = train accuracy at 0.99 over three evaluations
+(their median), never transitioned;
 strong = never fitted, norm < 50 % of its peak at the end, train accuracy never half the way
 from its first value, chance, to 1) on
 the last sample and at 30 % of the horizon; *30% misses still fitting*: of the runs

@@ -318,7 +318,11 @@ def test_true_regime_labels() -> None:
 
     st = AnalyzerSettings(train_acc_evals=1)  # the best single evaluation (until stop 40)
     assert families.true_regime(series(0.2, 3.0), st, 50.0) == "intermediate"
-    assert families.true_regime(series(1.0, 30.0), st, None) == "weak"
+    held = series(1.0, 30.0)
+    held.acc[1] = 1.0
+    assert families.true_regime(held, st, None) == "unfitted"  # two evaluations, not three
+    held.acc[0] = 1.0
+    assert families.true_regime(held, st, None) == "weak"
     assert families.true_regime(series(0.2, 3.0), st, None) == "strong"
     assert families.true_regime(series(0.2, 11.0), st, None) == "unfitted"
     # collapsed but half the training set learnt (a slow fitter): not "nothing learnt"
@@ -340,9 +344,17 @@ def test_true_regime_labels() -> None:
     noisy.acc[0] = 0.5
     assert families.true_regime(noisy, AnalyzerSettings(), None) == "strong"
     assert families.true_regime(noisy, st, None) == "unfitted"
-    fitted_then_lost = series(0.9, 3.0)
-    fitted_then_lost.acc[1] = 1.0
-    assert families.true_regime(fitted_then_lost, st, None) == "weak"
+    # fitted: the median of three evaluations in a row at 0.99 (the engine's absolute fit);
+    # one minibatch at 160/160 in a run holding 0.96–0.98 is no fit (until stop 66 it was)
+    def run(acc: list[float]) -> Series:
+        k = len(acc)
+        return Series(step=np.arange(1.0, k + 1), tau=np.zeros(k), lr=np.ones(k),
+                      wd=np.ones(k), norm=np.linspace(10.0, 20.0, k), head=np.full(k, np.nan),
+                      loss=np.ones(k), acc=np.array(acc), val=np.zeros(k))
+
+    assert families.true_regime(run([0.1, 1.0, 0.99, 0.96, 0.9]), st, None) == "weak"
+    assert families.true_regime(run([0.1, 0.97, 1.0, 0.96, 0.98]), st, None) == "unfitted"
+    assert families.true_regime(run([0.1, 0.97, 0.96, 1.0, 1.0]), st, None) == "unfitted"
 
 
 def test_score_command_writes_the_markdown(cache: Path, tmp_path: Path, capsys) -> None:
