@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -454,6 +455,23 @@ def _finite_or_none(value: float | None) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
+@dataclass(frozen=True)
+class _Case:
+    """What every sizing branch of :func:`_advise` reads: the assessment ``a``; the budget
+    and ``target``, the steps λ is sized for (the budget, else the steps taken), as
+    ``scope`` words them; the sizing η ``lr`` and the run's λ ``wd``; the advice's
+    ``opening`` sentence; the runs given (``cal``; ``None``: none)."""
+
+    a: Assessment
+    budget: int | None
+    target: int
+    scope: str
+    lr: float
+    wd: float
+    opening: str
+    cal: Calibration | None
+
+
 def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
             sizing: float | None) -> Advice:
     if budget is not None and budget <= 0:
@@ -503,16 +521,17 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
     scope = (f"the {_steps(budget)}-step budget" if budget is not None else
              f"the {_steps(target)} steps this run has taken (no budget given)")
     opening = _opening(a, wd)
+    case = _Case(a, budget, target, scope, lr, wd, opening, cal)
     remaining = _engine_remaining(a, wd)
     if regime == "intermediate" and remaining is not None and (
             budget is None or float(a.step or 0) + remaining <= target):
-        return _keep_forecast(a, budget, wd, remaining, scope, opening)
+        return _keep_forecast(case, remaining)
     if cal is not None and cal.law is not None:
-        return _calibrated(a, budget, target, scope, cal, lr, wd, opening)
+        return _calibrated(case, cal)
     if remaining is not None:
-        return _from_forecast(a, budget, target, scope, lr, wd, remaining, opening, cal)
+        return _from_forecast(case, remaining)
     if regime == "strong" and wd > 0:
-        return _strong_uncalibrated(a, budget, wd, opening, cal)
+        return _strong_uncalibrated(case)
     if regime == "intermediate" and a.transition.median_past_clock:
         early = f"; its early end lies within {scope}" if budget is not None else ""
         return Advice(
@@ -527,7 +546,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
             action="keep", budget_steps=budget, suggested_weight_decay=wd, basis="none",
             text=(f"{opening} No forecast is available yet and no runs of this task that "
                   "reached the transition were given: keep λ and re-assess."))
-    return _no_number(a, budget, target, lr, wd, opening, cal)
+    return _no_number(case)
 
 
 def _opening(a: Assessment, wd: float) -> str:
@@ -576,8 +595,8 @@ def _engine_remaining(a: Assessment, wd: float) -> float | None:
     return max(float(remaining), 0.0)
 
 
-def _keep_forecast(a: Assessment, budget: int | None, wd: float, remaining: float,
-                   scope: str, opening: str) -> Advice:
+def _keep_forecast(c: _Case, remaining: float) -> Advice:
+    a, budget, wd, scope, opening = c.a, c.budget, c.wd, c.scope, c.opening
     step = float(a.step or 0)
     at = step + remaining
     alternatives = {"keep": remaining, "halve": 2.0 * remaining, "double": remaining / 2.0}
@@ -591,17 +610,16 @@ def _keep_forecast(a: Assessment, budget: int | None, wd: float, remaining: floa
                   forecast_steps=remaining, alternatives=alternatives, basis="run")
 
 
-def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, lr: float,
-                   wd: float, remaining: float, opening: str,
-                   cal: Calibration | None = None) -> Advice:
+def _from_forecast(c: _Case, remaining: float) -> Advice:
     """Rescale the engine's forecast (the run's measured decay) by λ — never to the
     strong side of the runs given (:func:`_below_strong`)."""
+    a, budget, target, scope, lr, wd, cal = c.a, c.budget, c.target, c.scope, c.lr, c.wd, c.cal
     step = float(a.step or 0)
     at = step + remaining
     where = (f"beyond {scope}" if budget is None or at > budget else
              f"within {scope} by its median, but the early end the budget verdict reads "
              "(the reasons say which) lies beyond it")
-    base = (f"{opening} This run's measured decay forecasts the transition at step "
+    base = (f"{c.opening} This run's measured decay forecasts the transition at step "
             f"{_steps(at)} ({_steps(remaining)} steps from now) at λ = {_fmt(wd)}, {where}; "
             "on the τ clock the delay does not depend on λ.")
     alternatives = {"keep": remaining, "double": remaining / 2.0}
@@ -624,21 +642,21 @@ def _from_forecast(a: Assessment, budget: int | None, target: int, scope: str, l
         how = (f"The budget is spent; a fresh run needs λ ≈ {_fmt(suggested)} "
                f"(×{_fmt(suggested / wd)}) to finish in ≈ {_steps(forecast)} steps")
     if math.isfinite(strong) and suggested * lr >= strong:  # a run given did not fit there
-        return _below_strong(a, budget, cal, lr, wd, remaining, base, alternatives,
-                             fresh=target <= step, note=fresh_note)
+        return _below_strong(c, cal, remaining, base, alternatives, fresh=target <= step,
+                             note=fresh_note)
     alternatives["suggested"] = forecast
     return Advice(action="raise_weight_decay", text=f"{base} {how}.",
                   suggested_weight_decay=suggested, budget_steps=budget,
                   forecast_steps=forecast, alternatives=alternatives, basis="run")
 
 
-def _below_strong(a: Assessment, budget: int | None, cal: Calibration, lr: float, wd: float,
-                  remaining: float, base: str, alternatives: dict[str, float | None],
-                  fresh: bool, note: str = "") -> Advice:
+def _below_strong(c: _Case, cal: Calibration, remaining: float, base: str,
+                  alternatives: dict[str, float | None], fresh: bool, note: str = "") -> Advice:
     """The λ the run's forecast asks for (for this run from now, or a ``fresh`` one) lies
     at or past ``cal.strong_rate``, where a run given did not fit the training set: raise
     λ only to the largest that fitted below it (its forecast said, short of the budget),
-    or, with none above this λ, no number."""
+    or, with none above this λ, no number. ``base``: the advice's sentences so far."""
+    a, budget, lr, wd = c.a, c.budget, c.lr, c.wd
     step = float(a.step or 0)
     strong = (f"Raising λ to bring it within the budget would reach λ = "
               f"{_fmt(cal.strong_rate / lr)}, where training did not fit in the runs given "
@@ -671,9 +689,10 @@ def _below_strong(a: Assessment, budget: int | None, cal: Calibration, lr: float
               f"the largest that fitted: {median}, {late}{f'; {note}' if note else ''}."))
 
 
-def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,
-                cal: Calibration, lr: float, wd: float, opening: str) -> Advice:
-    """The λ from the sweep's delay law (see the module docstring)."""
+def _calibrated(c: _Case, cal: Calibration) -> Advice:
+    """The λ from the sweep's delay law ``cal`` (see the module docstring)."""
+    a, budget, target, scope, lr, wd, opening = (c.a, c.budget, c.target, c.scope, c.lr, c.wd,
+                                                 c.opening)
     rate_now = lr * wd
     rates = [r.rate for r in cal.runs if r.rate > 0]
     low = min([*rates, rate_now]) if rate_now > 0 else min(rates)
@@ -735,8 +754,8 @@ def _calibrated(a: Assessment, budget: int | None, target: int, scope: str,
                   alternatives=alternatives, basis="sweep", calibration=summary)
 
 
-def _strong_uncalibrated(a: Assessment, budget: int | None, wd: float, opening: str,
-                         cal: Calibration | None) -> Advice:
+def _strong_uncalibrated(c: _Case) -> Advice:
+    a, wd = c.a, c.wd
     # Under AdamW the equilibrium norm scales like λ^(-1/2): to bring the collapsed norm
     # back to the norm the network needs, divide λ by (needed / current)^2.
     v_needed = max((x for x in (a.v_peak, a.cns.v_st) if _finite_positive(x)), default=0.0)
@@ -753,19 +772,20 @@ def _strong_uncalibrated(a: Assessment, budget: int | None, wd: float, opening: 
         basis = "no collapse factor measured, an order of magnitude"
     factor = min(max(factor, MIN_STRONG_FACTOR), MAX_STRONG_FACTOR)
     suggested = wd / factor
-    missing = ("none of the runs given reached the transition" if cal is not None else
+    missing = ("none of the runs given reached the transition" if c.cal is not None else
                "no runs of this task that reached the transition were given")
-    text = (f"{opening} Lower λ from {_fmt(wd)} to ≈ {_fmt(suggested)} "
+    text = (f"{c.opening} Lower λ from {_fmt(wd)} to ≈ {_fmt(suggested)} "
             f"(÷{_fmt(wd / suggested)}; {basis}). No delay forecast at that λ: {missing}; "
             "advise again with a run at the lowered λ (and others of the task) to size it "
             "for the budget.")
     return Advice(action="lower_weight_decay", text=text, suggested_weight_decay=suggested,
-                  budget_steps=budget, basis="run")
+                  budget_steps=c.budget, basis="run")
 
 
-def _no_number(a: Assessment, budget: int | None, target: int, lr: float, wd: float,
-               opening: str, cal: Calibration | None) -> Advice:
+def _no_number(c: _Case) -> Advice:
     """No measured delay anywhere: say what is missing and how to get it."""
+    a, budget, target, lr, wd, opening, cal = (c.a, c.budget, c.target, c.lr, c.wd, c.opening,
+                                               c.cal)
     if NOT_BORNE_OUT in a.findings:
         own = ("this run's own forecast is not borne out (held-out accuracy flat since the "
                "fit), so it gives no delay to size λ on")
