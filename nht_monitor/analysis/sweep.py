@@ -49,6 +49,13 @@ _MAX_EM_STEPS = 100
 MAX_REFERENCES = 256
 """At most this many reference logs are read (the first in sorted order)."""
 
+FAR_REFERENCES = 4.0
+"""References all this many times or more away from the run's clock rate ηλ (either side)
+are said to be extrapolated from (:meth:`SweepCalibration.describe`): a public sparse-parity
+run at λ 0.003 calibrated on one at λ 0.02 was forecast sooner than the law's prior and
+never transitioned; a family's transformer at λ 0.1 calibrated on two seeds at λ 2 read
+`intermediate` where its prior read `weak` (the delay in τ grows as λ falls there)."""
+
 UNFITTED_AFTER = 2.0
 """A reference not fitted after this many times the run's own fit step counts for the
 advice as not fitting (the strong side): sooner, it may still be learning."""
@@ -120,7 +127,9 @@ class SweepCalibration:
     """The law's delay belief fitted on ``references``: ``delay_tau`` (median) and
     ``delay_log_sd`` (sd of log Δτ) for the run being forecast; ``slope``: the fitted
     d log Δτ / d log ηλ (``None``: the references' rates were not used); ``scatter``:
-    the sweep's scatter of log Δτ around its line (``None``: the fixed prior's)."""
+    the sweep's scatter of log Δτ around its line (``None``: the fixed prior's);
+    ``nearest``: the ηλ of the reference nearest the run's (in log) over the run's
+    (``None``: a rate unknown)."""
 
     references: tuple[Reference, ...]
     delay_tau: float
@@ -128,6 +137,7 @@ class SweepCalibration:
     structured_ratio: float | None = None
     slope: float | None = None
     scatter: float | None = None
+    nearest: float | None = None
 
     def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
         """``settings`` with the law's prior replaced by this calibration; the held-out
@@ -151,7 +161,17 @@ class SweepCalibration:
                 + ("" if self.slope is None else
                    f" at this run's ηλ (trend d log Δτ / d log ηλ {self.slope:+.2f})")
                 + ("" if self.scatter is None else
-                   f"; the sweep's scatter {self.scatter:.2f} in log Δτ"))
+                   f"; the sweep's scatter {self.scatter:.2f} in log Δτ")
+                + self._far())
+
+    def _far(self) -> str:
+        """The warning when even the nearest reference is :data:`FAR_REFERENCES` away."""
+        x = self.nearest
+        if x is None or max(x, 1.0 / x) < FAR_REFERENCES:
+            return ""
+        where = f"{x:.3g}×" if x > 1 else f"1/{1.0 / x:.3g} of"
+        return (f"; the nearest reference ran at {where} this run's ηλ: extrapolated that "
+                "far (on transformers the delay in τ grows as λ falls)")
 
 
 def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
@@ -203,9 +223,14 @@ def calibrate(references: Sequence[Reference], settings: AnalyzerSettings,
     sd = math.sqrt(cov[0, 0] + scatter ** 2) * student_factor(dof)
     ratios = [math.log(r.ratio) for r in references if r.ratio > 1.0]
     ratio = math.exp(sum(ratios) / len(ratios)) if ratios else None
+    known = rates[np.isfinite(rates) & (rates > 0)]
+    nearest = None
+    if rate is not None and math.isfinite(rate) and rate > 0 and known.shape[0]:
+        logs = np.log(known / rate)
+        nearest = math.exp(float(logs[np.argmin(np.abs(logs))]))
     return SweepCalibration(tuple(references), math.exp(float(mean[0])), sd, ratio,
                             float(mean[1]) if sloped else None,
-                            None if settings.sweep_scatter_dof is None else scatter)
+                            None if settings.sweep_scatter_dof is None else scatter, nearest)
 
 
 def sweep_scatter(residuals: np.ndarray, prior_sd: float, prior_dof: float
@@ -405,6 +430,6 @@ def _as_at(run: CalibrationRun, step: float) -> CalibrationRun:
                             and run.transition_step <= step else None)})
 
 
-__all__ = ["MAX_REFERENCES", "UNFITTED_AFTER", "ObservedDelay", "Reference",
+__all__ = ["FAR_REFERENCES", "MAX_REFERENCES", "UNFITTED_AFTER", "ObservedDelay", "Reference",
            "SweepCalibration", "SweepReferences", "calibrate", "observed_delay", "peak_rate",
            "reference_paths", "run_references", "student_factor", "sweep_scatter"]

@@ -181,6 +181,28 @@ def test_references_at_one_rate_or_without_rates_keep_the_flat_mean():
     assert off.slope is None
 
 
+@pytest.mark.parametrize("rate, says", [
+    (1e-4, "the nearest reference ran at 20× this run's ηλ"),  # the refs at 2e-3 and 5e-3
+    (4.5e-4, "the nearest reference ran at 4.44× this run's ηλ"),  # FAR_REFERENCES = 4
+    (5.5e-4, None),  # 3.6×
+    (1e-3, None),
+    (1e-2, None),  # 2× above the nearest
+    (2e-2, "the nearest reference ran at 1/4 of this run's ηλ"),
+    (None, None)])  # the run's rate unknown: nothing measured
+def test_references_far_from_the_run_s_rate_are_said_to_be_extrapolated(rate, says):
+    """A run calibrated only on references ≥ 4× away in ηλ says so (a family's transformer
+    at λ 0.1 calibrated on two seeds at λ 2 read `intermediate` where its prior read
+    `weak`); nearer ones say nothing."""
+    refs = [Reference("a", 1.0, 1.0, rate=2e-3), Reference("b", 1.4, 1.0, rate=5e-3)]
+    text = calibrate(refs, AnalyzerSettings(), rate).describe()
+    far = [part for part in text.split("; ") if "nearest reference" in part]
+    if says is None:
+        assert not far, text
+    else:
+        assert far == [f"{says}: extrapolated that far (on transformers the delay in τ grows "
+                       "as λ falls)"], text
+
+
 def test_peak_rate_is_the_clock_s_largest_rate():
     step = np.array([0, 10, 20, 30, 40], dtype=float)
     tau = np.cumsum([0, 1e-3, 3e-3, 2e-3, 0.0])
