@@ -329,11 +329,15 @@ def calibrate(runs: Iterable[CalibrationRun]) -> Calibration:
 
     The law is fitted on the transitioned runs up to the ηλ of the fastest transition:
     past it the transition comes later again (the fit itself slows near the strong
-    side), so those runs are outside the law and the search stops there too."""
+    side), so those runs are outside the law and the search stops there too. A run that
+    transitioned at or before its fit measured no delay (no shortcut to wait on) and stays
+    out of the law, as out of the live references (:func:`~nht_monitor.analysis.sweep.
+    observed_delay`): alone, it made the law "delay ≈ 0·1/(ηλ)", a transition at the fit
+    for every λ (a public Grokfast sweep, where λ 1 had not transitioned by 3,000 steps)."""
     runs = [r for r in runs if math.isfinite(r.rate)]
     done = [r for r in runs if r.delay is not None and r.rate > 0]
     fastest = min(done, key=lambda r: (r.transition_step, r.rate)).rate if done else None
-    lawful = [r for r in done if r.rate <= fastest] if done else []
+    lawful = [r for r in done if r.rate <= fastest and r.delay > 0] if done else []
     law = DelayLaw.fit([r.rate for r in lawful], [r.delay for r in lawful])
     fitted = [r.rate for r in runs if r.fitted and r.rate > 0]
     failed = [r.rate for r in runs if not r.fitted and r.has_train_metrics and r.rate > 0]
@@ -546,7 +550,7 @@ def _advise(a: Assessment, budget: int | None, cal: Calibration | None,
             action="keep", budget_steps=budget, suggested_weight_decay=wd, basis="none",
             text=(f"{opening} No forecast is available yet and no runs of this task that "
                   "reached the transition were given: keep λ and re-assess."))
-    return _no_number(case)
+    return _at_fit(case) or _no_number(case)
 
 
 def _opening(a: Assessment, wd: float) -> str:
@@ -782,6 +786,29 @@ def _strong_uncalibrated(c: _Case) -> Advice:
                   budget_steps=c.budget, basis="run")
 
 
+def _at_fit(c: _Case) -> Advice | None:
+    """No delay law, but a run given transitioned at or before its fit within the target at
+    a λ above this run's: the smallest such λ, as it ran (a public Grokfast sweep: λ 3
+    transitioned at its fit, 1,710 steps; λ 1 and 0.3 had not by 3,000). ``None``: none."""
+    cal, rate = c.cal, c.lr * c.wd
+    if cal is None or cal.law is not None:
+        return None
+    ran = [r for r in cal.transitioned if r.rate > rate and r.transition_step <= c.target]
+    if not ran:
+        return None
+    best = min(ran, key=lambda r: r.rate)
+    suggested = best.rate / c.lr
+    times = f" (×{_fmt(suggested / c.wd)})" if c.wd > 0 else ""
+    text = (f"{c.opening} No delay law: {len(cal.transitioned)} of the {len(cal.runs)} runs "
+            "given reached the transition, none after a delay (at or before the fit). At "
+            f"λ = {_fmt(suggested)} a run reached it at step {_steps(best.transition_step)}, "
+            f"within {c.scope}: raise weight decay to λ ≈ {_fmt(suggested)}{times} at "
+            f"η = {_fmt(c.lr)}, the smallest λ above this run's that did.")
+    return Advice(action="raise_weight_decay", text=text, suggested_weight_decay=suggested,
+                  budget_steps=c.budget, forecast_steps=best.transition_step, basis="sweep",
+                  calibration=cal.summary(c.lr))
+
+
 def _no_number(c: _Case) -> Advice:
     """No measured delay anywhere: say what is missing and how to get it."""
     a, budget, target, lr, wd, opening, cal = (c.a, c.budget, c.target, c.lr, c.wd, c.opening,
@@ -800,6 +827,9 @@ def _no_number(c: _Case) -> Advice:
                "decaying, so neither V_sc/V_st nor a decay rate is measured)")
     if cal is None:
         others = "no runs of the same task were given"
+    elif cal.transitioned:
+        others = (f"{len(cal.transitioned)} of the {len(cal.runs)} runs given reached the "
+                  "transition, none after a delay (at or before the fit)")
     else:
         others = (f"none of the {len(cal.runs)} runs given reached the transition "
                   "(held-out accuracy ≥ done_val_acc)")

@@ -176,6 +176,36 @@ def test_calibration_without_a_transition_gives_no_number():
     assert "between 0.1 and 10" in adv.text
 
 
+def test_a_transition_at_the_fit_measures_no_delay_and_stays_out_of_the_law():
+    """A public Grokfast sweep: λ 3 transitioned (1,710) before its fit (1,760), λ 1 and
+    0.3 fitted and had not by 3,000. The law was "delay ≈ 0·1/(ηλ)" — the transition at
+    the fit for every λ — and the advice forecast 1,559 at λ 1.25; now no law, and the
+    advice names the λ that transitioned, as it ran."""
+    runs = [_run(3.0, fit=1760.0, delay=-50.0), _run(1.0, fit=1520.0),
+            _run(0.3, fit=2390.0)]
+    cal = calibrate(runs)
+    assert cal.law is None and len(cal.transitioned) == 1
+    assert cal.fastest_rate == pytest.approx(LR * 3.0)
+    weak = _weak(weight_decay=0.3)
+    adv = advise(weak, budget_steps=3000, calibration=cal)
+    assert adv.action == "raise_weight_decay" and adv.basis == "sweep"
+    assert adv.suggested_weight_decay == pytest.approx(3.0)
+    assert adv.forecast_steps == pytest.approx(1710.0)
+    assert "0·1/(ηλ)" not in adv.text
+    assert ("No delay law: 1 of the 3 runs given reached the transition, none after a delay "
+            "(at or before the fit). At λ = 3 a run reached it at step 1,710, within the "
+            "3,000-step budget: raise weight decay to λ ≈ 3 (×10)") in adv.text
+    short = advise(weak, budget_steps=1500, calibration=cal)  # 1,710 is past it
+    assert short.action == "none" and short.suggested_weight_decay is None
+    assert ("1 of the 3 runs given reached the transition, none after a delay (at or before "
+            "the fit)") in short.text
+    above = advise(_weak(weight_decay=5.0), budget_steps=3000, calibration=cal)
+    assert above.suggested_weight_decay != pytest.approx(3.0)  # never lowered onto it
+    # beside a run with a delay, the law is that run's alone
+    law = calibrate([*runs, _run(2.0, delay=110.0)]).law
+    assert law.n == 1 and law.slope == pytest.approx(110.0 * LR * 2.0)
+
+
 def test_prediction_interval_widens_the_bound():
     # noisy delays: the bound is above the fitted value by more than the margin floor far
     # from the data
