@@ -37,10 +37,14 @@ NO_LEAD = "no lead measured"
 """What every output (text, report, dashboard) says while ``head.lead_steps`` is None."""
 
 
-def head_lead_text(head: HeadSignal | None) -> str:
+def head_lead_text(head: HeadSignal | None, head_logged: bool = False) -> str:
     """The head lead in words: which norm flagged first and by how many steps, or
-    ``no lead measured`` and which norm has not flagged."""
+    ``no lead measured`` and which norm has not flagged; without a head signal, whether
+    the head norm was logged at all (``head_logged``: logged, but the rule that decided
+    reads no head signal, as `strong`, `diverged` and `clamped` do not)."""
     if head is None:
+        if head_logged:
+            return f"{NO_LEAD} (the head norm is logged; this verdict reads no head signal)"
         return f"{NO_LEAD} (no head norm)"
     lead = head.lead_steps
     if lead is None or not math.isfinite(lead):
@@ -86,7 +90,7 @@ def format_assessment(a: Assessment) -> str:
                      f"{head_lead_text(h)}; forecast "
                      f"{num(h.transition.forecast_step, '.0f')}")
     else:
-        lines.append(f"head: -; {head_lead_text(None)}")
+        lines.append(f"head: -; {head_lead_text(None, a.head_norm is not None)}")
     c = a.cns
     lines.append(f"CNS: V_sc {num(c.v_sc)}, V_st {num(c.v_st)}, ratio {num(c.ratio)}, "
                  f"separation {num(c.separation)}, holds {c.holds if c.holds is not None else '-'}")

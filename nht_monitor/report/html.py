@@ -101,7 +101,8 @@ def head_html(a: Assessment) -> str:
     """The head signal's regime, flag step and lead in words (``no lead measured``)."""
     h = a.head
     if h is None:
-        return f'<span class="head-lead">{esc(head_lead_text(None))}</span>'
+        return (f'<span class="head-lead">'
+                f'{esc(head_lead_text(None, a.head_norm is not None))}</span>')
     flagged = ("not flagged" if h.flagged_step is None
                else f"flagged at step {fmt(h.flagged_step)}")
     return (f"{badge(h.regime)} {flagged}; "

@@ -52,3 +52,20 @@ def test_analyze_says_no_lead_measured(tmp_path, capsys, case, expected):
 ])
 def test_lead_wording_carries_the_sign(lead, expected):
     assert head_lead_text(HeadSignal(flagged_step=2000, lead_steps=lead)) == expected
+
+
+def test_a_verdict_without_a_head_signal_says_the_head_norm_was_logged():
+    """A public strong run logged its head norm at every step; its head line read "no head
+    norm": the strong rule reads no head signal. Now it says which; a run without a head
+    norm still says so."""
+    from nht_monitor.analysis.assessment import Assessment
+    from nht_monitor.analysis.text import format_assessment
+    from nht_monitor.report.html import head_html
+
+    logged = Assessment(regime="strong", head=None, head_norm=3.2)
+    missing = Assessment(regime="strong", head=None)
+    says = "no lead measured (the head norm is logged; this verdict reads no head signal)"
+    assert f"head: -; {says}" in format_assessment(logged)
+    assert says in head_html(logged)
+    assert "head: -; no lead measured (no head norm)" in format_assessment(missing)
+    assert "(no head norm)" in head_html(missing)
