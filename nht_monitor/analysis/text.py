@@ -70,8 +70,9 @@ def format_assessment(a: Assessment) -> str:
              f"norm {num(a.norm)} (largest so far {num(a.v_peak)}), decay rate "
              f"{num(a.decay_rate)}/τ"]
     tline = f"transition: {t.status}"
-    if t.forecast_step is not None:
-        tline += f" at step {num(t.forecast_step, '.0f')}"
+    if t.forecast_step is not None:  # not_expected: kept beside a `weak` verdict
+        tline += (f" at step {num(t.forecast_step, '.0f')}" if t.status != "not_expected" else
+                  f", its forecast kept: step {num(t.forecast_step, '.0f')}")
         if t.interval is not None and t.status != "done":  # done: the step it came
             tline += f" (80% {interval_text(t.interval, lambda x: num(x, '.0f'))} if it comes)"
         tline += f", τ {num(t.forecast_tau)}"

@@ -147,3 +147,24 @@ def test_analyze_text_says_the_chance_while_the_transition_is_pending():
     done = format_assessment(Analyzer(header(num_steps=3000)).analyze(run))
     assert "chance" not in done
     assert "chance" not in format_assessment(Analyzer(header()).analyze(run, until=actual // 2))
+
+
+def test_analyze_text_writes_a_kept_forecast_beside_not_expected_as_kept():
+    """A `weak` budget verdict keeps its forecast: "not_expected at step 3265" read as a
+    transition expected there (a public Grokfast run); now "its forecast kept", and the
+    interval "if it comes"."""
+    from nht_monitor.analysis.assessment import Assessment, Transition
+    from nht_monitor.analysis.text import format_assessment
+
+    kept = Assessment(regime="weak", step=3000, transition=Transition(
+        status="not_expected", forecast_step=3265.0, interval=(3118.0, 3471.0),
+        steps_remaining=265.0, chance_in_budget=0.0))
+    line = next(x for x in format_assessment(kept).splitlines() if x.startswith("transition:"))
+    assert line.startswith("transition: not_expected, its forecast kept: step 3265 "
+                           "(80% 3118–3471 if it comes)")
+    pending = kept.model_copy(update={"transition": kept.transition.model_copy(
+        update={"status": "pending"})})
+    assert "transition: pending at step 3265 (80% 3118–3471 if it comes)" in format_assessment(
+        pending)
+    assert format_assessment(kept.model_copy(update={"transition": Transition(
+        status="not_expected")})).count("transition: not_expected\n") == 1
