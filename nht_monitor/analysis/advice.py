@@ -787,11 +787,12 @@ def _strong_uncalibrated(c: _Case) -> Advice:
 
 
 def _at_fit(c: _Case) -> Advice | None:
-    """No delay law, but a run given transitioned at or before its fit within the target at
-    a λ above this run's: the smallest such λ, as it ran (a public Grokfast sweep: λ 3
-    transitioned at its fit, 1,710 steps; λ 1 and 0.3 had not by 3,000). ``None``: none."""
+    """Read once the runs given gave no delay law: a run given transitioned at or before
+    its fit within the target at a λ above this run's — the smallest such λ, as it ran (a
+    public Grokfast sweep: λ 3 transitioned at its fit, 1,710 steps; λ 1 and 0.3 had not by
+    3,000). ``None``: none did."""
     cal, rate = c.cal, c.lr * c.wd
-    if cal is None or cal.law is not None:
+    if cal is None:
         return None
     ran = [r for r in cal.transitioned if r.rate > rate and r.transition_step <= c.target]
     if not ran:
@@ -799,14 +800,19 @@ def _at_fit(c: _Case) -> Advice | None:
     best = min(ran, key=lambda r: r.rate)
     suggested = best.rate / c.lr
     times = f" (×{_fmt(suggested / c.wd)})" if c.wd > 0 else ""
-    text = (f"{c.opening} No delay law: {len(cal.transitioned)} of the {len(cal.runs)} runs "
-            "given reached the transition, none after a delay (at or before the fit). At "
-            f"λ = {_fmt(suggested)} a run reached it at step {_steps(best.transition_step)}, "
-            f"within {c.scope}: raise weight decay to λ ≈ {_fmt(suggested)}{times} at "
-            f"η = {_fmt(c.lr)}, the smallest λ above this run's that did.")
+    text = (f"{c.opening} No delay law: {_undelayed(cal)}. At λ = {_fmt(suggested)} a run "
+            f"reached it at step {_steps(best.transition_step)}, within {c.scope}: raise "
+            f"weight decay to λ ≈ {_fmt(suggested)}{times} at η = {_fmt(c.lr)}, the smallest "
+            "λ above this run's that did.")
     return Advice(action="raise_weight_decay", text=text, suggested_weight_decay=suggested,
                   budget_steps=c.budget, forecast_steps=best.transition_step, basis="sweep",
                   calibration=cal.summary(c.lr))
+
+
+def _undelayed(cal: Calibration) -> str:
+    """The runs given that transitioned, when none of them gave the law a delay."""
+    return (f"{len(cal.transitioned)} of the {len(cal.runs)} runs given reached the transition, "
+            "none after a delay (at or before the fit)")
 
 
 def _no_number(c: _Case) -> Advice:
@@ -828,8 +834,7 @@ def _no_number(c: _Case) -> Advice:
     if cal is None:
         others = "no runs of the same task were given"
     elif cal.transitioned:
-        others = (f"{len(cal.transitioned)} of the {len(cal.runs)} runs given reached the "
-                  "transition, none after a delay (at or before the fit)")
+        others = _undelayed(cal)
     else:
         others = (f"none of the {len(cal.runs)} runs given reached the transition "
                   "(held-out accuracy ≥ done_val_acc)")

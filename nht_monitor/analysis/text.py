@@ -37,6 +37,11 @@ NO_LEAD = "no lead measured"
 """What every output (text, report, dashboard) says while ``head.lead_steps`` is None."""
 
 
+def chance_text(chance: float) -> str:
+    """The transition's chance within the budget in words (``analyze`` and the report)."""
+    return f"{chance:.0%} chance it comes within the budget"
+
+
 def head_lead_text(head: HeadSignal | None, head_logged: bool = False) -> str:
     """The head lead in words: which norm flagged first and by how many steps, or
     ``no lead measured`` and which norm has not flagged; without a head signal, whether
@@ -81,7 +86,7 @@ def format_assessment(a: Assessment) -> str:
         elif t.steps_remaining is not None:
             tline += f", {num(t.steps_remaining, '.0f')} steps from now"
     if t.chance_in_budget is not None and t.status != "done":
-        tline += f"; {t.chance_in_budget:.0%} chance it comes within the budget"
+        tline += f"; {chance_text(t.chance_in_budget)}"
     lines.append(tline)
     if a.head is not None:
         h = a.head

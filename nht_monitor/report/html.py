@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from nht_monitor._version import __version__
 from nht_monitor.analysis.assessment import Assessment
-from nht_monitor.analysis.text import head_lead_text, interval_text
+from nht_monitor.analysis.text import chance_text, head_lead_text, interval_text
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
@@ -121,8 +121,7 @@ def assessment_html(a: Assessment, source: str) -> str:
          f"{esc(t.status)}; forecast step {fmt(t.forecast_step)}, "
          f"80% interval {interval} if it comes, steps remaining {fmt(t.steps_remaining)}, "
          f"forecast τ {fmt(t.forecast_tau)}" + ("" if t.chance_in_budget is None else
-                                               f"; {t.chance_in_budget:.0%} chance it "
-                                               "comes within the budget")),
+                                               f"; {chance_text(t.chance_in_budget)}")),
         ("At", f"step {fmt(a.step)}, τ {fmt(a.tau)}, lr {fmt(a.lr)}, "
                f"λ {fmt(a.weight_decay)} ({fmt(a.n_samples)} samples)"),
         ("Norms", f"total {fmt(a.norm)}, head {fmt(a.head_norm)}, peak {fmt(a.v_peak)}, "
