@@ -2527,6 +2527,34 @@ HOLDOUT129_FAMILIES: dict[str, FamilySpec] = _group(
 """Ninety-sixth-round held-out families, second group (stop 66; see above)."""
 
 
+# a ninety-seventh round (stop 67), in two groups, defined at the start of stop 67 before
+# anything was tried, every family with LayerNorm (the public Grokfast transformer's
+# disagreement came with LayerNorm and a noisy held-out climb): a full-batch transformer on
+# multiplication at width 40, lr 2.5e-3 and half the pairs; a minibatch (batch 384) MLP on
+# subtraction at width 96 and lr 4e-3; a full-batch MLP on division at width 96, lr 4.5e-3
+# with warm-up and cosine; an SGD MLP on addition at lr 0.06.
+HOLDOUT130_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("tf-mul-p41-f0.5-w40-i1-ln-lr2.5e-3", p=41, op="*", train_fraction=0.5,
+            model="transformer", width=40, init_scale=1.0, layernorm=True, lr=2.5e-3,
+            steps=3000, weight_decays=[0.15, 1.0, 1.8, 3.0, 5.0, 28.0]),
+    _family("mlp-sub-p59-f0.55-w96-ln-b384-lr4e-3", p=59, op="-", train_fraction=0.55,
+            width=96, layernorm=True, batch_size=384, lr=4e-3, steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+)
+"""Ninety-seventh-round held-out families, first group (stop 67; see above)."""
+
+
+HOLDOUT131_FAMILIES: dict[str, FamilySpec] = _group(
+    _family("mlp-div-p59-f0.55-w96-ln-cosine-lr4.5e-3", p=59, op="/", train_fraction=0.55,
+            width=96, layernorm=True, lr=4.5e-3, schedule="warmup_cosine", steps=3000,
+            weight_decays=[0.03, 0.5, 0.8, 1.2, 1.8, 12.0]),
+    _family("mlp-add-p47-f0.5-ln-sgd-lr6e-2", p=47, op="+", train_fraction=0.5,
+            layernorm=True, optimizer="sgd", lr=6e-2, steps=3000,
+            weight_decays=[0.001, 0.006, 0.01, 0.014, 0.02, 0.1]),
+)
+"""Ninety-seventh-round held-out families, second group (stop 67; see above)."""
+
+
 GROUPS: dict[str, dict[str, FamilySpec]] = {
     "development": FAMILIES, "holdout": HOLDOUT_FAMILIES, "holdout2": HOLDOUT2_FAMILIES,
     "holdout3": HOLDOUT3_FAMILIES, "holdout4": HOLDOUT4_FAMILIES,
@@ -2592,7 +2620,8 @@ GROUPS: dict[str, dict[str, FamilySpec]] = {
     "holdout122": HOLDOUT122_FAMILIES, "holdout123": HOLDOUT123_FAMILIES,
     "holdout124": HOLDOUT124_FAMILIES, "holdout125": HOLDOUT125_FAMILIES,
     "holdout126": HOLDOUT126_FAMILIES, "holdout127": HOLDOUT127_FAMILIES,
-    "holdout128": HOLDOUT128_FAMILIES, "holdout129": HOLDOUT129_FAMILIES}
+    "holdout128": HOLDOUT128_FAMILIES, "holdout129": HOLDOUT129_FAMILIES,
+    "holdout130": HOLDOUT130_FAMILIES, "holdout131": HOLDOUT131_FAMILIES}
 """The family groups by name (``families.py --families GROUP``)."""
 
 

@@ -473,7 +473,7 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout116", "holdout117", "holdout118", "holdout119",
                             "holdout120", "holdout121", "holdout122", "holdout123",
                             "holdout124", "holdout125", "holdout126", "holdout127",
-                            "holdout128", "holdout129"]
+                            "holdout128", "holdout129", "holdout130", "holdout131"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
