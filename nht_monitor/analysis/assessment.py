@@ -26,8 +26,12 @@ REGIMES: tuple[str, ...] = ("undetermined", "weak", "intermediate", "strong", "d
 Phase = Literal["fitting", "shortcut", "transitioning", "structured"]
 PHASES: tuple[str, ...] = ("fitting", "shortcut", "transitioning", "structured")
 
-TransitionStatus = Literal["pending", "imminent", "done", "not_expected"]
-TRANSITION_STATUSES: tuple[str, ...] = ("pending", "imminent", "done", "not_expected")
+TransitionStatus = Literal["pending", "imminent", "done", "not_expected", "unknown"]
+TRANSITION_STATUSES: tuple[str, ...] = ("pending", "imminent", "done", "not_expected", "unknown")
+"""``pending``/``imminent``: expected (``imminent``: the steps left under
+``imminent_fraction`` of the run so far plus those left); ``done``: seen; ``not_expected``: a verdict that it will not come with this λ
+(``weak``, ``strong``, ``diverged``, ``clamped``); ``unknown``: no verdict yet
+(``undetermined``: before the fit, or too little evidence)."""
 
 
 class _Model(BaseModel):

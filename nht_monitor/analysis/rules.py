@@ -808,10 +808,18 @@ def decide(run: Run) -> Decision:
     raise AssertionError("the last rule always decides")
 
 
+def unknown_when_undetermined(d: Decision) -> Decision:
+    """An ``undetermined`` decision claims nothing of the transition: its default status
+    ``not_expected`` becomes ``unknown`` (a status set by its rule is kept)."""
+    if d.regime != "undetermined" or d.transition.status != "not_expected":
+        return d
+    return replace(d, transition=d.transition.model_copy(update={"status": "unknown"}))
+
+
 def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     """The assessment of series ``s`` (steps increasing) given the run's facts."""
     run = Run(s, ctx, settings)
-    d = decide(run)
+    d = unknown_when_undetermined(decide(run))
     if not run.empty:  # the plan's τ only where a median has no step (it walks the plan)
         tau_left = plan_left(run) if d.transition.median_past_clock else None
         d = replace(d, transition=d.transition.model_copy(update={

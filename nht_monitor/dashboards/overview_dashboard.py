@@ -82,7 +82,8 @@ def build() -> dashboard.Dashboard:
              .with_panel(stat_panel(
                  "Transition",
                  describe("Status of the shortcut → structure transition forecast.",
-                          "'pending' then 'imminent' then 'done'.",
+                          "'unknown' until a verdict (undetermined regime), then "
+                          "'pending', 'imminent', 'done'.",
                           "'not_expected' past the fit (weak or strong regime: the "
                           "transition will not come with this λ)."),
                  [query(state_index(m.TRANSITION_STATUS, m.STATUS_LABEL, m.STATUS_ORDER),

@@ -52,6 +52,7 @@ STATUS_COLORS = {
     "imminent": "orange",
     "done": "green",
     "not_expected": "text",
+    "unknown": "blue",
 }
 PHASE_COLORS = {
     "fitting": "text",

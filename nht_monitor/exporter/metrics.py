@@ -88,7 +88,7 @@ SERIES: tuple[SeriesSpec, ...] = (
           "first assessment"),
     _spec("nht_transition_status", "gauge (state set)", "1", "run status",
           "transition status: one series per value of TRANSITION_STATUSES (pending, "
-          "imminent, done, not_expected), 1 for the current one"),
+          "imminent, done, not_expected, unknown), 1 for the current one"),
     _spec("nht_transition_steps_remaining", "gauge", "steps", "run",
           "forecast steps until the shortcut-to-structure transition completes "
           "(forecast step minus step at the assessment); absent without a forecast"),

@@ -12,6 +12,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as hst
 
 from nht_monitor.analysis import Analyzer, AnalyzerSettings, rules, wording
+from nht_monitor.analysis.assessment import Transition
 from nht_monitor.analysis.backtest import backtest
 from nht_monitor.analysis.facts import best_mean, facts_from_series, growing
 from nht_monitor.analysis.lr_plan import plan_of
@@ -1597,3 +1598,15 @@ def test_room_after_fit_says_a_whole_step():
     assert a.rule == "room_after_fit"
     assert re.search(r"that is step \d+, within the budget of 100000 steps", a.reasons[-1]), \
         a.reasons
+
+
+@pytest.mark.parametrize("regime, status, expected", [
+    ("undetermined", "not_expected", "unknown"),  # the default: no verdict yet
+    ("undetermined", "pending", "pending"),  # a status its rule set is kept
+    ("weak", "not_expected", "not_expected"),
+    ("strong", "not_expected", "not_expected"),
+    ("intermediate", "pending", "pending"),
+])
+def test_an_undetermined_decision_claims_nothing_of_the_transition(regime, status, expected):
+    d = rules.Decision(regime, 0.2, [], transition=Transition(status=status))
+    assert rules.unknown_when_undetermined(d).transition.status == expected
