@@ -800,7 +800,7 @@ def _at_fit(c: _Case) -> Advice | None:
     best = min(ran, key=lambda r: r.rate)
     suggested = best.rate / c.lr
     times = f" (×{_fmt(suggested / c.wd)})" if c.wd > 0 else ""
-    text = (f"{c.opening} No delay law: {_undelayed(cal)}. At λ = {_fmt(suggested)} a run "
+    text = (f"{c.opening} No delay law: {_undelayed(cal, c.lr)}. At λ = {_fmt(suggested)} a run "
             f"reached it at step {_steps(best.transition_step)}, within {c.scope}: raise "
             f"weight decay to λ ≈ {_fmt(suggested)}{times} at η = {_fmt(c.lr)}, the smallest "
             "λ above this run's that did.")
@@ -809,10 +809,14 @@ def _at_fit(c: _Case) -> Advice | None:
                   calibration=cal.summary(c.lr))
 
 
-def _undelayed(cal: Calibration) -> str:
-    """The runs given that transitioned, when none of them gave the law a delay."""
-    return (f"{len(cal.transitioned)} of the {len(cal.runs)} runs given reached the transition, "
-            "none after a delay (at or before the fit)")
+def _undelayed(cal: Calibration, lr: float) -> str:
+    """The runs given that transitioned, when none the law may read (up to the earliest
+    transition's ηλ) came after a delay — naming that λ when a larger one did."""
+    reached = f"{len(cal.transitioned)} of the {len(cal.runs)} runs given reached the transition"
+    if all(r.delay == 0.0 for r in cal.transitioned) or cal.fastest_rate is None:
+        return f"{reached}, none after a delay (at or before the fit)"
+    return (f"{reached}, none up to λ = {_fmt(cal.fastest_rate / lr)} (the earliest "
+            "transition) after a delay (at or before the fit)")
 
 
 def _no_number(c: _Case) -> Advice:
@@ -834,7 +838,7 @@ def _no_number(c: _Case) -> Advice:
     if cal is None:
         others = "no runs of the same task were given"
     elif cal.transitioned:
-        others = _undelayed(cal)
+        others = _undelayed(cal, lr)
     else:
         others = (f"none of the {len(cal.runs)} runs given reached the transition "
                   "(held-out accuracy ≥ done_val_acc)")

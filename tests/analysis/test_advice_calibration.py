@@ -199,6 +199,12 @@ def test_a_transition_at_the_fit_measures_no_delay_and_stays_out_of_the_law():
     assert short.action == "none" and short.suggested_weight_decay is None
     assert ("1 of the 3 runs given reached the transition, none after a delay (at or before "
             "the fit)") in short.text
+    # a larger λ that transitioned later, after a delay, is past the earliest: said so
+    later = calibrate([*runs, _run(5.0, fit=1000.0, delay=900.0)])
+    assert later.law is None and len(later.transitioned) == 2
+    assert ("No delay law: 2 of the 4 runs given reached the transition, none up to λ = 3 "
+            "(the earliest transition) after a delay (at or before the fit)."
+            ) in advise(weak, budget_steps=3000, calibration=later).text
     above = advise(_weak(weight_decay=5.0), budget_steps=3000, calibration=cal)
     assert above.suggested_weight_decay != pytest.approx(3.0)  # never lowered onto it
     # beside a run with a delay, the law is that run's alone
