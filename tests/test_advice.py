@@ -128,7 +128,8 @@ def test_the_runs_forecast_is_not_rescaled_onto_the_strong_side_of_the_runs_give
     """The run asks for λ 0.25 (as above); the runs given fitted at λ 0.05 and 0.15 and did
     not at 0.2 (as a public sweep's λ 3 beside a run at 0.75 asked to go to 3.6): λ is
     raised only to 0.15, its forecast said past the budget; with nothing fitted above the
-    run's own λ, no number. Runs that all fitted leave the advice as it was."""
+    run's own λ, no number. Runs that all fitted leave the advice as it was (none having
+    run the budget at or above the λ asked for: see the next test)."""
     capped = advise(_inter(), budget_steps=2000,
                     calibration=_runs((0.05, 300, 2000), (0.15, 400, 2000), (0.2, None, 2000)))
     assert capped.action == "raise_weight_decay"
@@ -146,8 +147,30 @@ def test_the_runs_forecast_is_not_rescaled_onto_the_strong_side_of_the_runs_give
     assert late.text.endswith("advise again; a fresh run would need less: λ ≈ 0.341 (×3.41), "
                               "finishing in ≈ 880 steps.")
     free = advise(_inter(), budget_steps=2000,
-                  calibration=_runs((0.05, 300, 2000), (0.5, 400, 2000)))
+                  calibration=_runs((0.05, 300, 2000), (0.5, 400, 1000)))
     assert free.suggested_weight_decay == pytest.approx(0.25)
+
+
+def test_the_runs_forecast_is_not_rescaled_to_a_lambda_a_run_given_was_too_slow_at():
+    """A public LayerNorm transformer at λ 0.5 was told "a fresh run needs λ ≈ 0.964" beside
+    a λ 1 run that had not transitioned in the 3,000-step budget (stop 67): a λ seen too
+    slow is a floor, 1.25× above it, said — for this run from now and for a fresh run."""
+    now = advise(_inter(), budget_steps=2000,  # the run asks for 0.25; λ 0.3 ran 2,000
+                 calibration=_runs((0.05, 300, 2000), (0.3, 400, 2000)))
+    assert now.suggested_weight_decay == pytest.approx(0.375)
+    assert now.forecast_steps == pytest.approx(2000 * 0.1 / 0.375)
+    assert now.text.endswith("Raise λ now to ≈ 0.375 (×3.75) to bring its median to ≈ step "
+                             "1,533 (a run given at λ = 0.3 ran 2,000 steps without the "
+                             "transition).")
+    fresh = advise(_inter(), budget_steps=500,  # spent: a fresh run asks for 0.75
+                   calibration=_runs((0.05, 300, 2000), (1.0, 400, 2000)))
+    assert fresh.suggested_weight_decay == pytest.approx(1.25)
+    assert fresh.text.endswith("a fresh run needs λ ≈ 1.25 (×12.5) to finish in ≈ 240 steps "
+                               "(a run given at λ = 1 ran 500 steps without the transition).")
+    above = advise(_inter(), budget_steps=2000,  # asks for more than the slow λ: as it was
+                   calibration=_runs((0.05, 300, 2000), (0.2, 400, 2000)))
+    assert above.suggested_weight_decay == pytest.approx(0.25)
+    assert "without the transition" not in above.text
 
 
 def test_with_little_budget_left_the_milder_fresh_run_is_said_too():

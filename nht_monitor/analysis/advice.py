@@ -616,9 +616,19 @@ def _keep_forecast(c: _Case, remaining: float) -> Advice:
 
 def _from_forecast(c: _Case, remaining: float) -> Advice:
     """Rescale the engine's forecast (the run's measured decay) by λ — never to the
-    strong side of the runs given (:func:`_below_strong`)."""
+    strong side of the runs given (:func:`_below_strong`), nor to a λ a run given was seen
+    to be too slow at (``SLOW_MARGIN`` above it, as the sweep's law is)."""
     a, budget, target, scope, lr, wd, cal = c.a, c.budget, c.target, c.scope, c.lr, c.wd, c.cal
     step = float(a.step or 0)
+    slow = cal.slow_rate(target) if cal is not None else 0.0
+
+    def past_slow(wanted: float) -> tuple[float, str]:
+        """``wanted``, or ``SLOW_MARGIN`` above a λ seen too slow at or above it (said)."""
+        if not 0 < wanted * lr <= slow * (1 + 1e-6):
+            return wanted, ""
+        return SLOW_MARGIN * slow / lr, (f" (a run given at λ = {_fmt(slow / lr)} ran "
+                                         f"{_steps(target)} steps without the transition)")
+
     at = step + remaining
     where = (f"beyond {scope}" if budget is None or at > budget else
              f"within {scope} by its median, but the early end the budget verdict reads "
@@ -628,23 +638,25 @@ def _from_forecast(c: _Case, remaining: float) -> Advice:
             "on the τ clock the delay does not depend on λ.")
     alternatives = {"keep": remaining, "double": remaining / 2.0}
     strong = cal.strong_rate if cal is not None and cal.strong_rate is not None else math.inf
-    fresh = wd * at / (FORECAST_MARGIN * target)  # a fresh run's λ, from step 0
+    fresh, fresh_slow = past_slow(wd * at / (FORECAST_MARGIN * target))  # from step 0
     fresh_note = ""
     if target > step:
-        suggested = wd * remaining / (FORECAST_MARGIN * (target - step))
+        suggested, slow_note = past_slow(wd * remaining / (FORECAST_MARGIN * (target - step)))
         forecast = remaining * wd / suggested
         how = (f"Raise λ now to ≈ {_fmt(suggested)} (×{_fmt(suggested / wd)}) to bring its "
-               f"median to ≈ step {_steps(step + forecast)}")
+               f"median to ≈ step {_steps(step + forecast)}{slow_note}")
         if suggested > FRESH_RUN_FACTOR * fresh and fresh * lr < strong:  # little budget left
             alternatives["fresh_run"] = fresh_steps = at * wd / fresh
             fresh_note = (f"a fresh run would need less: λ ≈ {_fmt(fresh)} "
-                          f"(×{_fmt(fresh / wd)}), finishing in ≈ {_steps(fresh_steps)} steps")
+                          f"(×{_fmt(fresh / wd)}), finishing in ≈ {_steps(fresh_steps)} "
+                          f"steps{fresh_slow}")
             how += f"; {fresh_note}"
     else:
         suggested = fresh
         forecast = at * wd / suggested
         how = (f"The budget is spent; a fresh run needs λ ≈ {_fmt(suggested)} "
-               f"(×{_fmt(suggested / wd)}) to finish in ≈ {_steps(forecast)} steps")
+               f"(×{_fmt(suggested / wd)}) to finish in ≈ {_steps(forecast)} "
+               f"steps{fresh_slow}")
     if math.isfinite(strong) and suggested * lr >= strong:  # a run given did not fit there
         return _below_strong(c, cal, remaining, base, alternatives, fresh=target <= step,
                              note=fresh_note)

@@ -808,18 +808,20 @@ def decide(run: Run) -> Decision:
     raise AssertionError("the last rule always decides")
 
 
-def unknown_when_undetermined(d: Decision) -> Decision:
-    """An ``undetermined`` decision claims nothing of the transition: its default status
-    ``not_expected`` becomes ``unknown`` (a status set by its rule is kept)."""
-    if d.regime != "undetermined" or d.transition.status != "not_expected":
-        return d
-    return replace(d, transition=d.transition.model_copy(update={"status": "unknown"}))
+def unknown_when_undetermined(regime: str, transition: Transition) -> Transition:
+    """An ``undetermined`` verdict (the run's or the head's) claims nothing of the
+    transition: the default status ``not_expected`` becomes ``unknown`` (a status set by
+    its rule is kept)."""
+    if regime != "undetermined" or transition.status != "not_expected":
+        return transition
+    return transition.model_copy(update={"status": "unknown"})
 
 
 def evaluate(s: Series, ctx: Context, settings: AnalyzerSettings) -> Assessment:
     """The assessment of series ``s`` (steps increasing) given the run's facts."""
     run = Run(s, ctx, settings)
-    d = unknown_when_undetermined(decide(run))
+    d = decide(run)
+    d = replace(d, transition=unknown_when_undetermined(d.regime, d.transition))
     if not run.empty:  # the plan's τ only where a median has no step (it walks the plan)
         tau_left = plan_left(run) if d.transition.median_past_clock else None
         d = replace(d, transition=d.transition.model_copy(update={
@@ -1275,7 +1277,7 @@ def head_signal(run: Run) -> HeadSignal | None:
     if f.head_flag_step is not None and f.flag_step is not None:
         lead = float(f.flag_step - f.head_flag_step)
     return HeadSignal(regime=signal.regime, confidence=_unit(signal.confidence),
-                      transition=signal.transition,
+                      transition=unknown_when_undetermined(signal.regime, signal.transition),
                       flagged_step=None if f.head_flag_step is None else int(f.head_flag_step),
                       lead_steps=lead, v_peak=signal.v_peak,
                       decay_rate=signal.fit.rate if signal.fit is not None else None)

@@ -42,6 +42,15 @@ def fmt(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def percent_below(x: float, bound: float) -> str:
+    """``x`` as a percentage with the fewest decimals (up to 2) that read apart from
+    ``bound`` at as many: 0.098 under 0.1 is "9.8%", not "10%"."""
+    digits = 0
+    while digits < 2 and f"{x:.{digits}%}" == f"{bound:.{digits}%}":
+        digits += 1
+    return f"{x:.{digits}%}"
+
+
 def fmt_step(x: float | None) -> str:
     """A projected step as a whole number (``fmt`` to 6 digits beyond 10⁷); ``n/a`` when
     missing."""
@@ -402,9 +411,9 @@ def too_late(st: AnalyzerSettings, signal: str, forecast_step: float | None,
 
 def flat_and_unlikely(st: AnalyzerSettings, chance: float, evals: int,
                       budget: float | None) -> str:
-    return (f"weak: the transition's chance within {_budget(st, budget)} is {chance:.0%} "
-            f"< {st.weak_max_chance:.0%}, and held-out accuracy has not come "
-            f"{st.heldout_min_gain:g} off its floor over the {evals} evaluations since the "
+    return (f"weak: the transition's chance within {_budget(st, budget)} is "
+            f"{percent_below(chance, st.weak_max_chance)} < {st.weak_max_chance:.0%}, and "
+            f"held-out accuracy has not come {st.heldout_min_gain:g} off its floor over the {evals} evaluations since the "
             "fit: the forecast is not borne out")
 
 

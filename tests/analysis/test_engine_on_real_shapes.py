@@ -286,6 +286,20 @@ def test_a_norm_that_grows_after_the_fit_says_it_cannot_forecast_then_weak():
     assert (seen[2310].regime, seen[2310].transition.status) == ("weak", "not_expected")
 
 
+def test_an_undetermined_head_reads_status_unknown_as_the_run_does():
+    """A public LayerNorm transformer (TransGrokking, stop 67): 93 live assessments had the
+    head ``undetermined`` with status ``not_expected`` while the run's read ``unknown``."""
+    def climb(s):
+        return 0.45 + 0.25 * s / 1000
+
+    samples = run_of(lambda s, t: 18.0 + s / 1000, climb, lambda s: 0.02, steps=600,
+                     every=32, head_of=lambda s, t: 3.0 + s / 2000)
+    a = Analyzer(header(budget_steps=100_000)).analyze(samples)
+    assert a.regime == "undetermined" and a.head is not None
+    assert (a.head.regime, a.head.transition.status) == ("undetermined", "unknown")
+    assert a.transition.status == "unknown"
+
+
 def test_a_norm_that_comes_down_and_grows_again_is_never_weak_by_time():
     """What the public grokking transformer did (x/y, p = 97): down 16 % after the fit,
     then back above its post-fit peak before grokking. Not "never decays"."""

@@ -190,7 +190,8 @@ def test_rule_7e_calls_a_flat_run_weak_when_its_transition_is_unlikely_in_the_bu
     evals = sum(1 for s in run if s.step >= fit)  # held-out accuracy every step
     assert a.reasons[-1] == (
         f"weak: the transition's chance within the budget of {budget:g} steps is "
-        f"{chance:.0%} < 10%, and held-out accuracy has not come 0.02 off its floor over "
+        f"{wording.percent_below(chance, 0.1)} < 10%, and held-out accuracy has not come 0.02 "
+        "off its floor over "
         f"the {evals} evaluations since the fit: the forecast is not borne out")
     off = Analyzer(header(num_steps=budget), AnalyzerSettings(weak_max_chance=None)
                    ).analyze(run)
@@ -1607,6 +1608,13 @@ def test_room_after_fit_says_a_whole_step():
     ("strong", "not_expected", "not_expected"),
     ("intermediate", "pending", "pending"),
 ])
-def test_an_undetermined_decision_claims_nothing_of_the_transition(regime, status, expected):
-    d = rules.Decision(regime, 0.2, [], transition=Transition(status=status))
-    assert rules.unknown_when_undetermined(d).transition.status == expected
+def test_an_undetermined_verdict_claims_nothing_of_the_transition(regime, status, expected):
+    transition = rules.unknown_when_undetermined(regime, Transition(status=status))
+    assert transition.status == expected
+
+
+@pytest.mark.parametrize("x, text", [(0.098, "9.8%"), (0.0999, "9.99%"), (0.05, "5%"),
+                                     (0.094, "9%"), (0.0, "0%")])
+def test_a_chance_below_its_bound_never_reads_as_the_bound(x, text):
+    """A public run's rule 7e said "10% < 10%" (its chance was 0.098, stop 67)."""
+    assert wording.percent_below(x, 0.1) == text
