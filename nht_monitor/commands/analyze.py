@@ -37,8 +37,9 @@ def _analyze(args: argparse.Namespace) -> int:
     from nht_monitor.analysis.text import format_assessment
 
     fixed = {} if args.budget_steps is None else {"advice_budget_steps": args.budget_steps}
+    references = _references(args)  # none given: those the run read live (its sweep's)
     a = assess_log(args.run, _overrides(args, **fixed), until=args.until,
-                   references=_references(args))
+                   references=references, as_live=not (references or args.no_references))
     print(a.model_dump_json() if args.json else format_assessment(a))
     return 0
 
@@ -85,7 +86,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="step budget handed to the advice")
     p.add_argument("--json", action="store_true", help="print exactly one JSON object (the Assessment)")
     _setting_option(p)
-    _reference_option(p)
+    _reference_option(p, "with --until, those transitioned by then; none given: those the "
+                         "run read live (its recorded reference_runs, else the other logs "
+                         "of its sweep beside it), as the report does")
+    p.add_argument("--no-references", action="store_true",
+                   help="read no reference runs, not even the other logs of the run's sweep")
     p.set_defaults(func=_analyze)
 
     b = subparsers.add_parser("backtest", help="replay a log and score the live forecasts",

@@ -410,9 +410,11 @@ def test_references_replace_the_prior_in_the_forecast_and_say_so(tmp_path):
     actual = _transition_step(target)
     until = 200 + (actual - 200) // 2
     path = str(tmp_path / "target.jsonl")
-    plain = _json(["analyze", path, "--until", str(until), "--json"])
+    plain = _json(["analyze", path, "--until", str(until), "--json", "--no-references"])
     referenced = _json(["analyze", path, "--until", str(until), "--json",
                         "--reference", str(tmp_path / "ref*.jsonl")])
+    # without either option, the references the run read live: its sweep's logs beside it
+    assert _json(["analyze", path, "--until", str(until), "--json"]) == referenced
     err_plain = abs(plain["transition"]["forecast_step"] - actual) / actual
     err_ref = abs(referenced["transition"]["forecast_step"] - actual) / actual
     assert err_ref < 0.5 * err_plain
