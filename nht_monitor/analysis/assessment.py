@@ -29,9 +29,10 @@ PHASES: tuple[str, ...] = ("fitting", "shortcut", "transitioning", "structured")
 TransitionStatus = Literal["pending", "imminent", "done", "not_expected", "unknown"]
 TRANSITION_STATUSES: tuple[str, ...] = ("pending", "imminent", "done", "not_expected", "unknown")
 """``pending``/``imminent``: expected (``imminent``: the steps left under
-``imminent_fraction`` of the run so far plus those left); ``done``: seen; ``not_expected``: a verdict that it will not come with this λ
-(``weak``, ``strong``, ``diverged``, ``clamped``); ``unknown``: no verdict yet
-(``undetermined``: before the fit, or too little evidence)."""
+``imminent_fraction`` of the run so far plus those left); ``done``: seen;
+``not_expected``: a verdict that it will not come with this λ (``weak``, ``strong``,
+``diverged``, ``clamped``); ``unknown``: no verdict yet (``undetermined``: before the fit,
+or too little evidence)."""
 
 
 class _Model(BaseModel):

@@ -413,8 +413,8 @@ def flat_and_unlikely(st: AnalyzerSettings, chance: float, evals: int,
                       budget: float | None) -> str:
     return (f"weak: the transition's chance within {_budget(st, budget)} is "
             f"{percent_below(chance, st.weak_max_chance)} < {st.weak_max_chance:.0%}, and "
-            f"held-out accuracy has not come {st.heldout_min_gain:g} off its floor over the {evals} evaluations since the "
-            "fit: the forecast is not borne out")
+            f"held-out accuracy has not come {st.heldout_min_gain:g} off its floor over the "
+            f"{evals} evaluations since the fit: the forecast is not borne out")
 
 
 def annealing_trend(st: AnalyzerSettings, signal: str, step: float, budget: float,
