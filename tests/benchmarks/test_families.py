@@ -473,7 +473,8 @@ def test_held_out_families_are_scored_with_settings_from_another_cache(tmp_path:
                             "holdout116", "holdout117", "holdout118", "holdout119",
                             "holdout120", "holdout121", "holdout122", "holdout123",
                             "holdout124", "holdout125", "holdout126", "holdout127",
-                            "holdout128", "holdout129", "holdout130", "holdout131"]
+                            "holdout128", "holdout129", "holdout130", "holdout131",
+                            "holdout132", "holdout133"]
     for group in groups:
         assert families.select(group) == groups[group]
     capsys.readouterr()
@@ -598,6 +599,35 @@ def test_a_layernorm_family_trains_the_demo_model_with_its_layernorms(model: str
                     ).header.model.normalization == []
     with pytest.raises(ValueError, match="no layernorm"):
         FamilySpec(name="x", task="parity", layernorm=True, weight_decays=[1.0])
+
+
+@pytest.mark.parametrize("model", ["mlp", "transformer"])
+def test_a_dropout_family_measures_train_accuracy_with_dropout_on(model: str,
+                                                                  tmp_path: Path) -> None:
+    """Dropout (a public script's train accuracy under it held the fit back, stop 67): on in
+    training mode only — two training-mode passes differ, eval-mode ones agree — and the
+    family's runs train with it; 0 leaves the model as it was."""
+    import torch
+    from family_tasks import train_family_run
+
+    from nht_monitor.demos.modular_arithmetic.model import build_model
+    torch.manual_seed(0)
+    net = build_model(model, 11, 16, dropout=0.5)
+    x = torch.tensor([[1, 2], [3, 4], [5, 6]])
+    assert not torch.equal(net(x), net(x))
+    net.eval()
+    assert torch.equal(net(x), net(x))
+    torch.manual_seed(0)
+    plain, zero = build_model(model, 11, 16), None
+    torch.manual_seed(0)
+    zero = build_model(model, 11, 16, dropout=0.0)
+    assert torch.equal(plain(x), zero(x))  # dropout 0: the model as before
+    spec = TINY_A.model_copy(update={"name": f"tiny-do-{model}", "model": model,
+                                     "dropout": 0.3, "weight_decays": [0.1], "seeds": [0]})
+    run = read_run(tmp_path / train_family_run(spec, 0.1, 0, tmp_path)["log"])
+    assert run.header.config["demo"]["dropout"] == 0.3
+    with pytest.raises(ValueError, match="no dropout"):
+        FamilySpec(name="x", task="parity", dropout=0.1, weight_decays=[1.0])
 
 
 def test_a_digest_keeps_where_each_family_was_generated(cache: Path, tmp_path: Path) -> None:
