@@ -618,7 +618,7 @@ def test_a_dropout_family_measures_train_accuracy_with_dropout_on(model: str,
     net.eval()
     assert torch.equal(net(x), net(x))
     torch.manual_seed(0)
-    plain, zero = build_model(model, 11, 16), None
+    plain = build_model(model, 11, 16)
     torch.manual_seed(0)
     zero = build_model(model, 11, 16, dropout=0.0)
     assert torch.equal(plain(x), zero(x))  # dropout 0: the model as before

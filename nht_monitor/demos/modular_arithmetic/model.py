@@ -14,6 +14,12 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def dropped(h: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """``h`` under dropout ``p`` in training mode; ``h`` itself at ``p`` 0 (no random op:
+    the batched sweep's ``vmap`` runs the models as they were)."""
+    return F.dropout(h, p, training) if p else h
+
+
 class ModArithMLP(nn.Module):
     """Shared token embedding of ``a`` and ``b``, concatenated, one hidden ReLU layer, head.
 
@@ -36,10 +42,7 @@ class ModArithMLP(nn.Module):
         h = self.fc1(e)
         if self.norm is not None:
             h = self.norm(h)
-        h = torch.relu(h)
-        if self.dropout:
-            h = F.dropout(h, self.dropout, self.training)
-        return self.head(h)
+        return self.head(dropped(torch.relu(h), self.dropout, self.training))
 
 
 class ModArithTransformer(nn.Module):
@@ -67,9 +70,6 @@ class ModArithTransformer(nn.Module):
         self.head = nn.Linear(width, p)
         self.dropout = dropout
 
-    def _drop(self, h: torch.Tensor) -> torch.Tensor:
-        return F.dropout(h, self.dropout, self.training) if self.dropout else h
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n, t = x.shape
         h = self.embed(x) + self.pos.weight[:t]
@@ -78,10 +78,10 @@ class ModArithTransformer(nn.Module):
         q, k, v = (z.reshape(n, t, self.heads, d).transpose(1, 2) for z in (q, k, v))
         att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d), dim=-1)
         a = (att @ v).transpose(1, 2).reshape(n, t, -1)
-        h = h + self._drop(self.attn_out(a))
+        h = h + dropped(self.attn_out(a), self.dropout, self.training)
         if self.ln1 is not None:
             h = self.ln1(h)
-        h = h + self._drop(self.mlp_out(torch.relu(self.mlp_in(h))))
+        h = h + dropped(self.mlp_out(torch.relu(self.mlp_in(h))), self.dropout, self.training)
         if self.ln2 is not None:
             h = self.ln2(h)
         return self.head(h[:, -1])
